@@ -1,0 +1,573 @@
+"""A local Clarifai-compatible gRPC server speaking the real clarifai-grpc V2 protocol.
+
+It answers the RPCs our product and Clarifai's Python SDK use for inputs, with the
+hosted API's status codes, limits and auth, so clients cannot tell it from the
+real thing. Refusals are statuses in the reply; only the fault knobs abort the
+call (gRPC UNAVAILABLE), the way a dropped connection would.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import grpc
+from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc
+from clarifai_grpc.grpc.api.status import status_code_pb2, status_pb2
+from google.protobuf.message import Message
+
+from .store import FAILED, PENDING, SUCCESS, App, Conflict, InputStore, JobProgress, NewInput
+
+MAX_INPUTS_PER_REQUEST = 128  # inputs per PostInputs call, as hosted
+DEFAULT_PER_PAGE = 128  # list items per page when per_page is 0, as hosted
+MAX_PER_PAGE = 1000  # list items per page at most
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024  # gRPC's 4 MiB default would refuse big batches
+WORKERS = 32  # concurrent calls served; latency_ms sleeps occupy one each
+INPUT_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")
+SQLITE_FILE = "sandbox.sqlite3"  # under data_dir
+ME = "me"  # the hosted API's alias for the token's own user
+
+Response = TypeVar("Response", bound=Message)
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Who may call the sandbox, and the latency, throttling and faults it adds.
+
+    An empty token never matches, so `api_key=""` turns legacy app keys off.
+    """
+
+    pat: str = field(default="sandbox-pat", repr=False)
+    user_id: str = "sandbox"
+    app_id: str = "demo"
+    api_key: str = field(default="sandbox-app-key", repr=False)
+    read_only_pat: str | None = field(default=None, repr=False)
+    latency_ms: float = 0.0
+    throttle_rps: float = 0.0
+    fail_rate: float = 0.0
+    commit_fail_rate: float = 0.0
+    download_delay: float = 0.2
+    fail_urls: str | None = None
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("fail_rate", "commit_fail_rate"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
+        for name in ("latency_ms", "throttle_rps", "download_delay"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+        if self.fail_urls is not None:
+            re.compile(self.fail_urls)  # a bad pattern fails here, not on the first upload
+
+
+@dataclass(frozen=True)
+class SandboxStats:
+    """Counters since start or the last reset.
+
+    `inputs_stored` counts inputs PostInputs stored (deletes do not lower it);
+    `duplicate_ids` counts inputs refused INPUT_DUPLICATE, for a taken id or url.
+    """
+
+    post_calls: int = 0
+    throttled: int = 0
+    faults: int = 0
+    inputs_stored: int = 0
+    duplicate_ids: int = 0
+
+
+class _Refusal(Exception):
+    """Ends a call with this status as the whole reply."""
+
+    def __init__(self, code: int, description: str, details: str = "") -> None:
+        super().__init__(description)
+        self.status = status_pb2.Status(code=code, description=description, details=details)
+
+
+def _status(code: int, description: str, details: str = "") -> status_pb2.Status:
+    return status_pb2.Status(code=code, description=description, details=details)
+
+
+_OK = _status(status_code_pb2.SUCCESS, "Ok")
+
+
+class _TokenBucket:
+    """`rate` calls per second with a one-second burst."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.capacity = max(rate, 1.0)  # below 1 rps a call would never fit
+        self.tokens = self.capacity
+        self.stamp = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+
+def _rpc(
+    response_type: type[Response],
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Wrap a handler: add the configured latency, turn a _Refusal into the reply."""
+
+    def wrap(handler: Callable[..., Response]) -> Callable[..., Response]:
+        @functools.wraps(handler)
+        def call(self: _Servicer, request: Any, context: grpc.ServicerContext) -> Response:
+            if self.config.latency_ms:
+                time.sleep(self.config.latency_ms / 1000)  # no lock held: calls overlap
+            try:
+                return handler(self, request, context)
+            except _Refusal as refusal:
+                return response_type(status=refusal.status)
+
+        return call
+
+    return wrap
+
+
+def _page(page: int, per_page: int) -> tuple[int, int]:
+    """(offset, limit) for hosted-style paging: page 0 and 1 are both the first page."""
+    limit = min(per_page or DEFAULT_PER_PAGE, MAX_PER_PAGE)
+    return (max(page, 1) - 1) * limit, limit
+
+
+def _media(data: resources_pb2.Data) -> tuple[str | None, bool]:
+    """The url an input is downloaded from, and whether a duplicate of it is allowed."""
+    for media in (data.image, data.video, data.audio, data.text):
+        if media.url:
+            return media.url, media.allow_duplicate_url
+    return None, False
+
+
+def _has_content(data: resources_pb2.Data) -> bool:
+    return bool(
+        data.image.url or data.image.base64 or data.video.url or data.video.base64
+        or data.audio.url or data.audio.base64 or data.text.url or data.text.raw
+    )
+
+
+def _invalid(message: resources_pb2.Input) -> str | None:
+    """Why the hosted API would refuse this input outright, or None."""
+    if not INPUT_ID.fullmatch(message.id):
+        return f"Invalid input id {message.id!r}: use 1 to 255 letters, digits, '_' or '-'"
+    if not _has_content(message.data):
+        return "Input has no data: give an image, video, audio or text url, raw text, or bytes"
+    return None
+
+
+def _job_message(job_id: str, progress: JobProgress) -> resources_pb2.InputsAddJob:
+    job = resources_pb2.InputsAddJob(
+        id=job_id,
+        progress=resources_pb2.InputsAddJobProgress(
+            pending_count=progress.pending,
+            success_count=progress.success,
+            failed_count=progress.failed,
+        ),
+        status=(
+            _status(status_code_pb2.JOB_RUNNING, "Job is running")
+            if progress.pending
+            else _status(status_code_pb2.JOB_COMPLETED, "Job is completed")
+        ),
+    )
+    job.created_at.FromNanoseconds(int(progress.created * 1e9))
+    return job
+
+
+class _Servicer(service_pb2_grpc.V2Servicer):
+    """The V2 handlers; RPCs not defined here answer gRPC UNIMPLEMENTED."""
+
+    def __init__(self, config: SandboxConfig, store: InputStore) -> None:
+        self.config = config
+        self.store = store
+        self._fail_urls = re.compile(config.fail_urls) if config.fail_urls else None
+        self._lock = threading.Lock()  # guards stats, buckets and the fault RNG
+        self._stats = SandboxStats()
+        self._buckets: dict[App, _TokenBucket] = {}
+        self._rng = random.Random(config.seed)
+
+    # -- bookkeeping -----------------------------------------------------------
+
+    def stats(self) -> SandboxStats:
+        with self._lock:
+            return self._stats
+
+    def reset(self) -> None:
+        with self._lock:
+            self._stats = SandboxStats()
+            self._buckets.clear()
+
+    def _count(self, **increments: int) -> None:
+        with self._lock:
+            self._stats = dataclasses.replace(
+                self._stats,
+                **{name: getattr(self._stats, name) + n for name, n in increments.items()},
+            )
+
+    def _roll(self, probability: float) -> bool:
+        if probability <= 0.0:
+            return False
+        with self._lock:
+            return self._rng.random() < probability
+
+    def _fault(self, context: grpc.ServicerContext, when: str) -> None:
+        self._count(faults=1)
+        context.abort(grpc.StatusCode.UNAVAILABLE, f"sandbox: injected fault {when}")
+
+    # -- auth and throttling ---------------------------------------------------
+
+    def _admit(self, request: Any, context: grpc.ServicerContext, write: bool = False) -> App:
+        """Check the caller's token against the app it names, then the rate; return the app."""
+        config = self.config
+        token = _token(context.invocation_metadata())
+        asked = request.user_app_id
+        user_id = config.user_id if asked.user_id == ME else asked.user_id
+        if token and token == config.api_key:
+            # A legacy app key names its app itself; a user_app_id, if sent, must agree.
+            if (user_id and user_id != config.user_id) or (
+                asked.app_id and asked.app_id != config.app_id
+            ):
+                raise _Refusal(
+                    status_code_pb2.CONN_KEY_INVALID,
+                    "Invalid API key or Invalid API key/application pair",
+                )
+        elif token and token in (config.pat, config.read_only_pat):
+            if user_id != config.user_id:
+                raise _Refusal(
+                    status_code_pb2.CONN_DOES_NOT_EXIST,
+                    f"User {asked.user_id!r} does not exist",
+                    "A personal access token needs user_app_id with your user and app ids.",
+                )
+            if asked.app_id != config.app_id:
+                raise _Refusal(
+                    status_code_pb2.CONN_DOES_NOT_EXIST,
+                    f"App {asked.app_id!r} does not exist",
+                    "A personal access token needs user_app_id with your user and app ids.",
+                )
+            if write and token == config.read_only_pat:
+                raise _Refusal(
+                    status_code_pb2.CONN_INSUFFICIENT_SCOPES,
+                    "API key has insufficient scopes",
+                    "This token may read inputs but not add or delete them.",
+                )
+        else:
+            raise _Refusal(
+                status_code_pb2.CONN_KEY_INVALID, "API key or personal access token is invalid"
+            )
+        app = App(config.user_id, config.app_id)
+        self._throttle(app)
+        return app
+
+    def _throttle(self, app: App) -> None:
+        """Refuse the call when the app is over its rate; every RPC counts, as hosted."""
+        rate = self.config.throttle_rps
+        if not rate:
+            return
+        with self._lock:
+            bucket = self._buckets.setdefault(app, _TokenBucket(rate))
+            allowed = bucket.take()
+        if not allowed:
+            self._count(throttled=1)
+            raise _Refusal(
+                status_code_pb2.CONN_THROTTLED, f"exceeded limit of {rate:g} requests per second"
+            )
+
+    # -- inputs ----------------------------------------------------------------
+
+    @_rpc(service_pb2.MultiInputResponse)
+    def PostInputs(
+        self, request: service_pb2.PostInputsRequest, context: grpc.ServicerContext
+    ) -> service_pb2.MultiInputResponse:
+        """Store each valid, new input as PENDING; every input gets its own status."""
+        self._count(post_calls=1)
+        app = self._admit(request, context, write=True)
+        if not 1 <= len(request.inputs) <= MAX_INPUTS_PER_REQUEST:
+            raise _Refusal(
+                status_code_pb2.CONN_INVALID_REQUEST,
+                f"A request takes 1 to {MAX_INPUTS_PER_REQUEST} inputs, "
+                f"this one has {len(request.inputs)}",
+            )
+        if self._roll(self.config.fail_rate):
+            self._fault(context, "before storing")
+        job_id = request.inputs_add_job_id or uuid.uuid4().hex
+        replies, candidates = self._prepare(request.inputs)
+        conflicts = self.store.add(app, job_id, [new for _, new in candidates])
+        duplicates = 0
+        for (reply, _), conflict in zip(candidates, conflicts):
+            if conflict is None:
+                reply.status.CopyFrom(_status(PENDING, "Download pending"))
+                continue
+            duplicates += 1
+            reply.ClearField("created_at")
+            if conflict is Conflict.ID:
+                reply.status.CopyFrom(
+                    _status(status_code_pb2.INPUT_DUPLICATE, "Input with this id already exists")
+                )
+            else:
+                url, _ = _media(reply.data)
+                reply.status.CopyFrom(
+                    _status(
+                        status_code_pb2.INPUT_DUPLICATE,
+                        f"Duplicate URL: {url}",
+                        "Set allow_duplicate_url to add the same url again.",
+                    )
+                )
+        stored = conflicts.count(None)
+        self._count(inputs_stored=stored, duplicate_ids=duplicates)
+        if self._roll(self.config.commit_fail_rate):
+            self._fault(context, "after storing")
+        if stored == len(replies):
+            status = _OK
+        elif stored:
+            status = _status(status_code_pb2.MIXED_STATUS, "Mixed Success")
+        else:
+            status = _status(status_code_pb2.FAILURE, "Failure")
+        progress = self.store.job_progress(app, job_id)
+        assert progress is not None  # store.add recorded the job
+        return service_pb2.MultiInputResponse(
+            status=status, inputs=replies, inputs_add_job=_job_message(job_id, progress)
+        )
+
+    def _prepare(
+        self, inputs: Sequence[resources_pb2.Input]
+    ) -> tuple[list[resources_pb2.Input], list[tuple[resources_pb2.Input, NewInput]]]:
+        """Reply messages for all inputs, and the valid ones paired with what to store."""
+        now_ns = time.time_ns()
+        replies: list[resources_pb2.Input] = []
+        candidates: list[tuple[resources_pb2.Input, NewInput]] = []
+        for sent in inputs:
+            reply = resources_pb2.Input()
+            reply.CopyFrom(sent)
+            reply.ClearField("status")  # the status is the server's to say
+            reply.id = reply.id or uuid.uuid4().hex
+            replies.append(reply)
+            problem = _invalid(reply)
+            if problem:
+                reply.status.CopyFrom(_status(status_code_pb2.INPUT_INVALID_ARGUMENT, problem))
+                continue
+            reply.created_at.FromNanoseconds(now_ns)
+            stored = resources_pb2.Input()
+            stored.CopyFrom(reply)
+            url, allow_duplicate = _media(stored.data)
+            doomed = bool(url and self._fail_urls and self._fail_urls.search(url))
+            candidates.append((reply, NewInput(stored, url, allow_duplicate, doomed)))
+        return replies, candidates
+
+    @_rpc(service_pb2.SingleInputResponse)
+    def GetInput(
+        self, request: service_pb2.GetInputRequest, context: grpc.ServicerContext
+    ) -> service_pb2.SingleInputResponse:
+        """One input with its current download status."""
+        app = self._admit(request, context)
+        found = self.store.get(app, request.input_id)
+        if found is None:
+            raise _Refusal(
+                status_code_pb2.INPUT_DOES_NOT_EXIST, f"Input {request.input_id!r} does not exist"
+            )
+        return service_pb2.SingleInputResponse(status=_OK, input=found)
+
+    @_rpc(service_pb2.MultiInputResponse)
+    def ListInputs(
+        self, request: service_pb2.ListInputsRequest, context: grpc.ServicerContext
+    ) -> service_pb2.MultiInputResponse:
+        """A page of inputs in insertion order; a page past the end has only the status."""
+        app = self._admit(request, context)
+        offset, limit = _page(request.page, request.per_page)
+        found = self.store.find(
+            app, offset, limit, ids=list(request.ids), status_code=request.status.code
+        )
+        return service_pb2.MultiInputResponse(status=_OK, inputs=found)
+
+    @_rpc(service_pb2.SingleInputCountResponse)
+    def GetInputCount(
+        self, request: service_pb2.GetInputCountRequest, context: grpc.ServicerContext
+    ) -> service_pb2.SingleInputCountResponse:
+        """How many inputs are downloaded, still pending, or failed."""
+        app = self._admit(request, context)
+        counts = self.store.count(app)
+        return service_pb2.SingleInputCountResponse(
+            status=_OK,
+            counts=resources_pb2.InputCount(
+                processed=counts.get(SUCCESS, 0),
+                to_process=counts.get(PENDING, 0),
+                errors=counts.get(FAILED, 0),
+            ),
+        )
+
+    @_rpc(status_pb2.BaseResponse)
+    def DeleteInputs(
+        self, request: service_pb2.DeleteInputsRequest, context: grpc.ServicerContext
+    ) -> status_pb2.BaseResponse:
+        """Delete inputs by id; ids that do not exist are ignored."""
+        app = self._admit(request, context, write=True)
+        self.store.delete(app, request.ids)
+        return status_pb2.BaseResponse(status=_OK)
+
+    @_rpc(status_pb2.BaseResponse)
+    def DeleteInput(
+        self, request: service_pb2.DeleteInputRequest, context: grpc.ServicerContext
+    ) -> status_pb2.BaseResponse:
+        """Delete one input; it must exist."""
+        app = self._admit(request, context, write=True)
+        if not self.store.delete(app, [request.input_id]):
+            raise _Refusal(
+                status_code_pb2.INPUT_DOES_NOT_EXIST, f"Input {request.input_id!r} does not exist"
+            )
+        return status_pb2.BaseResponse(status=_OK)
+
+    @_rpc(service_pb2.SingleInputsAddJobResponse)
+    def GetInputsAddJob(
+        self, request: service_pb2.GetInputsAddJobRequest, context: grpc.ServicerContext
+    ) -> service_pb2.SingleInputsAddJobResponse:
+        """Progress counts of the inputs stored under an inputs_add_job_id."""
+        app = self._admit(request, context)
+        progress = self.store.job_progress(app, request.id)
+        if progress is None:
+            raise _Refusal(
+                status_code_pb2.CONN_DOES_NOT_EXIST, f"Inputs add job {request.id!r} does not exist"
+            )
+        return service_pb2.SingleInputsAddJobResponse(
+            status=_OK, inputs_add_job=_job_message(request.id, progress)
+        )
+
+    @_rpc(service_pb2.MultiConceptResponse)
+    def ListConcepts(
+        self, request: service_pb2.ListConceptsRequest, context: grpc.ServicerContext
+    ) -> service_pb2.MultiConceptResponse:
+        """A page of the concepts stored inputs have used."""
+        app = self._admit(request, context)
+        offset, limit = _page(request.page, request.per_page)
+        return service_pb2.MultiConceptResponse(
+            status=_OK, concepts=self.store.concepts(app, offset, limit)
+        )
+
+
+def _token(metadata: Sequence[tuple[str, str | bytes]] | None) -> str | None:
+    """The token of an `authorization: Key <token>` header, if any."""
+    for key, value in metadata or ():
+        if key == "authorization" and isinstance(value, str) and value.startswith("Key "):
+            return value[len("Key "):]
+    return None
+
+
+class Sandbox:
+    """A running sandbox server; stop it (or leave its `with` block) when done."""
+
+    def __init__(
+        self,
+        config: SandboxConfig,
+        host: str,
+        port: int,
+        server: grpc.Server,
+        executor: ThreadPoolExecutor,
+        servicer: _Servicer,
+        store: InputStore,
+    ) -> None:
+        self.config = config
+        self.host = host
+        self.port = port
+        self._server = server
+        self._executor = executor
+        self._servicer = servicer
+        self._store = store
+        self._stopped = False
+
+    @property
+    def address(self) -> str:
+        """host:port, as a gRPC channel target."""
+        return f"{self.host}:{self.port}"
+
+    def stop(self) -> None:
+        """Stop serving and close the database; calling it again does nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._server.stop(grace=1.0).wait()
+        self._executor.shutdown(wait=False)
+        self._store.close()
+
+    def wait(self) -> None:
+        """Block until the server stops."""
+        self._server.wait_for_termination()
+
+    def stored_inputs(self) -> list[resources_pb2.Input]:
+        """Everything stored, in insertion order, each with its current status."""
+        return self._store.all_inputs()
+
+    def stats(self) -> SandboxStats:
+        """Counters since start or the last reset."""
+        return self._servicer.stats()
+
+    def reset(self) -> None:
+        """Delete all inputs, jobs and concepts and zero the stats."""
+        self._store.clear()
+        self._servicer.reset()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start(
+    config: SandboxConfig = SandboxConfig(),
+    host: str = "127.0.0.1",
+    port: int = 0,
+    data_dir: str | None = None,
+) -> Sandbox:
+    """Start a sandbox in the background; port 0 picks a free port (see `.port`).
+
+    With data_dir, inputs persist in an SQLite file there; otherwise in memory.
+    """
+    path = None
+    if data_dir:
+        os.makedirs(data_dir, exist_ok=True)
+        path = os.path.join(data_dir, SQLITE_FILE)
+    store = InputStore(path, config.download_delay)
+    servicer = _Servicer(config, store)
+    executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="sandbox")
+    server = grpc.server(
+        executor,
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # Linux lets a second server share a port by default, which would split
+            # calls between two sandboxes silently: make a taken port an error.
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    service_pb2_grpc.add_V2Servicer_to_server(servicer, server)
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:
+        bound = 0  # newer grpcio raises where older ones return 0
+    if not bound:
+        store.close()
+        executor.shutdown(wait=False)
+        raise OSError(f"sandbox: cannot listen on {host}:{port} (is the port taken?)")
+    server.start()
+    return Sandbox(config, host, bound, server, executor, servicer, store)
+
+
+def serve(config: SandboxConfig, host: str, port: int, data_dir: str | None) -> None:
+    """Run a sandbox until interrupted; prints nothing (the caller reports the address)."""
+    sandbox = start(config, host, port, data_dir)
+    try:
+        sandbox.wait()
+    finally:
+        sandbox.stop()
