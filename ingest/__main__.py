@@ -1,0 +1,7 @@
+"""`python -m ingest`: see `ingest.cli`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

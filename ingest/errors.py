@@ -1,0 +1,36 @@
+"""The one exception family for problems that stop a whole job.
+
+Each carries a plain-words message (what is wrong) and a hint (what to do next).
+Front ends turn them into output in exactly one place: the CLI's exit, the page's
+`st.error`. Row-level problems are never exceptions: see `validate.RowError`.
+"""
+
+from __future__ import annotations
+
+
+class IngestError(Exception):
+    """A problem that stops the job, with a message and a hint for the user."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+
+class InputFileError(IngestError):
+    """The file as a whole cannot be read: empty, undecodable, no url column."""
+
+
+class AuthError(IngestError):
+    """The server refused the key, its scopes, or the user/app it names."""
+
+
+class ConnectionFailed(IngestError):
+    """The server could not be reached at all."""
+
+
+class UsageError(IngestError):
+    """Options that contradict each other or are out of range."""

@@ -1,0 +1,151 @@
+"""Reading: bytes -> a header and raw rows with the file line where each row starts.
+
+Takes a binary stream (an open file, or `io.BytesIO` of an uploaded file), so the
+CLI and the page read the same way. Rows stream one at a time; nothing holds the
+whole file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from .errors import InputFileError
+
+SNIFF_CHARS = 64 * 1024  # characters read ahead to find the header line and delimiter
+DELIMITERS = (",", "\t", ";")  # '|' is left out: it separates concepts inside a cell
+MAX_FIELD_CHARS = 64 * 1024 * 1024  # the csv module's default (128 KiB) is below real metadata
+
+csv.field_size_limit(MAX_FIELD_CHARS)
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One data row: `line` is the file line where it starts (the header is line 1)."""
+
+    line: int
+    cells: list[str]
+
+
+@dataclass
+class Table:
+    """An opened CSV/TSV: its header, its delimiter, and a one-pass stream of rows."""
+
+    name: str
+    header: list[str]
+    delimiter: str
+    encoding: str
+    rows: Iterator[RawRow]
+
+
+def detect_encoding(head: bytes) -> str:
+    """Name the encoding from a byte-order mark; UTF-8 (BOM or not) otherwise."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding
+    return "utf-8-sig"
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """Pick the delimiter that splits the header line most often (comma on a tie)."""
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def open_table(
+    stream: BinaryIO,
+    name: str = "file",
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> Table:
+    """Open `stream` as a table; raise `InputFileError` for empty or unreadable files."""
+    buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)
+    encoding = encoding or detect_encoding(buffered.peek(4)[:4])
+    text = io.TextIOWrapper(buffered, encoding=encoding, newline="")
+    first = _decode(lambda: text.read(SNIFF_CHARS), name, encoding, line=1)  # error lines are exact here
+    first += _decode(text.readline, name, encoding, line=first.count("\n") + 1)
+    if not first.strip():
+        raise InputFileError(
+            f"{name} is empty.",
+            "Add a header line such as 'url,input_id,pos_concepts' and one row per image.",
+        )
+    header_line = first.lstrip("\r\n").split("\n", 1)[0]
+    delimiter = delimiter or sniff_delimiter(header_line)
+    lines = itertools.chain(io.StringIO(first, newline=""), text)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    rows = _rows(reader, name, encoding)
+    header_row = next(rows, None)
+    if header_row is None:
+        raise InputFileError(f"{name} has no header line.", "Put the column names on the first line.")
+    header = [cell.strip() for cell in header_row.cells]
+    return Table(name=name, header=header, delimiter=delimiter, encoding=encoding, rows=rows)
+
+
+def count_rows(stream: BinaryIO, delimiter: str | None = None, encoding: str | None = None) -> int:
+    """Count the data rows (blank lines excluded) in one quick pass, for a progress total."""
+    try:
+        return sum(1 for _ in open_table(stream, delimiter=delimiter, encoding=encoding).rows)
+    except InputFileError:
+        return 0  # the real pass reports the problem with its line
+
+
+def _rows(reader, name: str, encoding: str) -> Iterator[RawRow]:
+    """Yield non-blank rows with the line each starts on; csv and decoding errors stop the file."""
+    start = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as error:
+            raise _undecodable(error, name, encoding, reader.line_num + 1) from None
+        except csv.Error as error:
+            raise InputFileError(
+                f"{name}, line {start}: the file cannot be split into cells ({error}).",
+                _csv_hint(str(error)),
+            ) from None
+        if any(cell.strip() for cell in cells):
+            yield RawRow(start, cells)
+        start = reader.line_num + 1
+
+
+def _csv_hint(problem: str) -> str:
+    if "end of data" in problem:
+        return 'A quote (") opened on this line is never closed: close it, or remove the stray quote.'
+    if "field larger" in problem:
+        return f"A cell is longer than {MAX_FIELD_CHARS // (1024 * 1024)} MB: check this line for a missing quote."
+    return 'Quote cells that contain the delimiter, quotes or line breaks, and double any quote inside them ("").'
+
+
+def _decode(read, name: str, encoding: str, line: int) -> str:
+    try:
+        return read()
+    except UnicodeDecodeError as error:
+        raise _undecodable(error, name, encoding, line) from None
+
+
+def _undecodable(error: UnicodeDecodeError, name: str, encoding: str, line: int) -> InputFileError:
+    """`line` is where the failing read began; the decoder's chunk may reach further."""
+    line += error.object[: error.start].count(b"\n")
+    bad = error.object[error.start : error.start + 1]
+    return InputFileError(
+        f"{name} is not readable as {encoding.replace('-sig', '').upper()} text "
+        f"(near line {line}: byte {bad!r} does not fit).",
+        "If it came from Excel on Windows, save it again as 'CSV UTF-8', "
+        "or name the encoding (for example --encoding cp1252). "
+        "If it is not a CSV or TSV file, choose the right file.",
+    )

@@ -1,0 +1,246 @@
+"""Validating: raw rows -> an `InputRecord` or a `RowError` for every row.
+
+Pure functions and frozen records; nothing here does I/O. A bad row is a value
+carrying the line, the input id, the column, what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .errors import InputFileError
+from .read import RawRow
+
+ROLES = ("url", "input_id", "pos_concepts", "neg_concepts", "metadata")
+REQUIRED_ROLES = ("url",)
+MAX_ID_CHARS = 255  # the API's limit on input ids
+MAX_METADATA_CHARS = 512 * 1024  # per row, so 128 rows stay well under a request's 128 MB
+MAX_METADATA_DEPTH = 32  # nesting levels; protobuf refuses messages nested past 100 and a level costs two
+CONCEPT_SEPARATOR = "|"
+
+_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_ID_CHARS)
+_ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@dataclass(frozen=True, slots=True)
+class InputRecord:
+    """A valid row, ready to build into an `Input`."""
+
+    line: int
+    input_id: str
+    url: str
+    positive: tuple[str, ...]
+    negative: tuple[str, ...]
+    metadata: dict | None
+    id_generated: bool
+    cells: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """A row that will not be sent: where, what is wrong and how to fix it."""
+
+    line: int
+    input_id: str
+    url: str
+    column: str
+    message: str
+    hint: str
+    cells: list[str]
+
+    @property
+    def reason(self) -> str:
+        where = f"column '{self.column}': " if self.column else ""
+        return f"{where}{self.message} - {self.hint}" if self.hint else f"{where}{self.message}"
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """Which header position holds each role (`None` when the file has no such column)."""
+
+    positions: Mapping[str, int | None]
+    header: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+    def name(self, role: str) -> str:
+        position = self.positions.get(role)
+        return self.header[position] if position is not None else role
+
+
+def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name: str = "file") -> ColumnMap:
+    """Find each role's column by name (trimmed, any case), or as `chosen` maps role -> header name.
+
+    Raises `InputFileError` when the url column is missing or a role's column appears twice.
+    """
+    folded = [cell.strip().lower() for cell in header]
+    positions: dict[str, int | None] = {}
+    for role in ROLES:
+        wanted = (chosen or {}).get(role, role).strip().lower()
+        matches = [i for i, cell in enumerate(folded) if cell == wanted and wanted]
+        if len(matches) > 1:
+            raise InputFileError(
+                f"{name}: the column '{header[matches[0]].strip()}' appears {len(matches)} times in the header "
+                f"(columns {', '.join(str(i + 1) for i in matches)}).",
+                "Rename or remove the extra ones so each column name is used once.",
+            )
+        positions[role] = matches[0] if matches else None
+    for role in REQUIRED_ROLES:
+        if positions[role] is None:
+            raise InputFileError(
+                f"{name} has no '{role}' column (its header is: {', '.join(repr(c) for c in header)}).",
+                "Name the column with the image web addresses 'url' in the first line, "
+                "or choose which column holds them.",
+            )
+    used = {p for p in positions.values() if p is not None}
+    unknown = tuple(
+        header[i].strip() or f"(unnamed column {i + 1})" for i in range(len(header)) if i not in used
+    )
+    return ColumnMap(positions=positions, header=tuple(h.strip() for h in header), unknown=unknown)
+
+
+def generated_id(url: str, positive: tuple[str, ...], negative: tuple[str, ...], metadata: dict | None) -> str:
+    """A stable id from the row's content, so the same row sent twice is stored once."""
+    content = json.dumps([url, positive, negative, metadata], sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(content.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def validate_rows(rows: Iterable[RawRow], columns: ColumnMap) -> Iterator[InputRecord | RowError]:
+    """Turn each raw row into a record or an error; a repeated input id loses to its first line.
+
+    A well-formed id claims its line even when its row is invalid, so fixing that row
+    later cannot collide with a row further down.
+    """
+    first_line_of: dict[int, int] = {}  # hash(input id) -> line; ints keep a million ids small
+    for row in rows:
+        result = validate_row(row, columns)
+        valid = isinstance(result, InputRecord)
+        if valid or _ID_PATTERN.fullmatch(result.input_id):
+            earlier = first_line_of.setdefault(hash(result.input_id), row.line)
+            if valid and earlier != row.line:
+                result = _duplicate(result, earlier, columns)
+        yield result
+
+
+def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
+    """Check one row against the column map; return the first problem found, or the record."""
+    cells = row.cells
+    positions = columns.positions
+    width = len(columns.header)
+
+    def cell(role: str) -> str:
+        position = positions[role]
+        return cells[position].strip() if position is not None and position < len(cells) else ""
+
+    input_id = cell("input_id")
+
+    def error(role: str, message: str, hint: str) -> RowError:
+        column = columns.name(role) if role else ""
+        return RowError(row.line, input_id, cell("url"), column, message, hint, cells)
+
+    if len(cells) != width:
+        return error(
+            "",
+            f"this row has {len(cells)} cells but the header has {width} columns",
+            "quote cells that contain the delimiter, and give every row one cell per column",
+        )
+    if input_id and not _ID_PATTERN.fullmatch(input_id):
+        if len(input_id) > MAX_ID_CHARS:
+            message = f"the input id is {len(input_id)} characters long (at most {MAX_ID_CHARS})"
+        else:
+            bad = "".join(dict.fromkeys(_ID_BAD_CHARS.findall(input_id)))
+            message = f"the input id has characters that are not allowed: {bad!r}"
+        return error("input_id", message, "use only letters, digits, '-' and '_', or leave it empty")
+    url = cell("url")
+    if not url:
+        return error("url", "the url is empty", "put the image's web address (starting with https://) here")
+    url_problem = _url_problem(url)
+    if url_problem:
+        return error("url", url_problem, "write a full web address such as https://example.com/cat.jpg")
+    positive = _concepts(cell("pos_concepts"))
+    negative = _concepts(cell("neg_concepts"))
+    both = [c for c in positive if c in negative]
+    if both:
+        return error(
+            "neg_concepts",
+            f"{', '.join(repr(c) for c in both)} is listed as both positive and negative",
+            "keep each concept in one of the two columns",
+        )
+    raw_metadata = cell("metadata")
+    metadata = None
+    if raw_metadata:
+        metadata, problem = _metadata(raw_metadata)
+        if problem:
+            return error("metadata", problem, 'write it as a JSON object, for example {"key": "value"}')
+    id_generated = not input_id
+    if id_generated:
+        input_id = generated_id(url, positive, negative, metadata)
+    return InputRecord(row.line, input_id, url, positive, negative, metadata, id_generated, cells)
+
+
+def _duplicate(record: InputRecord, earlier: int, columns: ColumnMap) -> RowError:
+    if record.id_generated:
+        return RowError(
+            record.line, "", record.url, "", f"this row repeats line {earlier} exactly",
+            "remove the repeated row, or give the rows different input ids", record.cells,
+        )
+    return RowError(
+        record.line, record.input_id, record.url, columns.name("input_id"),
+        f"the input id {record.input_id!r} is already used on line {earlier}",
+        "give each row its own input id", record.cells,
+    )
+
+
+def _url_problem(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as error:
+        return f"the url cannot be read ({error})"
+    if parts.scheme.lower() not in ("http", "https"):
+        scheme = f"'{parts.scheme}:'" if parts.scheme else "no scheme"
+        return f"the url has {scheme}; only http:// and https:// addresses can be fetched"
+    if not host:
+        return "the url has no host name"
+    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return "the url contains spaces or control characters"
+    return ""
+
+
+def _concepts(cell: str) -> tuple[str, ...]:
+    """Split on '|', trim, drop empty parts, keep the first of repeated names."""
+    if not cell:
+        return ()
+    return tuple(dict.fromkeys(part for part in (p.strip() for p in cell.split(CONCEPT_SEPARATOR)) if part))
+
+
+def _metadata(raw: str) -> tuple[dict | None, str]:
+    if len(raw) > MAX_METADATA_CHARS:
+        return None, f"the metadata is {len(raw):,} characters long (at most {MAX_METADATA_CHARS:,})"
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as error:
+        return None, f"not valid JSON ({error.msg} at character {error.pos + 1})"
+    except RecursionError:
+        return None, f"the metadata is nested too deeply (at most {MAX_METADATA_DEPTH} levels)"
+    if not isinstance(value, dict):
+        return None, f"the metadata is a JSON {_json_kind(value)}, not an object"
+    if raw.count("{") + raw.count("[") > MAX_METADATA_DEPTH and _depth(value) > MAX_METADATA_DEPTH:
+        return None, f"the metadata is nested too deeply (at most {MAX_METADATA_DEPTH} levels)"
+    return value, ""
+
+
+def _json_kind(value: object) -> str:
+    return {list: "list", str: "string", bool: "true/false", type(None): "null"}.get(type(value), "number")
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
