@@ -1,0 +1,382 @@
+"""Uploading: requests -> per-row outcomes over gRPC, with deadlines, retries and pacing.
+
+Only this module and the sandbox talk gRPC. Workers call `post_batch` and return a
+`BatchResult`; they never print or touch shared state besides the `Pacer`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import grpc
+from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
+from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc
+from clarifai_grpc.grpc.api.status import status_code_pb2
+
+from .build import Batch
+from .errors import AuthError, ConnectionFailed, UsageError
+from .outcomes import ALREADY_THERE, FAILED, INVALID, UPLOADED, BatchResult, RowOutcome
+
+HOSTED_BASE = "api.clarifai.com"
+TLS_PORT = 443
+INSECURE_PORT = 18080  # ClarifaiChannel's default for plaintext
+DEADLINE_SECONDS = 60.0  # per call; a batch of 128 urls takes well under a second when healthy
+CONNECT_SECONDS = 5.0  # to reach the server before anything is read or sent
+
+log = logging.getLogger("ingest")
+
+AUTH_PROBLEMS = {
+    status_code_pb2.CONN_KEY_INVALID: (
+        "The server refused the key: it is not a valid personal access token or app key.",
+        "Copy the key again from Clarifai (Settings > Secrets) and check that nothing is missing.",
+    ),
+    status_code_pb2.CONN_KEY_NOT_FOUND: (
+        "The server does not know this key: it may have been deleted.",
+        "Create a new personal access token in Clarifai (Settings > Secrets) and use it.",
+    ),
+    status_code_pb2.CONN_INSUFFICIENT_SCOPES: (
+        "The key works but is not allowed to add inputs to this app.",
+        "Use a personal access token, or an app key with the Inputs scopes (add and get).",
+    ),
+    status_code_pb2.CONN_DOES_NOT_EXIST: (
+        "The user or app named does not exist for this key.",
+        "Check the user id and app id: they are the two parts of the app's address, clarifai.com/USER/APP.",
+    ),
+}
+RETRYABLE_STATUS = {status_code_pb2.CONN_THROTTLED}
+RETRYABLE_GRPC = {
+    grpc.StatusCode.UNAVAILABLE,  # ClarifaiChannel's service config already retried it up to 5 times
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+}
+STORED_CODES = {
+    status_code_pb2.SUCCESS,
+    status_code_pb2.INPUT_DOWNLOAD_PENDING,
+    status_code_pb2.INPUT_DOWNLOAD_SUCCESS,
+    status_code_pb2.INPUT_DOWNLOAD_IN_PROGRESS,
+}
+BATCH_ANSWERED = {status_code_pb2.SUCCESS, status_code_pb2.MIXED_STATUS, status_code_pb2.FAILURE}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where inputs go and with which credentials; `repr` never shows a key."""
+
+    base: str = HOSTED_BASE
+    insecure: bool = False
+    pat: str = field(default="", repr=False)
+    user_id: str = ""
+    app_id: str = ""
+    api_key: str = field(default="", repr=False)
+
+    def check(self) -> None:
+        """Raise `UsageError` unless the credentials are complete."""
+        if self.pat and not (self.user_id and self.app_id):
+            raise UsageError(
+                "A personal access token needs a user id and an app id.",
+                "Give --user-id and --app-id (or CLARIFAI_USER_ID and CLARIFAI_APP_ID).",
+            )
+        if not (self.pat or self.api_key):
+            raise UsageError(
+                "No key was given.",
+                "Give a personal access token with --pat, --user-id and --app-id "
+                "(or CLARIFAI_PAT, CLARIFAI_USER_ID, CLARIFAI_APP_ID), or an app key with --api-key.",
+            )
+
+    @property
+    def address(self) -> str:
+        host, port = self.host_port
+        return f"{host}:{port}"
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        base = self.base.strip().removeprefix("https://").removeprefix("http://").rstrip("/")
+        host, _, port = base.rpartition(":") if ":" in base else (base, "", "")
+        default = INSECURE_PORT if self.insecure else TLS_PORT
+        if port and not port.isdigit():
+            raise UsageError(f"The server address {self.base!r} has no valid port.", "Write it as HOST or HOST:PORT.")
+        return host, int(port) if port else default
+
+    @property
+    def user_app_id(self) -> tuple[str, str] | None:
+        """(user, app) for a personal access token; a legacy app key names its app itself."""
+        return (self.user_id, self.app_id) if self.pat else None
+
+    @property
+    def label(self) -> str:
+        """Where uploads go, in words, without the key."""
+        app = f"{self.user_id}/{self.app_id}" if self.pat else "the app of the app key"
+        return f"{app} at {self.address}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **given: str | bool | None) -> Target:
+        """Address and credentials from CLARIFAI_* variables; values in `given` (not None) win.
+
+        A key given directly replaces the other kind from the environment, and an
+        'http://' address means plaintext, as in Clarifai's SDK.
+        """
+        values: dict = {
+            "base": env.get("CLARIFAI_GRPC_BASE") or HOSTED_BASE,
+            "insecure": env.get("CLARIFAI_GRPC_INSECURE", "").strip().lower() in ("1", "true", "yes"),
+            "pat": env.get("CLARIFAI_PAT", ""),
+            "user_id": env.get("CLARIFAI_USER_ID", ""),
+            "app_id": env.get("CLARIFAI_APP_ID", ""),
+            "api_key": env.get("CLARIFAI_API_KEY", ""),
+        }
+        given = {name: value for name, value in given.items() if value is not None}
+        if given.get("api_key") and not given.get("pat"):
+            values["pat"] = ""
+        if given.get("pat") and not given.get("api_key"):
+            values["api_key"] = ""
+        values.update(given)
+        values["insecure"] = bool(values["insecure"]) or str(values["base"]).strip().startswith("http://")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """A cap on attempts, exponential backoff with full jitter, and a ceiling on the wait."""
+
+    attempts: int = 8
+    base_seconds: float = 0.5
+    max_seconds: float = 15.0
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0, min(self.max_seconds, self.base_seconds * 2 ** (attempt - 1)))
+
+
+class Pacer:
+    """Spaces requests out and learns the server's rate limit from its throttling (AIMD).
+
+    Starts unlimited (or at `max_rps`). On CONN_THROTTLED the rate drops to 0.9 of
+    what was sent over the last second, once per round of requests; each accepted
+    request then raises it a little, probing back towards the limit.
+    """
+
+    DECREASE = 0.9
+    INCREASE_PER_SECOND = 0.5  # requests/s gained per second of accepted requests
+
+    def __init__(self, max_rps: float | None = None) -> None:
+        self._lock = threading.Lock()
+        self._ceiling = max_rps or float("inf")
+        self._rate = self._ceiling
+        self._next_send = 0.0
+        self._last_decrease = 0.0
+        self._sent: deque[float] = deque()
+
+    @property
+    def rate(self) -> float:
+        return self._rate
+
+    def wait_turn(self, stop: threading.Event | None = None) -> float:
+        """Block until this request may go; return its send time."""
+        with self._lock:
+            now = time.monotonic()
+            send_at = max(now, self._next_send)
+            if self._rate != float("inf"):
+                self._next_send = send_at + 1.0 / self._rate
+            self._sent.append(send_at)
+            while self._sent and self._sent[0] < send_at - 1.0:
+                self._sent.popleft()
+        if send_at > now:
+            (stop.wait if stop else time.sleep)(send_at - now)
+        return send_at
+
+    def throttled(self, sent_at: float) -> None:
+        with self._lock:
+            if sent_at < self._last_decrease:
+                return  # sent before the last decrease: that decrease already answered it
+            observed = max(1.0, float(len(self._sent)))
+            self._rate = min(self._ceiling, min(self._rate, observed) * self.DECREASE)
+            self._last_decrease = time.monotonic()
+
+    def accepted(self) -> None:
+        with self._lock:
+            if self._rate < self._ceiling:
+                self._rate = min(self._ceiling, self._rate + self.INCREASE_PER_SECOND / self._rate)
+
+
+class Client:
+    """A channel and stub for one target, with the key sent as call metadata."""
+
+    def __init__(self, target: Target, deadline: float = DEADLINE_SECONDS) -> None:
+        self.target = target
+        self.deadline = deadline
+        host, port = target.host_port
+        if target.insecure:
+            self._channel = ClarifaiChannel.get_insecure_grpc_channel(base=host, port=port)
+        else:
+            self._channel = ClarifaiChannel.get_grpc_channel(base=f"{host}:{port}")
+        # Right after the channel: ClarifaiChannel sets a module-level deserializer the stub reads.
+        self._stub = service_pb2_grpc.V2Stub(self._channel)
+        self._metadata = (("authorization", f"Key {target.pat or target.api_key}"),)
+
+    def __repr__(self) -> str:
+        return f"Client({self.target!r})"
+
+    def wait_ready(self, timeout: float = CONNECT_SECONDS) -> None:
+        """Raise `ConnectionFailed` naming the address when the server cannot be reached."""
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=timeout)
+        except grpc.FutureTimeoutError:
+            raise ConnectionFailed(
+                f"Could not reach the server at {self.target.address} within {timeout:.0f} s.",
+                "Check the address and your network; for a local sandbox, check that it is running "
+                "and that --insecure is set.",
+            ) from None
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def _user_app(self) -> resources_pb2.UserAppIDSet | None:
+        pair = self.target.user_app_id
+        return resources_pb2.UserAppIDSet(user_id=pair[0], app_id=pair[1]) if pair else None
+
+    def post_inputs(self, request: service_pb2.PostInputsRequest) -> service_pb2.MultiInputResponse:
+        return self._stub.PostInputs(request, metadata=self._metadata, timeout=self.deadline)
+
+    def list_inputs(self, ids: list[str]) -> service_pb2.MultiInputResponse:
+        request = service_pb2.ListInputsRequest(user_app_id=self._user_app(), ids=ids, per_page=len(ids))
+        return self._stub.ListInputs(request, metadata=self._metadata, timeout=self.deadline)
+
+    def count_inputs(self) -> int:
+        """The number of inputs in the app; raises `AuthError` when the key is refused."""
+        request = service_pb2.GetInputCountRequest(user_app_id=self._user_app())
+        try:
+            response = self._stub.GetInputCount(request, metadata=self._metadata, timeout=self.deadline)
+        except grpc.RpcError as error:
+            raise ConnectionFailed(
+                f"The server at {self.target.address} did not answer ({error.code().name}).",
+                "Check the address and try again in a moment.",
+            ) from None
+        raise_for_auth(response.status)
+        counts = response.counts
+        return counts.processed + counts.to_process + counts.errors + counts.processing
+
+
+def raise_for_auth(status) -> None:
+    """Raise `AuthError` for key, scope and user/app refusals: nothing more should be sent."""
+    if status.code in AUTH_PROBLEMS:
+        message, hint = AUTH_PROBLEMS[status.code]
+        raise AuthError(message, hint)
+
+
+def post_batch(
+    client: Client,
+    batch: Batch,
+    retry: RetryPolicy = RetryPolicy(),
+    pacer: Pacer | None = None,
+    stop: threading.Event | None = None,
+) -> BatchResult:
+    """Send one batch until it is answered or its attempts run out; every row gets an outcome.
+
+    Raises `AuthError` when the server refuses the key: the job must stop.
+    """
+    started = time.monotonic()
+    pacer = pacer or Pacer()
+    reason = ""
+    for attempt in range(1, retry.attempts + 1):
+        if stop is not None and stop.is_set():
+            reason = "not sent: the upload was stopped"
+            break
+        sent_at = pacer.wait_turn(stop)
+        try:
+            response = client.post_inputs(batch.request)
+        except grpc.RpcError as error:
+            code = error.code()
+            reason = f"{code.name}: {error.details() or 'no details'}"
+            if code not in RETRYABLE_GRPC:
+                break
+            retry_name = code.name
+        else:
+            status = response.status
+            raise_for_auth(status)
+            if status.code in RETRYABLE_STATUS:
+                pacer.throttled(sent_at)
+                reason = f"{status_code_pb2.StatusCode.Name(status.code)}: {status.description}"
+                retry_name = status_code_pb2.StatusCode.Name(status.code)
+            elif status.code in BATCH_ANSWERED and len(response.inputs) == len(batch.records):
+                pacer.accepted()
+                outcomes = _row_outcomes(client, batch, response, resent=attempt > 1)
+                return BatchResult(outcomes, attempt, time.monotonic() - started)
+            else:
+                reason = f"the server refused the batch: {status.description or status_code_pb2.StatusCode.Name(status.code)}"
+                break
+        if attempt < retry.attempts:
+            delay = retry.delay(attempt)
+            log.warning("retry %d/%d in %.1f s: %s", attempt + 1, retry.attempts, delay, retry_name)
+            if stop is not None and stop.wait(delay):
+                reason = f"not sent: the upload was stopped ({reason})"
+                break
+            if stop is None:
+                time.sleep(delay)
+        else:
+            reason = f"gave up after {attempt} attempts ({reason})"
+    outcomes = [
+        RowOutcome(r.line, r.input_id, r.url, FAILED, reason, r.cells) for r in batch.records
+    ]
+    return BatchResult(outcomes, attempt, time.monotonic() - started)
+
+
+def _row_outcomes(
+    client: Client, batch: Batch, response: service_pb2.MultiInputResponse, resent: bool
+) -> list[RowOutcome]:
+    """Read each input's own status, resolving INPUT_DUPLICATE by looking the id up."""
+    outcomes: list[RowOutcome | None] = []
+    duplicates: list[int] = []
+    for i, (record, answered) in enumerate(zip(batch.records, response.inputs)):
+        code = answered.status.code
+        if code in STORED_CODES:
+            outcomes.append(RowOutcome(record.line, record.input_id, record.url, UPLOADED))
+        elif code == status_code_pb2.INPUT_DUPLICATE:
+            outcomes.append(None)
+            duplicates.append(i)
+        else:
+            name = status_code_pb2.StatusCode.Name(code) if code else "no status"
+            status = INVALID if "INVALID" in name else FAILED
+            reason = f"the server refused it: {answered.status.description or name}"
+            outcomes.append(RowOutcome(record.line, record.input_id, record.url, status, reason, record.cells))
+    if duplicates:
+        records = [batch.records[i] for i in duplicates]
+        for i, outcome in zip(duplicates, _resolve_duplicates(client, records, resent)):
+            outcomes[i] = outcome
+    return outcomes  # type: ignore[return-value]
+
+
+def _resolve_duplicates(client: Client, records: list, resent: bool) -> list[RowOutcome]:
+    """INPUT_DUPLICATE is fine when the stored input has our url; a taken id is a failure."""
+    try:
+        response = client.list_inputs([r.input_id for r in records])
+        stored = {item.id: item.data.image.url for item in response.inputs}
+        checked = response.status.code == status_code_pb2.SUCCESS
+    except grpc.RpcError:
+        stored, checked = {}, False
+    outcomes = []
+    for r in records:
+        if not checked:
+            outcomes.append(RowOutcome(
+                r.line, r.input_id, r.url, ALREADY_THERE,
+                "an input with this id already exists (its url could not be checked)",
+            ))
+        elif r.input_id not in stored:
+            outcomes.append(RowOutcome(
+                r.line, r.input_id, r.url, ALREADY_THERE,
+                "this url is already in the app (duplicate urls are not allowed)",
+            ))
+        elif stored[r.input_id] == r.url:
+            # Our own earlier attempt may have stored it before its reply was lost.
+            status = UPLOADED if resent else ALREADY_THERE
+            outcomes.append(RowOutcome(r.line, r.input_id, r.url, status))
+        else:
+            outcomes.append(RowOutcome(
+                r.line, r.input_id, r.url, FAILED,
+                f"the id is taken by another input (url {stored[r.input_id]}); give this row a different input_id",
+                r.cells,
+            ))
+    return outcomes
