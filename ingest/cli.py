@@ -1,0 +1,225 @@
+"""The command line: `python -m ingest upload FILE`, `python -m ingest sandbox`, and the blog's form."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from .build import DEFAULT_BATCH
+from .errors import IngestError, UsageError
+from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
+from .report import problem_line, summary_sentence
+from .upload import Target
+
+EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 130
+PROBLEMS_SHOWN = 50
+POLL_SECONDS = 0.1
+
+log = logging.getLogger("ingest")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
+    try:
+        if any(arg.split("=")[0] in ("--api_key", "--csv_file") for arg in argv):
+            return _run_upload(*_blog_form(argv))
+        args = _parser().parse_args(argv)
+        return args.command(args)
+    except IngestError as error:
+        return _fail(error)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest",
+        description="Upload a CSV or TSV of image urls, concepts and metadata into a Clarifai app.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    upload = commands.add_parser(
+        "upload", help="upload a CSV/TSV file (or check it with --dry-run)",
+        description="Read, check and upload FILE. Credentials and address default to the CLARIFAI_* "
+                    "environment variables; flags win over them.",
+    )
+    upload.set_defaults(command=_upload_command)
+    upload.add_argument("file", type=Path, metavar="FILE", help="the CSV or TSV file")
+    where = upload.add_argument_group("where to upload")
+    where.add_argument("--base", help="server as HOST or HOST:PORT (CLARIFAI_GRPC_BASE; default api.clarifai.com)")
+    where.add_argument("--insecure", action="store_true", default=None,
+                       help="plaintext gRPC, for a local sandbox (CLARIFAI_GRPC_INSECURE=1)")
+    where.add_argument("--pat", help="personal access token (CLARIFAI_PAT)")
+    where.add_argument("--user-id", help="user id owning the app (CLARIFAI_USER_ID)")
+    where.add_argument("--app-id", help="app id (CLARIFAI_APP_ID)")
+    where.add_argument("--api-key", help="legacy app key instead of a token (CLARIFAI_API_KEY)")
+    how = upload.add_argument_group("how to upload")
+    how.add_argument("--batch-size", type=int, default=DEFAULT_BATCH,
+                     help=f"inputs per request, 1..128 (default {DEFAULT_BATCH})")
+    how.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
+                     help=f"requests in flight at once (default {DEFAULT_WORKERS})")
+    how.add_argument("--max-rps", type=float, help="never send more requests per second than this")
+    how.add_argument("--allow-duplicate-url", action=argparse.BooleanOptionalAction, default=True,
+                     help="store a url again even if the app has it already (default: yes)")
+    how.add_argument("--delimiter", help="cell delimiter (default: detected from the header line)")
+    how.add_argument("--encoding", help="text encoding (default: UTF-8, or UTF-16 by its byte-order mark)")
+    how.add_argument("--dry-run", action="store_true", help="read, check and build every request; send nothing")
+    out = upload.add_argument_group("output")
+    out.add_argument("--report", type=Path, help="write every row's outcome to this CSV")
+    out.add_argument("--failed", type=Path, help="write the invalid and failed rows, in the file's own columns, "
+                                                 "to this CSV, ready to fix and upload again")
+
+    sandbox = commands.add_parser(
+        "sandbox", help="run a local Clarifai-compatible server for trying and testing",
+        description="Run a local server that speaks Clarifai's gRPC API, storing inputs in SQLite.",
+    )
+    sandbox.set_defaults(command=_sandbox_command)
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=18080, help="port (default 18080; 0 picks a free one)")
+    sandbox.add_argument("--data", help="folder for the SQLite store (default: in memory)")
+    sandbox.add_argument("--pat", help="the token it accepts (default sandbox-pat)")
+    sandbox.add_argument("--user-id", help="the user id it serves (default sandbox)")
+    sandbox.add_argument("--app-id", help="the app id it serves (default demo)")
+    knobs = sandbox.add_argument_group("faults for demos and tests")
+    knobs.add_argument("--latency-ms", type=float, default=0.0, help="added to every call")
+    knobs.add_argument("--throttle-rps", type=float, default=0.0, help="answer CONN_THROTTLED above this rate")
+    knobs.add_argument("--fail-rate", type=float, default=0.0, help="share of PostInputs failing before storing")
+    knobs.add_argument("--commit-fail-rate", type=float, default=0.0,
+                       help="share of PostInputs failing after storing")
+    knobs.add_argument("--download-delay", type=float, help="seconds an input stays pending")
+    knobs.add_argument("--fail-urls", help="regex: matching urls end INPUT_DOWNLOAD_FAILED")
+    knobs.add_argument("--seed", type=int, help="seed the fault generator")
+    return parser
+
+
+def _upload_command(args: argparse.Namespace) -> int:
+    target = Target.from_env(
+        os.environ, base=args.base, insecure=args.insecure, pat=args.pat,
+        user_id=args.user_id, app_id=args.app_id, api_key=args.api_key,
+    )
+    options = UploadOptions(
+        batch_size=args.batch_size, workers=args.workers, allow_duplicate_url=args.allow_duplicate_url,
+        dry_run=args.dry_run, delimiter=args.delimiter, encoding=args.encoding, max_rps=args.max_rps,
+    )
+    return _run_upload(args.file, target, options, args.report, args.failed)
+
+
+def _blog_form(argv: list[str]) -> tuple[Path, Target, UploadOptions, None, None]:
+    """The blog script's flags, with its bugs fixed: 'false' means false, batches may be 1..128."""
+    parser = argparse.ArgumentParser(prog="python -m ingest", description="The original script's flags.")
+    parser.add_argument("--api_key", required=True, help="app key with the PostInputs scope")
+    parser.add_argument("--csv_file", required=True, type=Path, help="the CSV file")
+    parser.add_argument("--batch_size", type=int, default=32, help="inputs per request (default 32, max 128)")
+    parser.add_argument("--allow_duplicate_url", type=_yes_no, default=True, help="true or false (default true)")
+    args = parser.parse_args(argv)
+    target = Target.from_env(os.environ, api_key=args.api_key)
+    options = UploadOptions(batch_size=args.batch_size, allow_duplicate_url=args.allow_duplicate_url)
+    return args.csv_file, target, options, None, None
+
+
+def _yes_no(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("true", "yes", "1", "y"):
+        return True
+    if value in ("false", "no", "0", "n"):
+        return False
+    raise argparse.ArgumentTypeError(f"write true or false, not {text!r}")
+
+
+def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path | None,
+                failed: Path | None) -> int:
+    if not path.is_file():
+        raise UsageError(f"{path} does not exist or is not a file.", "Check the path and try again.")
+    job = UploadJob(
+        lambda: open(path, "rb"), str(path), target, options,
+        report_path=str(report) if report else None, failed_path=str(failed) if failed else None,
+    )
+    if not options.dry_run:
+        target.check()
+        print(f"Uploading {path} to {target.label}", file=sys.stderr)
+    status = _follow(job.start(), dry_run=options.dry_run)
+    return _finish(status, path, report)
+
+
+def _follow(job: UploadJob, dry_run: bool) -> JobStatus:
+    """Poll the job from the main thread and draw a tqdm bar; Ctrl-C once stops, twice quits."""
+    unit = "row"
+    with logging_redirect_tqdm(), tqdm(total=None, unit=unit, desc="checking" if dry_run else "uploading",
+                                       file=sys.stderr, dynamic_ncols=True, disable=None) as bar:
+        interrupted = False
+        while True:
+            try:
+                finished = job.wait(POLL_SECONDS)
+            except KeyboardInterrupt:
+                if interrupted:
+                    print("\nStopped at once; rows in flight may or may not be stored.", file=sys.stderr)
+                    os._exit(EXIT_INTERRUPTED)
+                interrupted = True
+                job.cancel()
+                tqdm.write("Stopping: waiting for the batches already sent (Ctrl-C again to quit at once).",
+                           file=sys.stderr)
+                continue
+            status = job.snapshot()
+            if status.total is not None and bar.total != status.total:
+                bar.total = status.total
+            bar.update(status.processed - bar.n)
+            if finished:
+                return status
+
+
+def _finish(status: JobStatus, path: Path, report: Path | None) -> int:
+    if status.fatal:
+        return _fail(status.fatal)
+    for warning in status.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(summary_sentence(dict(status.counts), status.elapsed, status.dry_run))
+    problems = sum(status.counts[s] for s in ("invalid", "failed"))
+    for outcome in status.problems[:PROBLEMS_SHOWN]:
+        print(problem_line(str(path), outcome))
+    if problems > PROBLEMS_SHOWN:
+        where = f"see {report}" if report else "write them all with --report PATH"
+        print(f"... and {problems - PROBLEMS_SHOWN:,} more rows with problems: {where}.")
+    if status.cancelled:
+        print(f"Stopped before the end: {status.processed:,} of {status.total or 0:,} rows handled. "
+              "Run the same command again to send the rest.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK if status.succeeded else EXIT_ROWS_FAILED
+
+
+def _fail(error: IngestError) -> int:
+    print(f"error: {error.message}", file=sys.stderr)
+    if error.hint:
+        print(f"  {error.hint}", file=sys.stderr)
+    return EXIT_NOT_RUN
+
+
+def _sandbox_command(args: argparse.Namespace) -> int:
+    from . import sandbox
+
+    defaults = sandbox.SandboxConfig()
+    config = sandbox.SandboxConfig(
+        pat=args.pat or defaults.pat, user_id=args.user_id or defaults.user_id,
+        app_id=args.app_id or defaults.app_id, latency_ms=args.latency_ms, throttle_rps=args.throttle_rps,
+        fail_rate=args.fail_rate, commit_fail_rate=args.commit_fail_rate,
+        download_delay=defaults.download_delay if args.download_delay is None else args.download_delay,
+        fail_urls=args.fail_urls, seed=args.seed,
+    )
+    server = sandbox.start(config, host=args.host, port=args.port, data_dir=args.data)
+    print(f"Sandbox listening on {server.address} (Ctrl-C to stop). Use it with:\n"
+          f"  export CLARIFAI_GRPC_BASE={server.address} CLARIFAI_GRPC_INSECURE=1\n"
+          f"  export CLARIFAI_PAT={config.pat} CLARIFAI_USER_ID={config.user_id} CLARIFAI_APP_ID={config.app_id}\n"
+          f"  (or the app key {config.api_key} without user and app ids)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        server.stop()
+    return EXIT_OK

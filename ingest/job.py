@@ -1,0 +1,291 @@
+"""The upload job: read -> validate -> build -> upload -> report, with one owner of state.
+
+`UploadJob.run()` drives the pipeline in the calling thread (the CLI) or, through
+`start()`, in a background thread (the page). Worker threads only send batches and
+return `BatchResult`s; this class collects them, keeps the counts under a lock and
+calls the progress callback. Front ends read `snapshot()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from .build import DEFAULT_BATCH, MAX_BATCH, build_batch
+from .errors import IngestError, UsageError
+from .outcomes import INVALID, FAILED, STATUSES, UPLOADED, BatchResult, RowOutcome
+from .read import count_rows, open_table
+from .report import ReportWriter
+from .upload import Client, Pacer, RetryPolicy, Target, post_batch
+from .validate import InputRecord, RowError, map_columns, validate_rows
+
+DEFAULT_WORKERS = 10
+MAX_WORKERS = 64
+RECENT_KEPT = 200  # latest outcomes kept for a live table
+PROBLEMS_KEPT = 1000  # invalid and failed rows kept in memory; the report file has them all
+NOTIFY_SECONDS = 0.1  # at most this often to the progress callback, so a file of bad rows stays fast
+
+log = logging.getLogger("ingest")
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    """How to read the file and send it."""
+
+    batch_size: int = DEFAULT_BATCH
+    workers: int = DEFAULT_WORKERS
+    allow_duplicate_url: bool = True
+    dry_run: bool = False
+    delimiter: str | None = None
+    encoding: str | None = None
+    columns: Mapping[str, str] | None = None  # role -> header name, when the header uses other names
+    max_rps: float | None = None
+    retry: RetryPolicy = RetryPolicy()
+
+    def check(self) -> None:
+        if not 1 <= self.batch_size <= MAX_BATCH:
+            raise UsageError(f"The batch size must be between 1 and {MAX_BATCH}, not {self.batch_size}.",
+                             f"Use {DEFAULT_BATCH} unless you have a reason not to.")
+        if not 1 <= self.workers <= MAX_WORKERS:
+            raise UsageError(f"The number of workers must be between 1 and {MAX_WORKERS}, not {self.workers}.",
+                             f"Use {DEFAULT_WORKERS} unless you have a reason not to.")
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """A consistent picture of a job at one moment, safe to read from any thread."""
+
+    name: str
+    total: int | None
+    counts: Mapping[str, int]
+    elapsed: float
+    recent: tuple[RowOutcome, ...] = ()
+    problems: tuple[RowOutcome, ...] = ()
+    warnings: tuple[str, ...] = ()
+    header: tuple[str, ...] = ()
+    dry_run: bool = False
+    done: bool = False
+    cancelled: bool = False
+    fatal: IngestError | None = None
+
+    @property
+    def processed(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def rate(self) -> float:
+        """Rows per second so far."""
+        return self.processed / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        if self.total is None or not self.rate:
+            return None
+        return max(0.0, (self.total - self.processed) / self.rate)
+
+    @property
+    def succeeded(self) -> bool:
+        """Every row uploaded or already there, and the job ran to its end."""
+        return self.done and not self.fatal and not self.cancelled and not (
+            self.counts[INVALID] or self.counts[FAILED]
+        )
+
+
+class UploadJob:
+    """One file uploaded to one target; see the module docstring for who does what."""
+
+    def __init__(
+        self,
+        open_source: Callable[[], BinaryIO],
+        name: str,
+        target: Target | None,
+        options: UploadOptions = UploadOptions(),
+        report_path: str | None = None,
+        failed_path: str | None = None,
+        spreadsheet_safe: bool = False,
+        on_progress: Callable[[JobStatus], None] | None = None,
+    ) -> None:
+        self.name = name
+        self.target = target
+        self.options = options
+        self.report_path = report_path
+        self.failed_path = failed_path
+        self._open_source = open_source
+        self._spreadsheet_safe = spreadsheet_safe
+        self._on_progress = on_progress
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._finished = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._counts = dict.fromkeys(STATUSES, 0)
+        self._recent: deque[RowOutcome] = deque(maxlen=RECENT_KEPT)
+        self._problems: list[RowOutcome] = []
+        self._warnings: list[str] = []
+        self._header: tuple[str, ...] = ()
+        self._total: int | None = None
+        self._started = 0.0
+        self._ended: float | None = None
+        self._fatal: IngestError | None = None
+        self._report: ReportWriter | None = None
+        self._last_notify = 0.0
+
+    def __repr__(self) -> str:
+        return f"UploadJob({self.name!r}, {self.target!r})"
+
+    # -- front-end side -------------------------------------------------------------
+    def start(self) -> UploadJob:
+        """Run in a background thread; returns at once."""
+        self._thread = threading.Thread(target=self.run, name=f"upload {self.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def cancel(self) -> None:
+        """Send no new batches; the ones in flight finish and are counted."""
+        self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job ends; True if it did within `timeout`."""
+        return self._finished.wait(timeout)
+
+    def snapshot(self) -> JobStatus:
+        with self._lock:
+            end = self._ended if self._ended is not None else time.monotonic()
+            return JobStatus(
+                name=self.name,
+                total=self._total,
+                counts=dict(self._counts),
+                elapsed=end - self._started if self._started else 0.0,
+                recent=tuple(self._recent),
+                problems=tuple(self._problems),
+                warnings=tuple(self._warnings),
+                header=self._header,
+                dry_run=self.options.dry_run,
+                done=self._finished.is_set(),
+                cancelled=self._stop.is_set() and self._fatal is None,
+                fatal=self._fatal,
+            )
+
+    # -- pipeline side --------------------------------------------------------------
+    def run(self) -> JobStatus:
+        """Run the whole job in this thread and return its final status; never raises."""
+        self._started = time.monotonic()
+        try:
+            self._run()
+        except IngestError as error:
+            self._fail(error)
+        except Exception:  # the page and CLI show a short message; the log has the details, never a key
+            log.exception("upload of %s stopped by an unexpected error", self.name)
+            self._fail(IngestError("Something unexpected stopped the upload.",
+                                   "Try again; if it happens again, send the log to the team."))
+        finally:
+            if self._report:
+                self._report.close()
+            with self._lock:
+                self._ended = time.monotonic()
+            self._finished.set()
+            self._notify(force=True)
+        return self.snapshot()
+
+    def _fail(self, error: IngestError) -> None:
+        with self._lock:
+            self._fatal = error
+        self._stop.set()
+
+    def _run(self) -> None:
+        options = self.options
+        options.check()
+        if not options.dry_run:
+            self.target.check()
+        table = open_table(self._open_source(), self.name, options.delimiter, options.encoding)
+        columns = map_columns(table.header, options.columns, self.name)
+        with self._lock:
+            self._header = tuple(table.header)
+            if columns.unknown:
+                self._warnings.append(f"Ignoring columns this tool does not use: {', '.join(columns.unknown)}.")
+        self._report = ReportWriter(self.report_path, self.failed_path, table.header, table.delimiter,
+                                    self._spreadsheet_safe)
+        total = count_rows(self._open_source(), table.delimiter, table.encoding)
+        with self._lock:
+            self._total = total
+        self._notify(force=True)
+        client = None
+        if not options.dry_run:
+            client = Client(self.target)
+            client.wait_ready()
+        try:
+            self._pump(validate_rows(table.rows, columns), client)
+        finally:
+            if client:
+                client.close()
+
+    def _pump(self, results, client: Client | None) -> None:
+        """Cut valid records into batches and keep at most `workers` of them in flight."""
+        options = self.options
+        pacer = Pacer(options.max_rps)
+        user_app_id = self.target.user_app_id if self.target else None
+        in_flight: set[Future] = set()
+        pending: list[InputRecord] = []
+        with ThreadPoolExecutor(options.workers, thread_name_prefix="post") as pool:
+
+            def send(records: list[InputRecord]) -> None:
+                batch = build_batch(records, options.allow_duplicate_url, user_app_id)
+                if client is None:
+                    batch.request.SerializeToString()  # a dry run does all the work but the sending
+                    self._collect([RowOutcome(r.line, r.input_id, r.url, UPLOADED) for r in records])
+                    return
+                while len(in_flight) >= options.workers:
+                    self._drain(in_flight, FIRST_COMPLETED)
+                in_flight.add(pool.submit(post_batch, client, batch, options.retry, pacer, self._stop))
+
+            try:
+                for result in results:
+                    if self._stop.is_set():
+                        break
+                    if isinstance(result, RowError):
+                        self._collect([RowOutcome(result.line, result.input_id, result.url, INVALID, result.reason,
+                                                  result.cells)])
+                        continue
+                    pending.append(result)
+                    if len(pending) == options.batch_size:
+                        send(pending)
+                        pending = []
+                if pending and not self._stop.is_set():
+                    send(pending)
+            finally:
+                while in_flight:
+                    self._drain(in_flight, FIRST_COMPLETED)
+
+    def _drain(self, in_flight: set[Future], return_when: str) -> None:
+        done, _ = wait(in_flight, return_when=return_when)
+        for future in done:
+            in_flight.discard(future)
+            try:
+                result: BatchResult = future.result()
+            except IngestError as error:  # the key was refused: stop sending at once
+                self._fail(error)
+                continue
+            self._collect(result.outcomes)
+
+    def _collect(self, outcomes: list[RowOutcome]) -> None:
+        """The one place that counts outcomes, keeps the recent and problem rows, and reports."""
+        if self._report:
+            self._report.write(outcomes)
+        with self._lock:
+            for outcome in outcomes:
+                self._counts[outcome.status] += 1
+                if outcome.status in (INVALID, FAILED) and len(self._problems) < PROBLEMS_KEPT:
+                    self._problems.append(outcome)
+            self._recent.extend(outcomes)
+        self._notify()
+
+    def _notify(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self._on_progress and (force or now - self._last_notify >= NOTIFY_SECONDS):
+            self._last_notify = now
+            self._on_progress(self.snapshot())

@@ -1,0 +1,78 @@
+"""Reporting: outcomes -> CSV files streamed to disk and plain-words summaries."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from typing import IO
+
+from .outcomes import FAILED, INVALID, STATUS_LABELS, STATUSES, UPLOADED, RowOutcome
+
+REPORT_HEADER = ("line", "input_id", "url", "status", "reason")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
+
+
+def safe_cell(value: str) -> str:
+    """Make a cell inert in a spreadsheet by quoting a leading formula character."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def problem_line(source: str, outcome: RowOutcome) -> str:
+    """`FILE:LINE: ID: reason`, the form compilers use, so editors can jump to the row."""
+    who = f" {outcome.input_id}:" if outcome.input_id else ""
+    return f"{source}:{outcome.line}:{who} {outcome.reason}"
+
+
+def summary_sentence(counts: dict[str, int], seconds: float, dry_run: bool = False) -> str:
+    """One sentence with every count, the time and the rate."""
+    done = sum(counts.values())
+    rate = done / seconds if seconds > 0 else 0.0
+    if dry_run:
+        parts = f"{counts[UPLOADED]:,} ready to upload, {counts[INVALID]:,} invalid"
+        return f"{done:,} rows checked in {seconds:.1f} s ({rate:,.0f} rows/s), nothing sent: {parts}."
+    parts = ", ".join(f"{counts[s]:,} {STATUS_LABELS[s]}" for s in STATUSES)
+    return f"{done:,} rows in {seconds:.1f} s ({rate:,.0f} rows/s): {parts}."
+
+
+class ReportWriter:
+    """Streams every outcome to a report CSV and the rows to fix or retry to a second CSV.
+
+    The second file has the input's own header and cells, ready to correct and upload again.
+    `spreadsheet_safe` quotes formula-like cells (for files a person opens in a spreadsheet).
+    """
+
+    def __init__(
+        self,
+        report_path: str | None,
+        failed_path: str | None,
+        header: Sequence[str],
+        delimiter: str = ",",
+        spreadsheet_safe: bool = False,
+    ) -> None:
+        self._clean = safe_cell if spreadsheet_safe else str
+        self._files: list[IO[str]] = []
+        self._report = self._open(report_path, REPORT_HEADER, ",")
+        self._failed = self._open(failed_path, header, delimiter)
+
+    def _open(self, path: str | None, header: Sequence[str], delimiter: str):
+        if not path:
+            return None
+        handle = open(path, "w", newline="", encoding="utf-8")
+        self._files.append(handle)
+        writer = csv.writer(handle, delimiter=delimiter)
+        writer.writerow([self._clean(h) for h in header])
+        return writer
+
+    def write(self, outcomes: Iterable[RowOutcome]) -> None:
+        clean = self._clean
+        for o in outcomes:
+            if self._report:
+                self._report.writerow([o.line, clean(o.input_id), clean(o.url), o.status, clean(o.reason)])
+            if self._failed and o.status in (INVALID, FAILED) and o.cells is not None:
+                self._failed.writerow([clean(cell) for cell in o.cells])
+
+    def close(self) -> None:
+        for handle in self._files:
+            handle.close()
+        self._files.clear()
+
