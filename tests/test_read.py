@@ -1,0 +1,68 @@
+"""Reading: encodings, delimiters, line endings, quoting, blank lines and start lines."""
+
+import io
+
+import pytest
+
+from ingest.errors import InputFileError
+from ingest.read import count_rows, open_table
+
+
+def table(data: bytes, **kwargs):
+    opened = open_table(io.BytesIO(data), "f.csv", **kwargs)
+    return opened, [(row.line, row.cells) for row in opened.rows]
+
+
+@pytest.mark.parametrize(
+    ("data", "delimiter", "rows"),
+    [
+        (b"url,id\nhttp://a,1\n", ",", [(2, ["http://a", "1"])]),
+        (b"\xef\xbb\xbfurl,id\r\nhttp://a,1\r\n", ",", [(2, ["http://a", "1"])]),
+        (b"url\tid\nhttp://a\t1\n", "\t", [(2, ["http://a", "1"])]),
+        (b"url;id\nhttp://a;1\n", ";", [(2, ["http://a", "1"])]),
+        ("url\tid\nhttp://a\t1\n".encode("utf-16"), "\t", [(2, ["http://a", "1"])]),
+        (b'url,m\n"http://a","x, ""y""\tz"\n', ",", [(2, ["http://a", 'x, "y"\tz'])]),
+        (b'url,m\n"http://a","two\nlines"\nhttp://b,3\n', ",", [(2, ["http://a", "two\nlines"]), (4, ["http://b", "3"])]),
+        (b"url,m\n\nhttp://a,1\n   \n\nhttp://b,2", ",", [(3, ["http://a", "1"]), (6, ["http://b", "2"])]),
+        (b"url,m\n,\nhttp://a,1\n", ",", [(3, ["http://a", "1"])]),
+        (b"url\nhttp://a|b\n", ",", [(2, ["http://a|b"])]),
+    ],
+    ids=["plain", "bom-crlf", "tsv", "semicolon", "utf16", "quoted", "multiline", "blank-lines", "delimiters-only", "pipe-not-delimiter"],
+)
+def test_rows_come_with_the_line_they_start_on(data, delimiter, rows):
+    opened, read = table(data)
+    assert opened.delimiter == delimiter
+    assert read == rows
+
+
+def test_header_is_kept_as_written_and_delimiter_can_be_forced():
+    opened, read = table(b" URL ;x\nhttp://a;b\n", delimiter=",")
+    assert opened.header == ["URL ;x"]
+    assert read == [(2, ["http://a;b"])]
+
+
+def test_explicit_encoding_reads_latin1():
+    opened, read = table("url,name\nhttp://a,café\n".encode("cp1252"), encoding="cp1252")
+    assert read == [(2, ["http://a", "café"])]
+
+
+@pytest.mark.parametrize(
+    ("data", "fragments"),
+    [
+        (b"", ["f.csv is empty", "header line"]),
+        (b"\n\n  \n", ["f.csv is empty"]),
+        (b"url,id\nhttp://a,1\nhttp://b,caf\xe9\n", ["not readable as UTF-8", "line 3", "cp1252"]),
+        (b'url,id\nhttp://a,1\n"http://b,2\nhttp://c,3\n', ["line 3", "never closed"]),
+    ],
+    ids=["empty", "only-blank", "latin1", "unterminated-quote"],
+)
+def test_unreadable_files_stop_with_a_located_hint(data, fragments):
+    with pytest.raises(InputFileError) as caught:
+        list(table(data)[1])
+    text = str(caught.value)
+    for fragment in fragments:
+        assert fragment in text
+
+
+def test_count_rows_skips_blank_lines_and_counts_multiline_rows_once():
+    assert count_rows(io.BytesIO(b'url\n"http://a\nb"\n\nhttp://c\n')) == 2

@@ -1,0 +1,109 @@
+"""Validation: every row becomes a record or an error naming line, id, column and fix."""
+
+import pytest
+
+from ingest.errors import InputFileError
+from ingest.read import RawRow
+from ingest.validate import (
+    MAX_ID_CHARS,
+    InputRecord,
+    RowError,
+    generated_id,
+    map_columns,
+    validate_rows,
+)
+
+HEADER = ["url", "input_id", "pos_concepts", "neg_concepts", "metadata"]
+COLUMNS = map_columns(HEADER)
+
+
+def check(*cells_per_row: list[str]) -> list:
+    rows = [RawRow(line, list(cells)) for line, cells in enumerate(cells_per_row, start=2)]
+    return list(validate_rows(rows, COLUMNS))
+
+
+def test_valid_row_becomes_a_record_with_clean_concepts_and_metadata():
+    [record] = check(["  https://a.com/x.jpg ", "x-1", " cat| dog |cat||", "bird", '{"n": 1, "ok": true, "l": [null]}'])
+    assert record == InputRecord(
+        line=2, input_id="x-1", url="https://a.com/x.jpg", positive=("cat", "dog"), negative=("bird",),
+        metadata={"n": 1, "ok": True, "l": [None]}, id_generated=False, cells=record.cells,
+    )
+
+
+def test_header_names_are_trimmed_and_case_insensitive_and_unknown_ones_listed():
+    columns = map_columns([" URL ", "Input_ID", "notes", ""])
+    assert columns.positions["url"] == 0 and columns.positions["input_id"] == 1
+    assert columns.unknown == ("notes", "(unnamed column 4)")
+
+
+def test_columns_can_be_mapped_by_hand():
+    columns = map_columns(["image", "tags"], {"url": "image", "pos_concepts": "tags"})
+    [record] = list(validate_rows([RawRow(2, ["http://a/x", "a|b"])], columns))
+    assert record.url == "http://a/x" and record.positive == ("a", "b")
+
+
+@pytest.mark.parametrize(
+    ("header", "fragments"),
+    [
+        (["image", "id"], ["no 'url' column", "'image', 'id'", "Name the column"]),
+        (["url", "URL"], ["'url' appears 2 times", "columns 1, 2", "Rename or remove"]),
+    ],
+)
+def test_unusable_headers_stop_the_file(header, fragments):
+    with pytest.raises(InputFileError) as caught:
+        map_columns(header, name="data.csv")
+    for fragment in fragments:
+        assert fragment in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("cells", "column", "fragments"),
+    [
+        (["", "a", "", "", ""], "url", ["url is empty", "https://"]),
+        (["example.com/x.jpg", "a", "", "", ""], "url", ["no scheme", "https://example.com/cat.jpg"]),
+        (["ftp://h/x.jpg", "a", "", "", ""], "url", ["'ftp:'", "only http:// and https://"]),
+        (["javascript:alert(1)", "a", "", "", ""], "url", ["'javascript:'"]),
+        (["https:///x.jpg", "a", "", "", ""], "url", ["no host name"]),
+        (["https://h/a b.jpg", "a", "", "", ""], "url", ["spaces"]),
+        (["http://h/x", "a b!", "", "", ""], "input_id", ["' !'", "letters, digits, '-' and '_'"]),
+        (["http://h/x", "a" * (MAX_ID_CHARS + 1), "", "", ""], "input_id", ["256 characters", "at most 255"]),
+        (["http://h/x", "a", "cat|dog", "dog", ""], "neg_concepts", ["'dog' is listed as both", "one of the two columns"]),
+        (["http://h/x", "a", "", "", "{bad"], "metadata", ["not valid JSON", '{"key": "value"}']),
+        (["http://h/x", "a", "", "", "[1, 2]"], "metadata", ["a JSON list, not an object"]),
+        (["http://h/x", "a", "", "", "3"], "metadata", ["a JSON number, not an object"]),
+        (["http://h/x", "a", "", "", "{" * 40 + "}" * 40], "metadata", ["not valid JSON"]),
+        (["http://h/x", "a", "", "", '{"a":' * 40 + "1" + "}" * 40], "metadata", ["nested too deeply"]),
+        (["http://h/x", "a", "", ""], "", ["4 cells but the header has 5 columns"]),
+        (["http://h/x", "a", "", "", "", "extra"], "", ["6 cells but the header has 5 columns", "quote cells"]),
+    ],
+)
+def test_bad_rows_become_errors_naming_line_id_column_and_fix(cells, column, fragments):
+    [error] = check(cells)
+    assert isinstance(error, RowError)
+    assert (error.line, error.column) == (2, column)
+    assert error.input_id == cells[1]
+    for fragment in fragments:
+        assert fragment in error.reason
+
+
+def test_repeated_id_loses_to_the_first_line_even_when_that_row_is_invalid():
+    results = check(
+        ["http://h/1", "a", "", "", ""],
+        ["ftp://h/2", "b", "", "", ""],
+        ["http://h/3", "a", "", "", ""],
+        ["http://h/4", "b", "", "", ""],
+    )
+    assert isinstance(results[0], InputRecord)
+    assert "already used on line 2" in results[2].reason
+    assert "already used on line 3" in results[3].reason
+
+
+def test_generated_ids_are_stable_content_hashes_and_exact_repeats_are_flagged():
+    first, second, repeat = check(
+        ["http://h/1", "", "a", "", '{"k": 1, "j": 2}'],
+        ["http://h/1", "", "b", "", ""],
+        ["http://h/1", "", "a", "", '{"j": 2, "k": 1}'],
+    )
+    assert first.id_generated and first.input_id == generated_id("http://h/1", ("a",), (), {"k": 1, "j": 2})
+    assert second.input_id != first.input_id
+    assert isinstance(repeat, RowError) and "repeats line 2 exactly" in repeat.reason
