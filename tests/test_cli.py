@@ -1,0 +1,139 @@
+"""The command line as a user runs it: a subprocess, its exit code, its messages, and what the server stored."""
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parent.parent
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CLARIFAI_")}
+    return subprocess.run([sys.executable, "-m", "ingest", *args], capture_output=True, text=True,
+                          cwd=ROOT, env={**base, **(env or {})}, timeout=120)
+
+
+def sandbox_env(sandbox) -> dict:
+    config = sandbox.config
+    return {"CLARIFAI_GRPC_BASE": sandbox.address, "CLARIFAI_GRPC_INSECURE": "1", "CLARIFAI_PAT": config.pat,
+            "CLARIFAI_USER_ID": config.user_id, "CLARIFAI_APP_ID": config.app_id}
+
+
+@pytest.fixture(autouse=True)
+def empty(sandbox):
+    sandbox.reset()
+
+
+def test_upload_sends_valid_rows_names_invalid_ones_and_exits_1(sandbox, tmp_path):
+    report, failed = tmp_path / "report.csv", tmp_path / "failed.csv"
+    result = run("upload", str(DATA / "mixed.csv"), "--report", str(report), "--failed", str(failed),
+                 env=sandbox_env(sandbox))
+    assert result.returncode == 1, result.stderr
+    assert "5 rows in" in result.stdout
+    assert "2 uploaded, 0 already there, 3 invalid, 0 failed" in result.stdout
+    name = str(DATA / "mixed.csv")
+    assert f"{name}:4: bad-1: column 'url': the url has no scheme" in result.stdout
+    assert f"{name}:5: cat-1: column 'input_id': the input id 'cat-1' is already used on line 2" in result.stdout
+    assert f"{name}:6: emu: column 'neg_concepts': 'bird' is listed as both positive and negative" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert sorted(i.data.image.url for i in sandbox.stored_inputs()) == ["https://h.test/cat.jpg", "https://h.test/dog.jpg"]
+    with open(report, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted((r["line"], r["status"]) for r in rows) == [
+        ("2", "uploaded"), ("3", "uploaded"), ("4", "invalid"), ("5", "invalid"), ("6", "invalid")]
+    with open(failed, newline="") as handle:
+        retry_rows = list(csv.reader(handle))
+    original = list(csv.reader(open(DATA / "mixed.csv", newline="")))
+    assert retry_rows == [original[0], original[3], original[4], original[5]]
+
+
+def test_second_run_is_all_already_there_and_exits_0(sandbox):
+    env = sandbox_env(sandbox)
+    first = run("upload", str(DATA / "two.tsv"), env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    again = run("upload", str(DATA / "two.tsv"), env=env)
+    assert again.returncode == 0
+    assert "0 uploaded, 2 already there, 0 invalid, 0 failed" in again.stdout
+    assert len(sandbox.stored_inputs()) == 2
+
+
+def test_flags_win_over_environment(sandbox):
+    env = {**sandbox_env(sandbox), "CLARIFAI_PAT": "wrong", "CLARIFAI_GRPC_BASE": "127.0.0.1:9"}
+    result = run("upload", str(DATA / "two.tsv"), "--base", sandbox.address, "--pat", sandbox.config.pat, env=env)
+    assert result.returncode == 0, result.stderr
+    assert len(sandbox.stored_inputs()) == 2
+
+
+def test_wrong_key_exits_2_with_a_plain_message_and_never_prints_the_key(sandbox):
+    env = {**sandbox_env(sandbox), "CLARIFAI_PAT": "very-secret-wrong-token"}
+    result = run("upload", str(DATA / "two.tsv"), env=env)
+    assert result.returncode == 2
+    assert "error: The server refused the key" in result.stderr
+    assert "Settings > Secrets" in result.stderr
+    assert "very-secret-wrong-token" not in result.stdout + result.stderr
+    assert sandbox.stored_inputs() == []
+
+
+def test_unreachable_server_exits_2_naming_the_address():
+    result = run("upload", str(DATA / "two.tsv"), "--base", "127.0.0.1:9", "--insecure", "--api-key", "k")
+    assert result.returncode == 2
+    assert "Could not reach the server at 127.0.0.1:9" in result.stderr
+
+
+def test_blog_command_line_works_and_false_means_false(sandbox, tmp_path):
+    env = {"CLARIFAI_GRPC_BASE": sandbox.address, "CLARIFAI_GRPC_INSECURE": "1"}
+    key = sandbox.config.api_key
+    first = run("--api_key", key, "--csv_file", str(DATA / "two.tsv"), "--batch_size", "1", env=env)
+    assert first.returncode == 0, first.stderr
+    assert sandbox.stats().post_calls == 2
+    same_url = tmp_path / "same-url.csv"
+    same_url.write_text("url,input_id\nhttps://h.test/t1.jpg,another\n")
+    result = run("--api_key", key, "--csv_file", str(same_url), "--allow_duplicate_url", "false", env=env)
+    assert result.returncode == 0
+    assert "1 already there" in result.stdout
+    assert len(sandbox.stored_inputs()) == 2
+    bad = run("--api_key", key, "--csv_file", str(same_url), "--allow_duplicate_url", "maybe", env=env)
+    assert bad.returncode == 2 and "write true or false" in bad.stderr
+
+
+def test_dry_run_needs_no_credentials_and_sends_nothing(sandbox):
+    result = run("upload", str(DATA / "mixed.csv"), "--dry-run")
+    assert result.returncode == 1
+    assert "5 rows checked" in result.stdout and "nothing sent: 2 ready to upload, 3 invalid" in result.stdout
+    assert sandbox.stats().post_calls == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["upload", "missing.csv"], ["missing.csv does not exist"]),
+        (["upload", str(DATA / "two.tsv"), "--batch-size", "500", "--dry-run"], ["between 1 and 128"]),
+        (["upload", str(DATA / "two.tsv")], ["No key was given", "--pat"]),
+    ],
+)
+def test_bad_usage_exits_2_with_what_to_do(args, fragments):
+    result = run(*args)
+    assert result.returncode == 2
+    for fragment in fragments:
+        assert fragment in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["upload"], ["sandbox"]])
+def test_every_command_has_help(command):
+    result = run(*command, "--help")
+    assert result.returncode == 0
+    assert len(result.stdout.splitlines()) > 5
+
+
+def test_many_problems_print_the_first_50_and_point_to_the_report(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("url\n" + "not-a-url\n" * 80)
+    result = run("upload", str(path), "--dry-run")
+    assert result.stdout.count("column 'url'") == 50
+    assert "... and 30 more rows with problems: write them all with --report PATH." in result.stdout
