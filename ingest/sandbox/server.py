@@ -184,7 +184,7 @@ def _job_message(job_id: str, progress: JobProgress) -> resources_pb2.InputsAddJ
             else _status(status_code_pb2.JOB_COMPLETED, "Job is completed")
         ),
     )
-    job.created_at.FromNanoseconds(int(progress.created * 1e9))
+    job.created_at.FromMicroseconds(round(progress.created * 1e6))
     return job
 
 
@@ -346,7 +346,8 @@ class _Servicer(service_pb2_grpc.V2Servicer):
         self, inputs: Sequence[resources_pb2.Input]
     ) -> tuple[list[resources_pb2.Input], list[tuple[resources_pb2.Input, NewInput]]]:
         """Reply messages for all inputs, and the valid ones paired with what to store."""
-        now_ns = time.time_ns()
+        # Microseconds, as hosted: the SDK's timestamp parser takes at most 6 digits.
+        now_us = time.time_ns() // 1000
         replies: list[resources_pb2.Input] = []
         candidates: list[tuple[resources_pb2.Input, NewInput]] = []
         for sent in inputs:
@@ -359,7 +360,7 @@ class _Servicer(service_pb2_grpc.V2Servicer):
             if problem:
                 reply.status.CopyFrom(_status(status_code_pb2.INPUT_INVALID_ARGUMENT, problem))
                 continue
-            reply.created_at.FromNanoseconds(now_ns)
+            reply.created_at.FromMicroseconds(now_us)
             stored = resources_pb2.Input()
             stored.CopyFrom(reply)
             url, allow_duplicate = _media(stored.data)

@@ -279,7 +279,7 @@ class InputStore:
             concept = resources_pb2.Concept(
                 id=concept_id, name=name, user_id=app.user_id, app_id=app.app_id
             )
-            concept.created_at.FromNanoseconds(int(created * 1e9))
+            concept.created_at.FromMicroseconds(round(created * 1e6))
             concepts.append(concept)
         return concepts
 
