@@ -86,16 +86,16 @@ class SandboxStats:
     duplicate_ids: int = 0
 
 
+def _status(code: int, description: str, details: str = "") -> status_pb2.Status:
+    return status_pb2.Status(code=code, description=description, details=details)
+
+
 class _Refusal(Exception):
     """Ends a call with this status as the whole reply."""
 
     def __init__(self, code: int, description: str, details: str = "") -> None:
         super().__init__(description)
-        self.status = status_pb2.Status(code=code, description=description, details=details)
-
-
-def _status(code: int, description: str, details: str = "") -> status_pb2.Status:
-    return status_pb2.Status(code=code, description=description, details=details)
+        self.status = _status(code, description, details)
 
 
 _OK = _status(status_code_pb2.SUCCESS, "Ok")
