@@ -72,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
     how.add_argument("--delimiter", help="cell delimiter (default: detected from the header line)")
     how.add_argument("--encoding", help="text encoding (default: UTF-8, or UTF-16 by its byte-order mark)")
     how.add_argument("--dry-run", action="store_true", help="read, check and build every request; send nothing")
+    how.add_argument("--restart", action="store_true",
+                     help="forget what an interrupted earlier run of this file confirmed and send every row")
     out = upload.add_argument_group("output")
     out.add_argument("--report", type=Path, help="write every row's outcome to this CSV")
     out.add_argument("--failed", type=Path, help="write the invalid and failed rows, in the file's own columns, "
@@ -108,6 +110,7 @@ def _upload_command(args: argparse.Namespace) -> int:
     options = UploadOptions(
         batch_size=args.batch_size, workers=args.workers, allow_duplicate_url=args.allow_duplicate_url,
         dry_run=args.dry_run, delimiter=args.delimiter, encoding=args.encoding, max_rps=args.max_rps,
+        restart=args.restart,
     )
     return _run_upload(args.file, target, options, args.report, args.failed)
 

@@ -19,7 +19,8 @@ from typing import BinaryIO
 
 from .build import DEFAULT_BATCH, MAX_BATCH, build_batch
 from .errors import IngestError, UsageError
-from .outcomes import INVALID, FAILED, STATUSES, UPLOADED, BatchResult, RowOutcome
+from .journal import Journal, file_digest
+from .outcomes import ALREADY_THERE, FAILED, INVALID, STATUSES, SUCCESSFUL, UPLOADED, BatchResult, RowOutcome
 from .read import count_rows, open_table
 from .report import ReportWriter
 from .upload import Client, Pacer, RetryPolicy, Target, post_batch
@@ -47,6 +48,8 @@ class UploadOptions:
     columns: Mapping[str, str] | None = None  # role -> header name, when the header uses other names
     max_rps: float | None = None
     retry: RetryPolicy = RetryPolicy()
+    resume: bool = True  # skip rows an earlier, interrupted run of this file confirmed
+    restart: bool = False  # drop that record and send everything again
 
     def check(self) -> None:
         if not 1 <= self.batch_size <= MAX_BATCH:
@@ -133,6 +136,7 @@ class UploadJob:
         self._ended: float | None = None
         self._fatal: IngestError | None = None
         self._report: ReportWriter | None = None
+        self._journal: Journal | None = None
         self._last_notify = 0.0
 
     def __repr__(self) -> str:
@@ -186,6 +190,8 @@ class UploadJob:
         finally:
             if self._report:
                 self._report.close()
+            if self._journal:
+                self._close_journal()
             with self._lock:
                 self._ended = time.monotonic()
             self._finished.set()
@@ -215,16 +221,42 @@ class UploadJob:
             self._total = total
         self._notify(force=True)
         client = None
+        confirmed: set[int] = set()
         if not options.dry_run:
             client = Client(self.target)
             client.wait_ready()
+            if options.resume:
+                confirmed = self._open_journal()
         try:
-            self._pump(validate_rows(table.rows, columns), client)
+            self._pump(validate_rows(table.rows, columns), client, confirmed)
         finally:
             if client:
                 client.close()
 
-    def _pump(self, results, client: Client | None) -> None:
+    def _open_journal(self) -> set[int]:
+        """Open this file's resume record for this target; return the rows it confirmed."""
+        digest = file_digest(self._open_source())
+        self._journal, warning = Journal.open(self.target.identity, digest, self.options.restart)
+        confirmed = self._journal.confirmed()
+        with self._lock:
+            if warning:
+                self._warnings.append(warning)
+            if confirmed:
+                self._warnings.append(
+                    f"Resuming: {len(confirmed):,} rows confirmed by an earlier run are not sent again."
+                )
+        return confirmed
+
+    def _close_journal(self) -> None:
+        """Keep the record while rows remain to send; drop it once the file is done."""
+        status = self.snapshot()
+        finished = not (self._fatal or self._stop.is_set() or status.counts[FAILED])
+        if finished:
+            self._journal.discard()
+        else:
+            self._journal.close()
+
+    def _pump(self, results, client: Client | None, confirmed: set[int]) -> None:
         """Cut valid records into batches and keep at most `workers` of them in flight."""
         options = self.options
         pacer = Pacer(options.max_rps)
@@ -251,6 +283,10 @@ class UploadJob:
                         self._collect([RowOutcome(result.line, result.input_id, result.url, INVALID, result.reason,
                                                   result.cells)])
                         continue
+                    if result.line in confirmed:
+                        self._collect([RowOutcome(result.line, result.input_id, result.url, ALREADY_THERE,
+                                                  "confirmed by an earlier run")], journal=False)
+                        continue
                     pending.append(result)
                     if len(pending) == options.batch_size:
                         send(pending)
@@ -272,10 +308,12 @@ class UploadJob:
                 continue
             self._collect(result.outcomes)
 
-    def _collect(self, outcomes: list[RowOutcome]) -> None:
+    def _collect(self, outcomes: list[RowOutcome], journal: bool = True) -> None:
         """The one place that counts outcomes, keeps the recent and problem rows, and reports."""
         if self._report:
             self._report.write(outcomes)
+        if self._journal and journal:
+            self._journal.record(o.line for o in outcomes if o.status in SUCCESSFUL)
         with self._lock:
             for outcome in outcomes:
                 self._counts[outcome.status] += 1

@@ -6,6 +6,7 @@ Only this module and the sandbox talk gRPC. Workers call `post_batch` and return
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 import threading
@@ -107,6 +108,17 @@ class Target:
     def user_app_id(self) -> tuple[str, str] | None:
         """(user, app) for a personal access token; a legacy app key names its app itself."""
         return (self.user_id, self.app_id) if self.pat else None
+
+    @property
+    def identity(self) -> str:
+        """Names the destination for the resume journal: address, user and app, never the key.
+
+        A legacy app key names its app only through itself, so a one-way tag of it stands in.
+        """
+        if self.pat:
+            return f"{self.address}/{self.user_id}/{self.app_id}"
+        tag = hashlib.blake2b(self.api_key.encode(), digest_size=8, person=b"ingest-app-key").hexdigest()
+        return f"{self.address}/app-key-{tag}"
 
     @property
     def label(self) -> str:
@@ -281,6 +293,7 @@ def post_batch(
     started = time.monotonic()
     pacer = pacer or Pacer()
     reason = ""
+    maybe_stored = False  # a lost reply may hide a stored batch; a refusal stores nothing
     for attempt in range(1, retry.attempts + 1):
         if stop is not None and stop.is_set():
             reason = "not sent: the upload was stopped"
@@ -293,6 +306,7 @@ def post_batch(
             reason = f"{code.name}: {error.details() or 'no details'}"
             if code not in RETRYABLE_GRPC:
                 break
+            maybe_stored = True
             retry_name = code.name
         else:
             status = response.status
@@ -303,7 +317,7 @@ def post_batch(
                 retry_name = status_code_pb2.StatusCode.Name(status.code)
             elif status.code in BATCH_ANSWERED and len(response.inputs) == len(batch.records):
                 pacer.accepted()
-                outcomes = _row_outcomes(client, batch, response, resent=attempt > 1)
+                outcomes = _row_outcomes(client, batch, response, resent=maybe_stored)
                 return BatchResult(outcomes, attempt, time.monotonic() - started)
             else:
                 reason = f"the server refused the batch: {status.description or status_code_pb2.StatusCode.Name(status.code)}"

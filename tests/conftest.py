@@ -29,3 +29,12 @@ def stub_for(
     stub = service_pb2_grpc.V2Stub(channel)
     return stub, (("authorization", f"Key {token or sandbox.config.pat}"),)
 # --- end of sandbox fixtures ---
+
+
+# --- shared fixtures ---
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path, monkeypatch):
+    """Resume journals go to the test's own folder, never the user's cache."""
+    path = tmp_path / "state"
+    monkeypatch.setenv("INGEST_STATE_DIR", str(path))
+    return path

@@ -1,0 +1,94 @@
+"""Crash, Ctrl-C and resume: confirmed rows are not sent again and every row ends stored once."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.sandbox import SandboxConfig, start
+
+ROOT = Path(__file__).parent.parent
+ROWS = 3000
+
+
+def wait_for(condition, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def cli(server, path: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "ingest", "upload", str(path), "--base", server.address, "--insecure",
+            "--pat", server.config.pat, "--user-id", server.config.user_id, "--app-id", server.config.app_id,
+            "--batch-size", "32", "--workers", "4", *extra]
+
+
+@pytest.fixture
+def big_file(tmp_path) -> Path:
+    path = tmp_path / "rows.csv"
+    path.write_text("url,pos_concepts\n" + "".join(f"https://h.test/{i}.jpg,c{i % 7}\n" for i in range(ROWS)))
+    return path
+
+
+@pytest.fixture
+def throttled():
+    with start(SandboxConfig(throttle_rps=40, latency_ms=10)) as server:
+        yield server
+
+
+def stored_once(server) -> bool:
+    urls = [item.data.image.url for item in server.stored_inputs()]
+    return len(urls) == ROWS == len(set(urls))
+
+
+def test_kill_9_then_rerun_resumes_without_resending_confirmed_rows(throttled, big_file):
+    first = subprocess.Popen(cli(throttled, big_file), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for(lambda: len(throttled.stored_inputs()) >= ROWS // 5)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    before = len(throttled.stored_inputs())
+    assert before < ROWS
+    again = subprocess.run(cli(throttled, big_file), cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "Resuming:" in again.stderr
+    assert stored_once(throttled)
+    in_flight = 4 * 32
+    assert throttled.stats().duplicate_ids <= in_flight  # at most the batches in flight were sent twice
+
+
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(throttled, big_file):
+    first = subprocess.Popen(cli(throttled, big_file), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    wait_for(lambda: len(throttled.stored_inputs()) >= 300)
+    first.send_signal(signal.SIGINT)
+    out, err = first.communicate(timeout=60)
+    assert first.returncode == 130, err
+    assert "Stopping: waiting for the batches already sent" in err
+    assert "Run the same command again to send the rest" in err
+    assert "Traceback" not in err
+    again = subprocess.run(cli(throttled, big_file), cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and stored_once(throttled)
+    assert throttled.stats().duplicate_ids == 0  # a clean stop records every confirmed batch
+
+
+def test_restart_ignores_the_record_and_a_damaged_record_is_set_aside(throttled, big_file, state_dir):
+    first = subprocess.Popen(cli(throttled, big_file), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for(lambda: len(throttled.stored_inputs()) >= 300)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    [journal] = state_dir.glob("*.sqlite")
+    journal.write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{journal}{suffix}").unlink(missing_ok=True)
+    again = subprocess.run(cli(throttled, big_file), cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "was damaged and has been set aside" in again.stderr
+    assert list(state_dir.glob("*.damaged-*")) and stored_once(throttled)
+    restart = subprocess.run(cli(throttled, big_file, "--restart"), cwd=ROOT, capture_output=True, text=True,
+                             timeout=120)
+    assert restart.returncode == 0 and f"0 uploaded, {ROWS:,} already there" in restart.stdout
