@@ -42,6 +42,18 @@ def journal_path(target_key: str, digest: str) -> Path:
     return state_dir() / f"{name}.sqlite"
 
 
+def confirmed_count(target_key: str, digest: str) -> int:
+    """How many rows an interrupted earlier run confirmed (0 when there is no usable record)."""
+    path = journal_path(target_key, digest)
+    if not path.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            return db.execute("SELECT count(*) FROM confirmed").fetchone()[0]
+    except sqlite3.DatabaseError:
+        return 0  # the upload itself reports and sets aside a damaged record
+
+
 class Journal:
     """Confirmed row lines of one file for one target."""
 

@@ -92,3 +92,17 @@ def test_restart_ignores_the_record_and_a_damaged_record_is_set_aside(throttled,
     restart = subprocess.run(cli(throttled, big_file, "--restart"), cwd=ROOT, capture_output=True, text=True,
                              timeout=120)
     assert restart.returncode == 0 and f"0 uploaded, {ROWS:,} already there" in restart.stdout
+
+
+def test_confirmed_count_tells_a_front_end_how_much_an_earlier_run_did(tmp_path):
+    import io
+
+    from ingest.journal import Journal, confirmed_count, file_digest
+
+    digest = file_digest(io.BytesIO(b"url\nhttps://h.test/a.jpg\n"))
+    assert confirmed_count("127.0.0.1:1/u/a", digest) == 0
+    journal, _ = Journal.open("127.0.0.1:1/u/a", digest)
+    journal.record([2, 3, 3])
+    journal.close()
+    assert confirmed_count("127.0.0.1:1/u/a", digest) == 2
+    assert confirmed_count("127.0.0.1:1/u/other-app", digest) == 0
