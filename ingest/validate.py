@@ -173,9 +173,9 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     raw_metadata = cell("metadata")
     metadata = None
     if raw_metadata:
-        metadata, problem = _metadata(raw_metadata)
+        metadata, problem, hint = _metadata(raw_metadata)
         if problem:
-            return error("metadata", problem, 'write it as a JSON object, for example {"key": "value"}')
+            return error("metadata", problem, hint)
     id_generated = not input_id
     if id_generated:
         input_id = generated_id(url, positive, negative, metadata)
@@ -218,20 +218,27 @@ def _concepts(cell: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(part for part in (p.strip() for p in cell.split(CONCEPT_SEPARATOR)) if part))
 
 
-def _metadata(raw: str) -> tuple[dict | None, str]:
+_METADATA_HINT = 'write it as a JSON object, for example {"key": "value"}'
+
+
+def _metadata(raw: str) -> tuple[dict | None, str, str]:
+    """The parsed object, or None with what is wrong and how to fix it."""
+    too_deep = f"the metadata is nested too deeply (at most {MAX_METADATA_DEPTH} levels)"
+    flatten = f"flatten it to at most {MAX_METADATA_DEPTH} levels of {{...}} and [...]"
     if len(raw) > MAX_METADATA_CHARS:
-        return None, f"the metadata is {len(raw):,} characters long (at most {MAX_METADATA_CHARS:,})"
+        problem = f"the metadata is {len(raw):,} characters long (at most {MAX_METADATA_CHARS:,})"
+        return None, problem, "keep short fields here; store large data elsewhere and put its link here"
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as error:
-        return None, f"not valid JSON ({error.msg} at character {error.pos + 1})"
+        return None, f"not valid JSON ({error.msg} at character {error.pos + 1})", _METADATA_HINT
     except RecursionError:
-        return None, f"the metadata is nested too deeply (at most {MAX_METADATA_DEPTH} levels)"
+        return None, too_deep, flatten
     if not isinstance(value, dict):
-        return None, f"the metadata is a JSON {_json_kind(value)}, not an object"
+        return None, f"the metadata is a JSON {_json_kind(value)}, not an object", _METADATA_HINT
     if raw.count("{") + raw.count("[") > MAX_METADATA_DEPTH and _depth(value) > MAX_METADATA_DEPTH:
-        return None, f"the metadata is nested too deeply (at most {MAX_METADATA_DEPTH} levels)"
-    return value, ""
+        return None, too_deep, flatten
+    return value, "", ""
 
 
 def _json_kind(value: object) -> str:
@@ -239,8 +246,14 @@ def _json_kind(value: object) -> str:
 
 
 def _depth(value: object) -> int:
-    if isinstance(value, dict):
-        return 1 + max(map(_depth, value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max(map(_depth, value), default=0)
-    return 0
+    """Nesting levels of dicts and lists; a loop, since json.loads accepts more levels than recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children)
+    return deepest
