@@ -1,0 +1,850 @@
+"""The dashboard: drop a CSV/TSV, check it, upload it, watch it land.
+
+Widgets only: reading, checking and uploading all go through `ingest`, and this
+page makes no gRPC calls of its own. Streamlit reruns the script on every click,
+so an upload lives in a job registry (`st.cache_resource`) under an unguessable
+id that the session holds in `st.session_state` and the query string: a rerun,
+another click or a browser refresh finds the same job. The job's threads never
+call `st.*`; a fragment polls `job.snapshot()` and draws it.
+
+Keys stay in this session's state: never logged, never in a report or the URL.
+
+    streamlit run streamlit_app.py
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from streamlit.errors import FragmentHandledException
+
+from ingest.build import DEFAULT_BATCH, MAX_BATCH
+from ingest.check import FileCheck, check_file
+from ingest.errors import IngestError, InputFileError
+from ingest.job import DEFAULT_WORKERS, MAX_WORKERS, JobStatus, UploadJob, UploadOptions
+from ingest.outcomes import ALREADY_THERE, FAILED, INVALID, STATUS_LABELS, STATUSES, UPLOADED, RowOutcome
+from ingest.read import open_table
+from ingest.report import safe_cell, summary_sentence
+from ingest.sandbox import Sandbox, SandboxConfig
+from ingest.sandbox import start as start_sandbox
+from ingest.upload import HOSTED_BASE, Client, Target
+from ingest.validate import ROLES, InputRecord, RowError
+
+SAMPLES = Path(__file__).parent / "ingest" / "samples"
+POLL_SECONDS = 0.5  # how often the live progress redraws
+TABLE_ROWS = 300  # rows in the live result table: a 100k-row upload never becomes 100k DOM rows
+JOBS_KEPT = 50  # finished jobs the server keeps (with their report files) before dropping the oldest
+CHECKS_KEPT = 4  # file checks kept per session, so reruns and column changes don't recheck
+CHECK_SECONDS = 10.0  # for "Check connection": a wrong address fails fast
+CONFIG_NAMES = (
+    "CLARIFAI_PAT", "CLARIFAI_USER_ID", "CLARIFAI_APP_ID", "CLARIFAI_API_KEY",
+    "CLARIFAI_GRPC_BASE", "CLARIFAI_GRPC_INSECURE",
+)
+PRACTICE, CLARIFAI_APP = "practice", "clarifai"
+PAT_KEY, APP_KEY = "pat", "app_key"
+NOT_IN_FILE = ""
+SEPARATORS = {"": "Find it for me", ",": "Comma (,)", "\t": "Tab", ";": "Semicolon (;)"}
+ROLE_LABELS = {
+    "url": "Image web address (required)",
+    "input_id": "Input id",
+    "pos_concepts": "Concepts (what the image shows)",
+    "neg_concepts": "Concepts it does not show",
+    "metadata": "Metadata (JSON)",
+}
+STATUS_ICONS = {UPLOADED: "✅", ALREADY_THERE: "☑️", INVALID: "⚠️", FAILED: "❌"}
+
+log = logging.getLogger("ingest.app")
+
+
+# --- shared state: one per server process -------------------------------------------
+
+
+@dataclass
+class JobEntry:
+    """An upload and what the page needs to show it, retry it and offer its files."""
+
+    job: UploadJob
+    name: str
+    data: bytes  # the uploaded file, to pick the failed rows out of for a retry
+    delimiter: str
+    where: str  # where the rows go, in words, without a key
+    folder: str  # temporary folder with the report and rows-to-fix CSVs
+    created: float = field(default_factory=time.time)
+
+    @property
+    def report_path(self) -> str:
+        return os.path.join(self.folder, "report.csv")
+
+    @property
+    def rows_to_fix_path(self) -> str:
+        return os.path.join(self.folder, "rows-to-fix.csv")
+
+
+class JobRegistry:
+    """Job id -> job for the whole server. A session only ever asks for ids it holds."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: OrderedDict[str, JobEntry] = OrderedDict()
+
+    def add(self, entry: JobEntry) -> str:
+        job_id = secrets.token_urlsafe(18)  # unguessable: holding the id is the only way in
+        with self._lock:
+            self._jobs[job_id] = entry
+            finished = [i for i, e in self._jobs.items() if e.job.wait(0)]
+            for old in finished[: max(0, len(finished) - JOBS_KEPT)]:
+                self._jobs.pop(old, None)
+        return job_id
+
+    def get(self, job_id: str | None) -> JobEntry | None:
+        if not job_id:
+            return None
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def drop(self, job_id: str | None) -> None:
+        """Forget a job: stop it if it still runs; its files go with the entry."""
+        with self._lock:
+            entry = self._jobs.pop(job_id, None) if job_id else None
+        if entry:
+            entry.job.cancel()
+
+
+@st.cache_resource(show_spinner=False)
+def job_registry() -> JobRegistry:
+    return JobRegistry()
+
+
+@st.cache_resource(show_spinner="Starting the practice server…")
+def practice_server() -> Sandbox:
+    """One local sandbox per server process, on a free loopback port."""
+    sandbox = start_sandbox(SandboxConfig(), host="127.0.0.1", port=0)
+    log.info("practice server listening on %s", sandbox.address)
+    return sandbox
+
+
+# --- 1. where the rows go --------------------------------------------------------------
+
+
+def configured_values() -> dict[str, str]:
+    """CLARIFAI_* settings from the secrets file (if any), overridden by the environment."""
+    values: dict[str, str] = {}
+    try:
+        if st.secrets.load_if_toml_exists():
+            for name in CONFIG_NAMES:
+                if name in st.secrets:
+                    values[name] = str(st.secrets[name])
+    except Exception:  # a broken secrets file must not stop the page; say so in the log only
+        log.warning("could not read the Streamlit secrets file; using the environment only")
+    for name in CONFIG_NAMES:
+        if os.environ.get(name):
+            values[name] = os.environ[name]
+    return values
+
+
+@dataclass(frozen=True)
+class Destination:
+    """The chosen target, where it is in words, and what is missing before it can be used."""
+
+    target: Target | None
+    where: str
+    problem: IngestError | None = None
+
+
+def connect_section(config: Mapping[str, str]) -> Destination:
+    st.subheader("1. Where the images go")
+    names_a_server = any(config.get(n) for n in ("CLARIFAI_PAT", "CLARIFAI_API_KEY", "CLARIFAI_GRPC_BASE"))
+    kind = st.radio(
+        "Upload to",
+        [PRACTICE, CLARIFAI_APP],
+        index=1 if names_a_server else 0,
+        format_func={PRACTICE: "Practice server (on this computer)", CLARIFAI_APP: "My Clarifai app"}.get,
+        horizontal=True,
+        key="target_kind",
+    )
+    if kind == PRACTICE:
+        destination = practice_destination()
+    else:
+        destination = clarifai_destination(config)
+    connection_check(destination)
+    return destination
+
+
+def practice_destination() -> Destination:
+    try:
+        sandbox = practice_server()
+    except OSError:
+        log.exception("the practice server did not start")
+        problem = IngestError("The practice server could not start on this computer.",
+                              "Reload the page to try again, or choose 'My Clarifai app'.")
+        show_problem(problem)
+        return Destination(None, "the practice server", problem)
+    st.info(
+        f"Uploads go to a **local practice server** that this page started on this computer "
+        f"({sandbox.address}). Nothing is sent to Clarifai, and the practice server forgets everything "
+        "when the page's server stops. Choose **My Clarifai app** to upload for real.",
+        icon="🧪",
+    )
+    config = sandbox.config
+    target = Target(base=sandbox.address, insecure=True, pat=config.pat, user_id=config.user_id,
+                    app_id=config.app_id)
+    return Destination(target, "the practice server")
+
+
+def clarifai_destination(config: Mapping[str, str]) -> Destination:
+    key_kind = st.radio(
+        "Key type",
+        [PAT_KEY, APP_KEY],
+        index=1 if config.get("CLARIFAI_API_KEY") and not config.get("CLARIFAI_PAT") else 0,
+        format_func={PAT_KEY: "Personal access token", APP_KEY: "App key (older apps)"}.get,
+        horizontal=True,
+        key="key_kind",
+    )
+    # A key configured on the server is used as is and never sent to the browser.
+    if key_kind == PAT_KEY:
+        pat = st.text_input(
+            "Personal access token",
+            type="password",
+            key="pat",
+            placeholder="Set on the server; type here to use another" if config.get("CLARIFAI_PAT")
+            else "Paste it from Clarifai: Settings > Secrets",
+            help="Find or create one in Clarifai under Settings > Secrets. It stays in this browser session.",
+        )
+        left, right = st.columns(2)
+        user_id = left.text_input("User id", value=config.get("CLARIFAI_USER_ID", ""), key="user_id",
+                                  help="The first part of your app's address: clarifai.com/USER/APP")
+        app_id = right.text_input("App id", value=config.get("CLARIFAI_APP_ID", ""), key="app_id",
+                                  help="The second part of your app's address: clarifai.com/USER/APP")
+        given = {"pat": pat.strip() or None, "user_id": user_id.strip(), "app_id": app_id.strip()}
+    else:
+        api_key = st.text_input(
+            "App key",
+            type="password",
+            key="api_key",
+            placeholder="Set on the server; type here to use another" if config.get("CLARIFAI_API_KEY")
+            else "Paste the app's key from Clarifai",
+            help="An older kind of key that belongs to one app. It stays in this browser session.",
+        )
+        given = {"pat": "", "api_key": api_key.strip() or None}
+    try:
+        target = Target.from_env(config, **given)
+        where = target.label
+    except IngestError as error:
+        show_problem(error)
+        return Destination(None, "your Clarifai app", error)
+    if config.get("CLARIFAI_GRPC_BASE"):
+        st.caption(f"Server: {target.address} (set on the server with CLARIFAI_GRPC_BASE)")
+    elif target.base != HOSTED_BASE:
+        st.caption(f"Server: {target.address}")
+    problem = None
+    try:
+        target.check()
+    except IngestError as error:
+        problem = IngestError(error.message, missing_key_hint(key_kind))
+    return Destination(target, where, problem)
+
+
+def missing_key_hint(key_kind: str) -> str:
+    if key_kind == PAT_KEY:
+        return "Fill in the personal access token, your user id and the app id above."
+    return "Fill in the app key above."
+
+
+def fingerprint(target: Target | None) -> str:
+    """Identifies a target within this session (a hash: the key itself is not repeated)."""
+    if target is None:
+        return ""
+    text = "\n".join([target.base, str(target.insecure), target.pat, target.user_id, target.app_id,
+                      target.api_key])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def connection_check(destination: Destination) -> None:
+    pressed = st.button("Check connection", key="check_connection", disabled=destination.target is None,
+                        help="Asks the server whether the key works and how many inputs the app holds.")
+    if pressed:
+        st.session_state["connection"] = (fingerprint(destination.target), *check_connection(destination))
+    result = st.session_state.get("connection")
+    if result and result[0] == fingerprint(destination.target):
+        _, ok, message, hint = result
+        if ok:
+            st.success(message, icon="✅")
+        else:
+            show_problem(IngestError(message, hint))
+
+
+def check_connection(destination: Destination) -> tuple[bool, str, str]:
+    """(ok, message, hint) in plain words."""
+    if destination.problem:
+        return False, destination.problem.message, destination.problem.hint
+    target = destination.target
+    try:
+        client = Client(target, deadline=CHECK_SECONDS)
+        try:
+            client.wait_ready()
+            count = client.count_inputs()
+        finally:
+            client.close()
+    except IngestError as error:
+        return False, error.message, error.hint
+    except Exception:  # the log gets the details (never a key); the page a short message
+        log.exception("connection check failed unexpectedly")
+        return False, "The connection check failed unexpectedly.", "Try again; if it happens again, send the log to the team."
+    inputs = "1 input" if count == 1 else f"{count:,} inputs"
+    return True, f"Connected to {destination.where}: the key works and the app holds {inputs}.", ""
+
+
+# --- 2. the file --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChosenFile:
+    name: str
+    data: bytes
+    digest: str
+
+
+def file_section() -> ChosenFile | None:
+    st.subheader("2. Your file")
+    st.markdown(
+        "A **CSV** or **TSV** file with column names on the first line and one image per row: "
+        "`url` (required: the image's web address), `input_id` (optional: letters, digits, `-` and `_`), "
+        "`pos_concepts` and `neg_concepts` (optional: names separated by `|`, such as `cat|pet`), "
+        '`metadata` (optional: JSON such as `{"source": "shop"}`).'
+    )
+    state = st.session_state
+    state.setdefault("uploader_round", 0)
+    uploaded = st.file_uploader(
+        "Choose a CSV or TSV file",
+        type=["csv", "tsv", "txt"],
+        key=f"uploader_{state['uploader_round']}",
+        on_change=forget_sample,
+    )
+    left, right = st.columns(2)
+    left.button("Try it with sample data", key="sample", on_click=use_sample, icon="✨",
+                help="Loads a small example file of 12 images, so you can see every step.")
+    right.download_button("Download a template", data=(SAMPLES / "template.csv").read_bytes(),
+                          file_name="template.csv", mime="text/csv", key="template", icon="📄",
+                          on_click="ignore")
+    if uploaded is not None:
+        digests = state.setdefault("digests", {})
+        if uploaded.file_id not in digests:
+            digests.clear()
+            digests[uploaded.file_id] = hashlib.blake2b(uploaded.getvalue(), digest_size=16).hexdigest()
+        return ChosenFile(uploaded.name, uploaded.getvalue(), digests[uploaded.file_id])
+    if state.get("use_sample"):
+        data = (SAMPLES / "sample.csv").read_bytes()
+        return ChosenFile("sample.csv", data, hashlib.blake2b(data, digest_size=16).hexdigest())
+    return None
+
+
+def use_sample() -> None:
+    st.session_state["use_sample"] = True
+    st.session_state["uploader_round"] = st.session_state.get("uploader_round", 0) + 1  # empties the uploader
+
+
+def forget_sample() -> None:
+    st.session_state["use_sample"] = False
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How to read the chosen file: the separator (None: find it) and role -> column, if not by name."""
+
+    delimiter: str | None
+    columns: dict[str, str] | None
+
+
+def layout_section(chosen: ChosenFile) -> Layout | None:
+    """Column matching, opened by itself when the file has no column named 'url'."""
+    tag = chosen.digest[:12]
+    delimiter = st.session_state.get(f"sep_{tag}") or None
+    try:
+        header = open_table(io.BytesIO(chosen.data), chosen.name, delimiter).header
+    except InputFileError as error:
+        show_problem(error)
+        return None
+    names = [h for h in header if h]
+    folded = {h.lower(): h for h in reversed(names)}
+    missing_url = "url" not in folded
+    with st.expander("Match your columns", expanded=missing_url, icon="🧭"):
+        if missing_url:
+            st.warning("This file has no column named **url**. Choose below which column holds the images' "
+                       "web addresses.")
+        st.caption("Columns named url, input_id, pos_concepts, neg_concepts and metadata are found by themselves. "
+                   "If yours have other names, say which is which.")
+        st.selectbox("Cells are separated by", list(SEPARATORS), format_func=SEPARATORS.get, key=f"sep_{tag}")
+        columns: dict[str, str] = {}
+        left, right = st.columns(2)
+        for i, role in enumerate(ROLES):
+            options = [NOT_IN_FILE, *names]
+            default = folded.get(role, NOT_IN_FILE)
+            box = left if i % 2 == 0 else right
+            columns[role] = box.selectbox(
+                ROLE_LABELS[role], options, index=options.index(default),
+                format_func=lambda h: h or "(not in this file)", key=f"role_{role}_{tag}",
+            )
+        used = [c for c in columns.values() if c]
+        if len(used) != len(set(used)):
+            st.warning("The same column is chosen twice: give each column one meaning.")
+    by_name = all(columns[role] == folded.get(role, NOT_IN_FILE) for role in ROLES)
+    return Layout(delimiter, None if by_name else columns)
+
+
+def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
+    """The file's check, computed once per (file, separator, columns) in this session."""
+    key = (chosen.digest, layout.delimiter, tuple(sorted((layout.columns or {}).items())))
+    cache: OrderedDict = st.session_state.setdefault("checks", OrderedDict())
+    if key not in cache:
+        with st.spinner(f"Checking every row of {chosen.name}…"):
+            try:
+                cache[key] = check_file(io.BytesIO(chosen.data), chosen.name, layout.delimiter,
+                                        columns=layout.columns)
+            except InputFileError as error:
+                cache[key] = error
+        while len(cache) > CHECKS_KEPT:
+            cache.popitem(last=False)
+    return cache[key]
+
+
+def preview_section(chosen: ChosenFile, check: FileCheck) -> None:
+    rows, valid, invalid = st.columns(3)
+    rows.metric("Rows found", f"{check.rows:,}")
+    valid.metric("Ready to upload", f"{check.valid:,}")
+    invalid.metric("Need fixing", f"{check.invalid:,}")
+    if check.columns.unknown:
+        st.caption(f"Not used: {', '.join(check.columns.unknown)} (this tool reads only the columns above).")
+    if not check.rows:
+        st.warning("The file has column names but no rows. Add one row per image under the first line.")
+        return
+    shown = len(check.sample)
+    st.markdown(f"**The first {shown:,} rows**" if shown < check.rows else "**All rows**")
+    st.dataframe(
+        preview_frame(check),
+        hide_index=True,
+        height=min(38 + 35 * shown, 38 + 35 * 8),
+        column_config={
+            "Line": st.column_config.NumberColumn(width="small", format="%d"),
+            "Status": st.column_config.TextColumn(width="small"),
+            "Image": st.column_config.ImageColumn(width="small"),
+            "Web address": st.column_config.LinkColumn(width="medium"),
+        },
+        key="preview_table",
+    )
+    if check.invalid:
+        invalid_rows_section(chosen, check)
+
+
+def cell_for(check: FileCheck, cells: list[str], role: str) -> str:
+    position = check.columns.positions.get(role)
+    return cells[position] if position is not None and position < len(cells) else ""
+
+
+def preview_frame(check: FileCheck) -> pd.DataFrame:
+    rows = []
+    for item in check.sample:
+        if isinstance(item, InputRecord):
+            rows.append({
+                "Line": item.line, "Status": "✅ ready", "Image": item.url, "Web address": item.url,
+                "Input id": item.input_id, "Concepts": ", ".join(item.positive),
+                "Not": ", ".join(item.negative),
+                "Metadata": json.dumps(item.metadata, ensure_ascii=False) if item.metadata else "",
+                "Problem": "",
+            })
+        else:
+            rows.append({
+                "Line": item.line, "Status": "⚠️ fix", "Image": None, "Web address": item.url,
+                "Input id": item.input_id, "Concepts": cell_for(check, item.cells, "pos_concepts"),
+                "Not": cell_for(check, item.cells, "neg_concepts"),
+                "Metadata": cell_for(check, item.cells, "metadata"), "Problem": item.reason,
+            })
+    return pd.DataFrame(rows)
+
+
+def invalid_rows_section(chosen: ChosenFile, check: FileCheck) -> None:
+    st.markdown(f"**{check.invalid:,} {'row needs' if check.invalid == 1 else 'rows need'} fixing.** "
+                "They will be skipped. Fix them in the file below and upload it again.")
+    frame = pd.DataFrame([
+        {"Line": e.line, "Input id": e.input_id, "Column": e.column or "(whole row)",
+         "What is wrong": e.message, "How to fix it": e.hint}
+        for e in check.errors
+    ])
+    st.dataframe(frame, hide_index=True, height=min(38 + 35 * len(frame), 38 + 35 * 6),
+                 column_config={"Line": st.column_config.NumberColumn(width="small", format="%d")},
+                 key="invalid_table")
+    if check.invalid > len(check.errors):
+        st.caption(f"Showing the first {len(check.errors):,}; the upload report will list every one.")
+    stem = Path(chosen.name).stem
+    st.download_button(
+        f"Download the {len(check.errors):,} rows to fix",
+        data=rows_csv(check.header, check.delimiter, [e.cells for e in check.errors]),
+        file_name=f"{stem}-rows-to-fix.csv",
+        mime="text/csv",
+        key="invalid_download",
+        icon="⬇️",
+        on_click="ignore",
+    )
+
+
+def rows_csv(header: tuple[str, ...], delimiter: str, rows: list[list[str]]) -> bytes:
+    """Rows in the input's own columns, with formula-like cells made safe for spreadsheets."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter)
+    writer.writerow([safe_cell(h) for h in header])
+    writer.writerows([safe_cell(c) for c in row] for row in rows)
+    return out.getvalue().encode("utf-8")
+
+
+# --- 3. options and upload ----------------------------------------------------------------------
+
+
+def options_section() -> tuple[bool, int, int]:
+    with st.expander("Options", icon="⚙️"):
+        allow_duplicates = st.checkbox(
+            "Allow the same image web address more than once", value=True, key="allow_duplicates",
+            help="When off, an image whose web address is already in the app is not added again "
+                 "and is reported as 'already there'.",
+        )
+        left, right = st.columns(2)
+        batch = left.number_input("Images per request", 1, MAX_BATCH, DEFAULT_BATCH, key="batch_size",
+                                  help=f"Up to {MAX_BATCH}; fewer only helps with very large metadata.")
+        workers = right.number_input("Requests at once", 1, MAX_WORKERS, DEFAULT_WORKERS, key="workers",
+                                     help="More is faster until the server starts asking to slow down.")
+    return allow_duplicates, int(batch), int(workers)
+
+
+def start_upload(chosen: ChosenFile, delimiter: str, layout: Layout, destination: Destination,
+                 choices: tuple[bool, int, int]) -> None:
+    """Button callback: start a job in the background and remember only its id."""
+    registry = job_registry()
+    state = st.session_state
+    current = registry.get(state.get("job_id"))
+    if current and not current.job.wait(0):
+        return  # a second click while the first upload runs: never start a duplicate
+    allow_duplicates, batch, workers = choices
+    options = UploadOptions(batch_size=batch, workers=workers, allow_duplicate_url=allow_duplicates,
+                            delimiter=delimiter, columns=layout.columns)
+    launch(chosen.name, chosen.data, delimiter, destination, options)
+
+
+def launch(name: str, data: bytes, delimiter: str, destination: Destination, options: UploadOptions) -> None:
+    registry = job_registry()
+    state = st.session_state
+    folder = tempfile.mkdtemp(prefix="ingest-upload-")
+    job = UploadJob(lambda: io.BytesIO(data), name, destination.target, options,
+                    report_path=os.path.join(folder, "report.csv"),
+                    failed_path=os.path.join(folder, "rows-to-fix.csv"), spreadsheet_safe=True)
+    entry = JobEntry(job, name, data, delimiter, destination.where, folder)
+    weakref.finalize(entry, shutil.rmtree, folder, True)  # the files go when the entry is dropped
+    registry.drop(state.get("job_id"))
+    job_id = registry.add(entry)
+    job.start()
+    state["job_id"] = job_id
+    st.query_params["job"] = job_id
+
+
+def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: Layout | None,
+                   destination: Destination, choices: tuple[bool, int, int], running: bool) -> None:
+    valid = check.valid if check else 0
+    label = f"Upload {valid:,} {'row' if valid == 1 else 'rows'}" if check else "Upload"
+    reason = ""
+    if running:
+        reason = "An upload is running; wait for it or cancel it."
+    elif destination.target is None or destination.problem:
+        problem = destination.problem
+        reason = f"{problem.message} {problem.hint}" if problem else "Choose where the images go above."
+    elif chosen is None:
+        reason = "Choose a file above, or try it with the sample data."
+    elif check is None:
+        reason = "Fix the file problem above first."
+    elif not valid:
+        reason = "No row is ready to upload: fix the rows above first."
+    st.button(
+        label,
+        type="primary",
+        key="upload",
+        disabled=bool(reason),
+        on_click=start_upload,
+        args=(chosen, check.delimiter if check else ",", layout, destination, choices),
+        icon="🚀",
+    )
+    if reason:
+        st.caption(reason)
+    elif destination.target is not None:
+        st.caption(f"The rows go to {destination.where}.")
+
+
+# --- 4. progress and 5. results ---------------------------------------------------------------
+
+
+def job_section(job_id: str, entry: JobEntry) -> None:
+    st.subheader(f"Upload of {entry.name}")
+    status = entry.job.snapshot()
+    if status.done:
+        progress_view(job_id, entry, status)
+        done_view(job_id, entry, status)
+    else:
+        live_view(job_id)
+
+
+@st.fragment(run_every=POLL_SECONDS)
+def live_view(job_id: str) -> None:
+    """Redraws on its own while the job runs; the whole page reruns once it ends."""
+    entry = job_registry().get(job_id)
+    if entry is None:
+        return
+    status = entry.job.snapshot()
+    if status.done:
+        st.rerun()  # the whole page: summary, downloads and the upload button again
+    try:
+        progress_view(job_id, entry, status)
+    except Exception:
+        log.exception("could not draw the upload's progress")
+        st.warning("The progress could not be drawn this time; it will try again in a moment.")
+    if status.cancelled:
+        st.info("Stopping: no new rows are sent; the ones already on their way are finishing.")
+    else:
+        st.button("Cancel", key="cancel", on_click=entry.job.cancel, icon="⏹️",
+                  help="Stops sending new rows. Rows already sent stay in the app.")
+
+
+def progress_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
+    st.progress(progress_fraction(status), text=progress_text(status))
+    columns = st.columns(4)
+    for column, name in zip(columns, STATUSES):
+        column.metric(f"{STATUS_ICONS[name]} {STATUS_LABELS[name].capitalize()}", f"{status.counts[name]:,}")
+    for warning in status.warnings:
+        st.caption(warning)
+    results_table(job_id, status)
+
+
+def progress_fraction(status: JobStatus) -> float:
+    if status.done and not (status.cancelled or status.fatal):
+        return 1.0
+    if not status.total:
+        return 0.0
+    return min(1.0, status.processed / status.total)
+
+
+def progress_text(status: JobStatus) -> str:
+    if status.total is None:
+        return "Counting the rows…"
+    done = f"{status.processed:,} of {status.total:,} rows"
+    if status.done:
+        return f"{done} in {duration(status.elapsed)}"
+    text = f"{done} · {status.rate:,.0f} rows/s"
+    if status.eta_seconds is not None and status.processed:
+        text += f" · about {duration(status.eta_seconds)} left"
+    return text
+
+
+def duration(seconds: float) -> str:
+    if seconds < 1:
+        return "under a second"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, seconds = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def results_table(job_id: str, status: JobStatus) -> None:
+    choice = st.segmented_control(
+        "Show", ["all", *STATUSES], default="all", required=True, key=f"filter_{job_id}",
+        format_func=lambda s: "All" if s == "all" else f"{STATUS_ICONS[s]} {STATUS_LABELS[s].capitalize()}",
+    )
+    rows = table_rows(status, None if choice == "all" else choice)
+    if not rows:
+        st.caption("No rows here yet.")
+        return
+    with st.container(key="results"):
+        st.dataframe(
+            pd.DataFrame([
+                {"Line": o.line, "Status": f"{STATUS_ICONS[o.status]} {STATUS_LABELS[o.status]}",
+                 "Input id": o.input_id, "Web address": o.url, "Reason": o.reason}
+                for o in rows
+            ]),
+            hide_index=True,
+            height=min(38 + 35 * len(rows), 38 + 35 * 8),
+            column_config={"Line": st.column_config.NumberColumn(width="small", format="%d")},
+        )
+    st.caption(f"The rows that need attention first, then the latest ones (at most {TABLE_ROWS}). "
+               "The report below lists every row.")
+
+
+def table_rows(status: JobStatus, only: str | None) -> list[RowOutcome]:
+    """Problem rows first, then the newest; one entry per line, at most TABLE_ROWS."""
+    seen: set[int] = set()
+    rows: list[RowOutcome] = []
+    for outcome in (*status.problems, *reversed(status.recent)):
+        if outcome.line in seen or (only and outcome.status != only):
+            continue
+        seen.add(outcome.line)
+        rows.append(outcome)
+        if len(rows) == TABLE_ROWS:
+            break
+    return rows
+
+
+def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
+    summary = summary_sentence(dict(status.counts), status.elapsed, status.dry_run)
+    counts = status.counts
+    if status.fatal:
+        st.error(f"**The upload stopped.** {status.fatal.message}\n\n{status.fatal.hint}\n\n{summary}", icon="🛑")
+    elif status.cancelled:
+        st.warning(f"**You stopped the upload.** {summary}\n\nRows that were not sent are not in the app. "
+                   "Upload the file again to send them: rows already stored show as 'already there'.", icon="⏹️")
+    elif status.succeeded:
+        st.success(f"**Done: every row is in {entry.where}.** {summary}", icon="🎉")
+    else:
+        advice = []
+        if counts[INVALID]:
+            advice.append("fix the invalid rows in the file below and upload it")
+        if counts[FAILED]:
+            advice.append("press Retry to send the failed rows again")
+        st.warning(f"**Finished, but some rows did not arrive.** {summary}\n\nNext: {' and '.join(advice)}.",
+                   icon="⚠️")
+    stem = Path(entry.name).stem
+    left, right = st.columns(2)
+    left.download_button("Download the full report", data=file_reader(entry.report_path),
+                         file_name=f"{stem}-report.csv", mime="text/csv", key="report_download", icon="⬇️",
+                         on_click="ignore", help="Every row: its line, input id, web address, status and reason.")
+    if counts[INVALID] or counts[FAILED]:
+        right.download_button("Download the rows to fix or retry", data=file_reader(entry.rows_to_fix_path),
+                              file_name=f"{stem}-rows-to-fix.csv", mime="text/csv", key="fix_download",
+                              icon="⬇️", on_click="ignore",
+                              help="The invalid and failed rows in your file's own columns, ready to correct "
+                                   "and upload again.")
+    if counts[FAILED] and not status.fatal:
+        st.button(f"Retry {counts[FAILED]:,} failed {'row' if counts[FAILED] == 1 else 'rows'}",
+                  key="retry", on_click=retry_failed, args=(job_id,), icon="🔁")
+    st.button("Start a new upload", key="start_over", on_click=start_over, args=(job_id,), type="tertiary")
+
+
+def file_reader(path: str) -> Callable[[], bytes]:
+    """Read a report only when its button is pressed, so reruns never copy big files."""
+
+    def read() -> bytes:
+        try:
+            return Path(path).read_bytes()
+        except OSError:
+            return b""
+
+    return read
+
+
+def failed_lines(report_path: str) -> set[int]:
+    with open(report_path, newline="", encoding="utf-8") as handle:
+        return {int(row["line"]) for row in csv.DictReader(handle) if row["status"] == FAILED}
+
+
+def failed_rows(entry: JobEntry) -> bytes:
+    """The failed rows in the file's own header and cells, unchanged (not spreadsheet-safe), to send again."""
+    lines = failed_lines(entry.report_path)
+    table = open_table(io.BytesIO(entry.data), entry.name, entry.delimiter, entry.job.options.encoding)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=table.delimiter)
+    writer.writerow(table.header)
+    writer.writerows(row.cells for row in table.rows if row.line in lines)
+    return out.getvalue().encode("utf-8")
+
+
+def retry_failed(job_id: str) -> None:
+    entry = job_registry().get(job_id)
+    if entry is None or st.session_state.get("job_id") != job_id:
+        return
+    destination = Destination(entry.job.target, entry.where)
+    stem = Path(entry.name).stem.removesuffix("-retry")
+    launch(f"{stem}-retry.csv", failed_rows(entry), entry.delimiter, destination, entry.job.options)
+
+
+def start_over(job_id: str) -> None:
+    state = st.session_state
+    if state.get("job_id") == job_id:
+        job_registry().drop(job_id)
+        state.pop("job_id", None)
+        st.query_params.pop("job", None)
+    state["use_sample"] = False
+    state["uploader_round"] = state.get("uploader_round", 0) + 1
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def show_problem(error: IngestError) -> None:
+    st.error(f"{error.message}\n\n{error.hint}" if error.hint else error.message, icon="⚠️")
+
+
+def current_job() -> tuple[str | None, JobEntry | None]:
+    """The session's job: from its state, or from the address after a refresh."""
+    state = st.session_state
+    job_id = state.get("job_id") or st.query_params.get("job")
+    entry = job_registry().get(job_id)
+    if entry is None:
+        if job_id:
+            st.info("That upload is no longer on the server (it may have been restarted). "
+                    "Choose the file again to upload it: rows already stored will show as 'already there'.")
+            state.pop("job_id", None)
+            st.query_params.pop("job", None)
+        return None, None
+    state["job_id"] = job_id
+    if st.query_params.get("job") != job_id:
+        st.query_params["job"] = job_id
+    return job_id, entry
+
+
+def main() -> None:
+    st.title("Upload images to Clarifai")
+    st.caption("Give a CSV or TSV file of image web addresses, check it, send it to a Clarifai app, "
+               "and watch every row arrive.")
+    job_id, entry = current_job()
+    running = entry is not None and not entry.job.wait(0)
+    destination = connect_section(configured_values())
+
+    chosen = file_section()
+    layout = check = None
+    if chosen:
+        layout = layout_section(chosen)
+        if layout:
+            result = checked(chosen, layout)
+            if isinstance(result, InputFileError):
+                show_problem(result)
+            else:
+                check = result
+                preview_section(chosen, check)
+
+    st.subheader("3. Upload")
+    choices = options_section()
+    upload_section(chosen, check, layout, destination, choices, running)
+    if job_id and entry:
+        job_section(job_id, entry)
+
+
+st.set_page_config(page_title="Upload images to Clarifai", page_icon="🖼️", layout="centered")
+try:
+    main()
+except FragmentHandledException:
+    raise
+except Exception:  # no traceback on the page: a short message, and the details (never a key) in the log
+    log.exception("the page stopped on an unexpected error")
+    st.error("Something went wrong on this page. Reload it to try again; if it keeps happening, "
+             "send the server log to the team.", icon="🛑")
