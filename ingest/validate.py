@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ ROLES = ("url", "input_id", "pos_concepts", "neg_concepts", "metadata")
 REQUIRED_ROLES = ("url",)
 MAX_ID_CHARS = 255  # the API's limit on input ids
 MAX_METADATA_CHARS = 512 * 1024  # per row, so 128 rows stay well under a request's 128 MB
+MAX_URL_CHARS = 8192  # web servers refuse longer request lines (nginx and Apache stop near 8 KB)
 MAX_METADATA_DEPTH = 32  # nesting levels; protobuf refuses messages nested past 100 and a level costs two
 CONCEPT_SEPARATOR = "|"
 
@@ -158,9 +160,9 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     url = cell("url")
     if not url:
         return error("url", "the url is empty", "put the image's web address (starting with https://) here")
-    url_problem = _url_problem(url)
+    url_problem, url_hint = _url_problem(url)
     if url_problem:
-        return error("url", url_problem, "write a full web address such as https://example.com/cat.jpg")
+        return error("url", url_problem, url_hint)
     positive = _concepts(cell("pos_concepts"))
     negative = _concepts(cell("neg_concepts"))
     both = [c for c in positive if c in negative]
@@ -195,20 +197,37 @@ def _duplicate(record: InputRecord, earlier: int, columns: ColumnMap) -> RowErro
     )
 
 
-def _url_problem(url: str) -> str:
+def _url_problem(url: str) -> tuple[str, str]:
+    """What is wrong with the url and how to fix it, or two empty strings."""
+    full_address = "write a full web address such as https://example.com/cat.jpg"
+    if len(url) > MAX_URL_CHARS:
+        return f"the url is {len(url):,} characters long (at most {MAX_URL_CHARS:,})", (
+            "check this cell for text pasted into it; a web address is rarely over a few hundred characters")
+    if " " in url:  # before the scheme: "https ://x" should not read as having no scheme
+        return "the url contains spaces", "write each space as %20, for example https://example.com/my%20cat.jpg"
+    hidden = next((ch for ch in url if unicodedata.category(ch)[0] in "CZ"), None)
+    if hidden is not None:
+        return f"the url contains the invisible character U+{ord(hidden):04X} ({_char_name(hidden)})", (
+            "delete it: retype the url, or save the file again as 'CSV UTF-8'")
     try:
         parts = urlsplit(url)
         host = parts.hostname
     except ValueError as error:
-        return f"the url cannot be read ({error})"
+        return f"the url cannot be read ({error})", full_address
+    if not parts.scheme:
+        return "the url has no scheme; only http:// and https:// addresses can be fetched", full_address
     if parts.scheme.lower() not in ("http", "https"):
-        scheme = f"'{parts.scheme}:'" if parts.scheme else "no scheme"
-        return f"the url has {scheme}; only http:// and https:// addresses can be fetched"
+        return f"the url has '{parts.scheme}:'; only http:// and https:// addresses can be fetched", (
+            "put the image where the web can reach it (a site or a public bucket) and use its https:// address")
     if not host:
-        return "the url has no host name"
-    if any(ch.isspace() or ord(ch) < 32 for ch in url):
-        return "the url contains spaces or control characters"
-    return ""
+        return "the url has no host name", full_address
+    return "", ""
+
+
+def _char_name(ch: str) -> str:
+    names = {"\ufeff": "a byte-order mark, often left where two files were joined", "\x00": "a NUL byte",
+             "\t": "a tab", "\n": "a line break", "\r": "a line break"}
+    return names.get(ch) or unicodedata.name(ch, "a control character").lower()
 
 
 def _concepts(cell: str) -> tuple[str, ...]:
