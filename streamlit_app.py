@@ -446,7 +446,6 @@ def preview_section(chosen: ChosenFile, check: FileCheck) -> None:
             "Image": st.column_config.ImageColumn(width="small"),
             "Web address": st.column_config.LinkColumn(width="medium"),
         },
-        key="preview_table",
     )
     if check.invalid:
         invalid_rows_section(chosen, check)
@@ -487,8 +486,7 @@ def invalid_rows_section(chosen: ChosenFile, check: FileCheck) -> None:
         for e in check.errors
     ])
     st.dataframe(frame, hide_index=True, height=min(38 + 35 * len(frame), 38 + 35 * 6),
-                 column_config={"Line": st.column_config.NumberColumn(width="small", format="%d")},
-                 key="invalid_table")
+                 column_config={"Line": st.column_config.NumberColumn(width="small", format="%d")})
     if check.invalid > len(check.errors):
         st.caption(f"Showing the first {len(check.errors):,}; the upload report will list every one.")
     stem = Path(chosen.name).stem
@@ -839,12 +837,17 @@ def main() -> None:
         job_section(job_id, entry)
 
 
-st.set_page_config(page_title="Upload images to Clarifai", page_icon="🖼️", layout="centered")
-try:
-    main()
-except FragmentHandledException:
-    raise
-except Exception:  # no traceback on the page: a short message, and the details (never a key) in the log
-    log.exception("the page stopped on an unexpected error")
-    st.error("Something went wrong on this page. Reload it to try again; if it keeps happening, "
-             "send the server log to the team.", icon="🛑")
+def run_page() -> None:
+    st.set_page_config(page_title="Upload images to Clarifai", page_icon="🖼️", layout="centered")
+    try:
+        main()
+    except FragmentHandledException:
+        raise
+    except Exception:  # no traceback on the page: a short message, and the details (never a key) in the log
+        log.exception("the page stopped on an unexpected error")
+        st.error("Something went wrong on this page. Reload it to try again; if it keeps happening, "
+                 "send the server log to the team.", icon="🛑")
+
+
+if __name__ == "__main__":  # as `streamlit run` runs it; tests may import the helpers above
+    run_page()

@@ -1,0 +1,345 @@
+"""The page through Streamlit's AppTest: choose a file, check it, upload it, watch it land.
+
+Uploads go to the module's sandbox, named by CLARIFAI_* environment variables as an
+operator would set them, and the tests assert what the sandbox stored.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from clarifai_grpc.grpc.api import resources_pb2, service_pb2
+from google.protobuf.json_format import MessageToDict
+from streamlit.testing.v1 import AppTest
+
+from ingest.sandbox import Sandbox, SandboxConfig, start
+from tests.conftest import stub_for
+
+PAGE = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
+RUN_SECONDS = 30  # for one script run; the upload itself is waited on with a deadline
+DONE_SECONDS = 30
+CONFIG_NAMES = (
+    "CLARIFAI_PAT", "CLARIFAI_USER_ID", "CLARIFAI_APP_ID", "CLARIFAI_API_KEY",
+    "CLARIFAI_GRPC_BASE", "CLARIFAI_GRPC_INSECURE",
+)
+
+GOOD_AND_BAD = (
+    b"url,input_id,pos_concepts,neg_concepts,metadata\n"
+    b'https://example.com/a.jpg,cat-1,cat|pet,dog,"{""shop"": ""north""}"\n'
+    b"https://example.com/b.jpg,cat-2,cat,,\n"
+    b"ftp://example.com/c.jpg,cat-3,cat,,\n"
+    b"https://example.com/d.jpg,cat-4,dog,,{not json}\n"
+    b"https://example.com/e.jpg,,dog,,\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No CLARIFAI_* settings leak in from the machine running the tests."""
+    for name in CONFIG_NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def server_env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """Point the page at this module's sandbox, as an operator would with environment variables."""
+    sandbox.reset()
+    point_at(sandbox, monkeypatch)
+    return sandbox
+
+
+def point_at(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLARIFAI_GRPC_BASE", sandbox.address)
+    monkeypatch.setenv("CLARIFAI_GRPC_INSECURE", "1")
+    monkeypatch.setenv("CLARIFAI_PAT", sandbox.config.pat)
+    monkeypatch.setenv("CLARIFAI_USER_ID", sandbox.config.user_id)
+    monkeypatch.setenv("CLARIFAI_APP_ID", sandbox.config.app_id)
+
+
+def page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=RUN_SECONDS).run()
+    assert not at.exception
+    return at
+
+
+def choose(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader[0].set_value((name, data, "text/csv")).run()
+    assert not at.exception
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def texts(elements) -> str:
+    return "\n".join(e.value for e in elements)
+
+
+def run_until(at: AppTest, done: Callable[[AppTest], bool], seconds: float = DONE_SECONDS) -> AppTest:
+    """Rerun the page (as its polling fragment would) until `done` holds or the deadline passes."""
+    deadline = time.monotonic() + seconds
+    while True:
+        at.run()
+        assert not at.exception
+        if done(at):
+            return at
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not done within {seconds} s; the page shows:\n{at.main}")
+        time.sleep(0.05)
+
+
+def upload_finished(at: AppTest) -> bool:
+    return "start_over" in keys(at, "button")
+
+
+def keys(at: AppTest, kind: str) -> set[str]:
+    return {w.key for w in at.get(kind) if getattr(w, "key", None)}
+
+
+def upload(at: AppTest) -> AppTest:
+    at.button(key="upload").click().run()
+    assert not at.exception
+    return run_until(at, upload_finished)
+
+
+def stored(sandbox: Sandbox) -> dict[str, resources_pb2.Input]:
+    return {item.id: item for item in sandbox.stored_inputs()}
+
+
+# --- file and preview -----------------------------------------------------------------------
+
+
+def test_preview_counts_rows_and_lists_each_invalid_row_with_a_fix(server_env: Sandbox) -> None:
+    at = choose(page(), "photos.csv", GOOD_AND_BAD)
+
+    assert metrics(at) == {"Rows found": "5", "Ready to upload": "3", "Need fixing": "2"}
+    preview = at.dataframe[0].value
+    assert list(preview["Line"]) == [2, 3, 4, 5, 6]
+    assert list(preview["Status"]) == ["✅ ready", "✅ ready", "⚠️ fix", "⚠️ fix", "✅ ready"]
+    assert preview["Image"][0] == "https://example.com/a.jpg"
+    assert preview["Concepts"][0] == "cat, pet" and preview["Not"][0] == "dog"
+    assert json.loads(preview["Metadata"][0]) == {"shop": "north"}
+
+    invalid = at.dataframe[1].value
+    assert list(invalid["Line"]) == [4, 5]
+    assert list(invalid["Column"]) == ["url", "metadata"]
+    assert "only http:// and https://" in invalid["What is wrong"][0]
+    assert "not valid JSON" in invalid["What is wrong"][1]
+    assert all(invalid["How to fix it"])
+    assert [b.label for b in at.get("download_button") if b.key == "invalid_download"] == [
+        "Download the 2 rows to fix"
+    ]
+    assert at.button(key="upload").label == "Upload 3 rows"
+    assert not at.button(key="upload").disabled
+
+
+def test_sample_data_button_loads_the_bundled_example() -> None:
+    at = page()
+    at.button(key="sample").click().run()
+    assert not at.exception
+    assert metrics(at) == {"Rows found": "12", "Ready to upload": "12", "Need fixing": "0"}
+    assert at.button(key="upload").label == "Upload 12 rows"
+    # A file chosen afterwards replaces the sample.
+    choose(at, "photos.csv", GOOD_AND_BAD)
+    assert metrics(at)["Rows found"] == "5"
+
+
+def test_a_file_without_a_url_column_can_be_mapped_by_hand(server_env: Sandbox) -> None:
+    at = choose(page(), "shop.csv", b"picture,sku,tags\nhttps://example.com/a.jpg,sku-1,shoe|red\n")
+    assert "no column named **url**" in texts(at.warning)
+    assert "no 'url' column" in texts(at.error)
+    assert at.button(key="upload").disabled
+
+    tag = next(k for k in keys(at, "selectbox") if k.startswith("role_url_")).removeprefix("role_url_")
+    at.selectbox(key=f"role_url_{tag}").set_value("picture")
+    at.selectbox(key=f"role_input_id_{tag}").set_value("sku")
+    at.selectbox(key=f"role_pos_concepts_{tag}").set_value("tags").run()
+    assert not at.exception
+    assert metrics(at) == {"Rows found": "1", "Ready to upload": "1", "Need fixing": "0"}
+
+    upload(at)
+    item = stored(server_env)["sku-1"]
+    assert item.data.image.url == "https://example.com/a.jpg"
+    assert [c.id for c in item.data.concepts] == ["shoe", "red"]
+
+
+def test_an_unreadable_file_gets_a_plain_message_and_no_upload_button(server_env: Sandbox) -> None:
+    at = choose(page(), "empty.csv", b"")
+    assert "is empty" in texts(at.error)
+    assert at.button(key="upload").disabled
+
+
+# --- connection -----------------------------------------------------------------------------
+
+
+def test_the_environment_names_the_server_and_the_check_counts_its_inputs(server_env: Sandbox) -> None:
+    at = page()
+    assert at.radio(key="target_kind").value == "clarifai"
+    at.button(key="check_connection").click().run()
+    assert "the key works and the app holds 0 inputs" in texts(at.success)
+
+
+def test_a_wrong_key_is_refused_in_plain_words(server_env: Sandbox) -> None:
+    at = page()
+    at.text_input(key="pat").input("not-a-real-key").run()
+    at.button(key="check_connection").click().run()
+    assert not at.success
+    error = texts(at.error)
+    assert "refused the key" in error and "Settings > Secrets" in error
+    assert "not-a-real-key" not in str(at.main) and "not-a-real-key" not in str(at.query_params)
+
+
+def test_missing_credentials_say_what_to_fill_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLARIFAI_GRPC_BASE", "127.0.0.1:1")
+    at = page()
+    at.button(key="sample").click().run()
+    assert at.button(key="upload").disabled
+    assert "Fill in the personal access token" in texts(at.caption)
+
+
+# --- upload ---------------------------------------------------------------------------------
+
+
+def test_upload_sends_every_valid_row_and_shows_the_results(server_env: Sandbox) -> None:
+    at = choose(page(), "photos.csv", GOOD_AND_BAD)
+    upload(at)
+
+    assert metrics(at).items() >= {"✅ Uploaded": "3", "☑️ Already there": "0", "⚠️ Invalid": "2",
+                                   "❌ Failed": "0"}.items()
+    assert at.progress[0].value == 100
+    assert "5 of 5 rows" in at.progress[0].text
+    summary = texts(at.warning)
+    assert "some rows did not arrive" in summary and "3 uploaded" in summary and "2 invalid" in summary
+    results = at.dataframe[-1].value
+    assert sorted(results["Line"]) == [2, 3, 4, 5, 6]
+    assert {s.split(" ", 1)[1] for s in results["Status"]} == {"uploaded", "invalid"}
+    labels = {b.key: b.label for b in at.get("download_button")}
+    assert labels["report_download"] == "Download the full report"
+    assert labels["fix_download"] == "Download the rows to fix or retry"
+
+    items = stored(server_env)
+    assert set(items) >= {"cat-1", "cat-2"} and len(items) == 3
+    assert items["cat-1"].data.image.url == "https://example.com/a.jpg"
+    assert MessageToDict(items["cat-1"].data.metadata) == {"shop": "north"}
+    assert {c.id: c.value for c in items["cat-1"].data.concepts} == {"cat": 1.0, "pet": 1.0, "dog": 0.0}
+
+    # The status filter narrows the table to one kind of row.
+    at.segmented_control[0].set_value("invalid").run()
+    assert sorted(at.dataframe[-1].value["Line"]) == [4, 5]
+
+    # The key never reaches the address bar; only the job's id does.
+    assert set(at.query_params) == {"job"}
+
+
+def test_a_refresh_finds_the_job_and_other_sessions_do_not(server_env: Sandbox) -> None:
+    at = page()
+    at.button(key="sample").click().run()
+    upload(at)
+    job_id = at.query_params["job"]
+
+    refreshed = AppTest.from_file(PAGE, default_timeout=RUN_SECONDS)
+    refreshed.query_params["job"] = job_id
+    refreshed.run()
+    assert not refreshed.exception
+    assert "every row is in" in texts(refreshed.success)
+    assert metrics(refreshed)["✅ Uploaded"] == "12"
+
+    stranger = AppTest.from_file(PAGE, default_timeout=RUN_SECONDS)
+    stranger.query_params["job"] = job_id[:-2] + "xx"
+    stranger.run()
+    assert "no longer on the server" in texts(stranger.info)
+    assert "✅ Uploaded" not in metrics(stranger)
+    assert "job" not in stranger.query_params
+    assert "✅ Uploaded" not in metrics(page())
+
+
+def test_uploading_again_finds_the_rows_already_there(server_env: Sandbox) -> None:
+    at = page()
+    at.button(key="sample").click().run()
+    upload(at)
+    upload(at)
+    assert metrics(at)["☑️ Already there"] == "12"
+    assert "every row is in" in texts(at.success)
+    assert len(server_env.stored_inputs()) == 12
+
+
+def test_retry_sends_the_failed_rows_again_exactly_as_written(server_env: Sandbox) -> None:
+    # Another input holds the id 'clash', so that row fails; the retry succeeds once it is gone.
+    stub, metadata = stub_for(server_env)
+    app = resources_pb2.UserAppIDSet(user_id=server_env.config.user_id, app_id=server_env.config.app_id)
+    stub.PostInputs(service_pb2.PostInputsRequest(user_app_id=app, inputs=[resources_pb2.Input(
+        id="clash", data=resources_pb2.Data(image=resources_pb2.Image(url="https://example.com/other.jpg")))]),
+        metadata=metadata)
+    data = (b"url,input_id,metadata\n"
+            b"https://example.com/ok.jpg,fine,\n"
+            b'https://example.com/mine.jpg,clash,"{""note"": ""=1+1"", ""q"": ""a,b""}"\n')
+    at = choose(page(), "photos.csv", data)
+    upload(at)
+    assert metrics(at)["❌ Failed"] == "1"
+    assert "id is taken" in " ".join(at.dataframe[-1].value["Reason"])
+
+    stub.DeleteInputs(service_pb2.DeleteInputsRequest(user_app_id=app, ids=["clash"]), metadata=metadata)
+    assert at.button(key="retry").label == "Retry 1 failed row"
+    at.button(key="retry").click().run()
+    run_until(at, upload_finished)
+
+    assert metrics(at)["✅ Uploaded"] == "1" and metrics(at)["❌ Failed"] == "0"
+    assert "photos-retry.csv" in texts(at.subheader)
+    item = stored(server_env)["clash"]
+    assert item.data.image.url == "https://example.com/mine.jpg"
+    assert MessageToDict(item.data.metadata) == {"note": "=1+1", "q": "a,b"}  # not made spreadsheet-safe
+
+
+@pytest.fixture
+def slow_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    with start(SandboxConfig(latency_ms=100, download_delay=0.0), port=0) as slow:
+        point_at(slow, monkeypatch)
+        yield slow
+
+
+def test_cancel_stops_sending_new_batches(slow_sandbox: Sandbox) -> None:
+    rows = [f"https://example.com/{i}.jpg" for i in range(400)]
+    at = choose(page(), "many.csv", ("url\n" + "\n".join(rows) + "\n").encode())
+    at.number_input(key="batch_size").set_value(1)
+    at.number_input(key="workers").set_value(1).run()
+    at.button(key="upload").click().run()
+    assert not at.exception
+    assert at.button(key="upload").disabled  # no second upload while this one runs
+    run_until(at, lambda at: "cancel" in keys(at, "button"))
+    at.button(key="cancel").click().run()
+    run_until(at, upload_finished)
+
+    assert "You stopped the upload" in texts(at.warning)
+    sent = len(slow_sandbox.stored_inputs())
+    assert 0 < sent < 400
+    assert int(metrics(at)["✅ Uploaded"]) == sent
+
+
+def test_the_practice_server_is_the_default_without_credentials() -> None:
+    at = page()
+    assert at.radio(key="target_kind").value == "practice"
+    assert "local practice server" in texts(at.info)
+    at.button(key="sample").click().run()
+    upload(at)
+    assert "every row is in the practice server" in texts(at.success)
+    at.button(key="check_connection").click().run()
+    assert "the key works and the app holds" in texts(at.success)
+
+
+# --- helpers the page uses for its tables and files ------------------------------------------
+
+
+def test_rows_to_fix_keep_the_files_columns_and_defuse_formulas() -> None:
+    import streamlit_app
+
+    data = streamlit_app.rows_csv(("url", "note"), ";", [["https://x/a.jpg", "=HYPERLINK(1)"], ["", "@x"]])
+    assert list(csv.reader(io.StringIO(data.decode()), delimiter=";")) == [
+        ["url", "note"], ["https://x/a.jpg", "'=HYPERLINK(1)"], ["", "'@x"],
+    ]
