@@ -20,6 +20,7 @@ from .read import RawRow
 ROLES = ("url", "input_id", "pos_concepts", "neg_concepts", "metadata")
 REQUIRED_ROLES = ("url",)
 MAX_ID_CHARS = 255  # the API's limit on input ids
+SHOWN_ID_CHARS = 300  # a longer rejected id is cut where it is printed
 MAX_METADATA_CHARS = 512 * 1024  # per row, so 128 rows stay well under a request's 128 MB
 MAX_URL_CHARS = 8192  # web servers refuse longer request lines (nginx and Apache stop near 8 KB)
 MAX_METADATA_DEPTH = 32  # nesting levels; protobuf refuses messages nested past 100 and a level costs two
@@ -27,6 +28,7 @@ CONCEPT_SEPARATOR = "|"
 
 _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_ID_CHARS)
 _ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
+_HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, format marks, unassigned
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,11 +154,14 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
         )
     if input_id and not _ID_PATTERN.fullmatch(input_id):
         if len(input_id) > MAX_ID_CHARS:
-            message = f"the input id is {len(input_id)} characters long (at most {MAX_ID_CHARS})"
+            message = f"the input id is {len(input_id):,} characters long (at most {MAX_ID_CHARS})"
+            hint = f"shorten it to at most {MAX_ID_CHARS} letters, digits, '-' and '_', or leave it empty"
         else:
             bad = "".join(dict.fromkeys(_ID_BAD_CHARS.findall(input_id)))
             message = f"the input id has characters that are not allowed: {bad!r}"
-        return error("input_id", message, "use only letters, digits, '-' and '_', or leave it empty")
+            hint = "use only letters, digits, '-' and '_', or leave it empty"
+        input_id = _shown_id(input_id)
+        return error("input_id", message, hint)
     url = cell("url")
     if not url:
         return error("url", "the url is empty", "put the image's web address (starting with https://) here")
@@ -182,6 +187,19 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     if id_generated:
         input_id = generated_id(url, positive, negative, metadata)
     return InputRecord(row.line, input_id, url, positive, negative, metadata, id_generated, cells)
+
+
+def _shown_id(input_id: str) -> str:
+    """A rejected id as it can be printed: control and invisible characters escaped, a huge one cut.
+
+    It lands in `FILE:LINE: ID:` lines, so a NUL, an escape sequence or a right-to-left
+    override must not reach the terminal, and a megabyte-long id must not fill it.
+    """
+    shown = "".join(
+        ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in _HIDDEN_CATEGORIES else ch
+        for ch in input_id[:SHOWN_ID_CHARS]
+    )
+    return shown + "..." if len(input_id) > SHOWN_ID_CHARS else shown
 
 
 def _duplicate(record: InputRecord, earlier: int, columns: ColumnMap) -> RowError:
