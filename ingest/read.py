@@ -11,12 +11,14 @@ import codecs
 import csv
 import io
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from .errors import InputFileError
 
+SNIFF_BYTES = 4096  # bytes looked at to tell a text table from an archive, an image or binary data
 SNIFF_CHARS = 64 * 1024  # characters read ahead to find the header line and delimiter
 DELIMITERS = (",", "\t", ";")  # '|' is left out: it separates concepts inside a cell
 MAX_FIELD_CHARS = 64 * 1024 * 1024  # the csv module's default (128 KiB) is below real metadata
@@ -30,6 +32,23 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+
+_SAVE_AS_CSV = "Open it in Excel or Google Sheets and save or download it as 'CSV UTF-8', then choose that file."
+_WRONG_FILE = "Choose the CSV or TSV file that lists the image urls."
+_MAGIC = (  # how other kinds of file start, and what they are
+    (b"PK\x03\x04", "a ZIP archive or an Excel workbook (.xlsx)", _SAVE_AS_CSV),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)", _SAVE_AS_CSV),
+    (b"%PDF", "a PDF document", _WRONG_FILE),
+    (b"\x1f\x8b", "a gzip archive", "Unpack it first (gunzip) and choose the CSV file inside."),
+    (b"\x89PNG", "a PNG image", _WRONG_FILE),
+    (b"\xff\xd8\xff", "a JPEG image", _WRONG_FILE),
+    (b"GIF8", "a GIF image", _WRONG_FILE),
+    (b"SQLite format 3\x00", "an SQLite database", _WRONG_FILE),
+)
+_TEXT_CONTROLS = b"\t\n\r\f"
+_BINARY_SHARE = 0.05  # more control bytes than this among the first: not text (random bytes have 11%)
+_HTML_START = re.compile(r"\s*<(?:!doctype|html|head|body|\?xml|!--|table|meta)\b", re.IGNORECASE)
+_JSON_START = re.compile(r'\s*(?:\[\s*[\[{"]|\{\s*")')
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +93,11 @@ def open_table(
 ) -> Table:
     """Open `stream` as a table; raise `InputFileError` for empty or unreadable files."""
     buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)
-    encoding = encoding or detect_encoding(buffered.peek(4)[:4])
+    head = buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES]
+    if not encoding:
+        encoding = detect_encoding(head)
+        if encoding == "utf-8-sig" and not head.startswith(codecs.BOM_UTF8):
+            _refuse_binary(head, name)
     text = io.TextIOWrapper(buffered, encoding=encoding, newline="")
     first = _decode(lambda: text.read(SNIFF_CHARS), name, encoding, line=1)  # error lines are exact here
     first += _decode(text.readline, name, encoding, line=first.count("\n") + 1)
@@ -83,6 +106,7 @@ def open_table(
             f"{name} is empty.",
             "Add a header line such as 'url,input_id,pos_concepts' and one row per image.",
         )
+    _refuse_markup(first, name)
     header_line = first.lstrip("\r\n").split("\n", 1)[0]
     delimiter = delimiter or sniff_delimiter(header_line)
     lines = itertools.chain(io.StringIO(first, newline=""), text)
@@ -121,6 +145,44 @@ def _rows(reader, name: str, encoding: str) -> Iterator[RawRow]:
         if any(cell.strip() for cell in cells):
             yield RawRow(start, cells)
         start = reader.line_num + 1
+
+
+def _refuse_binary(head: bytes, name: str) -> None:
+    """Raise for a file that is plainly not text: an archive, an image, UTF-16 without its mark."""
+    for magic, what, hint in _MAGIC:
+        if head.startswith(magic):
+            raise InputFileError(f"{name} is {what}, not a CSV or TSV file.", hint)
+    if b"\0" not in head:
+        return
+    half = max(1, len(head) // 2)
+    for order, zeros in (("le", head[1::2]), ("be", head[0::2])):
+        if zeros.count(0) > 0.9 * half:  # ASCII text in UTF-16: every other byte is zero
+            raise InputFileError(
+                f"{name} looks like UTF-16 text without a byte-order mark.",
+                f"Save it again as 'CSV UTF-8', or name the encoding (for example --encoding utf-16-{order}).",
+            )
+    controls = sum(1 for byte in head if (byte < 32 or byte == 127) and byte not in _TEXT_CONTROLS)
+    if controls > _BINARY_SHARE * len(head):
+        raise InputFileError(
+            f"{name} is not a text file: its first bytes are binary data.",
+            "Choose the CSV or TSV file that lists the image urls; a spreadsheet must first be saved as 'CSV UTF-8'.",
+        )
+
+
+def _refuse_markup(first: str, name: str) -> None:
+    """Raise for a web page or a JSON document saved under a .csv name."""
+    if _HTML_START.match(first):
+        raise InputFileError(
+            f"{name} is a web page (HTML) or XML, not a CSV or TSV file.",
+            "A browser saved the page instead of the file: download the CSV itself "
+            "(Google Sheets: File > Download > Comma-separated values).",
+        )
+    if _JSON_START.match(first):
+        raise InputFileError(
+            f"{name} holds JSON, not CSV or TSV.",
+            "Convert it to a table with a header line such as 'url,input_id,pos_concepts,metadata' "
+            "and one line per image.",
+        )
 
 
 def _csv_hint(problem: str) -> str:
