@@ -50,7 +50,9 @@ from ingest.validate import ROLES, InputRecord, RowError
 SAMPLES = Path(__file__).parent / "ingest" / "samples"
 POLL_SECONDS = 0.5  # how often the live progress redraws
 TABLE_ROWS = 300  # rows in the live result table: a 100k-row upload never becomes 100k DOM rows
-JOBS_KEPT = 50  # finished jobs the server keeps (with their report files) before dropping the oldest
+JOBS_KEPT = 50  # finished jobs the server keeps (with their files) before dropping the oldest
+FINISHED_BYTES_KEPT = 2 * 1024**3  # uploaded files kept for "Retry" by finished jobs, all sessions together
+FINISHED_SECONDS_KEPT = 24 * 3600  # a finished job older than this is dropped
 CHECKS_KEPT = 4  # file checks kept per session, so reruns and column changes don't recheck
 CHECK_SECONDS = 10.0  # for "Check connection": a wrong address fails fast
 CONFIG_NAMES = (
@@ -68,7 +70,17 @@ ROLE_LABELS = {
     "neg_concepts": "Concepts it does not show",
     "metadata": "Metadata (JSON)",
 }
-STATUS_ICONS = {UPLOADED: "✅", ALREADY_THERE: "☑️", INVALID: "⚠️", FAILED: "❌"}
+STATUS_ICONS = {  # Material Symbols ship with Streamlit; emoji need a font the viewer may not have
+    UPLOADED: ":material/check_circle:",
+    ALREADY_THERE: ":material/library_add_check:",
+    INVALID: ":material/edit_note:",
+    FAILED: ":material/error:",
+}
+STATUS_COLORS = {  # by the words shown in the tables' Status column
+    STATUS_LABELS[UPLOADED]: "#1a7f37", STATUS_LABELS[ALREADY_THERE]: "#1f5fd6",
+    STATUS_LABELS[INVALID]: "#9a6700", STATUS_LABELS[FAILED]: "#cf222e",
+    "ready": "#1a7f37", "needs fixing": "#9a6700",
+}
 
 log = logging.getLogger("ingest.app")
 
@@ -107,11 +119,22 @@ class JobRegistry:
     def add(self, entry: JobEntry) -> str:
         job_id = secrets.token_urlsafe(18)  # unguessable: holding the id is the only way in
         with self._lock:
+            self._prune()
             self._jobs[job_id] = entry
-            finished = [i for i, e in self._jobs.items() if e.job.wait(0)]
-            for old in finished[: max(0, len(finished) - JOBS_KEPT)]:
-                self._jobs.pop(old, None)
         return job_id
+
+    def _prune(self) -> None:
+        """Drop the oldest finished jobs past the count, size and age limits; running jobs stay."""
+        finished = [(i, e) for i, e in self._jobs.items() if e.job.wait(0)]  # oldest first
+        size = sum(len(e.data) for _, e in finished)
+        count = len(finished)
+        for job_id, entry in finished:
+            too_old = time.time() - entry.created > FINISHED_SECONDS_KEPT
+            if count < JOBS_KEPT and size <= FINISHED_BYTES_KEPT and not too_old:
+                continue
+            del self._jobs[job_id]
+            count -= 1
+            size -= len(entry.data)
 
     def get(self, job_id: str | None) -> JobEntry | None:
         if not job_id:
@@ -200,7 +223,7 @@ def practice_destination() -> Destination:
         f"Uploads go to a **local practice server** that this page started on this computer "
         f"({sandbox.address}). Nothing is sent to Clarifai, and the practice server forgets everything "
         "when the page's server stops. Choose **My Clarifai app** to upload for real.",
-        icon="🧪",
+        icon=":material/science:",
     )
     config = sandbox.config
     target = Target(base=sandbox.address, insecure=True, pat=config.pat, user_id=config.user_id,
@@ -285,7 +308,7 @@ def connection_check(destination: Destination) -> None:
     if result and result[0] == fingerprint(destination.target):
         _, ok, message, hint = result
         if ok:
-            st.success(message, icon="✅")
+            st.success(message, icon=":material/check_circle:")
         else:
             show_problem(IngestError(message, hint))
 
@@ -338,10 +361,10 @@ def file_section() -> ChosenFile | None:
         on_change=forget_sample,
     )
     left, right = st.columns(2)
-    left.button("Try it with sample data", key="sample", on_click=use_sample, icon="✨",
+    left.button("Try it with sample data", key="sample", on_click=use_sample, icon=":material/auto_awesome:",
                 help="Loads a small example file of 12 images, so you can see every step.")
     right.download_button("Download a template", data=(SAMPLES / "template.csv").read_bytes(),
-                          file_name="template.csv", mime="text/csv", key="template", icon="📄",
+                          file_name="template.csv", mime="text/csv", key="template", icon=":material/description:",
                           on_click="ignore")
     if uploaded is not None:
         digests = state.setdefault("digests", {})
@@ -384,7 +407,7 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
     names = [h for h in header if h]
     folded = {h.lower(): h for h in reversed(names)}
     missing_url = "url" not in folded
-    with st.expander("Match your columns", expanded=missing_url, icon="🧭"):
+    with st.expander("Match your columns", expanded=missing_url, icon=":material/view_column:"):
         if missing_url:
             st.warning("This file has no column named **url**. Choose below which column holds the images' "
                        "web addresses.")
@@ -437,7 +460,7 @@ def preview_section(chosen: ChosenFile, check: FileCheck) -> None:
     shown = len(check.sample)
     st.markdown(f"**The first {shown:,} rows**" if shown < check.rows else "**All rows**")
     st.dataframe(
-        preview_frame(check),
+        colored(preview_frame(check)),
         hide_index=True,
         height=min(38 + 35 * shown, 38 + 35 * 8),
         column_config={
@@ -461,20 +484,26 @@ def preview_frame(check: FileCheck) -> pd.DataFrame:
     for item in check.sample:
         if isinstance(item, InputRecord):
             rows.append({
-                "Line": item.line, "Status": "✅ ready", "Image": item.url, "Web address": item.url,
-                "Input id": item.input_id, "Concepts": ", ".join(item.positive),
-                "Not": ", ".join(item.negative),
+                "Line": item.line, "Status": "ready", "Image": item.url, "Input id": item.input_id,
+                "Concepts": ", ".join(item.positive), "Not in image": ", ".join(item.negative),
                 "Metadata": json.dumps(item.metadata, ensure_ascii=False) if item.metadata else "",
-                "Problem": "",
+                "Web address": item.url, "Problem": "",
             })
         else:
             rows.append({
-                "Line": item.line, "Status": "⚠️ fix", "Image": None, "Web address": item.url,
-                "Input id": item.input_id, "Concepts": cell_for(check, item.cells, "pos_concepts"),
-                "Not": cell_for(check, item.cells, "neg_concepts"),
-                "Metadata": cell_for(check, item.cells, "metadata"), "Problem": item.reason,
+                "Line": item.line, "Status": "needs fixing", "Image": None, "Input id": item.input_id,
+                "Concepts": cell_for(check, item.cells, "pos_concepts"),
+                "Not in image": cell_for(check, item.cells, "neg_concepts"),
+                "Metadata": cell_for(check, item.cells, "metadata"), "Web address": item.url,
+                "Problem": item.reason,
             })
     return pd.DataFrame(rows)
+
+
+def colored(frame: pd.DataFrame):
+    """The Status column in green, amber or red (words, not emoji: those need a font not every viewer has)."""
+    return frame.style.map(lambda value: f"color: {STATUS_COLORS.get(value, 'inherit')}; font-weight: 600",
+                           subset=["Status"])
 
 
 def invalid_rows_section(chosen: ChosenFile, check: FileCheck) -> None:
@@ -496,7 +525,7 @@ def invalid_rows_section(chosen: ChosenFile, check: FileCheck) -> None:
         file_name=f"{stem}-rows-to-fix.csv",
         mime="text/csv",
         key="invalid_download",
-        icon="⬇️",
+        icon=":material/download:",
         on_click="ignore",
     )
 
@@ -514,7 +543,7 @@ def rows_csv(header: tuple[str, ...], delimiter: str, rows: list[list[str]]) -> 
 
 
 def options_section() -> tuple[bool, int, int]:
-    with st.expander("Options", icon="⚙️"):
+    with st.expander("Options", icon=":material/tune:"):
         allow_duplicates = st.checkbox(
             "Allow the same image web address more than once", value=True, key="allow_duplicates",
             help="When off, an image whose web address is already in the app is not added again "
@@ -581,7 +610,7 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
         disabled=bool(reason),
         on_click=start_upload,
         args=(chosen, check.delimiter if check else ",", layout, destination, choices),
-        icon="🚀",
+        icon=":material/cloud_upload:",
     )
     if reason:
         st.caption(reason)
@@ -619,7 +648,7 @@ def live_view(job_id: str) -> None:
     if status.cancelled:
         st.info("Stopping: no new rows are sent; the ones already on their way are finishing.")
     else:
-        st.button("Cancel", key="cancel", on_click=entry.job.cancel, icon="⏹️",
+        st.button("Cancel", key="cancel", on_click=entry.job.cancel, icon=":material/stop_circle:",
                   help="Stops sending new rows. Rows already sent stay in the app.")
 
 
@@ -676,11 +705,11 @@ def results_table(job_id: str, status: JobStatus) -> None:
         return
     with st.container(key="results"):
         st.dataframe(
-            pd.DataFrame([
-                {"Line": o.line, "Status": f"{STATUS_ICONS[o.status]} {STATUS_LABELS[o.status]}",
+            colored(pd.DataFrame([
+                {"Line": o.line, "Status": STATUS_LABELS[o.status],
                  "Input id": o.input_id, "Web address": o.url, "Reason": o.reason}
                 for o in rows
-            ]),
+            ])),
             hide_index=True,
             height=min(38 + 35 * len(rows), 38 + 35 * 8),
             column_config={"Line": st.column_config.NumberColumn(width="small", format="%d")},
@@ -707,12 +736,13 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
     summary = summary_sentence(dict(status.counts), status.elapsed, status.dry_run)
     counts = status.counts
     if status.fatal:
-        st.error(f"**The upload stopped.** {status.fatal.message}\n\n{status.fatal.hint}\n\n{summary}", icon="🛑")
+        st.error(f"**The upload stopped.** {status.fatal.message}\n\n{status.fatal.hint}\n\n{summary}", icon=":material/block:")
     elif status.cancelled:
         st.warning(f"**You stopped the upload.** {summary}\n\nRows that were not sent are not in the app. "
-                   "Upload the file again to send them: rows already stored show as 'already there'.", icon="⏹️")
+                   "Upload the file again to send them: rows already stored show as 'already there'.",
+                   icon=":material/stop_circle:")
     elif status.succeeded:
-        st.success(f"**Done: every row is in {entry.where}.** {summary}", icon="🎉")
+        st.success(f"**Done: every row is in {entry.where}.** {summary}", icon=":material/task_alt:")
     else:
         advice = []
         if counts[INVALID]:
@@ -720,21 +750,21 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
         if counts[FAILED]:
             advice.append("press Retry to send the failed rows again")
         st.warning(f"**Finished, but some rows did not arrive.** {summary}\n\nNext: {' and '.join(advice)}.",
-                   icon="⚠️")
+                   icon=":material/warning:")
     stem = Path(entry.name).stem
     left, right = st.columns(2)
     left.download_button("Download the full report", data=file_reader(entry.report_path),
-                         file_name=f"{stem}-report.csv", mime="text/csv", key="report_download", icon="⬇️",
+                         file_name=f"{stem}-report.csv", mime="text/csv", key="report_download", icon=":material/download:",
                          on_click="ignore", help="Every row: its line, input id, web address, status and reason.")
     if counts[INVALID] or counts[FAILED]:
         right.download_button("Download the rows to fix or retry", data=file_reader(entry.rows_to_fix_path),
                               file_name=f"{stem}-rows-to-fix.csv", mime="text/csv", key="fix_download",
-                              icon="⬇️", on_click="ignore",
+                              icon=":material/download:", on_click="ignore",
                               help="The invalid and failed rows in your file's own columns, ready to correct "
                                    "and upload again.")
     if counts[FAILED] and not status.fatal:
         st.button(f"Retry {counts[FAILED]:,} failed {'row' if counts[FAILED] == 1 else 'rows'}",
-                  key="retry", on_click=retry_failed, args=(job_id,), icon="🔁")
+                  key="retry", on_click=retry_failed, args=(job_id,), icon=":material/replay:")
     st.button("Start a new upload", key="start_over", on_click=start_over, args=(job_id,), type="tertiary")
 
 
@@ -789,7 +819,7 @@ def start_over(job_id: str) -> None:
 
 
 def show_problem(error: IngestError) -> None:
-    st.error(f"{error.message}\n\n{error.hint}" if error.hint else error.message, icon="⚠️")
+    st.error(f"{error.message}\n\n{error.hint}" if error.hint else error.message, icon=":material/error:")
 
 
 def current_job() -> tuple[str | None, JobEntry | None]:
@@ -838,7 +868,7 @@ def main() -> None:
 
 
 def run_page() -> None:
-    st.set_page_config(page_title="Upload images to Clarifai", page_icon="🖼️", layout="centered")
+    st.set_page_config(page_title="Upload images to Clarifai", page_icon=":material/photo_library:", layout="centered")
     try:
         main()
     except FragmentHandledException:
@@ -846,7 +876,7 @@ def run_page() -> None:
     except Exception:  # no traceback on the page: a short message, and the details (never a key) in the log
         log.exception("the page stopped on an unexpected error")
         st.error("Something went wrong on this page. Reload it to try again; if it keeps happening, "
-                 "send the server log to the team.", icon="🛑")
+                 "send the server log to the team.", icon=":material/error:")
 
 
 if __name__ == "__main__":  # as `streamlit run` runs it; tests may import the helpers above
