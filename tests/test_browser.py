@@ -1,0 +1,202 @@
+"""One end-to-end run in real headless Chromium: choose a file, upload it, watch it land.
+
+The page runs as `streamlit run` in a subprocess, pointed at the module's sandbox by
+CLARIFAI_* environment variables. Images are served by a tiny local web server so the
+preview's thumbnails load without the internet.
+
+    UPDATE_SCREENSHOT=1 python -m pytest tests/test_browser.py   # rewrites docs/screenshot.png
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from ingest.sandbox import Sandbox
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+ROWS = 700
+START_SECONDS = 30  # for `streamlit run` to answer its health check
+UPLOAD_SECONDS = 30
+UI_MS = 20_000  # Playwright's wait for an element, in milliseconds
+
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"needs Debian's chromium at {CHROMIUM}")
+
+PALETTE = ((231, 111, 81), (42, 157, 143), (233, 196, 106), (38, 70, 83), (244, 162, 97), (106, 76, 147))
+CONCEPTS = ("beach", "forest", "city", "mountain", "desert", "lake")
+
+
+@lru_cache(maxsize=len(PALETTE))
+def thumbnail(shade: int) -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (96, 72), PALETTE[shade])
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((58, 8, 82, 32), fill=(255, 255, 255))
+    draw.polygon([(0, 72), (34, 30), (70, 72)], fill=tuple(max(0, c - 60) for c in PALETTE[shade]))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+class Thumbnails(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        number = int("".join(ch for ch in self.path if ch.isdigit()) or 0)
+        body = thumbnail(number % len(PALETTE))
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def image_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Thumbnails)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {seconds} s")
+        time.sleep(0.1)
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def dashboard(sandbox: Sandbox, tmp_path: Path) -> Iterator[str]:
+    """`streamlit run streamlit_app.py` on a free port, pointed at the sandbox; killed afterwards."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CLARIFAI_")},
+        "CLARIFAI_GRPC_BASE": sandbox.address,
+        "CLARIFAI_GRPC_INSECURE": "1",
+        "CLARIFAI_PAT": sandbox.config.pat,
+        "CLARIFAI_USER_ID": sandbox.config.user_id,
+        "CLARIFAI_APP_ID": sandbox.config.app_id,
+    }
+    log = open(tmp_path / "streamlit.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        url = f"http://localhost:{port}"
+        wait_for(lambda: process.poll() is not None or answers(f"{url}/_stcore/health"), START_SECONDS,
+                 "streamlit to start")
+        assert process.poll() is None, (tmp_path / "streamlit.log").read_text()
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def photos_csv(path: Path, image_base: str) -> Path:
+    lines = ["url,input_id,pos_concepts,metadata"]
+    for i in range(1, ROWS + 1):
+        concept = CONCEPTS[i % len(CONCEPTS)]
+        metadata = json.dumps({"album": "holiday", "n": i}).replace('"', '""')
+        lines.append(f'{image_base}/photos/{i}.png,photo-{i:04d},{concept}|outdoor,"{metadata}"')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_choose_a_file_upload_it_and_watch_every_row_land(
+    sandbox: Sandbox, dashboard: str, image_server: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    sandbox.reset()
+    source = photos_csv(tmp_path / "holiday-photos.csv", image_server)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900}, accept_downloads=True)
+            page.set_default_timeout(UI_MS)
+            page.goto(dashboard)
+            expect(page.get_by_role("heading", name="Upload images to Clarifai")).to_be_visible()
+
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(source)
+            expect(page.locator('[data-testid="stMetric"]').filter(has_text="Rows found")).to_contain_text("700")
+            upload = page.get_by_role("button", name=f"Upload {ROWS} rows")
+            expect(upload).to_be_enabled()
+            upload.click()
+
+            expect(page.locator('[data-testid="stProgress"]')).to_be_visible()
+            wait_for(lambda: len(sandbox.stored_inputs()) == ROWS, UPLOAD_SECONDS, "the sandbox to hold every row")
+            expect(page.get_by_text("Done: every row is in")).to_be_visible()
+            expect(page.locator('[data-testid="stProgress"]')).to_contain_text(f"{ROWS} of {ROWS} rows")
+            expect(page.locator('.st-key-results [data-testid="stDataFrame"]')).to_be_visible()
+            assert "job=" in page.url and sandbox.config.pat not in page.url
+
+            with page.expect_download() as download:
+                page.get_by_role("button", name="Download the full report").click()
+            report = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+            assert report[0] == "line,input_id,url,status,reason" and len(report) == ROWS + 1
+            assert all(",uploaded," in line for line in report[1:])
+
+            ids = {item.id for item in sandbox.stored_inputs()}
+            assert ids == {f"photo-{i:04d}" for i in range(1, ROWS + 1)}
+
+            if os.environ.get("UPDATE_SCREENSHOT") == "1":
+                save_screenshot(page)
+        finally:
+            browser.close()
+
+
+def save_screenshot(page) -> None:
+    """The whole page: Streamlit scrolls inside its own container, so grow the window to fit it."""
+    page.mouse.move(0, 0)
+    height = page.evaluate(
+        "() => document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight"
+    )
+    page.set_viewport_size({"width": 1100, "height": height + 40})
+    page.wait_for_timeout(500)  # let the tables redraw at the new size
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
