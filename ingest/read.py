@@ -116,6 +116,13 @@ def open_table(
     if header_row is None:
         raise InputFileError(f"{name} has no header line.", "Put the column names on the first line.")
     header = [cell.strip() for cell in header_row.cells]
+    first_row = next(rows, None)  # parsed now so a header-only file stops here, not as "0 rows uploaded"
+    if first_row is None:
+        raise InputFileError(
+            f"{name} has a header line but no rows under it.",
+            "Add one line per image under the header, starting with its url (https://...).",
+        )
+    rows = itertools.chain([first_row], rows)
     return Table(name=name, header=header, delimiter=delimiter, encoding=encoding, rows=rows)
 
 
