@@ -48,6 +48,7 @@ _MAGIC = (  # how other kinds of file start, and what they are
 _TEXT_CONTROLS = b"\t\n\r\f"
 _BINARY_SHARE = 0.05  # more control bytes than this among the first: not text (random bytes have 11%)
 _HTML_START = re.compile(r"\s*<(?:!doctype|html|head|body|\?xml|!--|table|meta)\b", re.IGNORECASE)
+_SEP_LINE = re.compile(r'sep=([^\r\n"])(?:\r\n|\r|\n|$)')  # Excel's "sep=;" line naming the delimiter
 _JSON_START = re.compile(r'\s*(?:\[\s*[\[{"]|\{\s*")')
 
 
@@ -108,11 +109,16 @@ def open_table(
         )
     _refuse_markup(first, name)
     header_line = first.lstrip("\r\n").split("\n", 1)[0]
+    sep_line = _SEP_LINE.match(first.lstrip("\r\n"))
+    if sep_line:
+        delimiter = delimiter or sep_line.group(1)
     delimiter = delimiter or sniff_delimiter(header_line)
     lines = itertools.chain(io.StringIO(first, newline=""), text)
     reader = csv.reader(lines, delimiter=delimiter, strict=True)
     rows = _rows(reader, name, encoding)
     header_row = next(rows, None)
+    if sep_line and header_row is not None:
+        header_row = next(rows, None)  # the header is on the line after "sep=;"
     if header_row is None:
         raise InputFileError(f"{name} has no header line.", "Put the column names on the first line.")
     header = [cell.strip() for cell in header_row.cells]
