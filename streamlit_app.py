@@ -15,6 +15,7 @@ Keys stay in this session's state: never logged, never in a report or the URL.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -76,6 +77,8 @@ STATUS_ICONS = {  # Material Symbols ship with Streamlit; emoji need a font the 
     INVALID: ":material/edit_note:",
     FAILED: ":material/error:",
 }
+INVALID_LISTED = 50  # rows to fix listed on the page; the download and the report have more
+LINE_COLUMN = st.column_config.NumberColumn(width=60, format="%d")
 STATUS_COLORS = {  # by the words shown in the tables' Status column
     STATUS_LABELS[UPLOADED]: "#1a7f37", STATUS_LABELS[ALREADY_THERE]: "#1f5fd6",
     STATUS_LABELS[INVALID]: "#9a6700", STATUS_LABELS[FAILED]: "#cf222e",
@@ -464,8 +467,8 @@ def preview_section(chosen: ChosenFile, check: FileCheck) -> None:
         hide_index=True,
         height=min(38 + 35 * shown, 38 + 35 * 8),
         column_config={
-            "Line": st.column_config.NumberColumn(width="small", format="%d"),
-            "Status": st.column_config.TextColumn(width="small"),
+            "Line": LINE_COLUMN,
+            "Status": st.column_config.TextColumn(width=105),
             "Image": st.column_config.ImageColumn(width="small"),
             "Web address": st.column_config.LinkColumn(width="medium"),
         },
@@ -491,7 +494,7 @@ def preview_frame(check: FileCheck) -> pd.DataFrame:
             })
         else:
             rows.append({
-                "Line": item.line, "Status": "needs fixing", "Image": None, "Input id": item.input_id,
+                "Line": item.line, "Status": "needs fixing", "Image": "", "Input id": item.input_id,
                 "Concepts": cell_for(check, item.cells, "pos_concepts"),
                 "Not in image": cell_for(check, item.cells, "neg_concepts"),
                 "Metadata": cell_for(check, item.cells, "metadata"), "Web address": item.url,
@@ -509,15 +512,17 @@ def colored(frame: pd.DataFrame):
 def invalid_rows_section(chosen: ChosenFile, check: FileCheck) -> None:
     st.markdown(f"**{check.invalid:,} {'row needs' if check.invalid == 1 else 'rows need'} fixing.** "
                 "They will be skipped. Fix them in the file below and upload it again.")
-    frame = pd.DataFrame([
+    listed = check.errors[:INVALID_LISTED]
+    # A static table, so the messages wrap and can be read whole; a few dozen rows at most.
+    st.table(pd.DataFrame([
         {"Line": e.line, "Input id": e.input_id, "Column": e.column or "(whole row)",
          "What is wrong": e.message, "How to fix it": e.hint}
-        for e in check.errors
-    ])
-    st.dataframe(frame, hide_index=True, height=min(38 + 35 * len(frame), 38 + 35 * 6),
-                 column_config={"Line": st.column_config.NumberColumn(width="small", format="%d")})
-    if check.invalid > len(check.errors):
-        st.caption(f"Showing the first {len(check.errors):,}; the upload report will list every one.")
+        for e in listed
+    ]), hide_index=True, border="horizontal")
+    if check.invalid > len(listed):
+        kept = f"the first {len(check.errors):,}" if check.invalid > len(check.errors) else "all of them"
+        st.caption(f"The first {len(listed):,} of {check.invalid:,} are listed. The download below has {kept}; "
+                   "the upload report will list every one.")
     stem = Path(chosen.name).stem
     st.download_button(
         f"Download the {len(check.errors):,} rows to fix",
@@ -557,6 +562,24 @@ def options_section() -> tuple[bool, int, int]:
     return allow_duplicates, int(batch), int(workers)
 
 
+def guarded(callback: Callable[..., None]) -> Callable[..., None]:
+    """For button callbacks: an unexpected error becomes a short message on the next run, not a traceback."""
+
+    @functools.wraps(callback)
+    def run(*args: object) -> None:
+        try:
+            callback(*args)
+        except Exception:
+            log.exception("%s stopped on an unexpected error", callback.__name__)
+            st.session_state["callback_error"] = (
+                "That did not work because of an unexpected error. Try again; if it keeps happening, "
+                "send the server log to the team."
+            )
+
+    return run
+
+
+@guarded
 def start_upload(chosen: ChosenFile, delimiter: str, layout: Layout, destination: Destination,
                  choices: tuple[bool, int, int]) -> None:
     """Button callback: start a job in the background and remember only its id."""
@@ -712,7 +735,8 @@ def results_table(job_id: str, status: JobStatus) -> None:
             ])),
             hide_index=True,
             height=min(38 + 35 * len(rows), 38 + 35 * 8),
-            column_config={"Line": st.column_config.NumberColumn(width="small", format="%d")},
+            column_config={"Line": LINE_COLUMN, "Status": st.column_config.TextColumn(width=105),
+                           "Reason": st.column_config.TextColumn(width="large")},
         )
     st.caption(f"The rows that need attention first, then the latest ones (at most {TABLE_ROWS}). "
                "The report below lists every row.")
@@ -722,7 +746,8 @@ def table_rows(status: JobStatus, only: str | None) -> list[RowOutcome]:
     """Problem rows first, then the newest; one entry per line, at most TABLE_ROWS."""
     seen: set[int] = set()
     rows: list[RowOutcome] = []
-    for outcome in (*status.problems, *reversed(status.recent)):
+    latest = sorted(status.recent, key=lambda o: o.line, reverse=True)  # batches finish out of order
+    for outcome in (*status.problems, *latest):
         if outcome.line in seen or (only and outcome.status != only):
             continue
         seen.add(outcome.line)
@@ -796,6 +821,7 @@ def failed_rows(entry: JobEntry) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
+@guarded
 def retry_failed(job_id: str) -> None:
     entry = job_registry().get(job_id)
     if entry is None or st.session_state.get("job_id") != job_id:
@@ -844,6 +870,8 @@ def main() -> None:
     st.title("Upload images to Clarifai")
     st.caption("Give a CSV or TSV file of image web addresses, check it, send it to a Clarifai app, "
                "and watch every row arrive.")
+    if problem := st.session_state.pop("callback_error", None):
+        st.error(problem, icon=":material/error:")
     job_id, entry = current_job()
     running = entry is not None and not entry.job.wait(0)
     destination = connect_section(configured_values())

@@ -133,7 +133,7 @@ def test_preview_counts_rows_and_lists_each_invalid_row_with_a_fix(server_env: S
     assert preview["Concepts"][0] == "cat, pet" and preview["Not in image"][0] == "dog"
     assert json.loads(preview["Metadata"][0]) == {"shop": "north"}
 
-    invalid = at.dataframe[1].value
+    invalid = at.table[0].value
     assert list(invalid["Line"]) == [4, 5]
     assert list(invalid["Column"]) == ["url", "metadata"]
     assert "only http:// and https://" in invalid["What is wrong"][0]
