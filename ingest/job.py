@@ -220,14 +220,13 @@ class UploadJob:
         with self._lock:
             self._total = total
         self._notify(force=True)
-        client = None
-        confirmed: set[int] = set()
-        if not options.dry_run:
-            client = Client(self.target)
-            client.wait_ready()
-            if options.resume:
-                confirmed = self._open_journal()
+        client = None if options.dry_run else Client(self.target)
         try:
+            confirmed: set[int] = set()
+            if client:
+                client.wait_ready()
+                if options.resume:
+                    confirmed = self._open_journal()
             self._pump(validate_rows(table.rows, columns), client, confirmed)
         finally:
             if client:

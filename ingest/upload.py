@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import queue
 import random
 import threading
 import time
@@ -31,6 +32,9 @@ DEADLINE_SECONDS = 60.0  # per call; a batch of 128 urls takes well under a seco
 CONNECT_SECONDS = 5.0  # to reach the server before anything is read or sent
 
 log = logging.getLogger("ingest")
+
+_UNREACHABLE_HINT = ("Check the address and your network; for a local sandbox, check that it is running "
+                     "and that --insecure is set.")
 
 AUTH_PROBLEMS = {
     status_code_pb2.CONN_KEY_INVALID: (
@@ -233,15 +237,29 @@ class Client:
         return f"Client({self.target!r})"
 
     def wait_ready(self, timeout: float = CONNECT_SECONDS) -> None:
-        """Raise `ConnectionFailed` naming the address when the server cannot be reached."""
+        """Raise `ConnectionFailed` naming the address when the server cannot be reached.
+
+        A refused connection or unknown host answers at once (TRANSIENT_FAILURE); only a
+        silent network waits for `timeout`.
+        """
+        states: queue.Queue[grpc.ChannelConnectivity] = queue.Queue()
+        self._channel.subscribe(states.put, try_to_connect=True)
+        deadline = time.monotonic() + timeout
         try:
-            grpc.channel_ready_future(self._channel).result(timeout=timeout)
-        except grpc.FutureTimeoutError:
+            while True:
+                state = states.get(timeout=max(0.0, deadline - time.monotonic()))
+                if state is grpc.ChannelConnectivity.READY:
+                    return
+                if state is grpc.ChannelConnectivity.TRANSIENT_FAILURE:
+                    raise ConnectionFailed(
+                        f"Could not connect to the server at {self.target.address}: "
+                        "nothing answers there, or the name is unknown.", _UNREACHABLE_HINT)
+        except queue.Empty:
             raise ConnectionFailed(
-                f"Could not reach the server at {self.target.address} within {timeout:.0f} s.",
-                "Check the address and your network; for a local sandbox, check that it is running "
-                "and that --insecure is set.",
+                f"Could not reach the server at {self.target.address} within {timeout:.0f} s.", _UNREACHABLE_HINT
             ) from None
+        finally:
+            self._channel.unsubscribe(states.put)
 
     def close(self) -> None:
         self._channel.close()

@@ -82,7 +82,7 @@ def test_wrong_key_exits_2_with_a_plain_message_and_never_prints_the_key(sandbox
 def test_unreachable_server_exits_2_naming_the_address():
     result = run("upload", str(DATA / "two.tsv"), "--base", "127.0.0.1:9", "--insecure", "--api-key", "k")
     assert result.returncode == 2
-    assert "Could not reach the server at 127.0.0.1:9" in result.stderr
+    assert "Could not connect to the server at 127.0.0.1:9" in result.stderr
 
 
 def test_blog_command_line_works_and_false_means_false(sandbox, tmp_path):
