@@ -95,6 +95,7 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
         positions[role] = matches[0] if matches else None
     for role in REQUIRED_ROLES:
         if positions[role] is None:
+            _refuse_data_as_header(header, name)
             raise InputFileError(
                 f"{name} has no '{role}' column (its header is: {', '.join(repr(c) for c in header)}).",
                 "Name the column with the image web addresses 'url' in the first line, "
@@ -105,6 +106,17 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
         header[i].strip() or f"(unnamed column {i + 1})" for i in range(len(header)) if i not in used
     )
     return ColumnMap(positions=positions, header=tuple(h.strip() for h in header), unknown=unknown)
+
+
+def _refuse_data_as_header(header: list[str], name: str) -> None:
+    """A file of rows without a header line is common; say so rather than 'no url column'."""
+    data = next((cell.strip() for cell in header if cell.strip().lower().startswith(("http://", "https://"))), None)
+    if data:
+        raise InputFileError(
+            f"{name} has no header line: its first line is data ({data[:60]!r}), not column names.",
+            "Add a first line naming the columns, such as 'url,input_id,pos_concepts', "
+            "with 'url' over the column of web addresses.",
+        )
 
 
 def generated_id(url: str, positive: tuple[str, ...], negative: tuple[str, ...], metadata: dict | None) -> str:
