@@ -46,7 +46,7 @@ from ingest.report import safe_cell, summary_sentence
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
 from ingest.upload import HOSTED_BASE, Client, Target
-from ingest.validate import ROLES, InputRecord, RowError
+from ingest.validate import ROLES, InputRecord
 
 SAMPLES = Path(__file__).parent / "ingest" / "samples"
 POLL_SECONDS = 0.5  # how often the live progress redraws
