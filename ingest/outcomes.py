@@ -11,6 +11,12 @@ FAILED = "failed"
 STATUSES = (UPLOADED, ALREADY_THERE, INVALID, FAILED)
 SUCCESSFUL = (UPLOADED, ALREADY_THERE)
 
+# What the server made of a stored input's url, once checked after the upload.
+DOWNLOAD_FETCHED = "fetched"
+DOWNLOAD_FAILED = "failed"
+DOWNLOAD_PENDING = "pending"
+DOWNLOADS = (DOWNLOAD_FETCHED, DOWNLOAD_FAILED, DOWNLOAD_PENDING)
+
 STATUS_LABELS = {
     UPLOADED: "uploaded",
     ALREADY_THERE: "already there",
@@ -29,6 +35,7 @@ class RowOutcome:
     status: str
     reason: str = ""
     cells: list[str] | None = None
+    download: str = ""  # one of DOWNLOADS once checked
 
     @property
     def ok(self) -> bool:

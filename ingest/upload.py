@@ -13,8 +13,9 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import grpc
 from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
@@ -23,13 +24,25 @@ from clarifai_grpc.grpc.api.status import status_code_pb2
 
 from .build import Batch
 from .errors import AuthError, ConnectionFailed, UsageError
-from .outcomes import ALREADY_THERE, FAILED, INVALID, UPLOADED, BatchResult, RowOutcome
+from .outcomes import (
+    ALREADY_THERE,
+    DOWNLOAD_FAILED,
+    DOWNLOAD_FETCHED,
+    DOWNLOAD_PENDING,
+    FAILED,
+    INVALID,
+    UPLOADED,
+    BatchResult,
+    RowOutcome,
+)
 
 HOSTED_BASE = "api.clarifai.com"
 TLS_PORT = 443
 INSECURE_PORT = 18080  # ClarifaiChannel's default for plaintext
 DEADLINE_SECONDS = 60.0  # per call; a batch of 128 urls takes well under a second when healthy
-CONNECT_SECONDS = 5.0  # to reach the server before anything is read or sent
+CONNECT_SECONDS = 5.0
+DOWNLOAD_POLL_SECONDS = 0.25  # first wait before asking again whether the server fetched the urls
+DOWNLOAD_POLL_MAX_SECONDS = 5.0  # to reach the server before anything is read or sent
 
 log = logging.getLogger("ingest")
 
@@ -297,6 +310,58 @@ def raise_for_auth(status) -> None:
         raise AuthError(message, hint)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A reply to act on, or `None` with the reason there is none (attempts ran out, stopped...)."""
+
+    response: Any
+    attempts: int
+    reason: str
+    maybe_stored: bool  # a lost reply may hide a stored batch; a throttled refusal stores nothing
+
+
+def call_with_retries(
+    call: Callable[[], Any],
+    retry: RetryPolicy,
+    pacer: Pacer,
+    stop: threading.Event | None = None,
+) -> Answer:
+    """Make one API call, paced, retrying throttling and transport failures within `retry`.
+
+    Raises `AuthError` when the server refuses the key: the job must stop.
+    """
+    reason, maybe_stored = "", False
+    for attempt in range(1, retry.attempts + 1):
+        if stop is not None and stop.is_set():
+            return Answer(None, attempt - 1, "not sent: the upload was stopped", maybe_stored)
+        sent_at = pacer.wait_turn(stop)
+        try:
+            response = call()
+        except grpc.RpcError as error:
+            code = error.code()
+            reason = f"{code.name}: {error.details() or 'no details'}"
+            if code not in RETRYABLE_GRPC:
+                return Answer(None, attempt, reason, maybe_stored)
+            maybe_stored, retry_name = True, code.name
+        else:
+            raise_for_auth(response.status)
+            if response.status.code not in RETRYABLE_STATUS:
+                pacer.accepted()
+                return Answer(response, attempt, "", maybe_stored)
+            pacer.throttled(sent_at)
+            retry_name = status_code_pb2.StatusCode.Name(response.status.code)
+            reason = f"{retry_name}: {response.status.description}"
+        if attempt == retry.attempts:
+            break
+        delay = retry.delay(attempt)
+        log.warning("retry %d/%d in %.1f s: %s", attempt + 1, retry.attempts, delay, retry_name)
+        if stop is not None and stop.wait(delay):
+            return Answer(None, attempt, f"not sent: the upload was stopped ({reason})", maybe_stored)
+        if stop is None:
+            time.sleep(delay)
+    return Answer(None, retry.attempts, f"gave up after {retry.attempts} attempts ({reason})", maybe_stored)
+
+
 def post_batch(
     client: Client,
     batch: Batch,
@@ -304,60 +369,65 @@ def post_batch(
     pacer: Pacer | None = None,
     stop: threading.Event | None = None,
 ) -> BatchResult:
-    """Send one batch until it is answered or its attempts run out; every row gets an outcome.
-
-    Raises `AuthError` when the server refuses the key: the job must stop.
-    """
+    """Send one batch until it is answered or its attempts run out; every row gets an outcome."""
     started = time.monotonic()
     pacer = pacer or Pacer()
-    reason = ""
-    maybe_stored = False  # a lost reply may hide a stored batch; a refusal stores nothing
-    for attempt in range(1, retry.attempts + 1):
-        if stop is not None and stop.is_set():
-            reason = "not sent: the upload was stopped"
+    answer = call_with_retries(lambda: client.post_inputs(batch.request), retry, pacer, stop)
+    response, reason = answer.response, answer.reason
+    if response is not None:
+        status = response.status
+        if status.code in BATCH_ANSWERED and len(response.inputs) == len(batch.records):
+            def look_up(ids: list[str]) -> Answer:
+                return call_with_retries(lambda: client.list_inputs(ids), retry, pacer, stop)
+
+            outcomes = _row_outcomes(look_up, batch, response, resent=answer.maybe_stored)
+            return BatchResult(outcomes, answer.attempts, time.monotonic() - started)
+        reason = f"the server refused the batch: {status.description or status_code_pb2.StatusCode.Name(status.code)}"
+    outcomes = [RowOutcome(r.line, r.input_id, r.url, FAILED, reason, r.cells) for r in batch.records]
+    return BatchResult(outcomes, answer.attempts, time.monotonic() - started)
+
+
+def check_downloads(
+    client: Client,
+    outcomes: list[RowOutcome],
+    wait_seconds: float,
+    retry: RetryPolicy = RetryPolicy(),
+    pacer: Pacer | None = None,
+    stop: threading.Event | None = None,
+) -> list[RowOutcome]:
+    """Poll ListInputs by ids until each input's download succeeded or failed, or `wait_seconds` pass.
+
+    Returns the outcomes with `download` set to fetched, failed (with the server's reason) or pending.
+    """
+    pacer = pacer or Pacer()
+    pending = {o.input_id: o for o in outcomes}
+    checked: list[RowOutcome] = []
+    deadline = time.monotonic() + wait_seconds
+    delay = DOWNLOAD_POLL_SECONDS
+    while pending:
+        ids = list(pending)
+        answer = call_with_retries(lambda: client.list_inputs(ids), retry, pacer, stop)
+        for item in answer.response.inputs if answer.response is not None else ():
+            code = item.status.code
+            if code == status_code_pb2.INPUT_DOWNLOAD_SUCCESS and item.id in pending:
+                checked.append(replace(pending.pop(item.id), download=DOWNLOAD_FETCHED))
+            elif code == status_code_pb2.INPUT_DOWNLOAD_FAILED and item.id in pending:
+                why = item.status.description or "no reason given"
+                checked.append(replace(pending.pop(item.id), download=DOWNLOAD_FAILED,
+                                       reason=f"the server could not download the url ({why}) - check that "
+                                              "it opens in a browser without logging in"))
+        if answer.response is None or time.monotonic() + delay > deadline:
             break
-        sent_at = pacer.wait_turn(stop)
-        try:
-            response = client.post_inputs(batch.request)
-        except grpc.RpcError as error:
-            code = error.code()
-            reason = f"{code.name}: {error.details() or 'no details'}"
-            if code not in RETRYABLE_GRPC:
-                break
-            maybe_stored = True
-            retry_name = code.name
-        else:
-            status = response.status
-            raise_for_auth(status)
-            if status.code in RETRYABLE_STATUS:
-                pacer.throttled(sent_at)
-                reason = f"{status_code_pb2.StatusCode.Name(status.code)}: {status.description}"
-                retry_name = status_code_pb2.StatusCode.Name(status.code)
-            elif status.code in BATCH_ANSWERED and len(response.inputs) == len(batch.records):
-                pacer.accepted()
-                outcomes = _row_outcomes(client, batch, response, resent=maybe_stored)
-                return BatchResult(outcomes, attempt, time.monotonic() - started)
-            else:
-                reason = f"the server refused the batch: {status.description or status_code_pb2.StatusCode.Name(status.code)}"
-                break
-        if attempt < retry.attempts:
-            delay = retry.delay(attempt)
-            log.warning("retry %d/%d in %.1f s: %s", attempt + 1, retry.attempts, delay, retry_name)
-            if stop is not None and stop.wait(delay):
-                reason = f"not sent: the upload was stopped ({reason})"
-                break
-            if stop is None:
-                time.sleep(delay)
-        else:
-            reason = f"gave up after {attempt} attempts ({reason})"
-    outcomes = [
-        RowOutcome(r.line, r.input_id, r.url, FAILED, reason, r.cells) for r in batch.records
-    ]
-    return BatchResult(outcomes, attempt, time.monotonic() - started)
+        if stop is not None and stop.wait(delay):
+            break
+        if stop is None:
+            time.sleep(delay)
+        delay = min(delay * 2, DOWNLOAD_POLL_MAX_SECONDS)
+    return checked + [replace(o, download=DOWNLOAD_PENDING) for o in pending.values()]
 
 
 def _row_outcomes(
-    client: Client, batch: Batch, response: service_pb2.MultiInputResponse, resent: bool
+    look_up: Callable[[list[str]], Answer], batch: Batch, response: service_pb2.MultiInputResponse, resent: bool
 ) -> list[RowOutcome]:
     """Read each input's own status, resolving INPUT_DUPLICATE by looking the id up."""
     outcomes: list[RowOutcome | None] = []
@@ -376,19 +446,16 @@ def _row_outcomes(
             outcomes.append(RowOutcome(record.line, record.input_id, record.url, status, reason, record.cells))
     if duplicates:
         records = [batch.records[i] for i in duplicates]
-        for i, outcome in zip(duplicates, _resolve_duplicates(client, records, resent)):
+        for i, outcome in zip(duplicates, _resolve_duplicates(look_up, records, resent)):
             outcomes[i] = outcome
     return outcomes  # type: ignore[return-value]
 
 
-def _resolve_duplicates(client: Client, records: list, resent: bool) -> list[RowOutcome]:
+def _resolve_duplicates(look_up: Callable[[list[str]], Answer], records: list, resent: bool) -> list[RowOutcome]:
     """INPUT_DUPLICATE is fine when the stored input has our url; a taken id is a failure."""
-    try:
-        response = client.list_inputs([r.input_id for r in records])
-        stored = {item.id: item.data.image.url for item in response.inputs}
-        checked = response.status.code == status_code_pb2.SUCCESS
-    except grpc.RpcError:
-        stored, checked = {}, False
+    response = look_up([r.input_id for r in records]).response
+    checked = response is not None and response.status.code == status_code_pb2.SUCCESS
+    stored = {item.id: item.data.image.url for item in response.inputs} if checked else {}
     outcomes = []
     for r in records:
         if not checked:
