@@ -143,21 +143,18 @@ def count_rows(stream: BinaryIO, delimiter: str | None = None, encoding: str | N
 def _rows(reader, name: str, encoding: str) -> Iterator[RawRow]:
     """Yield non-blank rows with the line each starts on; csv and decoding errors stop the file."""
     start = 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except UnicodeDecodeError as error:
-            raise _undecodable(error, name, encoding, reader.line_num + 1) from None
-        except csv.Error as error:
-            raise InputFileError(
-                f"{name}, line {start}: the file cannot be split into cells ({error}).",
-                _csv_hint(str(error)),
-            ) from None
-        if any(cell.strip() for cell in cells):
-            yield RawRow(start, cells)
-        start = reader.line_num + 1
+    try:
+        for cells in reader:
+            if "".join(cells).strip():  # some cell holds more than spaces
+                yield RawRow(start, cells)
+            start = reader.line_num + 1
+    except UnicodeDecodeError as error:
+        raise _undecodable(error, name, encoding, reader.line_num + 1) from None
+    except csv.Error as error:
+        raise InputFileError(
+            f"{name}, line {start}: the file cannot be split into cells ({error}).",
+            _csv_hint(str(error)),
+        ) from None
 
 
 def _refuse_binary(head: bytes, name: str) -> None:
