@@ -280,7 +280,12 @@ def _metadata(raw: str) -> tuple[dict | None, str, str]:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as error:
-        return None, f"not valid JSON ({error.msg} at character {error.pos + 1})", _METADATA_HINT
+        problem = error.msg.removesuffix(" at")  # json's "Invalid control character at"
+        if problem.startswith("Invalid control character"):
+            inside = _char_name(raw[error.pos])
+            return None, f"not valid JSON ({inside} inside a text, at character {error.pos + 1})", (
+                "write a line break inside a text as \\n and a tab as \\t, or remove it")
+        return None, f"not valid JSON ({problem} at character {error.pos + 1})", _METADATA_HINT
     except RecursionError:
         return None, too_deep, flatten
     if not isinstance(value, dict):
