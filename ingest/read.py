@@ -48,6 +48,7 @@ _MAGIC = (  # how other kinds of file start, and what they are
 _TEXT_CONTROLS = b"\t\n\r\f"
 _BINARY_SHARE = 0.05  # more control bytes than this among the first: not text (random bytes have 11%)
 _HTML_START = re.compile(r"\s*<(?:!doctype|html|head|body|\?xml|!--|table|meta)\b", re.IGNORECASE)
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")  # as the csv reader counts lines
 _SEP_LINE = re.compile(r'sep=([^\r\n"])(?:\r\n|\r|\n|$)')  # Excel's "sep=;" line naming the delimiter
 _JSON_START = re.compile(r'\s*(?:\[\s*[\[{"]|\{\s*")')
 
@@ -100,8 +101,7 @@ def open_table(
         if encoding == "utf-8-sig" and not head.startswith(codecs.BOM_UTF8):
             _refuse_binary(head, name)
     text = io.TextIOWrapper(buffered, encoding=encoding, newline="")
-    first = _decode(lambda: text.read(SNIFF_CHARS), name, encoding, line=1)  # error lines are exact here
-    first += _decode(text.readline, name, encoding, line=first.count("\n") + 1)
+    first = _read_lines(text, SNIFF_CHARS, name, encoding)
     if not first.strip():
         raise InputFileError(
             f"{name} is empty.",
@@ -203,6 +203,22 @@ def _csv_hint(problem: str) -> str:
     return 'Quote cells that contain the delimiter, quotes or line breaks, and double any quote inside them ("").'
 
 
+def _read_lines(text: io.TextIOWrapper, chars: int, name: str, encoding: str) -> str:
+    """Whole lines up to about `chars`, line by line so a decoding error knows its line.
+
+    (One read(chars) decodes several chunks and loses the lines before the failing one.)
+    """
+    lines: list[str] = []
+    size = 0
+    while size < chars:
+        line = _decode(text.readline, name, encoding, line=len(lines) + 1)
+        if not line:
+            break
+        lines.append(line)
+        size += len(line)
+    return "".join(lines)
+
+
 def _decode(read, name: str, encoding: str, line: int) -> str:
     try:
         return read()
@@ -212,7 +228,7 @@ def _decode(read, name: str, encoding: str, line: int) -> str:
 
 def _undecodable(error: UnicodeDecodeError, name: str, encoding: str, line: int) -> InputFileError:
     """`line` is where the failing read began; the decoder's chunk may reach further."""
-    line += error.object[: error.start].count(b"\n")
+    line += len(_LINE_BREAK.findall(error.object[: error.start]))
     bad = error.object[error.start : error.start + 1]
     return InputFileError(
         f"{name} is not readable as {encoding.replace('-sig', '').upper()} text "
