@@ -230,9 +230,12 @@ def _undecodable(error: UnicodeDecodeError, name: str, encoding: str, line: int)
     """`line` is where the failing read began; the decoder's chunk may reach further."""
     line += len(_LINE_BREAK.findall(error.object[: error.start]))
     bad = error.object[error.start : error.start + 1]
+    as_cp1252 = bad.decode("cp1252", errors="replace")
+    guess = f"; it looks like Windows-1252, where it is {as_cp1252!r}" if (
+        encoding.startswith("utf-8") and as_cp1252.isprintable() and as_cp1252 != "\ufffd") else ""
     return InputFileError(
         f"{name} is not readable as {encoding.replace('-sig', '').upper()} text "
-        f"(near line {line}: byte {bad!r} does not fit).",
+        f"(near line {line}: byte {bad!r} does not fit{guess}).",
         "If it came from Excel on Windows, save it again as 'CSV UTF-8', "
         "or name the encoding (for example --encoding cp1252). "
         "If it is not a CSV or TSV file, choose the right file.",
