@@ -28,6 +28,8 @@ CONCEPT_SEPARATOR = "|"
 
 _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_ID_CHARS)
 _ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
+# http(s), a plain host name and printable ASCII: every check in _url_problem passes it.
+_PLAIN_URL = re.compile(r"(?i:https?)://[A-Za-z0-9._~-]+(?::[0-9]*)?(?:[/?#][!-~]*)?")
 _HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, format marks, unassigned
 
 
@@ -233,6 +235,8 @@ def _url_problem(url: str) -> tuple[str, str]:
     if len(url) > MAX_URL_CHARS:
         return f"the url is {len(url):,} characters long (at most {MAX_URL_CHARS:,})", (
             "check this cell for text pasted into it; a web address is rarely over a few hundred characters")
+    if _PLAIN_URL.fullmatch(url):
+        return "", ""  # the usual url, settled without urlsplit and a look at every character
     if " " in url:  # before the scheme: "https ://x" should not read as having no scheme
         return "the url contains spaces", "write each space as %20, for example https://example.com/my%20cat.jpg"
     hidden = next((ch for ch in url if unicodedata.category(ch)[0] in "CZ"), None)
