@@ -26,6 +26,7 @@ MAX_URL_CHARS = 8192  # web servers refuse longer request lines (nginx and Apach
 MAX_METADATA_DEPTH = 32  # nesting levels; protobuf refuses messages nested past 100 and a level costs two
 CONCEPT_SEPARATOR = "|"
 
+_ID_CONTENT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json.dumps would build one per row
 _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_ID_CHARS)
 _ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 # http(s), a plain host name and printable ASCII: every check in _url_problem passes it.
@@ -123,7 +124,7 @@ def _refuse_data_as_header(header: list[str], name: str) -> None:
 
 def generated_id(url: str, positive: tuple[str, ...], negative: tuple[str, ...], metadata: dict | None) -> str:
     """A stable id from the row's content, so the same row sent twice is stored once."""
-    content = json.dumps([url, positive, negative, metadata], sort_keys=True, separators=(",", ":"))
+    content = _ID_CONTENT.encode([url, positive, negative, metadata])
     return hashlib.blake2b(content.encode("utf-8"), digest_size=16).hexdigest()
 
 
