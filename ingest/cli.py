@@ -16,7 +16,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from .build import DEFAULT_BATCH
 from .errors import IngestError, UsageError
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
-from .report import problem_line, summary_sentence
+from .report import downloads_sentence, problem_line, summary_sentence
 from .upload import Target
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -72,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     how.add_argument("--delimiter", help="cell delimiter (default: detected from the header line)")
     how.add_argument("--encoding", help="text encoding (default: UTF-8, or UTF-16 by its byte-order mark)")
     how.add_argument("--dry-run", action="store_true", help="read, check and build every request; send nothing")
+    how.add_argument("--check-downloads", action=argparse.BooleanOptionalAction, default=True,
+                     help="after uploading, wait until the server has fetched every url and name the ones it "
+                          "could not (default: yes)")
     how.add_argument("--restart", action="store_true",
                      help="forget what an interrupted earlier run of this file confirmed and send every row")
     out = upload.add_argument_group("output")
@@ -110,7 +113,7 @@ def _upload_command(args: argparse.Namespace) -> int:
     options = UploadOptions(
         batch_size=args.batch_size, workers=args.workers, allow_duplicate_url=args.allow_duplicate_url,
         dry_run=args.dry_run, delimiter=args.delimiter, encoding=args.encoding, max_rps=args.max_rps,
-        restart=args.restart,
+        restart=args.restart, check_downloads=args.check_downloads,
     )
     return _run_upload(args.file, target, options, args.report, args.failed)
 
@@ -124,7 +127,8 @@ def _blog_form(argv: list[str]) -> tuple[Path, Target, UploadOptions, None, None
     parser.add_argument("--allow_duplicate_url", type=_yes_no, default=True, help="true or false (default true)")
     args = parser.parse_args(argv)
     target = Target.from_env(os.environ, api_key=args.api_key)
-    options = UploadOptions(batch_size=args.batch_size, allow_duplicate_url=args.allow_duplicate_url)
+    options = UploadOptions(batch_size=args.batch_size, allow_duplicate_url=args.allow_duplicate_url,
+                            check_downloads=True)
     return args.csv_file, target, options, None, None
 
 
@@ -158,6 +162,7 @@ def _follow(job: UploadJob, dry_run: bool) -> JobStatus:
     with logging_redirect_tqdm(), tqdm(total=None, unit=unit, desc="checking" if dry_run else "uploading",
                                        file=sys.stderr, dynamic_ncols=True, disable=None) as bar:
         interrupted = False
+        checking = False
         while True:
             try:
                 finished = job.wait(POLL_SECONDS)
@@ -171,9 +176,17 @@ def _follow(job: UploadJob, dry_run: bool) -> JobStatus:
                            file=sys.stderr)
                 continue
             status = job.snapshot()
-            if status.total is not None and bar.total != status.total:
-                bar.total = status.total
-            bar.update(status.processed - bar.n)
+            total, done = status.total, status.processed
+            if status.downloads is not None:  # second phase: the server fetching the urls
+                total = status.counts["uploaded"] + status.counts["already_there"]
+                done = sum(status.downloads.values())
+                if not checking:
+                    checking = True
+                    bar.reset()
+                    bar.set_description("checking downloads")
+            if total is not None and bar.total != total:
+                bar.total = total
+            bar.update(done - bar.n)
             if finished:
                 return status
 
@@ -184,12 +197,13 @@ def _finish(status: JobStatus, path: Path, report: Path | None) -> int:
     for warning in status.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(summary_sentence(dict(status.counts), status.elapsed, status.dry_run))
-    problems = sum(status.counts[s] for s in ("invalid", "failed"))
+    if status.downloads is not None:
+        print(downloads_sentence(status.downloads))
     for outcome in status.problems[:PROBLEMS_SHOWN]:
         print(problem_line(str(path), outcome))
-    if problems > PROBLEMS_SHOWN:
+    if status.problem_count > PROBLEMS_SHOWN:
         where = f"see {report}" if report else "write them all with --report PATH"
-        print(f"... and {problems - PROBLEMS_SHOWN:,} more rows with problems: {where}.")
+        print(f"... and {status.problem_count - PROBLEMS_SHOWN:,} more rows with problems: {where}.")
     if status.cancelled:
         print(f"Stopped before the end: {status.processed:,} of {status.total or 0:,} rows handled. "
               "Run the same command again to send the rest.", file=sys.stderr)

@@ -8,28 +8,42 @@ calls the progress callback. Front ends read `snapshot()`.
 
 from __future__ import annotations
 
+import csv
 import logging
+import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
-from .build import DEFAULT_BATCH, MAX_BATCH, build_batch
+from .build import DEFAULT_BATCH, MAX_BATCH, build_batch, chunked
 from .errors import IngestError, UsageError
 from .journal import Journal, file_digest
-from .outcomes import ALREADY_THERE, FAILED, INVALID, STATUSES, SUCCESSFUL, UPLOADED, BatchResult, RowOutcome
+from .outcomes import (
+    ALREADY_THERE,
+    DOWNLOAD_FAILED,
+    DOWNLOADS,
+    FAILED,
+    INVALID,
+    STATUSES,
+    SUCCESSFUL,
+    UPLOADED,
+    BatchResult,
+    RowOutcome,
+)
 from .read import count_rows, open_table
 from .report import ReportWriter
-from .upload import Client, Pacer, RetryPolicy, Target, post_batch
+from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch
 from .validate import InputRecord, RowError, map_columns, validate_rows
 
 DEFAULT_WORKERS = 10
 MAX_WORKERS = 64
 RECENT_KEPT = 200  # latest outcomes kept for a live table
 PROBLEMS_KEPT = 1000  # invalid and failed rows kept in memory; the report file has them all
+DOWNLOAD_WAIT_SECONDS = 120.0  # per batch of ids, from its first check
 NOTIFY_SECONDS = 0.1  # at most this often to the progress callback, so a file of bad rows stays fast
 
 log = logging.getLogger("ingest")
@@ -49,6 +63,8 @@ class UploadOptions:
     max_rps: float | None = None
     retry: RetryPolicy = RetryPolicy()
     resume: bool = True  # skip rows an earlier, interrupted run of this file confirmed
+    check_downloads: bool = False  # after uploading, wait for the server to fetch each url
+    download_wait: float = DOWNLOAD_WAIT_SECONDS
     restart: bool = False  # drop that record and send everything again
 
     def check(self) -> None:
@@ -73,6 +89,7 @@ class JobStatus:
     warnings: tuple[str, ...] = ()
     header: tuple[str, ...] = ()
     dry_run: bool = False
+    downloads: Mapping[str, int] | None = None  # fetched / failed / pending, once checking has begun
     done: bool = False
     cancelled: bool = False
     fatal: IngestError | None = None
@@ -93,11 +110,27 @@ class JobStatus:
         return max(0.0, (self.total - self.processed) / self.rate)
 
     @property
+    def problem_count(self) -> int:
+        """Rows to fix or retry: invalid, failed, and urls the server could not download."""
+        return self.counts[INVALID] + self.counts[FAILED] + (self.downloads or {}).get(DOWNLOAD_FAILED, 0)
+
+    @property
     def succeeded(self) -> bool:
-        """Every row uploaded or already there, and the job ran to its end."""
-        return self.done and not self.fatal and not self.cancelled and not (
-            self.counts[INVALID] or self.counts[FAILED]
-        )
+        """Every row uploaded or already there (and fetched, when checked), and the job ran to its end."""
+        return self.done and not self.fatal and not self.cancelled and not self.problem_count
+
+
+def bounded(futures: Iterator[Future], limit: int) -> Iterator[Future]:
+    """Submit lazily from `futures`, at most `limit` outstanding; yield each as it completes."""
+    waiting: set[Future] = set()
+    for future in futures:
+        waiting.add(future)
+        if len(waiting) >= limit:
+            done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+            yield from done
+    while waiting:
+        done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+        yield from done
 
 
 class UploadJob:
@@ -137,6 +170,8 @@ class UploadJob:
         self._fatal: IngestError | None = None
         self._report: ReportWriter | None = None
         self._journal: Journal | None = None
+        self._spool: IO[str] | None = None  # stored rows waiting for their download check
+        self._downloads: dict[str, int] | None = None
         self._last_notify = 0.0
 
     def __repr__(self) -> str:
@@ -170,6 +205,7 @@ class UploadJob:
                 warnings=tuple(self._warnings),
                 header=self._header,
                 dry_run=self.options.dry_run,
+                downloads=dict(self._downloads) if self._downloads is not None else None,
                 done=self._finished.is_set(),
                 cancelled=self._stop.is_set() and self._fatal is None,
                 fatal=self._fatal,
@@ -190,6 +226,8 @@ class UploadJob:
         finally:
             if self._report:
                 self._report.close()
+            if self._spool:
+                self._spool.close()
             if self._journal:
                 self._close_journal()
             with self._lock:
@@ -227,7 +265,11 @@ class UploadJob:
                 client.wait_ready()
                 if options.resume:
                     confirmed = self._open_journal()
+            if client and options.check_downloads:
+                self._spool = tempfile.TemporaryFile("w+", newline="", encoding="utf-8")
             self._pump(validate_rows(table.rows, columns), client, confirmed)
+            if self._spool and not self._stop.is_set():
+                self._check_downloads(client)
         finally:
             if client:
                 client.close()
@@ -307,10 +349,42 @@ class UploadJob:
                 continue
             self._collect(result.outcomes)
 
-    def _collect(self, outcomes: list[RowOutcome], journal: bool = True) -> None:
-        """The one place that counts outcomes, keeps the recent and problem rows, and reports."""
+    def _check_downloads(self, client: Client) -> None:
+        """Second phase: ask the server, batch by batch, whether it could fetch each stored url."""
+        options = self.options
+        pacer = Pacer(options.max_rps)
+        self._spool.seek(0)
+        stored = (RowOutcome(int(line), input_id, url, status, reason)
+                  for line, input_id, url, status, reason in csv.reader(self._spool))
+        with self._lock:
+            self._downloads = dict.fromkeys(DOWNLOADS, 0)
+        with ThreadPoolExecutor(options.workers, thread_name_prefix="check") as pool:
+            checks = (pool.submit(check_downloads, client, chunk, options.download_wait, options.retry, pacer,
+                                  self._stop) for chunk in chunked(stored, MAX_BATCH))
+            for results in bounded(checks, options.workers):
+                self._report_downloads(results.result())
+
+    def _report_downloads(self, outcomes: list[RowOutcome]) -> None:
         if self._report:
             self._report.write(outcomes)
+        with self._lock:
+            for outcome in outcomes:
+                self._downloads[outcome.download] += 1
+                if outcome.download == DOWNLOAD_FAILED and len(self._problems) < PROBLEMS_KEPT:
+                    self._problems.append(outcome)
+            self._recent.extend(outcomes)
+        self._notify()
+
+    def _collect(self, outcomes: list[RowOutcome], journal: bool = True) -> None:
+        """The one place that counts outcomes, keeps the recent and problem rows, and reports."""
+        if self._spool:  # stored rows reach the report once their download is checked
+            spool = csv.writer(self._spool)
+            spool.writerows((o.line, o.input_id, o.url, o.status, o.reason) for o in outcomes if o.ok)
+            outcomes_to_report = [o for o in outcomes if not o.ok]
+        else:
+            outcomes_to_report = outcomes
+        if self._report:
+            self._report.write(outcomes_to_report)
         if self._journal and journal:
             self._journal.record(o.line for o in outcomes if o.status in SUCCESSFUL)
         with self._lock:

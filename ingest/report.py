@@ -6,9 +6,9 @@ import csv
 from collections.abc import Iterable, Sequence
 from typing import IO
 
-from .outcomes import FAILED, INVALID, STATUS_LABELS, STATUSES, UPLOADED, RowOutcome
+from .outcomes import DOWNLOAD_FAILED, DOWNLOAD_FETCHED, DOWNLOAD_PENDING, FAILED, INVALID, STATUS_LABELS, STATUSES, UPLOADED, RowOutcome
 
-REPORT_HEADER = ("line", "input_id", "url", "status", "reason")
+REPORT_HEADER = ("line", "input_id", "url", "status", "reason", "download")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
 
 
@@ -32,6 +32,14 @@ def summary_sentence(counts: dict[str, int], seconds: float, dry_run: bool = Fal
         return f"{done:,} rows checked in {seconds:.1f} s ({rate:,.0f} rows/s), nothing sent: {parts}."
     parts = ", ".join(f"{counts[s]:,} {STATUS_LABELS[s]}" for s in STATUSES)
     return f"{done:,} rows in {seconds:.1f} s ({rate:,.0f} rows/s): {parts}."
+
+
+def downloads_sentence(downloads: dict[str, int]) -> str:
+    """What the server made of the stored urls."""
+    text = f"Downloads: {downloads[DOWNLOAD_FETCHED]:,} fetched by the server, {downloads[DOWNLOAD_FAILED]:,} failed"
+    if downloads[DOWNLOAD_PENDING]:
+        text += f", {downloads[DOWNLOAD_PENDING]:,} still in progress (check them later in the app)"
+    return text + "."
 
 
 class ReportWriter:
@@ -67,7 +75,7 @@ class ReportWriter:
         clean = self._clean
         for o in outcomes:
             if self._report:
-                self._report.writerow([o.line, clean(o.input_id), clean(o.url), o.status, clean(o.reason)])
+                self._report.writerow([o.line, clean(o.input_id), clean(o.url), o.status, clean(o.reason), o.download])
             if self._failed and o.status in (INVALID, FAILED) and o.cells is not None:
                 self._failed.writerow([clean(cell) for cell in o.cells])
 

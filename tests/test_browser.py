@@ -178,7 +178,7 @@ def test_choose_a_file_upload_it_and_watch_every_row_land(
             with page.expect_download() as download:
                 page.get_by_role("button", name="Download the full report").click()
             report = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
-            assert report[0] == "line,input_id,url,status,reason" and len(report) == ROWS + 1
+            assert report[0] == "line,input_id,url,status,reason,download" and len(report) == ROWS + 1
             assert all(",uploaded," in line for line in report[1:])
 
             if os.environ.get("UPDATE_SCREENSHOT") == "1":

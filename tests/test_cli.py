@@ -137,3 +137,21 @@ def test_many_problems_print_the_first_50_and_point_to_the_report(tmp_path):
     result = run("upload", str(path), "--dry-run")
     assert result.stdout.count("column 'url'") == 50
     assert "... and 30 more rows with problems: write them all with --report PATH." in result.stdout
+
+
+def test_dead_urls_are_named_after_upload_and_exit_1(tmp_path):
+    from ingest.sandbox import SandboxConfig, start
+
+    path = tmp_path / "photos.csv"
+    path.write_text("url,input_id\nhttps://h.test/ok.jpg,ok\nhttps://h.test/dead/1.jpg,dead\n")
+    with start(SandboxConfig(fail_urls=r"/dead/", download_delay=0.2)) as server:
+        result = run("upload", str(path), "--report", str(tmp_path / "report.csv"), env=sandbox_env(server))
+        assert result.returncode == 1, result.stderr
+        assert "2 uploaded" in result.stdout
+        assert "Downloads: 1 fetched by the server, 1 failed." in result.stdout
+        assert f"{path}:3: dead: the server could not download the url" in result.stdout
+        with open(tmp_path / "report.csv", newline="") as handle:
+            report = {row["input_id"]: row["download"] for row in csv.DictReader(handle)}
+        assert report == {"ok": "fetched", "dead": "failed"}
+        skipped = run("upload", str(path), "--no-check-downloads", env=sandbox_env(server))
+        assert skipped.returncode == 0 and "Downloads:" not in skipped.stdout
