@@ -150,16 +150,11 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     cells = row.cells
     positions = columns.positions
     width = len(columns.header)
-
-    def cell(role: str) -> str:
-        position = positions[role]
-        return cells[position].strip() if position is not None and position < len(cells) else ""
-
-    input_id = cell("input_id")
+    input_id = _cell(cells, positions["input_id"])
 
     def error(role: str, message: str, hint: str) -> RowError:
         column = columns.name(role) if role else ""
-        return RowError(row.line, input_id, cell("url"), column, message, hint, cells)
+        return RowError(row.line, input_id, _cell(cells, positions["url"]), column, message, hint, cells)
 
     if len(cells) != width:
         return error(
@@ -177,14 +172,14 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
             hint = "use only letters, digits, '-' and '_', or leave it empty"
         input_id = _shown_id(input_id)
         return error("input_id", message, hint)
-    url = cell("url")
+    url = _cell(cells, positions["url"])
     if not url:
         return error("url", "the url is empty", "put the image's web address (starting with https://) here")
     url_problem, url_hint = _url_problem(url)
     if url_problem:
         return error("url", url_problem, url_hint)
-    positive = _concepts(cell("pos_concepts"))
-    negative = _concepts(cell("neg_concepts"))
+    positive = _concepts(_cell(cells, positions["pos_concepts"]))
+    negative = _concepts(_cell(cells, positions["neg_concepts"]))
     both = [c for c in positive if c in negative]
     if both:
         return error(
@@ -192,7 +187,7 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
             f"{', '.join(repr(c) for c in both)} is listed as both positive and negative",
             "keep each concept in one of the two columns",
         )
-    raw_metadata = cell("metadata")
+    raw_metadata = _cell(cells, positions["metadata"])
     metadata = None
     if raw_metadata:
         metadata, problem, hint = _metadata(raw_metadata)
@@ -202,6 +197,11 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     if id_generated:
         input_id = generated_id(url, positive, negative, metadata)
     return InputRecord(row.line, input_id, url, positive, negative, metadata, id_generated, cells)
+
+
+def _cell(cells: list[str], position: int | None) -> str:
+    """The trimmed cell at `position`; empty when the file has no such column or the row is short."""
+    return cells[position].strip() if position is not None and position < len(cells) else ""
 
 
 def _shown_id(input_id: str) -> str:
@@ -269,7 +269,7 @@ def _concepts(cell: str) -> tuple[str, ...]:
     """Split on '|', trim, drop empty parts, keep the first of repeated names."""
     if not cell:
         return ()
-    return tuple(dict.fromkeys(part for part in (p.strip() for p in cell.split(CONCEPT_SEPARATOR)) if part))
+    return tuple(dict.fromkeys(filter(None, map(str.strip, cell.split(CONCEPT_SEPARATOR)))))
 
 
 _METADATA_HINT = 'write it as a JSON object, for example {"key": "value"}'
