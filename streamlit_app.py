@@ -644,9 +644,8 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
 # --- 4. progress and 5. results ---------------------------------------------------------------
 
 
-def job_section(job_id: str, entry: JobEntry) -> None:
+def job_section(job_id: str, entry: JobEntry, status: JobStatus) -> None:
     st.subheader(f"Upload of {entry.name}")
-    status = entry.job.snapshot()
     if status.done:
         progress_view(job_id, entry, status)
         done_view(job_id, entry, status)
@@ -873,7 +872,10 @@ def main() -> None:
     if problem := st.session_state.pop("callback_error", None):
         st.error(problem, icon=":material/error:")
     job_id, entry = current_job()
-    running = entry is not None and not entry.job.wait(0)
+    # One snapshot for the whole run: a job that ends mid-run must not leave the summary
+    # drawn next to a still-disabled Upload button (nothing would rerun to enable it).
+    status = entry.job.snapshot() if entry else None
+    running = status is not None and not status.done
     destination = connect_section(configured_values())
 
     chosen = file_section()
@@ -891,8 +893,8 @@ def main() -> None:
     st.subheader("3. Upload")
     choices = options_section()
     upload_section(chosen, check, layout, destination, choices, running)
-    if job_id and entry:
-        job_section(job_id, entry)
+    if job_id and entry and status:
+        job_section(job_id, entry, status)
 
 
 def run_page() -> None:
