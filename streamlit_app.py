@@ -40,9 +40,20 @@ from ingest.build import DEFAULT_BATCH, MAX_BATCH
 from ingest.check import FileCheck, check_file
 from ingest.errors import IngestError, InputFileError
 from ingest.job import DEFAULT_WORKERS, MAX_WORKERS, JobStatus, UploadJob, UploadOptions
-from ingest.outcomes import ALREADY_THERE, FAILED, INVALID, STATUS_LABELS, STATUSES, UPLOADED, RowOutcome
+from ingest.outcomes import (
+    ALREADY_THERE,
+    DOWNLOAD_FAILED,
+    DOWNLOAD_FETCHED,
+    DOWNLOAD_PENDING,
+    FAILED,
+    INVALID,
+    STATUS_LABELS,
+    STATUSES,
+    UPLOADED,
+    RowOutcome,
+)
 from ingest.read import open_table
-from ingest.report import safe_cell, summary_sentence
+from ingest.report import downloads_sentence, safe_cell, summary_sentence
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
 from ingest.upload import HOSTED_BASE, Client, Target
@@ -77,12 +88,25 @@ STATUS_ICONS = {  # Material Symbols ship with Streamlit; emoji need a font the 
     INVALID: ":material/edit_note:",
     FAILED: ":material/error:",
 }
+DOWNLOAD_LABELS = {  # the result table's Download column and the metrics under the counts
+    DOWNLOAD_FETCHED: "fetched",
+    DOWNLOAD_FAILED: "could not fetch",
+    DOWNLOAD_PENDING: "still fetching",
+}
+DOWNLOAD_ICONS = {
+    DOWNLOAD_FETCHED: ":material/image:",
+    DOWNLOAD_FAILED: ":material/broken_image:",
+    DOWNLOAD_PENDING: ":material/hourglass_empty:",
+}
+NOT_FETCHED = "not_fetched"  # the results filter for rows whose image the server could not fetch
 INVALID_LISTED = 50  # rows to fix listed on the page; the download and the report have more
 LINE_COLUMN = st.column_config.NumberColumn(width=60, format="%d")
 STATUS_COLORS = {  # by the words shown in the tables' Status column
     STATUS_LABELS[UPLOADED]: "#1a7f37", STATUS_LABELS[ALREADY_THERE]: "#1f5fd6",
     STATUS_LABELS[INVALID]: "#9a6700", STATUS_LABELS[FAILED]: "#cf222e",
     "ready": "#1a7f37", "needs fixing": "#9a6700",
+    DOWNLOAD_LABELS[DOWNLOAD_FETCHED]: "#1a7f37", DOWNLOAD_LABELS[DOWNLOAD_FAILED]: "#cf222e",
+    DOWNLOAD_LABELS[DOWNLOAD_PENDING]: "#9a6700",
 }
 
 log = logging.getLogger("ingest.app")
@@ -503,10 +527,10 @@ def preview_frame(check: FileCheck) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def colored(frame: pd.DataFrame):
-    """The Status column in green, amber or red (words, not emoji: those need a font not every viewer has)."""
+def colored(frame: pd.DataFrame, columns: tuple[str, ...] = ("Status",)):
+    """Status words in green, amber or red (words, not emoji: those need a font not every viewer has)."""
     return frame.style.map(lambda value: f"color: {STATUS_COLORS.get(value, 'inherit')}; font-weight: 600",
-                           subset=["Status"])
+                           subset=list(columns))
 
 
 def invalid_rows_section(chosen: ChosenFile, check: FileCheck) -> None:
@@ -589,8 +613,9 @@ def start_upload(chosen: ChosenFile, delimiter: str, layout: Layout, destination
     if current and not current.job.wait(0):
         return  # a second click while the first upload runs: never start a duplicate
     allow_duplicates, batch, workers = choices
+    # check_downloads: a stored input whose url the server cannot fetch holds no image; say so per row.
     options = UploadOptions(batch_size=batch, workers=workers, allow_duplicate_url=allow_duplicates,
-                            delimiter=delimiter, columns=layout.columns)
+                            delimiter=delimiter, columns=layout.columns, check_downloads=True)
     launch(chosen.name, chosen.data, delimiter, destination, options)
 
 
@@ -679,14 +704,37 @@ def progress_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
     columns = st.columns(4)
     for column, name in zip(columns, STATUSES):
         column.metric(f"{STATUS_ICONS[name]} {STATUS_LABELS[name].capitalize()}", f"{status.counts[name]:,}")
+    checks = entry.job.options.check_downloads and not status.dry_run
+    if checks:
+        download_metrics(status)
     for warning in status.warnings:
         st.caption(warning)
-    results_table(job_id, status)
+    results_table(job_id, status, checks)
+
+
+def download_metrics(status: JobStatus) -> None:
+    """Fetched and not fetched by the server, under the counts; a dash until the check begins."""
+    downloads = status.downloads
+    shown = [DOWNLOAD_FETCHED, DOWNLOAD_FAILED]
+    if downloads and downloads[DOWNLOAD_PENDING]:
+        shown.append(DOWNLOAD_PENDING)
+    for column, name in zip(st.columns(4), shown):
+        value = f"{downloads[name]:,}" if downloads is not None else "—"
+        column.metric(f"{DOWNLOAD_ICONS[name]} {DOWNLOAD_LABELS[name].capitalize()}", value,
+                      help="Whether the server could download the image at each stored row's web address.")
+
+
+def stored_rows(status: JobStatus) -> int:
+    """Rows the app holds after the upload: the ones whose download is checked."""
+    return status.counts[UPLOADED] + status.counts[ALREADY_THERE]
 
 
 def progress_fraction(status: JobStatus) -> float:
     if status.done and not (status.cancelled or status.fatal):
         return 1.0
+    if status.downloads is not None:  # the second phase starts its own bar
+        stored = stored_rows(status)
+        return min(1.0, sum(status.downloads.values()) / stored) if stored else 1.0
     if not status.total:
         return 0.0
     return min(1.0, status.processed / status.total)
@@ -698,6 +746,9 @@ def progress_text(status: JobStatus) -> str:
     done = f"{status.processed:,} of {status.total:,} rows"
     if status.done:
         return f"{done} in {duration(status.elapsed)}"
+    if status.downloads is not None:
+        return (f"Checking that the server could fetch every image: "
+                f"{sum(status.downloads.values()):,} of {stored_rows(status):,}")
     text = f"{done} · {status.rate:,.0f} rows/s"
     if status.eta_seconds is not None and status.processed:
         text += f" · about {duration(status.eta_seconds)} left"
@@ -716,25 +767,38 @@ def duration(seconds: float) -> str:
     return f"{hours} h {minutes} min"
 
 
-def results_table(job_id: str, status: JobStatus) -> None:
-    choice = st.segmented_control(
-        "Show", ["all", *STATUSES], default="all", required=True, key=f"filter_{job_id}",
-        format_func=lambda s: "All" if s == "all" else f"{STATUS_ICONS[s]} {STATUS_LABELS[s].capitalize()}",
-    )
+def filter_label(choice: str) -> str:
+    if choice == "all":
+        return "All"
+    if choice == NOT_FETCHED:
+        return f"{DOWNLOAD_ICONS[DOWNLOAD_FAILED]} {DOWNLOAD_LABELS[DOWNLOAD_FAILED].capitalize()}"
+    return f"{STATUS_ICONS[choice]} {STATUS_LABELS[choice].capitalize()}"
+
+
+def results_table(job_id: str, status: JobStatus, checks: bool) -> None:
+    choices = ["all", *STATUSES]
+    if status.downloads and status.downloads[DOWNLOAD_FAILED]:
+        choices.append(NOT_FETCHED)
+    choice = st.segmented_control("Show", choices, default="all", required=True, key=f"filter_{job_id}",
+                                  format_func=filter_label)
     rows = table_rows(status, None if choice == "all" else choice)
     if not rows:
         st.caption("No rows here yet.")
         return
+    records = []
+    for o in rows:
+        record = {"Line": o.line, "Status": STATUS_LABELS[o.status]}
+        if checks:
+            record["Download"] = DOWNLOAD_LABELS.get(o.download, "")
+        record |= {"Input id": o.input_id, "Web address": o.url, "Reason": o.reason}
+        records.append(record)
     with st.container(key="results"):
         st.dataframe(
-            colored(pd.DataFrame([
-                {"Line": o.line, "Status": STATUS_LABELS[o.status],
-                 "Input id": o.input_id, "Web address": o.url, "Reason": o.reason}
-                for o in rows
-            ])),
+            colored(pd.DataFrame(records), ("Status", "Download") if checks else ("Status",)),
             hide_index=True,
             height=min(38 + 35 * len(rows), 38 + 35 * 8),
             column_config={"Line": LINE_COLUMN, "Status": st.column_config.TextColumn(width=105),
+                           "Download": st.column_config.TextColumn(width=105),
                            "Reason": st.column_config.TextColumn(width="large")},
         )
     st.caption(f"The rows that need attention first, then the latest ones (at most {TABLE_ROWS}). "
@@ -742,12 +806,14 @@ def results_table(job_id: str, status: JobStatus) -> None:
 
 
 def table_rows(status: JobStatus, only: str | None) -> list[RowOutcome]:
-    """Problem rows first, then the newest; one entry per line, at most TABLE_ROWS."""
+    """Problem rows first, then the newest; one entry per line (its latest outcome), at most TABLE_ROWS."""
     seen: set[int] = set()
     rows: list[RowOutcome] = []
-    latest = sorted(status.recent, key=lambda o: o.line, reverse=True)  # batches finish out of order
+    newest = {o.line: o for o in status.recent}  # a row's download check comes after its upload
+    latest = sorted(newest.values(), key=lambda o: o.line, reverse=True)  # batches finish out of order
     for outcome in (*status.problems, *latest):
-        if outcome.line in seen or (only and outcome.status != only):
+        wanted = outcome.download == DOWNLOAD_FAILED if only == NOT_FETCHED else outcome.status == only
+        if outcome.line in seen or (only and not wanted):
             continue
         seen.add(outcome.line)
         rows.append(outcome)
@@ -758,7 +824,11 @@ def table_rows(status: JobStatus, only: str | None) -> list[RowOutcome]:
 
 def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
     summary = summary_sentence(dict(status.counts), status.elapsed, status.dry_run)
+    if status.downloads is not None:
+        summary += " " + downloads_sentence(status.downloads)
     counts = status.counts
+    downloads = status.downloads or dict.fromkeys(DOWNLOAD_LABELS, 0)
+    not_fetched, still_fetching = downloads[DOWNLOAD_FAILED], downloads[DOWNLOAD_PENDING]
     if status.fatal:
         st.error(f"**The upload stopped.** {status.fatal.message}\n\n{status.fatal.hint}\n\n{summary}", icon=":material/block:")
     elif status.cancelled:
@@ -766,20 +836,31 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
                    "Upload the file again to send them: rows already stored show as 'already there'.",
                    icon=":material/stop_circle:")
     elif status.succeeded:
-        st.success(f"**Done: every row is in {entry.where}.** {summary}", icon=":material/task_alt:")
+        later = ""
+        if still_fetching:
+            later = (f"\n\nThe server was still fetching {images(still_fetching)} when the page stopped waiting; "
+                     "look at them in the app later.")
+        st.success(f"**Done: every row is in {entry.where}.** {summary}{later}", icon=":material/task_alt:")
     else:
         advice = []
         if counts[INVALID]:
             advice.append("fix the invalid rows in the file below and upload it")
         if counts[FAILED]:
             advice.append("press Retry to send the failed rows again")
-        st.warning(f"**Finished, but some rows did not arrive.** {summary}\n\nNext: {' and '.join(advice)}.",
-                   icon=":material/warning:")
+        headline = "Finished, but some rows did not arrive." if counts[INVALID] or counts[FAILED] else \
+            "Finished, but the server could not fetch every image."
+        text = f"**{headline}** {summary}"
+        if advice:
+            text += f"\n\nNext: {' and '.join(advice)}."
+        if not_fetched:
+            text += "\n\n" + not_fetched_advice(not_fetched)
+        st.warning(text, icon=":material/warning:")
     stem = Path(entry.name).stem
     left, right = st.columns(2)
     left.download_button("Download the full report", data=file_reader(entry.report_path),
                          file_name=f"{stem}-report.csv", mime="text/csv", key="report_download", icon=":material/download:",
-                         on_click="ignore", help="Every row: its line, input id, web address, status and reason.")
+                         on_click="ignore", help="Every row: its line, input id, web address, status, reason and whether the server "
+                              "could fetch its image.")
     if counts[INVALID] or counts[FAILED]:
         right.download_button("Download the rows to fix or retry", data=file_reader(entry.rows_to_fix_path),
                               file_name=f"{stem}-rows-to-fix.csv", mime="text/csv", key="fix_download",
@@ -790,6 +871,22 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
         st.button(f"Retry {counts[FAILED]:,} failed {'row' if counts[FAILED] == 1 else 'rows'}",
                   key="retry", on_click=retry_failed, args=(job_id,), icon=":material/replay:")
     st.button("Start a new upload", key="start_over", on_click=start_over, args=(job_id,), type="tertiary")
+
+
+def images(count: int) -> str:
+    return "1 image" if count == 1 else f"{count:,} images"
+
+
+def not_fetched_advice(count: int) -> str:
+    """How many urls the server could not download, and what to check, in plain words."""
+    if count == 1:
+        what = "The server could not fetch 1 image from its web address, so that input holds no picture."
+    else:
+        what = (f"The server could not fetch {count:,} images from their web addresses, so those inputs hold "
+                "no picture.")
+    return (f"{what} Check that each address opens in a browser without logging in (a private window shows "
+            "what the server sees) and shows the image itself, not a web page. Choose **Could not fetch** "
+            "above the table to list them; the full report marks them in its download column.")
 
 
 def file_reader(path: str) -> Callable[[], bytes]:

@@ -340,6 +340,47 @@ def test_cancel_stops_sending_new_batches(slow_sandbox: Sandbox) -> None:
     assert int(metrics(at)["Uploaded"]) == sent
 
 
+@pytest.fixture
+def dead_link_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """Urls containing 'dead' fail to download, after a delay long enough to watch the check run."""
+    with start(SandboxConfig(download_delay=0.6, fail_urls="dead"), port=0) as server:
+        point_at(server, monkeypatch)
+        yield server
+
+
+def test_the_page_checks_that_the_server_fetched_every_image(dead_link_sandbox: Sandbox) -> None:
+    data = (b"url,input_id\n"
+            b"https://example.com/a.jpg,live-1\n"
+            b"https://example.com/dead.jpg,gone\n"
+            b"https://example.com/b.jpg,live-2\n")
+    at = choose(page(), "photos.csv", data)
+    at.button(key="upload").click().run()
+    assert "Fetched" in metrics(at)  # a dash until the second phase begins
+
+    # The second phase has its own progress, while the server is still downloading.
+    checking = "Checking that the server could fetch every image"
+    run_until(at, lambda at: checking in at.progress[0].text)
+    assert at.progress[0].text.startswith(f"{checking}: ") and at.progress[0].text.endswith(" of 3")
+    run_until(at, upload_finished)
+
+    assert metrics(at).items() >= {"Uploaded": "3", "Failed": "0", "Fetched": "2",
+                                   "Could not fetch": "1"}.items()
+    results = at.dataframe[-1].value.set_index("Input id")
+    assert results.loc["gone", "Download"] == "could not fetch"
+    assert list(results.loc[["live-1", "live-2"], "Download"]) == ["fetched", "fetched"]
+    assert "could not download" in results.loc["gone", "Reason"]
+    summary = texts(at.warning)
+    assert "Finished, but the server could not fetch every image." in summary
+    assert "Downloads: 2 fetched by the server, 1 failed." in summary
+    assert "could not fetch 1 image from its web address" in summary
+    assert "opens in a browser without logging in" in summary
+    assert "retry" not in keys(at, "button")  # resending would not bring the image back
+
+    at.segmented_control[0].set_value("not_fetched").run()
+    assert list(at.dataframe[-1].value["Input id"]) == ["gone"]
+    assert len(dead_link_sandbox.stored_inputs()) == 3
+
+
 def test_the_practice_server_is_the_default_without_credentials() -> None:
     at = page()
     assert at.radio(key="target_kind").value == "practice"
