@@ -183,7 +183,9 @@ CORPUS: dict[str, bytes] = {
         ["https://img.test/c3.jpg", "c3", " cat | cat ||", ""],
         ["https://img.test/c4.jpg", "c4", "", "dog|Dog"],
     ]).encode(),
-    "cr_only.csv": b"url,input_id\rhttps://img.test/cr1.jpg,cr1\rftp://img.test/cr2.jpg,cr2\rhttps://img.test/cr3.jpg,cr3\r",
+    "cr_only.csv": (
+        b"url,input_id\rhttps://img.test/cr1.jpg,cr1\rftp://img.test/cr2.jpg,cr2\rhttps://img.test/cr3.jpg,cr3\r"
+    ),
     "mixed_newlines.csv": (
         b"url,input_id,metadata\r\n"
         b"https://img.test/x1.jpg,x1,\n"
@@ -203,7 +205,15 @@ CORPUS: dict[str, bytes] = {
         "https://img.test/b3.jpg," + BOM + "b3\r\n"
         "https://img.test/b4.jpg,b4\r\n"
     ).encode(),
-    "delimiters_only.csv": b"url,input_id,pos_concepts\nhttps://img.test/e1.jpg,e1,cat\n,,\n , ,  \nhttps://img.test/e2.jpg,e2,dog\n,,,,\nnot-a-url,e3,\n",
+    "delimiters_only.csv": (
+        b"url,input_id,pos_concepts\n"
+        b"https://img.test/e1.jpg,e1,cat\n"
+        b",,\n"
+        b" , ,  \n"
+        b"https://img.test/e2.jpg,e2,dog\n"
+        b",,,,\n"
+        b"not-a-url,e3,\n"
+    ),
     # --- valid but unusual: every row uploads -------------------------------------------------
     "header_spaces_case.csv": table([
         ["  URL ", " Input_ID ", "POS_Concepts ", " Neg_Concepts", "METADATA"],
