@@ -8,7 +8,6 @@ from itertools import islice
 from typing import TypeVar
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
-from google.protobuf.struct_pb2 import Struct
 
 from .validate import InputRecord
 
@@ -35,17 +34,18 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 def build_input(record: InputRecord, allow_duplicate_url: bool) -> resources_pb2.Input:
     """One `Input`: the image url, concepts (1.0 positive, 0.0 negative) and metadata."""
-    concepts = [resources_pb2.Concept(id=name, name=name, value=1.0) for name in record.positive]
-    concepts += [resources_pb2.Concept(id=name, name=name, value=0.0) for name in record.negative]
-    data = resources_pb2.Data(
-        image=resources_pb2.Image(url=record.url, allow_duplicate_url=allow_duplicate_url),
-        concepts=concepts,
-    )
+    return resources_pb2.Input(id=record.input_id, data=_data(record, allow_duplicate_url))
+
+
+def _data(record: InputRecord, allow_duplicate_url: bool) -> dict:
+    """The `Data` of an input as a dict: protobuf builds the nested messages and fills the metadata
+    `Struct` from it in one constructor call, much faster than building them one by one."""
+    concepts = [{"id": name, "name": name, "value": 1.0} for name in record.positive]
+    concepts += [{"id": name, "name": name, "value": 0.0} for name in record.negative]
+    data = {"image": {"url": record.url, "allow_duplicate_url": allow_duplicate_url}, "concepts": concepts}
     if record.metadata:
-        metadata = Struct()
-        metadata.update(record.metadata)
-        data.metadata.CopyFrom(metadata)
-    return resources_pb2.Input(id=record.input_id, data=data)
+        data["metadata"] = record.metadata
+    return data
 
 
 def build_batch(
@@ -55,7 +55,7 @@ def build_batch(
 ) -> Batch:
     """A `PostInputsRequest` for `records`; `user_app_id` is (user, app) for a personal access token."""
     request = service_pb2.PostInputsRequest(
-        inputs=[build_input(record, allow_duplicate_url) for record in records]
+        inputs=[{"id": record.input_id, "data": _data(record, allow_duplicate_url)} for record in records]
     )
     if user_app_id:
         request.user_app_id.user_id, request.user_app_id.app_id = user_app_id
