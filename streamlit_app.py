@@ -422,6 +422,11 @@ class Layout:
     columns: dict[str, str] | None
 
 
+def role_label(role: str) -> str:
+    """The words for a column role; a role `ingest` adds later still gets a readable name."""
+    return ROLE_LABELS.get(role) or role.replace("_", " ").capitalize()
+
+
 def layout_section(chosen: ChosenFile) -> Layout | None:
     """Column matching, opened by itself when the file has no column named 'url'."""
     tag = chosen.digest[:12]
@@ -448,7 +453,7 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
             default = folded.get(role, NOT_IN_FILE)
             box = left if i % 2 == 0 else right
             columns[role] = box.selectbox(
-                ROLE_LABELS[role], options, index=options.index(default),
+                role_label(role), options, index=options.index(default),
                 format_func=lambda h: h or "(not in this file)", key=f"role_{role}_{tag}",
             )
         used = [c for c in columns.values() if c]
