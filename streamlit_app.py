@@ -39,6 +39,7 @@ from streamlit.errors import FragmentHandledException
 from ingest.build import DEFAULT_BATCH, MAX_BATCH
 from ingest.check import FileCheck, check_file
 from ingest.errors import IngestError, InputFileError
+from ingest.journal import confirmed_count, file_digest
 from ingest.job import DEFAULT_WORKERS, MAX_WORKERS, JobStatus, UploadJob, UploadOptions
 from ingest.outcomes import (
     ALREADY_THERE,
@@ -126,6 +127,13 @@ class JobEntry:
     where: str  # where the rows go, in words, without a key
     folder: str  # temporary folder with the report and rows-to-fix CSVs
     created: float = field(default_factory=time.time)
+    digest: str = ""  # of `data`, as the resume journal computes it
+
+    @property
+    def journal_key(self) -> tuple[str, str] | None:
+        """(target, file digest): what the resume journal is kept under; None without a target."""
+        target = self.job.target
+        return (target.identity, self.digest) if target and self.digest else None
 
     @property
     def report_path(self) -> str:
@@ -162,6 +170,12 @@ class JobRegistry:
             del self._jobs[job_id]
             count -= 1
             size -= len(entry.data)
+
+    def sending(self, journal_key: tuple[str, str]) -> bool:
+        """Whether a job of any session is sending these bytes to this target right now."""
+        with self._lock:
+            entries = list(self._jobs.values())
+        return any(not e.job.wait(0) and e.journal_key == journal_key for e in entries)
 
     def get(self, job_id: str | None) -> JobEntry | None:
         if not job_id:
@@ -368,7 +382,7 @@ def check_connection(destination: Destination) -> tuple[bool, str, str]:
 class ChosenFile:
     name: str
     data: bytes
-    digest: str
+    digest: str  # the resume journal's content hash, so the page finds an interrupted upload of these bytes
 
 
 def file_section() -> ChosenFile | None:
@@ -397,11 +411,11 @@ def file_section() -> ChosenFile | None:
         digests = state.setdefault("digests", {})
         if uploaded.file_id not in digests:
             digests.clear()
-            digests[uploaded.file_id] = hashlib.blake2b(uploaded.getvalue(), digest_size=16).hexdigest()
+            digests[uploaded.file_id] = file_digest(io.BytesIO(uploaded.getvalue()))
         return ChosenFile(uploaded.name, uploaded.getvalue(), digests[uploaded.file_id])
     if state.get("use_sample"):
         data = (SAMPLES / "sample.csv").read_bytes()
-        return ChosenFile("sample.csv", data, hashlib.blake2b(data, digest_size=16).hexdigest())
+        return ChosenFile("sample.csv", data, file_digest(io.BytesIO(data)))
     return None
 
 
@@ -610,28 +624,42 @@ def guarded(callback: Callable[..., None]) -> Callable[..., None]:
 
 @guarded
 def start_upload(chosen: ChosenFile, delimiter: str, layout: Layout, destination: Destination,
-                 choices: tuple[bool, int, int]) -> None:
-    """Button callback: start a job in the background and remember only its id."""
+                 choices: tuple[bool, int, int], restart: bool = False) -> None:
+    """Button callback: start a job in the background and remember only its id.
+
+    The job resumes by itself when an interrupted earlier run of these bytes to this target
+    confirmed rows; `restart` drops that record and sends every row again.
+    """
     registry = job_registry()
     state = st.session_state
     current = registry.get(state.get("job_id"))
     if current and not current.job.wait(0):
         return  # a second click while the first upload runs: never start a duplicate
+    if registry.sending((destination.target.identity, chosen.digest)):
+        state["callback_error"] = sending_elsewhere(destination)
+        return
     allow_duplicates, batch, workers = choices
     # check_downloads: a stored input whose url the server cannot fetch holds no image; say so per row.
     options = UploadOptions(batch_size=batch, workers=workers, allow_duplicate_url=allow_duplicates,
-                            delimiter=delimiter, columns=layout.columns, check_downloads=True)
-    launch(chosen.name, chosen.data, delimiter, destination, options)
+                            delimiter=delimiter, columns=layout.columns, check_downloads=True, restart=restart)
+    launch(chosen.name, chosen.data, delimiter, destination, options, chosen.digest)
 
 
-def launch(name: str, data: bytes, delimiter: str, destination: Destination, options: UploadOptions) -> None:
+def sending_elsewhere(destination: Destination) -> str:
+    return (f"This file is being uploaded to {destination.where} right now, in another tab or window. "
+            "Wait for that upload to end, then come back: the page will offer to continue it if needed.")
+
+
+def launch(name: str, data: bytes, delimiter: str, destination: Destination, options: UploadOptions,
+           digest: str | None = None) -> None:
     registry = job_registry()
     state = st.session_state
     folder = tempfile.mkdtemp(prefix="ingest-upload-")
     job = UploadJob(lambda: io.BytesIO(data), name, destination.target, options,
                     report_path=os.path.join(folder, "report.csv"),
                     failed_path=os.path.join(folder, "rows-to-fix.csv"), spreadsheet_safe=True)
-    entry = JobEntry(job, name, data, delimiter, destination.where, folder)
+    entry = JobEntry(job, name, data, delimiter, destination.where, folder,
+                     digest=digest or file_digest(io.BytesIO(data)))
     weakref.finalize(entry, shutil.rmtree, folder, True)  # the files go when the entry is dropped
     registry.drop(state.get("job_id"))
     job_id = registry.add(entry)
@@ -656,6 +684,11 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
         reason = "Fix the file problem above first."
     elif not valid:
         reason = "No row is ready to upload: fix the rows above first."
+    elif job_registry().sending((destination.target.identity, chosen.digest)):
+        reason = sending_elsewhere(destination)
+    elif earlier := confirmed_count(destination.target.identity, chosen.digest):
+        resume_offer(chosen, check, layout, destination, choices, earlier)
+        return
     st.button(
         label,
         type="primary",
@@ -669,6 +702,24 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
         st.caption(reason)
     elif destination.target is not None:
         st.caption(f"The rows go to {destination.where}.")
+
+
+def resume_offer(chosen: ChosenFile, check: FileCheck, layout: Layout, destination: Destination,
+                 choices: tuple[bool, int, int], earlier: int) -> None:
+    """An earlier upload of these bytes to this target stopped part way: continue it or start over."""
+    st.info(
+        f"**{earlier:,} of {check.rows:,} rows already uploaded - continue?**\n\n"
+        f"An earlier upload of {chosen.name} to {destination.where} stopped before the end. **Continue** sends "
+        "only the rows it did not confirm. **Start over** sends every row again; the ones the app already "
+        "holds show as 'already there'.",
+        icon=":material/history:",
+    )
+    args = (chosen, check.delimiter, layout, destination, choices)
+    with st.container(horizontal=True):
+        st.button("Continue", type="primary", key="resume", on_click=start_upload, args=(*args, False),
+                  icon=":material/play_arrow:")
+        st.button("Start over", key="restart", on_click=start_upload, args=(*args, True),
+                  icon=":material/restart_alt:")
 
 
 # --- 4. progress and 5. results ---------------------------------------------------------------
@@ -838,7 +889,7 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
         st.error(f"**The upload stopped.** {status.fatal.message}\n\n{status.fatal.hint}\n\n{summary}", icon=":material/block:")
     elif status.cancelled:
         st.warning(f"**You stopped the upload.** {summary}\n\nRows that were not sent are not in the app. "
-                   "Upload the file again to send them: rows already stored show as 'already there'.",
+                   "Upload the same file again to send them: the page offers to continue where it stopped.",
                    icon=":material/stop_circle:")
     elif status.succeeded:
         later = ""

@@ -340,6 +340,75 @@ def test_cancel_stops_sending_new_batches(slow_sandbox: Sandbox) -> None:
     assert int(metrics(at)["Uploaded"]) == sent
 
 
+RESUME_ROWS = 200
+RESUME_FILE = ("url\n" + "".join(f"https://example.com/r{i}.jpg\n" for i in range(RESUME_ROWS))).encode()
+
+
+def interrupted_upload(sandbox: Sandbox) -> AppTest:
+    """Upload RESUME_FILE one row per request and press Cancel once a few rows are stored."""
+    at = choose(page(), "many.csv", RESUME_FILE)
+    at.number_input(key="batch_size").set_value(1)
+    at.number_input(key="workers").set_value(1).run()
+    at.button(key="upload").click().run()
+    run_until(at, lambda at: len(sandbox.stored_inputs()) >= 3 and "cancel" in keys(at, "button"))
+    at.button(key="cancel").click().run()
+    run_until(at, upload_finished)
+    assert "You stopped the upload" in texts(at.warning)
+    assert 0 < len(sandbox.stored_inputs()) < RESUME_ROWS
+    return at
+
+
+def fast_options(at: AppTest) -> None:
+    """One row per request (so requests count rows), ten at once (so the slow sandbox stays quick)."""
+    at.number_input(key="batch_size").set_value(1)
+    at.number_input(key="workers").set_value(10).run()
+
+
+def test_an_interrupted_upload_of_the_same_file_can_be_continued(slow_sandbox: Sandbox) -> None:
+    stopped = interrupted_upload(slow_sandbox)
+    confirmed = len(slow_sandbox.stored_inputs())
+    offer = f"{confirmed:,} of {RESUME_ROWS} rows already uploaded - continue?"
+    assert offer in texts(stopped.info)  # right under the stopped upload
+    assert "upload" not in keys(stopped, "button")
+
+    # Another session (a new tab, or tomorrow) choosing the same bytes gets the same offer.
+    at = choose(page(), "same-bytes-other-name.csv", RESUME_FILE)
+    assert offer in texts(at.info)
+    assert {"resume", "restart"} <= keys(at, "button")
+    fast_options(at)
+    calls_before = slow_sandbox.stats().post_calls
+    at.button(key="resume").click().run()
+    run_until(at, upload_finished)
+
+    assert metrics(at).items() >= {"Uploaded": f"{RESUME_ROWS - confirmed}",
+                                   "Already there": f"{confirmed}", "Failed": "0"}.items()
+    assert (f"Resuming: {confirmed} rows confirmed by an earlier run are not sent again."
+            in texts(at.caption))
+    assert "every row is in" in texts(at.success)
+    assert slow_sandbox.stats().post_calls - calls_before == RESUME_ROWS - confirmed  # only the rest was sent
+    assert slow_sandbox.stats().duplicate_ids == 0
+    ids = [item.id for item in slow_sandbox.stored_inputs()]
+    assert len(ids) == len(set(ids)) == RESUME_ROWS
+    # The file is done: no offer any more, a plain upload again.
+    assert "already uploaded - continue?" not in texts(at.info)
+    assert "upload" in keys(at, "button")
+
+
+def test_start_over_sends_every_row_again(slow_sandbox: Sandbox) -> None:
+    at = interrupted_upload(slow_sandbox)
+    confirmed = len(slow_sandbox.stored_inputs())
+    fast_options(at)
+    calls_before = slow_sandbox.stats().post_calls
+    at.button(key="restart").click().run()
+    run_until(at, upload_finished)
+
+    assert metrics(at).items() >= {"Uploaded": f"{RESUME_ROWS - confirmed}",
+                                   "Already there": f"{confirmed}"}.items()
+    assert slow_sandbox.stats().post_calls - calls_before == RESUME_ROWS
+    assert slow_sandbox.stats().duplicate_ids == confirmed  # sent again, found already there
+    assert len(slow_sandbox.stored_inputs()) == RESUME_ROWS
+
+
 @pytest.fixture
 def dead_link_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """Urls containing 'dead' fail to download, after a delay long enough to watch the check run."""
