@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import IO, BinaryIO
 
-from .build import DEFAULT_BATCH, MAX_BATCH, build_batch, chunked
+from .build import DEFAULT_BATCH, MAX_BATCH, MAX_REQUEST_CHARS, MAX_VIDEOS, build_batch, chunked
 from .errors import IngestError, UsageError
 from .journal import Journal, file_digest
 from .outcomes import (
@@ -64,6 +64,8 @@ class UploadOptions:
     retry: RetryPolicy = RetryPolicy()
     resume: bool = True  # skip rows an earlier, interrupted run of this file confirmed
     check_downloads: bool = False  # after uploading, wait for the server to fetch each url
+    dataset_id: str = ""  # for rows that name none
+    create_datasets: bool = False  # create missing datasets (the user said yes) instead of failing their rows
     download_wait: float = DOWNLOAD_WAIT_SECONDS
     restart: bool = False  # drop that record and send everything again
 
@@ -120,6 +122,12 @@ class JobStatus:
         return self.done and not self.fatal and not self.cancelled and not self.problem_count
 
 
+def _no_dataset(record: InputRecord, dataset_id: str) -> RowOutcome:
+    return RowOutcome(record.line, record.input_id, record.url, FAILED,
+                      f"the dataset {dataset_id!r} does not exist in the app - create it in Clarifai, "
+                      "or agree to create it (--create-datasets)", record.cells)
+
+
 def bounded(futures: Iterator[Future], limit: int) -> Iterator[Future]:
     """Submit lazily from `futures`, at most `limit` outstanding; yield each as it completes."""
     waiting: set[Future] = set()
@@ -170,6 +178,7 @@ class UploadJob:
         self._fatal: IngestError | None = None
         self._report: ReportWriter | None = None
         self._journal: Journal | None = None
+        self._datasets: set[str] | None = None  # the app's dataset ids, read once when a row names one
         self._spool: IO[str] | None = None  # stored rows waiting for their download check
         self._downloads: dict[str, int] | None = None
         self._last_notify = 0.0
@@ -307,7 +316,15 @@ class UploadJob:
         with ThreadPoolExecutor(options.workers, thread_name_prefix="post") as pool:
 
             def send(records: list[InputRecord]) -> None:
-                batch = build_batch(records, options.allow_duplicate_url, user_app_id)
+                if client is not None:
+                    missing = self._missing_datasets(client, records)
+                    if missing:
+                        self._collect([_no_dataset(r, r.dataset_id or options.dataset_id) for r in records
+                                       if (r.dataset_id or options.dataset_id) in missing])
+                        records = [r for r in records if (r.dataset_id or options.dataset_id) not in missing]
+                        if not records:
+                            return
+                batch = build_batch(records, options.allow_duplicate_url, user_app_id, options.dataset_id)
                 if client is None:
                     batch.request.SerializeToString()  # a dry run does all the work but the sending
                     self._collect([RowOutcome(r.line, r.input_id, r.url, UPLOADED) for r in records])
@@ -317,6 +334,7 @@ class UploadJob:
                 in_flight.add(pool.submit(post_batch, client, batch, options.retry, pacer, self._stop))
 
             try:
+                pending_chars, pending_videos = 0, 0
                 for result in results:
                     if self._stop.is_set():
                         break
@@ -328,15 +346,36 @@ class UploadJob:
                         self._collect([RowOutcome(result.line, result.input_id, result.url, ALREADY_THERE,
                                                   "confirmed by an earlier run")], journal=False)
                         continue
-                    pending.append(result)
-                    if len(pending) == options.batch_size:
+                    chars = sum(map(len, result.cells))
+                    video = result.kind == "video"
+                    if pending and (len(pending) == options.batch_size or pending_chars + chars > MAX_REQUEST_CHARS
+                                    or pending_videos + video > MAX_VIDEOS):
                         send(pending)
-                        pending = []
+                        pending, pending_chars, pending_videos = [], 0, 0
+                    pending.append(result)
+                    pending_chars += chars
+                    pending_videos += video
                 if pending and not self._stop.is_set():
                     send(pending)
             finally:
                 while in_flight:
                     self._drain(in_flight, FIRST_COMPLETED)
+
+    def _missing_datasets(self, client: Client, records: list[InputRecord]) -> set[str]:
+        """Datasets these rows name that the app lacks; created first when the user agreed."""
+        wanted = {r.dataset_id or self.options.dataset_id for r in records} - {""}
+        if not wanted:
+            return set()
+        if self._datasets is None:
+            self._datasets = client.dataset_ids()
+        missing = wanted - self._datasets
+        if missing and self.options.create_datasets:
+            client.create_datasets(sorted(missing))
+            self._datasets |= missing
+            with self._lock:
+                self._warnings.append(f"Created the dataset(s) {', '.join(sorted(missing))}.")
+            return set()
+        return missing
 
     def _drain(self, in_flight: set[Future], return_when: str) -> None:
         done, _ = wait(in_flight, return_when=return_when)

@@ -288,6 +288,37 @@ class Client:
         request = service_pb2.ListInputsRequest(user_app_id=self._user_app(), ids=ids, per_page=len(ids))
         return self._stub.ListInputs(request, metadata=self._metadata, timeout=self.deadline)
 
+    def dataset_ids(self) -> set[str]:
+        """The ids of every dataset in the app."""
+        ids: set[str] = set()
+        for page in range(1, 10_000):
+            request = service_pb2.ListDatasetsRequest(user_app_id=self._user_app(), page=page, per_page=1000)
+            answer = call_with_retries(
+                lambda: self._stub.ListDatasets(request, metadata=self._metadata, timeout=self.deadline),
+                RetryPolicy(), Pacer())
+            if answer.response is None or answer.response.status.code != status_code_pb2.SUCCESS:
+                raise ConnectionFailed(
+                    "Could not list the app's datasets "
+                    f"({answer.reason or answer.response.status.description}).",
+                    "Try again in a moment; check that the key may read datasets.")
+            ids.update(dataset.id for dataset in answer.response.datasets)
+            if len(answer.response.datasets) < 1000:
+                break
+        return ids
+
+    def create_datasets(self, ids: list[str]) -> None:
+        """Create datasets by id (PostDatasets)."""
+        request = service_pb2.PostDatasetsRequest(
+            user_app_id=self._user_app(), datasets=[resources_pb2.Dataset(id=i) for i in ids])
+        answer = call_with_retries(
+            lambda: self._stub.PostDatasets(request, metadata=self._metadata, timeout=self.deadline),
+            RetryPolicy(), Pacer())
+        if answer.response is None or answer.response.status.code != status_code_pb2.SUCCESS:
+            raise ConnectionFailed(
+                f"Could not create the dataset(s) {', '.join(ids)} "
+                f"({answer.reason or answer.response.status.description}).",
+                "Create them in Clarifai yourself, or check that the key may add datasets.")
+
     def count_inputs(self) -> int:
         """The number of inputs in the app; raises `AuthError` when the key is refused."""
         request = service_pb2.GetInputCountRequest(user_app_id=self._user_app())
@@ -451,11 +482,19 @@ def _row_outcomes(
     return outcomes  # type: ignore[return-value]
 
 
+def _source(data: resources_pb2.Data) -> str:
+    """Where a stored input came from: its media url, or its inline text."""
+    for media in (data.image, data.video, data.audio, data.text):
+        if media.url:
+            return media.url
+    return data.text.raw
+
+
 def _resolve_duplicates(look_up: Callable[[list[str]], Answer], records: list, resent: bool) -> list[RowOutcome]:
     """INPUT_DUPLICATE is fine when the stored input has our url; a taken id is a failure."""
     response = look_up([r.input_id for r in records]).response
     checked = response is not None and response.status.code == status_code_pb2.SUCCESS
-    stored = {item.id: item.data.image.url for item in response.inputs} if checked else {}
+    stored = {item.id: _source(item.data) for item in response.inputs} if checked else {}
     outcomes = []
     for r in records:
         if not checked:
@@ -468,7 +507,7 @@ def _resolve_duplicates(look_up: Callable[[list[str]], Answer], records: list, r
                 r.line, r.input_id, r.url, ALREADY_THERE,
                 "this url is already in the app (duplicate urls are not allowed)",
             ))
-        elif stored[r.input_id] == r.url:
+        elif stored[r.input_id] == (r.url or r.text):
             # Our own earlier attempt may have stored it before its reply was lost.
             status = UPLOADED if resent else ALREADY_THERE
             outcomes.append(RowOutcome(r.line, r.input_id, r.url, status))

@@ -17,14 +17,45 @@ from urllib.parse import urlsplit
 from .errors import InputFileError
 from .read import RawRow
 
-ROLES = ("url", "input_id", "pos_concepts", "neg_concepts", "metadata")
-REQUIRED_ROLES = ("url",)
+ROLES = ("url", "input_id", "pos_concepts", "neg_concepts", "metadata", "text", "type", "dataset_id",
+         "latitude", "longitude")
+KINDS = ("image", "video", "audio", "text")
+BLOG, PORTAL, SDK = "blog", "portal", "sdk"
+FORMAT_NAMES = {
+    BLOG: "the blog script's columns (url, input_id, pos_concepts, neg_concepts, metadata)",
+    PORTAL: "Clarifai Portal's Data Mode columns (input.id, input.data.image.url, ...)",
+    SDK: "Clarifai Python SDK's columns (inputid, input, concepts, metadata, geopoints)",
+}
+# Portal Data Mode's header names: column -> (role, the kind its url column implies)
+PORTAL_COLUMNS = {
+    "input.id": ("input_id", ""),
+    "input.data.image.url": ("url", "image"),
+    "input.data.video.url": ("url", "video"),
+    "input.data.audio.url": ("url", "audio"),
+    "input.data.text.url": ("url", "text"),
+    "input.data.text.raw": ("text", "text"),
+    "input.data.metadata": ("metadata", ""),
+    "input.data.geo.geo_point.latitude": ("latitude", ""),
+    "input.data.geo.geo_point.longitude": ("longitude", ""),
+    "input.dataset_ids[0]": ("dataset_id", ""),
+}
+_PORTAL_CONCEPT = re.compile(r"input\.data\.concepts\[(\d+)\]\.(id|value|name)")
+# The Python SDK's `Inputs.get_inputs_from_csv` columns: `input` is a url or the text itself.
+SDK_COLUMNS = {"inputid": "input_id", "input": "input", "concepts": "sdk_concepts", "metadata": "metadata",
+               "geopoints": "geopoints"}
+EXTENSION_KINDS = {
+    **dict.fromkeys((".mp4", ".mov", ".avi", ".webm", ".mkv", ".m4v", ".mpeg", ".mpg", ".3gp"), "video"),
+    **dict.fromkeys((".mp3", ".wav", ".flac", ".ogg", ".m4a", ".aac", ".opus", ".wma"), "audio"),
+    **dict.fromkeys((".txt", ".md"), "text"),
+}
 MAX_ID_CHARS = 255  # the API's limit on input ids
 SHOWN_ID_CHARS = 300  # a longer rejected id is cut where it is printed
 MAX_METADATA_CHARS = 512 * 1024  # per row, so 128 rows stay well under a request's 128 MB
 MAX_URL_CHARS = 8192  # web servers refuse longer request lines (nginx and Apache stop near 8 KB)
 MAX_METADATA_DEPTH = 32  # nesting levels; protobuf refuses messages nested past 100 and a level costs two
+MAX_TEXT_CHARS = 512 * 1024  # inline text per row, so 128 rows stay well under a request's 128 MB
 CONCEPT_SEPARATOR = "|"
+SDK_CONCEPT_SEPARATOR = ","
 
 _ID_CONTENT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json.dumps would build one per row
 _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_ID_CHARS)
@@ -46,6 +77,10 @@ class InputRecord:
     metadata: dict | None
     id_generated: bool
     cells: list[str]
+    kind: str = "image"
+    text: str = ""  # inline text, for a text input without a url
+    dataset_id: str = ""
+    geo: tuple[float, float] | None = None  # (latitude, longitude)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,21 +108,63 @@ class ColumnMap:
     positions: Mapping[str, int | None]
     header: tuple[str, ...]
     unknown: tuple[str, ...]
+    format: str = BLOG
+    url_kind: str = ""  # the kind a Portal url column names (input.data.video.url -> video)
+    concept_pairs: tuple[tuple[int, int | None], ...] = ()  # Portal: (id column, value column)
 
     def name(self, role: str) -> str:
         position = self.positions.get(role)
+        if position is None and role == "url" and self.positions.get("input") is not None:
+            position = self.positions["input"]
         return self.header[position] if position is not None else role
+
+    @property
+    def format_name(self) -> str:
+        return FORMAT_NAMES[self.format]
+
+
+def detect_format(header: list[str]) -> str:
+    """Which of the three known header styles a header uses."""
+    folded = {cell.strip().lower() for cell in header} - {""}
+    if any(cell.startswith("input.") for cell in folded):
+        return PORTAL
+    if "input" in folded and folded <= set(SDK_COLUMNS) and "url" not in folded:
+        return SDK
+    return BLOG
 
 
 def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name: str = "file") -> ColumnMap:
     """Find each role's column by name (trimmed, any case), or as `chosen` maps role -> header name.
 
-    Raises `InputFileError` when the url column is missing or a role's column appears twice.
+    The header style (the blog's, Portal's or the SDK's) is detected; `chosen` applies to the
+    blog's. Raises `InputFileError` when no column holds urls or text, or a column appears twice.
     """
     folded = [cell.strip().lower() for cell in header]
+    fmt = BLOG if chosen else detect_format(header)
+    names: dict[str, str] = {role: (chosen or {}).get(role, role).strip().lower() for role in ROLES}
+    url_kind = ""
+    pairs: dict[int, list[int | None]] = {}
+    if fmt == PORTAL:
+        names = {}
+        for i, cell in enumerate(folded):
+            if cell in PORTAL_COLUMNS:
+                role, kind = PORTAL_COLUMNS[cell]
+                if role == "url" and "url" in names:
+                    raise InputFileError(
+                        f"{name} has two url columns ({names['url']!r} and {cell!r}).",
+                        "Put each kind of input in its own file, or use a 'type' column with one 'url' column.")
+                names[role] = cell
+                url_kind = kind if role == "url" else url_kind
+            elif match := _PORTAL_CONCEPT.fullmatch(cell):
+                slot = pairs.setdefault(int(match[1]), [None, None])
+                if match[2] == "id" or (match[2] == "name" and slot[0] is None):
+                    slot[0] = i
+                elif match[2] == "value":
+                    slot[1] = i
+    elif fmt == SDK:
+        names = {role: column for column, role in SDK_COLUMNS.items()}
     positions: dict[str, int | None] = {}
-    for role in ROLES:
-        wanted = (chosen or {}).get(role, role).strip().lower()
+    for role, wanted in names.items():
         matches = [i for i, cell in enumerate(folded) if cell == wanted and wanted]
         if len(matches) > 1:
             raise InputFileError(
@@ -96,19 +173,22 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
                 "Rename or remove the extra ones so each column name is used once.",
             )
         positions[role] = matches[0] if matches else None
-    for role in REQUIRED_ROLES:
-        if positions[role] is None:
-            _refuse_data_as_header(header, name)
-            raise InputFileError(
-                f"{name} has no '{role}' column (its header is: {', '.join(repr(c) for c in header)}).",
-                "Name the column with the image web addresses 'url' in the first line, "
-                "or choose which column holds them.",
-            )
-    used = {p for p in positions.values() if p is not None}
+    for role in ROLES + ("input", "sdk_concepts", "geopoints"):
+        positions.setdefault(role, None)
+    if all(positions[role] is None for role in ("url", "text", "input")):
+        _refuse_data_as_header(header, name)
+        raise InputFileError(
+            f"{name} has no 'url' column (its header is: {', '.join(repr(c) for c in header)}).",
+            "Name the column with the image web addresses 'url' in the first line (or 'text' for inline text), "
+            "or choose which column holds them.",
+        )
+    concept_pairs = tuple((ids, value) for ids, value in (pairs[k] for k in sorted(pairs)) if ids is not None)
+    used = {p for p in positions.values() if p is not None} | {p for pair in concept_pairs for p in pair}
     unknown = tuple(
         header[i].strip() or f"(unnamed column {i + 1})" for i in range(len(header)) if i not in used
     )
-    return ColumnMap(positions=positions, header=tuple(h.strip() for h in header), unknown=unknown)
+    return ColumnMap(positions=positions, header=tuple(h.strip() for h in header), unknown=unknown, format=fmt,
+                     url_kind=url_kind, concept_pairs=concept_pairs)
 
 
 def _refuse_data_as_header(header: list[str], name: str) -> None:
@@ -122,9 +202,20 @@ def _refuse_data_as_header(header: list[str], name: str) -> None:
         )
 
 
-def generated_id(url: str, positive: tuple[str, ...], negative: tuple[str, ...], metadata: dict | None) -> str:
-    """A stable id from the row's content, so the same row sent twice is stored once."""
-    content = _ID_CONTENT.encode([url, positive, negative, metadata])
+def generated_id(
+    url: str,
+    positive: tuple[str, ...],
+    negative: tuple[str, ...],
+    metadata: dict | None,
+    more: tuple = ("image", "", "", None),
+) -> str:
+    """A stable id from the row's content, so the same row sent twice is stored once.
+
+    `more` is (kind, text, dataset id, geo point); an image with none of them hashes as it
+    always did, so files uploaded before these columns existed keep their ids.
+    """
+    extra = [] if more == ("image", "", "", None) else list(more)
+    content = _ID_CONTENT.encode([url, positive, negative, metadata, *extra])
     return hashlib.blake2b(content.encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -153,6 +244,7 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     input_id = _cell(cells, positions["input_id"])
 
     def error(role: str, message: str, hint: str) -> RowError:
+        """`role` names a role, or directly a column that has none (Portal's concept values)."""
         column = columns.name(role) if role else ""
         return RowError(row.line, input_id, _cell(cells, positions["url"]), column, message, hint, cells)
 
@@ -173,13 +265,40 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
         input_id = _shown_id(input_id)
         return error("input_id", message, hint)
     url = _cell(cells, positions["url"])
-    if not url:
+    text = _cell(cells, positions["text"])
+    if positions["input"] is not None:  # the SDK's one column: a url, or the text itself
+        given = _cell(cells, positions["input"])
+        url, text = (given, "") if given[:8].lower().startswith(("http://", "https://")) else ("", given)
+    if url and text:
+        return error("text", "the row has both a url and a text",
+                     "keep one: a web address to fetch, or the text itself")
+    if not url and not text:
         return error("url", "the url is empty", "put the image's web address (starting with https://) here")
-    url_problem, url_hint = _url_problem(url)
-    if url_problem:
-        return error("url", url_problem, url_hint)
-    positive = _concepts(_cell(cells, positions["pos_concepts"]))
-    negative = _concepts(_cell(cells, positions["neg_concepts"]))
+    if url:
+        url_problem, url_hint = _url_problem(url)
+        if url_problem:
+            return error("url", url_problem, url_hint)
+    elif len(text) > MAX_TEXT_CHARS:
+        return error("text", f"the text is {len(text):,} characters long (at most {MAX_TEXT_CHARS:,})",
+                     "split it into several rows, or put it online and give its url")
+    kind = _cell(cells, positions["type"]).lower()
+    if kind:
+        if kind not in KINDS:
+            return error("type", f"the type {kind!r} is not one of {', '.join(KINDS)}",
+                         "write image, video, audio or text, or leave it empty to decide by the url")
+        if kind != "text" and not url:
+            return error("url", f"a {kind} needs a url", f"put the {kind}'s web address (starting with https://) here")
+    else:
+        kind = "text" if text else columns.url_kind or _kind_of_url(url)
+    if columns.format == PORTAL:
+        positive, negative, concept_problem = _portal_concepts(cells, columns)
+        if concept_problem:
+            return error(*concept_problem)
+    elif columns.format == SDK:
+        positive, negative = _concepts(_cell(cells, positions["sdk_concepts"]), SDK_CONCEPT_SEPARATOR), ()
+    else:
+        positive = _concepts(_cell(cells, positions["pos_concepts"]))
+        negative = _concepts(_cell(cells, positions["neg_concepts"]))
     both = [c for c in positive if c in negative]
     if both:
         return error(
@@ -190,13 +309,83 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     raw_metadata = _cell(cells, positions["metadata"])
     metadata = None
     if raw_metadata:
+        if columns.format == SDK and raw_metadata.startswith("{'"):
+            raw_metadata = raw_metadata.replace("'", '"')  # the SDK's own reader accepts {'key': 'value'}
         metadata, problem, hint = _metadata(raw_metadata)
         if problem:
             return error("metadata", problem, hint)
+    geo, geo_problem = _geo(cells, columns)
+    if geo_problem:
+        return error(*geo_problem)
+    dataset_id = _cell(cells, positions["dataset_id"])
+    if dataset_id and not _ID_PATTERN.fullmatch(dataset_id):
+        return error("dataset_id", f"the dataset id {_shown_id(dataset_id)!r} is not valid",
+                     "use only letters, digits, '-' and '_', as in the dataset's id in Clarifai")
     id_generated = not input_id
     if id_generated:
-        input_id = generated_id(url, positive, negative, metadata)
-    return InputRecord(row.line, input_id, url, positive, negative, metadata, id_generated, cells)
+        input_id = generated_id(url, positive, negative, metadata, (kind, text, dataset_id, geo))
+    return InputRecord(row.line, input_id, url, positive, negative, metadata, id_generated, cells,
+                       kind, text, dataset_id, geo)
+
+
+def _kind_of_url(url: str) -> str:
+    """Video, audio or text by the url's file extension; image otherwise."""
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return EXTENSION_KINDS.get(name[dot:].lower(), "image") if dot > 0 else "image"
+
+
+def _portal_concepts(cells: list[str], columns: ColumnMap):
+    """Portal's concept columns: (positive, negative, None), or a problem (column, message, hint) last."""
+    positive: list[str] = []
+    negative: list[str] = []
+    for id_position, value_position in columns.concept_pairs:
+        concept = _cell(cells, id_position)
+        if not concept:
+            continue
+        value = _cell(cells, value_position).lower()
+        if value in ("", "1", "1.0", "true"):
+            positive.append(concept)
+        elif value in ("0", "0.0", "false"):
+            negative.append(concept)
+        else:
+            return (), (), (columns.header[value_position], f"the concept value {value!r} is not 1 or 0",
+                            "write 1 when the concept is present and 0 when it is absent")
+    return tuple(dict.fromkeys(positive)), tuple(dict.fromkeys(negative)), None
+
+
+def _geo(cells: list[str], columns: ColumnMap) -> tuple[tuple[float, float] | None, tuple[str, str, str] | None]:
+    """(latitude, longitude) from two columns, or the SDK's 'longitude,latitude' cell."""
+    positions = columns.positions
+    if positions["geopoints"] is not None:
+        raw = _cell(cells, positions["geopoints"])
+        if not raw:
+            return None, None
+        parts = [part.strip() for part in raw.split(",")]
+        if len(parts) != 2:
+            return None, ("geopoints", f"the geo point {raw!r} is not 'longitude,latitude'",
+                          "write two numbers separated by a comma, longitude first, such as -73.98,40.75")
+        longitude, latitude, role = parts[0], parts[1], "geopoints"
+    else:
+        latitude, longitude = _cell(cells, positions["latitude"]), _cell(cells, positions["longitude"])
+        if not latitude and not longitude:
+            return None, None
+        role = "latitude" if not latitude else "longitude"
+        if not latitude or not longitude:
+            return None, (role, "a geo point needs both a latitude and a longitude",
+                          "fill in both, or leave both empty")
+    for value, limit, name in ((latitude, 90, "latitude"), (longitude, 180, "longitude")):
+        column = role if role == "geopoints" else name
+        try:
+            number = float(value)
+        except ValueError:
+            return None, (column, f"the geo point ({latitude}, {longitude}) is not two numbers",
+                          "write decimal degrees such as 40.75 and -73.98")
+        if not -limit <= number <= limit:
+            return None, (column, f"the geo point ({latitude}, {longitude}) is off the globe",
+                          "latitude goes from -90 to 90 and longitude from -180 to 180")
+    return (float(latitude), float(longitude)), None
 
 
 def _cell(cells: list[str], position: int | None) -> str:
@@ -265,11 +454,11 @@ def _char_name(ch: str) -> str:
     return names.get(ch) or unicodedata.name(ch, "a control character").lower()
 
 
-def _concepts(cell: str) -> tuple[str, ...]:
-    """Split on '|', trim, drop empty parts, keep the first of repeated names."""
+def _concepts(cell: str, separator: str = CONCEPT_SEPARATOR) -> tuple[str, ...]:
+    """Split on '|' (the SDK's files: ','), trim, drop empty parts, keep the first of repeated names."""
     if not cell:
         return ()
-    return tuple(dict.fromkeys(filter(None, map(str.strip, cell.split(CONCEPT_SEPARATOR)))))
+    return tuple(dict.fromkeys(filter(None, map(str.strip, cell.split(separator)))))
 
 
 _METADATA_HINT = 'write it as a JSON object, for example {"key": "value"}'
