@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -9,12 +10,12 @@ from typing import TypeVar
 
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 
-from .validate import InputRecord
+from .validate import BoxRecord, InputRecord
 
 MAX_BATCH = 128  # inputs per PostInputs call, the API's limit
-DEFAULT_BATCH = 128
+DEFAULT_BATCH = 128  # full batches: the hosted API limits requests, not inputs, per second
 MAX_REQUEST_CHARS = 100 * 1024 * 1024  # of cells per request: the API takes 128 MB; room for the encoding
-MAX_VIDEOS = 1  # per request, the API's limit  # full batches: the hosted API limits requests, not inputs, per second
+MAX_VIDEOS = 1  # per request, the API's limit
 
 T = TypeVar("T")
 
@@ -73,3 +74,30 @@ def build_batch(
     if user_app_id:
         request.user_app_id.user_id, request.user_app_id.app_id = user_app_id
     return Batch(records=records, request=request)
+
+
+def annotation_id(input_id: str, box: BoxRecord) -> str:
+    """A stable id per box, so posting the same boxes twice stores each once."""
+    content = f"{input_id}|{box.concept}|{box.left}|{box.top}|{box.right}|{box.bottom}"
+    return hashlib.blake2b(content.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def build_annotations(
+    boxes: list[tuple[str, BoxRecord]], user_app_id: tuple[str, str] | None
+) -> service_pb2.PostAnnotationsRequest:
+    """A `PostAnnotationsRequest`: one region annotation per (input id, box)."""
+    request = service_pb2.PostAnnotationsRequest(annotations=[
+        {
+            "id": annotation_id(input_id, box),
+            "input_id": input_id,
+            "data": {"regions": [{
+                "region_info": {"bounding_box": {
+                    "left_col": box.left, "top_row": box.top, "right_col": box.right, "bottom_row": box.bottom}},
+                "data": {"concepts": [{"id": box.concept, "name": box.concept, "value": 1.0}]},
+            }]},
+        }
+        for input_id, box in boxes
+    ])
+    if user_app_id:
+        request.user_app_id.user_id, request.user_app_id.app_id = user_app_id
+    return request

@@ -36,8 +36,8 @@ from .outcomes import (
 )
 from .read import count_rows, open_table
 from .report import ReportWriter
-from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch
-from .validate import InputRecord, RowError, map_columns, validate_rows
+from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
+from .validate import BoxRecord, InputRecord, RowError, map_box_columns, map_columns, validate_boxes, validate_rows
 
 DEFAULT_WORKERS = 10
 MAX_WORKERS = 64
@@ -92,6 +92,9 @@ class JobStatus:
     header: tuple[str, ...] = ()
     dry_run: bool = False
     downloads: Mapping[str, int] | None = None  # fetched / failed / pending, once checking has begun
+    boxes: Mapping[str, int] | None = None  # box rows by status, when a boxes file was given
+    box_problems: tuple[RowOutcome, ...] = ()
+    boxes_name: str = ""
     done: bool = False
     cancelled: bool = False
     fatal: IngestError | None = None
@@ -114,7 +117,9 @@ class JobStatus:
     @property
     def problem_count(self) -> int:
         """Rows to fix or retry: invalid, failed, and urls the server could not download."""
-        return self.counts[INVALID] + self.counts[FAILED] + (self.downloads or {}).get(DOWNLOAD_FAILED, 0)
+        boxes = self.boxes or {}
+        return (self.counts[INVALID] + self.counts[FAILED] + (self.downloads or {}).get(DOWNLOAD_FAILED, 0)
+                + boxes.get(INVALID, 0) + boxes.get(FAILED, 0))
 
     @property
     def succeeded(self) -> bool:
@@ -154,6 +159,8 @@ class UploadJob:
         failed_path: str | None = None,
         spreadsheet_safe: bool = False,
         on_progress: Callable[[JobStatus], None] | None = None,
+        open_boxes: Callable[[], BinaryIO] | None = None,
+        boxes_name: str = "boxes file",
     ) -> None:
         self.name = name
         self.target = target
@@ -161,6 +168,12 @@ class UploadJob:
         self.report_path = report_path
         self.failed_path = failed_path
         self._open_source = open_source
+        self._open_boxes = open_boxes
+        self.boxes_name = boxes_name
+        self._boxes: list[BoxRecord] = []
+        self._box_ids: dict[str, str] = {}  # url -> input id, for boxes that name their input by url
+        self._box_counts: dict[str, int] | None = dict.fromkeys(STATUSES, 0) if open_boxes else None
+        self._box_problems: list[RowOutcome] = []
         self._spreadsheet_safe = spreadsheet_safe
         self._on_progress = on_progress
         self._lock = threading.Lock()
@@ -215,6 +228,9 @@ class UploadJob:
                 header=self._header,
                 dry_run=self.options.dry_run,
                 downloads=dict(self._downloads) if self._downloads is not None else None,
+                boxes=dict(self._box_counts) if self._box_counts is not None else None,
+                box_problems=tuple(self._box_problems),
+                boxes_name=self.boxes_name,
                 done=self._finished.is_set(),
                 cancelled=self._stop.is_set() and self._fatal is None,
                 fatal=self._fatal,
@@ -261,6 +277,8 @@ class UploadJob:
             self._header = tuple(table.header)
             if columns.unknown:
                 self._warnings.append(f"Ignoring columns this tool does not use: {', '.join(columns.unknown)}.")
+        if self._open_boxes:
+            self._load_boxes()
         self._report = ReportWriter(self.report_path, self.failed_path, table.header, table.delimiter,
                                     self._spreadsheet_safe)
         total = count_rows(self._open_source(), table.delimiter, table.encoding)
@@ -279,6 +297,8 @@ class UploadJob:
             self._pump(validate_rows(table.rows, columns), client, confirmed)
             if self._spool and not self._stop.is_set():
                 self._check_downloads(client)
+            if self._boxes and not self._stop.is_set():
+                self._post_boxes(client)
         finally:
             if client:
                 client.close()
@@ -388,6 +408,45 @@ class UploadJob:
                 continue
             self._collect(result.outcomes)
 
+    def _load_boxes(self) -> None:
+        """Read and check the whole boxes file up front: it is small, and its errors belong first."""
+        table = open_table(self._open_boxes(), self.boxes_name)
+        positions = map_box_columns(table.header, self.boxes_name)
+        for result in validate_boxes(table.rows, positions):
+            if isinstance(result, RowError):
+                self._count_boxes([RowOutcome(result.line, result.input_id, result.url, INVALID, result.reason)])
+            else:
+                self._boxes.append(result)
+                if not result.input_id:
+                    self._box_ids[result.url] = ""
+
+    def _post_boxes(self, client: Client | None) -> None:
+        """Last phase: post each box once its input is known (a dry run only counts them)."""
+        ready: list[tuple[str, BoxRecord]] = []
+        for box in self._boxes:
+            input_id = box.input_id or self._box_ids.get(box.url, "")
+            if input_id:
+                ready.append((input_id, box))
+            else:
+                self._count_boxes([RowOutcome(box.line, "", box.url, FAILED,
+                                              f"no row of {self.name} with this url was uploaded")])
+        if client is None:
+            self._count_boxes([RowOutcome(box.line, input_id, box.url, UPLOADED) for input_id, box in ready])
+            return
+        pacer = Pacer(self.options.max_rps)
+        for chunk in chunked(ready, MAX_BATCH):
+            if self._stop.is_set():
+                break
+            self._count_boxes(post_boxes(client, chunk, self.options.retry, pacer, self._stop))
+
+    def _count_boxes(self, outcomes: list[RowOutcome]) -> None:
+        with self._lock:
+            for outcome in outcomes:
+                self._box_counts[outcome.status] += 1
+                if not outcome.ok and len(self._box_problems) < PROBLEMS_KEPT:
+                    self._box_problems.append(outcome)
+        self._notify()
+
     def _check_downloads(self, client: Client) -> None:
         """Second phase: ask the server, batch by batch, whether it could fetch each stored url."""
         options = self.options
@@ -424,6 +483,10 @@ class UploadJob:
             outcomes_to_report = outcomes
         if self._report:
             self._report.write(outcomes_to_report)
+        if self._box_ids:
+            for outcome in outcomes:
+                if outcome.ok and outcome.url in self._box_ids:
+                    self._box_ids[outcome.url] = outcome.input_id
         if self._journal and journal:
             self._journal.record(o.line for o in outcomes if o.status in SUCCESSFUL)
         with self._lock:

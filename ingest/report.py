@@ -42,6 +42,13 @@ def downloads_sentence(downloads: dict[str, int]) -> str:
     return text + "."
 
 
+def boxes_sentence(boxes: dict[str, int], dry_run: bool = False) -> str:
+    """What became of the bounding boxes."""
+    if dry_run:
+        return f"Boxes: {boxes[UPLOADED]:,} ready to post, {boxes[INVALID]:,} invalid, {boxes[FAILED]:,} without an input."
+    return "Boxes: " + ", ".join(f"{boxes[s]:,} {STATUS_LABELS[s]}" for s in STATUSES) + "."
+
+
 class ReportWriter:
     """Streams every outcome to a report CSV and the rows to fix or retry to a second CSV.
 

@@ -22,8 +22,9 @@ from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc
 from clarifai_grpc.grpc.api.status import status_code_pb2
 
-from .build import Batch
+from .build import Batch, build_annotations
 from .errors import AuthError, ConnectionFailed, UsageError
+from .validate import BoxRecord
 from .outcomes import (
     ALREADY_THERE,
     DOWNLOAD_FAILED,
@@ -284,6 +285,9 @@ class Client:
     def post_inputs(self, request: service_pb2.PostInputsRequest) -> service_pb2.MultiInputResponse:
         return self._stub.PostInputs(request, metadata=self._metadata, timeout=self.deadline)
 
+    def post_annotations(self, request: service_pb2.PostAnnotationsRequest) -> service_pb2.MultiAnnotationResponse:
+        return self._stub.PostAnnotations(request, metadata=self._metadata, timeout=self.deadline)
+
     def list_inputs(self, ids: list[str]) -> service_pb2.MultiInputResponse:
         request = service_pb2.ListInputsRequest(user_app_id=self._user_app(), ids=ids, per_page=len(ids))
         return self._stub.ListInputs(request, metadata=self._metadata, timeout=self.deadline)
@@ -455,6 +459,37 @@ def check_downloads(
             time.sleep(delay)
         delay = min(delay * 2, DOWNLOAD_POLL_MAX_SECONDS)
     return checked + [replace(o, download=DOWNLOAD_PENDING) for o in pending.values()]
+
+
+def post_boxes(
+    client: Client,
+    boxes: list[tuple[str, BoxRecord]],
+    retry: RetryPolicy = RetryPolicy(),
+    pacer: Pacer | None = None,
+    stop: threading.Event | None = None,
+) -> list[RowOutcome]:
+    """Post (input id, box) pairs as region annotations; an outcome per box row."""
+    request = build_annotations(boxes, client.target.user_app_id)
+    answer = call_with_retries(lambda: client.post_annotations(request), retry, pacer or Pacer(), stop)
+    response = answer.response
+    if response is None or len(response.annotations) != len(boxes):
+        reason = answer.reason or f"the server refused the boxes: {response.status.description}"
+        return [RowOutcome(box.line, input_id, box.url, FAILED, reason) for input_id, box in boxes]
+    outcomes = []
+    for (input_id, box), answered in zip(boxes, response.annotations):
+        code = answered.status.code
+        if code in (status_code_pb2.ANNOTATION_SUCCESS, status_code_pb2.SUCCESS):
+            outcomes.append(RowOutcome(box.line, input_id, box.url, UPLOADED))
+        elif code == status_code_pb2.DATABASE_DUPLICATE_KEY:
+            outcomes.append(RowOutcome(box.line, input_id, box.url, ALREADY_THERE))
+        elif code == status_code_pb2.INPUT_DOES_NOT_EXIST:
+            outcomes.append(RowOutcome(box.line, input_id, box.url, FAILED,
+                                       f"the app has no input {input_id!r} - upload its row first"))
+        else:
+            name = status_code_pb2.StatusCode.Name(code) if code else "no status"
+            outcomes.append(RowOutcome(box.line, input_id, box.url, INVALID if "INVALID" in name else FAILED,
+                                       f"the server refused the box: {answered.status.description or name}"))
+    return outcomes
 
 
 def _row_outcomes(

@@ -505,3 +505,76 @@ def _depth(value: object) -> int:
         deepest = max(deepest, level)
         stack.extend((child, level + 1) for child in children)
     return deepest
+
+
+# -- bounding boxes: a companion file of regions for the inputs --------------------------------
+BOX_ROLES = ("input_id", "url", "concept", "left_col", "top_row", "right_col", "bottom_row")
+BOX_EDGES = ("left_col", "top_row", "right_col", "bottom_row")
+
+
+@dataclass(frozen=True, slots=True)
+class BoxRecord:
+    """One bounding box for one input, edges as fractions of the image (0..1)."""
+
+    line: int
+    input_id: str
+    url: str
+    concept: str
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+
+def map_box_columns(header: list[str], name: str = "boxes file") -> dict[str, int | None]:
+    """Find the boxes file's columns; raise `InputFileError` when a needed one is missing."""
+    folded = [cell.strip().lower() for cell in header]
+    positions = {role: folded.index(role) if role in folded else None for role in BOX_ROLES}
+    missing = [role for role in ("concept", *BOX_EDGES) if positions[role] is None]
+    if positions["input_id"] is None and positions["url"] is None:
+        missing.insert(0, "input_id (or url)")
+    if missing:
+        raise InputFileError(
+            f"{name} lacks the column(s) {', '.join(missing)} (its header is: {', '.join(map(repr, header))}).",
+            "A boxes file has the columns input_id (or url), concept, left_col, top_row, right_col, bottom_row, "
+            "the edges as fractions of the image from 0 to 1.",
+        )
+    return positions
+
+
+def validate_boxes(rows: Iterable[RawRow], positions: Mapping[str, int | None]) -> Iterator[BoxRecord | RowError]:
+    """Each box row becomes a `BoxRecord`, or a `RowError` for a missing target or concept or a bad box."""
+    for row in rows:
+        cells = row.cells
+        input_id, url = _cell(cells, positions["input_id"]), _cell(cells, positions["url"])
+
+        def error(column: str, message: str, hint: str) -> RowError:
+            return RowError(row.line, input_id, url, column, message, hint, cells)
+
+        if not input_id and not url:
+            yield error("input_id", "the box names no input", "give the input id (or the url) the box belongs to")
+            continue
+        concept = _cell(cells, positions["concept"])
+        if not concept:
+            yield error("concept", "the box has no concept", "name what the box shows, such as 'dog'")
+            continue
+        edges: list[float] = []
+        for role in BOX_EDGES:
+            raw = _cell(cells, positions[role])
+            try:
+                edges.append(float(raw))
+            except ValueError:
+                edges.append(float("nan"))
+            if not 0.0 <= edges[-1] <= 1.0:
+                yield error(role, f"{raw!r} is not a number from 0 to 1",
+                            "give each edge as a fraction of the image: 0 is the left or top, 1 the right or bottom")
+                break
+        else:
+            left, top, right, bottom = edges
+            if left >= right or top >= bottom:
+                column, low, high = ("right_col", "left_col", "right_col") if left >= right else \
+                    ("bottom_row", "top_row", "bottom_row")
+                yield error(column, f"the box is inverted or empty ({low} must be less than {high})",
+                            "swap the two edges, or check which column holds which edge")
+                continue
+            yield BoxRecord(row.line, input_id, url, concept, left, top, right, bottom)

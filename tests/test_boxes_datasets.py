@@ -1,0 +1,73 @@
+"""Bounding boxes from a companion file, and datasets named per row or for the whole file."""
+
+import io
+
+import pytest
+
+from ingest.job import UploadJob, UploadOptions
+from ingest.sandbox import SandboxConfig, start
+from ingest.upload import Client, RetryPolicy, Target
+
+MAIN = b"url,input_id\nhttps://h.test/a.jpg,a\nhttps://h.test/b.jpg,\n"
+BOXES = (b"input_id,url,concept,left_col,top_row,right_col,bottom_row\n"
+         b"a,,dog,0.1,0.2,0.5,0.6\n"
+         b",https://h.test/b.jpg,cat,0,0,1,1\n"
+         b",https://h.test/nowhere.jpg,cat,0,0,1,1\n"
+         b"a,,dog,0.6,0.1,0.5,0.5\n")
+
+
+def target_for(server) -> Target:
+    return Target(base=server.address, insecure=True, pat=server.config.pat,
+                  user_id=server.config.user_id, app_id=server.config.app_id)
+
+
+def run(server, data: bytes, boxes: bytes | None = None, **options):
+    return UploadJob(lambda: io.BytesIO(data), "main.csv", target_for(server),
+                     UploadOptions(retry=RetryPolicy(base_seconds=0.01), **options),
+                     open_boxes=(lambda: io.BytesIO(boxes)) if boxes else None, boxes_name="boxes.csv").run()
+
+
+def annotations(server) -> list[tuple[str, str, tuple[float, ...]]]:
+    client = Client(target_for(server))
+    ids = [item.id for item in server.stored_inputs()]
+    from clarifai_grpc.grpc.api import service_pb2
+    request = service_pb2.ListAnnotationsRequest(user_app_id={"user_id": server.config.user_id,
+                                                              "app_id": server.config.app_id},
+                                                 input_ids=ids, per_page=100)
+    response = client._stub.ListAnnotations(request, metadata=client._metadata)
+    client.close()
+    found = []
+    for item in response.annotations:
+        for region in item.data.regions:
+            box = region.region_info.bounding_box
+            found.append((item.input_id, region.data.concepts[0].id,
+                          tuple(round(v, 3) for v in (box.left_col, box.top_row, box.right_col, box.bottom_row))))
+    return sorted(found)
+
+
+@pytest.fixture(autouse=True)
+def empty(sandbox):
+    sandbox.reset()
+
+
+def test_boxes_land_on_their_inputs_once_and_bad_ones_are_named(sandbox):
+    status = run(sandbox, MAIN, BOXES)
+    assert dict(status.boxes) == {"uploaded": 2, "already_there": 0, "invalid": 1, "failed": 1}
+    assert sorted(p.line for p in status.box_problems) == [4, 5]
+    b_id = next(i.id for i in sandbox.stored_inputs() if i.data.image.url.endswith("b.jpg"))
+    assert annotations(sandbox) == sorted([("a", "dog", (0.1, 0.2, 0.5, 0.6)), (b_id, "cat", (0.0, 0.0, 1.0, 1.0))])
+    again = run(sandbox, MAIN, BOXES)
+    assert again.boxes["already_there"] == 2 and len(annotations(sandbox)) == 2
+
+
+def test_rows_for_a_missing_dataset_fail_unless_creation_is_agreed():
+    with start(SandboxConfig(missing_datasets="refuse")) as server:
+        data = b"url,dataset_id\nhttps://h.test/a.jpg,pets\nhttps://h.test/b.jpg,\n"
+        refused = run(server, data)
+        assert dict(refused.counts) == {"uploaded": 1, "already_there": 0, "invalid": 0, "failed": 1}
+        assert "the dataset 'pets' does not exist" in refused.problems[0].reason
+        created = run(server, data, create_datasets=True, dataset_id="default-set")
+        assert created.succeeded and "Created the dataset(s) pets." in created.warnings
+        by_url = {i.data.image.url: list(i.dataset_ids) for i in server.stored_inputs()}
+        assert by_url == {"https://h.test/a.jpg": ["pets"], "https://h.test/b.jpg": []}
+        assert Client(target_for(server)).dataset_ids() == {"pets"}
