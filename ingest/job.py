@@ -44,6 +44,7 @@ MAX_WORKERS = 64
 RECENT_KEPT = 200  # latest outcomes kept for a live table
 PROBLEMS_KEPT = 1000  # invalid and failed rows kept in memory; the report file has them all
 DOWNLOAD_WAIT_SECONDS = 120.0  # per batch of ids, from its first check
+UNKNOWN_SHOWN = 20  # unknown column names listed in the warning
 NOTIFY_SECONDS = 0.1  # at most this often to the progress callback, so a file of bad rows stays fast
 
 log = logging.getLogger("ingest")
@@ -276,12 +277,15 @@ class UploadJob:
         with self._lock:
             self._header = tuple(table.header)
             if columns.unknown:
-                self._warnings.append(f"Ignoring columns this tool does not use: {', '.join(columns.unknown)}.")
+                shown = ", ".join(columns.unknown[:UNKNOWN_SHOWN])
+                more = len(columns.unknown) - UNKNOWN_SHOWN
+                shown += f" and {more:,} more" if more > 0 else ""
+                self._warnings.append(f"Ignoring columns this tool does not use: {shown}.")
         if self._open_boxes:
             self._load_boxes()
         self._report = ReportWriter(self.report_path, self.failed_path, table.header, table.delimiter,
                                     self._spreadsheet_safe)
-        total = count_rows(self._open_source(), table.delimiter, table.encoding)
+        total = count_rows(self._open_source(), table.delimiter, table.encoding, self.name)
         with self._lock:
             self._total = total
         self._notify(force=True)
