@@ -38,3 +38,82 @@ def state_dir(tmp_path, monkeypatch):
     path = tmp_path / "state"
     monkeypatch.setenv("INGEST_STATE_DIR", str(path))
     return path
+
+
+# --- page fixtures (streamlit_app.py under `streamlit run`; owned by the page's tests) ---
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; the tests never download a browser
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+PAGE_ROOT = Path(__file__).resolve().parent.parent
+PAGE_START_SECONDS = 30  # for `streamlit run` to answer its health check
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Poll `condition` until it holds; fail naming `what` after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {seconds} s")
+        time.sleep(0.1)
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def running_page(sandbox: Sandbox, log_path: Path) -> Iterator[str]:
+    """`streamlit run streamlit_app.py` on a free port, pointed at `sandbox`; yields its address."""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CLARIFAI_")},
+        "CLARIFAI_GRPC_BASE": sandbox.address,
+        "CLARIFAI_GRPC_INSECURE": "1",
+        "CLARIFAI_PAT": sandbox.config.pat,
+        "CLARIFAI_USER_ID": sandbox.config.user_id,
+        "CLARIFAI_APP_ID": sandbox.config.app_id,
+    }
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             # Other work edits files under the repo meanwhile: a watcher would offer reruns mid-test.
+             "--server.fileWatcherType", "none"],
+            cwd=PAGE_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://localhost:{port}"
+            wait_for(lambda: process.poll() is not None or answers(f"{url}/_stcore/health"), PAGE_START_SECONDS,
+                     "streamlit to start")
+            assert process.poll() is None, log_path.read_text()
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+# --- end of page fixtures ---

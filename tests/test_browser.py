@@ -12,13 +12,8 @@ from __future__ import annotations
 import io
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -26,16 +21,10 @@ from pathlib import Path
 import pytest
 
 from ingest.sandbox import Sandbox
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_ROOT, running_page, wait_for
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOT = ROOT / "docs" / "screenshot.png"
+SCREENSHOT = PAGE_ROOT / "docs" / "screenshot.png"
 ROWS = 700
-START_SECONDS = 30  # for `streamlit run` to answer its health check
 UPLOAD_SECONDS = 30
 UI_MS = 20_000  # Playwright's wait for an element, in milliseconds
 
@@ -81,60 +70,11 @@ def image_server() -> Iterator[str]:
     server.server_close()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {seconds} s")
-        time.sleep(0.1)
-
-
-def answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def dashboard(sandbox: Sandbox, tmp_path: Path) -> Iterator[str]:
-    """`streamlit run streamlit_app.py` on a free port, pointed at the sandbox; killed afterwards."""
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("CLARIFAI_")},
-        "CLARIFAI_GRPC_BASE": sandbox.address,
-        "CLARIFAI_GRPC_INSECURE": "1",
-        "CLARIFAI_PAT": sandbox.config.pat,
-        "CLARIFAI_USER_ID": sandbox.config.user_id,
-        "CLARIFAI_APP_ID": sandbox.config.app_id,
-    }
-    log = open(tmp_path / "streamlit.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        url = f"http://localhost:{port}"
-        wait_for(lambda: process.poll() is not None or answers(f"{url}/_stcore/health"), START_SECONDS,
-                 "streamlit to start")
-        assert process.poll() is None, (tmp_path / "streamlit.log").read_text()
+    """`streamlit run streamlit_app.py` on a free port, pointed at the sandbox; stopped afterwards."""
+    with running_page(sandbox, tmp_path / "streamlit.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def photos_csv(path: Path, image_base: str) -> Path:
