@@ -128,6 +128,7 @@ class JobEntry:
     folder: str  # temporary folder with the report and rows-to-fix CSVs
     created: float = field(default_factory=time.time)
     digest: str = ""  # of `data`, as the resume journal computes it
+    owner: str = ""  # the session that started it; only it frees the job early (see `forget_job`)
 
     @property
     def journal_key(self) -> tuple[str, str] | None:
@@ -659,9 +660,9 @@ def launch(name: str, data: bytes, delimiter: str, destination: Destination, opt
                     report_path=os.path.join(folder, "report.csv"),
                     failed_path=os.path.join(folder, "rows-to-fix.csv"), spreadsheet_safe=True)
     entry = JobEntry(job, name, data, delimiter, destination.where, folder,
-                     digest=digest or file_digest(io.BytesIO(data)))
+                     digest=digest or file_digest(io.BytesIO(data)), owner=session_token())
     weakref.finalize(entry, shutil.rmtree, folder, True)  # the files go when the entry is dropped
-    registry.drop(state.get("job_id"))
+    forget_job(state.get("job_id"))
     job_id = registry.add(entry)
     job.start()
     state["job_id"] = job_id
@@ -983,12 +984,32 @@ def retry_failed(job_id: str) -> None:
     launch(f"{stem}-retry.csv", failed_rows(entry), entry.delimiter, destination, entry.job.options)
 
 
+def session_token() -> str:
+    """A random name for this browser session, never shown (a refresh starts a new one)."""
+    return st.session_state.setdefault("session_token", secrets.token_urlsafe(16))
+
+
+def forget_job(job_id: str | None) -> None:
+    """This session stops showing the job; the session that started it also frees it on the server.
+
+    Anyone holding a job's id (the address after a refresh, or a shared link) sees and controls
+    it like its owner: the id is the capability. But only the owner frees it early, so a second
+    tab opening the link and moving on never makes the job vanish from the first; the registry
+    drops the others by its own limits.
+    """
+    state = st.session_state
+    entry = job_registry().get(job_id)
+    if entry is not None and entry.owner == session_token():
+        job_registry().drop(job_id)
+    if job_id and state.get("job_id") == job_id:
+        state.pop("job_id", None)
+        st.query_params.pop("job", None)
+
+
 def start_over(job_id: str) -> None:
     state = st.session_state
     if state.get("job_id") == job_id:
-        job_registry().drop(job_id)
-        state.pop("job_id", None)
-        st.query_params.pop("job", None)
+        forget_job(job_id)
     state["use_sample"] = False
     state["uploader_round"] = state.get("uploader_round", 0) + 1
 
