@@ -182,6 +182,43 @@ def test_an_unreadable_file_gets_a_plain_message_and_no_upload_button(server_env
     assert at.button(key="upload").disabled
 
 
+# The CLI prints an unusable file's IngestError (message, then hint) and each bad row's RowError
+# (line, id, column, message, hint); both come from `ingest`, and tests/test_bad_files.py checks
+# the CLI's output against them. Here: the page shows the very same text for the same files.
+BAD_FILES = Path(__file__).resolve().parent / "data" / "bad"
+BAD_FILES_ON_THE_PAGE = ["empty.csv", "binary_garbage.csv", "latin1.csv", "unterminated_quote.csv",
+                         "no_url_column.csv", "header_only.csv", "ragged.csv"]
+
+
+@pytest.mark.parametrize("name", BAD_FILES_ON_THE_PAGE)
+def test_a_bad_file_gets_the_same_message_on_the_page_as_in_the_cli(name: str) -> None:
+    from ingest.check import check_file
+    from ingest.errors import InputFileError
+
+    path = BAD_FILES / name
+    if not path.exists():
+        pytest.skip(f"{path} is not in the corpus")
+    data = path.read_bytes()
+    at = choose(page(), name, data)
+    assert "Something went wrong" not in texts(at.error)
+    try:
+        check = check_file(io.BytesIO(data), name)
+    except InputFileError as error:
+        shown = [e.value for e in at.error]
+        assert f"{error.message}\n\n{error.hint}" in shown, shown
+        assert at.button(key="upload").disabled
+        return
+    assert check.errors, f"{name} was expected to have bad rows"
+    table = at.table[0].value
+    assert list(table["Line"]) == [e.line for e in check.errors]
+    assert list(table["Input id"]) == [e.input_id for e in check.errors]
+    assert list(table["Column"]) == [e.column or "(whole row)" for e in check.errors]
+    assert list(table["What is wrong"]) == [e.message for e in check.errors]
+    assert list(table["How to fix it"]) == [e.hint for e in check.errors]
+    assert metrics(at) == {"Rows found": f"{check.rows}", "Ready to upload": f"{check.valid}",
+                           "Need fixing": f"{check.invalid}"}
+
+
 # --- connection -----------------------------------------------------------------------------
 
 
