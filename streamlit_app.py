@@ -129,6 +129,12 @@ class JobEntry:
     created: float = field(default_factory=time.time)
     digest: str = ""  # of `data`, as the resume journal computes it
     owner: str = ""  # the session that started it; only it frees the job early (see `forget_job`)
+    lines: dict[int, int] | None = None  # a retry's own line -> the line in the file the person chose
+    source: str = ""  # for a retry: that file's name
+
+    def original_line(self, line: int) -> int:
+        """Where a row is in the file the person chose (a retry file numbers its rows anew)."""
+        return self.lines.get(line, line) if self.lines else line
 
     @property
     def journal_key(self) -> tuple[str, str] | None:
@@ -652,7 +658,7 @@ def sending_elsewhere(destination: Destination) -> str:
 
 
 def launch(name: str, data: bytes, delimiter: str, destination: Destination, options: UploadOptions,
-           digest: str | None = None) -> None:
+           digest: str | None = None, lines: dict[int, int] | None = None, source: str = "") -> None:
     registry = job_registry()
     state = st.session_state
     folder = tempfile.mkdtemp(prefix="ingest-upload-")
@@ -660,7 +666,8 @@ def launch(name: str, data: bytes, delimiter: str, destination: Destination, opt
                     report_path=os.path.join(folder, "report.csv"),
                     failed_path=os.path.join(folder, "rows-to-fix.csv"), spreadsheet_safe=True)
     entry = JobEntry(job, name, data, delimiter, destination.where, folder,
-                     digest=digest or file_digest(io.BytesIO(data)), owner=session_token())
+                     digest=digest or file_digest(io.BytesIO(data)), owner=session_token(), lines=lines,
+                     source=source)
     weakref.finalize(entry, shutil.rmtree, folder, True)  # the files go when the entry is dropped
     forget_job(state.get("job_id"))
     job_id = registry.add(entry)
@@ -728,6 +735,8 @@ def resume_offer(chosen: ChosenFile, check: FileCheck, layout: Layout, destinati
 
 def job_section(job_id: str, entry: JobEntry, status: JobStatus) -> None:
     st.subheader(f"Upload of {entry.name}")
+    if entry.source:
+        st.caption(f"The failed rows of {entry.source}, sent again. Line numbers are those of {entry.source}.")
     if status.done:
         progress_view(job_id, entry, status)
         done_view(job_id, entry, status)
@@ -766,7 +775,7 @@ def progress_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
         download_metrics(status)
     for warning in status.warnings:
         st.caption(warning)
-    results_table(job_id, status, checks)
+    results_table(job_id, status, checks, entry.original_line)
 
 
 def download_metrics(status: JobStatus) -> None:
@@ -832,7 +841,7 @@ def filter_label(choice: str) -> str:
     return f"{STATUS_ICONS[choice]} {STATUS_LABELS[choice].capitalize()}"
 
 
-def results_table(job_id: str, status: JobStatus, checks: bool) -> None:
+def results_table(job_id: str, status: JobStatus, checks: bool, line_of: Callable[[int], int]) -> None:
     choices = ["all", *STATUSES]
     if status.downloads and status.downloads[DOWNLOAD_FAILED]:
         choices.append(NOT_FETCHED)
@@ -844,7 +853,7 @@ def results_table(job_id: str, status: JobStatus, checks: bool) -> None:
         return
     records = []
     for o in rows:
-        record = {"Line": o.line, "Status": STATUS_LABELS[o.status]}
+        record = {"Line": line_of(o.line), "Status": STATUS_LABELS[o.status]}
         if checks:
             record["Download"] = DOWNLOAD_LABELS.get(o.download, "")
         record |= {"Input id": o.input_id, "Web address": o.url, "Reason": o.reason}
@@ -914,7 +923,8 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
         st.warning(text, icon=":material/warning:")
     stem = Path(entry.name).stem
     left, right = st.columns(2)
-    left.download_button("Download the full report", data=file_reader(entry.report_path),
+    report = renumbered_report(entry.report_path, entry.lines) if entry.lines else file_reader(entry.report_path)
+    left.download_button("Download the full report", data=report,
                          file_name=f"{stem}-report.csv", mime="text/csv", key="report_download", icon=":material/download:",
                          on_click="ignore", help="Every row: its line, input id, web address, status, reason and whether the server "
                               "could fetch its image.")
@@ -963,15 +973,42 @@ def failed_lines(report_path: str) -> set[int]:
         return {int(row["line"]) for row in csv.DictReader(handle) if row["status"] == FAILED}
 
 
-def failed_rows(entry: JobEntry) -> bytes:
-    """The failed rows in the file's own header and cells, unchanged (not spreadsheet-safe), to send again."""
+def renumbered_report(path: str, lines: Mapping[int, int]) -> Callable[[], bytes]:
+    """A retry's report with the chosen file's line numbers, made only when its button is pressed."""
+
+    def read() -> bytes:
+        try:
+            with open(path, newline="", encoding="utf-8") as handle:
+                rows = list(csv.reader(handle))
+        except OSError:
+            return b""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(rows[0])  # the header, line first
+        writer.writerows([str(lines.get(int(row[0]), row[0])), *row[1:]] for row in rows[1:])
+        return out.getvalue().encode("utf-8")
+
+    return read
+
+
+def failed_rows(entry: JobEntry) -> tuple[bytes, dict[int, int]]:
+    """The failed rows in the file's own header and cells, unchanged (not spreadsheet-safe), to send again,
+    and where each of them is in the file the person chose: the retry job numbers the lines of its own file."""
     lines = failed_lines(entry.report_path)
-    table = open_table(io.BytesIO(entry.data), entry.name, entry.delimiter, entry.job.options.encoding)
+    encoding = entry.job.options.encoding
+    table = open_table(io.BytesIO(entry.data), entry.name, entry.delimiter, encoding)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=table.delimiter)
     writer.writerow(table.header)
-    writer.writerows(row.cells for row in table.rows if row.line in lines)
-    return out.getvalue().encode("utf-8")
+    kept: list[int] = []  # the failed rows' lines, in the file's order
+    for row in table.rows:
+        if row.line in lines:
+            writer.writerow(row.cells)
+            kept.append(row.line)
+    data = out.getvalue().encode("utf-8")
+    # Read back as the retry job will (a cell with a line break spans lines), then pair the rows up.
+    again = open_table(io.BytesIO(data), entry.name, entry.delimiter, encoding)
+    return data, {row.line: entry.original_line(old) for row, old in zip(again.rows, kept)}
 
 
 @guarded
@@ -981,7 +1018,9 @@ def retry_failed(job_id: str) -> None:
         return
     destination = Destination(entry.job.target, entry.where)
     stem = Path(entry.name).stem.removesuffix("-retry")
-    launch(f"{stem}-retry.csv", failed_rows(entry), entry.delimiter, destination, entry.job.options)
+    data, lines = failed_rows(entry)
+    launch(f"{stem}-retry.csv", data, entry.delimiter, destination, entry.job.options, lines=lines,
+           source=entry.source or entry.name)
 
 
 def session_token() -> str:

@@ -326,30 +326,54 @@ def test_uploading_again_finds_the_rows_already_there(server_env: Sandbox) -> No
 
 
 def test_retry_sends_the_failed_rows_again_exactly_as_written(server_env: Sandbox) -> None:
-    # Another input holds the id 'clash', so that row fails; the retry succeeds once it is gone.
+    # Other inputs hold the ids 'clash' and 'clash2', so those rows fail; the retry succeeds once they are gone.
     stub, metadata = stub_for(server_env)
     app = resources_pb2.UserAppIDSet(user_id=server_env.config.user_id, app_id=server_env.config.app_id)
+    taken = ["clash", "clash2"]
     stub.PostInputs(service_pb2.PostInputsRequest(user_app_id=app, inputs=[resources_pb2.Input(
-        id="clash", data=resources_pb2.Data(image=resources_pb2.Image(url="https://example.com/other.jpg")))]),
-        metadata=metadata)
+        id=input_id, data=resources_pb2.Data(image=resources_pb2.Image(url=f"https://example.com/{input_id}.jpg")))
+        for input_id in taken]), metadata=metadata)
     data = (b"url,input_id,metadata\n"
             b"https://example.com/ok.jpg,fine,\n"
-            b'https://example.com/mine.jpg,clash,"{""note"": ""=1+1"", ""q"": ""a,b""}"\n')
+            b'https://example.com/mine.jpg,clash,"{""note"": ""=1+1"", ""q"": ""a,b""}"\n'
+            b"https://example.com/ok2.jpg,fine2,\n"
+            b'https://example.com/mine2.jpg,clash2,"{""two"":\n""lines""}"\n'  # one row on lines 5 and 6
+            b"https://example.com/ok3.jpg,fine3,\n")
     at = choose(page(), "photos.csv", data)
     upload(at)
-    assert metrics(at)["Failed"] == "1"
-    assert "id is taken" in " ".join(at.dataframe[-1].value["Reason"])
+    assert metrics(at)["Failed"] == "2"
+    failed = at.dataframe[-1].value.set_index("Input id").loc[taken]
+    assert list(failed["Line"]) == [3, 5]
+    assert all("id is taken" in reason for reason in failed["Reason"])
 
-    stub.DeleteInputs(service_pb2.DeleteInputsRequest(user_app_id=app, ids=["clash"]), metadata=metadata)
-    assert at.button(key="retry").label == "Retry 1 failed row"
+    stub.DeleteInputs(service_pb2.DeleteInputsRequest(user_app_id=app, ids=taken), metadata=metadata)
+    assert at.button(key="retry").label == "Retry 2 failed rows"
     at.button(key="retry").click().run()
     run_until(at, upload_finished)
 
-    assert metrics(at)["Uploaded"] == "1" and metrics(at)["Failed"] == "0"
+    assert metrics(at)["Uploaded"] == "2" and metrics(at)["Failed"] == "0"
     assert "photos-retry.csv" in texts(at.subheader)
+    assert "Line numbers are those of photos.csv" in texts(at.caption)
+    # The retry file has the two rows on its lines 2 and 3-4; the page shows where they are in photos.csv.
+    assert sorted(at.dataframe[-1].value["Line"]) == [3, 5]
     item = stored(server_env)["clash"]
     assert item.data.image.url == "https://example.com/mine.jpg"
     assert MessageToDict(item.data.metadata) == {"note": "=1+1", "q": "a,b"}  # not made spreadsheet-safe
+    assert MessageToDict(stored(server_env)["clash2"].data.metadata) == {"two": "lines"}
+
+
+def test_a_retrys_report_gives_the_chosen_files_line_numbers(tmp_path: Path) -> None:
+    import streamlit_app
+
+    report = tmp_path / "report.csv"
+    report.write_text("line,input_id,url,status,reason,download\n2,a,https://x/a.jpg,uploaded,,fetched\n"
+                      '3,b,https://x/b.jpg,failed,"id is taken, again",\n', encoding="utf-8")
+    renumbered = streamlit_app.renumbered_report(str(report), {2: 3, 3: 5})().decode()
+    assert list(csv.reader(io.StringIO(renumbered))) == [
+        ["line", "input_id", "url", "status", "reason", "download"],
+        ["3", "a", "https://x/a.jpg", "uploaded", "", "fetched"],
+        ["5", "b", "https://x/b.jpg", "failed", "id is taken, again", ""],
+    ]
 
 
 @pytest.fixture
