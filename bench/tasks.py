@@ -88,14 +88,15 @@ def page(path: str, address: str, poll_seconds: float = 0.5) -> dict:
         data = handle.read()  # what st.file_uploader hands over
     preview = check_file(io.BytesIO(data), name)
     folder = tempfile.mkdtemp(prefix="bench-page-")
-    calls: list[float] = []
+    calls: list[tuple[float, bool]] = []  # when, and whether the download check had begun
     lock = threading.Lock()
 
-    def on_progress(_status) -> None:
+    def on_progress(status) -> None:
         with lock:
-            calls.append(time.monotonic())
+            calls.append((time.monotonic(), status.downloads is not None))
 
-    job = UploadJob(lambda: io.BytesIO(data), name, target(address), UploadOptions(delimiter=preview.delimiter),
+    options = UploadOptions(delimiter=preview.delimiter, check_downloads=True)  # as the page starts it
+    job = UploadJob(lambda: io.BytesIO(data), name, target(address), options,
                     report_path=os.path.join(folder, "report.csv"),
                     failed_path=os.path.join(folder, "rows-to-fix.csv"), spreadsheet_safe=True,
                     on_progress=on_progress)
@@ -104,10 +105,13 @@ def page(path: str, address: str, poll_seconds: float = 0.5) -> dict:
     while not job.wait(poll_seconds):
         job.snapshot()
     status = job.snapshot()
-    times = [started, *calls]
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    times = [(started, False), *calls]
+    gaps = [(b - a, checking) for (a, _), (b, checking) in zip(times, times[1:])]
     return {"seconds": status.elapsed, "rows": status.processed, "counts": dict(status.counts),
-            "callbacks": len(calls), "max_gap": max(gaps), "first": gaps[0]}
+            "downloads": status.downloads, "callbacks": len(calls), "first": gaps[0][0],
+            "max_gap": max(gap for gap, _ in gaps),
+            "max_gap_uploading": max(gap for gap, checking in gaps if not checking),
+            "max_gap_checking": max((gap for gap, checking in gaps if checking), default=0.0)}
 
 
 TASKS = {f.__name__: f for f in (prep_ours, prep_blog, upload_ours, upload_minimal, upload_blog, check, page)}
