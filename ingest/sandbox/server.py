@@ -1,9 +1,20 @@
 """A local Clarifai-compatible gRPC server speaking the real clarifai-grpc V2 protocol.
 
-It answers the RPCs our product and Clarifai's Python SDK use for inputs, with the
-hosted API's status codes, limits and auth, so clients cannot tell it from the
-real thing. Refusals are statuses in the reply; only the fault knobs abort the
-call (gRPC UNAVAILABLE), the way a dropped connection would.
+It answers the RPCs our product and Clarifai's Python SDK use for inputs, datasets
+and annotations, with the hosted API's status codes, limits and auth, so clients
+cannot tell it from the real thing. Refusals are statuses in the reply; only the
+fault knobs abort the call (gRPC UNAVAILABLE), the way a dropped connection would.
+
+Status codes where status_code_pb2 has no exact one (the hosted API's own choice
+is not documented):
+- a whole PostInputs refused (over 128 inputs, over 128 MB, more than one video):
+  CONN_INVALID_REQUEST, as for the input count before;
+- an input naming a dataset that does not exist: INPUT_INVALID_ARGUMENT;
+- a dataset or annotation id already taken: DATABASE_DUPLICATE_KEY (Dataset has no
+  status field, so a PostDatasets naming a taken id is refused whole);
+- GetDataset / ListDatasetInputs of a missing dataset: CONN_DOES_NOT_EXIST;
+- an annotation on a missing input: INPUT_DOES_NOT_EXIST; a bad bounding box or
+  annotation id: ANNOTATION_INVALID_ARGUMENT; a stored one: ANNOTATION_SUCCESS.
 """
 
 from __future__ import annotations
@@ -26,9 +37,14 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc
 from clarifai_grpc.grpc.api.status import status_code_pb2, status_pb2
 from google.protobuf.message import Message
 
+from .downloads import OTHER_URLS, Downloads
 from .store import FAILED, PENDING, SUCCESS, App, Conflict, InputStore, JobProgress, NewInput
 
 MAX_INPUTS_PER_REQUEST = 128  # inputs per PostInputs call, as hosted
+MAX_REQUEST_BYTES = 128 * 1024 * 1024  # serialized PostInputs request, as hosted
+MAX_VIDEOS_PER_REQUEST = 1  # as hosted
+MAX_MEDIA_BYTES = 20 * 1024 * 1024  # an image's (or audio's) bytes, as hosted
+MISSING_DATASETS = ("create", "refuse")  # what PostInputs does with an unknown dataset id
 DEFAULT_PER_PAGE = 128  # list items per page when per_page is 0, as hosted
 MAX_PER_PAGE = 1000  # list items per page at most
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024  # gRPC's 4 MiB default would refuse big batches
@@ -45,6 +61,16 @@ class SandboxConfig:
     """Who may call the sandbox, and the latency, throttling and faults it adds.
 
     An empty token never matches, so `api_key=""` turns legacy app keys off.
+
+    Downloads: an input is PENDING for `download_delay` seconds, then urls matching
+    `fail_urls` fail, urls on loopback are fetched for real (SUCCESS on a 2xx), and
+    other urls succeed, or fail when `other_urls` is "fail" (the sandbox cannot
+    reach the internet; this lets demos and tests choose).
+
+    `missing_datasets`: "create" makes a dataset an input names if it does not
+    exist (lenient: Clarifai's SDK uploads to a dataset without creating it first,
+    and tests/test_sdk_compat.py relies on that); "refuse" refuses such an input
+    with INPUT_INVALID_ARGUMENT, for clients that must create datasets first.
     """
 
     pat: str = field(default="sandbox-pat", repr=False)
@@ -59,6 +85,8 @@ class SandboxConfig:
     download_delay: float = 0.2
     fail_urls: str | None = None
     seed: int | None = None
+    other_urls: str = "succeed"
+    missing_datasets: str = "create"
 
     def __post_init__(self) -> None:
         for name in ("fail_rate", "commit_fail_rate"):
@@ -69,6 +97,12 @@ class SandboxConfig:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
         if self.fail_urls is not None:
             re.compile(self.fail_urls)  # a bad pattern fails here, not on the first upload
+        if self.other_urls not in OTHER_URLS:
+            raise ValueError(f"other_urls must be one of {OTHER_URLS}, got {self.other_urls!r}")
+        if self.missing_datasets not in MISSING_DATASETS:
+            raise ValueError(
+                f"missing_datasets must be one of {MISSING_DATASETS}, got {self.missing_datasets!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -161,13 +195,81 @@ def _has_content(data: resources_pb2.Data) -> bool:
     )
 
 
+def _is_video(message: resources_pb2.Input) -> bool:
+    return bool(message.data.video.url or message.data.video.base64)
+
+
 def _invalid(message: resources_pb2.Input) -> str | None:
     """Why the hosted API would refuse this input outright, or None."""
     if not INPUT_ID.fullmatch(message.id):
         return f"Invalid input id {message.id!r}: use 1 to 255 letters, digits, '_' or '-'"
     if not _has_content(message.data):
         return "Input has no data: give an image, video, audio or text url, raw text, or bytes"
+    for kind, media in (("Image", message.data.image), ("Audio", message.data.audio)):
+        if len(media.base64) > MAX_MEDIA_BYTES:
+            return (
+                f"{kind} bytes are over {MAX_MEDIA_BYTES >> 20} MB ({len(media.base64):,} bytes):"
+                " send a smaller file or a url"
+            )
+    for dataset_id in message.dataset_ids:
+        if not INPUT_ID.fullmatch(dataset_id):
+            return f"Invalid dataset id {dataset_id!r}: use 1 to 255 letters, digits, '_' or '-'"
     return None
+
+
+def _check_request(request: service_pb2.PostInputsRequest) -> None:
+    """Refuse a whole PostInputs the hosted API would refuse: too many inputs, bytes or videos."""
+    if not 1 <= len(request.inputs) <= MAX_INPUTS_PER_REQUEST:
+        raise _Refusal(
+            status_code_pb2.CONN_INVALID_REQUEST,
+            f"A request takes 1 to {MAX_INPUTS_PER_REQUEST} inputs, "
+            f"this one has {len(request.inputs)}",
+        )
+    size = request.ByteSize()
+    if size > MAX_REQUEST_BYTES:
+        raise _Refusal(
+            status_code_pb2.CONN_INVALID_REQUEST,
+            f"A request takes at most {MAX_REQUEST_BYTES >> 20} MB, this one has {size:,} bytes",
+            "Send fewer inputs per request, or urls instead of bytes.",
+        )
+    videos = sum(map(_is_video, request.inputs))
+    if videos > MAX_VIDEOS_PER_REQUEST:
+        raise _Refusal(
+            status_code_pb2.CONN_INVALID_REQUEST,
+            f"At most one video per request, this one has {videos}",
+            "Send each video in a request of its own.",
+        )
+
+
+def _bounding_box_problem(annotation: resources_pb2.Annotation) -> str | None:
+    """Why a region's bounding box is not a box inside the image, or None."""
+    for n, region in enumerate(annotation.data.regions):
+        if not region.region_info.HasField("bounding_box"):
+            continue
+        box = region.region_info.bounding_box
+        corners = (box.top_row, box.left_col, box.bottom_row, box.right_col)
+        if not all(0.0 <= value <= 1.0 for value in corners):  # NaN fails too
+            return (
+                f"Region {n}: bounding box coordinates must be between 0 and 1, got top_row"
+                f" {box.top_row:g}, left_col {box.left_col:g}, bottom_row {box.bottom_row:g},"
+                f" right_col {box.right_col:g}"
+            )
+        if not (box.top_row < box.bottom_row and box.left_col < box.right_col):
+            return (
+                f"Region {n}: bounding box needs top_row < bottom_row and left_col < right_col,"
+                f" got top_row {box.top_row:g}, left_col {box.left_col:g},"
+                f" bottom_row {box.bottom_row:g}, right_col {box.right_col:g}"
+            )
+    return None
+
+
+def _aggregate(stored: int, total: int) -> status_pb2.Status:
+    """The reply's status for a batch of which `stored` items of `total` went in."""
+    if stored == total:
+        return _OK
+    if stored:
+        return _status(status_code_pb2.MIXED_STATUS, "Mixed Success")
+    return _status(status_code_pb2.FAILURE, "Failure")
 
 
 def _job_message(job_id: str, progress: JobProgress) -> resources_pb2.InputsAddJob:
@@ -194,7 +296,8 @@ class _Servicer(service_pb2_grpc.V2Servicer):
     def __init__(self, config: SandboxConfig, store: InputStore) -> None:
         self.config = config
         self.store = store
-        self._fail_urls = re.compile(config.fail_urls) if config.fail_urls else None
+        self.downloads = Downloads(store, config.fail_urls, config.other_urls)
+        self.downloads.fetch_pending()  # inputs a restart interrupted
         self._lock = threading.Lock()  # guards stats, buckets and the fault RNG
         self._stats = SandboxStats()
         self._buckets: dict[App, _TokenBucket] = {}
@@ -295,17 +398,19 @@ class _Servicer(service_pb2_grpc.V2Servicer):
         """Store each valid, new input as PENDING; every input gets its own status."""
         self._count(post_calls=1)
         app = self._admit(request, context, write=True)
-        if not 1 <= len(request.inputs) <= MAX_INPUTS_PER_REQUEST:
-            raise _Refusal(
-                status_code_pb2.CONN_INVALID_REQUEST,
-                f"A request takes 1 to {MAX_INPUTS_PER_REQUEST} inputs, "
-                f"this one has {len(request.inputs)}",
-            )
+        _check_request(request)
         if self._roll(self.config.fail_rate):
             self._fault(context, "before storing")
         job_id = request.inputs_add_job_id or uuid.uuid4().hex
-        replies, candidates = self._prepare(request.inputs)
-        conflicts = self.store.add(app, job_id, [new for _, new in candidates])
+        creating = self.config.missing_datasets == "create"
+        missing = set() if creating else self.store.missing_datasets(
+            app, {d for sent in request.inputs for d in sent.dataset_ids}
+        )
+        replies, candidates = self._prepare(request.inputs, missing)
+        conflicts, fetches = self.store.add(
+            app, job_id, [new for _, new in candidates], create_datasets=creating
+        )
+        self.downloads.fetch(fetches)
         duplicates = 0
         for (reply, _), conflict in zip(candidates, conflicts):
             if conflict is None:
@@ -330,12 +435,7 @@ class _Servicer(service_pb2_grpc.V2Servicer):
         self._count(inputs_stored=stored, duplicate_ids=duplicates)
         if self._roll(self.config.commit_fail_rate):
             self._fault(context, "after storing")
-        if stored == len(replies):
-            status = _OK
-        elif stored:
-            status = _status(status_code_pb2.MIXED_STATUS, "Mixed Success")
-        else:
-            status = _status(status_code_pb2.FAILURE, "Failure")
+        status = _aggregate(stored, len(replies))
         progress = self.store.job_progress(app, job_id)
         assert progress is not None  # store.add recorded the job
         return service_pb2.MultiInputResponse(
@@ -343,7 +443,7 @@ class _Servicer(service_pb2_grpc.V2Servicer):
         )
 
     def _prepare(
-        self, inputs: Sequence[resources_pb2.Input]
+        self, inputs: Sequence[resources_pb2.Input], missing_datasets: set[str]
     ) -> tuple[list[resources_pb2.Input], list[tuple[resources_pb2.Input, NewInput]]]:
         """Reply messages for all inputs, and the valid ones paired with what to store."""
         # Microseconds, as hosted: the SDK's timestamp parser takes at most 6 digits.
@@ -357,6 +457,9 @@ class _Servicer(service_pb2_grpc.V2Servicer):
             reply.id = reply.id or uuid.uuid4().hex
             replies.append(reply)
             problem = _invalid(reply)
+            absent = [d for d in reply.dataset_ids if d in missing_datasets]
+            if absent and not problem:
+                problem = f"Dataset {absent[0]!r} does not exist: create it with PostDatasets first"
             if problem:
                 reply.status.CopyFrom(_status(status_code_pb2.INPUT_INVALID_ARGUMENT, problem))
                 continue
@@ -364,8 +467,8 @@ class _Servicer(service_pb2_grpc.V2Servicer):
             stored = resources_pb2.Input()
             stored.CopyFrom(reply)
             url, allow_duplicate = _media(stored.data)
-            doomed = bool(url and self._fail_urls and self._fail_urls.search(url))
-            candidates.append((reply, NewInput(stored, url, allow_duplicate, doomed)))
+            outcome, reason = self.downloads.outcome(url)
+            candidates.append((reply, NewInput(stored, url, allow_duplicate, outcome, reason)))
         return replies, candidates
 
     @_rpc(service_pb2.SingleInputResponse)
@@ -456,6 +559,146 @@ class _Servicer(service_pb2_grpc.V2Servicer):
             status=_OK, concepts=self.store.concepts(app, offset, limit)
         )
 
+    # -- datasets --------------------------------------------------------------
+
+    @_rpc(service_pb2.MultiDatasetResponse)
+    def PostDatasets(
+        self, request: service_pb2.PostDatasetsRequest, context: grpc.ServicerContext
+    ) -> service_pb2.MultiDatasetResponse:
+        """Create datasets, all or none: a taken id refuses the request."""
+        app = self._admit(request, context, write=True)
+        if not request.datasets:
+            raise _Refusal(status_code_pb2.CONN_INVALID_REQUEST, "Give at least one dataset")
+        now_us = time.time_ns() // 1000
+        datasets = []
+        for sent in request.datasets:
+            dataset = resources_pb2.Dataset()
+            dataset.CopyFrom(sent)
+            dataset.id = dataset.id or uuid.uuid4().hex
+            if not INPUT_ID.fullmatch(dataset.id):
+                raise _Refusal(
+                    status_code_pb2.CONN_INVALID_REQUEST,
+                    f"Invalid dataset id {dataset.id!r}: use 1 to 255 letters, digits, '_' or '-'",
+                )
+            dataset.user_id, dataset.app_id = app
+            dataset.created_at.FromMicroseconds(now_us)
+            dataset.modified_at.FromMicroseconds(now_us)
+            datasets.append(dataset)
+        taken = self.store.add_datasets(app, datasets)
+        if taken:
+            raise _Refusal(
+                status_code_pb2.DATABASE_DUPLICATE_KEY,
+                f"Dataset {taken[0]!r} already exists",
+                f"Taken ids: {', '.join(taken)}; nothing was created.",
+            )
+        return service_pb2.MultiDatasetResponse(status=_OK, datasets=datasets)
+
+    @_rpc(service_pb2.SingleDatasetResponse)
+    def GetDataset(
+        self, request: service_pb2.GetDatasetRequest, context: grpc.ServicerContext
+    ) -> service_pb2.SingleDatasetResponse:
+        """One dataset."""
+        app = self._admit(request, context)
+        return service_pb2.SingleDatasetResponse(
+            status=_OK, dataset=self._dataset(app, request.dataset_id)
+        )
+
+    def _dataset(self, app: App, dataset_id: str) -> resources_pb2.Dataset:
+        found = self.store.dataset(app, dataset_id)
+        if found is None:
+            raise _Refusal(
+                status_code_pb2.CONN_DOES_NOT_EXIST, f"Dataset {dataset_id!r} does not exist"
+            )
+        return found
+
+    @_rpc(service_pb2.MultiDatasetResponse)
+    def ListDatasets(
+        self, request: service_pb2.ListDatasetsRequest, context: grpc.ServicerContext
+    ) -> service_pb2.MultiDatasetResponse:
+        """A page of the app's datasets, first created first."""
+        app = self._admit(request, context)
+        offset, limit = _page(request.page, request.per_page)
+        return service_pb2.MultiDatasetResponse(
+            status=_OK, datasets=self.store.datasets(app, offset, limit)
+        )
+
+    @_rpc(service_pb2.MultiDatasetInputResponse)
+    def ListDatasetInputs(
+        self, request: service_pb2.ListDatasetInputsRequest, context: grpc.ServicerContext
+    ) -> service_pb2.MultiDatasetInputResponse:
+        """A page of a dataset's inputs, in the order they joined it, with their status."""
+        app = self._admit(request, context)
+        self._dataset(app, request.dataset_id)
+        offset, limit = _page(request.page, request.per_page)
+        return service_pb2.MultiDatasetInputResponse(
+            status=_OK,
+            dataset_inputs=self.store.dataset_inputs(app, request.dataset_id, offset, limit),
+        )
+
+    # -- annotations -----------------------------------------------------------
+
+    @_rpc(service_pb2.MultiAnnotationResponse)
+    def PostAnnotations(
+        self, request: service_pb2.PostAnnotationsRequest, context: grpc.ServicerContext
+    ) -> service_pb2.MultiAnnotationResponse:
+        """Store each valid annotation of an existing input; every one gets its own status."""
+        app = self._admit(request, context, write=True)
+        if not request.annotations:
+            raise _Refusal(status_code_pb2.CONN_INVALID_REQUEST, "Give at least one annotation")
+        now_us = time.time_ns() // 1000
+        replies: list[resources_pb2.Annotation] = []
+        valid: list[resources_pb2.Annotation] = []
+        for sent in request.annotations:
+            reply = resources_pb2.Annotation()
+            reply.CopyFrom(sent)
+            reply.ClearField("status")
+            reply.id = reply.id or uuid.uuid4().hex
+            replies.append(reply)
+            problem = _bounding_box_problem(reply)
+            if not INPUT_ID.fullmatch(reply.id):
+                problem = f"Invalid annotation id {reply.id!r}: use 1 to 255 letters, digits, '_' or '-'"
+            if problem:
+                reply.status.CopyFrom(_status(status_code_pb2.ANNOTATION_INVALID_ARGUMENT, problem))
+                continue
+            for region in reply.data.regions:
+                region.id = region.id or uuid.uuid4().hex
+            reply.user_id = app.user_id
+            reply.created_at.FromMicroseconds(now_us)
+            reply.modified_at.FromMicroseconds(now_us)
+            valid.append(reply)
+        conflicts = self.store.add_annotations(app, valid)
+        for reply, conflict in zip(valid, conflicts):
+            if conflict is None:
+                reply.status.CopyFrom(_status(status_code_pb2.ANNOTATION_SUCCESS, "Annotation success"))
+                continue
+            reply.ClearField("created_at")
+            reply.ClearField("modified_at")
+            if conflict is Conflict.NO_INPUT:
+                reply.status.CopyFrom(_status(
+                    status_code_pb2.INPUT_DOES_NOT_EXIST, f"Input {reply.input_id!r} does not exist"
+                ))
+            else:
+                reply.status.CopyFrom(_status(
+                    status_code_pb2.DATABASE_DUPLICATE_KEY, f"Annotation {reply.id!r} already exists"
+                ))
+        return service_pb2.MultiAnnotationResponse(
+            status=_aggregate(conflicts.count(None), len(replies)), annotations=replies
+        )
+
+    @_rpc(service_pb2.MultiAnnotationResponse)
+    def ListAnnotations(
+        self, request: service_pb2.ListAnnotationsRequest, context: grpc.ServicerContext
+    ) -> service_pb2.MultiAnnotationResponse:
+        """A page of annotations in insertion order, filtered by ids and input ids."""
+        app = self._admit(request, context)
+        offset, limit = _page(request.page, request.per_page)
+        return service_pb2.MultiAnnotationResponse(
+            status=_OK,
+            annotations=self.store.annotations(
+                app, offset, limit, ids=list(request.ids), input_ids=list(request.input_ids)
+            ),
+        )
+
 
 def _token(metadata: Sequence[tuple[str, str | bytes]] | None) -> str | None:
     """The token of an `authorization: Key <token>` header, if any."""
@@ -499,6 +742,7 @@ class Sandbox:
         self._stopped = True
         self._server.stop(grace=1.0).wait()
         self._executor.shutdown(wait=False)
+        self._servicer.downloads.close()
         self._store.close()
 
     def wait(self) -> None:
@@ -514,7 +758,7 @@ class Sandbox:
         return self._servicer.stats()
 
     def reset(self) -> None:
-        """Delete all inputs, jobs and concepts and zero the stats."""
+        """Delete all inputs, jobs, concepts, datasets and annotations and zero the stats."""
         self._store.clear()
         self._servicer.reset()
 
@@ -558,6 +802,7 @@ def start(
     except RuntimeError:
         bound = 0  # newer grpcio raises where older ones return 0
     if not bound:
+        servicer.downloads.close()
         store.close()
         executor.shutdown(wait=False)
         raise OSError(f"sandbox: cannot listen on {host}:{port} (is the port taken?)")
