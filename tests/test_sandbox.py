@@ -490,12 +490,14 @@ def test_inputs_add_job_counts_its_own_inputs(server: Sandbox) -> None:
         request = service_pb2.GetInputsAddJobRequest(user_app_id=user_app(server), id=job_id)
         return stub.GetInputsAddJob(request, metadata=metadata)
 
-    wait_until(lambda: job("job-a").inputs_add_job.progress.success_count == 3)
+    generated = other.inputs_add_job.id
+    # k1 was posted last: wait for its download too, not only job-a's.
+    wait_until(lambda: job("job-a").inputs_add_job.progress.success_count == 3
+               and job(generated).inputs_add_job.progress.success_count == 1)
 
     assert job("job-a").inputs_add_job.progress == resources_pb2.InputsAddJobProgress(success_count=3)
-    generated = other.inputs_add_job.id
     assert len(generated) == 32
-    assert job(generated).inputs_add_job.progress.success_count == 1
+    assert job(generated).inputs_add_job.progress == resources_pb2.InputsAddJobProgress(success_count=1)
     assert job("unknown").status.code == status_code_pb2.CONN_DOES_NOT_EXIST
 
 
