@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from typing import TypeVar
@@ -35,18 +35,24 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-def build_input(record: InputRecord, allow_duplicate_url: bool, dataset_id: str = "") -> resources_pb2.Input:
-    """One `Input`: the media url or text, concepts (1.0 positive, 0.0 negative), metadata, geo point
-    and dataset (the row's own, else `dataset_id`)."""
-    return resources_pb2.Input(**_input(record, allow_duplicate_url, dataset_id))
+def build_input(
+    record: InputRecord, allow_duplicate_url: bool, dataset_id: str = "", content: bytes | None = None
+) -> resources_pb2.Input:
+    """One `Input`: the media url, text or file bytes (`content`), concepts (1.0 positive, 0.0
+    negative), metadata, geo point and dataset (the row's own, else `dataset_id`)."""
+    return resources_pb2.Input(**_input(record, allow_duplicate_url, dataset_id, content))
 
 
-def _input(record: InputRecord, allow_duplicate_url: bool, dataset_id: str) -> dict:
+def _input(record: InputRecord, allow_duplicate_url: bool, dataset_id: str, content: bytes | None) -> dict:
     """An `Input` as a dict: protobuf builds the nested messages and fills the metadata `Struct`
     from it in one constructor call, much faster than building them one by one."""
     concepts = [{"id": name, "name": name, "value": 1.0} for name in record.positive]
     concepts += [{"id": name, "name": name, "value": 0.0} for name in record.negative]
-    if record.text:
+    if content is not None and record.kind == "text":
+        media = {"raw": content.decode("utf-8")}  # the job checked that it decodes
+    elif content is not None:
+        media = {"base64": content}  # the field is named base64 but holds the raw bytes
+    elif record.text:
         media = {"raw": record.text}
     else:
         media = {"url": record.url, "allow_duplicate_url": allow_duplicate_url}
@@ -66,11 +72,14 @@ def build_batch(
     allow_duplicate_url: bool,
     user_app_id: tuple[str, str] | None,
     dataset_id: str = "",
+    files: Mapping[str, bytes | None] | None = None,
 ) -> Batch:
-    """A `PostInputsRequest` for `records`; `user_app_id` is (user, app) for a personal access token."""
-    request = service_pb2.PostInputsRequest(
-        inputs=[_input(record, allow_duplicate_url, dataset_id) for record in records]
-    )
+    """A `PostInputsRequest` for `records`; `user_app_id` is (user, app) for a personal access token;
+    `files` holds the bytes of rows that name a local file."""
+    request = service_pb2.PostInputsRequest(inputs=[
+        _input(record, allow_duplicate_url, dataset_id, files[record.file] if record.file else None)
+        for record in records
+    ])
     if user_app_id:
         request.user_app_id.user_id, request.user_app_id.app_id = user_app_id
     return Batch(records=records, request=request)

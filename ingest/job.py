@@ -22,6 +22,7 @@ from typing import IO, BinaryIO
 from .build import DEFAULT_BATCH, MAX_BATCH, MAX_REQUEST_CHARS, MAX_VIDEOS, build_batch, chunked
 from .errors import IngestError, UsageError
 from .journal import Journal, file_digest
+from .local import LocalFiles, too_large
 from .outcomes import (
     ALREADY_THERE,
     DOWNLOAD_FAILED,
@@ -162,6 +163,7 @@ class UploadJob:
         on_progress: Callable[[JobStatus], None] | None = None,
         open_boxes: Callable[[], BinaryIO] | None = None,
         boxes_name: str = "boxes file",
+        files: LocalFiles | None = None,
     ) -> None:
         self.name = name
         self.target = target
@@ -170,6 +172,7 @@ class UploadJob:
         self.failed_path = failed_path
         self._open_source = open_source
         self._open_boxes = open_boxes
+        self._files = files
         self.boxes_name = boxes_name
         self._boxes: list[BoxRecord] = []
         self._box_ids: dict[str, str] = {}  # url -> input id, for boxes that name their input by url
@@ -348,7 +351,8 @@ class UploadJob:
                         records = [r for r in records if (r.dataset_id or options.dataset_id) not in missing]
                         if not records:
                             return
-                batch = build_batch(records, options.allow_duplicate_url, user_app_id, options.dataset_id)
+                batch = build_batch(records, options.allow_duplicate_url, user_app_id, options.dataset_id,
+                                    self._files.contents if self._files else None)
                 if client is None:
                     batch.request.SerializeToString()  # a dry run does all the work but the sending
                     self._collect([RowOutcome(r.line, r.input_id, r.url, UPLOADED) for r in records])
@@ -370,7 +374,15 @@ class UploadJob:
                         self._collect([RowOutcome(result.line, result.input_id, result.url, ALREADY_THERE,
                                                   "confirmed by an earlier run")], journal=False)
                         continue
+                    if result.file:
+                        problem = self._file_problem(result)
+                        if problem:
+                            self._collect([RowOutcome(result.line, result.input_id, result.file, INVALID,
+                                                      f"column 'file': {problem}", result.cells)])
+                            continue
                     chars = sum(map(len, result.cells))
+                    if result.file:
+                        chars += len(self._files.contents[result.file])
                     video = result.kind == "video"
                     if pending and (len(pending) == options.batch_size or pending_chars + chars > MAX_REQUEST_CHARS
                                     or pending_videos + video > MAX_VIDEOS):
@@ -384,6 +396,19 @@ class UploadJob:
             finally:
                 while in_flight:
                     self._drain(in_flight, FIRST_COMPLETED)
+
+    def _file_problem(self, record: InputRecord) -> str:
+        """Why a row's local file cannot be sent, or ''."""
+        if self._files is None or record.file not in self._files.contents:
+            where = f"{self._files.name}" if self._files else "the upload (choose the files or a zip with them)"
+            return f"there is no file named {record.file!r} in {where} - check the name and its folder"
+        problem = too_large(self._files, record.file)
+        if not problem and record.kind == "text":
+            try:
+                self._files.contents[record.file].decode("utf-8")
+            except UnicodeDecodeError:
+                problem = "the text file is not UTF-8 - save it again as UTF-8 text"
+        return problem
 
     def _missing_datasets(self, client: Client, records: list[InputRecord]) -> set[str]:
         """Datasets these rows name that the app lacks; created first when the user agreed."""

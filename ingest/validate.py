@@ -18,7 +18,7 @@ from .errors import InputFileError
 from .read import RawRow
 
 ROLES = ("url", "input_id", "pos_concepts", "neg_concepts", "metadata", "text", "type", "dataset_id",
-         "latitude", "longitude")
+         "latitude", "longitude", "file")
 KINDS = ("image", "video", "audio", "text")
 BLOG, PORTAL, SDK = "blog", "portal", "sdk"
 FORMAT_NAMES = {
@@ -81,6 +81,7 @@ class InputRecord:
     text: str = ""  # inline text, for a text input without a url
     dataset_id: str = ""
     geo: tuple[float, float] | None = None  # (latitude, longitude)
+    file: str = ""  # a local file's name, sent as bytes (see `ingest.local`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +176,7 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
         positions[role] = matches[0] if matches else None
     for role in ROLES + ("input", "sdk_concepts", "geopoints"):
         positions.setdefault(role, None)
-    if all(positions[role] is None for role in ("url", "text", "input")):
+    if all(positions[role] is None for role in ("url", "text", "input", "file")):
         _refuse_data_as_header(header, name)
         raise InputFileError(
             f"{name} has no 'url' column (its header is: {', '.join(repr(c) for c in header)}).",
@@ -269,27 +270,26 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     if positions["input"] is not None:  # the SDK's one column: a url, or the text itself
         given = _cell(cells, positions["input"])
         url, text = (given, "") if given[:8].lower().startswith(("http://", "https://")) else ("", given)
-    if url and text:
-        return error("text", "the row has both a url and a text",
-                     "keep one: a web address to fetch, or the text itself")
-    if not url and not text:
+    file = _cell(cells, positions["file"])
+    if (url, text, file).count("") < 2:
+        return error("text" if text else "file", "the row has more than one of a url, a text and a file",
+                     "keep one: a web address to fetch, the text itself, or a file's name")
+    if not (url or text or file):
         return error("url", "the url is empty", "put the image's web address (starting with https://) here")
     if url:
         url_problem, url_hint = _url_problem(url)
         if url_problem:
             return error("url", url_problem, url_hint)
-    elif len(text) > MAX_TEXT_CHARS:
+    if len(text) > MAX_TEXT_CHARS:
         return error("text", f"the text is {len(text):,} characters long (at most {MAX_TEXT_CHARS:,})",
                      "split it into several rows, or put it online and give its url")
     kind = _cell(cells, positions["type"]).lower()
-    if kind:
-        if kind not in KINDS:
-            return error("type", f"the type {kind!r} is not one of {', '.join(KINDS)}",
-                         "write image, video, audio or text, or leave it empty to decide by the url")
-        if kind != "text" and not url:
-            return error("url", f"a {kind} needs a url", f"put the {kind}'s web address (starting with https://) here")
-    else:
-        kind = "text" if text else columns.url_kind or _kind_of_url(url)
+    if kind and kind not in KINDS:
+        return error("type", f"the type {kind!r} is not one of {', '.join(KINDS)}",
+                     "write image, video, audio or text, or leave it empty to decide by the url")
+    if kind and kind != "text" and text:
+        return error("url", f"a {kind} needs a url", f"put the {kind}'s web address (starting with https://) here")
+    kind = kind or ("text" if text else columns.url_kind if url else "") or _kind_of_url(url or file)
     if columns.format == PORTAL:
         positive, negative, concept_problem = _portal_concepts(cells, columns)
         if concept_problem:
@@ -323,9 +323,9 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
                      "use only letters, digits, '-' and '_', as in the dataset's id in Clarifai")
     id_generated = not input_id
     if id_generated:
-        input_id = generated_id(url, positive, negative, metadata, (kind, text, dataset_id, geo))
+        input_id = generated_id(url or (file and f"file:{file}"), positive, negative, metadata, (kind, text, dataset_id, geo))
     return InputRecord(row.line, input_id, url, positive, negative, metadata, id_generated, cells,
-                       kind, text, dataset_id, geo)
+                       kind, text, dataset_id, geo, file)
 
 
 def _kind_of_url(url: str) -> str:

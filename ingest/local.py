@@ -1,0 +1,159 @@
+"""Reading local files: images, videos, audio and text chosen one by one or packed in a zip.
+
+A zip may hold a CSV or TSV naming its files (a `file` column, with the usual concept,
+metadata and id columns); without one, every file becomes an input whose id is the hash
+of its bytes, so uploading the same files twice stores each once. Sizes are checked from
+the zip's directory before anything is read, and every read is capped, so a zip bomb or
+a lying header cannot fill memory; names are checked even though nothing is extracted to
+disk, so a zip built to escape its folder is refused rather than half-read.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from .errors import InputFileError
+from .validate import EXTENSION_KINDS
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
+MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input well inside a 128 MB request
+MAX_ZIP_FILES = 10_000
+MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024  # uncompressed, the whole archive
+MAX_RATIO = 200  # uncompressed / compressed; real photos barely compress, a bomb compresses a thousandfold
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic")
+SKIPPED = ("__MACOSX/", ".DS_Store", "Thumbs.db", "desktop.ini")
+
+
+@dataclass(frozen=True)
+class LocalFiles:
+    """Files by name, with the CSV that describes them (given, or one line per file)."""
+
+    name: str
+    manifest: bytes
+    contents: dict[str, bytes | None]  # None: listed but too large to read
+    sizes: dict[str, int]
+    manifest_name: str = ""  # where row lines point: the zip's own CSV, or the zip when the list is made up
+
+    @property
+    def source_name(self) -> str:
+        return f"{self.name}:{self.manifest_name}" if self.manifest_name else self.name
+
+
+def kind_of_file(name: str) -> str:
+    """image, video, audio or text by extension (image when unknown)."""
+    suffix = PurePosixPath(name).suffix.lower()
+    return "image" if suffix in IMAGE_EXTENSIONS else EXTENSION_KINDS.get(suffix, "image")
+
+
+def size_limit(name: str) -> int:
+    return MAX_IMAGE_BYTES if kind_of_file(name) == "image" else MAX_MEDIA_BYTES
+
+
+def from_files(files: Iterable[tuple[str, bytes]], name: str = "chosen files") -> LocalFiles:
+    """Files chosen one by one (name, bytes): a manifest with one row per file."""
+    contents: dict[str, bytes | None] = {}
+    sizes: dict[str, int] = {}
+    for file_name, data in files:
+        sizes[file_name] = len(data)
+        contents[file_name] = data if len(data) <= size_limit(file_name) else None
+    return LocalFiles(name, _manifest(contents), contents, sizes)
+
+
+def from_folder(folder: Path) -> LocalFiles:
+    """Every file under `folder` (names relative to it), as if chosen one by one."""
+    paths = sorted(p for p in folder.rglob("*") if p.is_file() and not _skipped(p.relative_to(folder).as_posix()))
+    return from_files(((p.relative_to(folder).as_posix(), p.read_bytes()) for p in paths), str(folder))
+
+
+def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
+    """Read a zip safely; raise `InputFileError` for an unsafe or oversized archive."""
+    try:
+        archive = zipfile.ZipFile(stream)
+    except zipfile.BadZipFile:
+        raise InputFileError(f"{name} is not a readable zip archive.",
+                             "Make the zip again, or choose the files themselves.") from None
+    with archive:
+        members = [info for info in archive.infolist() if not info.is_dir() and not _skipped(info.filename)]
+        _check_archive(members, name)
+        manifests = [info for info in members if PurePosixPath(info.filename).suffix.lower() in (".csv", ".tsv")
+                     and "/" not in info.filename.strip("/")]
+        if len(manifests) > 1:
+            raise InputFileError(
+                f"{name} holds several CSV files ({', '.join(m.filename for m in manifests)}).",
+                "Keep one CSV that names the files (a 'file' column), or none to upload every file.")
+        contents: dict[str, bytes | None] = {}
+        sizes: dict[str, int] = {}
+        for info in members:
+            if manifests and info is manifests[0]:
+                continue
+            sizes[info.filename] = info.file_size
+            limit = size_limit(info.filename)
+            contents[info.filename] = _read(archive, info, name) if info.file_size <= limit else None
+        manifest = _read(archive, manifests[0], name) if manifests else _manifest(contents)
+    return LocalFiles(name, manifest, contents, sizes, manifests[0].filename if manifests else "")
+
+
+def too_large(files: LocalFiles, file_name: str) -> str:
+    """Why a listed file cannot be sent, or ''."""
+    if files.contents.get(file_name) is not None:
+        return ""
+    limit = size_limit(file_name)
+    return (f"the file is {files.sizes[file_name] / 1024 / 1024:.1f} MB; a {kind_of_file(file_name)} "
+            f"can be at most {limit // 1024 // 1024} MB - make it smaller, or put it online and give its url")
+
+
+def content_id(data: bytes) -> str:
+    """An id from the file's bytes: the same file uploaded twice is stored once."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _manifest(contents: dict[str, bytes | None]) -> bytes:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["file", "input_id"])
+    for file_name, data in contents.items():
+        writer.writerow([file_name, content_id(data) if data is not None else ""])
+    return text.getvalue().encode("utf-8")
+
+
+def _skipped(file_name: str) -> bool:
+    return file_name.startswith(SKIPPED[0]) or PurePosixPath(file_name).name in SKIPPED[1:]
+
+
+def _check_archive(members: list[zipfile.ZipInfo], name: str) -> None:
+    if len(members) > MAX_ZIP_FILES:
+        raise InputFileError(f"{name} holds {len(members):,} files (at most {MAX_ZIP_FILES:,}).",
+                             "Split it into several zips.")
+    total = 0
+    for info in members:
+        path = PurePosixPath(info.filename.replace("\\", "/"))
+        if path.is_absolute() or ".." in path.parts or ":" in path.parts[0]:
+            raise InputFileError(
+                f"{name} holds a file named {info.filename!r}, which points outside the archive.",
+                "This zip may have been made to attack; make a new zip of the files themselves.")
+        total += info.file_size
+        if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise InputFileError(
+                f"{name}: {info.filename!r} would unpack to {info.file_size:,} bytes from {info.compress_size:,} "
+                "(a zip bomb, or a file that is not media).",
+                "Make a new zip of the images themselves.")
+    if total > MAX_ZIP_BYTES:
+        raise InputFileError(f"{name} would unpack to {total / 1024 ** 3:.1f} GB (at most "
+                             f"{MAX_ZIP_BYTES // 1024 ** 3} GB).", "Split it into several zips.")
+
+
+def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
+    """Read one member, never more than its header declares."""
+    with archive.open(info) as member:
+        data = member.read(info.file_size + 1)
+    if len(data) > info.file_size:
+        raise InputFileError(f"{name}: {info.filename!r} is larger than the zip says.",
+                             "The zip is damaged or forged; make it again.")
+    return data

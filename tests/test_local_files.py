@@ -1,0 +1,99 @@
+"""Local files: a folder or a zip of media (optionally with a CSV naming them), sent as bytes, safely."""
+
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ingest.errors import InputFileError
+from ingest.local import MAX_IMAGE_BYTES, content_id, from_files, from_zip
+
+ROOT = Path(__file__).parent.parent
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+
+
+def zipped(members: dict[str, bytes], compression=zipfile.ZIP_STORED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def upload(sandbox, path: Path, *extra: str) -> subprocess.CompletedProcess:
+    config = sandbox.config
+    args = [sys.executable, "-m", "ingest", "upload", str(path), "--base", sandbox.address, "--insecure",
+            "--pat", config.pat, "--user-id", config.user_id, "--app-id", config.app_id, *extra]
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(autouse=True)
+def empty(sandbox):
+    sandbox.reset()
+
+
+def test_a_zip_of_media_is_sent_as_bytes_with_content_ids_once(sandbox, tmp_path):
+    video = os.urandom(700)
+    path = tmp_path / "photos.zip"
+    path.write_bytes(zipped({"cats/a.png": PNG, "clip.mp4": video, "__MACOSX/._a.png": b"junk", ".DS_Store": b"x"}))
+    first = upload(sandbox, path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    stored = {item.id: item.data for item in sandbox.stored_inputs()}
+    assert stored[content_id(PNG)].image.base64 == PNG
+    assert stored[content_id(video)].video.base64 == video
+    assert len(stored) == 2
+    again = upload(sandbox, path)
+    assert again.returncode == 0 and "0 uploaded, 2 already there" in again.stdout
+
+
+def test_a_csv_inside_the_zip_names_files_and_labels_them(sandbox, tmp_path):
+    path = tmp_path / "labelled.zip"
+    labels = "file,input_id,pos_concepts\na.png,cat-1,cat\nmissing.png,dog-1,dog\n"
+    path.write_bytes(zipped({"a.png": PNG, "labels.csv": labels.encode()}))
+    result = upload(sandbox, path)
+    assert result.returncode == 1
+    assert f"{path}:labels.csv:3: dog-1: column 'file': there is no file named 'missing.png'" in result.stdout
+    [stored] = sandbox.stored_inputs()
+    assert stored.id == "cat-1" and stored.data.image.base64 == PNG
+    assert [c.id for c in stored.data.concepts] == ["cat"]
+
+
+def test_a_folder_uploads_like_a_zip(sandbox, tmp_path):
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "a.png").write_bytes(PNG)
+    (tmp_path / "pics" / "notes.txt").write_bytes(b"some words")
+    result = upload(sandbox, tmp_path / "pics")
+    assert result.returncode == 0, result.stderr
+    stored = {item.id: item.data for item in sandbox.stored_inputs()}
+    assert stored[content_id(PNG)].image.base64 == PNG
+    assert stored[content_id(b"some words")].text.raw == "some words"
+    assert len(stored) == 2
+
+
+def test_an_image_over_20_mb_is_named_and_not_read():
+    files = from_files([("huge.jpg", b"x" * (MAX_IMAGE_BYTES + 1)), ("ok.jpg", PNG)])
+    assert files.contents["huge.jpg"] is None and files.contents["ok.jpg"] == PNG
+
+
+@pytest.mark.parametrize(
+    ("members", "compression", "fragment"),
+    [
+        ({"../evil.png": PNG}, zipfile.ZIP_STORED, "points outside the archive"),
+        ({"/etc/evil.png": PNG}, zipfile.ZIP_STORED, "points outside the archive"),
+        ({"bomb.png": b"\0" * 30_000_000}, zipfile.ZIP_DEFLATED, "zip bomb"),
+        ({"a.csv": b"file\n", "b.csv": b"file\n"}, zipfile.ZIP_STORED, "several CSV files"),
+    ],
+)
+def test_unsafe_zips_are_refused_before_anything_is_read(members, compression, fragment):
+    with pytest.raises(InputFileError) as caught:
+        from_zip(io.BytesIO(zipped(members, compression)), "bad.zip")
+    assert fragment in str(caught.value)
+
+
+def test_a_damaged_zip_says_so():
+    with pytest.raises(InputFileError, match="not a readable zip"):
+        from_zip(io.BytesIO(b"PK\x03\x04 not really"), "broken.zip")
