@@ -310,6 +310,20 @@ class Client:
                 break
         return ids
 
+    def list_page(self, page: int, per_page: int, retry: RetryPolicy = RetryPolicy()) -> list[resources_pb2.Input]:
+        """One page of the app's inputs (ListInputs; pages count from 1), each with its status.
+
+        Raises `AuthError` when the key is refused and `ConnectionFailed` when no answer comes.
+        """
+        request = service_pb2.ListInputsRequest(user_app_id=self._user_app(), page=page, per_page=per_page)
+        answer = call_with_retries(
+            lambda: self._stub.ListInputs(request, metadata=self._metadata, timeout=self.deadline), retry, Pacer())
+        if answer.response is None or answer.response.status.code != status_code_pb2.SUCCESS:
+            raise ConnectionFailed(
+                f"Could not list the app's inputs ({answer.reason or answer.response.status.description}).",
+                "Try again in a moment; check that the key may read inputs.")
+        return list(answer.response.inputs)
+
     def create_datasets(self, ids: list[str]) -> None:
         """Create datasets by id (PostDatasets)."""
         request = service_pb2.PostDatasetsRequest(
