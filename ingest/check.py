@@ -11,6 +11,7 @@ from .validate import ColumnMap, InputRecord, RowError, map_columns, validate_ro
 
 SAMPLE_ROWS = 100
 ERRORS_KEPT = 1000
+DATASETS_KEPT = 1000  # distinct dataset ids remembered; a file naming more is unusual
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class FileCheck:
     valid: int
     sample: tuple[InputRecord | RowError, ...]
     errors: tuple[RowError, ...]
+    datasets: tuple[str, ...] = ()  # the dataset ids valid rows name, sorted (at most DATASETS_KEPT)
 
     @property
     def invalid(self) -> int:
@@ -46,13 +48,16 @@ def check_file(
     rows = valid = 0
     sample: list[InputRecord | RowError] = []
     errors: list[RowError] = []
+    datasets: set[str] = set()
     for result in validate_rows(table.rows, column_map):
         rows += 1
         if len(sample) < sample_rows:
             sample.append(result)
         if isinstance(result, InputRecord):
             valid += 1
+            if result.dataset_id and len(datasets) < DATASETS_KEPT:
+                datasets.add(result.dataset_id)
         elif len(errors) < errors_kept:
             errors.append(result)
     return FileCheck(name, tuple(table.header), table.delimiter, column_map, rows, valid, tuple(sample),
-                     tuple(errors))
+                     tuple(errors), tuple(sorted(datasets)))
