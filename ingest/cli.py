@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import sys
@@ -15,8 +16,9 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .build import DEFAULT_BATCH
 from .errors import IngestError, UsageError
+from .local import LocalFiles, from_folder, from_zip
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
-from .report import downloads_sentence, problem_line, summary_sentence
+from .report import boxes_sentence, downloads_sentence, problem_line, summary_sentence
 from .upload import Target
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -52,7 +54,9 @@ def _parser() -> argparse.ArgumentParser:
                     "environment variables; flags win over them.",
     )
     upload.set_defaults(command=_upload_command)
-    upload.add_argument("file", type=Path, metavar="FILE", help="the CSV or TSV file")
+    upload.add_argument("file", type=Path, metavar="FILE",
+                        help="the CSV or TSV file; or a folder or .zip of images, videos, audio or text files "
+                             "(with an optional CSV naming them in a 'file' column)")
     where = upload.add_argument_group("where to upload")
     where.add_argument("--base", help="server as HOST or HOST:PORT (CLARIFAI_GRPC_BASE; default api.clarifai.com)")
     where.add_argument("--insecure", action="store_true", default=None,
@@ -75,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     how.add_argument("--check-downloads", action=argparse.BooleanOptionalAction, default=True,
                      help="after uploading, wait until the server has fetched every url and name the ones it "
                           "could not (default: yes)")
+    how.add_argument("--dataset-id", default="", help="add the rows to this dataset (a 'dataset_id' column wins)")
+    how.add_argument("--create-datasets", action="store_true",
+                     help="create the datasets the file names that the app lacks (otherwise their rows fail)")
+    how.add_argument("--boxes", type=Path, metavar="BOXES",
+                     help="a CSV of bounding boxes (input_id or url, concept, left_col, top_row, right_col, "
+                          "bottom_row, from 0 to 1) to post as region annotations once the inputs exist")
     how.add_argument("--restart", action="store_true",
                      help="forget what an interrupted earlier run of this file confirmed and send every row")
     out = upload.add_argument_group("output")
@@ -102,6 +112,12 @@ def _parser() -> argparse.ArgumentParser:
     knobs.add_argument("--download-delay", type=float, help="seconds an input stays pending")
     knobs.add_argument("--fail-urls", help="regex: matching urls end INPUT_DOWNLOAD_FAILED")
     knobs.add_argument("--seed", type=int, help="seed the fault generator")
+    knobs.add_argument("--other-urls", choices=("succeed", "fail"), default="succeed",
+                       help="how downloads of urls it cannot reach end (default succeed; "
+                            "loopback urls are really fetched)")
+    knobs.add_argument("--missing-datasets", choices=("create", "refuse"), default="create",
+                       help="an input naming an unknown dataset: create the dataset (default) or "
+                            "refuse the input, for clients that must create datasets first")
     return parser
 
 
@@ -113,9 +129,10 @@ def _upload_command(args: argparse.Namespace) -> int:
     options = UploadOptions(
         batch_size=args.batch_size, workers=args.workers, allow_duplicate_url=args.allow_duplicate_url,
         dry_run=args.dry_run, delimiter=args.delimiter, encoding=args.encoding, max_rps=args.max_rps,
-        restart=args.restart, check_downloads=args.check_downloads,
+        restart=args.restart, check_downloads=args.check_downloads, dataset_id=args.dataset_id,
+        create_datasets=args.create_datasets,
     )
-    return _run_upload(args.file, target, options, args.report, args.failed)
+    return _run_upload(args.file, target, options, args.report, args.failed, args.boxes)
 
 
 def _blog_form(argv: list[str]) -> tuple[Path, Target, UploadOptions, None, None]:
@@ -142,18 +159,32 @@ def _yes_no(text: str) -> bool:
 
 
 def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path | None,
-                failed: Path | None) -> int:
-    if not path.is_file():
-        raise UsageError(f"{path} does not exist or is not a file.", "Check the path and try again.")
+                failed: Path | None, boxes: Path | None = None) -> int:
+    for given in filter(None, (path, boxes)):
+        if not (given.is_file() or given is path and path.is_dir()):
+            raise UsageError(f"{given} does not exist or is not a file.", "Check the path and try again.")
+    files = _local_files(path)
+    open_source = (lambda: io.BytesIO(files.manifest)) if files else (lambda: open(path, "rb"))
     job = UploadJob(
-        lambda: open(path, "rb"), str(path), target, options,
+        open_source, files.source_name if files else str(path), target, options, files=files,
         report_path=str(report) if report else None, failed_path=str(failed) if failed else None,
+        open_boxes=(lambda: open(boxes, "rb")) if boxes else None, boxes_name=str(boxes),
     )
     if not options.dry_run:
         target.check()
         print(f"Uploading {path} to {target.label}", file=sys.stderr)
     status = _follow(job.start(), dry_run=options.dry_run)
     return _finish(status, path, report)
+
+
+def _local_files(path: Path) -> LocalFiles | None:
+    """A folder or a zip of media files (optionally with a CSV naming them); None for a CSV/TSV."""
+    if path.is_dir():
+        return from_folder(path)
+    if path.suffix.lower() == ".zip":
+        with open(path, "rb") as stream:
+            return from_zip(stream, str(path))
+    return None
 
 
 def _follow(job: UploadJob, dry_run: bool) -> JobStatus:
@@ -199,8 +230,12 @@ def _finish(status: JobStatus, path: Path, report: Path | None) -> int:
     print(summary_sentence(dict(status.counts), status.elapsed, status.dry_run))
     if status.downloads is not None:
         print(downloads_sentence(status.downloads))
+    if status.boxes is not None:
+        print(boxes_sentence(status.boxes, status.dry_run))
     for outcome in status.problems[:PROBLEMS_SHOWN]:
-        print(problem_line(str(path), outcome))
+        print(problem_line(status.name, outcome))
+    for outcome in status.box_problems[:PROBLEMS_SHOWN]:
+        print(problem_line(status.boxes_name, outcome))
     if status.problem_count > PROBLEMS_SHOWN:
         where = f"see {report}" if report else "write them all with --report PATH"
         print(f"... and {status.problem_count - PROBLEMS_SHOWN:,} more rows with problems: {where}.")
@@ -227,7 +262,8 @@ def _sandbox_command(args: argparse.Namespace) -> int:
         app_id=args.app_id or defaults.app_id, latency_ms=args.latency_ms, throttle_rps=args.throttle_rps,
         fail_rate=args.fail_rate, commit_fail_rate=args.commit_fail_rate,
         download_delay=defaults.download_delay if args.download_delay is None else args.download_delay,
-        fail_urls=args.fail_urls, seed=args.seed,
+        fail_urls=args.fail_urls, seed=args.seed, other_urls=args.other_urls,
+        missing_datasets=args.missing_datasets,
     )
     server = sandbox.start(config, host=args.host, port=args.port, data_dir=args.data)
     print(f"Sandbox listening on {server.address} (Ctrl-C to stop). Use it with:\n"
