@@ -496,6 +496,8 @@ class UploadJob:
             self._report.write(outcomes)
         with self._lock:
             for outcome in outcomes:
+                if not outcome.download:
+                    continue  # stored under another id (a duplicate url): not ours to check
                 self._downloads[outcome.download] += 1
                 if outcome.download == DOWNLOAD_FAILED and len(self._problems) < PROBLEMS_KEPT:
                     self._problems.append(outcome)

@@ -456,6 +456,9 @@ def check_downloads(
     while pending:
         ids = list(pending)
         answer = call_with_retries(lambda: client.list_inputs(ids), retry, pacer, stop)
+        listed = {item.id for item in answer.response.inputs} if answer.response is not None else set(ids)
+        for absent in set(ids) - listed:  # stored under another id (a duplicate url): nothing to wait for
+            checked.append(pending.pop(absent))
         for item in answer.response.inputs if answer.response is not None else ():
             code = item.status.code
             if code == status_code_pb2.INPUT_DOWNLOAD_SUCCESS and item.id in pending:
