@@ -20,7 +20,9 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -29,11 +31,14 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from clarifai_grpc.grpc.api import resources_pb2
+from clarifai_grpc.grpc.api.status import status_code_pb2
+from google.protobuf.json_format import MessageToDict
 from streamlit.errors import FragmentHandledException
 
 from ingest.build import DEFAULT_BATCH, MAX_BATCH
@@ -54,11 +59,21 @@ from ingest.outcomes import (
     RowOutcome,
 )
 from ingest.read import open_table
-from ingest.report import downloads_sentence, safe_cell, summary_sentence
+from ingest.report import boxes_sentence, downloads_sentence, safe_cell, summary_sentence
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
-from ingest.upload import HOSTED_BASE, Client, Target
-from ingest.validate import ROLES, InputRecord
+from ingest.upload import HOSTED_BASE, Client, RetryPolicy, Target
+from ingest.validate import (
+    BLOG,
+    FORMAT_NAMES,
+    KINDS,
+    ROLES,
+    InputRecord,
+    RowError,
+    detect_format,
+    map_box_columns,
+    validate_boxes,
+)
 
 SAMPLES = Path(__file__).parent / "ingest" / "samples"
 POLL_SECONDS = 0.5  # how often the live progress redraws
@@ -77,12 +92,31 @@ PAT_KEY, APP_KEY = "pat", "app_key"
 NOT_IN_FILE = ""
 SEPARATORS = {"": "Find it for me", ",": "Comma (,)", "\t": "Tab", ";": "Semicolon (;)"}
 ROLE_LABELS = {
-    "url": "Image web address (required)",
+    "url": "Web address (of the image, video, audio or text)",
     "input_id": "Input id",
     "pos_concepts": "Concepts (what the image shows)",
     "neg_concepts": "Concepts it does not show",
     "metadata": "Metadata (JSON)",
+    "text": "Text (instead of a web address)",
+    "type": "Kind (image, video, audio or text)",
+    "dataset_id": "Dataset",
+    "latitude": "Latitude",
+    "longitude": "Longitude",
 }
+# The roles "Match your columns" offers: a local file's name ("file") needs the files themselves,
+# which this page does not take (the command line does).
+PAGE_ROLES = tuple(role for role in ROLES if role != "file")
+TEXT_SHOWN = 80  # characters of an input's text shown in a table cell
+DATASET_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")  # as ingest.validate checks a dataset_id cell
+BOX_ERRORS_LISTED = 50  # bad boxes listed under the boxes file; the upload lists them all
+BOXES_TEMPLATE = (  # boxes for two rows of the sample data, so the template works with "Try it with sample data"
+    b"input_id,url,concept,left_col,top_row,right_col,bottom_row\n"
+    b"sample-03,,dog,0.2,0.1,0.8,0.9\n"
+    b"sample-01,,train,0.05,0.3,0.7,0.95\n"
+)
+BROWSE_SIZES = (24, 50)  # inputs per page in the Browse view
+BROWSE_SECONDS = 10.0  # per call from the Browse view: a page should not hang for a minute
+BROWSE_RETRY = RetryPolicy(attempts=3, base_seconds=0.3, max_seconds=2.0)
 STATUS_ICONS = {  # Material Symbols ship with Streamlit; emoji need a font the viewer may not have
     UPLOADED: ":material/check_circle:",
     ALREADY_THERE: ":material/library_add_check:",
@@ -98,6 +132,12 @@ DOWNLOAD_ICONS = {
     DOWNLOAD_FETCHED: ":material/image:",
     DOWNLOAD_FAILED: ":material/broken_image:",
     DOWNLOAD_PENDING: ":material/hourglass_empty:",
+}
+FETCH_STATES = {  # a stored input's status code -> the words of the Browse view's Download column
+    status_code_pb2.INPUT_DOWNLOAD_SUCCESS: DOWNLOAD_LABELS[DOWNLOAD_FETCHED],
+    status_code_pb2.INPUT_DOWNLOAD_FAILED: DOWNLOAD_LABELS[DOWNLOAD_FAILED],
+    status_code_pb2.INPUT_DOWNLOAD_PENDING: DOWNLOAD_LABELS[DOWNLOAD_PENDING],
+    status_code_pb2.INPUT_DOWNLOAD_IN_PROGRESS: DOWNLOAD_LABELS[DOWNLOAD_PENDING],
 }
 NOT_FETCHED = "not_fetched"  # the results filter for rows whose image the server could not fetch
 INVALID_LISTED = 50  # rows to fix listed on the page; the download and the report have more
@@ -395,10 +435,12 @@ class ChosenFile:
 def file_section() -> ChosenFile | None:
     st.subheader("2. Your file")
     st.markdown(
-        "A **CSV** or **TSV** file with column names on the first line and one image per row: "
-        "`url` (required: the image's web address), `input_id` (optional: letters, digits, `-` and `_`), "
-        "`pos_concepts` and `neg_concepts` (optional: names separated by `|`, such as `cat|pet`), "
-        '`metadata` (optional: JSON such as `{"source": "shop"}`).'
+        "A **CSV** or **TSV** file with column names on the first line and one input per row: "
+        "`url` (the web address of an image, video, audio or text file) or `text` (the text itself), "
+        "and optionally `input_id` (letters, digits, `-` and `_`), "
+        "`pos_concepts` and `neg_concepts` (names separated by `|`, such as `cat|pet`), "
+        '`metadata` (JSON such as `{"source": "shop"}`), `dataset_id`, `latitude` and `longitude`. '
+        "Files with Clarifai Portal's or the Python SDK's column names work too."
     )
     state = st.session_state
     state.setdefault("uploader_round", 0)
@@ -459,17 +501,22 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
         return None
     names = [h for h in header if h]
     folded = {h.lower(): h for h in reversed(names)}
-    missing_url = "url" not in folded
+    style = detect_format(header)
+    missing_url = style == BLOG and "url" not in folded and "text" not in folded
     with st.expander("Match your columns", expanded=missing_url, icon=":material/view_column:"):
         if missing_url:
             st.warning("This file has no column named **url**. Choose below which column holds the images' "
                        "web addresses.")
-        st.caption("Columns named url, input_id, pos_concepts, neg_concepts and metadata are found by themselves. "
-                   "If yours have other names, say which is which.")
+        if style != BLOG:
+            st.caption(f"This file uses {FORMAT_NAMES[style]}: they are found by themselves. Choosing columns "
+                       "below reads the file by your choices instead.")
+        else:
+            st.caption(f"Columns named {', '.join(PAGE_ROLES[:-1])} and {PAGE_ROLES[-1]} are found by themselves. "
+                       "If yours have other names, say which is which.")
         st.selectbox("Cells are separated by", list(SEPARATORS), format_func=SEPARATORS.get, key=f"sep_{tag}")
         columns: dict[str, str] = {}
         left, right = st.columns(2)
-        for i, role in enumerate(ROLES):
+        for i, role in enumerate(PAGE_ROLES):
             options = [NOT_IN_FILE, *names]
             default = folded.get(role, NOT_IN_FILE)
             box = left if i % 2 == 0 else right
@@ -480,7 +527,7 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
         used = [c for c in columns.values() if c]
         if len(used) != len(set(used)):
             st.warning("The same column is chosen twice: give each column one meaning.")
-    by_name = all(columns[role] == folded.get(role, NOT_IN_FILE) for role in ROLES)
+    by_name = all(columns[role] == folded.get(role, NOT_IN_FILE) for role in PAGE_ROLES)
     return Layout(delimiter, None if by_name else columns)
 
 
@@ -500,7 +547,8 @@ def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
     return cache[key]
 
 
-def preview_section(chosen: ChosenFile, check: FileCheck) -> None:
+def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout) -> None:
+    st.caption(format_sentence(check, layout))
     rows, valid, invalid = st.columns(3)
     rows.metric("Rows found", f"{check.rows:,}")
     valid.metric("Ready to upload", f"{check.valid:,}")
@@ -515,11 +563,14 @@ def preview_section(chosen: ChosenFile, check: FileCheck) -> None:
     st.dataframe(
         colored(preview_frame(check)),
         hide_index=True,
+        placeholder="",  # no thumbnail for a video, audio or text row: an empty cell, not "None"
         height=min(38 + 35 * shown, 38 + 35 * 8),
         column_config={
             "Line": LINE_COLUMN,
             "Status": st.column_config.TextColumn(width=105),
+            "Kind": st.column_config.TextColumn(width=60),
             "Image": st.column_config.ImageColumn(width="small"),
+            "Text": st.column_config.TextColumn(width="medium"),
             "Web address": st.column_config.LinkColumn(width="medium"),
         },
     )
@@ -527,30 +578,61 @@ def preview_section(chosen: ChosenFile, check: FileCheck) -> None:
         invalid_rows_section(chosen, check)
 
 
+def format_sentence(check: FileCheck, layout: Layout) -> str:
+    """Which header format the columns were read as, in plain words."""
+    if layout.columns:
+        return "Columns read as you matched them under Match your columns."
+    return f"Columns read as {check.columns.format_name}."
+
+
 def cell_for(check: FileCheck, cells: list[str], role: str) -> str:
     position = check.columns.positions.get(role)
     return cells[position] if position is not None and position < len(cells) else ""
 
 
+PREVIEW_OPTIONAL = ("Text", "Location", "Dataset")  # preview columns left out when no row in the sample has one
+
+
 def preview_frame(check: FileCheck) -> pd.DataFrame:
+    """The sample rows as the table shows them: a thumbnail for images only, a snippet for texts."""
     rows = []
     for item in check.sample:
         if isinstance(item, InputRecord):
             rows.append({
-                "Line": item.line, "Status": "ready", "Image": item.url, "Input id": item.input_id,
+                "Line": item.line, "Status": "ready", "Kind": item.kind,
+                "Image": item.url if item.kind == "image" and item.url else None, "Text": snippet(item.text),
+                "Input id": item.input_id,
                 "Concepts": ", ".join(item.positive), "Not in image": ", ".join(item.negative),
                 "Metadata": json.dumps(item.metadata, ensure_ascii=False) if item.metadata else "",
+                "Location": place(item.geo), "Dataset": item.dataset_id,
                 "Web address": item.url, "Problem": "",
             })
         else:
             rows.append({
-                "Line": item.line, "Status": "needs fixing", "Image": "", "Input id": item.input_id,
+                "Line": item.line, "Status": "needs fixing", "Kind": "", "Image": None,
+                "Text": snippet(cell_for(check, item.cells, "text")), "Input id": item.input_id,
                 "Concepts": cell_for(check, item.cells, "pos_concepts"),
                 "Not in image": cell_for(check, item.cells, "neg_concepts"),
-                "Metadata": cell_for(check, item.cells, "metadata"), "Web address": item.url,
+                "Metadata": cell_for(check, item.cells, "metadata"), "Location": "",
+                "Dataset": cell_for(check, item.cells, "dataset_id"), "Web address": item.url,
                 "Problem": item.reason,
             })
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    unused = [c for c in PREVIEW_OPTIONAL if not frame[c].any()]
+    if frame["Image"].isna().all():
+        unused.append("Image")
+    return frame.drop(columns=unused)
+
+
+def snippet(text: str) -> str:
+    """A text cut to fit a table cell, on one line."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= TEXT_SHOWN else flat[:TEXT_SHOWN - 1].rstrip() + "…"
+
+
+def place(geo: tuple[float, float] | None) -> str:
+    """A geo point as 'latitude, longitude'."""
+    return f"{geo[0]:g}, {geo[1]:g}" if geo else ""
 
 
 def colored(frame: pd.DataFrame, columns: tuple[str, ...] = ("Status",)):
@@ -563,12 +645,7 @@ def invalid_rows_section(chosen: ChosenFile, check: FileCheck) -> None:
     st.markdown(f"**{check.invalid:,} {'row needs' if check.invalid == 1 else 'rows need'} fixing.** "
                 "They will be skipped. Fix them in the file below and upload it again.")
     listed = check.errors[:INVALID_LISTED]
-    # A static table, so the messages wrap and can be read whole; a few dozen rows at most.
-    st.table(pd.DataFrame([
-        {"Line": e.line, "Input id": e.input_id, "Column": e.column or "(whole row)",
-         "What is wrong": e.message, "How to fix it": e.hint}
-        for e in listed
-    ]), hide_index=True, border="horizontal")
+    problems_table(listed)
     if check.invalid > len(listed):
         kept = f"the first {len(check.errors):,}" if check.invalid > len(check.errors) else "all of them"
         st.caption(f"The first {len(listed):,} of {check.invalid:,} are listed. The download below has {kept}; "
@@ -585,6 +662,98 @@ def invalid_rows_section(chosen: ChosenFile, check: FileCheck) -> None:
     )
 
 
+def problems_table(errors: tuple[RowError, ...]) -> None:
+    """Bad rows with where, what and how to fix: the words the command line prints."""
+    # A static table, so the messages wrap and can be read whole; a few dozen rows at most.
+    st.table(pd.DataFrame([
+        {"Line": e.line, "Input id": e.input_id, "Column": e.column or "(whole row)",
+         "What is wrong": e.message, "How to fix it": e.hint}
+        for e in errors
+    ]), hide_index=True, border="horizontal")
+
+
+@dataclass(frozen=True)
+class BoxesCheck:
+    """A boxes file read through before upload: how many boxes, how many are usable, the first bad ones."""
+
+    rows: int
+    valid: int
+    errors: tuple[RowError, ...]
+
+    @property
+    def invalid(self) -> int:
+        return self.rows - self.valid
+
+
+def boxes_section() -> tuple[ChosenFile | None, BoxesCheck | InputFileError | None]:
+    """The optional second file: bounding boxes for the inputs, checked as the upload will check them."""
+    state = st.session_state
+    key = f"boxes_{state.get('uploader_round', 0)}"
+    held = state.get(key) is not None
+    section = st.expander("Bounding boxes (optional)", expanded=held, key="boxes_open", on_change="rerun",
+                          icon=":material/crop_free:")
+    with section:
+        if not (section.open or held):
+            # Drawn once opened (and kept while it holds a file): until then the page has one file input only.
+            return None, None
+        st.caption("A second CSV file, one box per line: `input_id` (or `url`) naming a row of your file, `concept`, "
+                   "and the edges `left_col`, `top_row`, `right_col`, `bottom_row` as fractions of the image from "
+                   "0 to 1 (0, 0 is the top left corner). The boxes are added once their inputs are in the app.")
+        uploaded = st.file_uploader("Choose a boxes file", type=["csv", "tsv", "txt"], key=key)
+        st.download_button("Download a boxes template", data=BOXES_TEMPLATE, file_name="boxes-template.csv",
+                           mime="text/csv", key="boxes_template", icon=":material/description:", on_click="ignore",
+                           help="Two boxes for the sample data's rows sample-03 and sample-01.")
+        if uploaded is None:
+            return None, None
+        data = uploaded.getvalue()
+        chosen = ChosenFile(uploaded.name, data, hashlib.sha256(data).hexdigest())
+        result = checked_boxes(chosen)
+        if isinstance(result, InputFileError):
+            show_problem(result)
+        elif not result.rows:
+            st.warning(f"{chosen.name} has column names but no boxes. Add one box per line under the first line.")
+        else:
+            ready = f"{result.valid:,} ready" if result.valid else "none ready"
+            fixing = f", {result.invalid:,} {'needs' if result.invalid == 1 else 'need'} fixing" if result.invalid else ""
+            st.markdown(f"**{chosen.name}: {result.rows:,} {'box' if result.rows == 1 else 'boxes'}, {ready}{fixing}.**"
+                        + (" The boxes to fix are skipped; the others are added." if result.invalid else ""))
+            if result.errors:
+                problems_table(result.errors[:BOX_ERRORS_LISTED])
+                if result.invalid > BOX_ERRORS_LISTED:
+                    st.caption(f"The first {BOX_ERRORS_LISTED} of {result.invalid:,} are listed; "
+                               "the upload will list every one.")
+    return chosen, result
+
+
+def checked_boxes(chosen: ChosenFile) -> BoxesCheck | InputFileError:
+    """The boxes file's check, once per file in this session."""
+    cache: OrderedDict = st.session_state.setdefault("box_checks", OrderedDict())
+    if chosen.digest not in cache:
+        try:
+            cache[chosen.digest] = check_boxes(chosen.data, chosen.name)
+        except InputFileError as error:
+            cache[chosen.digest] = error
+        while len(cache) > CHECKS_KEPT:
+            cache.popitem(last=False)
+    return cache[chosen.digest]
+
+
+def check_boxes(data: bytes, name: str) -> BoxesCheck:
+    """Read and check every box as the upload job will; raises `InputFileError` for an unusable file."""
+    table = open_table(io.BytesIO(data), name)
+    positions = map_box_columns(table.header, name)
+    rows = valid = 0
+    errors: list[RowError] = []
+    for result in validate_boxes(table.rows, positions):
+        rows += 1
+        if isinstance(result, RowError):
+            if len(errors) < BOX_ERRORS_LISTED:
+                errors.append(result)
+        else:
+            valid += 1
+    return BoxesCheck(rows, valid, tuple(errors))
+
+
 def rows_csv(header: tuple[str, ...], delimiter: str, rows: list[list[str]]) -> bytes:
     """Rows in the input's own columns, with formula-like cells made safe for spreadsheets."""
     out = io.StringIO()
@@ -597,8 +766,26 @@ def rows_csv(header: tuple[str, ...], delimiter: str, rows: list[list[str]]) -> 
 # --- 3. options and upload ----------------------------------------------------------------------
 
 
-def options_section() -> tuple[bool, int, int]:
+@dataclass(frozen=True)
+class Choices:
+    """What the Options and the datasets question ask for."""
+
+    allow_duplicates: bool = True
+    batch: int = DEFAULT_BATCH
+    workers: int = DEFAULT_WORKERS
+    dataset_id: str = ""  # for every row that names no dataset of its own
+    create_datasets: bool = False
+
+
+def options_section() -> Choices:
     with st.expander("Options", icon=":material/tune:"):
+        dataset_id = st.text_input(
+            "Add every row to dataset", key="dataset_id", placeholder="No dataset",
+            help="The id of a dataset in your app, such as 'pets'. Rows whose file gives a dataset_id keep "
+                 "their own.",
+        ).strip()
+        if dataset_id and not DATASET_ID.fullmatch(dataset_id):
+            st.error(dataset_id_problem(dataset_id), icon=":material/error:")
         allow_duplicates = st.checkbox(
             "Allow the same image web address more than once", value=True, key="allow_duplicates",
             help="When off, an image whose web address is already in the app is not added again "
@@ -609,7 +796,78 @@ def options_section() -> tuple[bool, int, int]:
                                   help=f"Up to {MAX_BATCH}; fewer only helps with very large metadata.")
         workers = right.number_input("Requests at once", 1, MAX_WORKERS, DEFAULT_WORKERS, key="workers",
                                      help="More is faster until the server starts asking to slow down.")
-    return allow_duplicates, int(batch), int(workers)
+    return Choices(allow_duplicates, int(batch), int(workers), dataset_id)
+
+
+def dataset_id_problem(dataset_id: str) -> str:
+    return (f"The dataset id {dataset_id[:60]!r} is not valid: use only letters, digits, '-' and '_', "
+            "as in the dataset's id in Clarifai.")
+
+
+def datasets_section(check: FileCheck, choices: Choices, destination: Destination) -> bool:
+    """Which datasets the rows go to, which of them the app lacks (when asked), and whether to create those.
+
+    Returns True when the person agreed to create the missing ones.
+    """
+    named = sorted(set(check.datasets) | ({choices.dataset_id} if DATASET_ID.fullmatch(choices.dataset_id) else set()))
+    if not named:
+        return False
+    st.markdown(f"**Datasets:** the rows go to {listing(named)}.")
+    target = destination.target
+    if target is None or destination.problem:
+        st.caption("Choose the app above to check which of them it has.")
+        return False
+    state = st.session_state
+    asked = (fingerprint(target), tuple(named))
+    if st.button("Check which datasets the app has", key="check_datasets", icon=":material/dataset:",
+                 help="Asks the app for its datasets; rows for a dataset it lacks fail unless it is created."):
+        with st.spinner("Asking the app for its datasets…"):
+            state["datasets_known"] = (asked, known_datasets(target))
+    known = state.get("datasets_known")
+    if not known or known[0] != asked:
+        st.caption("Rows for a dataset the app does not have will fail unless it is created: check first.")
+        return False
+    found = known[1]
+    if isinstance(found, IngestError):
+        show_problem(found)
+        return False
+    missing = [name for name in named if name not in found]
+    if not missing:
+        st.success(f"The app has {listing(named)}.", icon=":material/check_circle:")
+        return False
+    present = [name for name in named if name in found]
+    lacks = f"The app does not have {listing(missing)}" + (f" (it has {listing(present)})." if present else ".")
+    create = st.checkbox(f"Create the missing {'dataset' if len(missing) == 1 else 'datasets'} ({', '.join(missing)})",
+                         key="create_datasets")
+    it = "it" if len(missing) == 1 else "them"
+    if create:
+        st.info(f"{lacks} The upload creates {it} first.", icon=":material/add_circle:")
+    else:
+        st.warning(f"{lacks} Rows for {it} will fail: there is no such dataset to add them to. Tick the box above "
+                   f"to create {it}, or create {it} in Clarifai first.", icon=":material/warning:")
+    return create
+
+
+def listing(names: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c', in bold."""
+    bold = [f"**{name}**" for name in names]
+    return bold[0] if len(bold) == 1 else f"{', '.join(bold[:-1])} and {bold[-1]}"
+
+
+def known_datasets(target: Target) -> set[str] | IngestError:
+    """The app's dataset ids, or the problem that kept the page from reading them."""
+    try:
+        client = Client(target, deadline=CHECK_SECONDS)
+        try:
+            client.wait_ready()
+            return client.dataset_ids()
+        finally:
+            client.close()
+    except IngestError as error:
+        return error
+    except Exception:  # the log gets the details (never a key); the page a short message
+        log.exception("listing the datasets failed unexpectedly")
+        return IngestError("Could not read the app's datasets.", "Try again; if it happens again, send the log to the team.")
 
 
 def guarded(callback: Callable[..., None]) -> Callable[..., None]:
@@ -631,7 +889,7 @@ def guarded(callback: Callable[..., None]) -> Callable[..., None]:
 
 @guarded
 def start_upload(chosen: ChosenFile, delimiter: str, layout: Layout, destination: Destination,
-                 choices: tuple[bool, int, int], restart: bool = False) -> None:
+                 choices: Choices, boxes: ChosenFile | None = None, restart: bool = False) -> None:
     """Button callback: start a job in the background and remember only its id.
 
     The job resumes by itself when an interrupted earlier run of these bytes to this target
@@ -645,11 +903,13 @@ def start_upload(chosen: ChosenFile, delimiter: str, layout: Layout, destination
     if registry.sending((destination.target.identity, chosen.digest)):
         state["callback_error"] = sending_elsewhere(destination)
         return
-    allow_duplicates, batch, workers = choices
     # check_downloads: a stored input whose url the server cannot fetch holds no image; say so per row.
-    options = UploadOptions(batch_size=batch, workers=workers, allow_duplicate_url=allow_duplicates,
-                            delimiter=delimiter, columns=layout.columns, check_downloads=True, restart=restart)
-    launch(chosen.name, chosen.data, delimiter, destination, options, chosen.digest)
+    options = UploadOptions(batch_size=choices.batch, workers=choices.workers,
+                            allow_duplicate_url=choices.allow_duplicates, delimiter=delimiter, columns=layout.columns,
+                            check_downloads=True, restart=restart, dataset_id=choices.dataset_id,
+                            create_datasets=choices.create_datasets)
+    state.pop("datasets_known", None)  # the upload may create datasets: ask again next time
+    launch(chosen.name, chosen.data, delimiter, destination, options, chosen.digest, boxes=boxes)
 
 
 def sending_elsewhere(destination: Destination) -> str:
@@ -658,13 +918,16 @@ def sending_elsewhere(destination: Destination) -> str:
 
 
 def launch(name: str, data: bytes, delimiter: str, destination: Destination, options: UploadOptions,
-           digest: str | None = None, lines: dict[int, int] | None = None, source: str = "") -> None:
+           digest: str | None = None, lines: dict[int, int] | None = None, source: str = "",
+           boxes: ChosenFile | None = None) -> None:
     registry = job_registry()
     state = st.session_state
     folder = tempfile.mkdtemp(prefix="ingest-upload-")
     job = UploadJob(lambda: io.BytesIO(data), name, destination.target, options,
                     report_path=os.path.join(folder, "report.csv"),
-                    failed_path=os.path.join(folder, "rows-to-fix.csv"), spreadsheet_safe=True)
+                    failed_path=os.path.join(folder, "rows-to-fix.csv"), spreadsheet_safe=True,
+                    open_boxes=(lambda: io.BytesIO(boxes.data)) if boxes else None,
+                    boxes_name=boxes.name if boxes else "boxes file")
     entry = JobEntry(job, name, data, delimiter, destination.where, folder,
                      digest=digest or file_digest(io.BytesIO(data)), owner=session_token(), lines=lines,
                      source=source)
@@ -677,7 +940,8 @@ def launch(name: str, data: bytes, delimiter: str, destination: Destination, opt
 
 
 def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: Layout | None,
-                   destination: Destination, choices: tuple[bool, int, int], running: bool) -> None:
+                   destination: Destination, choices: Choices, running: bool, boxes: ChosenFile | None = None,
+                   boxes_unusable: bool = False) -> None:
     valid = check.valid if check else 0
     label = f"Upload {valid:,} {'row' if valid == 1 else 'rows'}" if check else "Upload"
     reason = ""
@@ -692,10 +956,14 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
         reason = "Fix the file problem above first."
     elif not valid:
         reason = "No row is ready to upload: fix the rows above first."
+    elif boxes_unusable:
+        reason = "Fix the boxes file above first, or remove it."
+    elif choices.dataset_id and not DATASET_ID.fullmatch(choices.dataset_id):
+        reason = dataset_id_problem(choices.dataset_id) + " Fix it under Options."
     elif job_registry().sending((destination.target.identity, chosen.digest)):
         reason = sending_elsewhere(destination)
     elif earlier := confirmed_count(destination.target.identity, chosen.digest):
-        resume_offer(chosen, check, layout, destination, choices, earlier)
+        resume_offer(chosen, check, layout, destination, choices, earlier, boxes)
         return
     st.button(
         label,
@@ -703,17 +971,18 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
         key="upload",
         disabled=bool(reason),
         on_click=start_upload,
-        args=(chosen, check.delimiter if check else ",", layout, destination, choices),
+        args=(chosen, check.delimiter if check else ",", layout, destination, choices, boxes),
         icon=":material/cloud_upload:",
     )
     if reason:
         st.caption(reason)
     elif destination.target is not None:
-        st.caption(f"The rows go to {destination.where}.")
+        also = f", and the boxes of {boxes.name} once their inputs are in" if boxes else ""
+        st.caption(f"The rows go to {destination.where}{also}.")
 
 
 def resume_offer(chosen: ChosenFile, check: FileCheck, layout: Layout, destination: Destination,
-                 choices: tuple[bool, int, int], earlier: int) -> None:
+                 choices: Choices, earlier: int, boxes: ChosenFile | None = None) -> None:
     """An earlier upload of these bytes to this target stopped part way: continue it or start over."""
     st.info(
         f"**{earlier:,} of {check.rows:,} rows already uploaded - continue?**\n\n"
@@ -722,7 +991,7 @@ def resume_offer(chosen: ChosenFile, check: FileCheck, layout: Layout, destinati
         "holds show as 'already there'.",
         icon=":material/history:",
     )
-    args = (chosen, check.delimiter, layout, destination, choices)
+    args = (chosen, check.delimiter, layout, destination, choices, boxes)
     with st.container(horizontal=True):
         st.button("Continue", type="primary", key="resume", on_click=start_upload, args=(*args, False),
                   icon=":material/play_arrow:")
@@ -773,9 +1042,33 @@ def progress_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
     checks = entry.job.options.check_downloads and not status.dry_run
     if checks:
         download_metrics(status)
+    if status.boxes is not None:
+        box_metrics(status.boxes)
     for warning in status.warnings:
         st.caption(warning)
     results_table(job_id, status, checks, entry.original_line)
+    if status.box_problems:
+        box_problems_table(status)
+
+
+def box_metrics(boxes: Mapping[str, int]) -> None:
+    """The boxes file's rows by what became of them, under the rows' counts."""
+    for column, name in zip(st.columns(4), STATUSES):
+        column.metric(f"{STATUS_ICONS[name]} Boxes {STATUS_LABELS[name]}", f"{boxes[name]:,}",
+                      help="Bounding boxes from the boxes file, added to their inputs once those are in the app.")
+
+
+def box_problems_table(status: JobStatus) -> None:
+    st.markdown(f"**Boxes from {status.boxes_name} that were not added**")
+    st.container(key="box_problems").dataframe(
+        colored(pd.DataFrame([{"Line": o.line, "Status": STATUS_LABELS[o.status], "Input id": o.input_id,
+                               "Web address": o.url, "Reason": o.reason} for o in status.box_problems])),
+        hide_index=True,
+        height=min(38 + 35 * len(status.box_problems), 38 + 35 * 8),
+        column_config={"Line": LINE_COLUMN, "Status": st.column_config.TextColumn(width=105),
+                       "Reason": st.column_config.TextColumn(width="large")},
+    )
+    st.caption(f"Line numbers are those of {status.boxes_name}.")
 
 
 def download_metrics(status: JobStatus) -> None:
@@ -892,6 +1185,9 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
     summary = summary_sentence(dict(status.counts), status.elapsed, status.dry_run)
     if status.downloads is not None:
         summary += " " + downloads_sentence(status.downloads)
+    boxes = status.boxes or dict.fromkeys(STATUSES, 0)
+    if status.boxes is not None:
+        summary += " " + boxes_sentence(dict(status.boxes), status.dry_run)
     counts = status.counts
     downloads = status.downloads or dict.fromkeys(DOWNLOAD_LABELS, 0)
     not_fetched, still_fetching = downloads[DOWNLOAD_FAILED], downloads[DOWNLOAD_PENDING]
@@ -913,8 +1209,15 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
             advice.append("fix the invalid rows in the file below and upload it")
         if counts[FAILED]:
             advice.append("press Retry to send the failed rows again")
-        headline = "Finished, but some rows did not arrive." if counts[INVALID] or counts[FAILED] else \
-            "Finished, but the server could not fetch every image."
+        if boxes[INVALID] or boxes[FAILED]:
+            advice.append(f"fix the boxes listed above in {status.boxes_name} and upload both files again (rows "
+                          "already in the app show as 'already there', and only the missing boxes are added)")
+        if counts[INVALID] or counts[FAILED]:
+            headline = "Finished, but some rows did not arrive."
+        elif not_fetched:
+            headline = "Finished, but the server could not fetch every image."
+        else:
+            headline = "Finished, but some boxes were not added."
         text = f"**{headline}** {summary}"
         if advice:
             text += f"\n\nNext: {' and '.join(advice)}."
@@ -1053,6 +1356,140 @@ def start_over(job_id: str) -> None:
     state["uploader_round"] = state.get("uploader_round", 0) + 1
 
 
+# --- browse: what the app holds ------------------------------------------------------------------
+
+
+BROWSE_ROW_PX = 56  # row height in the Browse table, so the thumbnails can be made out
+
+
+def browse_section(destination: Destination) -> None:
+    """One page of the app's inputs at a time, with Previous and Next."""
+    target = destination.target
+    if target is None or destination.problem:
+        problem = destination.problem
+        st.info("Choose the app above to see what it holds." + (f"\n\n{problem.message} {problem.hint}" if problem else ""),
+                icon=":material/info:")
+        return
+    state = st.session_state
+    here = fingerprint(target)
+    if state.get("browse_target") != here:  # another app starts on its first page
+        state["browse_target"] = here
+        state["browse_page"] = 1
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.subheader(f"Inputs in {destination.where}", width="stretch")
+        st.button("Refresh", key="browse_refresh", icon=":material/refresh:",
+                  help="Ask the app again, for inputs added since.")
+    per_page = state.get("browse_per_page", BROWSE_SIZES[0])
+    page = state.setdefault("browse_page", 1)
+    try:
+        total, inputs = read_page(target, page, per_page)
+        if not inputs and page > 1:  # inputs were deleted since: show the last page there is
+            page = state["browse_page"] = max(1, math.ceil(total / per_page))
+            total, inputs = read_page(target, page, per_page)
+    except IngestError as error:
+        show_problem(error)
+        return
+    if not inputs:
+        st.info("No inputs yet: upload a file first.", icon=":material/inbox:")
+        return
+    frame = pd.DataFrame(browse_rows(inputs))
+    st.container(key="browse").dataframe(
+        colored(frame, ("Download",)),
+        hide_index=True,
+        row_height=BROWSE_ROW_PX,
+        placeholder="",
+        height=38 + BROWSE_ROW_PX * min(len(inputs), 10),
+        column_config={
+            "Image": st.column_config.ImageColumn(width="small"),
+            "Kind": st.column_config.TextColumn(width=60),
+            "Text": st.column_config.TextColumn(width="medium"),
+            "Download": st.column_config.TextColumn(width=105),
+            "Web address": st.column_config.LinkColumn(width="medium"),
+        },
+    )
+    pages = max(page, math.ceil(total / per_page))
+    first = (page - 1) * per_page + 1
+    last = first + len(inputs) - 1
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.button("Previous", key="browse_previous", on_click=turn_page, args=(-1,), disabled=page <= 1,
+                  icon=":material/chevron_left:")
+        st.caption(f"Page {page:,} of {pages:,} · inputs {first:,}–{last:,} of {max(total, last):,}", width="content")
+        st.button("Next", key="browse_next", on_click=turn_page, args=(1,), disabled=page >= pages,
+                  icon=":material/chevron_right:")
+        st.space("stretch")
+        st.selectbox("Inputs per page", BROWSE_SIZES, index=BROWSE_SIZES.index(per_page), key="browse_size",
+                     on_change=set_page_size, width=150, format_func=lambda n: f"{n} per page",
+                     label_visibility="collapsed")
+
+
+def set_page_size() -> None:
+    """Kept apart from the widget's own state, which Streamlit drops while the Browse tab is closed."""
+    state = st.session_state
+    state["browse_per_page"] = state["browse_size"]
+    state["browse_page"] = 1
+
+
+def turn_page(step: int) -> None:
+    st.session_state["browse_page"] = max(1, st.session_state.get("browse_page", 1) + step)
+
+
+def read_page(target: Target, page: int, per_page: int) -> tuple[int, list[resources_pb2.Input]]:
+    """(how many inputs the app holds, the inputs on `page`); raises `IngestError` in plain words."""
+    try:
+        client = Client(target, deadline=BROWSE_SECONDS)
+        try:
+            client.wait_ready()
+            return client.count_inputs(), client.list_page(page, per_page, BROWSE_RETRY)
+        finally:
+            client.close()
+    except IngestError:
+        raise
+    except Exception:  # the log gets the details (never a key); the page a short message
+        log.exception("listing the app's inputs failed unexpectedly")
+        raise IngestError("Could not read the app's inputs.", "Try again; if it happens again, send the log to the team.") from None
+
+
+def browse_rows(inputs: list[resources_pb2.Input]) -> list[dict[str, object]]:
+    """Stored inputs as table rows: a thumbnail for images, a snippet for texts, concepts, metadata, download."""
+    rows = []
+    for item in inputs:
+        data = item.data
+        kind = next((k for k in KINDS if data.HasField(k)), "")
+        url = getattr(data, kind).url if kind else ""
+        geo = (data.geo.geo_point.latitude, data.geo.geo_point.longitude) if data.HasField("geo") else None
+        code = item.status.code
+        rows.append({
+            "Image": url if kind == "image" and url else None,
+            "Input id": item.id,
+            "Kind": kind,
+            "Download": FETCH_STATES.get(code) or item.status.description or (
+                status_code_pb2.StatusCode.Name(code) if code else ""),
+            "Text": snippet(data.text.raw),
+            "Concepts": ", ".join(c.name or c.id for c in data.concepts if c.value > 0),
+            "Not in image": ", ".join(c.name or c.id for c in data.concepts if c.value == 0),
+            "Metadata": json.dumps(whole_numbers(MessageToDict(data.metadata)), ensure_ascii=False)
+                        if data.metadata.fields else "",
+            "Location": place(geo),
+            "Dataset": ", ".join(item.dataset_ids),  # hosted ListInputs leaves it out; shown when given
+            "Web address": url,
+        })
+    unused = [c for c in ("Text", "Location", "Dataset") if not any(r[c] for r in rows)]
+    if all(r["Image"] is None for r in rows):
+        unused.append("Image")
+    return [{k: v for k, v in r.items() if k not in unused} for r in rows]
+
+
+def whole_numbers(value: object) -> object:
+    """Metadata numbers as written: a Struct keeps every number as a float, so 3 comes back as 3.0."""
+    if isinstance(value, dict):
+        return {k: whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers(v) for v in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
 # --- the page ---------------------------------------------------------------------------------
 
 
@@ -1080,17 +1517,26 @@ def current_job() -> tuple[str | None, JobEntry | None]:
 
 def main() -> None:
     st.title("Upload images to Clarifai")
-    st.caption("Give a CSV or TSV file of image web addresses, check it, send it to a Clarifai app, "
-               "and watch every row arrive.")
+    st.caption("Give a CSV or TSV file of web addresses (images, videos, audio, texts) or of texts, check it, "
+               "send it to a Clarifai app, and watch every row arrive. Browse the app to see what it holds.")
     if problem := st.session_state.pop("callback_error", None):
         st.error(problem, icon=":material/error:")
     job_id, entry = current_job()
     # One snapshot for the whole run: a job that ends mid-run must not leave the summary
     # drawn next to a still-disabled Upload button (nothing would rerun to enable it).
     status = entry.job.snapshot() if entry else None
-    running = status is not None and not status.done
     destination = connect_section(configured_values())
+    upload_tab, browse_tab = st.tabs(["Upload a file", "Browse the app"], key="view", on_change="rerun")
+    with upload_tab:  # always drawn, even when hidden, so its widgets keep the chosen files and settings
+        upload_view(destination, job_id, entry, status)
+    with browse_tab:
+        if browse_tab.open:  # only an open Browse tab asks the server for its inputs
+            browse_section(destination)
 
+
+def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | None,
+                status: JobStatus | None) -> None:
+    running = status is not None and not status.done
     chosen = file_section()
     layout = check = None
     if chosen:
@@ -1101,11 +1547,15 @@ def main() -> None:
                 show_problem(result)
             else:
                 check = result
-                preview_section(chosen, check)
+                preview_section(chosen, check, layout)
+    boxes, boxes_check = boxes_section()
 
     st.subheader("3. Upload")
     choices = options_section()
-    upload_section(chosen, check, layout, destination, choices, running)
+    if check and check.valid:
+        choices = replace(choices, create_datasets=datasets_section(check, choices, destination))
+    upload_section(chosen, check, layout, destination, choices, running, boxes,
+                   isinstance(boxes_check, InputFileError))
     if job_id and entry and status:
         job_section(job_id, entry, status)
 
