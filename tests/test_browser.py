@@ -4,7 +4,7 @@ The page runs as `streamlit run` in a subprocess, pointed at the module's sandbo
 CLARIFAI_* environment variables. Images are served by a tiny local web server so the
 preview's thumbnails load without the internet.
 
-    UPDATE_SCREENSHOT=1 python -m pytest tests/test_browser.py   # rewrites docs/screenshot.png
+    UPDATE_SCREENSHOT=1 python -m pytest tests/test_browser.py   # rewrites docs/screenshot.png and docs/browse.png
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from ingest.sandbox import Sandbox
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_ROOT, running_page, wait_for
 
 SCREENSHOT = PAGE_ROOT / "docs" / "screenshot.png"
+BROWSE_SCREENSHOT = PAGE_ROOT / "docs" / "browse.png"
 ROWS = 700
 UPLOAD_SECONDS = 30
 UI_MS = 20_000  # Playwright's wait for an element, in milliseconds
@@ -131,11 +132,21 @@ def test_choose_a_file_upload_it_and_watch_every_row_land(
 
             ids = {item.id for item in sandbox.stored_inputs()}
             assert ids == {f"photo-{i:04d}" for i in range(1, ROWS + 1)}
+
+            # The Browse tab pages through what the app now holds, thumbnails and all.
+            page.get_by_role("tab", name="Browse the app").click()
+            expect(page.get_by_text(f"Page 1 of {-(-ROWS // 24)} · inputs 1–24 of {ROWS}")).to_be_visible()
+            page.get_by_role("button", name="Next").click()
+            expect(page.get_by_text(f"Page 2 of {-(-ROWS // 24)} · inputs 25–48 of {ROWS}")).to_be_visible()
+            if os.environ.get("UPDATE_SCREENSHOT") == "1":
+                page.get_by_role("button", name="Previous").click()
+                expect(page.get_by_text("Page 1 of")).to_be_visible()
+                save_screenshot(page, BROWSE_SCREENSHOT)
         finally:
             browser.close()
 
 
-def save_screenshot(page) -> None:
+def save_screenshot(page, path: Path = SCREENSHOT) -> None:
     """The whole page: Streamlit scrolls inside its own container, so grow the window to fit it."""
     page.mouse.move(0, 0)
     height = page.evaluate(
@@ -143,6 +154,6 @@ def save_screenshot(page) -> None:
     )
     page.set_viewport_size({"width": 1100, "height": height + 40})
     page.wait_for_timeout(500)  # let the tables redraw at the new size
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    path.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": 1100, "height": 900})
