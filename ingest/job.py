@@ -132,7 +132,7 @@ class JobStatus:
 def _no_dataset(record: InputRecord, dataset_id: str) -> RowOutcome:
     return RowOutcome(record.line, record.input_id, record.url, FAILED,
                       f"the dataset {dataset_id!r} does not exist in the app - create it in Clarifai, "
-                      "or agree to create it (--create-datasets)", record.cells)
+                      "or choose to create missing datasets (--create-datasets on the command line)", record.cells)
 
 
 def bounded(futures: Iterator[Future], limit: int) -> Iterator[Future]:

@@ -78,7 +78,7 @@ class Journal:
         warning = ""
         if restart and path.exists():
             _remove(path)
-            warning = "Starting over: the record of an earlier run of this file was dropped (--restart)."
+            warning = "Starting over: every row is sent again, whatever an earlier run of this file confirmed."
         try:
             return cls(path), warning
         except sqlite3.DatabaseError:
