@@ -2,7 +2,8 @@
 
 Each pipeline runs in a fresh process (peak memory is that process's own, from
 `os.wait4`), against sandboxes in their own processes, best of several runs.
-Prints a markdown table with a met / not met column.
+Prints a markdown table with a met / not met column. A full run takes about 13 minutes
+on 2 cores (bench/RESULTS.md); --quick takes under one.
 """
 
 from __future__ import annotations
