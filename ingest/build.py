@@ -35,6 +35,34 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
+class Batcher:
+    """Cuts records into requests within the API's limits: `size` inputs, one video, and well
+    under 128 MB (a row's cells, plus its file's bytes, measure its size closely enough)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.pending: list[InputRecord] = []
+        self._chars = 0
+        self._videos = 0
+
+    def add(self, record: InputRecord, chars: int) -> list[InputRecord] | None:
+        """Add a record; return the batch it closed, if adding it had to start a new one."""
+        video = record.kind == "video"
+        full = None
+        if self.pending and (len(self.pending) == self.size or self._chars + chars > MAX_REQUEST_CHARS
+                             or self._videos + video > MAX_VIDEOS):
+            full = self.take()
+        self.pending.append(record)
+        self._chars += chars
+        self._videos += video
+        return full
+
+    def take(self) -> list[InputRecord]:
+        """The batch gathered so far, emptied."""
+        batch, self.pending, self._chars, self._videos = self.pending, [], 0, 0
+        return batch
+
+
 def build_input(
     record: InputRecord, allow_duplicate_url: bool, dataset_id: str = "", content: bytes | None = None
 ) -> resources_pb2.Input:

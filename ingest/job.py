@@ -16,10 +16,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import IO, BinaryIO
 
-from .build import DEFAULT_BATCH, MAX_BATCH, MAX_REQUEST_CHARS, MAX_VIDEOS, build_batch, chunked
+from .build import DEFAULT_BATCH, MAX_BATCH, Batcher, build_batch, chunked
 from .errors import IngestError, UsageError
 from .journal import Journal, file_digest
 from .local import LocalFiles, too_large
@@ -65,11 +65,11 @@ class UploadOptions:
     max_rps: float | None = None
     retry: RetryPolicy = RetryPolicy()
     resume: bool = True  # skip rows an earlier, interrupted run of this file confirmed
+    restart: bool = False  # drop that record and send everything again
     check_downloads: bool = False  # after uploading, wait for the server to fetch each url
     dataset_id: str = ""  # for rows that name none
     create_datasets: bool = False  # create missing datasets (the user said yes) instead of failing their rows
     download_wait: float = DOWNLOAD_WAIT_SECONDS
-    restart: bool = False  # drop that record and send everything again
 
     def check(self) -> None:
         if not 1 <= self.batch_size <= MAX_BATCH:
@@ -339,7 +339,7 @@ class UploadJob:
         pacer = Pacer(options.max_rps)
         user_app_id = self.target.user_app_id if self.target else None
         in_flight: set[Future] = set()
-        pending: list[InputRecord] = []
+        batcher = Batcher(options.batch_size)
         with ThreadPoolExecutor(options.workers, thread_name_prefix="post") as pool:
 
             def send(records: list[InputRecord]) -> None:
@@ -362,40 +362,37 @@ class UploadJob:
                 in_flight.add(pool.submit(post_batch, client, batch, options.retry, pacer, self._stop))
 
             try:
-                pending_chars, pending_videos = 0, 0
                 for result in results:
                     if self._stop.is_set():
                         break
-                    if isinstance(result, RowError):
-                        self._collect([RowOutcome(result.line, result.input_id, result.url, INVALID, result.reason,
-                                                  result.cells)])
+                    skipped = self._screen(result, confirmed)
+                    if skipped:
+                        self._collect([skipped], journal=False)  # nothing new was confirmed
                         continue
-                    if result.line in confirmed:
-                        self._collect([RowOutcome(result.line, result.input_id, result.url, ALREADY_THERE,
-                                                  "confirmed by an earlier run")], journal=False)
-                        continue
-                    if result.file:
-                        problem = self._file_problem(result)
-                        if problem:
-                            self._collect([RowOutcome(result.line, result.input_id, result.file, INVALID,
-                                                      f"column 'file': {problem}", result.cells)])
-                            continue
                     chars = sum(map(len, result.cells))
                     if result.file:
                         chars += len(self._files.contents[result.file])
-                    video = result.kind == "video"
-                    if pending and (len(pending) == options.batch_size or pending_chars + chars > MAX_REQUEST_CHARS
-                                    or pending_videos + video > MAX_VIDEOS):
-                        send(pending)
-                        pending, pending_chars, pending_videos = [], 0, 0
-                    pending.append(result)
-                    pending_chars += chars
-                    pending_videos += video
-                if pending and not self._stop.is_set():
-                    send(pending)
+                    full = batcher.add(result, chars)
+                    if full:
+                        send(full)
+                if batcher.pending and not self._stop.is_set():
+                    send(batcher.take())
             finally:
                 while in_flight:
                     self._drain(in_flight, FIRST_COMPLETED)
+
+    def _screen(self, result: InputRecord | RowError, confirmed: set[int]) -> RowOutcome | None:
+        """The outcome of a row that will not be sent (invalid, confirmed by an earlier run, or its
+        local file unusable); None for a row to send."""
+        if isinstance(result, RowError):
+            return RowOutcome(result.line, result.input_id, result.url, INVALID, result.reason, result.cells)
+        if result.line in confirmed:
+            return RowOutcome(result.line, result.input_id, result.url, ALREADY_THERE, "confirmed by an earlier run")
+        problem = self._file_problem(result) if result.file else ""
+        if problem:
+            return RowOutcome(result.line, result.input_id, result.file, INVALID, f"column 'file': {problem}",
+                              result.cells)
+        return None
 
     def _file_problem(self, record: InputRecord) -> str:
         """Why a row's local file cannot be sent, or ''."""
