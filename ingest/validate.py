@@ -62,6 +62,7 @@ _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_ID_CHARS)
 _ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 # http(s), a plain host name and printable ASCII: every check in _url_problem passes it.
 _PLAIN_URL = re.compile(r"(?i:https?)://[A-Za-z0-9._~-]+(?::[0-9]*)?(?:[/?#][!-~]*)?")
+_LONG_DIGITS = re.compile(r"\d{300}")  # only such a number can overflow a double
 _HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, format marks, unassigned
 
 
@@ -473,13 +474,18 @@ def _metadata(raw: str) -> tuple[dict | None, str, str]:
         return None, problem, "keep short fields here; store large data elsewhere and put its link here"
     try:
         value = json.loads(raw)
-    except json.JSONDecodeError as error:
-        problem = error.msg.removesuffix(" at")  # json's "Invalid control character at"
-        if problem.startswith("Invalid control character"):
-            inside = _char_name(raw[error.pos])
-            return None, f"not valid JSON ({inside} inside a text, at character {error.pos + 1})", (
-                "write a line break inside a text as \\n and a tab as \\t, or remove it")
-        return None, f"not valid JSON ({problem} at character {error.pos + 1})", _METADATA_HINT
+        if _LONG_DIGITS.search(raw):
+            _check_numbers(value)
+    except (OverflowError, ValueError) as error:
+        if isinstance(error, json.JSONDecodeError):
+            problem = error.msg.removesuffix(" at")  # json's "Invalid control character at"
+            if problem.startswith("Invalid control character"):
+                inside = _char_name(raw[error.pos])
+                return None, f"not valid JSON ({inside} inside a text, at character {error.pos + 1})", (
+                    "write a line break inside a text as \\n and a tab as \\t, or remove it")
+            return None, f"not valid JSON ({problem} at character {error.pos + 1})", _METADATA_HINT
+        return None, "a number in the metadata is too large to store", (
+            "write very large numbers as text, in quotes")
     except RecursionError:
         return None, too_deep, flatten
     if not isinstance(value, dict):
@@ -487,6 +493,19 @@ def _metadata(raw: str) -> tuple[dict | None, str, str]:
     if raw.count("{") + raw.count("[") > MAX_METADATA_DEPTH and _depth(value) > MAX_METADATA_DEPTH:
         return None, too_deep, flatten
     return value, "", ""
+
+
+def _check_numbers(value: object) -> None:
+    """Raise OverflowError for a whole number a Struct (a double) cannot hold."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            float(item)
 
 
 def _json_kind(value: object) -> str:

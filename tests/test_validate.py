@@ -73,6 +73,8 @@ def test_unusable_headers_stop_the_file(header, fragments):
         (["http://h/x", "a", "", "", "3"], "metadata", ["a JSON number, not an object"]),
         (["http://h/x", "a", "", "", "{" * 40 + "}" * 40], "metadata", ["not valid JSON"]),
         (["http://h/x", "a", "", "", '{"a":' * 40 + "1" + "}" * 40], "metadata", ["nested too deeply"]),
+        (["http://h/x", "a", "", "", '{"n": ' + "9" * 400 + "}"], "metadata", ["too large to store", "as text"]),
+        (["http://h/x", "a", "", "", '{"n": ' + "9" * 5000 + "}"], "metadata", ["too large to store"]),
         (["http://h/x", "a", "", ""], "", ["4 cells but the header has 5 columns"]),
         (["http://h/x", "a", "", "", "", "extra"], "", ["6 cells but the header has 5 columns", "quote cells"]),
     ],
