@@ -284,7 +284,7 @@ def write_big_csv(path: Path, target_bytes: int = 200 * MB) -> dict[str, int]:
             ))
         line += 100_000
         bad_metadata_line = line + 1
-        out.write(f'https://img.test/big/bad.jpg,bad-metadata,cat,"{{""n"": }}"\n')
+        out.write('https://img.test/big/bad.jpg,bad-metadata,cat,"{""n"": }"\n')
         line += 1
         i = 0
         while out.tell() < target_bytes:

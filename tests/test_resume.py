@@ -1,6 +1,5 @@
 """Crash, Ctrl-C and resume: confirmed rows are not sent again and every row ends stored once."""
 
-import os
 import signal
 import subprocess
 import sys
