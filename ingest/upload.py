@@ -24,7 +24,6 @@ from clarifai_grpc.grpc.api.status import status_code_pb2
 
 from .build import Batch, build_annotations
 from .errors import AuthError, ConnectionFailed, UsageError
-from .validate import BoxRecord
 from .outcomes import (
     ALREADY_THERE,
     DOWNLOAD_FAILED,
@@ -36,6 +35,7 @@ from .outcomes import (
     BatchResult,
     RowOutcome,
 )
+from .validate import BoxRecord
 
 HOSTED_BASE = "api.clarifai.com"
 TLS_PORT = 443
