@@ -292,21 +292,25 @@ class Client:
         request = service_pb2.ListInputsRequest(user_app_id=self._user_app(), ids=ids, per_page=len(ids))
         return self._stub.ListInputs(request, metadata=self._metadata, timeout=self.deadline)
 
+    def _ask(self, method: str, request: Any, what: str, hint: str, retry: RetryPolicy = RetryPolicy()) -> Any:
+        """Call `method` with retries; raise `ConnectionFailed` (saying `what` failed) unless it succeeds."""
+        call = getattr(self._stub, method)
+        answer = call_with_retries(
+            lambda: call(request, metadata=self._metadata, timeout=self.deadline), retry, Pacer())
+        if answer.response is None or answer.response.status.code != status_code_pb2.SUCCESS:
+            why = answer.reason or answer.response.status.description
+            raise ConnectionFailed(f"Could not {what} ({why}).", hint)
+        return answer.response
+
     def dataset_ids(self) -> set[str]:
         """The ids of every dataset in the app."""
         ids: set[str] = set()
         for page in range(1, 10_000):
             request = service_pb2.ListDatasetsRequest(user_app_id=self._user_app(), page=page, per_page=1000)
-            answer = call_with_retries(
-                lambda: self._stub.ListDatasets(request, metadata=self._metadata, timeout=self.deadline),
-                RetryPolicy(), Pacer())
-            if answer.response is None or answer.response.status.code != status_code_pb2.SUCCESS:
-                raise ConnectionFailed(
-                    "Could not list the app's datasets "
-                    f"({answer.reason or answer.response.status.description}).",
-                    "Try again in a moment; check that the key may read datasets.")
-            ids.update(dataset.id for dataset in answer.response.datasets)
-            if len(answer.response.datasets) < 1000:
+            response = self._ask("ListDatasets", request, "list the app's datasets",
+                                 "Try again in a moment; check that the key may read datasets.")
+            ids.update(dataset.id for dataset in response.datasets)
+            if len(response.datasets) < 1000:
                 break
         return ids
 
@@ -316,26 +320,16 @@ class Client:
         Raises `AuthError` when the key is refused and `ConnectionFailed` when no answer comes.
         """
         request = service_pb2.ListInputsRequest(user_app_id=self._user_app(), page=page, per_page=per_page)
-        answer = call_with_retries(
-            lambda: self._stub.ListInputs(request, metadata=self._metadata, timeout=self.deadline), retry, Pacer())
-        if answer.response is None or answer.response.status.code != status_code_pb2.SUCCESS:
-            raise ConnectionFailed(
-                f"Could not list the app's inputs ({answer.reason or answer.response.status.description}).",
-                "Try again in a moment; check that the key may read inputs.")
-        return list(answer.response.inputs)
+        response = self._ask("ListInputs", request, "list the app's inputs",
+                             "Try again in a moment; check that the key may read inputs.", retry)
+        return list(response.inputs)
 
     def create_datasets(self, ids: list[str]) -> None:
         """Create datasets by id (PostDatasets)."""
         request = service_pb2.PostDatasetsRequest(
             user_app_id=self._user_app(), datasets=[resources_pb2.Dataset(id=i) for i in ids])
-        answer = call_with_retries(
-            lambda: self._stub.PostDatasets(request, metadata=self._metadata, timeout=self.deadline),
-            RetryPolicy(), Pacer())
-        if answer.response is None or answer.response.status.code != status_code_pb2.SUCCESS:
-            raise ConnectionFailed(
-                f"Could not create the dataset(s) {', '.join(ids)} "
-                f"({answer.reason or answer.response.status.description}).",
-                "Create them in Clarifai yourself, or check that the key may add datasets.")
+        self._ask("PostDatasets", request, f"create the dataset(s) {', '.join(ids)}",
+                  "Create them in Clarifai yourself, or check that the key may add datasets.")
 
     def count_inputs(self) -> int:
         """The number of inputs in the app; raises `AuthError` when the key is refused."""
