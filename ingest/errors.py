@@ -24,6 +24,10 @@ class InputFileError(IngestError):
     """The file as a whole cannot be read: empty, undecodable, no url column."""
 
 
+class EncodingError(InputFileError):
+    """The file's bytes are not text in the encoding read: naming its encoding may fix it."""
+
+
 class AuthError(IngestError):
     """The server refused the key, its scopes, or the user/app it names."""
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from .errors import InputFileError
+from .errors import EncodingError, InputFileError
 
 SNIFF_BYTES = 4096  # bytes looked at to tell a text table from an archive, an image or binary data
 SNIFF_CHARS = 64 * 1024  # characters read ahead to find the header line and delimiter
@@ -172,7 +172,7 @@ def _refuse_binary(head: bytes, name: str) -> None:
     half = max(1, len(head) // 2)
     for order, zeros in (("le", head[1::2]), ("be", head[0::2])):
         if zeros.count(0) > 0.9 * half:  # ASCII text in UTF-16: every other byte is zero
-            raise InputFileError(
+            raise EncodingError(
                 f"{name} looks like UTF-16 text without a byte-order mark.",
                 f"Save it again as 'CSV UTF-8', or name the encoding (for example --encoding utf-16-{order}).",
             )
@@ -231,14 +231,14 @@ def _decode(read, name: str, encoding: str, line: int) -> str:
         raise _undecodable(error, name, encoding, line) from None
 
 
-def _undecodable(error: UnicodeDecodeError, name: str, encoding: str, line: int) -> InputFileError:
+def _undecodable(error: UnicodeDecodeError, name: str, encoding: str, line: int) -> EncodingError:
     """`line` is where the failing read began; the decoder's chunk may reach further."""
     line += len(_LINE_BREAK.findall(error.object[: error.start]))
     bad = error.object[error.start : error.start + 1]
     as_cp1252 = bad.decode("cp1252", errors="replace")
     guess = f"; it looks like Windows-1252, where it is {as_cp1252!r}" if (
         encoding.startswith("utf-8") and as_cp1252.isprintable() and as_cp1252 != "\ufffd") else ""
-    return InputFileError(
+    return EncodingError(
         f"{name} is not readable as {encoding.replace('-sig', '').upper()} text "
         f"(near line {line}: byte {bad!r} does not fit{guess}).",
         "If it came from Excel on Windows, save it again as 'CSV UTF-8', "
