@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from .local import LocalFiles, file_error
 from .read import open_table
 from .validate import ColumnMap, InputRecord, RowError, map_columns, validate_rows
 
@@ -41,8 +42,13 @@ def check_file(
     columns: Mapping[str, str] | None = None,
     sample_rows: int = SAMPLE_ROWS,
     errors_kept: int = ERRORS_KEPT,
+    files: LocalFiles | None = None,
 ) -> FileCheck:
-    """Validate every row of `stream`; raises `InputFileError` when the file itself is unusable."""
+    """Validate every row of `stream`; raises `InputFileError` when the file itself is unusable.
+
+    With `files` (the local files the rows name), a row whose file is missing, too large or not
+    UTF-8 text counts as invalid, as the upload reports it.
+    """
     table = open_table(stream, name, delimiter, encoding)
     column_map = map_columns(table.header, columns, name)
     rows = valid = 0
@@ -50,6 +56,8 @@ def check_file(
     errors: list[RowError] = []
     datasets: set[str] = set()
     for result in validate_rows(table.rows, column_map):
+        if isinstance(result, InputRecord) and result.file:
+            result = file_error(files, result) or result
         rows += 1
         if len(sample) < sample_rows:
             sample.append(result)

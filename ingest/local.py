@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from .errors import InputFileError
-from .validate import EXTENSION_KINDS
+from .validate import EXTENSION_KINDS, InputRecord, RowError
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input well inside a 128 MB request
@@ -102,11 +102,37 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
 
 def too_large(files: LocalFiles, file_name: str) -> str:
     """Why a listed file cannot be sent, or ''."""
+    problem = _size_problem(files, file_name)
+    return " - ".join(problem) if problem else ""
+
+
+def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None:
+    """Why a valid row's local file cannot be sent (missing, too large, a text that is not UTF-8),
+    as the row error the upload reports; None when it can be sent, or the row names no file."""
+    if not record.file:
+        return None
+    if files is None or record.file not in files.contents:
+        where = files.name if files else "the upload (choose the files or a zip with them)"
+        problem = (f"there is no file named {record.file!r} in {where}", "check the name and its folder")
+    else:
+        problem = _size_problem(files, record.file)
+        if not problem and record.kind == "text":
+            try:
+                files.contents[record.file].decode("utf-8")
+            except UnicodeDecodeError:
+                problem = ("the text file is not UTF-8", "save it again as UTF-8 text")
+    if not problem:
+        return None
+    return RowError(record.line, record.input_id, record.file, "file", *problem, record.cells)
+
+
+def _size_problem(files: LocalFiles, file_name: str) -> tuple[str, str] | None:
     if files.contents.get(file_name) is not None:
-        return ""
-    limit = size_limit(file_name)
-    return (f"the file is {files.sizes[file_name] / 1024 / 1024:.1f} MB; a {kind_of_file(file_name)} "
-            f"can be at most {limit // 1024 // 1024} MB - make it smaller, or put it online and give its url")
+        return None
+    kind = kind_of_file(file_name)
+    article = "an" if kind[0] in "aeiou" else "a"
+    return (f"the file is {files.sizes[file_name] / 1024 / 1024:.1f} MB; {article} {kind} file can be at most "
+            f"{size_limit(file_name) // 1024 // 1024} MB", "make it smaller, or put it online and give its url")
 
 
 def content_id(data: bytes) -> str:
