@@ -1,4 +1,4 @@
-"""The dashboard: drop a CSV/TSV, check it, upload it, watch it land.
+"""The dashboard: drop a CSV/TSV (or the files themselves), check it, upload it, watch it land.
 
 Widgets only: reading, checking and uploading all go through `ingest`, and this
 page makes no gRPC calls of its own. Streamlit reruns the script on every click,
@@ -14,6 +14,7 @@ Keys stay in this session's state: never logged, never in a report or the URL.
 
 from __future__ import annotations
 
+import base64
 import csv
 import functools
 import hashlib
@@ -30,7 +31,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -40,12 +41,14 @@ from clarifai_grpc.grpc.api import resources_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2
 from google.protobuf.json_format import MessageToDict
 from streamlit.errors import FragmentHandledException
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from ingest.build import DEFAULT_BATCH, MAX_BATCH
 from ingest.check import FileCheck, check_file
-from ingest.errors import IngestError, InputFileError
+from ingest.errors import EncodingError, IngestError, InputFileError
 from ingest.journal import confirmed_count, file_digest
 from ingest.job import DEFAULT_WORKERS, MAX_WORKERS, JobStatus, UploadJob, UploadOptions
+from ingest.local import IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, LocalFiles, from_files, from_zip
 from ingest.outcomes import (
     ALREADY_THERE,
     DOWNLOAD_FAILED,
@@ -65,6 +68,7 @@ from ingest.sandbox import start as start_sandbox
 from ingest.upload import HOSTED_BASE, Client, RetryPolicy, Target
 from ingest.validate import (
     BLOG,
+    EXTENSION_KINDS,
     FORMAT_NAMES,
     KINDS,
     ROLES,
@@ -72,6 +76,7 @@ from ingest.validate import (
     RowError,
     detect_format,
     map_box_columns,
+    map_columns,
     validate_boxes,
 )
 
@@ -91,8 +96,19 @@ PRACTICE, CLARIFAI_APP = "practice", "clarifai"
 PAT_KEY, APP_KEY = "pat", "app_key"
 NOT_IN_FILE = ""
 SEPARATORS = {"": "Find it for me", ",": "Comma (,)", "\t": "Tab", ";": "Semicolon (;)"}
+ENCODINGS = {  # codec -> its name on the page; "" reads UTF-8, or UTF-16 by its byte-order mark
+    "": "Automatic", "cp1252": "Windows-1252 (cp1252)", "latin-1": "Latin-1",
+    "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE",
+}
+LIST, FILES = "list", "files"  # what the person has: a table of web addresses or texts, or the files themselves
+SOURCES = {LIST: "A CSV/TSV list of web addresses", FILES: "Files from my computer"}
+MEDIA_TYPES = sorted({e.lstrip(".") for e in (*IMAGE_EXTENSIONS, *EXTENSION_KINDS)} | {"zip"})
+THUMBNAILS = 24  # preview rows of local images that get a thumbnail made from their bytes
+THUMBNAIL_PX = 96  # the longer side of a thumbnail
+THUMBNAIL_PIXELS = 50_000_000  # larger images get none: decoding them would take seconds and much memory
 ROLE_LABELS = {
     "url": "Web address (of the image, video, audio or text)",
+    "file": "File name (in the zip)",
     "input_id": "Input id",
     "pos_concepts": "Concepts (what the image shows)",
     "neg_concepts": "Concepts it does not show",
@@ -103,9 +119,9 @@ ROLE_LABELS = {
     "latitude": "Latitude",
     "longitude": "Longitude",
 }
-# The roles "Match your columns" offers: a local file's name ("file") needs the files themselves,
-# which this page does not take (the command line does).
+# The roles "Match your columns" offers for a list; a zip's own CSV also names its files ("file").
 PAGE_ROLES = tuple(role for role in ROLES if role != "file")
+ZIP_ROLES = ("file", *PAGE_ROLES)
 TEXT_SHOWN = 80  # characters of an input's text shown in a table cell
 DATASET_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")  # as ingest.validate checks a dataset_id cell
 BOX_ERRORS_LISTED = 50  # bad boxes listed under the boxes file; the upload lists them all
@@ -162,7 +178,7 @@ class JobEntry:
 
     job: UploadJob
     name: str
-    data: bytes  # the uploaded file, to pick the failed rows out of for a retry
+    data: bytes  # the uploaded file (or the list of local files), to pick the failed rows out of for a retry
     delimiter: str
     where: str  # where the rows go, in words, without a key
     folder: str  # temporary folder with the report and rows-to-fix CSVs
@@ -171,6 +187,27 @@ class JobEntry:
     owner: str = ""  # the session that started it; only it frees the job early (see `forget_job`)
     lines: dict[int, int] | None = None  # a retry's own line -> the line in the file the person chose
     source: str = ""  # for a retry: that file's name
+    files: LocalFiles | None = None  # the local files the rows name, sent as bytes
+    _file_names: dict[int, str] | None = None  # line -> the file its row names, read when first shown
+
+    @property
+    def shown_name(self) -> str:
+        """The name as the person knows it: 'labels.csv in photos.zip' for a zip's own list."""
+        files = self.files
+        if files and files.manifest_name and self.name == files.source_name:
+            return f"{files.manifest_name} in {files.name}"
+        return self.name
+
+    @property
+    def size(self) -> int:
+        """Bytes this entry keeps: the file, and the local files it names."""
+        return len(self.data) + (sum(len(d) for d in self.files.contents.values() if d) if self.files else 0)
+
+    def file_name(self, line: int) -> str:
+        """The local file the row on `line` (of this job's own file) names."""
+        if self._file_names is None:
+            self._file_names = file_names(self)
+        return self._file_names.get(line, "")
 
     def original_line(self, line: int) -> int:
         """Where a row is in the file the person chose (a retry file numbers its rows anew)."""
@@ -208,7 +245,7 @@ class JobRegistry:
     def _prune(self) -> None:
         """Drop the oldest finished jobs past the count, size and age limits; running jobs stay."""
         finished = [(i, e) for i, e in self._jobs.items() if e.job.wait(0)]  # oldest first
-        size = sum(len(e.data) for _, e in finished)
+        size = sum(e.size for _, e in finished)
         count = len(finished)
         for job_id, entry in finished:
             too_old = time.time() - entry.created > FINISHED_SECONDS_KEPT
@@ -216,7 +253,7 @@ class JobRegistry:
                 continue
             del self._jobs[job_id]
             count -= 1
-            size -= len(entry.data)
+            size -= entry.size
 
     def sending(self, journal_key: tuple[str, str]) -> bool:
         """Whether a job of any session is sending these bytes to this target right now."""
@@ -428,12 +465,29 @@ def check_connection(destination: Destination) -> tuple[bool, str, str]:
 @dataclass(frozen=True)
 class ChosenFile:
     name: str
-    data: bytes
+    data: bytes  # the CSV/TSV; for local files, the list that names them (the zip's own CSV, or one row per file)
     digest: str  # the resume journal's content hash, so the page finds an interrupted upload of these bytes
+    files: LocalFiles | None = None  # the local files themselves, sent as bytes
+    files_key: str = ""  # which chosen files those are, for the checks kept in this session
+
+    @property
+    def noun(self) -> str:
+        """What one row stands for: a file, when the page made the list from the chosen files."""
+        return "file" if self.files and not self.files.manifest_name else "row"
 
 
 def file_section() -> ChosenFile | None:
-    st.subheader("2. Your file")
+    st.subheader("2. What to upload")
+    source = st.radio("What do you have?", list(SOURCES), format_func=SOURCES.get, horizontal=True,
+                      key="source_kind")
+    st.session_state.setdefault("uploader_round", 0)
+    if source == FILES:
+        return files_section()
+    st.session_state.pop("local_files", None)  # files chosen before switching go with their chooser
+    return list_section()
+
+
+def list_section() -> ChosenFile | None:
     st.markdown(
         "A **CSV** or **TSV** file with column names on the first line and one input per row: "
         "`url` (the web address of an image, video, audio or text file) or `text` (the text itself), "
@@ -443,7 +497,6 @@ def file_section() -> ChosenFile | None:
         "Files with Clarifai Portal's or the Python SDK's column names work too."
     )
     state = st.session_state
-    state.setdefault("uploader_round", 0)
     uploaded = st.file_uploader(
         "Choose a CSV or TSV file",
         type=["csv", "tsv", "txt"],
@@ -468,6 +521,70 @@ def file_section() -> ChosenFile | None:
     return None
 
 
+def files_section() -> ChosenFile | None:
+    st.markdown(
+        "**Images, videos, audio or text files**, chosen together, or a **zip** of them. Each file is sent as it "
+        "is, with no web address needed, and the same file sent twice is stored once. "
+        f"An image can be up to {MAX_IMAGE_BYTES // 1024 ** 2} MB, any other file up to "
+        f"{MAX_MEDIA_BYTES // 1024 ** 2} MB.\n\n"
+        "To give them concepts, metadata or datasets, put one CSV file in the zip that names each file in a "
+        "`file` column, with the columns a list has (`input_id`, `pos_concepts`, `metadata`, `dataset_id` and "
+        "so on). Then only the files it names are uploaded."
+    )
+    state = st.session_state
+    uploaded = st.file_uploader("Choose files or a zip", type=MEDIA_TYPES, accept_multiple_files=True,
+                                key=f"files_{state['uploader_round']}")
+    if not uploaded:
+        state.pop("local_files", None)
+        return None
+    key = "+".join(u.file_id for u in uploaded)
+    held = state.get("local_files")
+    if not held or held[0] != key:  # read once per choice, not on every rerun
+        with st.spinner("Reading the files…"):
+            try:
+                held = (key, read_local(uploaded, key))
+            except InputFileError as error:
+                held = (key, error)
+        state["local_files"] = held
+    if isinstance(held[1], InputFileError):
+        show_problem(held[1])
+        return None
+    return held[1]
+
+
+def read_local(uploaded: list[UploadedFile], key: str) -> ChosenFile:
+    """The chosen files (or the one zip) as local files and the list that names them; raises
+    `InputFileError` for an unsafe, unreadable or empty zip, or a zip chosen with other files."""
+    zips = [u for u in uploaded if u.name.lower().endswith(".zip")]
+    if zips and len(uploaded) > 1:
+        raise InputFileError(
+            f"{'Several zips were' if len(zips) > 1 else 'A zip and other files were'} chosen together.",
+            "Choose one zip, or the files themselves without a zip.")
+    if zips:
+        zips[0].seek(0)
+        files = from_zip(zips[0], zips[0].name)
+        if not files.contents:
+            raise InputFileError(f"{files.name} holds no files to upload.",
+                                 "Make the zip again with the images, videos, audio or text files in it.")
+    else:
+        count = len(uploaded)
+        files = from_files(unique_names((u.name, u.getvalue()) for u in uploaded),
+                           "1 chosen file" if count == 1 else f"{count:,} chosen files")
+    return ChosenFile(files.source_name, files.manifest, file_digest(io.BytesIO(files.manifest)), files, key)
+
+
+def unique_names(files: Iterable[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
+    """Two files of the same name (from two folders) both kept: the second becomes 'name (2).ext'."""
+    seen: set[str] = set()
+    for name, data in files:
+        path, number = Path(name), 1
+        while name in seen:
+            number += 1
+            name = f"{path.stem} ({number}){path.suffix}"
+        seen.add(name)
+        yield name, data
+
+
 def use_sample() -> None:
     st.session_state["use_sample"] = True
     st.session_state["uploader_round"] = st.session_state.get("uploader_round", 0) + 1  # empties the uploader
@@ -479,10 +596,12 @@ def forget_sample() -> None:
 
 @dataclass(frozen=True)
 class Layout:
-    """How to read the chosen file: the separator (None: find it) and role -> column, if not by name."""
+    """How to read the chosen file: the separator and encoding (None: find them) and role -> column, if not
+    by name."""
 
     delimiter: str | None
     columns: dict[str, str] | None
+    encoding: str | None = None
 
 
 def role_label(role: str) -> str:
@@ -491,32 +610,45 @@ def role_label(role: str) -> str:
 
 
 def layout_section(chosen: ChosenFile) -> Layout | None:
-    """Column matching, opened by itself when the file has no column named 'url'."""
+    """Column matching, opened by itself when the file has no column named 'url' (or, in a zip, 'file'),
+    or when it cannot be read as UTF-8."""
+    if chosen.files and not chosen.files.manifest_name:
+        return Layout(None, None)  # the page made the list itself: nothing to match
     tag = chosen.digest[:12]
-    delimiter = st.session_state.get(f"sep_{tag}") or None
+    state = st.session_state
+    delimiter = state.get(f"sep_{tag}") or None
+    encoding = state.get(f"enc_{tag}") or None
     try:
-        header = open_table(io.BytesIO(chosen.data), chosen.name, delimiter).header
+        header = open_table(io.BytesIO(chosen.data), chosen.name, delimiter, encoding).header
     except InputFileError as error:
-        show_problem(error)
+        show_file_problem(error)
+        if isinstance(error, EncodingError):  # the choice that fixes it, and nothing else yet
+            with st.expander("Match your columns", expanded=True, icon=":material/view_column:"):
+                reading_choices(tag)
         return None
     names = [h for h in header if h]
     folded = {h.lower(): h for h in reversed(names)}
     style = detect_format(header)
-    missing_url = style == BLOG and "url" not in folded and "text" not in folded
-    with st.expander("Match your columns", expanded=missing_url, icon=":material/view_column:"):
-        if missing_url:
+    roles = ZIP_ROLES if chosen.files else PAGE_ROLES
+    needed = "file" if chosen.files else "url"
+    missing = style == BLOG and needed not in folded and "text" not in folded
+    with st.expander("Match your columns", expanded=missing, icon=":material/view_column:"):
+        if missing and chosen.files:
+            st.warning(f"{chosen.files.manifest_name} has no column named **file**. Choose below which column "
+                       "names the files in the zip.")
+        elif missing:
             st.warning("This file has no column named **url**. Choose below which column holds the images' "
                        "web addresses.")
         if style != BLOG:
             st.caption(f"This file uses {FORMAT_NAMES[style]}: they are found by themselves. Choosing columns "
                        "below reads the file by your choices instead.")
         else:
-            st.caption(f"Columns named {', '.join(PAGE_ROLES[:-1])} and {PAGE_ROLES[-1]} are found by themselves. "
+            st.caption(f"Columns named {', '.join(roles[:-1])} and {roles[-1]} are found by themselves. "
                        "If yours have other names, say which is which.")
-        st.selectbox("Cells are separated by", list(SEPARATORS), format_func=SEPARATORS.get, key=f"sep_{tag}")
+        reading_choices(tag)
         columns: dict[str, str] = {}
         left, right = st.columns(2)
-        for i, role in enumerate(PAGE_ROLES):
+        for i, role in enumerate(roles):
             options = [NOT_IN_FILE, *names]
             default = folded.get(role, NOT_IN_FILE)
             box = left if i % 2 == 0 else right
@@ -527,19 +659,37 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
         used = [c for c in columns.values() if c]
         if len(used) != len(set(used)):
             st.warning("The same column is chosen twice: give each column one meaning.")
-    by_name = all(columns[role] == folded.get(role, NOT_IN_FILE) for role in PAGE_ROLES)
-    return Layout(delimiter, None if by_name else columns)
+    by_name = all(columns[role] == folded.get(role, NOT_IN_FILE) for role in roles)
+    return Layout(delimiter, None if by_name else columns, encoding)
+
+
+def reading_choices(tag: str) -> None:
+    """The separator and the encoding; the same widgets whether or not the file could be read."""
+    left, right = st.columns(2)
+    left.selectbox("Cells are separated by", list(SEPARATORS), format_func=SEPARATORS.get, key=f"sep_{tag}")
+    right.selectbox("Encoding", list(ENCODINGS), format_func=ENCODINGS.get, key=f"enc_{tag}",
+                    help="Automatic reads UTF-8 (and UTF-16 with a byte-order mark). Files saved as CSV by "
+                         "Excel on Windows are often Windows-1252.")
+
+
+def show_file_problem(error: InputFileError) -> None:
+    """The problem in ingest's words; for text in another encoding, also where the page lets you name it."""
+    show_problem(error)
+    if isinstance(error, EncodingError):
+        st.info("Choose the file's encoding in **Match your columns** (Encoding). Files saved by Excel on Windows "
+                "are most often **Windows-1252**.", icon=":material/translate:")
 
 
 def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
-    """The file's check, computed once per (file, separator, columns) in this session."""
-    key = (chosen.digest, layout.delimiter, tuple(sorted((layout.columns or {}).items())))
+    """The file's check, computed once per (file, separator, encoding, columns) in this session."""
+    key = (chosen.digest, chosen.files_key, layout.delimiter, layout.encoding,
+           tuple(sorted((layout.columns or {}).items())))
     cache: OrderedDict = st.session_state.setdefault("checks", OrderedDict())
     if key not in cache:
         with st.spinner(f"Checking every row of {chosen.name}…"):
             try:
-                cache[key] = check_file(io.BytesIO(chosen.data), chosen.name, layout.delimiter,
-                                        columns=layout.columns)
+                cache[key] = check_file(io.BytesIO(chosen.data), chosen.name, layout.delimiter, layout.encoding,
+                                        columns=layout.columns, files=chosen.files)
             except InputFileError as error:
                 cache[key] = error
         while len(cache) > CHECKS_KEPT:
@@ -548,9 +698,11 @@ def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
 
 
 def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout) -> None:
-    st.caption(format_sentence(check, layout))
+    noun = chosen.noun
+    if noun == "row":
+        st.caption(format_sentence(check, layout))
     rows, valid, invalid = st.columns(3)
-    rows.metric("Rows found", f"{check.rows:,}")
+    rows.metric(f"{noun.capitalize()}s found", f"{check.rows:,}")
     valid.metric("Ready to upload", f"{check.valid:,}")
     invalid.metric("Need fixing", f"{check.invalid:,}")
     if check.columns.unknown:
@@ -559,9 +711,9 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout) -> Non
         st.warning("The file has column names but no rows. Add one row per image under the first line.")
         return
     shown = len(check.sample)
-    st.markdown(f"**The first {shown:,} rows**" if shown < check.rows else "**All rows**")
+    st.markdown(f"**The first {shown:,} {noun}s**" if shown < check.rows else f"**All {noun}s**")
     st.dataframe(
-        colored(preview_frame(check)),
+        colored(preview_frame(check, chosen.files)),
         hide_index=True,
         placeholder="",  # no thumbnail for a video, audio or text row: an empty cell, not "None"
         height=min(38 + 35 * shown, 38 + 35 * 8),
@@ -570,6 +722,7 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout) -> Non
             "Status": st.column_config.TextColumn(width=105),
             "Kind": st.column_config.TextColumn(width=60),
             "Image": st.column_config.ImageColumn(width="small"),
+            "File": st.column_config.TextColumn(width="medium"),
             "Text": st.column_config.TextColumn(width="medium"),
             "Web address": st.column_config.LinkColumn(width="medium"),
         },
@@ -590,18 +743,28 @@ def cell_for(check: FileCheck, cells: list[str], role: str) -> str:
     return cells[position] if position is not None and position < len(cells) else ""
 
 
-PREVIEW_OPTIONAL = ("Text", "Location", "Dataset")  # preview columns left out when no row in the sample has one
+# Preview columns left out when no row in the sample has one.
+PREVIEW_OPTIONAL = ("File", "Text", "Location", "Dataset", "Web address")
 
 
-def preview_frame(check: FileCheck) -> pd.DataFrame:
-    """The sample rows as the table shows them: a thumbnail for images only, a snippet for texts."""
+def preview_frame(check: FileCheck, files: LocalFiles | None = None) -> pd.DataFrame:
+    """The sample rows as the table shows them: a thumbnail for images only (made from the bytes of the
+    first local ones), a snippet for texts."""
     rows = []
+    thumbnails = THUMBNAILS
     for item in check.sample:
         if isinstance(item, InputRecord):
+            content = files.contents.get(item.file) if files and item.file else None
+            image = item.url if item.kind == "image" and item.url else None
+            text = snippet(item.text)
+            if content is not None and item.kind == "image" and thumbnails:
+                thumbnails -= 1
+                image = thumbnail(content)
+            elif content is not None and item.kind == "text":
+                text = snippet(content[:TEXT_SHOWN * 4].decode("utf-8", errors="replace"))
             rows.append({
-                "Line": item.line, "Status": "ready", "Kind": item.kind,
-                "Image": item.url if item.kind == "image" and item.url else None, "Text": snippet(item.text),
-                "Input id": item.input_id,
+                "Line": item.line, "Status": "ready", "Kind": item.kind, "Image": image, "File": item.file,
+                "Text": text, "Input id": item.input_id,
                 "Concepts": ", ".join(item.positive), "Not in image": ", ".join(item.negative),
                 "Metadata": json.dumps(item.metadata, ensure_ascii=False) if item.metadata else "",
                 "Location": place(item.geo), "Dataset": item.dataset_id,
@@ -610,11 +773,12 @@ def preview_frame(check: FileCheck) -> pd.DataFrame:
         else:
             rows.append({
                 "Line": item.line, "Status": "needs fixing", "Kind": "", "Image": None,
+                "File": cell_for(check, item.cells, "file"),
                 "Text": snippet(cell_for(check, item.cells, "text")), "Input id": item.input_id,
                 "Concepts": cell_for(check, item.cells, "pos_concepts"),
                 "Not in image": cell_for(check, item.cells, "neg_concepts"),
                 "Metadata": cell_for(check, item.cells, "metadata"), "Location": "",
-                "Dataset": cell_for(check, item.cells, "dataset_id"), "Web address": item.url,
+                "Dataset": cell_for(check, item.cells, "dataset_id"), "Web address": "" if item.column == "file" else item.url,
                 "Problem": item.reason,
             })
     frame = pd.DataFrame(rows)
@@ -622,6 +786,26 @@ def preview_frame(check: FileCheck) -> pd.DataFrame:
     if frame["Image"].isna().all():
         unused.append("Image")
     return frame.drop(columns=unused)
+
+
+@st.cache_data(max_entries=500, show_spinner=False)
+def thumbnail(data: bytes) -> str | None:
+    """A small picture of an image's bytes, as a data URL for a table cell; None when it cannot be read."""
+    from PIL import Image  # Streamlit's own dependency; only local images need it
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > THUMBNAIL_PIXELS:
+                return None
+            image.draft("RGB", (THUMBNAIL_PX * 2, THUMBNAIL_PX * 2))  # a JPEG decodes at a fraction of its size
+            image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
+            clear = image.mode in ("RGBA", "LA", "P")
+            small = image.convert("RGBA" if clear else "RGB")
+            out = io.BytesIO()
+            small.save(out, "PNG" if clear else "JPEG", quality=80)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None  # not an image PIL reads (HEIC, a damaged file): no thumbnail, the upload decides
+    return f"data:image/{'png' if clear else 'jpeg'};base64,{base64.b64encode(out.getvalue()).decode()}"
 
 
 def snippet(text: str) -> str:
@@ -650,9 +834,9 @@ def invalid_rows_section(chosen: ChosenFile, check: FileCheck) -> None:
         kept = f"the first {len(check.errors):,}" if check.invalid > len(check.errors) else "all of them"
         st.caption(f"The first {len(listed):,} of {check.invalid:,} are listed. The download below has {kept}; "
                    "the upload report will list every one.")
-    stem = Path(chosen.name).stem
+    stem = file_stem(chosen.name)
     st.download_button(
-        f"Download the {len(check.errors):,} rows to fix",
+        "Download the row to fix" if len(check.errors) == 1 else f"Download the {len(check.errors):,} rows to fix",
         data=rows_csv(check.header, check.delimiter, [e.cells for e in check.errors]),
         file_name=f"{stem}-rows-to-fix.csv",
         mime="text/csv",
@@ -906,10 +1090,10 @@ def start_upload(chosen: ChosenFile, delimiter: str, layout: Layout, destination
     # check_downloads: a stored input whose url the server cannot fetch holds no image; say so per row.
     options = UploadOptions(batch_size=choices.batch, workers=choices.workers,
                             allow_duplicate_url=choices.allow_duplicates, delimiter=delimiter, columns=layout.columns,
-                            check_downloads=True, restart=restart, dataset_id=choices.dataset_id,
-                            create_datasets=choices.create_datasets)
+                            encoding=layout.encoding, check_downloads=True, restart=restart,
+                            dataset_id=choices.dataset_id, create_datasets=choices.create_datasets)
     state.pop("datasets_known", None)  # the upload may create datasets: ask again next time
-    launch(chosen.name, chosen.data, delimiter, destination, options, chosen.digest, boxes=boxes)
+    launch(chosen.name, chosen.data, delimiter, destination, options, chosen.digest, boxes=boxes, files=chosen.files)
 
 
 def sending_elsewhere(destination: Destination) -> str:
@@ -919,7 +1103,7 @@ def sending_elsewhere(destination: Destination) -> str:
 
 def launch(name: str, data: bytes, delimiter: str, destination: Destination, options: UploadOptions,
            digest: str | None = None, lines: dict[int, int] | None = None, source: str = "",
-           boxes: ChosenFile | None = None) -> None:
+           boxes: ChosenFile | None = None, files: LocalFiles | None = None) -> None:
     registry = job_registry()
     state = st.session_state
     folder = tempfile.mkdtemp(prefix="ingest-upload-")
@@ -927,10 +1111,10 @@ def launch(name: str, data: bytes, delimiter: str, destination: Destination, opt
                     report_path=os.path.join(folder, "report.csv"),
                     failed_path=os.path.join(folder, "rows-to-fix.csv"), spreadsheet_safe=True,
                     open_boxes=(lambda: io.BytesIO(boxes.data)) if boxes else None,
-                    boxes_name=boxes.name if boxes else "boxes file")
+                    boxes_name=boxes.name if boxes else "boxes file", files=files)
     entry = JobEntry(job, name, data, delimiter, destination.where, folder,
                      digest=digest or file_digest(io.BytesIO(data)), owner=session_token(), lines=lines,
-                     source=source)
+                     source=source, files=files)
     weakref.finalize(entry, shutil.rmtree, folder, True)  # the files go when the entry is dropped
     forget_job(state.get("job_id"))
     job_id = registry.add(entry)
@@ -943,7 +1127,8 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
                    destination: Destination, choices: Choices, running: bool, boxes: ChosenFile | None = None,
                    boxes_unusable: bool = False) -> None:
     valid = check.valid if check else 0
-    label = f"Upload {valid:,} {'row' if valid == 1 else 'rows'}" if check else "Upload"
+    noun = chosen.noun if chosen else "row"
+    label = f"Upload {valid:,} {noun if valid == 1 else noun + 's'}" if check else "Upload"
     reason = ""
     if running:
         reason = "An upload is running; wait for it or cancel it."
@@ -951,7 +1136,8 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
         problem = destination.problem
         reason = f"{problem.message} {problem.hint}" if problem else "Choose where the images go above."
     elif chosen is None:
-        reason = "Choose a file above, or try it with the sample data."
+        reason = ("Choose the files or a zip above." if st.session_state.get("source_kind") == FILES
+                  else "Choose a file above, or try it with the sample data.")
     elif check is None:
         reason = "Fix the file problem above first."
     elif not valid:
@@ -1003,7 +1189,7 @@ def resume_offer(chosen: ChosenFile, check: FileCheck, layout: Layout, destinati
 
 
 def job_section(job_id: str, entry: JobEntry, status: JobStatus) -> None:
-    st.subheader(f"Upload of {entry.name}")
+    st.subheader(f"Upload of {entry.shown_name}")
     if entry.source:
         st.caption(f"The failed rows of {entry.source}, sent again. Line numbers are those of {entry.source}.")
     if status.done:
@@ -1046,7 +1232,7 @@ def progress_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
         box_metrics(status.boxes)
     for warning in status.warnings:
         st.caption(warning)
-    results_table(job_id, status, checks, entry.original_line)
+    results_table(job_id, status, checks, entry)
     if status.box_problems:
         box_problems_table(status)
 
@@ -1134,7 +1320,7 @@ def filter_label(choice: str) -> str:
     return f"{STATUS_ICONS[choice]} {STATUS_LABELS[choice].capitalize()}"
 
 
-def results_table(job_id: str, status: JobStatus, checks: bool, line_of: Callable[[int], int]) -> None:
+def results_table(job_id: str, status: JobStatus, checks: bool, entry: JobEntry) -> None:
     choices = ["all", *STATUSES]
     if status.downloads and status.downloads[DOWNLOAD_FAILED]:
         choices.append(NOT_FETCHED)
@@ -1146,10 +1332,15 @@ def results_table(job_id: str, status: JobStatus, checks: bool, line_of: Callabl
         return
     records = []
     for o in rows:
-        record = {"Line": line_of(o.line), "Status": STATUS_LABELS[o.status]}
+        record = {"Line": entry.original_line(o.line), "Status": STATUS_LABELS[o.status]}
         if checks:
             record["Download"] = DOWNLOAD_LABELS.get(o.download, "")
-        record |= {"Input id": o.input_id, "Web address": o.url, "Reason": o.reason}
+        record["Input id"] = o.input_id
+        if entry.files:  # the row's file, not its (empty) web address
+            record["File"] = entry.file_name(o.line)
+        else:
+            record["Web address"] = o.url
+        record["Reason"] = o.reason
         records.append(record)
     with st.container(key="results"):
         st.dataframe(
@@ -1158,6 +1349,7 @@ def results_table(job_id: str, status: JobStatus, checks: bool, line_of: Callabl
             height=min(38 + 35 * len(rows), 38 + 35 * 8),
             column_config={"Line": LINE_COLUMN, "Status": st.column_config.TextColumn(width=105),
                            "Download": st.column_config.TextColumn(width=105),
+                           "File": st.column_config.TextColumn(width="medium"),
                            "Reason": st.column_config.TextColumn(width="large")},
         )
     st.caption(f"The rows that need attention first, then the latest ones (at most {TABLE_ROWS}). "
@@ -1224,7 +1416,7 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
         if not_fetched:
             text += "\n\n" + not_fetched_advice(not_fetched)
         st.warning(text, icon=":material/warning:")
-    stem = Path(entry.name).stem
+    stem = file_stem(entry.name)
     left, right = st.columns(2)
     report = renumbered_report(entry.report_path, entry.lines) if entry.lines else file_reader(entry.report_path)
     left.download_button("Download the full report", data=report,
@@ -1308,10 +1500,20 @@ def failed_rows(entry: JobEntry) -> tuple[bytes, dict[int, int]]:
         if row.line in lines:
             writer.writerow(row.cells)
             kept.append(row.line)
-    data = out.getvalue().encode("utf-8")
+    data = out.getvalue().encode("utf-8")  # whatever the chosen file's encoding: the retry reads it as UTF-8
     # Read back as the retry job will (a cell with a line break spans lines), then pair the rows up.
-    again = open_table(io.BytesIO(data), entry.name, entry.delimiter, encoding)
+    again = open_table(io.BytesIO(data), entry.name, entry.delimiter)
     return data, {row.line: entry.original_line(old) for row, old in zip(again.rows, kept)}
+
+
+def file_names(entry: JobEntry) -> dict[int, str]:
+    """Line -> the local file its row names, for the results table: an upload's outcomes carry no file name."""
+    options = entry.job.options
+    table = open_table(io.BytesIO(entry.data), entry.name, entry.delimiter, options.encoding)
+    position = map_columns(table.header, options.columns, entry.name).positions.get("file")
+    if position is None:
+        return {}
+    return {row.line: row.cells[position].strip() for row in table.rows if position < len(row.cells)}
 
 
 @guarded
@@ -1320,10 +1522,17 @@ def retry_failed(job_id: str) -> None:
     if entry is None or st.session_state.get("job_id") != job_id:
         return
     destination = Destination(entry.job.target, entry.where)
-    stem = Path(entry.name).stem.removesuffix("-retry")
+    stem = file_stem(entry.name).removesuffix("-retry")
     data, lines = failed_rows(entry)
-    launch(f"{stem}-retry.csv", data, entry.delimiter, destination, entry.job.options, lines=lines,
-           source=entry.source or entry.name)
+    launch(f"{stem}-retry.csv", data, entry.delimiter, destination, replace(entry.job.options, encoding=None),
+           lines=lines, source=entry.source or entry.shown_name, files=entry.files)
+
+
+def file_stem(name: str) -> str:
+    """A name for downloads made from `name`: its stem ('photos.zip:labels.csv' -> 'photos'), with no
+    character a file name cannot hold."""
+    stem = Path(name.split(":", 1)[0]).stem
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "-", stem).strip(" -") or "upload"
 
 
 def session_token() -> str:
@@ -1459,7 +1668,7 @@ def browse_rows(inputs: list[resources_pb2.Input]) -> list[dict[str, object]]:
         geo = (data.geo.geo_point.latitude, data.geo.geo_point.longitude) if data.HasField("geo") else None
         code = item.status.code
         rows.append({
-            "Image": url if kind == "image" and url else None,
+            "Image": (url or (thumbnail(data.image.base64) if data.image.base64 else None)) if kind == "image" else None,
             "Input id": item.id,
             "Kind": kind,
             "Download": FETCH_STATES.get(code) or item.status.description or (
@@ -1517,8 +1726,9 @@ def current_job() -> tuple[str | None, JobEntry | None]:
 
 def main() -> None:
     st.title("Upload images to Clarifai")
-    st.caption("Give a CSV or TSV file of web addresses (images, videos, audio, texts) or of texts, check it, "
-               "send it to a Clarifai app, and watch every row arrive. Browse the app to see what it holds.")
+    st.caption("Give a CSV or TSV file of web addresses (images, videos, audio, texts) or of texts, or the files "
+               "themselves, check it, send it to a Clarifai app, and watch every row arrive. Browse the app to see "
+               "what it holds.")
     if problem := st.session_state.pop("callback_error", None):
         st.error(problem, icon=":material/error:")
     job_id, entry = current_job()
@@ -1544,7 +1754,7 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
         if layout:
             result = checked(chosen, layout)
             if isinstance(result, InputFileError):
-                show_problem(result)
+                show_file_problem(result)
             else:
                 check = result
                 preview_section(chosen, check, layout)

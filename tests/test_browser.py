@@ -1,4 +1,4 @@
-"""One end-to-end run in real headless Chromium: choose a file, upload it, watch it land.
+"""End-to-end runs in real headless Chromium: choose a file (or files), upload, watch them land.
 
 The page runs as `streamlit run` in a subprocess, pointed at the module's sandbox by
 CLARIFAI_* environment variables. Images are served by a tiny local web server so the
@@ -144,6 +144,38 @@ def test_choose_a_file_upload_it_and_watch_every_row_land(
                 save_screenshot(page, BROWSE_SCREENSHOT)
         finally:
             browser.close()
+
+
+def test_files_from_the_computer_are_sent_as_bytes(sandbox: Sandbox, dashboard: str, tmp_path: Path) -> None:
+    """Several files through the browser's own file chooser, as a person picks them (AppTest skips this path)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from ingest.local import content_id
+
+    sandbox.reset()
+    paths = []
+    for shade in range(3):
+        path = tmp_path / f"photo-{shade}.png"
+        path.write_bytes(thumbnail(shade))
+        paths.append(path)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.set_default_timeout(UI_MS)
+            page.goto(dashboard)
+            page.get_by_text("Files from my computer").click()
+            expect(page.get_by_text("Choose files or a zip")).to_be_visible()
+            chooser = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+            expect(chooser).to_have_count(1)  # the list's chooser has gone
+            chooser.set_input_files(paths)
+            expect(page.locator('[data-testid="stMetric"]').filter(has_text="Files found")).to_contain_text("3")
+            page.get_by_role("button", name="Upload 3 files").click()
+            expect(page.get_by_text("Done: every row is in")).to_be_visible()
+        finally:
+            browser.close()
+    stored = {item.id: item.data.image.base64 for item in sandbox.stored_inputs()}
+    assert stored == {content_id(thumbnail(shade)): thumbnail(shade) for shade in range(3)}
 
 
 def save_screenshot(page, path: Path = SCREENSHOT) -> None:
