@@ -81,6 +81,7 @@ from ingest.validate import (
 )
 
 SAMPLES = Path(__file__).parent / "ingest" / "samples"
+TITLE = "Upload images, videos, audio and text to Clarifai"
 POLL_SECONDS = 0.5  # how often the live progress redraws
 TABLE_ROWS = 300  # rows in the live result table: a 100k-row upload never becomes 100k DOM rows
 JOBS_KEPT = 50  # finished jobs the server keeps (with their files) before dropping the oldest
@@ -110,7 +111,7 @@ ROLE_LABELS = {
     "url": "Web address (of the image, video, audio or text)",
     "file": "File name (in the zip)",
     "input_id": "Input id",
-    "pos_concepts": "Concepts (what the image shows)",
+    "pos_concepts": "Concepts (what it shows)",
     "neg_concepts": "Concepts it does not show",
     "metadata": "Metadata (JSON)",
     "text": "Text (instead of a web address)",
@@ -317,7 +318,7 @@ class Destination:
 
 
 def connect_section(config: Mapping[str, str]) -> Destination:
-    st.subheader("1. Where the images go")
+    st.subheader("1. Where to upload")
     names_a_server = any(config.get(n) for n in ("CLARIFAI_PAT", "CLARIFAI_API_KEY", "CLARIFAI_GRPC_BASE"))
     kind = st.radio(
         "Upload to",
@@ -637,8 +638,8 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
             st.warning(f"{chosen.files.manifest_name} has no column named **file**. Choose below which column "
                        "names the files in the zip.")
         elif missing:
-            st.warning("This file has no column named **url**. Choose below which column holds the images' "
-                       "web addresses.")
+            st.warning("This file has no column named **url**. Choose below which column holds the web "
+                       "addresses.")
         if style != BLOG:
             st.caption(f"This file uses {FORMAT_NAMES[style]}: they are found by themselves. Choosing columns "
                        "below reads the file by your choices instead.")
@@ -708,7 +709,7 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout) -> Non
     if check.columns.unknown:
         st.caption(f"Not used: {', '.join(check.columns.unknown)} (this tool reads only the columns above).")
     if not check.rows:
-        st.warning("The file has column names but no rows. Add one row per image under the first line.")
+        st.warning("The file has column names but no rows. Add one row per input under the first line.")
         return
     shown = len(check.sample)
     st.markdown(f"**The first {shown:,} {noun}s**" if shown < check.rows else f"**All {noun}s**")
@@ -971,12 +972,12 @@ def options_section() -> Choices:
         if dataset_id and not DATASET_ID.fullmatch(dataset_id):
             st.error(dataset_id_problem(dataset_id), icon=":material/error:")
         allow_duplicates = st.checkbox(
-            "Allow the same image web address more than once", value=True, key="allow_duplicates",
-            help="When off, an image whose web address is already in the app is not added again "
+            "Allow the same web address more than once", value=True, key="allow_duplicates",
+            help="When off, an input whose web address is already in the app is not added again "
                  "and is reported as 'already there'.",
         )
         left, right = st.columns(2)
-        batch = left.number_input("Images per request", 1, MAX_BATCH, DEFAULT_BATCH, key="batch_size",
+        batch = left.number_input("Inputs per request", 1, MAX_BATCH, DEFAULT_BATCH, key="batch_size",
                                   help=f"Up to {MAX_BATCH}; fewer only helps with very large metadata.")
         workers = right.number_input("Requests at once", 1, MAX_WORKERS, DEFAULT_WORKERS, key="workers",
                                      help="More is faster until the server starts asking to slow down.")
@@ -1134,7 +1135,7 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
         reason = "An upload is running; wait for it or cancel it."
     elif destination.target is None or destination.problem:
         problem = destination.problem
-        reason = f"{problem.message} {problem.hint}" if problem else "Choose where the images go above."
+        reason = f"{problem.message} {problem.hint}" if problem else "Choose where to upload above."
     elif chosen is None:
         reason = ("Choose the files or a zip above." if st.session_state.get("source_kind") == FILES
                   else "Choose a file above, or try it with the sample data.")
@@ -1725,10 +1726,10 @@ def current_job() -> tuple[str | None, JobEntry | None]:
 
 
 def main() -> None:
-    st.title("Upload images to Clarifai")
-    st.caption("Give a CSV or TSV file of web addresses (images, videos, audio, texts) or of texts, or the files "
-               "themselves, check it, send it to a Clarifai app, and watch every row arrive. Browse the app to see "
-               "what it holds.")
+    st.title(TITLE)
+    st.caption("Send images, videos, audio and texts to a Clarifai app: from your computer, or from a CSV or TSV "
+               "list of their web addresses. Check them first, then watch every one arrive. Browse the app to "
+               "see what it holds.")
     if problem := st.session_state.pop("callback_error", None):
         st.error(problem, icon=":material/error:")
     job_id, entry = current_job()
@@ -1736,7 +1737,7 @@ def main() -> None:
     # drawn next to a still-disabled Upload button (nothing would rerun to enable it).
     status = entry.job.snapshot() if entry else None
     destination = connect_section(configured_values())
-    upload_tab, browse_tab = st.tabs(["Upload a file", "Browse the app"], key="view", on_change="rerun")
+    upload_tab, browse_tab = st.tabs(["Upload", "Browse the app"], key="view", on_change="rerun")
     with upload_tab:  # always drawn, even when hidden, so its widgets keep the chosen files and settings
         upload_view(destination, job_id, entry, status)
     with browse_tab:
@@ -1771,7 +1772,7 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
 
 
 def run_page() -> None:
-    st.set_page_config(page_title="Upload images to Clarifai", page_icon=":material/photo_library:", layout="centered")
+    st.set_page_config(page_title=TITLE, page_icon=":material/photo_library:", layout="centered")
     try:
         main()
     except FragmentHandledException:

@@ -278,3 +278,11 @@ def test_download_names_come_from_the_chosen_files_name(name: str, stem: str) ->
     import streamlit_app
 
     assert streamlit_app.file_stem(name) == stem
+
+
+def test_the_page_names_what_it_takes_plainly() -> None:
+    at = page()
+    assert at.title[0].value == "Upload images, videos, audio and text to Clarifai"
+    assert "1. Where to upload" in texts(at.subheader)
+    assert "--" not in str(at.main)  # no command-line flags for page users
+    assert keys(at, "radio") >= {"source_kind"}

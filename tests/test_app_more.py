@@ -341,7 +341,7 @@ def test_browse_pages_through_what_the_app_holds(server_env: Sandbox) -> None:
     assert "Page 1 of 2" in texts(at.caption)
     at.selectbox(key="browse_size").set_value(50).run()
     assert len(browsed(at)) == 30 and "Page 1 of 1 · inputs 1–30 of 30" in texts(at.caption)
-    at.session_state["view"] = "Upload a file"
+    at.session_state["view"] = "Upload"
     at.run()
     assert len(browse(at).tabs[1].dataframe) == 1 and len(browsed(at)) == 30  # the page size is kept
     # The upload tab keeps its state while Browse is open.
@@ -351,7 +351,7 @@ def test_browse_pages_through_what_the_app_holds(server_env: Sandbox) -> None:
 def test_browse_of_an_empty_app_says_to_upload_first(server_env: Sandbox) -> None:
     at = browse(page())
     assert "No inputs yet: upload a file first." in texts(at.info)
-    at.session_state["view"] = "Upload a file"
+    at.session_state["view"] = "Upload"
     at.button(key="sample").click().run()
     upload(at)
     at = browse(at)

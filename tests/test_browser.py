@@ -101,7 +101,7 @@ def test_choose_a_file_upload_it_and_watch_every_row_land(
             page = browser.new_page(viewport={"width": 1100, "height": 900}, accept_downloads=True)
             page.set_default_timeout(UI_MS)
             page.goto(dashboard)
-            expect(page.get_by_role("heading", name="Upload images to Clarifai")).to_be_visible()
+            expect(page.get_by_role("heading", name="Upload images, videos, audio and text to Clarifai")).to_be_visible()
 
             page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(source)
             expect(page.locator('[data-testid="stMetric"]').filter(has_text="Rows found")).to_contain_text("700")

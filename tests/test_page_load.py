@@ -142,7 +142,7 @@ def test_three_sessions_upload_at_once_without_cross_talk(
                 page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(files[session])
                 expect(metric(page, "Rows found")).to_contain_text(f"{ROWS}")
                 page.get_by_text("Options").click()
-                for label, value in (("Images per request", BATCH), ("Requests at once", WORKERS)):
+                for label, value in (("Inputs per request", BATCH), ("Requests at once", WORKERS)):
                     field = page.get_by_role("spinbutton", name=label)
                     field.fill(str(value))
                     field.press("Enter")
