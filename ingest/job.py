@@ -22,7 +22,7 @@ from typing import IO, BinaryIO
 from .build import DEFAULT_BATCH, MAX_BATCH, Batcher, build_batch, chunked
 from .errors import IngestError, UsageError
 from .journal import Journal, file_digest
-from .local import LocalFiles, too_large
+from .local import LocalFiles, file_error
 from .outcomes import (
     ALREADY_THERE,
     DOWNLOAD_FAILED,
@@ -132,7 +132,7 @@ class JobStatus:
 def _no_dataset(record: InputRecord, dataset_id: str) -> RowOutcome:
     return RowOutcome(record.line, record.input_id, record.url, FAILED,
                       f"the dataset {dataset_id!r} does not exist in the app - create it in Clarifai, "
-                      "or choose to create missing datasets (--create-datasets on the command line)", record.cells)
+                      "or let the upload create missing datasets", record.cells)
 
 
 def bounded(futures: Iterator[Future], limit: int) -> Iterator[Future]:
@@ -388,24 +388,10 @@ class UploadJob:
             return RowOutcome(result.line, result.input_id, result.url, INVALID, result.reason, result.cells)
         if result.line in confirmed:
             return RowOutcome(result.line, result.input_id, result.url, ALREADY_THERE, "confirmed by an earlier run")
-        problem = self._file_problem(result) if result.file else ""
-        if problem:
-            return RowOutcome(result.line, result.input_id, result.file, INVALID, f"column 'file': {problem}",
-                              result.cells)
+        unusable = file_error(self._files, result)
+        if unusable:
+            return RowOutcome(result.line, result.input_id, result.file, INVALID, unusable.reason, result.cells)
         return None
-
-    def _file_problem(self, record: InputRecord) -> str:
-        """Why a row's local file cannot be sent, or ''."""
-        if self._files is None or record.file not in self._files.contents:
-            where = f"{self._files.name}" if self._files else "the upload (choose the files or a zip with them)"
-            return f"there is no file named {record.file!r} in {where} - check the name and its folder"
-        problem = too_large(self._files, record.file)
-        if not problem and record.kind == "text":
-            try:
-                self._files.contents[record.file].decode("utf-8")
-            except UnicodeDecodeError:
-                problem = "the text file is not UTF-8 - save it again as UTF-8 text"
-        return problem
 
     def _missing_datasets(self, client: Client, records: list[InputRecord]) -> set[str]:
         """Datasets these rows name that the app lacks; created first when the user agreed."""

@@ -100,12 +100,6 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
     return LocalFiles(name, manifest, contents, sizes, manifests[0].filename if manifests else "")
 
 
-def too_large(files: LocalFiles, file_name: str) -> str:
-    """Why a listed file cannot be sent, or ''."""
-    problem = _size_problem(files, file_name)
-    return " - ".join(problem) if problem else ""
-
-
 def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None:
     """Why a valid row's local file cannot be sent (missing, too large, a text that is not UTF-8),
     as the row error the upload reports; None when it can be sent, or the row names no file."""

@@ -16,6 +16,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import grpc
 from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
@@ -48,7 +49,7 @@ DOWNLOAD_POLL_MAX_SECONDS = 5.0  # to reach the server before anything is read o
 log = logging.getLogger("ingest")
 
 _UNREACHABLE_HINT = ("Check the address and your network; for a local sandbox, check that it is running "
-                     "and that --insecure is set.")
+                     "and that the connection is set to plaintext (insecure).")
 
 AUTH_PROBLEMS = {
     status_code_pb2.CONN_KEY_INVALID: (
@@ -536,6 +537,14 @@ def _source(data: resources_pb2.Data) -> str:
     return data.text.raw
 
 
+def _fetched_from_elsewhere(source: str) -> bool:
+    """Whether a stored input came from a web address other than the server's copy of uploaded bytes."""
+    if not source.startswith(("http://", "https://")):
+        return False
+    host = (urlsplit(source).hostname or "").lower()
+    return not (host == "clarifai.com" or host.endswith(".clarifai.com"))
+
+
 def _resolve_duplicates(look_up: Callable[[list[str]], Answer], records: list, resent: bool) -> list[RowOutcome]:
     """INPUT_DUPLICATE is fine when the stored input has our url; a taken id is a failure."""
     response = look_up([r.input_id for r in records]).response
@@ -543,7 +552,10 @@ def _resolve_duplicates(look_up: Callable[[list[str]], Answer], records: list, r
     stored = {item.id: _source(item.data) for item in response.inputs} if checked else {}
     outcomes = []
     for r in records:
-        if not checked:
+        if r.file and checked and r.input_id in stored and not _fetched_from_elsewhere(stored[r.input_id]):
+            # Bytes come back as the server's own copy (or not at all): the id stands for this file.
+            outcomes.append(RowOutcome(r.line, r.input_id, r.url, UPLOADED if resent else ALREADY_THERE))
+        elif not checked:
             outcomes.append(RowOutcome(
                 r.line, r.input_id, r.url, ALREADY_THERE,
                 "an input with this id already exists (its url could not be checked)",

@@ -118,9 +118,6 @@ def test_two_files_of_the_same_name_are_both_kept_and_stored_once(server_env: Sa
     assert len(server_env.stored_inputs()) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="ingest.upload._resolve_duplicates compares the stored input with the row's "
-                                       "url or text, both empty for a local file: a text file sent again fails as "
-                                       "'the id is taken' (an image passes only because both sides are empty)")
 def test_a_text_file_sent_twice_is_already_there(server_env: Sandbox) -> None:
     at = choose_files(page(), ("note.txt", b"the same words"))
     upload(at)
