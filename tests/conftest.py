@@ -32,12 +32,42 @@ def stub_for(
 
 
 # --- shared fixtures ---
+CONFIG_NAMES = (
+    "CLARIFAI_PAT", "CLARIFAI_USER_ID", "CLARIFAI_APP_ID", "CLARIFAI_API_KEY",
+    "CLARIFAI_GRPC_BASE", "CLARIFAI_GRPC_INSECURE",
+)
+
+
 @pytest.fixture(autouse=True)
 def state_dir(tmp_path, monkeypatch):
     """Resume journals go to the test's own folder, never the user's cache."""
     path = tmp_path / "state"
     monkeypatch.setenv("INGEST_STATE_DIR", str(path))
     return path
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No CLARIFAI_* settings leak in from the machine running the tests."""
+    for name in CONFIG_NAMES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def point_at(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Name `sandbox` in the CLARIFAI_* variables, as an operator would."""
+    monkeypatch.setenv("CLARIFAI_GRPC_BASE", sandbox.address)
+    monkeypatch.setenv("CLARIFAI_GRPC_INSECURE", "1")
+    monkeypatch.setenv("CLARIFAI_PAT", sandbox.config.pat)
+    monkeypatch.setenv("CLARIFAI_USER_ID", sandbox.config.user_id)
+    monkeypatch.setenv("CLARIFAI_APP_ID", sandbox.config.app_id)
+
+
+@pytest.fixture
+def server_env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    """This module's sandbox, emptied, and named by the environment the page reads."""
+    sandbox.reset()
+    point_at(sandbox, monkeypatch)
+    return sandbox
 
 
 # --- page fixtures (streamlit_app.py under `streamlit run`; owned by the page's tests) ---

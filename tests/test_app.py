@@ -24,15 +24,11 @@ from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
 
 from ingest.sandbox import Sandbox, SandboxConfig, start
-from tests.conftest import stub_for
+from tests.conftest import point_at, stub_for
 
 PAGE = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 RUN_SECONDS = 30  # for one script run; the upload itself is waited on with a deadline
 DONE_SECONDS = 30
-CONFIG_NAMES = (
-    "CLARIFAI_PAT", "CLARIFAI_USER_ID", "CLARIFAI_APP_ID", "CLARIFAI_API_KEY",
-    "CLARIFAI_GRPC_BASE", "CLARIFAI_GRPC_INSECURE",
-)
 
 GOOD_AND_BAD = (
     b"url,input_id,pos_concepts,neg_concepts,metadata\n"
@@ -42,29 +38,6 @@ GOOD_AND_BAD = (
     b"https://example.com/d.jpg,cat-4,dog,,{not json}\n"
     b"https://example.com/e.jpg,,dog,,\n"
 )
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No CLARIFAI_* settings leak in from the machine running the tests."""
-    for name in CONFIG_NAMES:
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def server_env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
-    """Point the page at this module's sandbox, as an operator would with environment variables."""
-    sandbox.reset()
-    point_at(sandbox, monkeypatch)
-    return sandbox
-
-
-def point_at(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CLARIFAI_GRPC_BASE", sandbox.address)
-    monkeypatch.setenv("CLARIFAI_GRPC_INSECURE", "1")
-    monkeypatch.setenv("CLARIFAI_PAT", sandbox.config.pat)
-    monkeypatch.setenv("CLARIFAI_USER_ID", sandbox.config.user_id)
-    monkeypatch.setenv("CLARIFAI_APP_ID", sandbox.config.app_id)
 
 
 def page() -> AppTest:

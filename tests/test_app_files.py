@@ -21,23 +21,9 @@ from ingest.check import check_file
 from ingest.local import content_id, from_zip
 from ingest.sandbox import Sandbox
 from tests.conftest import stub_for
-from tests.test_app import (
-    CONFIG_NAMES, choose, keys, metrics, page, point_at, run_until, texts, upload, upload_finished,
-)
+from tests.test_app import choose, keys, metrics, page, run_until, texts, upload, upload_finished
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No CLARIFAI_* settings leak in from the machine running the tests."""
-    for name in CONFIG_NAMES:
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def server_env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
-    sandbox.reset()
-    point_at(sandbox, monkeypatch)
-    return sandbox
 
 
 def png(rgb: tuple[int, int, int]) -> bytes:

@@ -20,24 +20,12 @@ from ingest.read import open_table
 from ingest.report import boxes_sentence
 from ingest.sandbox import Sandbox, SandboxConfig, start
 from ingest.validate import FORMAT_NAMES, RowError, map_box_columns, validate_boxes
-from tests.conftest import stub_for
-from tests.test_app import CONFIG_NAMES, choose, keys, metrics, page, point_at, run_until, texts, upload, upload_finished
+from tests.conftest import point_at, stub_for
+from tests.test_app import choose, keys, metrics, page, run_until, texts, upload, upload_finished
 
 LONG_TEXT = "Hello, world. " + "This sentence goes on and on so that the preview has to cut it short. " * 3
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No CLARIFAI_* settings leak in from the machine running the tests."""
-    for name in CONFIG_NAMES:
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def server_env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
-    sandbox.reset()
-    point_at(sandbox, monkeypatch)
-    return sandbox
 
 
 def user_app(sandbox: Sandbox) -> resources_pb2.UserAppIDSet:
