@@ -1,9 +1,11 @@
 # --- sandbox fixtures (owned by the sandbox; other fixtures go outside this section) ---
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
-from clarifai_grpc.grpc.api import service_pb2_grpc
+from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc
+from clarifai_grpc.grpc.api.status import status_code_pb2
 
 from ingest.sandbox import Sandbox, SandboxConfig, start
 
@@ -28,6 +30,36 @@ def stub_for(
     channel = ClarifaiChannel.get_insecure_grpc_channel(base=sandbox.host, port=sandbox.port)
     stub = service_pb2_grpc.V2Stub(channel)
     return stub, (("authorization", f"Key {token or sandbox.config.pat}"),)
+
+
+@pytest.fixture
+def make_sandbox() -> Iterator[Callable[..., Sandbox]]:
+    """Start sandboxes with their own config; all are stopped after the test."""
+    started: list[Sandbox] = []
+
+    def make(**config: Any) -> Sandbox:
+        started.append(start(SandboxConfig(**config)))
+        return started[-1]
+
+    yield make
+    for each in started:
+        each.stop()
+
+
+def stored_boxes(sandbox: Sandbox) -> list[tuple[str, str, tuple[float, ...]]]:
+    """Every bounding box the sandbox holds: (input id, concept, (left, top, right, bottom))."""
+    stub, metadata = stub_for(sandbox)
+    app = resources_pb2.UserAppIDSet(user_id=sandbox.config.user_id, app_id=sandbox.config.app_id)
+    response = stub.ListAnnotations(service_pb2.ListAnnotationsRequest(user_app_id=app, per_page=1000),
+                                    metadata=metadata)
+    assert response.status.code == status_code_pb2.SUCCESS
+    found = []
+    for item in response.annotations:
+        for region in item.data.regions:
+            box = region.region_info.bounding_box
+            found.append((item.input_id, region.data.concepts[0].id,
+                          tuple(round(v, 3) for v in (box.left_col, box.top_row, box.right_col, box.bottom_row))))
+    return sorted(found)
 # --- end of sandbox fixtures ---
 
 

@@ -20,7 +20,7 @@ from ingest.read import open_table
 from ingest.report import boxes_sentence
 from ingest.sandbox import Sandbox, SandboxConfig, start
 from ingest.validate import FORMAT_NAMES, RowError, map_box_columns, validate_boxes
-from tests.conftest import point_at, stub_for
+from tests.conftest import point_at, stored_boxes, stub_for
 from tests.test_app import choose, keys, metrics, page, run_until, texts, upload, upload_finished
 
 LONG_TEXT = "Hello, world. " + "This sentence goes on and on so that the preview has to cut it short. " * 3
@@ -216,18 +216,7 @@ def choose_boxes(at: AppTest, name: str, data: bytes) -> AppTest:
     return at
 
 
-def annotations(sandbox: Sandbox) -> list[tuple[str, str, tuple[float, ...]]]:
-    stub, metadata = stub_for(sandbox)
-    response = stub.ListAnnotations(service_pb2.ListAnnotationsRequest(user_app_id=user_app(sandbox), per_page=100),
-                                    metadata=metadata)
-    assert response.status.code == status_code_pb2.SUCCESS
-    found = []
-    for item in response.annotations:
-        for region in item.data.regions:
-            box = region.region_info.bounding_box
-            found.append((item.input_id, region.data.concepts[0].id,
-                          tuple(round(v, 3) for v in (box.left_col, box.top_row, box.right_col, box.bottom_row))))
-    return sorted(found)
+
 
 
 def test_boxes_are_checked_before_upload_and_added_after_it(server_env: Sandbox) -> None:
@@ -255,7 +244,7 @@ def test_boxes_are_checked_before_upload_and_added_after_it(server_env: Sandbox)
     assert "Line numbers are those of boxes.csv." in texts(at.caption)
 
     b_id = next(i.id for i in server_env.stored_inputs() if i.data.image.url.endswith("b.jpg"))
-    assert annotations(server_env) == sorted([("a", "dog", (0.1, 0.2, 0.5, 0.6)), (b_id, "cat", (0.0, 0.0, 1.0, 1.0))])
+    assert stored_boxes(server_env) == sorted([("a", "dog", (0.1, 0.2, 0.5, 0.6)), (b_id, "cat", (0.0, 0.0, 1.0, 1.0))])
 
 
 def test_an_unusable_boxes_file_is_named_and_stops_the_upload(server_env: Sandbox) -> None:

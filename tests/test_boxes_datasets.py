@@ -7,6 +7,7 @@ import pytest
 from ingest.job import UploadJob, UploadOptions
 from ingest.sandbox import SandboxConfig, start
 from ingest.upload import Client, RetryPolicy, Target
+from tests.conftest import stored_boxes
 
 MAIN = b"url,input_id\nhttps://h.test/a.jpg,a\nhttps://h.test/b.jpg,\n"
 BOXES = (b"input_id,url,concept,left_col,top_row,right_col,bottom_row\n"
@@ -27,24 +28,6 @@ def run(server, data: bytes, boxes: bytes | None = None, **options):
                      open_boxes=(lambda: io.BytesIO(boxes)) if boxes else None, boxes_name="boxes.csv").run()
 
 
-def annotations(server) -> list[tuple[str, str, tuple[float, ...]]]:
-    client = Client(target_for(server))
-    ids = [item.id for item in server.stored_inputs()]
-    from clarifai_grpc.grpc.api import service_pb2
-    request = service_pb2.ListAnnotationsRequest(user_app_id={"user_id": server.config.user_id,
-                                                              "app_id": server.config.app_id},
-                                                 input_ids=ids, per_page=100)
-    response = client._stub.ListAnnotations(request, metadata=client._metadata)
-    client.close()
-    found = []
-    for item in response.annotations:
-        for region in item.data.regions:
-            box = region.region_info.bounding_box
-            found.append((item.input_id, region.data.concepts[0].id,
-                          tuple(round(v, 3) for v in (box.left_col, box.top_row, box.right_col, box.bottom_row))))
-    return sorted(found)
-
-
 @pytest.fixture(autouse=True)
 def empty(sandbox):
     sandbox.reset()
@@ -55,9 +38,9 @@ def test_boxes_land_on_their_inputs_once_and_bad_ones_are_named(sandbox):
     assert dict(status.boxes) == {"uploaded": 2, "already_there": 0, "invalid": 1, "failed": 1}
     assert sorted(p.line for p in status.box_problems) == [4, 5]
     b_id = next(i.id for i in sandbox.stored_inputs() if i.data.image.url.endswith("b.jpg"))
-    assert annotations(sandbox) == sorted([("a", "dog", (0.1, 0.2, 0.5, 0.6)), (b_id, "cat", (0.0, 0.0, 1.0, 1.0))])
+    assert stored_boxes(sandbox) == sorted([("a", "dog", (0.1, 0.2, 0.5, 0.6)), (b_id, "cat", (0.0, 0.0, 1.0, 1.0))])
     again = run(sandbox, MAIN, BOXES)
-    assert again.boxes["already_there"] == 2 and len(annotations(sandbox)) == 2
+    assert again.boxes["already_there"] == 2 and len(stored_boxes(sandbox)) == 2
 
 
 def test_rows_for_a_missing_dataset_fail_unless_creation_is_agreed():

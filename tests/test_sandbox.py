@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2
 from google.protobuf.json_format import MessageToDict
 
-from conftest import stub_for
+from tests.conftest import stub_for
 from ingest.sandbox import Sandbox, SandboxConfig, SandboxStats, start
 
 # How many attempts ClarifaiChannel's own retry policy makes on UNAVAILABLE.
@@ -32,18 +32,7 @@ def server(sandbox: Sandbox) -> Sandbox:
     return sandbox
 
 
-@pytest.fixture
-def make_sandbox() -> Iterator[Callable[..., Sandbox]]:
-    """Start sandboxes with their own config; all are stopped after the test."""
-    started: list[Sandbox] = []
 
-    def make(**config: Any) -> Sandbox:
-        started.append(start(SandboxConfig(**config)))
-        return started[-1]
-
-    yield make
-    for each in started:
-        each.stop()
 
 
 def user_app(sandbox: Sandbox) -> resources_pb2.UserAppIDSet:

@@ -21,7 +21,7 @@ from clarifai.client.input import Inputs
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2
 
-from conftest import TEST_DOWNLOAD_DELAY, stub_for
+from tests.conftest import TEST_DOWNLOAD_DELAY, stub_for
 from ingest.sandbox import Sandbox, SandboxConfig, start
 from ingest.sandbox.server import MAX_MEDIA_BYTES, MAX_REQUEST_BYTES
 
@@ -549,20 +549,6 @@ def test_a_fetch_cut_short_by_a_restart_runs_again(
         _Files.release.set()  # both fetches end; only the running sandbox's counts
 
         assert settled(again, "slow")["slow"].status.code == SUCCESS
-
-
-@pytest.fixture
-def make_sandbox() -> Iterator[Callable[..., Sandbox]]:
-    """Start sandboxes with their own config; all are stopped after the test."""
-    started: list[Sandbox] = []
-
-    def make(**config: Any) -> Sandbox:
-        started.append(start(SandboxConfig(**config)))
-        return started[-1]
-
-    yield make
-    for each in started:
-        each.stop()
 
 
 def test_a_file_from_an_older_sandbox_keeps_its_inputs(tmp_path: Path) -> None:
