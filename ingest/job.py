@@ -199,6 +199,7 @@ class UploadJob:
         self._spool: IO[str] | None = None  # stored rows waiting for their download check
         self._downloads: dict[str, int] | None = None
         self._last_notify = 0.0
+        self._pacer = Pacer(options.max_rps)  # one per job: the rate it learns holds for every phase
 
     def __repr__(self) -> str:
         return f"UploadJob({self.name!r}, {self.target!r})"
@@ -336,7 +337,6 @@ class UploadJob:
     def _pump(self, results, client: Client | None, confirmed: set[int]) -> None:
         """Cut valid records into batches and keep at most `workers` of them in flight."""
         options = self.options
-        pacer = Pacer(options.max_rps)
         user_app_id = self.target.user_app_id if self.target else None
         in_flight: set[Future] = set()
         batcher = Batcher(options.batch_size)
@@ -359,7 +359,7 @@ class UploadJob:
                     return
                 while len(in_flight) >= options.workers:
                     self._drain(in_flight, FIRST_COMPLETED)
-                in_flight.add(pool.submit(post_batch, client, batch, options.retry, pacer, self._stop))
+                in_flight.add(pool.submit(post_batch, client, batch, options.retry, self._pacer, self._stop))
 
             try:
                 for result in results:
@@ -445,11 +445,10 @@ class UploadJob:
         if client is None:
             self._count_boxes([RowOutcome(box.line, input_id, box.url, UPLOADED) for input_id, box in ready])
             return
-        pacer = Pacer(self.options.max_rps)
         for chunk in chunked(ready, MAX_BATCH):
             if self._stop.is_set():
                 break
-            self._count_boxes(post_boxes(client, chunk, self.options.retry, pacer, self._stop))
+            self._count_boxes(post_boxes(client, chunk, self.options.retry, self._pacer, self._stop))
 
     def _count_boxes(self, outcomes: list[RowOutcome]) -> None:
         with self._lock:
@@ -462,14 +461,13 @@ class UploadJob:
     def _check_downloads(self, client: Client) -> None:
         """Second phase: ask the server, batch by batch, whether it could fetch each stored url."""
         options = self.options
-        pacer = Pacer(options.max_rps)
         self._spool.seek(0)
         stored = (RowOutcome(int(line), input_id, url, status, reason)
                   for line, input_id, url, status, reason in csv.reader(self._spool))
         with self._lock:
             self._downloads = dict.fromkeys(DOWNLOADS, 0)
         with ThreadPoolExecutor(options.workers, thread_name_prefix="check") as pool:
-            checks = (pool.submit(check_downloads, client, chunk, options.download_wait, options.retry, pacer,
+            checks = (pool.submit(check_downloads, client, chunk, options.download_wait, options.retry, self._pacer,
                                   self._stop) for chunk in chunked(stored, MAX_BATCH))
             for results in bounded(checks, options.workers):
                 self._report_downloads(results.result())
