@@ -121,11 +121,7 @@ LABELS = (
 
 def test_a_zip_with_a_csv_naming_its_files_uploads_them_with_labels(server_env: Sandbox) -> None:
     # Another input holds the id blue-1, so that row fails; the retry after it is gone sends blue.png's bytes.
-    stub, metadata = stub_for(server_env)
-    app = resources_pb2.UserAppIDSet(user_id=server_env.config.user_id, app_id=server_env.config.app_id)
-    stub.PostInputs(service_pb2.PostInputsRequest(user_app_id=app, inputs=[resources_pb2.Input(
-        id="blue-1", data=resources_pb2.Data(image=resources_pb2.Image(url="https://h.test/other.jpg")))]),
-        metadata=metadata)
+    take_id(server_env, "blue-1")
     data = zipped({"labels.csv": LABELS.encode(), "red.png": RED, "blue.png": BLUE, "unnamed.png": GREEN})
     at = choose_files(page(), ("photos.zip", data))
 
@@ -158,7 +154,7 @@ def test_a_zip_with_a_csv_naming_its_files_uploads_them_with_labels(server_env: 
     assert results.loc["gone-1", "File"] == "missing.png" and results.loc["red-1", "File"] == "red.png"
     assert "id is taken" in results.loc["blue-1", "Reason"] and results.loc["blue-1", "File"] == "blue.png"
 
-    stub.DeleteInputs(service_pb2.DeleteInputsRequest(user_app_id=app, ids=["blue-1"]), metadata=metadata)
+    free_id(server_env, "blue-1")
     at.button(key="retry").click().run()
     run_until(at, upload_finished)
     assert metrics(at).items() >= {"Uploaded": "1", "Failed": "0"}.items()
@@ -201,17 +197,32 @@ CP1252 = ('url,input_id,pos_concepts,metadata\n'
           'https://h.test/creme.jpg,creme-1,crème brûlée,\n').encode("cp1252")
 
 
+def take_id(sandbox: Sandbox, input_id: str) -> None:
+    """Store another input under `input_id`, so a row that uses it fails as taken."""
+    stub, metadata = stub_for(sandbox)
+    stub.PostInputs(service_pb2.PostInputsRequest(user_app_id=user_app(sandbox), inputs=[resources_pb2.Input(
+        id=input_id, data=resources_pb2.Data(image=resources_pb2.Image(url="https://h.test/other.jpg")))]),
+        metadata=metadata)
+
+
+def free_id(sandbox: Sandbox, input_id: str) -> None:
+    """Delete the input under `input_id`, so a retry can use it."""
+    stub, metadata = stub_for(sandbox)
+    stub.DeleteInputs(service_pb2.DeleteInputsRequest(user_app_id=user_app(sandbox), ids=[input_id]),
+                      metadata=metadata)
+
+
+def user_app(sandbox: Sandbox) -> resources_pb2.UserAppIDSet:
+    return resources_pb2.UserAppIDSet(user_id=sandbox.config.user_id, app_id=sandbox.config.app_id)
+
+
 def encoding_box(at: AppTest):
     return next(s for s in at.selectbox if s.key and s.key.startswith("enc_"))
 
 
 def test_a_windows_1252_file_reads_once_its_encoding_is_chosen(server_env: Sandbox) -> None:
     # An input already holds the id creme-1, so that row fails; the retry after it is gone keeps the accents.
-    stub, metadata = stub_for(server_env)
-    app = resources_pb2.UserAppIDSet(user_id=server_env.config.user_id, app_id=server_env.config.app_id)
-    stub.PostInputs(service_pb2.PostInputsRequest(user_app_id=app, inputs=[resources_pb2.Input(
-        id="creme-1", data=resources_pb2.Data(image=resources_pb2.Image(url="https://h.test/other.jpg")))]),
-        metadata=metadata)
+    take_id(server_env, "creme-1")
     at = choose(page(), "cafes.csv", CP1252)
     error = texts(at.error)
     assert "cafes.csv is not readable as UTF-8 text" in error and "Windows-1252" in error  # ingest's words
@@ -231,7 +242,7 @@ def test_a_windows_1252_file_reads_once_its_encoding_is_chosen(server_env: Sandb
     assert [(c.id, c.name) for c in cafe.data.concepts] == [("café", "café")]
     assert MessageToDict(cafe.data.metadata) == {"place": "Café de Flore"}
 
-    stub.DeleteInputs(service_pb2.DeleteInputsRequest(user_app_id=app, ids=["creme-1"]), metadata=metadata)
+    free_id(server_env, "creme-1")
     at.button(key="retry").click().run()
     run_until(at, upload_finished)
     assert metrics(at).items() >= {"Uploaded": "1", "Failed": "0"}.items()
