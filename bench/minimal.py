@@ -24,7 +24,8 @@ def prebuilt_requests(path: str, batch_size: int, user_app_id: tuple[str, str]) 
     with open(path, "rb") as stream:
         table = open_table(stream, path)
         records = (r for r in validate_rows(table.rows, map_columns(table.header)) if isinstance(r, InputRecord))
-        return [build_batch(chunk, True, user_app_id).request for chunk in chunked(records, batch_size)]
+        return [service_pb2.PostInputsRequest.FromString(build_batch(chunk, True, user_app_id).request)
+                for chunk in chunked(records, batch_size)]
 
 
 def send_all(address: str, pat: str, requests: list[service_pb2.PostInputsRequest], workers: int) -> dict:

@@ -1,4 +1,4 @@
-"""Building: valid records -> `Input` protos and `PostInputsRequest` batches."""
+"""Building: valid records -> serialized `PostInputsRequest` batches."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import TypeVar
 
-from clarifai_grpc.grpc.api import resources_pb2, service_pb2
+from clarifai_grpc.grpc.api import service_pb2
 
+from . import wire
 from .validate import BoxRecord, InputRecord
 
 MAX_BATCH = 128  # inputs per PostInputs call, the API's limit
@@ -25,7 +26,7 @@ class Batch:
     """The records of one request and the request itself, sent together."""
 
     records: list[InputRecord]
-    request: service_pb2.PostInputsRequest
+    request: bytes  # a serialized PostInputsRequest
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -63,36 +64,25 @@ class Batcher:
         return batch
 
 
-def build_input(
-    record: InputRecord, allow_duplicate_url: bool, dataset_id: str = "", content: bytes | None = None
-) -> resources_pb2.Input:
-    """One `Input`: the media url, text or file bytes (`content`), concepts (1.0 positive, 0.0
-    negative), metadata, geo point and dataset (the row's own, else `dataset_id`)."""
-    return resources_pb2.Input(**_input(record, allow_duplicate_url, dataset_id, content))
-
-
-def _input(record: InputRecord, allow_duplicate_url: bool, dataset_id: str, content: bytes | None) -> dict:
-    """An `Input` as a dict: protobuf builds the nested messages and fills the metadata `Struct`
-    from it in one constructor call, much faster than building them one by one."""
-    concepts = [{"id": name, "name": name, "value": 1.0} for name in record.positive]
-    concepts += [{"id": name, "name": name, "value": 0.0} for name in record.negative]
+def encode_input(record: InputRecord, allow_duplicate_url: bool, dataset_id: str = "",
+                 content: bytes | None = None) -> bytes:
+    """One `Input`, encoded: the media url, text or file bytes (`content`), concepts (1.0 positive,
+    0.0 negative), metadata, geo point and dataset (the row's own, else `dataset_id`)."""
     if content is not None and record.kind == "text":
-        media = {"raw": content.decode("utf-8")}  # the job checked that it decodes
+        media = wire.media("text", raw=content.decode("utf-8"))  # the job checked that it decodes
     elif content is not None:
-        media = {"base64": content}  # the field is named base64 but holds the raw bytes
+        media = wire.media(record.kind, content=content)
     elif record.text:
-        media = {"raw": record.text}
+        media = wire.media("text", raw=record.text)
     else:
-        media = {"url": record.url, "allow_duplicate_url": allow_duplicate_url}
-    data = {record.kind: media, "concepts": concepts}
+        media = wire.media(record.kind, url=record.url, allow_duplicate_url=allow_duplicate_url)
+    data = [media, *[wire.concept(name, True) for name in record.positive],
+            *[wire.concept(name, False) for name in record.negative]]
     if record.metadata:
-        data["metadata"] = record.metadata
+        data.append(wire.metadata(record.metadata))
     if record.geo:
-        data["geo"] = {"geo_point": {"latitude": record.geo[0], "longitude": record.geo[1]}}
-    message = {"id": record.input_id, "data": data}
-    if record.dataset_id or dataset_id:
-        message["dataset_ids"] = [record.dataset_id or dataset_id]
-    return message
+        data.append(wire.geo_point(*record.geo))
+    return wire.input_message(record.input_id, b"".join(data), record.dataset_id or dataset_id)
 
 
 def build_batch(
@@ -102,14 +92,12 @@ def build_batch(
     dataset_id: str = "",
     files: Mapping[str, bytes | None] | None = None,
 ) -> Batch:
-    """A `PostInputsRequest` for `records`; `user_app_id` is (user, app) for a personal access token;
-    `files` holds the bytes of rows that name a local file."""
-    request = service_pb2.PostInputsRequest(inputs=[
-        _input(record, allow_duplicate_url, dataset_id, files[record.file] if record.file else None)
+    """A serialized `PostInputsRequest` for `records`; `user_app_id` is (user, app) for a personal
+    access token; `files` holds the bytes of rows that name a local file."""
+    request = wire.post_inputs_request([
+        encode_input(record, allow_duplicate_url, dataset_id, files[record.file] if record.file else None)
         for record in records
-    ])
-    if user_app_id:
-        request.user_app_id.user_id, request.user_app_id.app_id = user_app_id
+    ], user_app_id)
     return Batch(records=records, request=request)
 
 

@@ -353,8 +353,7 @@ class UploadJob:
                             return
                 batch = build_batch(records, options.allow_duplicate_url, user_app_id, options.dataset_id,
                                     self._files.contents if self._files else None)
-                if client is None:
-                    batch.request.SerializeToString()  # a dry run does all the work but the sending
+                if client is None:  # a dry run does all the work but the sending
                     self._collect([RowOutcome(r.line, r.input_id, r.url, UPLOADED) for r in records])
                     return
                 while len(in_flight) >= options.workers:

@@ -246,6 +246,8 @@ class Client:
             self._channel = ClarifaiChannel.get_grpc_channel(base=f"{host}:{port}")
         # Right after the channel: ClarifaiChannel sets a module-level deserializer the stub reads.
         self._stub = service_pb2_grpc.V2Stub(self._channel)
+        self._post_encoded_inputs = self._channel.unary_unary(  # requests arrive already serialized
+            "/clarifai.api.V2/PostInputs", response_deserializer=service_pb2.MultiInputResponse.FromString)
         self._metadata = (("authorization", f"Key {target.pat or target.api_key}"),)
 
     def __repr__(self) -> str:
@@ -283,8 +285,9 @@ class Client:
         pair = self.target.user_app_id
         return resources_pb2.UserAppIDSet(user_id=pair[0], app_id=pair[1]) if pair else None
 
-    def post_inputs(self, request: service_pb2.PostInputsRequest) -> service_pb2.MultiInputResponse:
-        return self._stub.PostInputs(request, metadata=self._metadata, timeout=self.deadline)
+    def post_inputs(self, request: bytes) -> service_pb2.MultiInputResponse:
+        """PostInputs with a serialized `PostInputsRequest` (see `ingest.build`)."""
+        return self._post_encoded_inputs(request, metadata=self._metadata, timeout=self.deadline)
 
     def post_annotations(self, request: service_pb2.PostAnnotationsRequest) -> service_pb2.MultiAnnotationResponse:
         return self._stub.PostAnnotations(request, metadata=self._metadata, timeout=self.deadline)
