@@ -10,8 +10,10 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
+from operator import itemgetter
 from urllib.parse import urlsplit
 
 from .errors import InputFileError
@@ -62,7 +64,12 @@ _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_ID_CHARS)
 _ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 # http(s), a plain host name and printable ASCII: every check in _url_problem passes it.
 _PLAIN_URL = re.compile(r"(?i:https?)://[A-Za-z0-9._~-]+(?::[0-9]*)?(?:[/?#][!-~]*)?")
+# The path's last ".ext" (a dot after some name, before any ? or # and at the path's end)
+_EXTENSION = re.compile(r"[^?#]*[^/?#](\.\w+)(?=[?#]|\Z)")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # json.loads keeps a lone one, UTF-8 cannot
 _LONG_DIGITS = re.compile(r"\d{300}")  # only such a number can overflow a double
+_CELL_ROLES = ("input_id", "url", "text", "input", "file", "type", "pos_concepts", "neg_concepts", "sdk_concepts",
+               "metadata", "dataset_id")  # in the order validate_row unpacks them
 _HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, format marks, unassigned
 
 
@@ -113,6 +120,17 @@ class ColumnMap:
     format: str = BLOG
     url_kind: str = ""  # the kind a Portal url column names (input.data.video.url -> video)
     concept_pairs: tuple[tuple[int, int | None], ...] = ()  # Portal: (id column, value column)
+
+    @cached_property
+    def role_cells(self) -> Callable[[list[str]], tuple[str, ...]]:
+        """From a full row plus a trailing "", the cells of `_CELL_ROLES` ("" for roles the file lacks)."""
+        absent = len(self.header)
+        return itemgetter(*(absent if self.positions.get(role) is None else self.positions[role]
+                            for role in _CELL_ROLES))
+
+    @cached_property
+    def has_geo(self) -> bool:
+        return any(self.positions.get(role) is not None for role in ("latitude", "longitude", "geopoints"))
 
     def name(self, role: str) -> str:
         position = self.positions.get(role)
@@ -241,21 +259,22 @@ def validate_rows(rows: Iterable[RawRow], columns: ColumnMap) -> Iterator[InputR
 def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     """Check one row against the column map; return the first problem found, or the record."""
     cells = row.cells
-    positions = columns.positions
     width = len(columns.header)
-    input_id = _cell(cells, positions["input_id"])
 
     def error(role: str, message: str, hint: str) -> RowError:
         """`role` names a role, or directly a column that has none (Portal's concept values)."""
         column = columns.name(role) if role else ""
-        return RowError(row.line, input_id, _cell(cells, positions["url"]), column, message, hint, cells)
+        return RowError(row.line, input_id, _cell(cells, columns.positions["url"]), column, message, hint, cells)
 
     if len(cells) != width:
+        input_id = _cell(cells, columns.positions["input_id"])
         return error(
             "",
             f"this row has {len(cells)} cells but the header has {width} columns",
             "quote cells that contain the delimiter, and give every row one cell per column",
         )
+    input_id, url, text, given, file, kind, positive, negative, sdk_concepts, raw_metadata, dataset_id = map(
+        str.strip, columns.role_cells([*cells, ""]))
     if input_id and not _ID_PATTERN.fullmatch(input_id):
         if len(input_id) > MAX_ID_CHARS:
             message = f"the input id is {len(input_id):,} characters long (at most {MAX_ID_CHARS})"
@@ -266,12 +285,8 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
             hint = "use only letters, digits, '-' and '_', or leave it empty"
         input_id = _shown_id(input_id)
         return error("input_id", message, hint)
-    url = _cell(cells, positions["url"])
-    text = _cell(cells, positions["text"])
-    if positions["input"] is not None:  # the SDK's one column: a url, or the text itself
-        given = _cell(cells, positions["input"])
+    if given:  # the SDK's one column: a url, or the text itself
         url, text = (given, "") if given[:8].lower().startswith(("http://", "https://")) else ("", given)
-    file = _cell(cells, positions["file"])
     if (url, text, file).count("") < 2:
         return error("text" if text else "file", "the row has more than one of a url, a text and a file",
                      "keep one: a web address to fetch, the text itself, or a file's name")
@@ -284,7 +299,7 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     if len(text) > MAX_TEXT_CHARS:
         return error("text", f"the text is {len(text):,} characters long (at most {MAX_TEXT_CHARS:,})",
                      "split it into several rows, or put it online and give its url")
-    kind = _cell(cells, positions["type"]).lower()
+    kind = kind.lower()
     if kind and kind not in KINDS:
         return error("type", f"the type {kind!r} is not one of {', '.join(KINDS)}",
                      "write image, video, audio or text, or leave it empty to decide by the url")
@@ -296,10 +311,9 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
         if concept_problem:
             return error(*concept_problem)
     elif columns.format == SDK:
-        positive, negative = _concepts(_cell(cells, positions["sdk_concepts"]), SDK_CONCEPT_SEPARATOR), ()
+        positive, negative = _concepts(sdk_concepts, SDK_CONCEPT_SEPARATOR), ()
     else:
-        positive = _concepts(_cell(cells, positions["pos_concepts"]))
-        negative = _concepts(_cell(cells, positions["neg_concepts"]))
+        positive, negative = _concepts(positive), _concepts(negative)
     both = [c for c in positive if c in negative]
     if both:
         return error(
@@ -307,7 +321,6 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
             f"{', '.join(repr(c) for c in both)} is listed as both positive and negative",
             "keep each concept in one of the two columns",
         )
-    raw_metadata = _cell(cells, positions["metadata"])
     metadata = None
     if raw_metadata:
         if columns.format == SDK and raw_metadata.startswith("{'"):
@@ -315,10 +328,9 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
         metadata, problem, hint = _metadata(raw_metadata)
         if problem:
             return error("metadata", problem, hint)
-    geo, geo_problem = _geo(cells, columns)
+    geo, geo_problem = _geo(cells, columns) if columns.has_geo else (None, None)
     if geo_problem:
         return error(*geo_problem)
-    dataset_id = _cell(cells, positions["dataset_id"])
     if dataset_id and not _ID_PATTERN.fullmatch(dataset_id):
         return error("dataset_id", f"the dataset id {_shown_id(dataset_id)!r} is not valid",
                      "use only letters, digits, '-' and '_', as in the dataset's id in Clarifai")
@@ -330,11 +342,9 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
 
 
 def _kind_of_url(url: str) -> str:
-    """Video, audio or text by the url's file extension; image otherwise."""
-    path = url.split("?", 1)[0].split("#", 1)[0]
-    name = path.rsplit("/", 1)[-1]
-    dot = name.rfind(".")
-    return EXTENSION_KINDS.get(name[dot:].lower(), "image") if dot > 0 else "image"
+    """Video, audio or text by the extension of the url's last path segment; image otherwise."""
+    extension = _EXTENSION.match(url)
+    return EXTENSION_KINDS.get(extension[1].lower(), "image") if extension else "image"
 
 
 def _portal_concepts(cells: list[str], columns: ColumnMap):
@@ -488,11 +498,23 @@ def _metadata(raw: str) -> tuple[dict | None, str, str]:
             "write very large numbers as text, in quotes")
     except RecursionError:
         return None, too_deep, flatten
+    if _SURROGATE_ESCAPE.search(raw) and not _encodes(value):
+        return None, "the metadata has a \\u escape for half of a character pair, which cannot be stored", (
+            "write the character itself, or both halves of its escape (such as \\ud83d\\ude00)")
     if not isinstance(value, dict):
         return None, f"the metadata is a JSON {_json_kind(value)}, not an object", _METADATA_HINT
     if raw.count("{") + raw.count("[") > MAX_METADATA_DEPTH and _depth(value) > MAX_METADATA_DEPTH:
         return None, too_deep, flatten
     return value, "", ""
+
+
+def _encodes(value: object) -> bool:
+    """Whether every text in parsed JSON can be written as UTF-8 (a lone surrogate cannot)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_numbers(value: object) -> None:

@@ -75,6 +75,7 @@ def test_unusable_headers_stop_the_file(header, fragments):
         (["http://h/x", "a", "", "", '{"a":' * 40 + "1" + "}" * 40], "metadata", ["nested too deeply"]),
         (["http://h/x", "a", "", "", '{"n": ' + "9" * 400 + "}"], "metadata", ["too large to store", "as text"]),
         (["http://h/x", "a", "", "", '{"n": ' + "9" * 5000 + "}"], "metadata", ["too large to store"]),
+        (["http://h/x", "a", "", "", '{"a": "\\ud800"}'], "metadata", ["half of a character pair", "\\ud83d"]),
         (["http://h/x", "a", "", ""], "", ["4 cells but the header has 5 columns"]),
         (["http://h/x", "a", "", "", "", "extra"], "", ["6 cells but the header has 5 columns", "quote cells"]),
     ],
@@ -86,6 +87,11 @@ def test_bad_rows_become_errors_naming_line_id_column_and_fix(cells, column, fra
     assert error.input_id == cells[1]
     for fragment in fragments:
         assert fragment in error.reason
+
+
+def test_escaped_character_pairs_in_metadata_are_fine():
+    [record] = check(["http://h/x", "a", "", "", '{"smile": "\\ud83d\\ude00", "\\u00e9": "\\uD7FF"}'])
+    assert record.metadata == {"smile": "\U0001F600", "é": "\ud7ff"}
 
 
 def test_repeated_id_loses_to_the_first_line_even_when_that_row_is_invalid():
