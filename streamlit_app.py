@@ -202,7 +202,7 @@ class JobEntry:
     @property
     def size(self) -> int:
         """Bytes this entry keeps: the file, and the local files it names."""
-        return len(self.data) + (sum(len(d) for d in self.files.contents.values() if d) if self.files else 0)
+        return len(self.data) + (self.files.held if self.files else 0)
 
     def file_name(self, line: int) -> str:
         """The local file the row on `line` (of this job's own file) names."""

@@ -182,8 +182,7 @@ def _local_files(path: Path) -> LocalFiles | None:
     if path.is_dir():
         return from_folder(path)
     if path.suffix.lower() == ".zip":
-        with open(path, "rb") as stream:
-            return from_zip(stream, str(path))
+        return from_zip(open(path, "rb"), str(path))  # open while the upload reads the files in it
     return None
 
 

@@ -370,7 +370,7 @@ class UploadJob:
                         continue
                     chars = sum(map(len, result.cells))
                     if result.file:
-                        chars += len(self._files.contents[result.file])
+                        chars += self._files.sizes[result.file]
                     full = batcher.add(result, chars)
                     if full:
                         send(full)

@@ -6,6 +6,9 @@ of its bytes, so uploading the same files twice stores each once. Sizes are chec
 the zip's directory before anything is read, and every read is capped, so a zip bomb or
 a lying header cannot fill memory; names are checked even though nothing is extracted to
 disk, so a zip built to escape its folder is refused rather than half-read.
+
+A folder's or a zip's files are read when their batch is built, not up front, so a folder
+of any size uploads in the memory of the batches in flight.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import csv
 import hashlib
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -37,9 +40,14 @@ class LocalFiles:
 
     name: str
     manifest: bytes
-    contents: dict[str, bytes | None]  # None: listed but too large to read
+    contents: Mapping[str, bytes | None]  # None: listed but too large to read
     sizes: dict[str, int]
     manifest_name: str = ""  # where row lines point: the zip's own CSV, or the zip when the list is made up
+    held: int = 0  # bytes the files came in (the chosen files, or the zip); a folder's stay on disk
+
+    def usable(self, file_name: str) -> bool:
+        """Whether the file is listed and within its kind's size limit."""
+        return file_name in self.sizes and self.sizes[file_name] <= size_limit(file_name)
 
     @property
     def source_name(self) -> str:
@@ -56,48 +64,94 @@ def size_limit(name: str) -> int:
     return MAX_IMAGE_BYTES if kind_of_file(name) == "image" else MAX_MEDIA_BYTES
 
 
+class _Contents(Mapping[str, "bytes | None"]):
+    """File bytes by name, read when asked for; None for a file over its size limit."""
+
+    def __init__(self, sizes: dict[str, int], read: Callable[[str], bytes]) -> None:
+        self._sizes = sizes
+        self._read = read
+
+    def __getitem__(self, file_name: str) -> bytes | None:
+        return self._read(file_name) if self._sizes[file_name] <= size_limit(file_name) else None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sizes)
+
+    def __len__(self) -> int:
+        return len(self._sizes)
+
+
 def from_files(files: Iterable[tuple[str, bytes]], name: str = "chosen files") -> LocalFiles:
-    """Files chosen one by one (name, bytes): a manifest with one row per file."""
+    """Files chosen one by one (name, bytes), held in memory: a manifest with one row per file."""
     contents: dict[str, bytes | None] = {}
     sizes: dict[str, int] = {}
     for file_name, data in files:
         sizes[file_name] = len(data)
         contents[file_name] = data if len(data) <= size_limit(file_name) else None
-    return LocalFiles(name, _manifest(contents), contents, sizes)
+    ids = {file_name: content_id(data) for file_name, data in contents.items() if data is not None}
+    return LocalFiles(name, _manifest(sizes, ids), contents, sizes, held=sum(sizes.values()))
 
 
 def from_folder(folder: Path) -> LocalFiles:
-    """Every file under `folder` (names relative to it), as if chosen one by one."""
-    paths = sorted(p for p in folder.rglob("*") if p.is_file() and not _skipped(p.relative_to(folder).as_posix()))
-    return from_files(((p.relative_to(folder).as_posix(), p.read_bytes()) for p in paths), str(folder))
+    """Every file under `folder` (names relative to it), one row each; read when uploaded."""
+    paths = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
+    sizes = {file_name: path.stat().st_size for file_name, path in paths.items() if not _skipped(file_name)}
+
+    def read(file_name: str) -> bytes:
+        try:
+            with open(paths[file_name], "rb") as handle:
+                data = handle.read(sizes[file_name] + 1)
+        except OSError as error:
+            raise _gone(folder, file_name, error.strerror or str(error)) from None
+        if len(data) != sizes[file_name]:
+            raise _gone(folder, file_name, "it changed")
+        return data
+
+    ids = {}
+    for file_name, size in sizes.items():
+        if size <= size_limit(file_name):
+            with open(paths[file_name], "rb") as handle:
+                ids[file_name] = _streamed_id(handle)
+    return LocalFiles(str(folder), _manifest(sizes, ids), _Contents(sizes, read), sizes)
+
+
+def _gone(folder: Path, file_name: str, why: str) -> InputFileError:
+    return InputFileError(
+        f"{folder}: {file_name} could not be read during the upload ({why}).",
+        "Leave the folder as it is while uploading, then run the same command again: "
+        "rows already uploaded are not sent twice.")
 
 
 def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
-    """Read a zip safely; raise `InputFileError` for an unsafe or oversized archive."""
+    """Open a zip safely, reading its files when uploaded (`stream` must stay open until then);
+    raise `InputFileError` for an unsafe or oversized archive."""
     try:
         archive = zipfile.ZipFile(stream)
     except zipfile.BadZipFile:
         raise InputFileError(f"{name} is not a readable zip archive.",
                              "Make the zip again, or choose the files themselves.") from None
-    with archive:
-        members = [info for info in archive.infolist() if not info.is_dir() and not _skipped(info.filename)]
-        _check_archive(members, name)
-        manifests = [info for info in members if PurePosixPath(info.filename).suffix.lower() in (".csv", ".tsv")
-                     and "/" not in info.filename.strip("/")]
-        if len(manifests) > 1:
-            raise InputFileError(
-                f"{name} holds several CSV files ({', '.join(m.filename for m in manifests)}).",
-                "Keep one CSV that names the files (a 'file' column), or none to upload every file.")
-        contents: dict[str, bytes | None] = {}
-        sizes: dict[str, int] = {}
-        for info in members:
-            if manifests and info is manifests[0]:
-                continue
-            sizes[info.filename] = info.file_size
-            limit = size_limit(info.filename)
-            contents[info.filename] = _read(archive, info, name) if info.file_size <= limit else None
-        manifest = _read(archive, manifests[0], name) if manifests else _manifest(contents)
-    return LocalFiles(name, manifest, contents, sizes, manifests[0].filename if manifests else "")
+    members = [info for info in archive.infolist() if not info.is_dir() and not _skipped(info.filename)]
+    _check_archive(members, name)
+    manifests = [info for info in members if PurePosixPath(info.filename).suffix.lower() in (".csv", ".tsv")
+                 and "/" not in info.filename.strip("/")]
+    if len(manifests) > 1:
+        raise InputFileError(
+            f"{name} holds several CSV files ({', '.join(m.filename for m in manifests)}).",
+            "Keep one CSV that names the files (a 'file' column), or none to upload every file.")
+    infos = {info.filename: info for info in members if not (manifests and info is manifests[0])}
+    sizes = {file_name: info.file_size for file_name, info in infos.items()}
+    if manifests:
+        manifest = _read(archive, manifests[0], name)
+    else:
+        ids = {}
+        for file_name, info in infos.items():
+            if info.file_size <= size_limit(file_name):
+                with archive.open(info) as member:  # stops at the size the zip declares
+                    ids[file_name] = _streamed_id(member)
+        manifest = _manifest(sizes, ids)
+    held = stream.seek(0, io.SEEK_END)
+    return LocalFiles(name, manifest, _Contents(sizes, lambda file_name: _read(archive, infos[file_name], name)),
+                      sizes, manifests[0].filename if manifests else "", held)
 
 
 def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None:
@@ -105,7 +159,7 @@ def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None
     as the row error the upload reports; None when it can be sent, or the row names no file."""
     if not record.file:
         return None
-    if files is None or record.file not in files.contents:
+    if files is None or record.file not in files.sizes:
         where = files.name if files else "the upload (choose the files or a zip with them)"
         problem = (f"there is no file named {record.file!r} in {where}", "check the name and its folder")
     else:
@@ -121,7 +175,7 @@ def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None
 
 
 def _size_problem(files: LocalFiles, file_name: str) -> tuple[str, str] | None:
-    if files.contents.get(file_name) is not None:
+    if files.usable(file_name):
         return None
     kind = kind_of_file(file_name)
     article = "an" if kind[0] in "aeiou" else "a"
@@ -134,12 +188,18 @@ def content_id(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _manifest(contents: dict[str, bytes | None]) -> bytes:
+def _streamed_id(stream: BinaryIO) -> str:
+    """`content_id` of a file read in pieces."""
+    return hashlib.file_digest(stream, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+
+
+def _manifest(sizes: dict[str, int], ids: dict[str, str]) -> bytes:
+    """One row per file, its id the hash of its bytes (none for a file too large to send)."""
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(["file", "input_id"])
-    for file_name, data in contents.items():
-        writer.writerow([file_name, content_id(data) if data is not None else ""])
+    for file_name in sizes:
+        writer.writerow([file_name, ids.get(file_name, "")])
     return text.getvalue().encode("utf-8")
 
 

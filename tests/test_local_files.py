@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import InputFileError
-from ingest.local import MAX_IMAGE_BYTES, content_id, from_files, from_zip
+from ingest.local import MAX_IMAGE_BYTES, content_id, from_files, from_folder, from_zip
 
 ROOT = Path(__file__).parent.parent
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
@@ -72,6 +72,20 @@ def test_a_folder_uploads_like_a_zip(sandbox, tmp_path):
     assert stored[content_id(PNG)].image.base64 == PNG
     assert stored[content_id(b"some words")].text.raw == "some words"
     assert len(stored) == 2
+
+
+def test_a_folder_is_read_file_by_file_as_it_uploads_and_a_file_changed_meanwhile_is_named(tmp_path):
+    (tmp_path / "a.png").write_bytes(PNG)
+    (tmp_path / "b.png").write_bytes(PNG)
+    files = from_folder(tmp_path)
+    assert content_id(PNG) in files.manifest.decode()
+    (tmp_path / "a.png").write_bytes(PNG[::-1])  # same size, other bytes: what is sent is read when sent
+    assert files.contents["a.png"] == PNG[::-1]
+    (tmp_path / "b.png").write_bytes(b"cut short")
+    with pytest.raises(InputFileError) as caught:
+        files.contents["b.png"]
+    assert "b.png could not be read during the upload (it changed)" in caught.value.message
+    assert "run the same command again" in caught.value.hint
 
 
 def test_an_image_over_20_mb_is_named_and_not_read():
