@@ -8,8 +8,14 @@ into `Input` protos (a `Struct` filled by `update` per row), one
 retries: a chunk answered with anything but SUCCESS is reported and dropped.
 
 Two changes only, so it can run here: the stub is on a gRPC channel (the blog's
-JSON channel fails on Concept messages with protobuf 7), and a personal access
-token needs `user_app_id` on the request.
+JSON channel fails on Concept messages with protobuf 7, and the sandbox speaks gRPC),
+and a personal access token needs `user_app_id` on the request.
+
+Preparation is measured both ways: as the blog wrote it, each request turned into the
+JSON body its JSON channel posts (clarifai-grpc's own converter no longer runs on
+protobuf 7: `FieldDescriptor.label` is gone; protobuf's `json_format`, which it
+extends, stands in, and the channel's debug copy and pretty-printing of every payload
+are left out), and with the gRPC channel's binary serialization instead.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import pandas as pd
 from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc
 from clarifai_grpc.grpc.api.status import status_code_pb2
+from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
 
 BATCH_SIZE = 32
@@ -80,12 +87,19 @@ def build_request(chunk: pd.DataFrame, user_app_id: tuple[str, str] | None) -> s
     return request
 
 
-def prepare(csv_file: str) -> int:
-    """Everything the blog's script does before sending, serializing each request once; returns bytes."""
+def json_channel_body(request: service_pb2.PostInputsRequest) -> bytes:
+    """The body the blog's JSON channel posts for a request."""
+    return json.dumps(json_format.MessageToDict(request, preserving_proto_field_name=True)).encode()
+
+
+def prepare(csv_file: str, json_channel: bool = True) -> int:
+    """Everything the blog's script does before sending, serializing each request once (as its JSON
+    channel does, or for gRPC); returns the bytes it would send."""
     df = initial_csv_wrangling(csv_file)
     size = 0
     for chunk in chunker(df, BATCH_SIZE):
-        size += len(build_request(chunk, ("user", "app")).SerializeToString())
+        request = build_request(chunk, ("user", "app"))
+        size += len(json_channel_body(request) if json_channel else request.SerializeToString())
     return size
 
 

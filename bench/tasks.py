@@ -35,10 +35,10 @@ def prep_ours(path: str) -> dict:
     return {"seconds": seconds, "rows": status.processed, "ready": status.counts["uploaded"]}
 
 
-def prep_blog(path: str) -> dict:
+def prep_blog(path: str, json_channel: bool = True) -> dict:
     """The blog's script up to the sending: read_csv, wrangle, iterrows, Struct.update, one serialize."""
     started = time.perf_counter()
-    size = blog.prepare(path)
+    size = blog.prepare(path, json_channel)
     return {"seconds": time.perf_counter() - started, "bytes": size}
 
 
