@@ -22,7 +22,8 @@ _WIRE_TYPES = {
     FieldDescriptor.TYPE_MESSAGE: 2,
 }
 _SMALL_VARINTS = 1 << 14  # lengths below this (two varint bytes) come from a table
-_CACHED_ENTRIES = 1 << 14  # encoded concepts and (name, scalar) metadata fields remembered, each
+_CACHED_ENTRIES = 1 << 14  # encoded concepts and (name, scalar) metadata fields remembered, each...
+_CACHED_BYTES = 256  # ...when encoded this short, so the caches stay under a few MB
 
 
 def _encode_varint(number: int) -> bytes:
@@ -88,7 +89,7 @@ def struct_value(data: dict) -> bytes:
         entry = _entries.get(cache_key)
         if entry is None:
             entry = _entry(name, item)
-            if len(_entries) < _CACHED_ENTRIES:
+            if len(entry) <= _CACHED_BYTES and len(_entries) < _CACHED_ENTRIES:
                 _entries[cache_key] = entry
         entries.append(entry)
     return b"".join(entries)
@@ -153,7 +154,7 @@ def concept(name: str, present: bool) -> bytes:
         length = varint(len(name_bytes))
         body = _CONCEPT_ID + length + name_bytes + _CONCEPT_NAME + length + name_bytes
         encoded = nested(_DATA_CONCEPTS, body + _PRESENT if present else body)
-        if len(_concepts) < _CACHED_ENTRIES:
+        if len(encoded) <= _CACHED_BYTES and len(_concepts) < _CACHED_ENTRIES:
             _concepts[(name, present)] = encoded
     return encoded
 
