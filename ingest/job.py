@@ -46,6 +46,7 @@ RECENT_KEPT = 200  # latest outcomes kept for a live table
 PROBLEMS_KEPT = 1000  # invalid and failed rows kept in memory; the report file has them all
 DOWNLOAD_WAIT_SECONDS = 120.0  # per batch of ids, from its first check
 UNKNOWN_SHOWN = 20  # unknown column names listed in the warning
+MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024  # of requests being sent: files sent as bytes would fill memory first
 NOTIFY_SECONDS = 0.1  # at most this often to the progress callback, so a file of bad rows stays fast
 
 log = logging.getLogger("ingest")
@@ -335,10 +336,10 @@ class UploadJob:
             self._journal.close()
 
     def _pump(self, results, client: Client | None, confirmed: set[int]) -> None:
-        """Cut valid records into batches and keep at most `workers` of them in flight."""
+        """Cut valid records into batches and keep at most `workers` of them, and 64 MB, in flight."""
         options = self.options
         user_app_id = self.target.user_app_id if self.target else None
-        in_flight: set[Future] = set()
+        in_flight: dict[Future, int] = {}  # -> bytes of its request
         batcher = Batcher(options.batch_size)
         with ThreadPoolExecutor(options.workers, thread_name_prefix="post") as pool:
 
@@ -356,9 +357,11 @@ class UploadJob:
                 if client is None:  # a dry run does all the work but the sending
                     self._collect([RowOutcome(r.line, r.input_id, r.url, UPLOADED) for r in records])
                     return
-                while len(in_flight) >= options.workers:
+                size = len(batch.request)
+                while in_flight and (len(in_flight) >= options.workers
+                                     or sum(in_flight.values()) + size > MAX_BYTES_IN_FLIGHT):
                     self._drain(in_flight, FIRST_COMPLETED)
-                in_flight.add(pool.submit(post_batch, client, batch, options.retry, self._pacer, self._stop))
+                in_flight[pool.submit(post_batch, client, batch, options.retry, self._pacer, self._stop)] = size
 
             try:
                 for result in results:
@@ -408,10 +411,10 @@ class UploadJob:
             return set()
         return missing
 
-    def _drain(self, in_flight: set[Future], return_when: str) -> None:
+    def _drain(self, in_flight: dict[Future, int], return_when: str) -> None:
         done, _ = wait(in_flight, return_when=return_when)
         for future in done:
-            in_flight.discard(future)
+            del in_flight[future]
             try:
                 result: BatchResult = future.result()
             except IngestError as error:  # the key was refused: stop sending at once
