@@ -45,13 +45,14 @@ class Sizes:
     throttled: int  # rows uploaded against 15 requests/s, ours and the blog's
     preview: int  # rows in the file check_file previews
     page: int  # rows the page uploads
+    folder: tuple[int, int]  # files in a folder the CLI uploads, and bytes each
     runs: int
 
 
 FULL = Sizes(prep=200_000, memory=(250_000, 1_000_000), latency=20_000, throttled=60_000, preview=200_000,
-             page=100_000, runs=3)
+             page=100_000, folder=(2_000, 256 * 1024), runs=3)
 QUICK = Sizes(prep=20_000, memory=(10_000, 40_000), latency=3_200, throttled=8_000, preview=20_000,
-              page=4_000, runs=1)
+              page=4_000, folder=(200, 256 * 1024), runs=1)
 
 
 @dataclass
@@ -167,6 +168,28 @@ def measure_memory(folder: str, sizes: Sizes) -> list[Line]:
     return lines
 
 
+def measure_folder(folder: str, sizes: Sizes) -> list[Line]:
+    """The CLI uploading a folder of files as bytes: its memory should be that of the batches in
+    flight, not of the folder."""
+    count, size = sizes.folder
+    pictures = os.path.join(folder, f"pictures-{count}")
+    os.makedirs(pictures, exist_ok=True)
+    for n in range(count):
+        path = os.path.join(pictures, f"photo_{n:05d}.jpg")
+        if not os.path.exists(path):
+            with open(path, "wb") as out:
+                out.write(os.urandom(size))
+    say(f"upload of a folder of {count:,} files through the CLI, for peak memory")
+    with start_sandbox() as sandbox:
+        measured = cli(pictures, env=sandbox.env)
+        stored = sandbox.stored()
+    if stored != count:
+        raise RuntimeError(f"the folder upload stored {stored:,} of {count:,} files")
+    total_mb = count * size / 1024 / 1024
+    return [Line(f"peak memory, CLI upload of a folder of {count:,} files ({total_mb:,.0f} MB)",
+                 f"{measured.peak_mb:.0f} MB ({count / measured.wall:,.0f} files/s)", "", "", "(reported)", True)]
+
+
 def measure_latency(folder: str, sizes: Sizes) -> list[Line]:
     path = write_csv(os.path.join(folder, f"rows-{sizes.latency}.csv"), sizes.latency)
     ours, minimal = [], []
@@ -266,6 +289,7 @@ def table(lines: list[Line]) -> str:
 MEASUREMENTS = {
     "prep": measure_preparation,
     "memory": measure_memory,
+    "folder": measure_folder,
     "latency": measure_latency,
     "throttled": measure_throttled,
     "page": measure_page,
