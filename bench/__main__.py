@@ -2,7 +2,7 @@
 
 Each pipeline runs in a fresh process (peak memory is that process's own, from
 `os.wait4`), against sandboxes in their own processes, best of several runs.
-Prints a markdown table with a met / not met column. A full run takes about 13 minutes
+Prints a markdown table with a met / not met column. A full run takes about 16 minutes
 on 2 cores (bench/RESULTS.md); --quick takes under one.
 """
 
