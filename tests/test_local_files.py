@@ -88,6 +88,16 @@ def test_a_folder_is_read_file_by_file_as_it_uploads_and_a_file_changed_meanwhil
     assert "run the same command again" in caught.value.hint
 
 
+def test_files_sent_as_bytes_keep_at_most_64_mb_of_requests_in_flight(make_sandbox, tmp_path):
+    slow = make_sandbox(latency_ms=300, download_delay=0.0)  # so that every batch in flight overlaps
+    for n in range(3 * 128):  # three batches of 32 MB; ten workers would send them all at once
+        (tmp_path / f"photo_{n:03d}.jpg").write_bytes(n.to_bytes(2, "big") * (128 * 1024))
+    result = upload(slow, tmp_path, "--no-check-downloads")
+    assert result.returncode == 0, result.stderr
+    assert len(slow.stored_inputs()) == 3 * 128
+    assert 32 << 20 < slow.stats().peak_request_bytes <= (64 << 20) + (1 << 20)
+
+
 def test_an_image_over_20_mb_is_named_and_not_read():
     files = from_files([("huge.jpg", b"x" * (MAX_IMAGE_BYTES + 1)), ("ok.jpg", PNG)])
     assert files.contents["huge.jpg"] is None and files.contents["ok.jpg"] == PNG

@@ -110,7 +110,8 @@ class SandboxStats:
     """Counters since start or the last reset.
 
     `inputs_stored` counts inputs PostInputs stored (deletes do not lower it);
-    `duplicate_ids` counts inputs refused INPUT_DUPLICATE, for a taken id or url.
+    `duplicate_ids` counts inputs refused INPUT_DUPLICATE, for a taken id or url;
+    `peak_request_bytes` is the most request bytes the server was handling at once.
     """
 
     post_calls: int = 0
@@ -118,6 +119,7 @@ class SandboxStats:
     faults: int = 0
     inputs_stored: int = 0
     duplicate_ids: int = 0
+    peak_request_bytes: int = field(default=0, compare=False)  # a measure, not a count
 
 
 def _status(code: int, description: str, details: str = "") -> status_pb2.Status:
@@ -162,12 +164,15 @@ def _rpc(
     def wrap(handler: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(handler)
         def call(self: _Servicer, request: Any, context: grpc.ServicerContext) -> Response:
-            if self.config.latency_ms:
-                time.sleep(self.config.latency_ms / 1000)  # no lock held: calls overlap
+            size = self._hold(request.ByteSize())
             try:
+                if self.config.latency_ms:
+                    time.sleep(self.config.latency_ms / 1000)  # no lock held: calls overlap
                 return handler(self, request, context)
             except _Refusal as refusal:
                 return response_type(status=refusal.status)
+            finally:
+                self._hold(-size)
 
         return call
 
@@ -300,6 +305,7 @@ class _Servicer(service_pb2_grpc.V2Servicer):
         self.downloads.fetch_pending()  # inputs a restart interrupted
         self._lock = threading.Lock()  # guards stats, buckets and the fault RNG
         self._stats = SandboxStats()
+        self._held_bytes = 0  # of the requests being handled
         self._buckets: dict[App, _TokenBucket] = {}
         self._rng = random.Random(config.seed)
 
@@ -313,6 +319,14 @@ class _Servicer(service_pb2_grpc.V2Servicer):
         with self._lock:
             self._stats = SandboxStats()
             self._buckets.clear()
+
+    def _hold(self, size: int) -> int:
+        """Add (or with a negative size, release) a request's bytes; return the size."""
+        with self._lock:
+            self._held_bytes += size
+            if self._held_bytes > self._stats.peak_request_bytes:
+                self._stats = dataclasses.replace(self._stats, peak_request_bytes=self._held_bytes)
+        return size
 
     def _count(self, **increments: int) -> None:
         with self._lock:
