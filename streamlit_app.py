@@ -474,7 +474,7 @@ class ChosenFile:
     @property
     def noun(self) -> str:
         """What one row stands for: a file, when the page made the list from the chosen files."""
-        return "file" if self.files and not self.files.manifest_name else "row"
+        return self.files.noun if self.files else "row"
 
 
 def file_section() -> ChosenFile | None:
@@ -1375,7 +1375,8 @@ def table_rows(status: JobStatus, only: str | None) -> list[RowOutcome]:
 
 
 def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
-    summary = summary_sentence(dict(status.counts), status.elapsed, status.dry_run)
+    summary = summary_sentence(dict(status.counts), status.elapsed, status.dry_run,
+                               entry.files.noun if entry.files else "row")
     if status.downloads is not None:
         summary += " " + downloads_sentence(status.downloads)
     boxes = status.boxes or dict.fromkeys(STATUSES, 0)

@@ -173,8 +173,9 @@ def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path
     if not options.dry_run:
         target.check()
         print(f"Uploading {path} to {target.label}", file=sys.stderr)
-    status = _follow(job.start(), dry_run=options.dry_run)
-    return _finish(status, path, report)
+    noun = files.noun if files else "row"
+    status = _follow(job.start(), options.dry_run, noun)
+    return _finish(status, path, report, noun)
 
 
 def _local_files(path: Path) -> LocalFiles | None:
@@ -186,10 +187,9 @@ def _local_files(path: Path) -> LocalFiles | None:
     return None
 
 
-def _follow(job: UploadJob, dry_run: bool) -> JobStatus:
+def _follow(job: UploadJob, dry_run: bool, noun: str) -> JobStatus:
     """Poll the job from the main thread and draw a tqdm bar; Ctrl-C once stops, twice quits."""
-    unit = "row"
-    with logging_redirect_tqdm(), tqdm(total=None, unit=unit, desc="checking" if dry_run else "uploading",
+    with logging_redirect_tqdm(), tqdm(total=None, unit=noun, desc="checking" if dry_run else "uploading",
                                        file=sys.stderr, dynamic_ncols=True, disable=None) as bar:
         interrupted = False
         checking = False
@@ -221,12 +221,12 @@ def _follow(job: UploadJob, dry_run: bool) -> JobStatus:
                 return status
 
 
-def _finish(status: JobStatus, path: Path, report: Path | None) -> int:
+def _finish(status: JobStatus, path: Path, report: Path | None, noun: str) -> int:
     if status.fatal:
         return _fail(status.fatal)
     for warning in status.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(summary_sentence(dict(status.counts), status.elapsed, status.dry_run))
+    print(summary_sentence(dict(status.counts), status.elapsed, status.dry_run, noun))
     if status.downloads is not None:
         print(downloads_sentence(status.downloads))
     if status.boxes is not None:
@@ -237,9 +237,9 @@ def _finish(status: JobStatus, path: Path, report: Path | None) -> int:
         print(problem_line(status.boxes_name, outcome))
     if status.problem_count > PROBLEMS_SHOWN:
         where = f"see {report}" if report else "write them all with --report PATH"
-        print(f"... and {status.problem_count - PROBLEMS_SHOWN:,} more rows with problems: {where}.")
+        print(f"... and {status.problem_count - PROBLEMS_SHOWN:,} more {noun}s with problems: {where}.")
     if status.cancelled:
-        print(f"Stopped before the end: {status.processed:,} of {status.total or 0:,} rows handled. "
+        print(f"Stopped before the end: {status.processed:,} of {status.total or 0:,} {noun}s handled. "
               "Run the same command again to send the rest.", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK if status.succeeded else EXIT_ROWS_FAILED

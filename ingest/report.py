@@ -23,15 +23,16 @@ def problem_line(source: str, outcome: RowOutcome) -> str:
     return f"{source}:{outcome.line}:{who} {outcome.reason}"
 
 
-def summary_sentence(counts: dict[str, int], seconds: float, dry_run: bool = False) -> str:
-    """One sentence with every count, the time and the rate."""
+def summary_sentence(counts: dict[str, int], seconds: float, dry_run: bool = False, noun: str = "row") -> str:
+    """One sentence with every count, the time and the rate; `noun` is what a row stands for."""
     done = sum(counts.values())
     rate = done / seconds if seconds > 0 else 0.0
+    handled = f"{done:,} {noun}{'' if done == 1 else 's'}"
     if dry_run:
         parts = f"{counts[UPLOADED]:,} ready to upload, {counts[INVALID]:,} invalid"
-        return f"{done:,} rows checked in {seconds:.1f} s ({rate:,.0f} rows/s), nothing sent: {parts}."
+        return f"{handled} checked in {seconds:.1f} s ({rate:,.0f} {noun}s/s), nothing sent: {parts}."
     parts = ", ".join(f"{counts[s]:,} {STATUS_LABELS[s]}" for s in STATUSES)
-    return f"{done:,} rows in {seconds:.1f} s ({rate:,.0f} rows/s): {parts}."
+    return f"{handled} in {seconds:.1f} s ({rate:,.0f} {noun}s/s): {parts}."
 
 
 def downloads_sentence(downloads: dict[str, int]) -> str:

@@ -95,7 +95,7 @@ def test_blog_command_line_works_and_false_means_false(sandbox, tmp_path):
     same_url.write_text("url,input_id\nhttps://h.test/t1.jpg,another\n")
     result = run("--api_key", key, "--csv_file", str(same_url), "--allow_duplicate_url", "false", env=env)
     assert result.returncode == 0
-    assert "1 already there" in result.stdout
+    assert "1 row in" in result.stdout and "1 already there" in result.stdout
     assert len(sandbox.stored_inputs()) == 2
     bad = run("--api_key", key, "--csv_file", str(same_url), "--allow_duplicate_url", "maybe", env=env)
     assert bad.returncode == 2 and "write true or false" in bad.stderr

@@ -68,6 +68,7 @@ def test_a_folder_uploads_like_a_zip(sandbox, tmp_path):
     (tmp_path / "pics" / "notes.txt").write_bytes(b"some words")
     result = upload(sandbox, tmp_path / "pics")
     assert result.returncode == 0, result.stderr
+    assert "2 files in" in result.stdout and "2 uploaded" in result.stdout
     stored = {item.id: item.data for item in sandbox.stored_inputs()}
     assert stored[content_id(PNG)].image.base64 == PNG
     assert stored[content_id(b"some words")].text.raw == "some words"
