@@ -13,10 +13,12 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import islice
 from operator import itemgetter
 from urllib.parse import urlsplit
 
 from .errors import InputFileError
+from .index import IdIndex
 from .read import RawRow
 
 ROLES = ("url", "input_id", "pos_concepts", "neg_concepts", "metadata", "text", "type", "dataset_id",
@@ -70,6 +72,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # json.loads keeps a lone 
 _LONG_DIGITS = re.compile(r"\d{300}")  # only such a number can overflow a double
 _CELL_ROLES = ("input_id", "url", "text", "input", "file", "type", "pos_concepts", "neg_concepts", "sdk_concepts",
                "metadata", "dataset_id")  # in the order validate_row unpacks them
+_CHUNK_ROWS = 128  # rows validated, then their ids looked up together (more keep the GC busy)
 _HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, format marks, unassigned
 
 
@@ -245,15 +248,15 @@ def validate_rows(rows: Iterable[RawRow], columns: ColumnMap) -> Iterator[InputR
     A well-formed id claims its line even when its row is invalid, so fixing that row
     later cannot collide with a row further down.
     """
-    first_line_of: dict[int, int] = {}  # hash(input id) -> line; ints keep a million ids small
-    for row in rows:
-        result = validate_row(row, columns)
-        valid = isinstance(result, InputRecord)
-        if valid or _ID_PATTERN.fullmatch(result.input_id):
-            earlier = first_line_of.setdefault(hash(result.input_id), row.line)
-            if valid and earlier != row.line:
-                result = _duplicate(result, earlier, columns)
-        yield result
+    index = IdIndex()
+    iterator = iter(rows)
+    while chunk := [validate_row(row, columns) for row in islice(iterator, _CHUNK_ROWS)]:
+        claiming = [r for r in chunk if isinstance(r, InputRecord) or _ID_PATTERN.fullmatch(r.input_id)]
+        first_lines = index.claim([hash(r.input_id) for r in claiming], [r.line for r in claiming])
+        repeated = {r.line: earlier for r, earlier in zip(claiming, first_lines)
+                    if earlier != r.line and isinstance(r, InputRecord)}
+        for result in chunk:
+            yield _duplicate(result, repeated[result.line], columns) if result.line in repeated else result
 
 
 def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:

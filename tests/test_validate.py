@@ -1,8 +1,11 @@
 """Validation: every row becomes a record or an error naming line, id, column and fix."""
 
+import random
+
 import pytest
 
 from ingest.errors import InputFileError
+from ingest.index import MAX_RUNS, IdIndex
 from ingest.read import RawRow
 from ingest.validate import (
     MAX_ID_CHARS,
@@ -115,3 +118,16 @@ def test_generated_ids_are_stable_content_hashes_and_exact_repeats_are_flagged()
     assert first.id_generated and first.input_id == generated_id("http://h/1", ("a",), (), {"k": 1, "j": 2})
     assert second.input_id != first.input_id
     assert isinstance(repeat, RowError) and "repeats line 2 exactly" in repeat.reason
+
+
+def test_the_id_index_keeps_each_first_line_while_packing_ids_into_sorted_runs():
+    rng = random.Random(3)
+    index = IdIndex(recent_limit=50)  # packs every 50 new ids; past MAX_RUNS runs they merge
+    first_line_of: dict[int, int] = {}
+    line = 1
+    for _ in range(60):
+        keys = [rng.randrange(-2000, 2000) * 7919 for _ in range(rng.randrange(1, 40))]  # repeats within and across
+        lines = list(range(line, line + len(keys)))
+        line += len(keys)
+        assert index.claim(keys, lines) == [first_line_of.setdefault(k, n) for k, n in zip(keys, lines)]
+    assert len(first_line_of) > 50 * (MAX_RUNS + 2)  # enough ids to have packed and merged runs
