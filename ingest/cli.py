@@ -202,8 +202,8 @@ def _follow(job: UploadJob, dry_run: bool, noun: str) -> JobStatus:
                     os._exit(EXIT_INTERRUPTED)
                 interrupted = True
                 job.cancel()
-                tqdm.write("Stopping: waiting for the batches already sent (Ctrl-C again to quit at once).",
-                           file=sys.stderr)
+                waiting = "" if dry_run else ": waiting for the batches already sent"
+                tqdm.write(f"Stopping{waiting} (Ctrl-C again to quit at once).", file=sys.stderr)
                 continue
             status = job.snapshot()
             total, done = status.total, status.processed
@@ -239,8 +239,9 @@ def _finish(status: JobStatus, path: Path, report: Path | None, noun: str) -> in
         where = f"see {report}" if report else "write them all with --report PATH"
         print(f"... and {status.problem_count - PROBLEMS_SHOWN:,} more {noun}s with problems: {where}.")
     if status.cancelled:
+        rest = "check the rest" if status.dry_run else "send the rest"
         print(f"Stopped before the end: {status.processed:,} of {status.total or 0:,} {noun}s handled. "
-              "Run the same command again to send the rest.", file=sys.stderr)
+              f"Run the same command again to {rest}.", file=sys.stderr)
         return EXIT_INTERRUPTED
     return EXIT_OK if status.succeeded else EXIT_ROWS_FAILED
 

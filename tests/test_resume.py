@@ -105,3 +105,17 @@ def test_confirmed_count_tells_a_front_end_how_much_an_earlier_run_did(tmp_path)
     journal.close()
     assert confirmed_count("127.0.0.1:1/u/a", digest) == 2
     assert confirmed_count("127.0.0.1:1/u/other-app", digest) == 0
+
+
+def test_ctrl_c_during_a_dry_run_says_the_rest_is_unchecked(tmp_path):
+    path = tmp_path / "many.csv"
+    path.write_text("url\n" + "".join(f"https://h.test/{i}.jpg\n" for i in range(2_000_000)))
+    first = subprocess.Popen([sys.executable, "-m", "ingest", "upload", str(path), "--dry-run"], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3.0)  # started, and far from done: checking 2M rows takes over 20 s
+    first.send_signal(signal.SIGINT)
+    out, err = first.communicate(timeout=60)
+    assert first.returncode == 130, err
+    assert "Stopping (Ctrl-C again to quit at once)." in err
+    assert "of 2,000,000 rows handled. Run the same command again to check the rest." in err
+    assert "sen" not in err and "Traceback" not in err  # nothing was sent, and nothing says so
