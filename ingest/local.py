@@ -124,7 +124,7 @@ def _gone(folder: Path, file_name: str, why: str) -> InputFileError:
     return InputFileError(
         f"{folder}: {file_name} could not be read during the upload ({why}).",
         "Leave the folder as it is while uploading, then run the same command again: "
-        "rows already uploaded are not sent twice.")
+        "files already uploaded are not stored twice.")
 
 
 def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
