@@ -48,7 +48,8 @@ from ingest.check import FileCheck, check_file
 from ingest.errors import EncodingError, IngestError, InputFileError
 from ingest.journal import confirmed_count, file_digest
 from ingest.job import DEFAULT_WORKERS, MAX_WORKERS, JobStatus, UploadJob, UploadOptions
-from ingest.local import IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, LocalFiles, from_files, from_zip
+from ingest.local import (IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, LocalFiles, from_files, from_zip,
+                          row_noun)
 from ingest.outcomes import (
     ALREADY_THERE,
     DOWNLOAD_FAILED,
@@ -474,7 +475,7 @@ class ChosenFile:
     @property
     def noun(self) -> str:
         """What one row stands for: a file, when the page made the list from the chosen files."""
-        return self.files.noun if self.files else "row"
+        return row_noun(self.files)
 
 
 def file_section() -> ChosenFile | None:
@@ -1376,7 +1377,7 @@ def table_rows(status: JobStatus, only: str | None) -> list[RowOutcome]:
 
 def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
     summary = summary_sentence(dict(status.counts), status.elapsed, status.dry_run,
-                               entry.files.noun if entry.files else "row")
+                               row_noun(entry.files))
     if status.downloads is not None:
         summary += " " + downloads_sentence(status.downloads)
     boxes = status.boxes or dict.fromkeys(STATUSES, 0)

@@ -16,7 +16,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .build import DEFAULT_BATCH
 from .errors import IngestError, UsageError
-from .local import LocalFiles, from_folder, from_zip
+from .local import LocalFiles, from_folder, from_zip, row_noun
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
 from .report import boxes_sentence, downloads_sentence, problem_line, summary_sentence
 from .upload import Target
@@ -173,7 +173,7 @@ def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path
     if not options.dry_run:
         target.check()
         print(f"Uploading {path} to {target.label}", file=sys.stderr)
-    noun = files.noun if files else "row"
+    noun = row_noun(files)
     status = _follow(job.start(), options.dry_run, noun)
     return _finish(status, path, report, noun)
 

@@ -50,13 +50,13 @@ class LocalFiles:
         return file_name in self.sizes and self.sizes[file_name] <= size_limit(file_name)
 
     @property
-    def noun(self) -> str:
-        """What one row of the list stands for: a file, when the list was made from the files."""
-        return "row" if self.manifest_name else "file"
-
-    @property
     def source_name(self) -> str:
         return f"{self.name}:{self.manifest_name}" if self.manifest_name else self.name
+
+
+def row_noun(files: LocalFiles | None) -> str:
+    """What one row stands for: a file, when the list was made from the files themselves."""
+    return "file" if files and not files.manifest_name else "row"
 
 
 def kind_of_file(name: str) -> str:
