@@ -493,7 +493,7 @@ def list_section() -> ChosenFile | None:
     st.markdown(
         "A **CSV** or **TSV** file with column names on the first line and one input per row: "
         "`url` (the web address of an image, video, audio or text file) or `text` (the text itself), "
-        "and optionally `input_id` (letters, digits, `-` and `_`), "
+        "and optionally `input_id` (up to 48 letters, digits, `-` and `_`), "
         "`pos_concepts` and `neg_concepts` (names separated by `|`, such as `cat|pet`), "
         '`metadata` (JSON such as `{"source": "shop"}`), `dataset_id`, `latitude` and `longitude`. '
         "Files with Clarifai Portal's or the Python SDK's column names work too."

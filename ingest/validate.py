@@ -52,7 +52,8 @@ EXTENSION_KINDS = {
     **dict.fromkeys((".mp3", ".wav", ".flac", ".ogg", ".m4a", ".aac", ".opus", ".wma"), "audio"),
     **dict.fromkeys((".txt", ".md"), "text"),
 }
-MAX_ID_CHARS = 255  # the API's limit on input ids
+MAX_ID_CHARS = 48  # the hosted API refuses longer input ids ("id must be between 1 and 48 characters long")
+MAX_DATASET_ID_CHARS = 255
 SHOWN_ID_CHARS = 300  # a longer rejected id is cut where it is printed
 MAX_METADATA_CHARS = 512 * 1024  # per row, so 128 rows stay well under a request's 128 MB
 MAX_URL_CHARS = 8192  # web servers refuse longer request lines (nginx and Apache stop near 8 KB)
@@ -63,6 +64,7 @@ SDK_CONCEPT_SEPARATOR = ","
 
 _ID_CONTENT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json.dumps would build one per row
 _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_ID_CHARS)
+_DATASET_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_DATASET_ID_CHARS)
 _ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 # http(s), a plain host name and printable ASCII: every check in _url_problem passes it.
 _PLAIN_URL = re.compile(r"(?i:https?)://[A-Za-z0-9._~-]+(?::[0-9]*)?(?:[/?#][!-~]*)?")
@@ -334,7 +336,7 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     geo, geo_problem = _geo(cells, columns) if columns.has_geo else (None, None)
     if geo_problem:
         return error(*geo_problem)
-    if dataset_id and not _ID_PATTERN.fullmatch(dataset_id):
+    if dataset_id and not _DATASET_ID_PATTERN.fullmatch(dataset_id):
         return error("dataset_id", f"the dataset id {_shown_id(dataset_id)!r} is not valid",
                      "use only letters, digits, '-' and '_', as in the dataset's id in Clarifai")
     id_generated = not input_id

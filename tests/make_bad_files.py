@@ -129,7 +129,7 @@ CORPUS: dict[str, bytes] = {
     ]).encode(),
     "bad_ids.csv": table([
         ["url", "input_id"],
-        ["https://img.test/i1.jpg", "a" * 256],
+        ["https://img.test/i1.jpg", "a" * 49],
         ["https://img.test/i2.jpg", "cat-\U0001f600"],
         ["https://img.test/i3.jpg", "\u05d7\u05ea\u05d5\u05dc"],
         ["https://img.test/i4.jpg", "\u202egpj.exe"],
@@ -137,7 +137,7 @@ CORPUS: dict[str, bytes] = {
         ["https://img.test/i6.jpg", "has space"],
         ["https://img.test/i7.jpg", "ok-id_7"],
         ["https://img.test/i8.jpg", '=HYPERLINK("http://evil.test")'],
-        ["https://img.test/i9.jpg", "b" * 255],
+        ["https://img.test/i9.jpg", "b" * 48],
     ]).encode(),
     "nul_bytes.csv": (
         b"url,input_id\n"

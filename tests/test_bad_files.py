@@ -135,14 +135,14 @@ ROW_CASES = [
         P(6, "sp-nbsp", "url", "the url contains the invisible character U+00A0 (no-break space)", "retype the url"),
     ), ("sp-padded", "sp-after"), content={"sp-padded": ("https://img.test/padded.jpg", [], [], {})}),
     RowCase("bad_ids.csv", EXIT_ROWS_INVALID, (
-        P(2, "a" * 256, "input_id", "the input id is 256 characters long (at most 255)", "shorten it to at most 255"),
+        P(2, "a" * 49, "input_id", "the input id is 49 characters long (at most 48)", "shorten it to at most 48"),
         P(3, "cat-\U0001f600", "input_id", "characters that are not allowed: '\U0001f600'", ID_CHARS),
         P(4, "\u05d7\u05ea\u05d5\u05dc", "input_id", "not allowed: '\u05d7\u05ea\u05d5\u05dc'", ID_CHARS),
         P(5, "\\u202egpj.exe", "input_id", "not allowed: '\\u202e.'", ID_CHARS),
         P(6, "a\\x1b[31mred", "input_id", "not allowed: '\\x1b['", ID_CHARS),
         P(7, "has space", "input_id", "not allowed: ' '", ID_CHARS),
         P(9, '=HYPERLINK("http://evil.test")', "input_id", "not allowed: '=(\":/.)'", ID_CHARS),
-    ), ("ok-id_7", "b" * 255)),
+    ), ("ok-id_7", "b" * 48)),
     RowCase("nul_bytes.csv", EXIT_ROWS_INVALID, (
         P(2, "n\\x00ul", "input_id", "not allowed: '\\x00'", ID_CHARS),
         P(3, "n2", "url", "the url contains the invisible character U+0000 (a NUL byte)", "retype the url"),
@@ -358,7 +358,7 @@ def test_a_1_mb_line_is_one_bad_row_and_a_1_mb_id_is_shown_cut(sandbox, tmp_path
     assert result.returncode == EXIT_ROWS_INVALID, result.stderr
     assert_problems("line_1mb.csv", result.stdout, (
         P(2, "g1", "", f"this row has {cells} cells but the header has 2 columns", RAGGED),
-        P(3, "i" * 300 + "...", "input_id", "the input id is 1,048,576 characters long (at most 255)",
+        P(3, "i" * 300 + "...", "input_id", "the input id is 1,048,576 characters long (at most 48)",
           "shorten it"),
     ))
     assert sorted(stored(sandbox)) == ["g3"]

@@ -148,7 +148,7 @@ def test_one_duplicate_id_gives_mixed_status(server: Sandbox) -> None:
     [
         image("has space"),
         image("é"),
-        image("x" * 256),
+        image("x" * 49),
         image("slash/id"),
         resources_pb2.Input(id="no-data"),
     ],
@@ -161,6 +161,14 @@ def test_invalid_inputs_are_refused(server: Sandbox, bad: resources_pb2.Input) -
     assert codes(response) == [status_code_pb2.INPUT_INVALID_ARGUMENT]
     assert response.inputs[0].status.description
     assert stored_ids(server) == []
+
+
+def test_input_ids_longer_than_48_characters_are_refused_as_hosted(server: Sandbox) -> None:
+    response = post(server, [image("a" * 48), image("b" * 49)])
+
+    assert codes(response) == [status_code_pb2.INPUT_DOWNLOAD_PENDING, status_code_pb2.INPUT_INVALID_ARGUMENT]
+    assert response.inputs[1].status.description == "id must be between 1 and 48 characters long"
+    assert stored_ids(server) == ["a" * 48]
 
 
 def test_all_refused_gives_failure(server: Sandbox) -> None:

@@ -49,7 +49,9 @@ DEFAULT_PER_PAGE = 128  # list items per page when per_page is 0, as hosted
 MAX_PER_PAGE = 1000  # list items per page at most
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024  # gRPC's 4 MiB default would refuse big batches
 WORKERS = 32  # concurrent calls served; latency_ms sleeps occupy one each
-INPUT_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")
+MAX_INPUT_ID_CHARS = 48  # as hosted
+INPUT_ID_CHARS = re.compile(r"[A-Za-z0-9_-]+")
+OTHER_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")  # dataset and annotation ids
 SQLITE_FILE = "sandbox.sqlite3"  # under data_dir
 ME = "me"  # the hosted API's alias for the token's own user
 
@@ -206,8 +208,10 @@ def _is_video(message: resources_pb2.Input) -> bool:
 
 def _invalid(message: resources_pb2.Input) -> str | None:
     """Why the hosted API would refuse this input outright, or None."""
-    if not INPUT_ID.fullmatch(message.id):
-        return f"Invalid input id {message.id!r}: use 1 to 255 letters, digits, '_' or '-'"
+    if not 1 <= len(message.id) <= MAX_INPUT_ID_CHARS:
+        return f"id must be between 1 and {MAX_INPUT_ID_CHARS} characters long"  # the hosted API's words
+    if not INPUT_ID_CHARS.fullmatch(message.id):
+        return f"Invalid input id {message.id!r}: use letters, digits, '_' or '-'"
     if not _has_content(message.data):
         return "Input has no data: give an image, video, audio or text url, raw text, or bytes"
     for kind, media in (("Image", message.data.image), ("Audio", message.data.audio)):
@@ -217,7 +221,7 @@ def _invalid(message: resources_pb2.Input) -> str | None:
                 " send a smaller file or a url"
             )
     for dataset_id in message.dataset_ids:
-        if not INPUT_ID.fullmatch(dataset_id):
+        if not OTHER_ID.fullmatch(dataset_id):
             return f"Invalid dataset id {dataset_id!r}: use 1 to 255 letters, digits, '_' or '-'"
     return None
 
@@ -589,7 +593,7 @@ class _Servicer(service_pb2_grpc.V2Servicer):
             dataset = resources_pb2.Dataset()
             dataset.CopyFrom(sent)
             dataset.id = dataset.id or uuid.uuid4().hex
-            if not INPUT_ID.fullmatch(dataset.id):
+            if not OTHER_ID.fullmatch(dataset.id):
                 raise _Refusal(
                     status_code_pb2.CONN_INVALID_REQUEST,
                     f"Invalid dataset id {dataset.id!r}: use 1 to 255 letters, digits, '_' or '-'",
@@ -669,7 +673,7 @@ class _Servicer(service_pb2_grpc.V2Servicer):
             reply.id = reply.id or uuid.uuid4().hex
             replies.append(reply)
             problem = _bounding_box_problem(reply)
-            if not INPUT_ID.fullmatch(reply.id):
+            if not OTHER_ID.fullmatch(reply.id):
                 problem = f"Invalid annotation id {reply.id!r}: use 1 to 255 letters, digits, '_' or '-'"
             if problem:
                 reply.status.CopyFrom(_status(status_code_pb2.ANNOTATION_INVALID_ARGUMENT, problem))
