@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -1594,17 +1594,20 @@ def browse_section(destination: Destination) -> None:
     per_page = state.get("browse_per_page", BROWSE_SIZES[0])
     page = state.setdefault("browse_page", 1)
     try:
-        total, inputs = read_page(target, page, per_page)
+        total, inputs, boxes = read_page(target, page, per_page)
         if not inputs and page > 1:  # inputs were deleted since: show the last page there is
             page = state["browse_page"] = max(1, math.ceil(total / per_page))
-            total, inputs = read_page(target, page, per_page)
+            total, inputs, boxes = read_page(target, page, per_page)
     except IngestError as error:
         show_problem(error)
         return
     if not inputs:
         st.info("No inputs yet: upload a file first.", icon=":material/inbox:")
         return
-    frame = pd.DataFrame(browse_rows(inputs))
+    if isinstance(boxes, IngestError):
+        st.caption(f"Bounding boxes are not shown: {boxes.message} {boxes.hint}")
+        boxes = {}
+    frame = pd.DataFrame(browse_rows(inputs, boxes))
     st.container(key="browse").dataframe(
         colored(frame, ("Download",)),
         hide_index=True,
@@ -1615,6 +1618,7 @@ def browse_section(destination: Destination) -> None:
             "Image": st.column_config.ImageColumn(width="small"),
             "Kind": st.column_config.TextColumn(width=60),
             "Text": st.column_config.TextColumn(width="medium"),
+            "Boxes": st.column_config.TextColumn(help="The bounding boxes on the input, by what each one shows."),
             "Download": st.column_config.TextColumn(width=105),
             "Web address": st.column_config.LinkColumn(width="medium"),
         },
@@ -1645,13 +1649,20 @@ def turn_page(step: int) -> None:
     st.session_state["browse_page"] = max(1, st.session_state.get("browse_page", 1) + step)
 
 
-def read_page(target: Target, page: int, per_page: int) -> tuple[int, list[resources_pb2.Input]]:
-    """(how many inputs the app holds, the inputs on `page`); raises `IngestError` in plain words."""
+def read_page(target: Target, page: int, per_page: int
+              ) -> tuple[int, list[resources_pb2.Input], dict[str, list[str]] | IngestError]:
+    """(how many inputs the app holds, the inputs on `page`, their boxes' concepts by input id, or why
+    those could not be read); raises `IngestError` in plain words."""
     try:
         client = Client(target, deadline=BROWSE_SECONDS)
         try:
             client.wait_ready()
-            return client.count_inputs(), client.list_page(page, per_page, BROWSE_RETRY)
+            total, inputs = client.count_inputs(), client.list_page(page, per_page, BROWSE_RETRY)
+            try:
+                boxes = client.box_concepts([item.id for item in inputs], BROWSE_RETRY) if inputs else {}
+            except IngestError as error:  # the inputs are worth showing without their boxes
+                boxes = error
+            return total, inputs, boxes
         finally:
             client.close()
     except IngestError:
@@ -1661,8 +1672,11 @@ def read_page(target: Target, page: int, per_page: int) -> tuple[int, list[resou
         raise IngestError("Could not read the app's inputs.", "Try again; if it happens again, send the log to the team.") from None
 
 
-def browse_rows(inputs: list[resources_pb2.Input]) -> list[dict[str, object]]:
-    """Stored inputs as table rows: a thumbnail for images, a snippet for texts, concepts, metadata, download."""
+def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[str]] | None = None
+                ) -> list[dict[str, object]]:
+    """Stored inputs as table rows: a thumbnail for images, a snippet for texts, concepts, boxes (what each
+    of an input's boxes shows, from `boxes`), metadata, download."""
+    boxes = boxes or {}
     rows = []
     for item in inputs:
         data = item.data
@@ -1679,16 +1693,23 @@ def browse_rows(inputs: list[resources_pb2.Input]) -> list[dict[str, object]]:
             "Text": snippet(data.text.raw),
             "Concepts": ", ".join(c.name or c.id for c in data.concepts if c.value > 0),
             "Not in image": ", ".join(c.name or c.id for c in data.concepts if c.value == 0),
+            "Boxes": box_summary(boxes.get(item.id, [])),
             "Metadata": json.dumps(whole_numbers(MessageToDict(data.metadata)), ensure_ascii=False)
                         if data.metadata.fields else "",
             "Location": place(geo),
             "Dataset": ", ".join(item.dataset_ids),  # hosted ListInputs leaves it out; shown when given
             "Web address": url,
         })
-    unused = [c for c in ("Text", "Location", "Dataset") if not any(r[c] for r in rows)]
+    unused = [c for c in ("Text", "Boxes", "Location", "Dataset") if not any(r[c] for r in rows)]
     if all(r["Image"] is None for r in rows):
         unused.append("Image")
     return [{k: v for k, v in r.items() if k not in unused} for r in rows]
+
+
+def box_summary(concepts: list[str]) -> str:
+    """Boxes by what they show: 'dog ×2, cat' for three."""
+    named = Counter(concept or "(no concept)" for concept in concepts)
+    return ", ".join(f"{name} ×{count}" if count > 1 else name for name, count in named.items())
 
 
 def whole_numbers(value: object) -> object:

@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,9 +42,11 @@ HOSTED_BASE = "api.clarifai.com"
 TLS_PORT = 443
 INSECURE_PORT = 18080  # ClarifaiChannel's default for plaintext
 DEADLINE_SECONDS = 60.0  # per call; a batch of 128 urls takes well under a second when healthy
-CONNECT_SECONDS = 5.0
+CONNECT_SECONDS = 5.0  # to reach the server before anything is read or sent
+LIST_PAGE_SIZE = 1000  # items per page of a list call
+MAX_LIST_PAGES = 10_000
 DOWNLOAD_POLL_SECONDS = 0.25  # first wait before asking again whether the server fetched the urls
-DOWNLOAD_POLL_MAX_SECONDS = 5.0  # to reach the server before anything is read or sent
+DOWNLOAD_POLL_MAX_SECONDS = 5.0  # the longest wait between those questions
 
 log = logging.getLogger("ingest")
 
@@ -306,17 +308,40 @@ class Client:
             raise ConnectionFailed(f"Could not {what} ({why}).", hint)
         return answer.response
 
+    def _every_page(self, method: str, request_for: Callable[[int, int], Any], items: str, what: str, hint: str,
+                    retry: RetryPolicy = RetryPolicy()) -> Iterator[Any]:
+        """The items (the response field `items`) of every page of a list call, a thousand at a time."""
+        for page in range(1, MAX_LIST_PAGES + 1):
+            found = getattr(self._ask(method, request_for(page, LIST_PAGE_SIZE), what, hint, retry), items)
+            yield from found
+            if len(found) < LIST_PAGE_SIZE:
+                break
+
     def dataset_ids(self) -> set[str]:
         """The ids of every dataset in the app."""
-        ids: set[str] = set()
-        for page in range(1, 10_000):
-            request = service_pb2.ListDatasetsRequest(user_app_id=self._user_app(), page=page, per_page=1000)
-            response = self._ask("ListDatasets", request, "list the app's datasets",
-                                 "Try again in a moment; check that the key may read datasets.")
-            ids.update(dataset.id for dataset in response.datasets)
-            if len(response.datasets) < 1000:
-                break
-        return ids
+        datasets = self._every_page(
+            "ListDatasets",
+            lambda page, per_page: service_pb2.ListDatasetsRequest(user_app_id=self._user_app(), page=page,
+                                                                   per_page=per_page),
+            "datasets", "list the app's datasets", "Try again in a moment; check that the key may read datasets.")
+        return {dataset.id for dataset in datasets}
+
+    def box_concepts(self, input_ids: list[str], retry: RetryPolicy = RetryPolicy()) -> dict[str, list[str]]:
+        """What each bounding box on these inputs shows (its concept's name), by input id."""
+        annotations = self._every_page(
+            "ListAnnotations",
+            lambda page, per_page: service_pb2.ListAnnotationsRequest(
+                user_app_id=self._user_app(), input_ids=input_ids, page=page, per_page=per_page),
+            "annotations", "list the inputs' bounding boxes",
+            "Try again in a moment; check that the key may read annotations.", retry)
+        boxes: dict[str, list[str]] = {}
+        for annotation in annotations:
+            for region in annotation.data.regions:
+                if region.region_info.HasField("bounding_box"):
+                    concepts = region.data.concepts
+                    boxes.setdefault(annotation.input_id, []).append(
+                        (concepts[0].name or concepts[0].id) if concepts else "")
+        return boxes
 
     def list_page(self, page: int, per_page: int, retry: RetryPolicy = RetryPolicy()) -> list[resources_pb2.Input]:
         """One page of the app's inputs (ListInputs; pages count from 1), each with its status.

@@ -246,6 +246,10 @@ def test_boxes_are_checked_before_upload_and_added_after_it(server_env: Sandbox)
     b_id = next(i.id for i in server_env.stored_inputs() if i.data.image.url.endswith("b.jpg"))
     assert stored_boxes(server_env) == sorted([("a", "dog", (0.1, 0.2, 0.5, 0.6)), (b_id, "cat", (0.0, 0.0, 1.0, 1.0))])
 
+    # Browse shows what each input's boxes show.
+    shown = browsed(browse(at)).set_index("Web address")
+    assert shown.loc["https://h.test/a.jpg", "Boxes"] == "dog" and shown.loc["https://h.test/b.jpg", "Boxes"] == "cat"
+
 
 def test_an_unusable_boxes_file_is_named_and_stops_the_upload(server_env: Sandbox) -> None:
     at = choose(page(), "main.csv", MAIN)
@@ -344,9 +348,10 @@ def test_browse_rows_show_each_kind_in_plain_words() -> None:
     image.status.code = status_code_pb2.INPUT_DOWNLOAD_FAILED
     audio = resources_pb2.Input(id="a", data=resources_pb2.Data(audio=resources_pb2.Audio(url="https://h.test/a.mp3")))
     audio.status.code = status_code_pb2.INPUT_DOWNLOAD_PENDING
-    rows = streamlit_app.browse_rows([image, audio])
-    assert [(r["Kind"], r["Image"], r["Download"], r["Dataset"], r["Location"]) for r in rows] == [
-        ("image", "https://h.test/i.jpg", "could not fetch", "pets", "40.75, -73.98"),
-        ("audio", None, "still fetching", "", ""),
+    rows = streamlit_app.browse_rows([image, audio], {"i": ["dog", "cat", "dog", ""]})
+    assert [(r["Kind"], r["Image"], r["Download"], r["Dataset"], r["Location"], r["Boxes"]) for r in rows] == [
+        ("image", "https://h.test/i.jpg", "could not fetch", "pets", "40.75, -73.98", "dog ×2, cat, (no concept)"),
+        ("audio", None, "still fetching", "", "", ""),
     ]
     assert "Text" not in rows[0]  # no text among them: no empty column
+    assert "Boxes" not in streamlit_app.browse_rows([image, audio])[0]
