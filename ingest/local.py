@@ -30,8 +30,9 @@ MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input we
 MAX_ZIP_FILES = 10_000
 MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024  # uncompressed, the whole archive
 MAX_RATIO = 200  # uncompressed / compressed; real photos barely compress, a bomb compresses a thousandfold
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic")
-SKIPPED = ("__MACOSX/", ".DS_Store", "Thumbs.db", "desktop.ini")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic")
+MEDIA_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | frozenset(EXTENSION_KINDS)
+SKIPPED = ("__MACOSX/", "Thumbs.db", "desktop.ini")  # with hidden files (.DS_Store, ._photo.jpg): system litter
 
 
 @dataclass(frozen=True)
@@ -168,7 +169,7 @@ def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None
         where = files.name if files else "the upload (choose the files or a zip with them)"
         problem = (f"there is no file named {record.file!r} in {where}", "check the name and its folder")
     else:
-        problem = _size_problem(files, record.file)
+        problem = _type_problem(record.file) or _size_problem(files, record.file)
         if not problem and record.kind == "text":
             try:
                 files.contents[record.file].decode("utf-8")
@@ -179,12 +180,23 @@ def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None
     return RowError(record.line, record.input_id, record.file, "file", *problem, record.cells)
 
 
+def _type_problem(file_name: str) -> tuple[str, str] | None:
+    """A file that is not media by its name (a PDF, a JSON sidecar, a nested CSV) would reach the
+    server as an image it cannot read."""
+    suffix = PurePosixPath(file_name).suffix.lower()
+    if suffix in MEDIA_EXTENSIONS:
+        return None
+    ending = f"its name ends in {suffix!r}" if suffix else "its name has no extension"
+    return (f"{file_name!r} is not an image, video, audio or text file ({ending})",
+            "leave it out of the upload, or rename it with its kind's extension (such as .jpg or .mp4)")
+
+
 def _size_problem(files: LocalFiles, file_name: str) -> tuple[str, str] | None:
     if files.usable(file_name):
         return None
     kind = kind_of_file(file_name)
     article = "an" if kind[0] in "aeiou" else "a"
-    return (f"the file is {files.sizes[file_name] / 1024 / 1024:.1f} MB; {article} {kind} file can be at most "
+    return (f"{file_name!r} is {files.sizes[file_name] / 1024 / 1024:.1f} MB; {article} {kind} file can be at most "
             f"{size_limit(file_name) // 1024 // 1024} MB", "make it smaller, or put it online and give its url")
 
 
@@ -209,7 +221,8 @@ def _manifest(sizes: dict[str, int], ids: dict[str, str]) -> bytes:
 
 
 def _skipped(file_name: str) -> bool:
-    return file_name.startswith(SKIPPED[0]) or PurePosixPath(file_name).name in SKIPPED[1:]
+    base = PurePosixPath(file_name).name
+    return file_name.startswith(SKIPPED[0]) or base.startswith(".") or base in SKIPPED[1:]
 
 
 def _check_archive(members: list[zipfile.ZipInfo], name: str) -> None:

@@ -75,6 +75,23 @@ def test_a_folder_uploads_like_a_zip(sandbox, tmp_path):
     assert len(stored) == 2
 
 
+def test_files_that_are_not_media_are_named_and_system_litter_is_left_out(sandbox, tmp_path):
+    folder = tmp_path / "export"
+    (folder / "train").mkdir(parents=True)
+    (folder / "train" / "a.png").write_bytes(PNG)
+    (folder / "train" / "_annotations.csv").write_bytes(b"filename,class\na.png,cat\n")
+    (folder / "README").write_bytes(b"read me")
+    (folder / "._a.png").write_bytes(b"AppleDouble")  # what a Mac leaves on a USB stick
+    (folder / ".picasa.ini").write_bytes(b"[a.png]")
+    result = upload(sandbox, folder)
+    assert result.returncode == 1, result.stderr
+    assert "3 files in" in result.stdout and "1 uploaded" in result.stdout and "2 invalid" in result.stdout
+    assert ("column 'file': 'train/_annotations.csv' is not an image, video, audio or text file "
+            "(its name ends in '.csv') - leave it out of the upload") in result.stdout
+    assert "'README' is not an image, video, audio or text file (its name has no extension)" in result.stdout
+    assert [item.data.image.base64 for item in sandbox.stored_inputs()] == [PNG]
+
+
 def test_a_folder_is_read_file_by_file_as_it_uploads_and_a_file_changed_meanwhile_is_named(tmp_path):
     (tmp_path / "a.png").write_bytes(PNG)
     (tmp_path / "b.png").write_bytes(PNG)
