@@ -69,6 +69,7 @@ from ingest.sandbox import start as start_sandbox
 from ingest.upload import HOSTED_BASE, Client, RetryPolicy, Target
 from ingest.validate import (
     BLOG,
+    BOXES_ELSEWHERE,
     EXTENSION_KINDS,
     FORMAT_NAMES,
     KINDS,
@@ -708,7 +709,8 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout) -> Non
     valid.metric("Ready to upload", f"{check.valid:,}")
     invalid.metric("Need fixing", f"{check.invalid:,}")
     if check.columns.unknown:
-        st.caption(f"Not used: {', '.join(check.columns.unknown)} (this tool reads only the columns above).")
+        boxes = f" {BOXES_ELSEWHERE} Add it under *Bounding boxes* below." if check.columns.ignores_boxes else ""
+        st.caption(f"Not used: {', '.join(check.columns.unknown)} (this tool reads only the columns above).{boxes}")
     if not check.rows:
         st.warning("The file has column names but no rows. Add one row per input under the first line.")
         return

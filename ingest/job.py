@@ -38,7 +38,16 @@ from .outcomes import (
 from .read import count_rows, open_table
 from .report import ReportWriter
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
-from .validate import BoxRecord, InputRecord, RowError, map_box_columns, map_columns, validate_boxes, validate_rows
+from .validate import (
+    BOXES_ELSEWHERE,
+    BoxRecord,
+    InputRecord,
+    RowError,
+    map_box_columns,
+    map_columns,
+    validate_boxes,
+    validate_rows,
+)
 
 DEFAULT_WORKERS = 10
 MAX_WORKERS = 64
@@ -285,7 +294,8 @@ class UploadJob:
                 shown = ", ".join(columns.unknown[:UNKNOWN_SHOWN])
                 more = len(columns.unknown) - UNKNOWN_SHOWN
                 shown += f" and {more:,} more" if more > 0 else ""
-                self._warnings.append(f"Ignoring columns this tool does not use: {shown}.")
+                boxes = f" {BOXES_ELSEWHERE}" if columns.ignores_boxes else ""
+                self._warnings.append(f"Ignoring columns this tool does not use: {shown}.{boxes}")
         if self._open_boxes:
             self._load_boxes()
         self._report = ReportWriter(self.report_path, self.failed_path, table.header, table.delimiter,

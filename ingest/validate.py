@@ -59,6 +59,11 @@ MAX_METADATA_CHARS = 512 * 1024  # per row, so 128 rows stay well under a reques
 MAX_URL_CHARS = 8192  # web servers refuse longer request lines (nginx and Apache stop near 8 KB)
 MAX_METADATA_DEPTH = 32  # nesting levels; protobuf refuses messages nested past 100 and a level costs two
 MAX_TEXT_CHARS = 512 * 1024  # inline text per row, so 128 rows stay well under a request's 128 MB
+BOX_LIKE_COLUMNS = frozenset({"left_col", "top_row", "right_col", "bottom_row", "xmin", "ymin", "xmax", "ymax",
+                              "x_min", "y_min", "x_max", "y_max", "bbox", "box"})
+BOXES_ELSEWHERE = ("Bounding boxes are read from a separate boxes file, one box per line: input_id (or url), "
+                   "concept, left_col, top_row, right_col, bottom_row, the edges as fractions of the image.")
+FILE_ALIASES = ("filename", "file_name")  # the file column of exports (Roboflow's), in a file without urls
 CONCEPT_SEPARATOR = "|"
 SDK_CONCEPT_SEPARATOR = ","
 
@@ -133,6 +138,11 @@ class ColumnMap:
         return itemgetter(*(absent if self.positions.get(role) is None else self.positions[role]
                             for role in _CELL_ROLES))
 
+    @property
+    def ignores_boxes(self) -> bool:
+        """Whether columns left unread look like bounding boxes, which belong in a boxes file."""
+        return any(name.lower() in BOX_LIKE_COLUMNS for name in self.unknown)
+
     @cached_property
     def has_geo(self) -> bool:
         return any(self.positions.get(role) is not None for role in ("latitude", "longitude", "geopoints"))
@@ -198,14 +208,16 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
                 "Rename or remove the extra ones so each column name is used once.",
             )
         positions[role] = matches[0] if matches else None
+    if fmt == BLOG and not chosen and all(positions.get(role) is None for role in ("url", "text", "file")):
+        positions["file"] = next((folded.index(alias) for alias in FILE_ALIASES if alias in folded), None)
     for role in ROLES + ("input", "sdk_concepts", "geopoints"):
         positions.setdefault(role, None)
     if all(positions[role] is None for role in ("url", "text", "input", "file")):
         _refuse_data_as_header(header, name)
         raise InputFileError(
             f"{name} has no 'url' column (its header is: {', '.join(repr(c) for c in header)}).",
-            "Name the column with the image web addresses 'url' in the first line (or 'text' for inline text), "
-            "or choose which column holds them.",
+            "Name the column with the image web addresses 'url' in the first line (or 'text' for inline text; "
+            "in a zip, 'file' for the names of its files), or choose which column holds them.",
         )
     concept_pairs = tuple((ids, value) for ids, value in (pairs[k] for k in sorted(pairs)) if ids is not None)
     used = {p for p in positions.values() if p is not None} | {p for pair in concept_pairs for p in pair}

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 from ingest.read import open_table
 from ingest.report import boxes_sentence
 from ingest.sandbox import Sandbox, SandboxConfig, start
-from ingest.validate import FORMAT_NAMES, RowError, map_box_columns, validate_boxes
+from ingest.validate import BOXES_ELSEWHERE, FORMAT_NAMES, RowError, map_box_columns, validate_boxes
 from tests.conftest import point_at, stored_boxes, stub_for
 from tests.test_app import choose, keys, metrics, page, run_until, texts, upload, upload_finished
 
@@ -249,6 +249,12 @@ def test_boxes_are_checked_before_upload_and_added_after_it(server_env: Sandbox)
     # Browse shows what each input's boxes show.
     shown = browsed(browse(at)).set_index("Web address")
     assert shown.loc["https://h.test/a.jpg", "Boxes"] == "dog" and shown.loc["https://h.test/b.jpg", "Boxes"] == "cat"
+
+
+def test_box_columns_in_the_list_itself_are_pointed_to_the_boxes_file(server_env: Sandbox) -> None:
+    at = choose(page(), "detections.csv", b"url,class,xmin,ymin,xmax,ymax\nhttps://h.test/a.jpg,dog,1,2,3,4\n")
+    caption = "Not used: class, xmin, ymin, xmax, ymax (this tool reads only the columns above)."
+    assert f"{caption} {BOXES_ELSEWHERE} Add it under *Bounding boxes* below." in texts(at.caption)
 
 
 def test_an_unusable_boxes_file_is_named_and_stops_the_upload(server_env: Sandbox) -> None:

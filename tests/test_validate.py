@@ -39,6 +39,18 @@ def test_header_names_are_trimmed_and_case_insensitive_and_unknown_ones_listed()
     assert columns.unknown == ("notes", "(unnamed column 4)")
 
 
+def test_a_file_column_may_be_called_filename_where_no_url_or_text_column_is():
+    assert map_columns(["FileName", "class"]).positions["file"] == 0
+    listed = map_columns(["url", "filename"])  # a url file that also notes each image's file name
+    assert listed.positions["file"] is None and listed.unknown == ("filename",)
+
+
+def test_columns_that_look_like_boxes_are_named_as_belonging_in_a_boxes_file():
+    assert map_columns(["file_name", "class", "xmin", "ymin", "xmax", "ymax"]).ignores_boxes
+    assert map_columns(["url", "Left_Col", "top_row"]).ignores_boxes
+    assert not map_columns(["url", "notes"]).ignores_boxes
+
+
 def test_columns_can_be_mapped_by_hand():
     columns = map_columns(["image", "tags"], {"url": "image", "pos_concepts": "tags"})
     [record] = list(validate_rows([RawRow(2, ["http://a/x", "a|b"])], columns))
