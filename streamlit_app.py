@@ -502,7 +502,8 @@ def list_section() -> ChosenFile | None:
     state = st.session_state
     uploaded = st.file_uploader(
         "Choose a CSV or TSV file",
-        type=["csv", "tsv", "txt"],
+        type=["csv", "tsv", "txt", "gz"],
+        help="A large file may be gzip-compressed (data.csv.gz).",
         key=f"uploader_{state['uploader_round']}",
         on_change=forget_sample,
     )
@@ -1534,9 +1535,10 @@ def retry_failed(job_id: str) -> None:
 
 
 def file_stem(name: str) -> str:
-    """A name for downloads made from `name`: its stem ('photos.zip:labels.csv' -> 'photos'), with no
-    character a file name cannot hold."""
-    stem = Path(name.split(":", 1)[0]).stem
+    """A name for downloads made from `name`: its stem ('photos.zip:labels.csv' -> 'photos', 'big.csv.gz' ->
+    'big'), with no character a file name cannot hold."""
+    path = Path(name.split(":", 1)[0])
+    stem = Path(path.stem).stem if path.suffix.lower() == ".gz" else path.stem
     return re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "-", stem).strip(" -") or "upload"
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import io
 import itertools
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -39,12 +41,13 @@ _MAGIC = (  # how other kinds of file start, and what they are
     (b"PK\x03\x04", "a ZIP archive or an Excel workbook (.xlsx)", _SAVE_AS_CSV),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)", _SAVE_AS_CSV),
     (b"%PDF", "a PDF document", _WRONG_FILE),
-    (b"\x1f\x8b", "a gzip archive", "Unpack it first (gunzip) and choose the CSV file inside."),
     (b"\x89PNG", "a PNG image", _WRONG_FILE),
     (b"\xff\xd8\xff", "a JPEG image", _WRONG_FILE),
     (b"GIF8", "a GIF image", _WRONG_FILE),
     (b"SQLite format 3\x00", "an SQLite database", _WRONG_FILE),
 )
+_GZIP_MAGIC = b"\x1f\x8b"
+_DAMAGED_GZIP = (EOFError, gzip.BadGzipFile, zlib.error)  # a .gz cut short or corrupted, found as it unpacks
 _TEXT_CONTROLS = b"\t\n\r\f"
 _BINARY_SHARE = 0.05  # more control bytes than this among the first: not text (random bytes have 11%)
 _HTML_START = re.compile(r"\s*<(?:!doctype|html|head|body|\?xml|!--|table|meta)\b", re.IGNORECASE)
@@ -93,9 +96,13 @@ def open_table(
     delimiter: str | None = None,
     encoding: str | None = None,
 ) -> Table:
-    """Open `stream` as a table; raise `InputFileError` for empty or unreadable files."""
+    """Open `stream` as a table (a gzip-compressed one unpacks as it is read); raise `InputFileError`
+    for empty or unreadable files."""
     buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)
     head = buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES]
+    if head.startswith(_GZIP_MAGIC):
+        buffered = io.BufferedReader(gzip.GzipFile(fileobj=buffered, mode="rb"))
+        head = _unpacked(lambda: buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES], name, line=1)
     if not encoding:
         encoding = detect_encoding(head)
         if encoding == "utf-8-sig" and not head.startswith(codecs.BOM_UTF8):
@@ -160,6 +167,8 @@ def _rows(reader, name: str, encoding: str) -> Iterator[RawRow]:
             f"{name}, line {start}: the file cannot be split into cells ({error}).",
             _csv_hint(str(error)),
         ) from None
+    except _DAMAGED_GZIP as error:
+        raise _damaged(error, name, start) from None
 
 
 def _refuse_binary(head: bytes, name: str) -> None:
@@ -226,9 +235,24 @@ def _read_lines(text: io.TextIOWrapper, chars: int, name: str, encoding: str) ->
 
 def _decode(read, name: str, encoding: str, line: int) -> str:
     try:
-        return read()
+        return _unpacked(read, name, line)
     except UnicodeDecodeError as error:
         raise _undecodable(error, name, encoding, line) from None
+
+
+def _unpacked(read, name: str, line: int):
+    """`read()`, with a damaged gzip stream named as such."""
+    try:
+        return read()
+    except _DAMAGED_GZIP as error:
+        raise _damaged(error, name, line) from None
+
+
+def _damaged(error: Exception, name: str, line: int) -> InputFileError:
+    return InputFileError(
+        f"{name} is a damaged gzip file: it cannot be unpacked beyond about line {line} ({error}).",
+        "Compress the CSV again (gzip), or choose the CSV itself.",
+    )
 
 
 def _undecodable(error: UnicodeDecodeError, name: str, encoding: str, line: int) -> EncodingError:

@@ -52,7 +52,7 @@ CORPUS: dict[str, bytes] = {
     "binary_garbage.csv": random.Random(1).randbytes(2048),
     "zip_renamed.csv": _zip_like_xlsx(),
     "png_renamed.csv": _PNG,
-    "gzip_renamed.csv": gzip.compress(b"url,input_id\nhttps://img.test/1.jpg,one\n", mtime=0),
+    "gzip_cut_short.csv.gz": gzip.compress(b"url,input_id\n" + b"https://img.test/1.jpg,one\n" * 500, mtime=0)[:-12],
     "html_page.csv": (
         b'<!DOCTYPE html>\n<html lang="en">\n<head><title>images.csv - Google Drive</title></head>\n'
         b"<body><table><tr><td>url</td></tr><tr><td>https://img.test/1.jpg</td></tr></table></body>\n</html>\n"
@@ -106,6 +106,11 @@ CORPUS: dict[str, bytes] = {
         ["https://img.test/r4.jpg", "r4", "cat", "dog"],
         ["https://img.test/r5.jpg", "r5", "cat|dog"],
     ]).encode(),
+    "gzipped.csv.gz": gzip.compress(table([
+        ["url", "input_id"],
+        ["https://img.test/z1.jpg", "z-one"],
+        ["ftp://img.test/z2.jpg", "z-ftp"],
+    ]).encode(), mtime=0),
     "url_schemes.csv": table([
         ["url", "input_id"],
         ["file:///etc/passwd", "s-file"],

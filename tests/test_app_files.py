@@ -6,6 +6,7 @@ each test asserts what the page shows and what the sandbox stored.
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import struct
@@ -220,6 +221,15 @@ def encoding_box(at: AppTest):
     return next(s for s in at.selectbox if s.key and s.key.startswith("enc_"))
 
 
+def test_a_gzipped_list_is_previewed_and_uploaded_as_it_unpacks(server_env: Sandbox) -> None:
+    listing = "url,input_id,pos_concepts\n" + "".join(f"https://h.test/{n}.jpg,gz-{n},cat\n" for n in range(300))
+    at = choose(page(), "big.csv.gz", gzip.compress(listing.encode()))
+    assert metrics(at).items() >= {"Rows found": "300", "Ready to upload": "300", "Need fixing": "0"}.items()
+    upload(at)
+    assert metrics(at)["Uploaded"] == "300"
+    assert set(stored(server_env)) == {f"gz-{n}" for n in range(300)}
+
+
 def test_a_windows_1252_file_reads_once_its_encoding_is_chosen(server_env: Sandbox) -> None:
     # An input already holds the id creme-1, so that row fails; the retry after it is gone keeps the accents.
     take_id(server_env, "creme-1")
@@ -266,7 +276,7 @@ def test_a_utf16_file_without_its_mark_gets_the_hint_and_reads_as_utf16_le(serve
 
 @pytest.mark.parametrize(("name", "stem"), [
     ("photos.csv", "photos"), ("photos.zip:labels.csv", "photos"), ("3 chosen files", "3 chosen files"),
-    ('a<b>?.csv', "a-b"), ("photos-retry.csv", "photos-retry"),
+    ('a<b>?.csv', "a-b"), ("photos-retry.csv", "photos-retry"), ("big.csv.gz", "big"),
 ])
 def test_download_names_come_from_the_chosen_files_name(name: str, stem: str) -> None:
     import streamlit_app

@@ -88,7 +88,9 @@ FILE_CASES = [
              "save or download it as 'CSV UTF-8'"),
     FileCase("png_renamed.csv", ("png_renamed.csv is a PNG image, not a CSV or TSV file.",),
              "Choose the CSV or TSV file that lists the image urls."),
-    FileCase("gzip_renamed.csv", ("gzip_renamed.csv is a gzip archive",), "Unpack it first"),
+    FileCase("gzip_cut_short.csv.gz", ("gzip_cut_short.csv.gz is a damaged gzip file: it cannot be unpacked",
+                                       "Compressed file ended before the end-of-stream marker was reached"),
+             "Compress the CSV again (gzip), or choose the CSV itself."),
     FileCase("html_page.csv", ("html_page.csv is a web page (HTML)",), "download the CSV itself"),
     FileCase("json_export.csv", ("json_export.csv holds JSON, not CSV or TSV.",),
              "Convert it to a table with a header line"),
@@ -119,6 +121,9 @@ ROW_CASES = [
         P(3, "r2", "", "this row has 2 cells but the header has 3 columns", RAGGED),
         P(5, "r4", "", "this row has 4 cells but the header has 3 columns", RAGGED),
     ), ("r1", "r3", "r5")),
+    RowCase("gzipped.csv.gz", EXIT_ROWS_INVALID, (  # unpacked as it is read, lines as in the CSV inside
+        P(3, "z-ftp", "url", "the url has 'ftp:'", NOT_WEB),
+    ), ("z-one",)),
     RowCase("url_schemes.csv", EXIT_ROWS_INVALID, (
         P(2, "s-file", "url", "the url has 'file:'; only http:// and https://", NOT_WEB),
         P(3, "s-js", "url", "the url has 'javascript:'", NOT_WEB),
