@@ -6,9 +6,12 @@ import argparse
 import io
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from tqdm import tqdm
@@ -23,6 +26,9 @@ from .upload import Target
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 130
 PROBLEMS_SHOWN = 50
+STDIN = Path("-")  # FILE that reads the CSV from a pipe
+STDIN_NAME = "stdin"  # how rows read from it are named: stdin:LINE
+SPOOL_CHUNK = 1024 * 1024
 POLL_SECONDS = 0.1
 
 log = logging.getLogger("ingest")
@@ -55,8 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     upload.set_defaults(command=_upload_command)
     upload.add_argument("file", type=Path, metavar="FILE",
-                        help="the CSV or TSV file (gzip-compressed too: data.csv.gz); or a folder or .zip of images, "
-                             "videos, audio or text files "
+                        help="the CSV or TSV file (gzip-compressed too: data.csv.gz), or - to read it from a pipe; or a "
+                             "folder or .zip of images, videos, audio or text files "
                              "(with an optional CSV naming them in a 'file' column)")
     where = upload.add_argument_group("where to upload")
     where.add_argument("--base", help="server as HOST or HOST:PORT (CLARIFAI_GRPC_BASE; default api.clarifai.com)")
@@ -160,23 +166,40 @@ def _yes_no(text: str) -> bool:
 
 
 def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path | None,
-                failed: Path | None, boxes: Path | None = None) -> int:
+                failed: Path | None, boxes: Path | None = None, name: str = "") -> int:
+    if path == STDIN:
+        with _spooled_stdin() as spooled:
+            return _run_upload(spooled, target, options, report, failed, boxes, name=STDIN_NAME)
     for given in filter(None, (path, boxes)):
         if not (given.is_file() or given is path and path.is_dir()):
             raise UsageError(f"{given} does not exist or is not a file.", "Check the path and try again.")
     files = _local_files(path)
     open_source = (lambda: io.BytesIO(files.manifest)) if files else (lambda: open(path, "rb"))
+    name = files.source_name if files else name or str(path)
     job = UploadJob(
-        open_source, files.source_name if files else str(path), target, options, files=files,
+        open_source, name, target, options, files=files,
         report_path=str(report) if report else None, failed_path=str(failed) if failed else None,
         open_boxes=(lambda: open(boxes, "rb")) if boxes else None, boxes_name=str(boxes),
     )
     if not options.dry_run:
         target.check()
-        print(f"Uploading {path} to {target.label}", file=sys.stderr)
+        print(f"Uploading {name} to {target.label}", file=sys.stderr)
     noun = row_noun(files)
     status = _follow(job.start(), options.dry_run, noun)
-    return _finish(status, path, report, noun)
+    return _finish(status, report, noun)
+
+
+@contextmanager
+def _spooled_stdin() -> Iterator[Path]:
+    """What is piped in, kept in a temporary file (deleted afterwards) so it can be read twice:
+    once to count and check it, once to send it."""
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UsageError("'-' reads the CSV from a pipe, but nothing is piped in.",
+                         "Pipe a file in, such as: zcat data.csv.gz | python -m ingest upload -")
+    with tempfile.NamedTemporaryFile(prefix="ingest-stdin-") as spool:
+        shutil.copyfileobj(sys.stdin.buffer, spool, SPOOL_CHUNK)
+        spool.flush()
+        yield Path(spool.name)
 
 
 def _local_files(path: Path) -> LocalFiles | None:
@@ -222,7 +245,7 @@ def _follow(job: UploadJob, dry_run: bool, noun: str) -> JobStatus:
                 return status
 
 
-def _finish(status: JobStatus, path: Path, report: Path | None, noun: str) -> int:
+def _finish(status: JobStatus, report: Path | None, noun: str) -> int:
     if status.fatal:
         return _fail(status.fatal)
     for warning in status.warnings:

@@ -1,6 +1,7 @@
 """The command line as a user runs it: a subprocess, its exit code, its messages, and what the server stored."""
 
 import csv
+import gzip
 import os
 import subprocess
 import sys
@@ -12,10 +13,11 @@ DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
 
 
-def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def run(*args: str, env: dict | None = None, piped: bytes | None = None) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith("CLARIFAI_")}
-    return subprocess.run([sys.executable, "-m", "ingest", *args], capture_output=True, text=True,
-                          cwd=ROOT, env={**base, **(env or {})}, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "ingest", *args], capture_output=True, input=piped or b"",
+                            cwd=ROOT, env={**base, **(env or {})}, timeout=120)
+    return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(), result.stderr.decode())
 
 
 def sandbox_env(sandbox) -> dict:
@@ -50,6 +52,30 @@ def test_upload_sends_valid_rows_names_invalid_ones_and_exits_1(sandbox, tmp_pat
         retry_rows = list(csv.reader(handle))
     original = list(csv.reader(open(DATA / "mixed.csv", newline="")))
     assert retry_rows == [original[0], original[3], original[4], original[5]]
+
+
+def test_a_csv_piped_in_uploads_and_its_rows_are_named_stdin(sandbox):
+    listing = b"url,input_id\nhttps://h.test/p1.jpg,p1\nftp://h.test/p2.jpg,p2\n"
+    result = run("upload", "-", env=sandbox_env(sandbox), piped=gzip.compress(listing))  # as zcat would not
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 uploaded, 0 already there, 1 invalid, 0 failed" in result.stdout
+    assert "stdin:3: p2: column 'url': the url has 'ftp:'" in result.stdout
+    assert [i.id for i in sandbox.stored_inputs()] == ["p1"]
+    again = run("upload", "-", env=sandbox_env(sandbox), piped=listing)
+    assert "0 uploaded, 1 already there, 1 invalid, 0 failed" in again.stdout
+
+
+def test_a_dash_with_nothing_piped_in_says_how_to_pipe_instead_of_waiting():
+    controller, terminal = os.openpty()  # stdin a terminal, as when '-' is typed by mistake
+    try:
+        result = subprocess.run([sys.executable, "-m", "ingest", "upload", "-", "--dry-run"], stdin=terminal,
+                                capture_output=True, text=True, cwd=ROOT, timeout=60)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert result.returncode == 2
+    assert "'-' reads the CSV from a pipe, but nothing is piped in." in result.stderr
+    assert "zcat data.csv.gz | python -m ingest upload -" in result.stderr
 
 
 def test_second_run_is_all_already_there_and_exits_0(sandbox):
