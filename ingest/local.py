@@ -32,7 +32,7 @@ MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024  # uncompressed, the whole archive
 MAX_RATIO = 200  # uncompressed / compressed; real photos barely compress, a bomb compresses a thousandfold
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic")
 MEDIA_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | frozenset(EXTENSION_KINDS)
-SKIPPED = ("__MACOSX/", "Thumbs.db", "desktop.ini")  # with hidden files (.DS_Store, ._photo.jpg): system litter
+SKIPPED = ("__MACOSX/", "Thumbs.db", "desktop.ini")  # and hidden files and folders (.DS_Store, ._a.jpg, .git/)
 
 
 @dataclass(frozen=True)
@@ -136,8 +136,9 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
     except zipfile.BadZipFile:
         raise InputFileError(f"{name} is not a readable zip archive.",
                              "Make the zip again, or choose the files themselves.") from None
-    members = [info for info in archive.infolist() if not info.is_dir() and not _skipped(info.filename)]
-    _check_archive(members, name)
+    members = [info for info in archive.infolist() if not info.is_dir()]
+    _check_archive(members, name)  # every member, the ones left out too: a hidden name must not hide '../'
+    members = [info for info in members if not _skipped(info.filename)]
     manifests = [info for info in members if PurePosixPath(info.filename).suffix.lower() in (".csv", ".tsv")
                  and "/" not in info.filename.strip("/")]
     if len(manifests) > 1:
@@ -221,8 +222,9 @@ def _manifest(sizes: dict[str, int], ids: dict[str, str]) -> bytes:
 
 
 def _skipped(file_name: str) -> bool:
-    base = PurePosixPath(file_name).name
-    return file_name.startswith(SKIPPED[0]) or base.startswith(".") or base in SKIPPED[1:]
+    parts = PurePosixPath(file_name).parts
+    hidden = any(part.startswith(".") and part not in (".", "..") for part in parts)
+    return file_name.startswith(SKIPPED[0]) or hidden or parts[-1] in SKIPPED[1:]
 
 
 def _check_archive(members: list[zipfile.ZipInfo], name: str) -> None:

@@ -94,6 +94,8 @@ def test_files_that_are_not_media_are_named_and_system_litter_is_left_out(sandbo
     (folder / "README").write_bytes(b"read me")
     (folder / "._a.png").write_bytes(b"AppleDouble")  # what a Mac leaves on a USB stick
     (folder / ".picasa.ini").write_bytes(b"[a.png]")
+    (folder / ".thumbnails").mkdir()
+    (folder / ".thumbnails" / "a.png").write_bytes(PNG[::-1])
     result = upload(sandbox, folder)
     assert result.returncode == 1, result.stderr
     assert "3 files in" in result.stdout and "1 uploaded" in result.stdout and "2 invalid" in result.stdout
@@ -137,6 +139,7 @@ def test_an_image_over_20_mb_is_named_and_not_read():
     [
         ({"../evil.png": PNG}, zipfile.ZIP_STORED, "points outside the archive"),
         ({"/etc/evil.png": PNG}, zipfile.ZIP_STORED, "points outside the archive"),
+        ({".cache/../../evil.png": PNG}, zipfile.ZIP_STORED, "points outside the archive"),  # hidden, still checked
         ({"bomb.png": b"\0" * 30_000_000}, zipfile.ZIP_DEFLATED, "zip bomb"),
         ({"a.csv": b"file\n", "b.csv": b"file\n"}, zipfile.ZIP_STORED, "several CSV files"),
     ],
