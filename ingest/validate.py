@@ -53,7 +53,7 @@ EXTENSION_KINDS = {
     **dict.fromkeys((".txt", ".md"), "text"),
 }
 MAX_ID_CHARS = 48  # the hosted API refuses longer input ids ("id must be between 1 and 48 characters long")
-MAX_DATASET_ID_CHARS = 255
+MAX_DATASET_ID_CHARS = 255  # no lower hosted limit is known for dataset ids
 SHOWN_ID_CHARS = 300  # a longer rejected id is cut where it is printed
 MAX_METADATA_CHARS = 512 * 1024  # per row, so 128 rows stay well under a request's 128 MB
 MAX_URL_CHARS = 8192  # web servers refuse longer request lines (nginx and Apache stop near 8 KB)
