@@ -885,9 +885,10 @@ def boxes_section() -> tuple[ChosenFile | None, BoxesCheck | InputFileError | No
         if not (section.open or held):
             # Drawn once opened (and kept while it holds a file): until then the page has one file input only.
             return None, None
-        st.caption("A second CSV file, one box per line: `input_id` (or `url`) naming a row of your file, `concept`, "
-                   "and the edges `left_col`, `top_row`, `right_col`, `bottom_row` as fractions of the image from "
-                   "0 to 1 (0, 0 is the top left corner). The boxes are added once their inputs are in the app.")
+        st.caption("A second CSV file, one box per line: `input_id` (or `url`) naming a row of your file, `concept` "
+                   "(or `class`), and the edges `left_col`, `top_row`, `right_col`, `bottom_row` as fractions of the "
+                   "image from 0 to 1 (0, 0 is the top left corner), or `xmin`, `ymin`, `xmax`, `ymax` in pixels "
+                   "with the image's `width` and `height`. The boxes are added once their inputs are in the app.")
         uploaded = st.file_uploader("Choose a boxes file", type=["csv", "tsv", "txt"], key=key)
         st.download_button("Download a boxes template", data=BOXES_TEMPLATE, file_name="boxes-template.csv",
                            mime="text/csv", key="boxes_template", icon=":material/description:", on_click="ignore",

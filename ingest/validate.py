@@ -61,8 +61,10 @@ MAX_METADATA_DEPTH = 32  # nesting levels; protobuf refuses messages nested past
 MAX_TEXT_CHARS = 512 * 1024  # inline text per row, so 128 rows stay well under a request's 128 MB
 BOX_LIKE_COLUMNS = frozenset({"left_col", "top_row", "right_col", "bottom_row", "xmin", "ymin", "xmax", "ymax",
                               "x_min", "y_min", "x_max", "y_max", "bbox", "box"})
-BOXES_ELSEWHERE = ("Bounding boxes are read from a separate boxes file, one box per line: input_id (or url), "
-                   "concept, left_col, top_row, right_col, bottom_row, the edges as fractions of the image.")
+BOXES_FILE_COLUMNS = ("A boxes file has one box per line: input_id (or url), concept (or class), and left_col, "
+                      "top_row, right_col, bottom_row as fractions of the image from 0 to 1 (or xmin, ymin, xmax, "
+                      "ymax in pixels, with the image's width and height).")
+BOXES_ELSEWHERE = f"Bounding boxes are read from a separate boxes file. {BOXES_FILE_COLUMNS}"
 FILE_ALIASES = ("filename", "file_name")  # the file column of exports (Roboflow's), in a file without urls
 CONCEPT_SEPARATOR = "|"
 SDK_CONCEPT_SEPARATOR = ","
@@ -566,8 +568,11 @@ def _depth(value: object) -> int:
 
 
 # -- bounding boxes: a companion file of regions for the inputs --------------------------------
-BOX_ROLES = ("input_id", "url", "concept", "left_col", "top_row", "right_col", "bottom_row")
-BOX_EDGES = ("left_col", "top_row", "right_col", "bottom_row")
+BOX_EDGES = ("left_col", "top_row", "right_col", "bottom_row")  # fractions of the image, 0..1
+PIXEL_EDGES = ("xmin", "ymin", "xmax", "ymax")  # pixels, with the image's size in these columns:
+IMAGE_SIZE = ("width", "height")
+BOX_ROLES = ("input_id", "url", "concept", *BOX_EDGES, *PIXEL_EDGES, *IMAGE_SIZE)
+CONCEPT_ALIASES = ("class", "label")  # what detection exports call a box's concept
 
 
 @dataclass(frozen=True, slots=True)
@@ -585,29 +590,38 @@ class BoxRecord:
 
 
 def map_box_columns(header: list[str], name: str = "boxes file") -> dict[str, int | None]:
-    """Find the boxes file's columns; raise `InputFileError` when a needed one is missing."""
+    """Find the boxes file's columns (edges as fractions, or in pixels with the image's size);
+    raise `InputFileError` when a needed one is missing."""
     folded = [cell.strip().lower() for cell in header]
     positions = {role: folded.index(role) if role in folded else None for role in BOX_ROLES}
-    missing = [role for role in ("concept", *BOX_EDGES) if positions[role] is None]
+    if positions["concept"] is None:
+        positions["concept"] = next((folded.index(alias) for alias in CONCEPT_ALIASES if alias in folded), None)
+    in_pixels = all(positions[role] is None for role in BOX_EDGES) and any(
+        positions[role] is not None for role in PIXEL_EDGES)
+    edges = (*PIXEL_EDGES, *IMAGE_SIZE) if in_pixels else BOX_EDGES
+    missing = [role for role in ("concept", *edges) if positions[role] is None]
     if positions["input_id"] is None and positions["url"] is None:
         missing.insert(0, "input_id (or url)")
     if missing:
         raise InputFileError(
             f"{name} lacks the column(s) {', '.join(missing)} (its header is: {', '.join(map(repr, header))}).",
-            "A boxes file has the columns input_id (or url), concept, left_col, top_row, right_col, bottom_row, "
-            "the edges as fractions of the image from 0 to 1.",
+            BOXES_FILE_COLUMNS,
         )
+    if not in_pixels:
+        positions.update(dict.fromkeys((*PIXEL_EDGES, *IMAGE_SIZE)))
     return positions
 
 
 def validate_boxes(rows: Iterable[RawRow], positions: Mapping[str, int | None]) -> Iterator[BoxRecord | RowError]:
-    """Each box row becomes a `BoxRecord`, or a `RowError` for a missing target or concept or a bad box."""
+    """Each box row becomes a `BoxRecord` (edges as fractions), or a `RowError` for a missing target or
+    concept or a bad box; an error names the role ('concept' for a 'class' column)."""
+    in_pixels = positions["xmin"] is not None
     for row in rows:
         cells = row.cells
         input_id, url = _cell(cells, positions["input_id"]), _cell(cells, positions["url"])
 
-        def error(column: str, message: str, hint: str) -> RowError:
-            return RowError(row.line, input_id, url, column, message, hint, cells)
+        def error(role: str, message: str, hint: str) -> RowError:
+            return RowError(row.line, input_id, url, role, message, hint, cells)
 
         if not input_id and not url:
             yield error("input_id", "the box names no input", "give the input id (or the url) the box belongs to")
@@ -616,23 +630,57 @@ def validate_boxes(rows: Iterable[RawRow], positions: Mapping[str, int | None]) 
         if not concept:
             yield error("concept", "the box has no concept", "name what the box shows, such as 'dog'")
             continue
-        edges: list[float] = []
-        for role in BOX_EDGES:
-            raw = _cell(cells, positions[role])
-            try:
-                edges.append(float(raw))
-            except ValueError:
-                edges.append(float("nan"))
-            if not 0.0 <= edges[-1] <= 1.0:
-                yield error(role, f"{raw!r} is not a number from 0 to 1",
-                            "give each edge as a fraction of the image: 0 is the left or top, 1 the right or bottom")
-                break
-        else:
-            left, top, right, bottom = edges
-            if left >= right or top >= bottom:
-                column, low, high = ("right_col", "left_col", "right_col") if left >= right else \
-                    ("bottom_row", "top_row", "bottom_row")
-                yield error(column, f"the box is inverted or empty ({low} must be less than {high})",
-                            "swap the two edges, or check which column holds which edge")
-                continue
-            yield BoxRecord(row.line, input_id, url, concept, left, top, right, bottom)
+        edges, problem = _pixel_edges(cells, positions) if in_pixels else _fraction_edges(cells, positions)
+        if problem:
+            yield error(*problem)
+            continue
+        left, top, right, bottom = edges
+        if left >= right or top >= bottom:
+            names = PIXEL_EDGES if in_pixels else BOX_EDGES
+            column, low, high = (names[2], names[0], names[2]) if left >= right else (names[3], names[1], names[3])
+            yield error(column, f"the box is inverted or empty ({low} must be less than {high})",
+                        "swap the two edges, or check which column holds which edge")
+            continue
+        yield BoxRecord(row.line, input_id, url, concept, left, top, right, bottom)
+
+
+def _fraction_edges(cells: list[str], positions: Mapping[str, int | None]):
+    """(left, top, right, bottom) as written, or a problem (role, message, hint)."""
+    edges: list[float] = []
+    for role in BOX_EDGES:
+        raw = _cell(cells, positions[role])
+        value = _number(raw)
+        if not 0.0 <= value <= 1.0:
+            return (), (role, f"{raw!r} is not a number from 0 to 1",
+                        "give each edge as a fraction of the image: 0 is the left or top, 1 the right or bottom")
+        edges.append(value)
+    return edges, None
+
+
+def _pixel_edges(cells: list[str], positions: Mapping[str, int | None]):
+    """(left, top, right, bottom) as fractions of the image's width and height, or a problem."""
+    size: list[float] = []
+    for role in IMAGE_SIZE:
+        raw = _cell(cells, positions[role])
+        value = _number(raw)
+        if not 0.0 < value < float("inf"):
+            return (), (role, f"the image {role} {raw!r} is not a number of pixels",
+                        f"give the image's {role} in pixels, such as 640")
+        size.append(value)
+    edges: list[float] = []
+    for role, extent in zip(PIXEL_EDGES, (*size, *size)):
+        raw = _cell(cells, positions[role])
+        value = _number(raw)
+        if not 0.0 <= value <= extent:
+            return (), (role, f"{raw!r} is not a number of pixels from 0 to {extent:g}",
+                        "give each edge in pixels from the image's left or top, within its width and height")
+        edges.append(value / extent)
+    return edges, None
+
+
+def _number(raw: str) -> float:
+    """A cell as a float; NaN (which fails every range check) when it is not a number."""
+    try:
+        return float(raw)
+    except ValueError:
+        return float("nan")

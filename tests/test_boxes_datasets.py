@@ -4,9 +4,11 @@ import io
 
 import pytest
 
+from ingest.errors import InputFileError
 from ingest.job import UploadJob, UploadOptions
 from ingest.sandbox import SandboxConfig, start
 from ingest.upload import Client, RetryPolicy, Target
+from ingest.validate import BOXES_FILE_COLUMNS, map_box_columns
 from tests.conftest import stored_boxes
 
 MAIN = b"url,input_id\nhttps://h.test/a.jpg,a\nhttps://h.test/b.jpg,\n"
@@ -41,6 +43,38 @@ def test_boxes_land_on_their_inputs_once_and_bad_ones_are_named(sandbox):
     assert stored_boxes(sandbox) == sorted([("a", "dog", (0.1, 0.2, 0.5, 0.6)), (b_id, "cat", (0.0, 0.0, 1.0, 1.0))])
     again = run(sandbox, MAIN, BOXES)
     assert again.boxes["already_there"] == 2 and len(stored_boxes(sandbox)) == 2
+
+
+def test_boxes_in_pixels_with_a_class_column_land_as_fractions_of_the_image(sandbox):
+    pixels = (b"url,class,xmin,ymin,xmax,ymax,width,height\n"
+              b"https://h.test/b.jpg,cat,64,48,320,240,640,480\n"  # a quarter of the image from (0.1, 0.1)
+              b"https://h.test/b.jpg,dog,0,0,700,10,640,480\n"  # wider than the image
+              b"https://h.test/b.jpg,dog,10,10,20,20,,480\n"  # no width
+              b"https://h.test/b.jpg,dog,30,10,20,20,640,480\n")  # inverted
+    status = run(sandbox, MAIN, pixels)
+    assert dict(status.boxes) == {"uploaded": 1, "already_there": 0, "invalid": 3, "failed": 0}
+    assert [(p.line, p.reason) for p in status.box_problems] == [
+        (3, "column 'xmax': '700' is not a number of pixels from 0 to 640 - give each edge in pixels from the "
+            "image's left or top, within its width and height"),
+        (4, "column 'width': the image width '' is not a number of pixels - give the image's width in pixels, "
+            "such as 640"),
+        (5, "column 'xmax': the box is inverted or empty (xmin must be less than xmax) - swap the two edges, or "
+            "check which column holds which edge"),
+    ]
+    b_id = next(i.id for i in sandbox.stored_inputs() if i.data.image.url.endswith("b.jpg"))
+    assert stored_boxes(sandbox) == [(b_id, "cat", (0.1, 0.1, 0.5, 0.5))]
+
+
+@pytest.mark.parametrize(("header", "missing"), [
+    ("url,class,xmin,ymin,xmax,ymax", "width, height"),
+    ("url,label,left_col,top_row,right_col", "bottom_row"),
+    ("url,xmin,ymin,xmax,ymax,width,height", "concept"),
+])
+def test_a_boxes_file_missing_columns_names_them_and_both_ways_to_give_edges(header, missing):
+    with pytest.raises(InputFileError) as caught:
+        map_box_columns(header.split(","), "boxes.csv")
+    assert caught.value.message.startswith(f"boxes.csv lacks the column(s) {missing} (its header is: ")
+    assert caught.value.hint == BOXES_FILE_COLUMNS
 
 
 def test_rows_for_a_missing_dataset_fail_unless_creation_is_agreed():
