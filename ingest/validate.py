@@ -437,15 +437,17 @@ def _shown_id(input_id: str) -> str:
 
 
 def _duplicate(record: InputRecord, earlier: int, columns: ColumnMap) -> RowError:
+    per_box = "list each input once here and its boxes, one per line, in a boxes file"  # a detection export
     if record.id_generated:
         return RowError(
             record.line, "", record.url, "", f"this row repeats line {earlier} exactly",
-            "remove the repeated row, or give the rows different input ids", record.cells,
+            per_box if columns.ignores_boxes else "remove the repeated row, or give the rows different input ids",
+            record.cells,
         )
     return RowError(
         record.line, record.input_id, record.url, columns.name("input_id"),
         f"the input id {record.input_id!r} is already used on line {earlier}",
-        "give each row its own input id", record.cells,
+        per_box if columns.ignores_boxes else "give each row its own input id", record.cells,
     )
 
 

@@ -64,12 +64,14 @@ def test_a_csv_inside_the_zip_names_files_and_labels_them(sandbox, tmp_path):
 
 def test_an_exports_filename_column_names_the_files_and_its_box_columns_are_pointed_elsewhere(sandbox, tmp_path):
     path = tmp_path / "export.zip"
-    listing = "filename,width,height,class,xmin,ymin,xmax,ymax\na.png,64,48,cat,1,2,30,40\n"
+    listing = "filename,width,height,class,xmin,ymin,xmax,ymax\na.png,64,48,cat,1,2,30,40\na.png,64,48,dog,3,3,9,9\n"
     path.write_bytes(zipped({"a.png": PNG, "_annotations.csv": listing.encode()}))
     result = upload(sandbox, path)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
     assert "warning: Ignoring columns this tool does not use: width, height, class, xmin, ymin, xmax, ymax. " \
            "Bounding boxes are read from a separate boxes file" in result.stderr
+    assert (f"{path}:_annotations.csv:3: this row repeats line 2 exactly - list each input once here and its boxes, "
+            "one per line, in a boxes file") in result.stdout
     assert [item.data.image.base64 for item in sandbox.stored_inputs()] == [PNG]
 
 
