@@ -934,7 +934,7 @@ def check_boxes(data: bytes, name: str) -> BoxesCheck:
     positions = map_box_columns(table.header, name)
     rows = valid = 0
     errors: list[RowError] = []
-    for result in validate_boxes(table.rows, positions):
+    for result in validate_boxes(table.rows, positions, table.header):
         rows += 1
         if isinstance(result, RowError):
             if len(errors) < BOX_ERRORS_LISTED:

@@ -436,7 +436,7 @@ class UploadJob:
         """Read and check the whole boxes file up front: it is small, and its errors belong first."""
         table = open_table(self._open_boxes(), self.boxes_name)
         positions = map_box_columns(table.header, self.boxes_name)
-        for result in validate_boxes(table.rows, positions):
+        for result in validate_boxes(table.rows, positions, table.header):
             if isinstance(result, RowError):
                 self._count_boxes([RowOutcome(result.line, result.input_id, result.url, INVALID, result.reason)])
             else:

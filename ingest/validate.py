@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
@@ -614,16 +614,18 @@ def map_box_columns(header: list[str], name: str = "boxes file") -> dict[str, in
     return positions
 
 
-def validate_boxes(rows: Iterable[RawRow], positions: Mapping[str, int | None]) -> Iterator[BoxRecord | RowError]:
+def validate_boxes(rows: Iterable[RawRow], positions: Mapping[str, int | None],
+                   header: Sequence[str] = ()) -> Iterator[BoxRecord | RowError]:
     """Each box row becomes a `BoxRecord` (edges as fractions), or a `RowError` for a missing target or
-    concept or a bad box; an error names the role ('concept' for a 'class' column)."""
+    concept or a bad box, naming the column as `header` does ('class' for the concept)."""
     in_pixels = positions["xmin"] is not None
+    headed = {role: header[at].strip() for role, at in positions.items() if at is not None and at < len(header)}
     for row in rows:
         cells = row.cells
         input_id, url = _cell(cells, positions["input_id"]), _cell(cells, positions["url"])
 
         def error(role: str, message: str, hint: str) -> RowError:
-            return RowError(row.line, input_id, url, role, message, hint, cells)
+            return RowError(row.line, input_id, url, headed.get(role, role), message, hint, cells)
 
         if not input_id and not url:
             yield error("input_id", "the box names no input", "give the input id (or the url) the box belongs to")

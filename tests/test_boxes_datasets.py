@@ -47,18 +47,20 @@ def test_boxes_land_on_their_inputs_once_and_bad_ones_are_named(sandbox):
 
 def test_boxes_in_pixels_with_a_class_column_land_as_fractions_of_the_image(sandbox):
     pixels = (b"url,class,xmin,ymin,xmax,ymax,width,height\n"
+              b"https://h.test/b.jpg, ,1,1,2,2,640,480\n"  # no concept: named by its own header, 'class'
               b"https://h.test/b.jpg,cat,64,48,320,240,640,480\n"  # a quarter of the image from (0.1, 0.1)
               b"https://h.test/b.jpg,dog,0,0,700,10,640,480\n"  # wider than the image
               b"https://h.test/b.jpg,dog,10,10,20,20,,480\n"  # no width
               b"https://h.test/b.jpg,dog,30,10,20,20,640,480\n")  # inverted
     status = run(sandbox, MAIN, pixels)
-    assert dict(status.boxes) == {"uploaded": 1, "already_there": 0, "invalid": 3, "failed": 0}
+    assert dict(status.boxes) == {"uploaded": 1, "already_there": 0, "invalid": 4, "failed": 0}
     assert [(p.line, p.reason) for p in status.box_problems] == [
-        (3, "column 'xmax': '700' is not a number of pixels from 0 to 640 - give each edge in pixels from the "
+        (2, "column 'class': the box has no concept - name what the box shows, such as 'dog'"),
+        (4, "column 'xmax': '700' is not a number of pixels from 0 to 640 - give each edge in pixels from the "
             "image's left or top, within its width and height"),
-        (4, "column 'width': the image width '' is not a number of pixels - give the image's width in pixels, "
+        (5, "column 'width': the image width '' is not a number of pixels - give the image's width in pixels, "
             "such as 640"),
-        (5, "column 'xmax': the box is inverted or empty (xmin must be less than xmax) - swap the two edges, or "
+        (6, "column 'xmax': the box is inverted or empty (xmin must be less than xmax) - swap the two edges, or "
             "check which column holds which edge"),
     ]
     b_id = next(i.id for i in sandbox.stored_inputs() if i.data.image.url.endswith("b.jpg"))
