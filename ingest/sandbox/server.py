@@ -206,10 +206,16 @@ def _is_video(message: resources_pb2.Input) -> bool:
     return bool(message.data.video.url or message.data.video.base64)
 
 
-def _invalid(message: resources_pb2.Input) -> str | None:
-    """Why the hosted API would refuse this input outright, or None."""
-    if not 1 <= len(message.id) <= MAX_INPUT_ID_CHARS:
-        return f"id must be between 1 and {MAX_INPUT_ID_CHARS} characters long"  # the hosted API's words
+def _invalid(message: resources_pb2.Input) -> tuple[int, str] | None:
+    """The status and reason with which the hosted API would refuse this input outright, or None."""
+    if not 1 <= len(message.id) <= MAX_INPUT_ID_CHARS:  # the hosted API's code and words
+        return status_code_pb2.INPUT_INVALID_REQUEST, f"id must be between 1 and {MAX_INPUT_ID_CHARS} characters long"
+    problem = _malformed(message)
+    return (status_code_pb2.INPUT_INVALID_ARGUMENT, problem) if problem else None
+
+
+def _malformed(message: resources_pb2.Input) -> str | None:
+    """Why the hosted API would refuse this input as INPUT_INVALID_ARGUMENT, or None."""
     if not INPUT_ID_CHARS.fullmatch(message.id):
         return f"Invalid input id {message.id!r}: use letters, digits, '_' or '-'"
     if not _has_content(message.data):
@@ -474,12 +480,13 @@ class _Servicer(service_pb2_grpc.V2Servicer):
             reply.ClearField("status")  # the status is the server's to say
             reply.id = reply.id or uuid.uuid4().hex
             replies.append(reply)
-            problem = _invalid(reply)
+            refusal = _invalid(reply)
             absent = [d for d in reply.dataset_ids if d in missing_datasets]
-            if absent and not problem:
-                problem = f"Dataset {absent[0]!r} does not exist: create it with PostDatasets first"
-            if problem:
-                reply.status.CopyFrom(_status(status_code_pb2.INPUT_INVALID_ARGUMENT, problem))
+            if absent and not refusal:
+                refusal = (status_code_pb2.INPUT_INVALID_ARGUMENT,
+                           f"Dataset {absent[0]!r} does not exist: create it with PostDatasets first")
+            if refusal:
+                reply.status.CopyFrom(_status(*refusal))
                 continue
             reply.created_at.FromMicroseconds(now_us)
             stored = resources_pb2.Input()
