@@ -49,7 +49,7 @@ from ingest.errors import EncodingError, IngestError, InputFileError
 from ingest.journal import confirmed_count, file_digest
 from ingest.job import DEFAULT_WORKERS, MAX_WORKERS, JobStatus, UploadJob, UploadOptions
 from ingest.local import (IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, LocalFiles, from_files, from_zip,
-                          row_noun)
+                          left_out_sentence, row_noun)
 from ingest.outcomes import (
     ALREADY_THERE,
     DOWNLOAD_FAILED,
@@ -712,6 +712,8 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout) -> Non
     if check.columns.unknown:
         boxes = f" {BOXES_ELSEWHERE} Add it under *Bounding boxes* below." if check.columns.ignores_boxes else ""
         st.caption(f"Not used: {', '.join(check.columns.unknown)} (this tool reads only the columns above).{boxes}")
+    if left_out := left_out_sentence(chosen.files):
+        st.caption(left_out)
     if not check.rows:
         st.warning("The file has column names but no rows. Add one row per input under the first line.")
         return

@@ -22,7 +22,7 @@ from typing import IO, BinaryIO
 from .build import DEFAULT_BATCH, MAX_BATCH, Batcher, build_batch, chunked
 from .errors import IngestError, UsageError
 from .journal import Journal, file_digest
-from .local import LocalFiles, file_error
+from .local import LocalFiles, file_error, left_out_sentence
 from .outcomes import (
     ALREADY_THERE,
     DOWNLOAD_FAILED,
@@ -296,6 +296,8 @@ class UploadJob:
                 shown += f" and {more:,} more" if more > 0 else ""
                 boxes = f" {BOXES_ELSEWHERE}" if columns.ignores_boxes else ""
                 self._warnings.append(f"Ignoring columns this tool does not use: {shown}.{boxes}")
+            if left_out := left_out_sentence(self._files):
+                self._warnings.append(left_out)
         if self._open_boxes:
             self._load_boxes()
         self._report = ReportWriter(self.report_path, self.failed_path, table.header, table.delimiter,

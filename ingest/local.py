@@ -32,6 +32,7 @@ MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024  # uncompressed, the whole archive
 MAX_RATIO = 200  # uncompressed / compressed; real photos barely compress, a bomb compresses a thousandfold
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic")
 MEDIA_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | frozenset(EXTENSION_KINDS)
+LEFT_OUT_SHOWN = 10  # names listed in the sentence about files left out
 SKIPPED = ("__MACOSX/", "Thumbs.db", "desktop.ini")  # and hidden files and folders (.DS_Store, ._a.jpg, .git/)
 
 
@@ -45,6 +46,7 @@ class LocalFiles:
     sizes: dict[str, int]
     manifest_name: str = ""  # where row lines point: the zip's own CSV, or the zip when the list is made up
     held: int = 0  # bytes the files came in (the chosen files, or the zip); a folder's stay on disk
+    left_out: tuple[str, ...] = ()  # files found that are not media by their extension, not listed
 
     def usable(self, file_name: str) -> bool:
         """Whether the file is listed and within its kind's size limit."""
@@ -53,6 +55,18 @@ class LocalFiles:
     @property
     def source_name(self) -> str:
         return f"{self.name}:{self.manifest_name}" if self.manifest_name else self.name
+
+
+def left_out_sentence(files: LocalFiles | None) -> str:
+    """What a folder or zip held that is not media and was left out, in one sentence ('' for nothing)."""
+    if not files or not files.left_out:
+        return ""
+    count = len(files.left_out)
+    shown = ", ".join(files.left_out[:LEFT_OUT_SHOWN]) + (f" and {count - LEFT_OUT_SHOWN:,} more"
+                                                          if count > LEFT_OUT_SHOWN else "")
+    what = ("files that are not images, videos, audio or text files (by their extensions)" if count > 1
+            else "file that is not an image, video, audio or text file (by its extension)")
+    return f"Left out {count:,} {what}: {shown}."
 
 
 def row_noun(files: LocalFiles | None) -> str:
@@ -101,7 +115,8 @@ def from_files(files: Iterable[tuple[str, bytes]], name: str = "chosen files") -
 def from_folder(folder: Path) -> LocalFiles:
     """Every file under `folder` (names relative to it), one row each; read when uploaded."""
     paths = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
-    sizes = {file_name: path.stat().st_size for file_name, path in paths.items() if not _skipped(file_name)}
+    found = [file_name for file_name in paths if not _skipped(file_name)]
+    sizes = {file_name: paths[file_name].stat().st_size for file_name in found if is_media(file_name)}
 
     def read(file_name: str) -> bytes:
         try:
@@ -118,7 +133,8 @@ def from_folder(folder: Path) -> LocalFiles:
         if size <= size_limit(file_name):
             with open(paths[file_name], "rb") as handle:
                 ids[file_name] = _streamed_id(handle)
-    return LocalFiles(str(folder), _manifest(sizes, ids), _Contents(sizes, read), sizes)
+    return LocalFiles(str(folder), _manifest(sizes, ids), _Contents(sizes, read), sizes,
+                      left_out=tuple(file_name for file_name in found if file_name not in sizes))
 
 
 def _gone(folder: Path, file_name: str, why: str) -> InputFileError:
@@ -146,6 +162,10 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
             f"{name} holds several CSV files ({', '.join(m.filename for m in manifests)}).",
             "Keep one CSV that names the files (a 'file' column), or none to upload every file.")
     infos = {info.filename: info for info in members if not (manifests and info is manifests[0])}
+    left_out: tuple[str, ...] = ()
+    if not manifests:  # a list made from the files: only media; a CSV naming another file gets a row error
+        left_out = tuple(file_name for file_name in infos if not is_media(file_name))
+        infos = {file_name: info for file_name, info in infos.items() if is_media(file_name)}
     sizes = {file_name: info.file_size for file_name, info in infos.items()}
     if manifests:
         manifest = _read(archive, manifests[0], name)
@@ -158,7 +178,7 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
         manifest = _manifest(sizes, ids)
     held = stream.seek(0, io.SEEK_END)
     return LocalFiles(name, manifest, _Contents(sizes, lambda file_name: _read(archive, infos[file_name], name)),
-                      sizes, manifests[0].filename if manifests else "", held)
+                      sizes, manifests[0].filename if manifests else "", held, left_out)
 
 
 def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None:
@@ -181,12 +201,17 @@ def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None
     return RowError(record.line, record.input_id, record.file, "file", *problem, record.cells)
 
 
+def is_media(file_name: str) -> bool:
+    """An image, video, audio or text file by its extension."""
+    return PurePosixPath(file_name).suffix.lower() in MEDIA_EXTENSIONS
+
+
 def _type_problem(file_name: str) -> tuple[str, str] | None:
-    """A file that is not media by its name (a PDF, a JSON sidecar, a nested CSV) would reach the
+    """A file a CSV names that is not media by its name (a PDF, a JSON sidecar) would reach the
     server as an image it cannot read."""
-    suffix = PurePosixPath(file_name).suffix.lower()
-    if suffix in MEDIA_EXTENSIONS:
+    if is_media(file_name):
         return None
+    suffix = PurePosixPath(file_name).suffix.lower()
     ending = f"its name ends in {suffix!r}" if suffix else "its name has no extension"
     return (f"{file_name!r} is not an image, video, audio or text file ({ending})",
             "leave it out of the upload, or rename it with its kind's extension (such as .jpg or .mp4)")

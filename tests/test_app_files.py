@@ -221,6 +221,13 @@ def encoding_box(at: AppTest):
     return next(s for s in at.selectbox if s.key and s.key.startswith("enc_"))
 
 
+def test_a_zips_files_that_are_not_media_are_left_out_and_named(server_env: Sandbox) -> None:
+    at = choose_files(page(), ("photos.zip", zipped({"red.png": RED, "notes.pdf": b"%PDF-1.4"})))
+    assert metrics(at).items() >= {"Files found": "1", "Ready to upload": "1", "Need fixing": "0"}.items()
+    assert ("Left out 1 file that is not an image, video, audio or text file (by its extension): notes.pdf."
+            in texts(at.caption))
+
+
 def test_a_gzipped_list_is_previewed_and_uploaded_as_it_unpacks(server_env: Sandbox) -> None:
     listing = "url,input_id,pos_concepts\n" + "".join(f"https://h.test/{n}.jpg,gz-{n},cat\n" for n in range(300))
     at = choose(page(), "big.csv.gz", gzip.compress(listing.encode()))

@@ -88,7 +88,7 @@ def test_a_folder_uploads_like_a_zip(sandbox, tmp_path):
     assert len(stored) == 2
 
 
-def test_files_that_are_not_media_are_named_and_system_litter_is_left_out(sandbox, tmp_path):
+def test_files_that_are_not_media_and_system_litter_are_left_out_and_said_so(sandbox, tmp_path):
     folder = tmp_path / "export"
     (folder / "train").mkdir(parents=True)
     (folder / "train" / "a.png").write_bytes(PNG)
@@ -99,11 +99,20 @@ def test_files_that_are_not_media_are_named_and_system_litter_is_left_out(sandbo
     (folder / ".thumbnails").mkdir()
     (folder / ".thumbnails" / "a.png").write_bytes(PNG[::-1])
     result = upload(sandbox, folder)
-    assert result.returncode == 1, result.stderr
-    assert "3 files in" in result.stdout and "1 uploaded" in result.stdout and "2 invalid" in result.stdout
-    assert ("column 'file': 'train/_annotations.csv' is not an image, video, audio or text file "
-            "(its name ends in '.csv') - leave it out of the upload") in result.stdout
-    assert "'README' is not an image, video, audio or text file (its name has no extension)" in result.stdout
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 file in" in result.stdout and "1 uploaded" in result.stdout
+    assert ("warning: Left out 2 files that are not images, videos, audio or text files (by their extensions): "
+            "README, train/_annotations.csv.") in result.stderr
+    assert [item.data.image.base64 for item in sandbox.stored_inputs()] == [PNG]
+
+
+def test_a_file_a_csv_names_that_is_not_media_is_a_row_to_fix(sandbox, tmp_path):
+    path = tmp_path / "labelled.zip"
+    path.write_bytes(zipped({"a.png": PNG, "notes.pdf": b"%PDF-1.4", "labels.csv": b"file\na.png\nnotes.pdf\n"}))
+    result = upload(sandbox, path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (f"{path}:labels.csv:3: " in result.stdout and "column 'file': 'notes.pdf' is not an image, video, audio "
+            "or text file (its name ends in '.pdf') - leave it out of the upload" in result.stdout)
     assert [item.data.image.base64 for item in sandbox.stored_inputs()] == [PNG]
 
 
