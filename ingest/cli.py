@@ -28,7 +28,7 @@ EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 130
 PROBLEMS_SHOWN = 50
 STDIN = Path("-")  # FILE that reads the CSV from a pipe
 STDIN_NAME = "stdin"  # how rows read from it are named: stdin:LINE
-SPOOL_CHUNK = 1024 * 1024
+SPOOL_CHUNK = 1024 * 1024  # bytes read from the pipe at a time
 POLL_SECONDS = 0.1
 
 log = logging.getLogger("ingest")

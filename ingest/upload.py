@@ -44,7 +44,7 @@ INSECURE_PORT = 18080  # ClarifaiChannel's default for plaintext
 DEADLINE_SECONDS = 60.0  # per call; a batch of 128 urls takes well under a second when healthy
 CONNECT_SECONDS = 5.0  # to reach the server before anything is read or sent
 LIST_PAGE_SIZE = 1000  # items per page of a list call
-MAX_LIST_PAGES = 10_000
+MAX_LIST_PAGES = 10_000  # pages read at most from one list call (10 million items)
 DOWNLOAD_POLL_SECONDS = 0.25  # first wait before asking again whether the server fetched the urls
 DOWNLOAD_POLL_MAX_SECONDS = 5.0  # the longest wait between those questions
 
