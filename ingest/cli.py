@@ -61,8 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     upload.set_defaults(command=_upload_command)
     upload.add_argument("file", type=Path, metavar="FILE",
-                        help="the CSV or TSV file (gzip-compressed too: data.csv.gz), or - to read it from a pipe; or a "
-                             "folder or .zip of images, videos, audio or text files "
+                        help="the CSV or TSV file (gzip-compressed too: data.csv.gz), or - to read it from a "
+                             "pipe; or a folder or .zip of images, videos, audio or text files "
                              "(with an optional CSV naming them in a 'file' column)")
     where = upload.add_argument_group("where to upload")
     where.add_argument("--base", help="server as HOST or HOST:PORT (CLARIFAI_GRPC_BASE; default api.clarifai.com)")

@@ -225,7 +225,8 @@ def test_boxes_are_checked_before_upload_and_added_after_it(server_env: Sandbox)
     assert "**boxes.csv: 3 boxes, 2 ready, 1 needs fixing.**" in texts(at.markdown)
     # The same words the command line prints for the bad box.
     table = open_table(io.BytesIO(BOXES), "boxes.csv")
-    [error] = [r for r in validate_boxes(table.rows, map_box_columns(table.header), table.header) if isinstance(r, RowError)]
+    checked = validate_boxes(table.rows, map_box_columns(table.header), table.header)
+    [error] = [r for r in checked if isinstance(r, RowError)]
     problems = at.table[0].value
     assert list(problems["Line"]) == [4] and list(problems["Column"]) == [error.column]
     assert list(problems["What is wrong"]) == [error.message] and list(problems["How to fix it"]) == [error.hint]
