@@ -191,7 +191,6 @@ class JobEntry:
     lines: dict[int, int] | None = None  # a retry's own line -> the line in the file the person chose
     source: str = ""  # for a retry: that file's name
     files: LocalFiles | None = None  # the local files the rows name, sent as bytes
-    _file_names: dict[int, str] | None = None  # line -> the file its row names, read when first shown
 
     @property
     def shown_name(self) -> str:
@@ -205,12 +204,6 @@ class JobEntry:
     def size(self) -> int:
         """Bytes this entry keeps: the file, and the local files it names."""
         return len(self.data) + (self.files.held if self.files else 0)
-
-    def file_name(self, line: int) -> str:
-        """The local file the row on `line` (of this job's own file) names."""
-        if self._file_names is None:
-            self._file_names = file_names(self)
-        return self._file_names.get(line, "")
 
     def original_line(self, line: int) -> int:
         """Where a row is in the file the person chose (a retry file numbers its rows anew)."""
@@ -887,7 +880,8 @@ def boxes_section() -> tuple[ChosenFile | None, BoxesCheck | InputFileError | No
         if not (section.open or held):
             # Drawn once opened (and kept while it holds a file): until then the page has one file input only.
             return None, None
-        st.caption("A second CSV file, one box per line: `input_id` (or `url`) naming a row of your file, `concept` "
+        st.caption("A second CSV file, one box per line: `input_id` (or `url`, or a chosen file's name under `file`) "
+                   "naming a row of your upload, `concept` "
                    "(or `class`), and the edges `left_col`, `top_row`, `right_col`, `bottom_row` as fractions of the "
                    "image from 0 to 1 (0, 0 is the top left corner), or `xmin`, `ymin`, `xmax`, `ymax` in pixels "
                    "with the image's `width` and `height`. The boxes are added once their inputs are in the app.")
@@ -1344,10 +1338,7 @@ def results_table(job_id: str, status: JobStatus, checks: bool, entry: JobEntry)
         if checks:
             record["Download"] = DOWNLOAD_LABELS.get(o.download, "")
         record["Input id"] = o.input_id
-        if entry.files:  # the row's file, not its (empty) web address
-            record["File"] = entry.file_name(o.line)
-        else:
-            record["Web address"] = o.url
+        record["File" if entry.files else "Web address"] = o.url  # what the row points at
         record["Reason"] = o.reason
         records.append(record)
     with st.container(key="results"):
@@ -1513,16 +1504,6 @@ def failed_rows(entry: JobEntry) -> tuple[bytes, dict[int, int]]:
     # Read back as the retry job will (a cell with a line break spans lines), then pair the rows up.
     again = open_table(io.BytesIO(data), entry.name, entry.delimiter)
     return data, {row.line: entry.original_line(old) for row, old in zip(again.rows, kept)}
-
-
-def file_names(entry: JobEntry) -> dict[int, str]:
-    """Line -> the local file its row names, for the results table: an upload's outcomes carry no file name."""
-    options = entry.job.options
-    table = open_table(io.BytesIO(entry.data), entry.name, entry.delimiter, options.encoding)
-    position = map_columns(table.header, options.columns, entry.name).positions.get("file")
-    if position is None:
-        return {}
-    return {row.line: row.cells[position].strip() for row in table.rows if position < len(row.cells)}
 
 
 @guarded

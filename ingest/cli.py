@@ -90,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     how.add_argument("--create-datasets", action="store_true",
                      help="create the datasets the file names that the app lacks (otherwise their rows fail)")
     how.add_argument("--boxes", type=Path, metavar="BOXES",
-                     help="a CSV of bounding boxes (input_id or url, concept or class, and left_col, top_row, "
+                     help="a CSV of bounding boxes (input_id, url or local file name; concept or class; and left_col, top_row, "
                           "right_col, bottom_row from 0 to 1, or xmin, ymin, xmax, ymax in pixels with width and "
                           "height) to post as region annotations once the inputs exist")
     how.add_argument("--restart", action="store_true",

@@ -140,7 +140,7 @@ class JobStatus:
 
 
 def _no_dataset(record: InputRecord, dataset_id: str) -> RowOutcome:
-    return RowOutcome(record.line, record.input_id, record.url, FAILED,
+    return RowOutcome(record.line, record.input_id, record.reference, FAILED,
                       f"the dataset {dataset_id!r} does not exist in the app - create it in Clarifai, "
                       "or let the upload create missing datasets", record.cells)
 
@@ -301,7 +301,7 @@ class UploadJob:
         if self._open_boxes:
             self._load_boxes()
         self._report = ReportWriter(self.report_path, self.failed_path, table.header, table.delimiter,
-                                    self._spreadsheet_safe)
+                                    self._spreadsheet_safe, reference="file" if self._files else "url")
         total = count_rows(self._open_source(), table.delimiter, table.encoding, self.name)
         with self._lock:
             self._total = total
@@ -367,7 +367,7 @@ class UploadJob:
                 batch = build_batch(records, options.allow_duplicate_url, user_app_id, options.dataset_id,
                                     self._files.contents if self._files else None)
                 if client is None:  # a dry run does all the work but the sending
-                    self._collect([RowOutcome(r.line, r.input_id, r.url, UPLOADED) for r in records])
+                    self._collect([RowOutcome(r.line, r.input_id, r.reference, UPLOADED) for r in records])
                     return
                 size = len(batch.request)
                 while in_flight and (len(in_flight) >= options.workers
@@ -401,7 +401,7 @@ class UploadJob:
         if isinstance(result, RowError):
             return RowOutcome(result.line, result.input_id, result.url, INVALID, result.reason, result.cells)
         if result.line in confirmed:
-            return RowOutcome(result.line, result.input_id, result.url, ALREADY_THERE, "confirmed by an earlier run")
+            return RowOutcome(result.line, result.input_id, result.reference, ALREADY_THERE, "confirmed by an earlier run")
         unusable = file_error(self._files, result)
         if unusable:
             return RowOutcome(result.line, result.input_id, result.file, INVALID, unusable.reason, result.cells)
@@ -455,7 +455,7 @@ class UploadJob:
                 ready.append((input_id, box))
             else:
                 self._count_boxes([RowOutcome(box.line, "", box.url, FAILED,
-                                              f"no row of {self.name} with this url was uploaded")])
+                                              f"no row of {self.name} with this url or file was uploaded")])
         if client is None:
             self._count_boxes([RowOutcome(box.line, input_id, box.url, UPLOADED) for input_id, box in ready])
             return

@@ -64,10 +64,12 @@ class ReportWriter:
         header: Sequence[str],
         delimiter: str = ",",
         spreadsheet_safe: bool = False,
+        reference: str = "url",
     ) -> None:
+        """`reference` names the column of what each row points at: 'url', or 'file' for local files."""
         self._clean = safe_cell if spreadsheet_safe else str
         self._files: list[IO[str]] = []
-        self._report = self._open(report_path, REPORT_HEADER, ",")
+        self._report = self._open(report_path, [reference if h == "url" else h for h in REPORT_HEADER], ",")
         self._failed = self._open(failed_path, header, delimiter)
 
     def _open(self, path: str | None, header: Sequence[str], delimiter: str):

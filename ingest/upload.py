@@ -455,7 +455,7 @@ def post_batch(
             outcomes = _row_outcomes(look_up, batch, response, resent=answer.maybe_stored)
             return BatchResult(outcomes, answer.attempts, time.monotonic() - started)
         reason = f"the server refused the batch: {status.description or status_code_pb2.StatusCode.Name(status.code)}"
-    outcomes = [RowOutcome(r.line, r.input_id, r.url, FAILED, reason, r.cells) for r in batch.records]
+    outcomes = [RowOutcome(r.line, r.input_id, r.reference, FAILED, reason, r.cells) for r in batch.records]
     return BatchResult(outcomes, answer.attempts, time.monotonic() - started)
 
 
@@ -541,7 +541,7 @@ def _row_outcomes(
     for i, (record, answered) in enumerate(zip(batch.records, response.inputs)):
         code = answered.status.code
         if code in STORED_CODES:
-            outcomes.append(RowOutcome(record.line, record.input_id, record.url, UPLOADED))
+            outcomes.append(RowOutcome(record.line, record.input_id, record.reference, UPLOADED))
         elif code == status_code_pb2.INPUT_DUPLICATE:
             outcomes.append(None)
             duplicates.append(i)
@@ -549,7 +549,7 @@ def _row_outcomes(
             name = status_code_pb2.StatusCode.Name(code) if code else "no status"
             status = INVALID if "INVALID" in name else FAILED
             reason = f"the server refused it: {answered.status.description or name}"
-            outcomes.append(RowOutcome(record.line, record.input_id, record.url, status, reason, record.cells))
+            outcomes.append(RowOutcome(record.line, record.input_id, record.reference, status, reason, record.cells))
     if duplicates:
         records = [batch.records[i] for i in duplicates]
         for i, outcome in zip(duplicates, _resolve_duplicates(look_up, records, resent)):
@@ -582,24 +582,24 @@ def _resolve_duplicates(look_up: Callable[[list[str]], Answer], records: list, r
     for r in records:
         if r.file and checked and r.input_id in stored and not _fetched_from_elsewhere(stored[r.input_id]):
             # Bytes come back as the server's own copy (or not at all): the id stands for this file.
-            outcomes.append(RowOutcome(r.line, r.input_id, r.url, UPLOADED if resent else ALREADY_THERE))
+            outcomes.append(RowOutcome(r.line, r.input_id, r.reference, UPLOADED if resent else ALREADY_THERE))
         elif not checked:
             outcomes.append(RowOutcome(
-                r.line, r.input_id, r.url, ALREADY_THERE,
+                r.line, r.input_id, r.reference, ALREADY_THERE,
                 "an input with this id already exists (its url could not be checked)",
             ))
         elif r.input_id not in stored:
             outcomes.append(RowOutcome(
-                r.line, r.input_id, r.url, ALREADY_THERE,
+                r.line, r.input_id, r.reference, ALREADY_THERE,
                 "this url is already in the app (duplicate urls are not allowed)",
             ))
         elif stored[r.input_id] == (r.url or r.text):
             # Our own earlier attempt may have stored it before its reply was lost.
             status = UPLOADED if resent else ALREADY_THERE
-            outcomes.append(RowOutcome(r.line, r.input_id, r.url, status))
+            outcomes.append(RowOutcome(r.line, r.input_id, r.reference, status))
         else:
             outcomes.append(RowOutcome(
-                r.line, r.input_id, r.url, FAILED,
+                r.line, r.input_id, r.reference, FAILED,
                 f"the id is taken by another input (url {stored[r.input_id]}); give this row a different input_id",
                 r.cells,
             ))

@@ -61,9 +61,9 @@ MAX_METADATA_DEPTH = 32  # nesting levels; protobuf refuses messages nested past
 MAX_TEXT_CHARS = 512 * 1024  # inline text per row, so 128 rows stay well under a request's 128 MB
 BOX_LIKE_COLUMNS = frozenset({"left_col", "top_row", "right_col", "bottom_row", "xmin", "ymin", "xmax", "ymax",
                               "x_min", "y_min", "x_max", "y_max", "bbox", "box"})
-BOXES_FILE_COLUMNS = ("A boxes file has one box per line: input_id (or url), concept (or class), and left_col, "
-                      "top_row, right_col, bottom_row as fractions of the image from 0 to 1 (or xmin, ymin, xmax, "
-                      "ymax in pixels, with the image's width and height).")
+BOXES_FILE_COLUMNS = ("A boxes file has one box per line: input_id (or url, or file), concept (or class), and "
+                      "left_col, top_row, right_col, bottom_row as fractions of the image from 0 to 1 (or xmin, ymin, "
+                      "xmax, ymax in pixels, with the image's width and height).")
 BOXES_ELSEWHERE = f"Bounding boxes are read from a separate boxes file. {BOXES_FILE_COLUMNS}"
 FILE_ALIASES = ("filename", "file_name")  # the file column of exports (Roboflow's), in a file without urls
 CONCEPT_SEPARATOR = "|"
@@ -102,6 +102,11 @@ class InputRecord:
     dataset_id: str = ""
     geo: tuple[float, float] | None = None  # (latitude, longitude)
     file: str = ""  # a local file's name, sent as bytes (see `ingest.local`)
+
+    @property
+    def reference(self) -> str:
+        """What the row points at, for its outcome: its url, or its local file's name."""
+        return self.url or self.file
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +288,8 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     def error(role: str, message: str, hint: str) -> RowError:
         """`role` names a role, or directly a column that has none (Portal's concept values)."""
         column = columns.name(role) if role else ""
-        return RowError(row.line, input_id, _cell(cells, columns.positions["url"]), column, message, hint, cells)
+        points_at = _cell(cells, columns.positions["url"]) or _cell(cells, columns.positions["file"])
+        return RowError(row.line, input_id, points_at, column, message, hint, cells)
 
     if len(cells) != width:
         input_id = _cell(cells, columns.positions["input_id"])
@@ -598,6 +604,8 @@ def map_box_columns(header: list[str], name: str = "boxes file") -> dict[str, in
     positions = {role: folded.index(role) if role in folded else None for role in BOX_ROLES}
     if positions["concept"] is None:
         positions["concept"] = next((folded.index(alias) for alias in CONCEPT_ALIASES if alias in folded), None)
+    if positions["url"] is None:  # a local file's name stands where a url would: both name a row's input
+        positions["url"] = next((folded.index(alias) for alias in ("file", *FILE_ALIASES) if alias in folded), None)
     in_pixels = all(positions[role] is None for role in BOX_EDGES) and any(
         positions[role] is not None for role in PIXEL_EDGES)
     edges = (*PIXEL_EDGES, *IMAGE_SIZE) if in_pixels else BOX_EDGES
@@ -628,7 +636,8 @@ def validate_boxes(rows: Iterable[RawRow], positions: Mapping[str, int | None],
             return RowError(row.line, input_id, url, headed.get(role, role), message, hint, cells)
 
         if not input_id and not url:
-            yield error("input_id", "the box names no input", "give the input id (or the url) the box belongs to")
+            yield error("input_id", "the box names no input",
+                        "give the input id (or the url, or the local file's name) the box belongs to")
             continue
         concept = _cell(cells, positions["concept"])
         if not concept:

@@ -21,8 +21,9 @@ from streamlit.testing.v1 import AppTest
 from ingest.check import check_file
 from ingest.local import content_id, from_zip
 from ingest.sandbox import Sandbox
-from tests.conftest import stub_for
+from tests.conftest import stored_boxes, stub_for
 from tests.test_app import choose, keys, metrics, page, run_until, texts, upload, upload_finished
+from tests.test_app_more import choose_boxes
 
 
 
@@ -219,6 +220,17 @@ def user_app(sandbox: Sandbox) -> resources_pb2.UserAppIDSet:
 
 def encoding_box(at: AppTest):
     return next(s for s in at.selectbox if s.key and s.key.startswith("enc_"))
+
+
+def test_boxes_may_name_the_chosen_files_and_the_results_name_each_file(server_env: Sandbox) -> None:
+    at = choose_files(page(), ("red.png", RED), ("green.png", GREEN))
+    choose_boxes(at, "annotations.csv", b"filename,width,height,class,xmin,ymin,xmax,ymax\n"
+                                        b"green.png,1,1,leaf,0,0,1,1\n")
+    upload(at)
+    assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "1", "Boxes failed": "0"}.items()
+    assert stored_boxes(server_env) == [(content_id(GREEN), "leaf", (0.0, 0.0, 1.0, 1.0))]
+    results = at.dataframe[-1].value.set_index("Input id")
+    assert results.loc[content_id(RED), "File"] == "red.png" and results.loc[content_id(GREEN), "File"] == "green.png"
 
 
 def test_a_zips_files_that_are_not_media_are_left_out_and_named(server_env: Sandbox) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from ingest.errors import InputFileError
 from ingest.local import MAX_IMAGE_BYTES, content_id, from_files, from_folder, from_zip
+from tests.conftest import stored_boxes
 
 ROOT = Path(__file__).parent.parent
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
@@ -114,6 +115,31 @@ def test_a_file_a_csv_names_that_is_not_media_is_a_row_to_fix(sandbox, tmp_path)
     assert (f"{path}:labels.csv:3: " in result.stdout and "column 'file': 'notes.pdf' is not an image, video, audio "
             "or text file (its name ends in '.pdf') - leave it out of the upload" in result.stdout)
     assert [item.data.image.base64 for item in sandbox.stored_inputs()] == [PNG]
+
+
+def test_a_folders_report_names_each_file_and_a_boxes_file_may_name_the_files(sandbox, tmp_path):
+    folder = tmp_path / "export"
+    (folder / "train").mkdir(parents=True)
+    other = PNG + b"another picture"
+    (folder / "train" / "a.png").write_bytes(PNG)
+    (folder / "train" / "b.png").write_bytes(other)
+    boxes = tmp_path / "annotations.csv"  # as a detection export writes it: file names, classes, pixels
+    boxes.write_text("filename,width,height,class,xmin,ymin,xmax,ymax\n"
+                     "train/a.png,640,480,cat,64,48,320,240\n"
+                     "train/b.png,640,480,dog,0,0,640,480\n"
+                     "train/gone.png,640,480,dog,0,0,640,480\n")
+    report = tmp_path / "report.csv"
+    result = upload(sandbox, folder, "--report", str(report), "--boxes", str(boxes))
+    assert result.returncode == 1, result.stdout + result.stderr  # the box on a missing file failed
+    assert "2 files in" in result.stdout and "2 uploaded, 0 already there, 0 invalid, 0 failed" in result.stdout
+    assert "Boxes: 2 uploaded, 0 already there, 0 invalid, 1 failed." in result.stdout
+    assert f"{boxes}:4: no row of {folder} with this url or file was uploaded" in result.stdout
+    rows = report.read_text().splitlines()
+    assert rows[0] == "line,input_id,file,status,reason,download"
+    assert sorted(row.split(",")[1:3] for row in rows[1:]) == sorted(
+        [[content_id(PNG), "train/a.png"], [content_id(other), "train/b.png"]])
+    assert stored_boxes(sandbox) == sorted([(content_id(PNG), "cat", (0.1, 0.1, 0.5, 0.5)),
+                                            (content_id(other), "dog", (0.0, 0.0, 1.0, 1.0))])
 
 
 def test_a_folder_is_read_file_by_file_as_it_uploads_and_a_file_changed_meanwhile_is_named(tmp_path):
