@@ -31,7 +31,7 @@ class RowOutcome:
 
     line: int
     input_id: str
-    url: str
+    url: str  # what the row points at: its url, or its local file's name
     status: str
     reason: str = ""
     cells: list[str] | None = None
