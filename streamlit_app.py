@@ -894,21 +894,38 @@ def boxes_section() -> tuple[ChosenFile | None, BoxesCheck | InputFileError | No
         data = uploaded.getvalue()
         chosen = ChosenFile(uploaded.name, data, hashlib.sha256(data).hexdigest())
         result = checked_boxes(chosen)
-        if isinstance(result, InputFileError):
-            show_problem(result)
-        elif not result.rows:
-            st.warning(f"{chosen.name} has column names but no boxes. Add one box per line under the first line.")
-        else:
-            ready = f"{result.valid:,} ready" if result.valid else "none ready"
-            fixing = f", {result.invalid:,} {'needs' if result.invalid == 1 else 'need'} fixing" if result.invalid else ""
-            st.markdown(f"**{chosen.name}: {result.rows:,} {'box' if result.rows == 1 else 'boxes'}, {ready}{fixing}.**"
-                        + (" The boxes to fix are skipped; the others are added." if result.invalid else ""))
-            if result.errors:
-                problems_table(result.errors[:BOX_ERRORS_LISTED])
-                if result.invalid > BOX_ERRORS_LISTED:
-                    st.caption(f"The first {BOX_ERRORS_LISTED} of {result.invalid:,} are listed; "
-                               "the upload will list every one.")
+        show_boxes_check(chosen, result)
     return chosen, result
+
+
+def zip_boxes(chosen: ChosenFile | None) -> tuple[ChosenFile | None, BoxesCheck | InputFileError | None]:
+    """The boxes file a chosen zip holds (a detection export), checked and shown; (None, None) without one."""
+    files = chosen.files if chosen else None
+    if not (files and files.boxes):
+        return None, None
+    data = files.boxes[1]
+    boxes = ChosenFile(files.boxes_name, data, hashlib.sha256(data).hexdigest())
+    result = checked_boxes(boxes)
+    show_boxes_check(boxes, result)
+    return boxes, result
+
+
+def show_boxes_check(chosen: ChosenFile, result: BoxesCheck | InputFileError) -> None:
+    """How many boxes a boxes file holds, how many are ready, and the first ones to fix."""
+    if isinstance(result, InputFileError):
+        show_problem(result)
+    elif not result.rows:
+        st.warning(f"{chosen.name} has column names but no boxes. Add one box per line under the first line.")
+    else:
+        ready = f"{result.valid:,} ready" if result.valid else "none ready"
+        fixing = f", {result.invalid:,} {'needs' if result.invalid == 1 else 'need'} fixing" if result.invalid else ""
+        st.markdown(f"**{chosen.name}: {result.rows:,} {'box' if result.rows == 1 else 'boxes'}, {ready}{fixing}.**"
+                    + (" The boxes to fix are skipped; the others are added." if result.invalid else ""))
+        if result.errors:
+            problems_table(result.errors[:BOX_ERRORS_LISTED])
+            if result.invalid > BOX_ERRORS_LISTED:
+                st.caption(f"The first {BOX_ERRORS_LISTED} of {result.invalid:,} are listed; "
+                           "the upload will list every one.")
 
 
 def checked_boxes(chosen: ChosenFile) -> BoxesCheck | InputFileError:
@@ -1770,7 +1787,10 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
             else:
                 check = result
                 preview_section(chosen, check, layout)
+    held_boxes = zip_boxes(chosen)  # a detection export's own boxes, unless a boxes file is chosen below
     boxes, boxes_check = boxes_section()
+    if boxes is None:
+        boxes, boxes_check = held_boxes
 
     st.subheader("3. Upload")
     choices = options_section()

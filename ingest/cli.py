@@ -177,10 +177,13 @@ def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path
     files = _local_files(path)
     open_source = (lambda: io.BytesIO(files.manifest)) if files else (lambda: open(path, "rb"))
     name = files.source_name if files else name or str(path)
+    open_boxes, boxes_name = ((lambda: open(boxes, "rb")), str(boxes)) if boxes else (None, "")
+    if not boxes and files and files.boxes:  # a zip holding a detection export: its boxes, unless --boxes says
+        open_boxes, boxes_name = (lambda: io.BytesIO(files.boxes[1])), files.boxes_name
     job = UploadJob(
         open_source, name, target, options, files=files,
         report_path=str(report) if report else None, failed_path=str(failed) if failed else None,
-        open_boxes=(lambda: open(boxes, "rb")) if boxes else None, boxes_name=str(boxes),
+        open_boxes=open_boxes, boxes_name=boxes_name,
     )
     if not options.dry_run:
         target.check()

@@ -23,7 +23,8 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from .errors import InputFileError
-from .validate import EXTENSION_KINDS, InputRecord, RowError
+from .read import open_table
+from .validate import EXTENSION_KINDS, InputRecord, RowError, map_box_columns
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input well inside a 128 MB request
@@ -47,6 +48,11 @@ class LocalFiles:
     manifest_name: str = ""  # where row lines point: the zip's own CSV, or the zip when the list is made up
     held: int = 0  # bytes the files came in (the chosen files, or the zip); a folder's stay on disk
     left_out: tuple[str, ...] = ()  # files found that are not media by their extension, not listed
+    boxes: tuple[str, bytes] | None = None  # the zip's own CSV when it is a boxes file: (its name, its bytes)
+
+    @property
+    def boxes_name(self) -> str:
+        return f"{self.name}:{self.boxes[0]}" if self.boxes else ""
 
     def usable(self, file_name: str) -> bool:
         """Whether the file is listed and within its kind's size limit."""
@@ -161,14 +167,19 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
         raise InputFileError(
             f"{name} holds several CSV files ({', '.join(m.filename for m in manifests)}).",
             "Keep one CSV that names the files (a 'file' column), or none to upload every file.")
-    infos = {info.filename: info for info in members if not (manifests and info is manifests[0])}
+    own_csv = manifests[0] if manifests else None
+    listing = _read(archive, own_csv, name) if own_csv else b""
+    boxes = None
+    if own_csv and _lists_boxes(listing, f"{name}:{own_csv.filename}"):  # a detection export: every file, boxed
+        boxes, manifests = (own_csv.filename, listing), []
+    infos = {info.filename: info for info in members if info is not own_csv}
     left_out: tuple[str, ...] = ()
     if not manifests:  # a list made from the files: only media; a CSV naming another file gets a row error
         left_out = tuple(file_name for file_name in infos if not is_media(file_name))
         infos = {file_name: info for file_name, info in infos.items() if is_media(file_name)}
     sizes = {file_name: info.file_size for file_name, info in infos.items()}
     if manifests:
-        manifest = _read(archive, manifests[0], name)
+        manifest = listing
     else:
         ids = {}
         for file_name, info in infos.items():
@@ -178,7 +189,16 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
         manifest = _manifest(sizes, ids)
     held = stream.seek(0, io.SEEK_END)
     return LocalFiles(name, manifest, _Contents(sizes, lambda file_name: _read(archive, infos[file_name], name)),
-                      sizes, manifests[0].filename if manifests else "", held, left_out)
+                      sizes, manifests[0].filename if manifests else "", held, left_out, boxes)
+
+
+def _lists_boxes(data: bytes, name: str) -> bool:
+    """Whether a zip's own CSV is a boxes file (a detection export naming its files) rather than a list."""
+    try:
+        map_box_columns(open_table(io.BytesIO(data), name).header, name)
+    except InputFileError:
+        return False
+    return True
 
 
 def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None:

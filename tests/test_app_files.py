@@ -233,6 +233,16 @@ def test_boxes_may_name_the_chosen_files_and_the_results_name_each_file(server_e
     assert results.loc[content_id(RED), "File"] == "red.png" and results.loc[content_id(GREEN), "File"] == "green.png"
 
 
+def test_a_zip_holding_a_detection_export_previews_its_boxes_and_adds_them(server_env: Sandbox) -> None:
+    boxes = b"filename,width,height,class,xmin,ymin,xmax,ymax\nred.png,1,1,apple,0,0,1,1\nred.png,1,1,x,,,,\n"
+    at = choose_files(page(), ("export.zip", zipped({"red.png": RED, "green.png": GREEN, "_annotations.csv": boxes})))
+    assert metrics(at).items() >= {"Files found": "2", "Ready to upload": "2"}.items()
+    assert "**export.zip:_annotations.csv: 2 boxes, 1 ready, 1 needs fixing.**" in texts(at.markdown)
+    upload(at)
+    assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "1", "Boxes invalid": "1"}.items()
+    assert stored_boxes(server_env) == [(content_id(RED), "apple", (0.0, 0.0, 1.0, 1.0))]
+
+
 def test_a_zips_files_that_are_not_media_are_left_out_and_named(server_env: Sandbox) -> None:
     at = choose_files(page(), ("photos.zip", zipped({"red.png": RED, "notes.pdf": b"%PDF-1.4"})))
     assert metrics(at).items() >= {"Files found": "1", "Ready to upload": "1", "Need fixing": "0"}.items()

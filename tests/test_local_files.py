@@ -63,13 +63,28 @@ def test_a_csv_inside_the_zip_names_files_and_labels_them(sandbox, tmp_path):
     assert [c.id for c in stored.data.concepts] == ["cat"]
 
 
-def test_an_exports_filename_column_names_the_files_and_its_box_columns_are_pointed_elsewhere(sandbox, tmp_path):
+def test_a_zip_holding_a_detection_export_uploads_every_file_with_its_boxes(sandbox, tmp_path):
     path = tmp_path / "export.zip"
-    listing = "filename,width,height,class,xmin,ymin,xmax,ymax\na.png,64,48,cat,1,2,30,40\na.png,64,48,dog,3,3,9,9\n"
+    other = PNG + b"another picture"
+    boxes = ("filename,width,height,class,xmin,ymin,xmax,ymax\n"
+             "a.png,640,480,cat,64,48,320,240\na.png,640,480,dog,0,0,640,480\nb.png,640,480,dog,0,0,64,48\n")
+    path.write_bytes(zipped({"a.png": PNG, "b.png": other, "_annotations.csv": boxes.encode()}))
+    result = upload(sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 files in" in result.stdout and "2 uploaded" in result.stdout
+    assert "Boxes: 3 uploaded, 0 already there, 0 invalid, 0 failed." in result.stdout
+    assert stored_boxes(sandbox) == sorted([(content_id(PNG), "cat", (0.1, 0.1, 0.5, 0.5)),
+                                            (content_id(PNG), "dog", (0.0, 0.0, 1.0, 1.0)),
+                                            (content_id(other), "dog", (0.0, 0.0, 0.1, 0.1))])
+
+
+def test_an_exports_filename_column_names_the_files_and_box_like_columns_are_pointed_elsewhere(sandbox, tmp_path):
+    path = tmp_path / "export.zip"  # box-like columns, but not a boxes file: no edges a box needs
+    listing = "filename,class,xmin,ymin\na.png,cat,1,2\na.png,dog,3,3\n"
     path.write_bytes(zipped({"a.png": PNG, "_annotations.csv": listing.encode()}))
     result = upload(sandbox, path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "warning: Ignoring columns this tool does not use: width, height, class, xmin, ymin, xmax, ymax. " \
+    assert "warning: Ignoring columns this tool does not use: class, xmin, ymin. " \
            "Bounding boxes are read from a separate boxes file" in result.stderr
     assert (f"{path}:_annotations.csv:3: this row repeats line 2 exactly - list each input once here and its boxes, "
             "one per line, in a boxes file") in result.stdout
