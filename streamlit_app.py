@@ -778,7 +778,7 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None) -> pd.DataF
                 "Concepts": cell_for(check, item.cells, "pos_concepts"),
                 "Not in image": cell_for(check, item.cells, "neg_concepts"),
                 "Metadata": cell_for(check, item.cells, "metadata"), "Location": "",
-                "Dataset": cell_for(check, item.cells, "dataset_id"), "Web address": "" if item.column == "file" else item.url,
+                "Dataset": cell_for(check, item.cells, "dataset_id"), "Web address": cell_for(check, item.cells, "url"),
                 "Problem": item.reason,
             })
     frame = pd.DataFrame(rows)

@@ -166,6 +166,17 @@ def test_a_zip_with_a_csv_naming_its_files_uploads_them_with_labels(server_env: 
     assert stored(server_env)["blue-1"].data.image.base64 == BLUE
 
 
+def test_a_file_row_to_fix_shows_its_file_and_no_web_address() -> None:
+    import streamlit_app
+
+    files = from_zip(io.BytesIO(zipped({"red.png": RED, "labels.csv": b'file,metadata\nred.png,"{oops"\n'})),
+                     "photos.zip")
+    check = check_file(io.BytesIO(files.manifest), files.source_name, files=files)
+    preview = streamlit_app.preview_frame(check, files)
+    assert list(preview["File"]) == ["red.png"] and list(preview["Status"]) == ["needs fixing"]
+    assert "Web address" not in preview  # the row names a file, not a url
+
+
 @pytest.mark.parametrize(
     ("files", "message", "hint"),
     [
