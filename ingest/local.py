@@ -134,12 +134,8 @@ def from_folder(folder: Path) -> LocalFiles:
             raise _gone(folder, file_name, "it changed")
         return data
 
-    ids = {}
-    for file_name, size in sizes.items():
-        if size <= size_limit(file_name):
-            with open(paths[file_name], "rb") as handle:
-                ids[file_name] = _streamed_id(handle)
-    return LocalFiles(str(folder), _manifest(sizes, ids), _Contents(sizes, read), sizes,
+    manifest = _manifest(sizes, _content_ids(sizes, lambda file_name: open(paths[file_name], "rb")))
+    return LocalFiles(str(folder), manifest, _Contents(sizes, read), sizes,
                       left_out=tuple(file_name for file_name in found if file_name not in sizes))
 
 
@@ -180,13 +176,8 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
     sizes = {file_name: info.file_size for file_name, info in infos.items()}
     if manifests:
         manifest = listing
-    else:
-        ids = {}
-        for file_name, info in infos.items():
-            if info.file_size <= size_limit(file_name):
-                with archive.open(info) as member:  # stops at the size the zip declares
-                    ids[file_name] = _streamed_id(member)
-        manifest = _manifest(sizes, ids)
+    else:  # a member stops at the size the zip declares
+        manifest = _manifest(sizes, _content_ids(sizes, lambda file_name: archive.open(infos[file_name])))
     held = stream.seek(0, io.SEEK_END)
     return LocalFiles(name, manifest, _Contents(sizes, lambda file_name: _read(archive, infos[file_name], name)),
                       sizes, manifests[0].filename if manifests else "", held, left_out, boxes)
@@ -251,9 +242,14 @@ def content_id(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-def _streamed_id(stream: BinaryIO) -> str:
-    """`content_id` of a file read in pieces."""
-    return hashlib.file_digest(stream, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+def _content_ids(sizes: dict[str, int], open_file: Callable[[str], BinaryIO]) -> dict[str, str]:
+    """`content_id` of each file small enough to send, read in pieces."""
+    ids = {}
+    for file_name, size in sizes.items():
+        if size <= size_limit(file_name):
+            with open_file(file_name) as stream:
+                ids[file_name] = hashlib.file_digest(stream, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+    return ids
 
 
 def _manifest(sizes: dict[str, int], ids: dict[str, str]) -> bytes:

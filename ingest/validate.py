@@ -216,7 +216,7 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
             )
         positions[role] = matches[0] if matches else None
     if fmt == BLOG and not chosen and all(positions.get(role) is None for role in ("url", "text", "file")):
-        positions["file"] = next((folded.index(alias) for alias in FILE_ALIASES if alias in folded), None)
+        positions["file"] = _first_position(folded, FILE_ALIASES)
     for role in ROLES + ("input", "sdk_concepts", "geopoints"):
         positions.setdefault(role, None)
     if all(positions[role] is None for role in ("url", "text", "input", "file")):
@@ -233,6 +233,11 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
     )
     return ColumnMap(positions=positions, header=tuple(h.strip() for h in header), unknown=unknown, format=fmt,
                      url_kind=url_kind, concept_pairs=concept_pairs)
+
+
+def _first_position(folded: list[str], names: Sequence[str]) -> int | None:
+    """Where the first of `names` a folded header has stands, or None."""
+    return next((folded.index(name) for name in names if name in folded), None)
 
 
 def _refuse_data_as_header(header: list[str], name: str) -> None:
@@ -601,11 +606,11 @@ def map_box_columns(header: list[str], name: str = "boxes file") -> dict[str, in
     """Find the boxes file's columns (edges as fractions, or in pixels with the image's size);
     raise `InputFileError` when a needed one is missing."""
     folded = [cell.strip().lower() for cell in header]
-    positions = {role: folded.index(role) if role in folded else None for role in BOX_ROLES}
+    positions = {role: _first_position(folded, (role,)) for role in BOX_ROLES}
     if positions["concept"] is None:
-        positions["concept"] = next((folded.index(alias) for alias in CONCEPT_ALIASES if alias in folded), None)
+        positions["concept"] = _first_position(folded, CONCEPT_ALIASES)
     if positions["url"] is None:  # a local file's name stands where a url would: both name a row's input
-        positions["url"] = next((folded.index(alias) for alias in ("file", *FILE_ALIASES) if alias in folded), None)
+        positions["url"] = _first_position(folded, ("file", *FILE_ALIASES))
     in_pixels = all(positions[role] is None for role in BOX_EDGES) and any(
         positions[role] is not None for role in PIXEL_EDGES)
     edges = (*PIXEL_EDGES, *IMAGE_SIZE) if in_pixels else BOX_EDGES
