@@ -78,7 +78,6 @@ from ingest.validate import (
     RowError,
     detect_format,
     map_box_columns,
-    map_columns,
     validate_boxes,
 )
 
