@@ -31,7 +31,7 @@ import threading
 import time
 import weakref
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -74,6 +74,7 @@ from ingest.validate import (
     FORMAT_NAMES,
     KINDS,
     ROLES,
+    BoxesFile,
     InputRecord,
     RowError,
     detect_format,
@@ -525,7 +526,9 @@ def files_section() -> ChosenFile | None:
         f"{MAX_MEDIA_BYTES // 1024 ** 2} MB.\n\n"
         "To give them concepts, metadata or datasets, put one CSV file in the zip that names each file in a "
         "`file` column, with the columns a list has (`input_id`, `pos_concepts`, `metadata`, `dataset_id` and "
-        "so on). Then only the files it names are uploaded."
+        "so on). Then only the files it names are uploaded. A detection export's boxes files (such as "
+        "Roboflow's `_annotations.csv` in each of `train/`, `valid/` and `test/`) are read too: their boxes "
+        "are added to the images."
     )
     state = st.session_state
     uploaded = st.file_uploader("Choose files or a zip", type=MEDIA_TYPES, accept_multiple_files=True,
@@ -868,7 +871,7 @@ class BoxesCheck:
         return self.rows - self.valid
 
 
-def boxes_section() -> tuple[ChosenFile | None, BoxesCheck | InputFileError | None]:
+def boxes_section() -> tuple[BoxesFile | None, BoxesCheck | InputFileError | None]:
     """The optional second file: bounding boxes for the inputs, checked as the upload will check them."""
     state = st.session_state
     key = f"boxes_{state.get('uploader_round', 0)}"
@@ -890,26 +893,25 @@ def boxes_section() -> tuple[ChosenFile | None, BoxesCheck | InputFileError | No
                            help="Two boxes for the sample data's rows sample-03 and sample-01.")
         if uploaded is None:
             return None, None
-        data = uploaded.getvalue()
-        chosen = ChosenFile(uploaded.name, data, hashlib.sha256(data).hexdigest())
+        chosen = BoxesFile(uploaded.name, uploaded.getvalue())
         result = checked_boxes(chosen)
         show_boxes_check(chosen, result)
     return chosen, result
 
 
-def zip_boxes(chosen: ChosenFile | None) -> tuple[ChosenFile | None, BoxesCheck | InputFileError | None]:
-    """The boxes file a chosen zip holds (a detection export), checked and shown; (None, None) without one."""
-    files = chosen.files if chosen else None
-    if not (files and files.boxes):
-        return None, None
-    data = files.boxes[1]
-    boxes = ChosenFile(files.boxes_name, data, hashlib.sha256(data).hexdigest())
-    result = checked_boxes(boxes)
-    show_boxes_check(boxes, result)
-    return boxes, result
+def zip_boxes(chosen: ChosenFile | None) -> tuple[tuple[BoxesFile, ...], bool]:
+    """The boxes files a chosen zip holds (a detection export's), each checked and shown; and whether one
+    cannot be read."""
+    boxes = chosen.files.boxes if chosen and chosen.files else ()
+    unusable = False
+    for boxes_file in boxes:
+        result = checked_boxes(boxes_file)
+        show_boxes_check(boxes_file, result)
+        unusable = unusable or isinstance(result, InputFileError)
+    return boxes, unusable
 
 
-def show_boxes_check(chosen: ChosenFile, result: BoxesCheck | InputFileError) -> None:
+def show_boxes_check(chosen: BoxesFile, result: BoxesCheck | InputFileError) -> None:
     """How many boxes a boxes file holds, how many are ready, and the first ones to fix."""
     if isinstance(result, InputFileError):
         show_problem(result)
@@ -927,17 +929,18 @@ def show_boxes_check(chosen: ChosenFile, result: BoxesCheck | InputFileError) ->
                            "the upload will list every one.")
 
 
-def checked_boxes(chosen: ChosenFile) -> BoxesCheck | InputFileError:
+def checked_boxes(chosen: BoxesFile) -> BoxesCheck | InputFileError:
     """The boxes file's check, once per file in this session."""
     cache: OrderedDict = st.session_state.setdefault("box_checks", OrderedDict())
-    if chosen.digest not in cache:
+    key = (chosen.name, hashlib.sha256(chosen.data).hexdigest())
+    if key not in cache:
         try:
-            cache[chosen.digest] = check_boxes(chosen.data, chosen.name)
+            cache[key] = check_boxes(chosen.data, chosen.name)
         except InputFileError as error:
-            cache[chosen.digest] = error
+            cache[key] = error
         while len(cache) > CHECKS_KEPT:
             cache.popitem(last=False)
-    return cache[chosen.digest]
+    return cache[key]
 
 
 def check_boxes(data: bytes, name: str) -> BoxesCheck:
@@ -1050,10 +1053,10 @@ def datasets_section(check: FileCheck, choices: Choices, destination: Destinatio
     return create
 
 
-def listing(names: list[str]) -> str:
-    """'a', 'a and b', 'a, b and c', in bold."""
-    bold = [f"**{name}**" for name in names]
-    return bold[0] if len(bold) == 1 else f"{', '.join(bold[:-1])} and {bold[-1]}"
+def listing(names: Sequence[str], bold: bool = True) -> str:
+    """'a', 'a and b', 'a, b and c', in bold unless told otherwise."""
+    shown = [f"**{name}**" if bold else name for name in names]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
 
 
 def known_datasets(target: Target) -> set[str] | IngestError:
@@ -1091,7 +1094,7 @@ def guarded(callback: Callable[..., None]) -> Callable[..., None]:
 
 @guarded
 def start_upload(chosen: ChosenFile, delimiter: str, layout: Layout, destination: Destination,
-                 choices: Choices, boxes: ChosenFile | None = None, restart: bool = False) -> None:
+                 choices: Choices, boxes: Sequence[BoxesFile] = (), restart: bool = False) -> None:
     """Button callback: start a job in the background and remember only its id.
 
     The job resumes by itself when an interrupted earlier run of these bytes to this target
@@ -1121,15 +1124,14 @@ def sending_elsewhere(destination: Destination) -> str:
 
 def launch(name: str, data: bytes, delimiter: str, destination: Destination, options: UploadOptions,
            digest: str | None = None, lines: dict[int, int] | None = None, source: str = "",
-           boxes: ChosenFile | None = None, files: LocalFiles | None = None) -> None:
+           boxes: Sequence[BoxesFile] = (), files: LocalFiles | None = None) -> None:
     registry = job_registry()
     state = st.session_state
     folder = tempfile.mkdtemp(prefix="ingest-upload-")
     job = UploadJob(lambda: io.BytesIO(data), name, destination.target, options,
                     report_path=os.path.join(folder, "report.csv"),
                     failed_path=os.path.join(folder, "rows-to-fix.csv"), spreadsheet_safe=True,
-                    open_boxes=(lambda: io.BytesIO(boxes.data)) if boxes else None,
-                    boxes_name=boxes.name if boxes else "boxes file", files=files)
+                    boxes=boxes, files=files)
     entry = JobEntry(job, name, data, delimiter, destination.where, folder,
                      digest=digest or file_digest(io.BytesIO(data)), owner=session_token(), lines=lines,
                      source=source, files=files)
@@ -1142,7 +1144,7 @@ def launch(name: str, data: bytes, delimiter: str, destination: Destination, opt
 
 
 def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: Layout | None,
-                   destination: Destination, choices: Choices, running: bool, boxes: ChosenFile | None = None,
+                   destination: Destination, choices: Choices, running: bool, boxes: Sequence[BoxesFile] = (),
                    boxes_unusable: bool = False) -> None:
     valid = check.valid if check else 0
     noun = chosen.noun if chosen else "row"
@@ -1181,12 +1183,13 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
     if reason:
         st.caption(reason)
     elif destination.target is not None:
-        also = f", and the boxes of {boxes.name} once their inputs are in" if boxes else ""
+        named = listing([boxes_file.name for boxes_file in boxes], bold=False) if boxes else ""
+        also = f", and the boxes of {named} once their inputs are in" if boxes else ""
         st.caption(f"The rows go to {destination.where}{also}.")
 
 
 def resume_offer(chosen: ChosenFile, check: FileCheck, layout: Layout, destination: Destination,
-                 choices: Choices, earlier: int, boxes: ChosenFile | None = None) -> None:
+                 choices: Choices, earlier: int, boxes: Sequence[BoxesFile] = ()) -> None:
     """An earlier upload of these bytes to this target stopped part way: continue it or start over."""
     st.info(
         f"**{earlier:,} of {check.rows:,} rows already uploaded - continue?**\n\n"
@@ -1263,16 +1266,19 @@ def box_metrics(boxes: Mapping[str, int]) -> None:
 
 
 def box_problems_table(status: JobStatus) -> None:
-    st.markdown(f"**Boxes from {status.boxes_name} that were not added**")
+    """The boxes not added; with several boxes files (a zip's split folders), which file each is from."""
+    sources = list(dict.fromkeys(name for name, _ in status.box_problems))
+    st.markdown(f"**Boxes from {listing(sources, bold=False)} that were not added**")
     st.container(key="box_problems").dataframe(
-        colored(pd.DataFrame([{"Line": o.line, "Status": STATUS_LABELS[o.status], "Input id": o.input_id,
-                               "Web address": o.url, "Reason": o.reason} for o in status.box_problems])),
+        colored(pd.DataFrame([{**({"Boxes file": name} if len(sources) > 1 else {}), "Line": o.line,
+                               "Status": STATUS_LABELS[o.status], "Input id": o.input_id,
+                               "Web address": o.url, "Reason": o.reason} for name, o in status.box_problems])),
         hide_index=True,
         height=min(38 + 35 * len(status.box_problems), 38 + 35 * 8),
         column_config={"Line": LINE_COLUMN, "Status": st.column_config.TextColumn(width=105),
                        "Reason": st.column_config.TextColumn(width="large")},
     )
-    st.caption(f"Line numbers are those of {status.boxes_name}.")
+    st.caption(f"Line numbers are those of {sources[0] if len(sources) == 1 else 'each boxes file'}.")
 
 
 def download_metrics(status: JobStatus) -> None:
@@ -1418,8 +1424,9 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
         if counts[FAILED]:
             advice.append("press Retry to send the failed rows again")
         if boxes[INVALID] or boxes[FAILED]:
-            advice.append(f"fix the boxes listed above in {status.boxes_name} and upload both files again (rows "
-                          "already in the app show as 'already there', and only the missing boxes are added)")
+            sources = listing(list(dict.fromkeys(name for name, _ in status.box_problems)), bold=False)
+            advice.append(f"fix the boxes listed above in {sources} and upload again (rows already in the app "
+                          "show as 'already there', and only the missing boxes are added)")
         if counts[INVALID] or counts[FAILED]:
             headline = "Finished, but some rows did not arrive."
         elif not_fetched:
@@ -1786,17 +1793,16 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
             else:
                 check = result
                 preview_section(chosen, check, layout)
-    held_boxes = zip_boxes(chosen)  # a detection export's own boxes, unless a boxes file is chosen below
-    boxes, boxes_check = boxes_section()
-    if boxes is None:
-        boxes, boxes_check = held_boxes
+    boxes, boxes_unusable = zip_boxes(chosen)  # a detection export's own boxes, unless a boxes file is chosen below
+    chosen_boxes, boxes_check = boxes_section()
+    if chosen_boxes:
+        boxes, boxes_unusable = (chosen_boxes,), isinstance(boxes_check, InputFileError)
 
     st.subheader("3. Upload")
     choices = options_section()
     if check and check.valid:
         choices = replace(choices, create_datasets=datasets_section(check, choices, destination))
-    upload_section(chosen, check, layout, destination, choices, running, boxes,
-                   isinstance(boxes_check, InputFileError))
+    upload_section(chosen, check, layout, destination, choices, running, boxes, boxes_unusable)
     if job_id and entry and status:
         job_section(job_id, entry, status)
 

@@ -23,6 +23,7 @@ from .local import LocalFiles, from_folder, from_zip, row_noun
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
 from .report import boxes_sentence, downloads_sentence, problem_line, summary_sentence
 from .upload import Target
+from .validate import BoxesFile
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 130
 PROBLEMS_SHOWN = 50
@@ -177,13 +178,10 @@ def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path
     files = _local_files(path)
     open_source = (lambda: io.BytesIO(files.manifest)) if files else (lambda: open(path, "rb"))
     name = files.source_name if files else name or str(path)
-    open_boxes, boxes_name = ((lambda: open(boxes, "rb")), str(boxes)) if boxes else (None, "")
-    if not boxes and files and files.boxes:  # a zip holding a detection export: its boxes, unless --boxes says
-        open_boxes, boxes_name = (lambda: io.BytesIO(files.boxes[1])), files.boxes_name
     job = UploadJob(
         open_source, name, target, options, files=files,
         report_path=str(report) if report else None, failed_path=str(failed) if failed else None,
-        open_boxes=open_boxes, boxes_name=boxes_name,
+        boxes=[BoxesFile(str(boxes), boxes.read_bytes())] if boxes else files.boxes if files else (),  # a zip's own
     )
     if not options.dry_run:
         target.check()
@@ -261,8 +259,8 @@ def _finish(status: JobStatus, report: Path | None, noun: str) -> int:
         print(boxes_sentence(status.boxes, status.dry_run))
     for outcome in status.problems[:PROBLEMS_SHOWN]:
         print(problem_line(status.name, outcome))
-    for outcome in status.box_problems[:PROBLEMS_SHOWN]:
-        print(problem_line(status.boxes_name, outcome))
+    for boxes_name, outcome in status.box_problems[:PROBLEMS_SHOWN]:
+        print(problem_line(boxes_name, outcome))
     if status.problem_count > PROBLEMS_SHOWN:
         where = f"see {report}" if report else "write them all with --report PATH"
         print(f"... and {status.problem_count - PROBLEMS_SHOWN:,} more {noun}s with problems: {where}.")

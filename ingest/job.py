@@ -9,14 +9,15 @@ calls the progress callback. Front ends read `snapshot()`.
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, BinaryIO
 
 from .build import DEFAULT_BATCH, MAX_BATCH, Batcher, build_batch, chunked
@@ -40,6 +41,7 @@ from .report import ReportWriter
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
 from .validate import (
     BOXES_ELSEWHERE,
+    BoxesFile,
     BoxRecord,
     InputRecord,
     RowError,
@@ -105,8 +107,7 @@ class JobStatus:
     dry_run: bool = False
     downloads: Mapping[str, int] | None = None  # fetched / failed / pending, once checking has begun
     boxes: Mapping[str, int] | None = None  # box rows by status, when a boxes file was given
-    box_problems: tuple[RowOutcome, ...] = ()
-    boxes_name: str = ""
+    box_problems: tuple[tuple[str, RowOutcome], ...] = ()  # (the boxes file's name, the box's outcome)
     done: bool = False
     cancelled: bool = False
     fatal: IngestError | None = None
@@ -171,8 +172,7 @@ class UploadJob:
         failed_path: str | None = None,
         spreadsheet_safe: bool = False,
         on_progress: Callable[[JobStatus], None] | None = None,
-        open_boxes: Callable[[], BinaryIO] | None = None,
-        boxes_name: str = "boxes file",
+        boxes: Sequence[BoxesFile] = (),
         files: LocalFiles | None = None,
     ) -> None:
         self.name = name
@@ -181,13 +181,12 @@ class UploadJob:
         self.report_path = report_path
         self.failed_path = failed_path
         self._open_source = open_source
-        self._open_boxes = open_boxes
         self._files = files
-        self.boxes_name = boxes_name
-        self._boxes: list[BoxRecord] = []
+        self._boxes_files = tuple(boxes)
+        self._boxes: list[tuple[str, BoxRecord]] = []  # (its file's name, the box)
         self._box_ids: dict[str, str] = {}  # url -> input id, for boxes that name their input by url
-        self._box_counts: dict[str, int] | None = dict.fromkeys(STATUSES, 0) if open_boxes else None
-        self._box_problems: list[RowOutcome] = []
+        self._box_counts: dict[str, int] | None = dict.fromkeys(STATUSES, 0) if self._boxes_files else None
+        self._box_problems: list[tuple[str, RowOutcome]] = []
         self._spreadsheet_safe = spreadsheet_safe
         self._on_progress = on_progress
         self._lock = threading.Lock()
@@ -245,7 +244,6 @@ class UploadJob:
                 downloads=dict(self._downloads) if self._downloads is not None else None,
                 boxes=dict(self._box_counts) if self._box_counts is not None else None,
                 box_problems=tuple(self._box_problems),
-                boxes_name=self.boxes_name,
                 done=self._finished.is_set(),
                 cancelled=self._stop.is_set() and self._fatal is None,
                 fatal=self._fatal,
@@ -298,8 +296,8 @@ class UploadJob:
                 self._warnings.append(f"Ignoring columns this tool does not use: {shown}.{boxes}")
             if left_out := left_out_sentence(self._files):
                 self._warnings.append(left_out)
-        if self._open_boxes:
-            self._load_boxes()
+        for boxes_file in self._boxes_files:
+            self._load_boxes(boxes_file)
         self._report = ReportWriter(self.report_path, self.failed_path, table.header, table.delimiter,
                                     self._spreadsheet_safe, reference="file" if self._files else "url")
         total = count_rows(self._open_source(), table.delimiter, table.encoding, self.name)
@@ -434,42 +432,47 @@ class UploadJob:
                 continue
             self._collect(result.outcomes)
 
-    def _load_boxes(self) -> None:
-        """Read and check the whole boxes file up front: it is small, and its errors belong first."""
-        table = open_table(self._open_boxes(), self.boxes_name)
-        positions = map_box_columns(table.header, self.boxes_name)
+    def _load_boxes(self, boxes_file: BoxesFile) -> None:
+        """Read and check a whole boxes file up front: it is small, and its errors belong first."""
+        table = open_table(io.BytesIO(boxes_file.data), boxes_file.name)
+        positions = map_box_columns(table.header, boxes_file.name)
         for result in validate_boxes(table.rows, positions, table.header):
             if isinstance(result, RowError):
-                self._count_boxes([RowOutcome(result.line, result.input_id, result.url, INVALID, result.reason)])
-            else:
-                self._boxes.append(result)
-                if not result.input_id:
-                    self._box_ids[result.url] = ""
+                self._count_boxes(boxes_file.name, [RowOutcome(result.line, result.input_id, result.url, INVALID,
+                                                               result.reason)])
+                continue
+            in_folder = f"{boxes_file.folder}/{result.url}"
+            if boxes_file.folder and self._files and in_folder in self._files.sizes:
+                result = replace(result, url=in_folder)  # an export's split folder names its own files
+            self._boxes.append((boxes_file.name, result))
+            if not result.input_id:
+                self._box_ids[result.url] = ""
 
     def _post_boxes(self, client: Client | None) -> None:
         """Last phase: post each box once its input is known (a dry run only counts them)."""
-        ready: list[tuple[str, BoxRecord]] = []
-        for box in self._boxes:
+        ready: dict[str, list[tuple[str, BoxRecord]]] = {}  # by boxes file
+        for name, box in self._boxes:
             input_id = box.input_id or self._box_ids.get(box.url, "")
             if input_id:
-                ready.append((input_id, box))
+                ready.setdefault(name, []).append((input_id, box))
             else:
-                self._count_boxes([RowOutcome(box.line, "", box.url, FAILED,
-                                              f"no row of {self.name} with this url or file was uploaded")])
-        if client is None:
-            self._count_boxes([RowOutcome(box.line, input_id, box.url, UPLOADED) for input_id, box in ready])
-            return
-        for chunk in chunked(ready, MAX_BATCH):
-            if self._stop.is_set():
-                break
-            self._count_boxes(post_boxes(client, chunk, self.options.retry, self._pacer, self._stop))
+                self._count_boxes(name, [RowOutcome(box.line, "", box.url, FAILED,
+                                                    f"no row of {self.name} with this url or file was uploaded")])
+        for name, boxes in ready.items():
+            if client is None:
+                self._count_boxes(name, [RowOutcome(box.line, input_id, box.url, UPLOADED) for input_id, box in boxes])
+                continue
+            for chunk in chunked(boxes, MAX_BATCH):
+                if self._stop.is_set():
+                    return
+                self._count_boxes(name, post_boxes(client, chunk, self.options.retry, self._pacer, self._stop))
 
-    def _count_boxes(self, outcomes: list[RowOutcome]) -> None:
+    def _count_boxes(self, name: str, outcomes: list[RowOutcome]) -> None:
         with self._lock:
             for outcome in outcomes:
                 self._box_counts[outcome.status] += 1
                 if not outcome.ok and len(self._box_problems) < PROBLEMS_KEPT:
-                    self._box_problems.append(outcome)
+                    self._box_problems.append((name, outcome))
         self._notify()
 
     def _check_downloads(self, client: Client) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import posixpath
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from typing import BinaryIO
 
 from .errors import InputFileError
 from .read import open_table
-from .validate import EXTENSION_KINDS, InputRecord, RowError, map_box_columns
+from .validate import EXTENSION_KINDS, BoxesFile, InputRecord, RowError, map_box_columns
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input well inside a 128 MB request
@@ -48,11 +49,7 @@ class LocalFiles:
     manifest_name: str = ""  # where row lines point: the zip's own CSV, or the zip when the list is made up
     held: int = 0  # bytes the files came in (the chosen files, or the zip); a folder's stay on disk
     left_out: tuple[str, ...] = ()  # files found that are not media by their extension, not listed
-    boxes: tuple[str, bytes] | None = None  # the zip's own CSV when it is a boxes file: (its name, its bytes)
-
-    @property
-    def boxes_name(self) -> str:
-        return f"{self.name}:{self.boxes[0]}" if self.boxes else ""
+    boxes: tuple[BoxesFile, ...] = ()  # the folder's or zip's own boxes files (a detection export's)
 
     def usable(self, file_name: str) -> bool:
         """Whether the file is listed and within its kind's size limit."""
@@ -70,8 +67,12 @@ def left_out_sentence(files: LocalFiles | None) -> str:
     count = len(files.left_out)
     shown = ", ".join(files.left_out[:LEFT_OUT_SHOWN]) + (f" and {count - LEFT_OUT_SHOWN:,} more"
                                                           if count > LEFT_OUT_SHOWN else "")
-    what = ("files that are not images, videos, audio or text files (by their extensions)" if count > 1
-            else "file that is not an image, video, audio or text file (by its extension)")
+    if files.boxes and not files.manifest_name:
+        what = (f"{'files that are not images' if count > 1 else 'file that is not an image'} (with boxes files, "
+                "only the images are inputs)")
+    else:
+        what = ("files that are not images, videos, audio or text files (by their extensions)" if count > 1
+                else "file that is not an image, video, audio or text file (by its extension)")
     return f"Left out {count:,} {what}: {shown}."
 
 
@@ -122,7 +123,10 @@ def from_folder(folder: Path) -> LocalFiles:
     """Every file under `folder` (names relative to it), one row each; read when uploaded."""
     paths = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
     found = [file_name for file_name in paths if not _skipped(file_name)]
-    sizes = {file_name: paths[file_name].stat().st_size for file_name in found if is_media(file_name)}
+    boxes = _boxes_files([f for f in found if _is_table(f)], lambda file_name: open(paths[file_name], "rb"),
+                         lambda file_name: str(paths[file_name]))
+    wanted = _is_image if boxes else is_media  # a detection export's images; its README is no input
+    sizes = {file_name: paths[file_name].stat().st_size for file_name in found if wanted(file_name)}
 
     def read(file_name: str) -> bytes:
         try:
@@ -135,8 +139,8 @@ def from_folder(folder: Path) -> LocalFiles:
         return data
 
     manifest = _manifest(sizes, _content_ids(sizes, lambda file_name: open(paths[file_name], "rb")))
-    return LocalFiles(str(folder), manifest, _Contents(sizes, read), sizes,
-                      left_out=tuple(file_name for file_name in found if file_name not in sizes))
+    return LocalFiles(str(folder), manifest, _Contents(sizes, read), sizes, boxes=tuple(boxes.values()),
+                      left_out=tuple(f for f in found if f not in sizes and f not in boxes))
 
 
 def _gone(folder: Path, file_name: str, why: str) -> InputFileError:
@@ -148,7 +152,12 @@ def _gone(folder: Path, file_name: str, why: str) -> InputFileError:
 
 def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
     """Open a zip safely, reading its files when uploaded (`stream` must stay open until then);
-    raise `InputFileError` for an unsafe or oversized archive."""
+    raise `InputFileError` for an unsafe or oversized archive.
+
+    Its CSVs are read by what they hold: one at the top that names files is the list; boxes files
+    (a detection export's, one per split folder as Roboflow makes them) may stand anywhere and
+    name files relative to their own folder. Without a list, every file is an input: only the
+    images when the zip holds boxes (an export's README is no input)."""
     try:
         archive = zipfile.ZipFile(stream)
     except zipfile.BadZipFile:
@@ -157,39 +166,49 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
     members = [info for info in archive.infolist() if not info.is_dir()]
     _check_archive(members, name)  # every member, the ones left out too: a hidden name must not hide '../'
     members = [info for info in members if not _skipped(info.filename)]
-    manifests = [info for info in members if PurePosixPath(info.filename).suffix.lower() in (".csv", ".tsv")
-                 and "/" not in info.filename.strip("/")]
+    infos = {info.filename: info for info in members}
+    boxes = _boxes_files([f for f in infos if _is_table(f)], lambda file_name: archive.open(infos[file_name]),
+                         lambda file_name: f"{name}:{file_name}")
+    for file_name in boxes:
+        del infos[file_name]
+    manifests = [infos.pop(f) for f in list(infos) if _is_table(f) and "/" not in f]
     if len(manifests) > 1:
         raise InputFileError(
             f"{name} holds several CSV files ({', '.join(m.filename for m in manifests)}).",
             "Keep one CSV that names the files (a 'file' column), or none to upload every file.")
-    own_csv = manifests[0] if manifests else None
-    listing = _read(archive, own_csv, name) if own_csv else b""
-    boxes = None
-    if own_csv and _lists_boxes(listing, f"{name}:{own_csv.filename}"):  # a detection export: every file, boxed
-        boxes, manifests = (own_csv.filename, listing), []
-    infos = {info.filename: info for info in members if info is not own_csv}
     left_out: tuple[str, ...] = ()
     if not manifests:  # a list made from the files: only media; a CSV naming another file gets a row error
-        left_out = tuple(file_name for file_name in infos if not is_media(file_name))
-        infos = {file_name: info for file_name, info in infos.items() if is_media(file_name)}
+        wanted = _is_image if boxes else is_media
+        left_out = tuple(f for f in infos if not wanted(f))
+        infos = {file_name: info for file_name, info in infos.items() if wanted(file_name)}
     sizes = {file_name: info.file_size for file_name, info in infos.items()}
     if manifests:
-        manifest = listing
+        manifest = _read(archive, manifests[0], name)
     else:  # a member stops at the size the zip declares
         manifest = _manifest(sizes, _content_ids(sizes, lambda file_name: archive.open(infos[file_name])))
     held = stream.seek(0, io.SEEK_END)
     return LocalFiles(name, manifest, _Contents(sizes, lambda file_name: _read(archive, infos[file_name], name)),
-                      sizes, manifests[0].filename if manifests else "", held, left_out, boxes)
+                      sizes, manifests[0].filename if manifests else "", held, left_out, tuple(boxes.values()))
 
 
-def _lists_boxes(data: bytes, name: str) -> bool:
-    """Whether a zip's own CSV is a boxes file (a detection export naming its files) rather than a list."""
-    try:
-        map_box_columns(open_table(io.BytesIO(data), name).header, name)
-    except InputFileError:
-        return False
-    return True
+def _boxes_files(candidates: list[str], open_file: Callable[[str], BinaryIO],
+                 shown: Callable[[str], str]) -> dict[str, BoxesFile]:
+    """The boxes files among a folder's or zip's CSVs (a detection export's, by their header), by file name;
+    each names files relative to its own folder."""
+    found = {}
+    for file_name in candidates:
+        try:
+            with open_file(file_name) as stream:
+                map_box_columns(open_table(stream, shown(file_name)).header)
+        except InputFileError:
+            continue
+        with open_file(file_name) as stream:
+            found[file_name] = BoxesFile(shown(file_name), stream.read(), posixpath.dirname(file_name))
+    return found
+
+
+def _is_table(file_name: str) -> bool:
+    return PurePosixPath(file_name).suffix.lower() in (".csv", ".tsv")
 
 
 def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None:
@@ -215,6 +234,10 @@ def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None
 def is_media(file_name: str) -> bool:
     """An image, video, audio or text file by its extension."""
     return PurePosixPath(file_name).suffix.lower() in MEDIA_EXTENSIONS
+
+
+def _is_image(file_name: str) -> bool:
+    return PurePosixPath(file_name).suffix.lower() in IMAGE_EXTENSIONS
 
 
 def _type_problem(file_name: str) -> tuple[str, str] | None:

@@ -602,6 +602,16 @@ class BoxRecord:
     bottom: float
 
 
+@dataclass(frozen=True)
+class BoxesFile:
+    """A boxes file as given: its name for messages, its bytes, and the folder (in a zip) that the
+    local file names it holds are relative to."""
+
+    name: str
+    data: bytes
+    folder: str = ""
+
+
 def map_box_columns(header: list[str], name: str = "boxes file") -> dict[str, int | None]:
     """Find the boxes file's columns (edges as fractions, or in pixels with the image's size);
     raise `InputFileError` when a needed one is missing."""
@@ -676,7 +686,8 @@ def _fraction_edges(cells: list[str], positions: Mapping[str, int | None]):
 
 
 def _pixel_edges(cells: list[str], positions: Mapping[str, int | None]):
-    """(left, top, right, bottom) as fractions of the image's width and height, or a problem."""
+    """(left, top, right, bottom) as fractions of the image's width and height, or a problem; edges
+    that are all between 0 and 1 are taken as fractions already (no box is one pixel at a corner)."""
     size: list[float] = []
     for role in IMAGE_SIZE:
         raw = _cell(cells, positions[role])
@@ -685,15 +696,14 @@ def _pixel_edges(cells: list[str], positions: Mapping[str, int | None]):
             return (), (role, f"the image {role} {raw!r} is not a number of pixels",
                         f"give the image's {role} in pixels, such as 640")
         size.append(value)
-    edges: list[float] = []
-    for role, extent in zip(PIXEL_EDGES, (*size, *size)):
-        raw = _cell(cells, positions[role])
-        value = _number(raw)
+    edges = [_number(_cell(cells, positions[role])) for role in PIXEL_EDGES]
+    if all(0.0 <= value <= 1.0 for value in edges) and min(size) > 1:
+        return edges, None  # already fractions of the image, as some exports write them
+    for role, value, extent in zip(PIXEL_EDGES, edges, (*size, *size)):
         if not 0.0 <= value <= extent:
-            return (), (role, f"{raw!r} is not a number of pixels from 0 to {extent:g}",
+            return (), (role, f"{_cell(cells, positions[role])!r} is not a number of pixels from 0 to {extent:g}",
                         "give each edge in pixels from the image's left or top, within its width and height")
-        edges.append(value / extent)
-    return edges, None
+    return [value / extent for value, extent in zip(edges, (*size, *size))], None
 
 
 def _number(raw: str) -> float:

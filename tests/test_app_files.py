@@ -254,6 +254,29 @@ def test_a_zip_holding_a_detection_export_previews_its_boxes_and_adds_them(serve
     assert stored_boxes(server_env) == [(content_id(RED), "apple", (0.0, 0.0, 1.0, 1.0))]
 
 
+def test_an_export_with_a_boxes_file_per_split_folder_previews_and_adds_each_files_boxes(server_env: Sandbox) -> None:
+    header = b"filename,width,height,class,xmin,ymin,xmax,ymax\n"
+    export = zipped({"README.roboflow.txt": b"Exported from roboflow.com",
+                     "train/_annotations.csv": header + b"red.png,10,10,apple,0,0,5,5\nred.png,10,10,,0,0,5,5\n",
+                     "train/red.png": RED,
+                     "valid/_annotations.csv": header + b"green.png,10,10,leaf,0,0,10,10\ngreen.png,10,10,leaf,0,0,20,1\n",
+                     "valid/green.png": GREEN})
+    at = choose_files(page(), ("export.zip", export))
+    assert metrics(at).items() >= {"Files found": "2", "Ready to upload": "2"}.items()
+    assert "**export.zip:train/_annotations.csv: 2 boxes, 1 ready, 1 needs fixing.**" in texts(at.markdown)
+    assert "**export.zip:valid/_annotations.csv: 2 boxes, 1 ready, 1 needs fixing.**" in texts(at.markdown)
+    assert ("Left out 1 file that is not an image (with boxes files, only the images are inputs): README.roboflow.txt."
+            in texts(at.caption))
+    upload(at)
+    assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "2", "Boxes invalid": "2"}.items()
+    assert stored_boxes(server_env) == sorted([(content_id(RED), "apple", (0.0, 0.0, 0.5, 0.5)),
+                                               (content_id(GREEN), "leaf", (0.0, 0.0, 1.0, 1.0))])
+    problems = at.dataframe[-1].value
+    assert sorted(zip(problems["Boxes file"], problems["Line"])) == [
+        ("export.zip:train/_annotations.csv", 3), ("export.zip:valid/_annotations.csv", 3)]
+    assert "Line numbers are those of each boxes file." in texts(at.caption)
+
+
 def test_a_zips_files_that_are_not_media_are_left_out_and_named(server_env: Sandbox) -> None:
     at = choose_files(page(), ("photos.zip", zipped({"red.png": RED, "notes.pdf": b"%PDF-1.4"})))
     assert metrics(at).items() >= {"Files found": "1", "Ready to upload": "1", "Need fixing": "0"}.items()

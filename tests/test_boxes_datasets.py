@@ -8,7 +8,7 @@ from ingest.errors import InputFileError
 from ingest.job import UploadJob, UploadOptions
 from ingest.sandbox import SandboxConfig, start
 from ingest.upload import Client, RetryPolicy, Target
-from ingest.validate import BOXES_FILE_COLUMNS, map_box_columns
+from ingest.validate import BOXES_FILE_COLUMNS, BoxesFile, map_box_columns
 from tests.conftest import stored_boxes
 
 MAIN = b"url,input_id\nhttps://h.test/a.jpg,a\nhttps://h.test/b.jpg,\n"
@@ -27,7 +27,7 @@ def target_for(server) -> Target:
 def run(server, data: bytes, boxes: bytes | None = None, **options):
     return UploadJob(lambda: io.BytesIO(data), "main.csv", target_for(server),
                      UploadOptions(retry=RetryPolicy(base_seconds=0.01), **options),
-                     open_boxes=(lambda: io.BytesIO(boxes)) if boxes else None, boxes_name="boxes.csv").run()
+                     boxes=[BoxesFile("boxes.csv", boxes)] if boxes else ()).run()
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +38,7 @@ def empty(sandbox):
 def test_boxes_land_on_their_inputs_once_and_bad_ones_are_named(sandbox):
     status = run(sandbox, MAIN, BOXES)
     assert dict(status.boxes) == {"uploaded": 2, "already_there": 0, "invalid": 1, "failed": 1}
-    assert sorted(p.line for p in status.box_problems) == [4, 5]
+    assert sorted(p.line for _, p in status.box_problems) == [4, 5]
     b_id = next(i.id for i in sandbox.stored_inputs() if i.data.image.url.endswith("b.jpg"))
     assert stored_boxes(sandbox) == sorted([("a", "dog", (0.1, 0.2, 0.5, 0.6)), (b_id, "cat", (0.0, 0.0, 1.0, 1.0))])
     again = run(sandbox, MAIN, BOXES)
@@ -54,7 +54,7 @@ def test_boxes_in_pixels_with_a_class_column_land_as_fractions_of_the_image(sand
               b"https://h.test/b.jpg,dog,30,10,20,20,640,480\n")  # inverted
     status = run(sandbox, MAIN, pixels)
     assert dict(status.boxes) == {"uploaded": 1, "already_there": 0, "invalid": 4, "failed": 0}
-    assert [(p.line, p.reason) for p in status.box_problems] == [
+    assert [(p.line, p.reason) for _, p in status.box_problems] == [
         (2, "column 'class': the box has no concept - name what the box shows, such as 'dog'"),
         (4, "column 'xmax': '700' is not a number of pixels from 0 to 640 - give each edge in pixels from the "
             "image's left or top, within its width and height"),

@@ -78,6 +78,55 @@ def test_a_zip_holding_a_detection_export_uploads_every_file_with_its_boxes(sand
                                             (content_id(other), "dog", (0.0, 0.0, 0.1, 0.1))])
 
 
+ROBOFLOW_HEADER = "filename,width,height,class,xmin,ymin,xmax,ymax\n"
+
+
+def roboflow_export(other: bytes) -> dict[str, bytes]:
+    """A detection export as Roboflow makes it: one boxes file per split folder, naming the files beside it."""
+    return {
+        "README.roboflow.txt": b"Exported from roboflow.com",
+        "train/_annotations.csv": (ROBOFLOW_HEADER + "a.png,640,480,cat,64,48,320,240\n").encode(),
+        "train/a.png": PNG,
+        "valid/_annotations.csv": (ROBOFLOW_HEADER + "b.png,640,480,dog,0.5,0.5,1,1\n"  # fractions, as some write
+                                   "b.png,640,480,dog,0,0,700,10\n").encode(),
+        "valid/b.png": other,
+    }
+
+
+@pytest.mark.parametrize("packed", ["zip", "folder"])
+def test_an_export_with_a_boxes_file_per_split_folder_uploads_its_images_with_their_boxes(sandbox, tmp_path, packed):
+    other = PNG + b"another picture"
+    if packed == "zip":
+        path = tmp_path / "export.zip"
+        path.write_bytes(zipped(roboflow_export(other)))
+        valid_boxes = f"{path}:valid/_annotations.csv"
+    else:
+        path = tmp_path / "export"
+        for file_name, data in roboflow_export(other).items():
+            (path / file_name).parent.mkdir(parents=True, exist_ok=True)
+            (path / file_name).write_bytes(data)
+        valid_boxes = str(path / "valid" / "_annotations.csv")
+    result = upload(sandbox, path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "2 files in" in result.stdout and "2 uploaded" in result.stdout
+    assert "Boxes: 2 uploaded, 0 already there, 1 invalid, 0 failed." in result.stdout
+    assert f"{valid_boxes}:3: column 'xmax': '700' is not a number of pixels from 0 to 640" in result.stdout
+    assert ("warning: Left out 1 file that is not an image (with boxes files, only the images are inputs): "
+            "README.roboflow.txt.") in result.stderr
+    assert stored_boxes(sandbox) == sorted([(content_id(PNG), "cat", (0.1, 0.1, 0.5, 0.5)),
+                                            (content_id(other), "dog", (0.5, 0.5, 1.0, 1.0))])
+
+
+def test_a_zips_list_and_its_boxes_file_are_read_together(sandbox, tmp_path):
+    path = tmp_path / "labelled.zip"
+    path.write_bytes(zipped({"a.png": PNG, "labels.csv": b"file,input_id,pos_concepts\na.png,cat-1,cat\n",
+                             "boxes.csv": (ROBOFLOW_HEADER + "a.png,640,480,cat,64,48,320,240\n").encode()}))
+    result = upload(sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Boxes: 1 uploaded" in result.stdout
+    assert stored_boxes(sandbox) == [("cat-1", "cat", (0.1, 0.1, 0.5, 0.5))]
+
+
 def test_an_exports_filename_column_names_the_files_and_box_like_columns_are_pointed_elsewhere(sandbox, tmp_path):
     path = tmp_path / "export.zip"  # box-like columns, but not a boxes file: no edges a box needs
     listing = "filename,class,xmin,ymin\na.png,cat,1,2\na.png,dog,3,3\n"
