@@ -466,11 +466,6 @@ class ChosenFile:
     files: LocalFiles | None = None  # the local files themselves, sent as bytes
     files_key: str = ""  # which chosen files those are, for the checks kept in this session
 
-    @property
-    def noun(self) -> str:
-        """What one row stands for: a file, when the page made the list from the chosen files."""
-        return row_noun(self.files)
-
 
 def file_section() -> ChosenFile | None:
     st.subheader("2. What to upload")
@@ -697,8 +692,8 @@ def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
 
 
 def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout) -> None:
-    noun = chosen.noun
-    if noun == "row":
+    noun = row_noun(chosen.files, check.columns)
+    if noun != "file":
         st.caption(format_sentence(check, layout))
     rows, valid, invalid = st.columns(3)
     rows.metric(f"{noun.capitalize()}s found", f"{check.rows:,}")
@@ -1147,7 +1142,7 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
                    destination: Destination, choices: Choices, running: bool, boxes: Sequence[BoxesFile] = (),
                    boxes_unusable: bool = False) -> None:
     valid = check.valid if check else 0
-    noun = chosen.noun if chosen else "row"
+    noun = row_noun(chosen.files, check.columns) if chosen and check else "row"
     label = f"Upload {valid:,} {noun if valid == 1 else noun + 's'}" if check else "Upload"
     reason = ""
     if running:
@@ -1183,8 +1178,8 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
     if reason:
         st.caption(reason)
     elif destination.target is not None:
-        named = listing([boxes_file.name for boxes_file in boxes], bold=False) if boxes else ""
-        also = f", and the boxes of {named} once their inputs are in" if boxes else ""
+        named = [boxes_file.name for boxes_file in boxes] + ([chosen.name] if check.columns.boxes else [])
+        also = f", and the boxes of {listing(named, bold=False)} once their inputs are in" if named else ""
         st.caption(f"The rows go to {destination.where}{also}.")
 
 
@@ -1395,8 +1390,7 @@ def table_rows(status: JobStatus, only: str | None) -> list[RowOutcome]:
 
 
 def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
-    summary = summary_sentence(dict(status.counts), status.elapsed, status.dry_run,
-                               row_noun(entry.files))
+    summary = summary_sentence(dict(status.counts), status.elapsed, status.dry_run, status.noun)
     if status.downloads is not None:
         summary += " " + downloads_sentence(status.downloads)
     boxes = status.boxes or dict.fromkeys(STATUSES, 0)
@@ -1793,6 +1787,9 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
             else:
                 check = result
                 preview_section(chosen, check, layout)
+                if check.columns.boxes:  # a list of boxes: its rows are the boxes too
+                    listed_boxes = BoxesFile(chosen.name, chosen.data)
+                    show_boxes_check(listed_boxes, checked_boxes(listed_boxes))
     boxes, boxes_unusable = zip_boxes(chosen)  # a detection export's own boxes, unless a boxes file is chosen below
     chosen_boxes, boxes_check = boxes_section()
     if chosen_boxes:

@@ -19,7 +19,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .build import DEFAULT_BATCH
 from .errors import IngestError, UsageError
-from .local import LocalFiles, from_folder, from_zip, row_noun
+from .local import LocalFiles, from_folder, from_zip
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
 from .report import boxes_sentence, downloads_sentence, problem_line, summary_sentence
 from .upload import Target
@@ -186,9 +186,8 @@ def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path
     if not options.dry_run:
         target.check()
         print(f"Uploading {name} to {target.label}", file=sys.stderr)
-    noun = row_noun(files)
-    status = _follow(job.start(), options.dry_run, noun)
-    return _finish(status, report, noun)
+    status = _follow(job.start(), options.dry_run)
+    return _finish(status, report)
 
 
 @contextmanager
@@ -213,9 +212,9 @@ def _local_files(path: Path) -> LocalFiles | None:
     return None
 
 
-def _follow(job: UploadJob, dry_run: bool, noun: str) -> JobStatus:
+def _follow(job: UploadJob, dry_run: bool) -> JobStatus:
     """Poll the job from the main thread and draw a tqdm bar; Ctrl-C once stops, twice quits."""
-    with logging_redirect_tqdm(), tqdm(total=None, unit=noun, desc="checking" if dry_run else "uploading",
+    with logging_redirect_tqdm(), tqdm(total=None, unit=job.snapshot().noun, desc="checking" if dry_run else "uploading",
                                        file=sys.stderr, dynamic_ncols=True, disable=None) as bar:
         interrupted = False
         checking = False
@@ -232,6 +231,7 @@ def _follow(job: UploadJob, dry_run: bool, noun: str) -> JobStatus:
                 tqdm.write(f"Stopping{waiting} (Ctrl-C again to quit at once).", file=sys.stderr)
                 continue
             status = job.snapshot()
+            bar.unit = status.noun  # known once the job has read the header
             total, done = status.total, status.processed
             if status.downloads is not None:  # second phase: the server fetching the urls
                 total = status.counts["uploaded"] + status.counts["already_there"]
@@ -247,7 +247,8 @@ def _follow(job: UploadJob, dry_run: bool, noun: str) -> JobStatus:
                 return status
 
 
-def _finish(status: JobStatus, report: Path | None, noun: str) -> int:
+def _finish(status: JobStatus, report: Path | None) -> int:
+    noun = status.noun
     if status.fatal:
         return _fail(status.fatal)
     for warning in status.warnings:

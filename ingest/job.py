@@ -23,7 +23,7 @@ from typing import IO, BinaryIO
 from .build import DEFAULT_BATCH, MAX_BATCH, Batcher, build_batch, chunked
 from .errors import IngestError, UsageError
 from .journal import Journal, file_digest
-from .local import LocalFiles, file_error, left_out_sentence
+from .local import LocalFiles, file_error, left_out_sentence, row_noun
 from .outcomes import (
     ALREADY_THERE,
     DOWNLOAD_FAILED,
@@ -36,7 +36,7 @@ from .outcomes import (
     BatchResult,
     RowOutcome,
 )
-from .read import count_rows, open_table
+from .read import open_table
 from .report import ReportWriter
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
 from .validate import (
@@ -45,6 +45,7 @@ from .validate import (
     BoxRecord,
     InputRecord,
     RowError,
+    input_rows,
     map_box_columns,
     map_columns,
     validate_boxes,
@@ -108,6 +109,7 @@ class JobStatus:
     downloads: Mapping[str, int] | None = None  # fetched / failed / pending, once checking has begun
     boxes: Mapping[str, int] | None = None  # box rows by status, when a boxes file was given
     box_problems: tuple[tuple[str, RowOutcome], ...] = ()  # (the boxes file's name, the box's outcome)
+    noun: str = "row"  # what a counted row stands for: a row, a file, or an input of a list of boxes
     done: bool = False
     cancelled: bool = False
     fatal: IngestError | None = None
@@ -185,7 +187,8 @@ class UploadJob:
         self._boxes_files = tuple(boxes)
         self._boxes: list[tuple[str, BoxRecord]] = []  # (its file's name, the box)
         self._box_ids: dict[str, str] = {}  # url -> input id, for boxes that name their input by url
-        self._box_counts: dict[str, int] | None = dict.fromkeys(STATUSES, 0) if self._boxes_files else None
+        self._box_counts: dict[str, int] | None = None
+        self._noun = row_noun(files)
         self._box_problems: list[tuple[str, RowOutcome]] = []
         self._spreadsheet_safe = spreadsheet_safe
         self._on_progress = on_progress
@@ -244,6 +247,7 @@ class UploadJob:
                 downloads=dict(self._downloads) if self._downloads is not None else None,
                 boxes=dict(self._box_counts) if self._box_counts is not None else None,
                 box_problems=tuple(self._box_problems),
+                noun=self._noun,
                 done=self._finished.is_set(),
                 cancelled=self._stop.is_set() and self._fatal is None,
                 fatal=self._fatal,
@@ -296,11 +300,20 @@ class UploadJob:
                 self._warnings.append(f"Ignoring columns this tool does not use: {shown}.{boxes}")
             if left_out := left_out_sentence(self._files):
                 self._warnings.append(left_out)
+        if columns.boxes:  # a detection list: every row is also a box of its input
+            self._boxes_files += (BoxesFile(self.name, self._open_source().read()),)
+        with self._lock:
+            self._noun = row_noun(self._files, columns)
+            if self._boxes_files:
+                self._box_counts = dict.fromkeys(STATUSES, 0)
         for boxes_file in self._boxes_files:
             self._load_boxes(boxes_file)
         self._report = ReportWriter(self.report_path, self.failed_path, table.header, table.delimiter,
                                     self._spreadsheet_safe, reference="file" if self._files else "url")
-        total = count_rows(self._open_source(), table.delimiter, table.encoding, self.name)
+        # A first pass counts the rows for a progress total. It runs before anything is sent, so a quote
+        # never closed or an undecodable byte deep in the file stops the job before any row is uploaded.
+        counted = open_table(self._open_source(), self.name, table.delimiter, table.encoding)
+        total = sum(1 for _ in input_rows(counted.rows, columns))
         with self._lock:
             self._total = total
         self._notify(force=True)

@@ -25,7 +25,7 @@ from typing import BinaryIO
 
 from .errors import InputFileError
 from .read import open_table
-from .validate import EXTENSION_KINDS, BoxesFile, InputRecord, RowError, map_box_columns
+from .validate import EXTENSION_KINDS, BoxesFile, ColumnMap, InputRecord, RowError, map_box_columns
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input well inside a 128 MB request
@@ -76,8 +76,11 @@ def left_out_sentence(files: LocalFiles | None) -> str:
     return f"Left out {count:,} {what}: {shown}."
 
 
-def row_noun(files: LocalFiles | None) -> str:
-    """What one row stands for: a file, when the list was made from the files themselves."""
+def row_noun(files: LocalFiles | None, columns: ColumnMap | None = None) -> str:
+    """What one counted row stands for: a file, when the list was made from the files themselves; an
+    input, in a list of boxes (several rows per input)."""
+    if columns and columns.boxes:
+        return "input"
     return "file" if files and not files.manifest_name else "row"
 
 

@@ -139,19 +139,6 @@ def open_table(
     return Table(name=name, header=header, delimiter=delimiter, encoding=encoding, rows=rows)
 
 
-def count_rows(
-    stream: BinaryIO, delimiter: str | None = None, encoding: str | None = None, name: str | None = None
-) -> int:
-    """Count the data rows (blank lines excluded) in one quick pass, for a progress total.
-
-    Raises `InputFileError` like `open_table`: this pass runs before anything is sent, so a
-    quote never closed or an undecodable byte deep in the file stops the job before its
-    first rows are uploaded, not halfway. `name` defaults to the stream's file name.
-    """
-    name = name or str(getattr(stream, "name", "file"))
-    return sum(1 for _ in open_table(stream, name, delimiter=delimiter, encoding=encoding).rows)
-
-
 def _rows(reader, name: str, encoding: str) -> Iterator[RawRow]:
     """Yield non-blank rows with the line each starts on; csv and decoding errors stop the file."""
     start = 1

@@ -61,10 +61,11 @@ MAX_METADATA_DEPTH = 32  # nesting levels; protobuf refuses messages nested past
 MAX_TEXT_CHARS = 512 * 1024  # inline text per row, so 128 rows stay well under a request's 128 MB
 BOX_LIKE_COLUMNS = frozenset({"left_col", "top_row", "right_col", "bottom_row", "xmin", "ymin", "xmax", "ymax",
                               "x_min", "y_min", "x_max", "y_max", "bbox", "box"})
-BOXES_FILE_COLUMNS = ("A boxes file has one box per line: input_id (or url, or file), concept (or class), and "
-                      "left_col, top_row, right_col, bottom_row as fractions of the image from 0 to 1 (or xmin, ymin, "
-                      "xmax, ymax in pixels, with the image's width and height).")
-BOXES_ELSEWHERE = f"Bounding boxes are read from a separate boxes file. {BOXES_FILE_COLUMNS}"
+_BOX_COLUMNS = ("concept (or class), and left_col, top_row, right_col, bottom_row as fractions of the image from 0 "
+                "to 1 (or xmin, ymin, xmax, ymax in pixels, with the image's width and height)")
+BOXES_FILE_COLUMNS = f"A boxes file has one box per line: input_id (or url, or file), {_BOX_COLUMNS}."
+BOXES_ELSEWHERE = (f"They do not make bounding boxes: a list of boxes has one box per row, with {_BOX_COLUMNS}. "
+                   "Add the columns missing, or put the boxes in a separate boxes file.")
 FILE_ALIASES = ("filename", "file_name")  # the file column of exports (Roboflow's), in a file without urls
 CONCEPT_SEPARATOR = "|"
 SDK_CONCEPT_SEPARATOR = ","
@@ -137,6 +138,7 @@ class ColumnMap:
     format: str = BLOG
     url_kind: str = ""  # the kind a Portal url column names (input.data.video.url -> video)
     concept_pairs: tuple[tuple[int, int | None], ...] = ()  # Portal: (id column, value column)
+    boxes: bool = False  # each row is also one bounding box of its input (a detection list): see `input_rows`
 
     @cached_property
     def role_cells(self) -> Callable[[list[str]], tuple[str, ...]]:
@@ -147,7 +149,7 @@ class ColumnMap:
 
     @property
     def ignores_boxes(self) -> bool:
-        """Whether columns left unread look like bounding boxes, which belong in a boxes file."""
+        """Whether columns left unread look like bounding boxes, too few to make one."""
         return any(name.lower() in BOX_LIKE_COLUMNS for name in self.unknown)
 
     @cached_property
@@ -227,12 +229,23 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
             "in a zip, 'file' for the names of its files), or choose which column holds them.",
         )
     concept_pairs = tuple((ids, value) for ids, value in (pairs[k] for k in sorted(pairs)) if ids is not None)
+    box_positions = _box_positions(header) if fmt == BLOG and (positions["url"], positions["file"]) != (None, None) \
+        else {}
     used = {p for p in positions.values() if p is not None} | {p for pair in concept_pairs for p in pair}
+    used |= {p for p in box_positions.values() if p is not None}
     unknown = tuple(
         header[i].strip() or f"(unnamed column {i + 1})" for i in range(len(header)) if i not in used
     )
     return ColumnMap(positions=positions, header=tuple(h.strip() for h in header), unknown=unknown, format=fmt,
-                     url_kind=url_kind, concept_pairs=concept_pairs)
+                     url_kind=url_kind, concept_pairs=concept_pairs, boxes=bool(box_positions))
+
+
+def _box_positions(header: list[str]) -> dict[str, int | None]:
+    """Where a list's box columns stand, when they make a box; empty otherwise."""
+    try:
+        return map_box_columns(header)
+    except InputFileError:
+        return {}
 
 
 def _first_position(folded: list[str], names: Sequence[str]) -> int | None:
@@ -275,7 +288,7 @@ def validate_rows(rows: Iterable[RawRow], columns: ColumnMap) -> Iterator[InputR
     later cannot collide with a row further down.
     """
     index = IdIndex()
-    iterator = iter(rows)
+    iterator = iter(input_rows(rows, columns))
     while chunk := [validate_row(row, columns) for row in islice(iterator, _CHUNK_ROWS)]:
         claiming = [r for r in chunk if isinstance(r, InputRecord) or _ID_PATTERN.fullmatch(r.input_id)]
         first_lines = index.claim([hash(r.input_id) for r in claiming], [r.line for r in claiming])
@@ -283,6 +296,22 @@ def validate_rows(rows: Iterable[RawRow], columns: ColumnMap) -> Iterator[InputR
                     if earlier != r.line and isinstance(r, InputRecord)}
         for result in chunk:
             yield _duplicate(result, repeated[result.line], columns) if result.line in repeated else result
+
+
+def input_rows(rows: Iterable[RawRow], columns: ColumnMap) -> Iterable[RawRow]:
+    """The rows that stand for inputs: every row, except in a detection list (a box per row), where
+    an input's further rows are only its further boxes."""
+    return _first_of_each_input(rows, columns) if columns.boxes else rows
+
+
+def _first_of_each_input(rows: Iterable[RawRow], columns: ColumnMap) -> Iterator[RawRow]:
+    seen: set[tuple[str, ...]] = set()  # (input id, url, file): what names an input
+    positions = [columns.positions[role] for role in ("input_id", "url", "file")]
+    for row in rows:
+        names = tuple(_cell(row.cells, position) for position in positions)
+        if names not in seen:
+            seen.add(names)
+            yield row
 
 
 def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
@@ -448,7 +477,8 @@ def _shown_id(input_id: str) -> str:
 
 
 def _duplicate(record: InputRecord, earlier: int, columns: ColumnMap) -> RowError:
-    per_box = "list each input once here and its boxes, one per line, in a boxes file"  # a detection export
+    per_box = "complete the box columns (see the note on columns not used) so each row is a box, or list each " \
+              "input once"  # a detection export
     if record.id_generated:
         return RowError(
             record.line, "", record.url, "", f"this row repeats line {earlier} exactly",

@@ -258,6 +258,21 @@ def test_box_columns_in_the_list_itself_are_pointed_to_the_boxes_file(server_env
     assert f"{caption} {BOXES_ELSEWHERE} Add it under *Bounding boxes* below." in texts(at.caption)
 
 
+def test_a_list_of_boxes_previews_its_inputs_and_boxes_and_uploads_both(server_env: Sandbox) -> None:
+    at = choose(page(), "detections.csv", b"url,class,xmin,ymin,xmax,ymax,width,height\n"
+                                          b"https://h.test/a.jpg,cat,64,48,320,240,640,480\n"
+                                          b"https://h.test/a.jpg,dog,0,0,640,480,640,480\n"
+                                          b"https://h.test/b.jpg,dog,0,0,700,48,640,480\n")
+    assert metrics(at).items() >= {"Inputs found": "2", "Ready to upload": "2", "Need fixing": "0"}.items()
+    assert "**detections.csv: 3 boxes, 2 ready, 1 needs fixing.**" in texts(at.markdown)
+    assert "Not used:" not in texts(at.caption)
+    assert ", and the boxes of detections.csv once their inputs are in." in texts(at.caption)
+    upload(at)
+    assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "2", "Boxes invalid": "1"}.items()
+    a_id = next(i.id for i in server_env.stored_inputs() if i.data.image.url.endswith("a.jpg"))
+    assert stored_boxes(server_env) == sorted([(a_id, "cat", (0.1, 0.1, 0.5, 0.5)), (a_id, "dog", (0.0, 0.0, 1.0, 1.0))])
+
+
 def test_an_unusable_boxes_file_is_named_and_stops_the_upload(server_env: Sandbox) -> None:
     at = choose(page(), "main.csv", MAIN)
     choose_boxes(at, "boxes.csv", b"input_id,concept\na,dog\n")

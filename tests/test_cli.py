@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import stored_boxes
+
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
 
@@ -182,3 +184,25 @@ def test_dead_urls_are_named_after_upload_and_exit_1(tmp_path):
         assert report == {"ok": "fetched", "dead": "failed"}
         skipped = run("upload", str(path), "--no-check-downloads", env=sandbox_env(server))
         assert skipped.returncode == 0 and "Downloads:" not in skipped.stdout
+
+
+def test_a_list_of_boxes_uploads_each_image_once_with_all_its_boxes(sandbox, tmp_path):
+    path = tmp_path / "detections.csv"
+    path.write_text("url,class,xmin,ymin,xmax,ymax,width,height\n"
+                    "https://h.test/a.jpg,cat,64,48,320,240,640,480\n"
+                    "https://h.test/a.jpg,dog,0,0,640,480,640,480\n"
+                    "https://h.test/b.jpg,dog,0,0,64,48,640,480\n"
+                    "https://h.test/c.jpg,dog,0,0,700,48,640,480\n"  # a bad box on a good image
+                    "h.test/d.jpg,dog,0,0,64,48,640,480\n")  # a bad url: neither image nor box is sent
+    result = run("upload", str(path), env=sandbox_env(sandbox))
+    assert result.returncode == 1, result.stderr
+    assert "4 inputs in" in result.stdout and "3 uploaded, 0 already there, 1 invalid, 0 failed" in result.stdout
+    assert "Boxes: 3 uploaded, 0 already there, 1 invalid, 1 failed." in result.stdout
+    assert f"{path}:5: column 'xmax': '700' is not a number of pixels from 0 to 640" in result.stdout
+    assert f"{path}:6: column 'url': the url has no scheme" in result.stdout
+    assert "Ignoring columns" not in result.stderr
+    ids = {item.data.image.url: item.id for item in sandbox.stored_inputs()}
+    assert sorted(ids) == ["https://h.test/a.jpg", "https://h.test/b.jpg", "https://h.test/c.jpg"]
+    a, b = ids["https://h.test/a.jpg"], ids["https://h.test/b.jpg"]
+    assert stored_boxes(sandbox) == sorted([(a, "cat", (0.1, 0.1, 0.5, 0.5)), (a, "dog", (0.0, 0.0, 1.0, 1.0)),
+                                            (b, "dog", (0.0, 0.0, 0.1, 0.1))])

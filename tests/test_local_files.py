@@ -134,9 +134,9 @@ def test_an_exports_filename_column_names_the_files_and_box_like_columns_are_poi
     result = upload(sandbox, path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "warning: Ignoring columns this tool does not use: class, xmin, ymin. " \
-           "Bounding boxes are read from a separate boxes file" in result.stderr
-    assert (f"{path}:_annotations.csv:3: this row repeats line 2 exactly - list each input once here and its boxes, "
-            "one per line, in a boxes file") in result.stdout
+           "They do not make bounding boxes: a list of boxes has one box per row" in result.stderr
+    assert (f"{path}:_annotations.csv:3: this row repeats line 2 exactly - complete the box columns (see the note "
+            "on columns not used) so each row is a box, or list each input once") in result.stdout
     assert [item.data.image.base64 for item in sandbox.stored_inputs()] == [PNG]
 
 

@@ -5,7 +5,7 @@ import io
 import pytest
 
 from ingest.errors import InputFileError
-from ingest.read import count_rows, open_table
+from ingest.read import open_table
 
 
 def table(data: bytes, **kwargs):
@@ -64,5 +64,6 @@ def test_unreadable_files_stop_with_a_located_hint(data, fragments):
         assert fragment in text
 
 
-def test_count_rows_skips_blank_lines_and_counts_multiline_rows_once():
-    assert count_rows(io.BytesIO(b'url\n"http://a\nb"\n\nhttp://c\n')) == 2
+def test_blank_lines_are_skipped_and_a_multiline_row_starts_on_its_first_line():
+    rows = open_table(io.BytesIO(b'url\n"http://a\nb"\n\nhttp://c\n')).rows
+    assert [row.line for row in rows] == [2, 5]

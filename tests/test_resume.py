@@ -112,7 +112,7 @@ def test_ctrl_c_during_a_dry_run_says_the_rest_is_unchecked(tmp_path):
     path.write_text("url\n" + "".join(f"https://h.test/{i}.jpg\n" for i in range(2_000_000)))
     first = subprocess.Popen([sys.executable, "-m", "ingest", "upload", str(path), "--dry-run"], cwd=ROOT,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3.0)  # started, and far from done: checking 2M rows takes over 20 s
+    time.sleep(6.0)  # started even on a busy machine, and far from done: checking 2M rows takes over 20 s
     first.send_signal(signal.SIGINT)
     out, err = first.communicate(timeout=60)
     assert first.returncode == 130, err

@@ -45,10 +45,20 @@ def test_a_file_column_may_be_called_filename_where_no_url_or_text_column_is():
     assert listed.positions["file"] is None and listed.unknown == ("filename",)
 
 
-def test_columns_that_look_like_boxes_are_named_as_belonging_in_a_boxes_file():
+def test_columns_that_look_like_boxes_but_make_none_are_named_as_such():
     assert map_columns(["file_name", "class", "xmin", "ymin", "xmax", "ymax"]).ignores_boxes
     assert map_columns(["url", "Left_Col", "top_row"]).ignores_boxes
     assert not map_columns(["url", "notes"]).ignores_boxes
+
+
+def test_a_list_whose_columns_make_a_box_is_a_list_of_boxes_and_reads_each_input_once():
+    columns = map_columns(["url", "input_id", "class", "xmin", "ymin", "xmax", "ymax", "width", "height"])
+    assert columns.boxes and not columns.unknown and not columns.ignores_boxes
+    rows = [RawRow(2, ["https://h.test/a.jpg", "", "cat", "1", "1", "2", "2", "9", "9"]),
+            RawRow(3, ["https://h.test/a.jpg", "", "dog", "1", "1", "2", "2", "9", "9"]),
+            RawRow(4, ["https://h.test/a.jpg", "a2", "dog", "1", "1", "2", "2", "9", "9"])]
+    assert [r.line for r in validate_rows(rows, columns)] == [2, 4]  # line 4 names another input: its own id
+    assert not map_columns(["text", "class", "left_col", "top_row", "right_col", "bottom_row"]).boxes  # no image
 
 
 def test_columns_can_be_mapped_by_hand():
