@@ -30,12 +30,15 @@ import tempfile
 import threading
 import time
 import weakref
+import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
+import PIL.Image  # Streamlit's own dependency
+import PIL.ImageDraw
 import streamlit as st
 from clarifai_grpc.grpc.api import resources_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2
@@ -66,7 +69,7 @@ from ingest.read import open_table
 from ingest.report import boxes_sentence, downloads_sentence, safe_cell, summary_sentence
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
-from ingest.upload import HOSTED_BASE, Client, RetryPolicy, Target
+from ingest.upload import HOSTED_BASE, Client, RetryPolicy, StoredBox, Target
 from ingest.validate import (
     BLOG,
     BOXES_ELSEWHERE,
@@ -109,6 +112,7 @@ MEDIA_TYPES = sorted({e.lstrip(".") for e in (*IMAGE_EXTENSIONS, *EXTENSION_KIND
 THUMBNAILS = 24  # preview rows of local images that get a thumbnail made from their bytes
 THUMBNAIL_PX = 96  # the longer side of a thumbnail
 THUMBNAIL_PIXELS = 50_000_000  # larger images get none: decoding them would take seconds and much memory
+BOX_COLORS = ("#ffd400", "#00e5ff", "#ff3df5", "#39ff14", "#ff8c00", "#2979ff")  # bright on most photos
 ROLE_LABELS = {
     "url": "Web address (of the image, video, audio or text)",
     "file": "File name (in the zip)",
@@ -786,23 +790,33 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None) -> pd.DataF
 
 
 @st.cache_data(max_entries=500, show_spinner=False)
-def thumbnail(data: bytes) -> str | None:
-    """A small picture of an image's bytes, as a data URL for a table cell; None when it cannot be read."""
-    from PIL import Image  # Streamlit's own dependency; only local images need it
-
+def thumbnail(data: bytes, boxes: Sequence[StoredBox] = ()) -> str | None:
+    """A small picture of an image's bytes, with `boxes` drawn on it, as a data URL for a table cell; None
+    when it cannot be read."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with PIL.Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > THUMBNAIL_PIXELS:
                 return None
             image.draft("RGB", (THUMBNAIL_PX * 2, THUMBNAIL_PX * 2))  # a JPEG decodes at a fraction of its size
             image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
             clear = image.mode in ("RGBA", "LA", "P")
             small = image.convert("RGBA" if clear else "RGB")
+            draw_boxes(small, boxes)
             out = io.BytesIO()
             small.save(out, "PNG" if clear else "JPEG", quality=80)
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+    except (OSError, ValueError, SyntaxError, PIL.Image.DecompressionBombError):
         return None  # not an image PIL reads (HEIC, a damaged file): no thumbnail, the upload decides
     return f"data:image/{'png' if clear else 'jpeg'};base64,{base64.b64encode(out.getvalue()).decode()}"
+
+
+def draw_boxes(image: PIL.Image.Image, boxes: Sequence[StoredBox]) -> None:
+    """Outline each box on the image, in a colour of its own concept."""
+    draw = PIL.ImageDraw.Draw(image)
+    width, height = image.size
+    for box in boxes:
+        color = BOX_COLORS[zlib.crc32(box.concept.encode("utf-8")) % len(BOX_COLORS)]
+        draw.rectangle((box.left * width, box.top * height, max(box.left * width, box.right * width - 1),
+                        max(box.top * height, box.bottom * height - 1)), outline=color, width=2)
 
 
 def snippet(text: str) -> str:
@@ -1655,16 +1669,16 @@ def turn_page(step: int) -> None:
 
 
 def read_page(target: Target, page: int, per_page: int
-              ) -> tuple[int, list[resources_pb2.Input], dict[str, list[str]] | IngestError]:
-    """(how many inputs the app holds, the inputs on `page`, their boxes' concepts by input id, or why
-    those could not be read); raises `IngestError` in plain words."""
+              ) -> tuple[int, list[resources_pb2.Input], dict[str, list[StoredBox]] | IngestError]:
+    """(how many inputs the app holds, the inputs on `page`, their boxes by input id, or why those could
+    not be read); raises `IngestError` in plain words."""
     try:
         client = Client(target, deadline=BROWSE_SECONDS)
         try:
             client.wait_ready()
             total, inputs = client.count_inputs(), client.list_page(page, per_page, BROWSE_RETRY)
             try:
-                boxes = client.box_concepts([item.id for item in inputs], BROWSE_RETRY) if inputs else {}
+                boxes = client.boxes([item.id for item in inputs], BROWSE_RETRY) if inputs else {}
             except IngestError as error:  # the inputs are worth showing without their boxes
                 boxes = error
             return total, inputs, boxes
@@ -1677,10 +1691,10 @@ def read_page(target: Target, page: int, per_page: int
         raise IngestError("Could not read the app's inputs.", "Try again; if it happens again, send the log to the team.") from None
 
 
-def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[str]] | None = None
+def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[StoredBox]] | None = None
                 ) -> list[dict[str, object]]:
-    """Stored inputs as table rows: a thumbnail for images, a snippet for texts, concepts, boxes (what each
-    of an input's boxes shows, from `boxes`), metadata, download."""
+    """Stored inputs as table rows: a thumbnail for images (an image sent as bytes with its boxes drawn), a
+    snippet for texts, concepts, boxes (what each of an input's boxes shows), metadata, download."""
     boxes = boxes or {}
     rows = []
     for item in inputs:
@@ -1690,7 +1704,8 @@ def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[str]
         geo = (data.geo.geo_point.latitude, data.geo.geo_point.longitude) if data.HasField("geo") else None
         code = item.status.code
         rows.append({
-            "Image": (url or (thumbnail(data.image.base64) if data.image.base64 else None)) if kind == "image" else None,
+            "Image": (url or (thumbnail(data.image.base64, boxes.get(item.id, ())) if data.image.base64 else None))
+                     if kind == "image" else None,
             "Input id": item.id,
             "Kind": kind,
             "Download": FETCH_STATES.get(code) or item.status.description or (
@@ -1698,7 +1713,7 @@ def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[str]
             "Text": snippet(data.text.raw),
             "Concepts": ", ".join(c.name or c.id for c in data.concepts if c.value > 0),
             "Not in image": ", ".join(c.name or c.id for c in data.concepts if c.value == 0),
-            "Boxes": box_summary(boxes.get(item.id, [])),
+            "Boxes": box_summary([box.concept for box in boxes.get(item.id, [])]),
             "Metadata": json.dumps(whole_numbers(MessageToDict(data.metadata)), ensure_ascii=False)
                         if data.metadata.fields else "",
             "Location": place(geo),

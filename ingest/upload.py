@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import grpc
@@ -235,6 +235,16 @@ class Pacer:
                 self._rate = min(self._ceiling, self._rate + self.INCREASE_PER_SECOND / self._rate)
 
 
+class StoredBox(NamedTuple):
+    """A bounding box the app holds: what it shows, and its edges as fractions of the image."""
+
+    concept: str
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+
 class Client:
     """A channel and stub for one target, with the key sent as call metadata."""
 
@@ -326,21 +336,22 @@ class Client:
             "datasets", "list the app's datasets", "Try again in a moment; check that the key may read datasets.")
         return {dataset.id for dataset in datasets}
 
-    def box_concepts(self, input_ids: list[str], retry: RetryPolicy = RetryPolicy()) -> dict[str, list[str]]:
-        """What each bounding box on these inputs shows (its concept's name), by input id."""
+    def boxes(self, input_ids: list[str], retry: RetryPolicy = RetryPolicy()) -> dict[str, list[StoredBox]]:
+        """The bounding boxes on these inputs, by input id."""
         annotations = self._every_page(
             "ListAnnotations",
             lambda page, per_page: service_pb2.ListAnnotationsRequest(
                 user_app_id=self._user_app(), input_ids=input_ids, page=page, per_page=per_page),
             "annotations", "list the inputs' bounding boxes",
             "Try again in a moment; check that the key may read annotations.", retry)
-        boxes: dict[str, list[str]] = {}
+        boxes: dict[str, list[StoredBox]] = {}
         for annotation in annotations:
             for region in annotation.data.regions:
                 if region.region_info.HasField("bounding_box"):
-                    concepts = region.data.concepts
-                    boxes.setdefault(annotation.input_id, []).append(
-                        (concepts[0].name or concepts[0].id) if concepts else "")
+                    concepts, box = region.data.concepts, region.region_info.bounding_box
+                    boxes.setdefault(annotation.input_id, []).append(StoredBox(
+                        (concepts[0].name or concepts[0].id) if concepts else "",
+                        box.left_col, box.top_row, box.right_col, box.bottom_row))
         return boxes
 
     def list_page(self, page: int, per_page: int, retry: RetryPolicy = RetryPolicy()) -> list[resources_pb2.Input]:

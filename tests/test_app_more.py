@@ -6,10 +6,14 @@ test asserts what the page shows and what the sandbox stored.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import zlib
 from collections.abc import Iterator
 
+import PIL.Image
+import PIL.ImageColor
 import pytest
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2
@@ -19,6 +23,7 @@ from streamlit.testing.v1 import AppTest
 from ingest.read import open_table
 from ingest.report import boxes_sentence
 from ingest.sandbox import Sandbox, SandboxConfig, start
+from ingest.upload import StoredBox
 from ingest.validate import BOXES_ELSEWHERE, FORMAT_NAMES, RowError, map_box_columns, validate_boxes
 from tests.conftest import point_at, stored_boxes, stub_for
 from tests.test_app import choose, keys, metrics, page, run_until, texts, upload, upload_finished
@@ -370,10 +375,27 @@ def test_browse_rows_show_each_kind_in_plain_words() -> None:
     image.status.code = status_code_pb2.INPUT_DOWNLOAD_FAILED
     audio = resources_pb2.Input(id="a", data=resources_pb2.Data(audio=resources_pb2.Audio(url="https://h.test/a.mp3")))
     audio.status.code = status_code_pb2.INPUT_DOWNLOAD_PENDING
-    rows = streamlit_app.browse_rows([image, audio], {"i": ["dog", "cat", "dog", ""]})
+    boxes = {"i": [StoredBox(concept, 0, 0, 1, 1) for concept in ("dog", "cat", "dog", "")]}
+    rows = streamlit_app.browse_rows([image, audio], boxes)
     assert [(r["Kind"], r["Image"], r["Download"], r["Dataset"], r["Location"], r["Boxes"]) for r in rows] == [
         ("image", "https://h.test/i.jpg", "could not fetch", "pets", "40.75, -73.98", "dog ×2, cat, (no concept)"),
         ("audio", None, "still fetching", "", "", ""),
     ]
     assert "Text" not in rows[0]  # no text among them: no empty column
     assert "Boxes" not in streamlit_app.browse_rows([image, audio])[0]
+
+
+def test_an_image_sent_as_bytes_shows_its_boxes_drawn_on_its_thumbnail() -> None:
+    import streamlit_app
+
+    picture = io.BytesIO()
+    PIL.Image.new("RGB", (80, 80), "white").save(picture, "PNG")
+    item = resources_pb2.Input(id="w", data=resources_pb2.Data(image=resources_pb2.Image(base64=picture.getvalue())))
+    [row] = streamlit_app.browse_rows([item], {"w": [StoredBox("dog", 0.25, 0.25, 0.75, 0.75)]})
+    assert row["Boxes"] == "dog"
+    shown = PIL.Image.open(io.BytesIO(base64.b64decode(row["Image"].split(",", 1)[1]))).convert("RGB")
+    scale = shown.width / 80
+    edge, inside, outside = (shown.getpixel((round(x * scale), round(40 * scale))) for x in (20.5, 40, 5))
+    assert max(abs(a - b) for a, b in zip(edge, PIL.ImageColor.getrgb(streamlit_app.BOX_COLORS[
+        zlib.crc32(b"dog") % len(streamlit_app.BOX_COLORS)]))) < 60
+    assert min(inside) > 200 and min(outside) > 200  # white where no box edge runs
