@@ -19,6 +19,7 @@ import csv
 import functools
 import hashlib
 import io
+import itertools
 import json
 import logging
 import math
@@ -30,7 +31,6 @@ import tempfile
 import threading
 import time
 import weakref
-import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -790,9 +790,9 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None) -> pd.DataF
 
 
 @st.cache_data(max_entries=500, show_spinner=False)
-def thumbnail(data: bytes, boxes: Sequence[StoredBox] = ()) -> str | None:
-    """A small picture of an image's bytes, with `boxes` drawn on it, as a data URL for a table cell; None
-    when it cannot be read."""
+def thumbnail(data: bytes, boxes: Sequence[StoredBox] = (), colors: Mapping[str, str] | None = None) -> str | None:
+    """A small picture of an image's bytes, with `boxes` drawn on it in their concepts' `colors`, as a data
+    URL for a table cell; None when it cannot be read."""
     try:
         with PIL.Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > THUMBNAIL_PIXELS:
@@ -801,7 +801,7 @@ def thumbnail(data: bytes, boxes: Sequence[StoredBox] = ()) -> str | None:
             image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
             clear = image.mode in ("RGBA", "LA", "P")
             small = image.convert("RGBA" if clear else "RGB")
-            draw_boxes(small, boxes)
+            draw_boxes(small, boxes, colors or {})
             out = io.BytesIO()
             small.save(out, "PNG" if clear else "JPEG", quality=80)
     except (OSError, ValueError, SyntaxError, PIL.Image.DecompressionBombError):
@@ -809,12 +809,12 @@ def thumbnail(data: bytes, boxes: Sequence[StoredBox] = ()) -> str | None:
     return f"data:image/{'png' if clear else 'jpeg'};base64,{base64.b64encode(out.getvalue()).decode()}"
 
 
-def draw_boxes(image: PIL.Image.Image, boxes: Sequence[StoredBox]) -> None:
-    """Outline each box on the image, in a colour of its own concept."""
+def draw_boxes(image: PIL.Image.Image, boxes: Sequence[StoredBox], colors: Mapping[str, str]) -> None:
+    """Outline each box on the image, in its concept's colour."""
     draw = PIL.ImageDraw.Draw(image)
     width, height = image.size
     for box in boxes:
-        color = BOX_COLORS[zlib.crc32(box.concept.encode("utf-8")) % len(BOX_COLORS)]
+        color = colors.get(box.concept, BOX_COLORS[0])
         draw.rectangle((box.left * width, box.top * height, max(box.left * width, box.right * width - 1),
                         max(box.top * height, box.bottom * height - 1)), outline=color, width=2)
 
@@ -1696,6 +1696,8 @@ def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[Stor
     """Stored inputs as table rows: a thumbnail for images (an image sent as bytes with its boxes drawn), a
     snippet for texts, concepts, boxes (what each of an input's boxes shows), metadata, download."""
     boxes = boxes or {}
+    concepts = sorted({box.concept for shown in boxes.values() for box in shown})
+    colors = dict(zip(concepts, itertools.cycle(BOX_COLORS)))  # one colour per concept on the page
     rows = []
     for item in inputs:
         data = item.data
@@ -1704,7 +1706,7 @@ def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[Stor
         geo = (data.geo.geo_point.latitude, data.geo.geo_point.longitude) if data.HasField("geo") else None
         code = item.status.code
         rows.append({
-            "Image": (url or (thumbnail(data.image.base64, boxes.get(item.id, ())) if data.image.base64 else None))
+            "Image": (url or (thumbnail(data.image.base64, boxes.get(item.id, ()), colors) if data.image.base64 else None))
                      if kind == "image" else None,
             "Input id": item.id,
             "Kind": kind,
