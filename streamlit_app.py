@@ -47,7 +47,7 @@ from streamlit.errors import FragmentHandledException
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from ingest.build import DEFAULT_BATCH, MAX_BATCH
-from ingest.check import FileCheck, check_file
+from ingest.check import BOX_ERRORS_KEPT, BoxesCheck, FileCheck, check_boxes, check_file
 from ingest.errors import EncodingError, IngestError, InputFileError
 from ingest.journal import confirmed_count, file_digest
 from ingest.job import DEFAULT_WORKERS, MAX_WORKERS, JobStatus, UploadJob, UploadOptions
@@ -78,11 +78,10 @@ from ingest.validate import (
     KINDS,
     ROLES,
     BoxesFile,
+    BoxRecord,
     InputRecord,
     RowError,
     detect_format,
-    map_box_columns,
-    validate_boxes,
 )
 
 SAMPLES = Path(__file__).parent / "ingest" / "samples"
@@ -131,7 +130,6 @@ PAGE_ROLES = tuple(role for role in ROLES if role != "file")
 ZIP_ROLES = ("file", *PAGE_ROLES)
 TEXT_SHOWN = 80  # characters of an input's text shown in a table cell
 DATASET_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")  # as ingest.validate checks a dataset_id cell
-BOX_ERRORS_LISTED = 50  # bad boxes listed under the boxes file; the upload lists them all
 BOXES_TEMPLATE = (  # boxes for two rows of the sample data, so the template works with "Try it with sample data"
     b"input_id,url,concept,left_col,top_row,right_col,bottom_row\n"
     b"sample-03,,dog,0.2,0.1,0.8,0.9\n"
@@ -696,6 +694,7 @@ def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
 
 
 def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout) -> None:
+    """The counts, notes on the columns, and the first rows as they will be sent."""
     noun = row_noun(chosen.files, check.columns)
     if noun != "file":
         st.caption(format_sentence(check, layout))
@@ -714,7 +713,7 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout) -> Non
     shown = len(check.sample)
     st.markdown(f"**The first {shown:,} {noun}s**" if shown < check.rows else f"**All {noun}s**")
     st.dataframe(
-        colored(preview_frame(check, chosen.files)),
+        colored(preview_frame(check, chosen.files, own_boxes(chosen))),
         hide_index=True,
         placeholder="",  # no thumbnail for a video, audio or text row: an empty cell, not "None"
         height=min(38 + 35 * shown, 38 + 35 * 8),
@@ -748,9 +747,22 @@ def cell_for(check: FileCheck, cells: list[str], role: str) -> str:
 PREVIEW_OPTIONAL = ("File", "Text", "Location", "Dataset", "Web address")
 
 
-def preview_frame(check: FileCheck, files: LocalFiles | None = None) -> pd.DataFrame:
+def own_boxes(chosen: ChosenFile) -> dict[str, tuple[BoxRecord, ...]]:
+    """The boxes a folder's or zip's own boxes files put on each of its files (as many as are kept)."""
+    boxes: dict[str, tuple[BoxRecord, ...]] = {}
+    for boxes_file in chosen.files.boxes if chosen.files else ():
+        result = checked_boxes(boxes_file, chosen.files)
+        for target, found in ({} if isinstance(result, InputFileError) else result.boxes).items():
+            boxes[target] = boxes.get(target, ()) + found
+    return boxes
+
+
+def preview_frame(check: FileCheck, files: LocalFiles | None = None,
+                  boxes: Mapping[str, Sequence[BoxRecord]] | None = None) -> pd.DataFrame:
     """The sample rows as the table shows them: a thumbnail for images only (made from the bytes of the
-    first local ones), a snippet for texts."""
+    first local ones, with their `boxes` drawn), a snippet for texts."""
+    boxes = boxes or {}
+    colors = concept_colors(box.concept for found in boxes.values() for box in found)
     rows = []
     thumbnails = THUMBNAILS
     for item in check.sample:
@@ -760,7 +772,7 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None) -> pd.DataF
             text = snippet(item.text)
             if content is not None and item.kind == "image" and thumbnails:
                 thumbnails -= 1
-                image = thumbnail(content)
+                image = thumbnail(content, boxes.get(item.file, ()), colors)
             elif content is not None and item.kind == "text":
                 text = snippet(content[:TEXT_SHOWN * 4].decode("utf-8", errors="replace"))
             rows.append({
@@ -790,7 +802,7 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None) -> pd.DataF
 
 
 @st.cache_data(max_entries=500, show_spinner=False)
-def thumbnail(data: bytes, boxes: Sequence[StoredBox] = (), colors: Mapping[str, str] | None = None) -> str | None:
+def thumbnail(data: bytes, boxes: Sequence[StoredBox | BoxRecord] = (), colors: Mapping[str, str] | None = None) -> str | None:
     """A small picture of an image's bytes, with `boxes` drawn on it in their concepts' `colors`, as a data
     URL for a table cell; None when it cannot be read."""
     try:
@@ -809,7 +821,12 @@ def thumbnail(data: bytes, boxes: Sequence[StoredBox] = (), colors: Mapping[str,
     return f"data:image/{'png' if clear else 'jpeg'};base64,{base64.b64encode(out.getvalue()).decode()}"
 
 
-def draw_boxes(image: PIL.Image.Image, boxes: Sequence[StoredBox], colors: Mapping[str, str]) -> None:
+def concept_colors(concepts: Iterable[str]) -> dict[str, str]:
+    """A colour for each concept among boxes shown together, the palette in turn."""
+    return dict(zip(sorted(set(concepts)), itertools.cycle(BOX_COLORS)))
+
+
+def draw_boxes(image: PIL.Image.Image, boxes: Sequence[StoredBox | BoxRecord], colors: Mapping[str, str]) -> None:
     """Outline each box on the image, in its concept's colour."""
     draw = PIL.ImageDraw.Draw(image)
     width, height = image.size
@@ -867,19 +884,6 @@ def problems_table(errors: tuple[RowError, ...]) -> None:
     ]), hide_index=True, border="horizontal")
 
 
-@dataclass(frozen=True)
-class BoxesCheck:
-    """A boxes file read through before upload: how many boxes, how many are usable, the first bad ones."""
-
-    rows: int
-    valid: int
-    errors: tuple[RowError, ...]
-
-    @property
-    def invalid(self) -> int:
-        return self.rows - self.valid
-
-
 def boxes_section() -> tuple[BoxesFile | None, BoxesCheck | InputFileError | None]:
     """The optional second file: bounding boxes for the inputs, checked as the upload will check them."""
     state = st.session_state
@@ -914,7 +918,7 @@ def zip_boxes(chosen: ChosenFile | None) -> tuple[tuple[BoxesFile, ...], bool]:
     boxes = chosen.files.boxes if chosen and chosen.files else ()
     unusable = False
     for boxes_file in boxes:
-        result = checked_boxes(boxes_file)
+        result = checked_boxes(boxes_file, chosen.files)
         show_boxes_check(boxes_file, result)
         unusable = unusable or isinstance(result, InputFileError)
     return boxes, unusable
@@ -932,40 +936,24 @@ def show_boxes_check(chosen: BoxesFile, result: BoxesCheck | InputFileError) -> 
         st.markdown(f"**{chosen.name}: {result.rows:,} {'box' if result.rows == 1 else 'boxes'}, {ready}{fixing}.**"
                     + (" The boxes to fix are skipped; the others are added." if result.invalid else ""))
         if result.errors:
-            problems_table(result.errors[:BOX_ERRORS_LISTED])
-            if result.invalid > BOX_ERRORS_LISTED:
-                st.caption(f"The first {BOX_ERRORS_LISTED} of {result.invalid:,} are listed; "
+            problems_table(result.errors[:BOX_ERRORS_KEPT])
+            if result.invalid > BOX_ERRORS_KEPT:
+                st.caption(f"The first {BOX_ERRORS_KEPT} of {result.invalid:,} are listed; "
                            "the upload will list every one.")
 
 
-def checked_boxes(chosen: BoxesFile) -> BoxesCheck | InputFileError:
+def checked_boxes(chosen: BoxesFile, files: LocalFiles | None = None) -> BoxesCheck | InputFileError:
     """The boxes file's check, once per file in this session."""
     cache: OrderedDict = st.session_state.setdefault("box_checks", OrderedDict())
-    key = (chosen.name, hashlib.sha256(chosen.data).hexdigest())
+    key = (chosen.name, hashlib.sha256(chosen.data).hexdigest(), chosen.folder)
     if key not in cache:
         try:
-            cache[key] = check_boxes(chosen.data, chosen.name)
+            cache[key] = check_boxes(chosen, files)
         except InputFileError as error:
             cache[key] = error
         while len(cache) > CHECKS_KEPT:
             cache.popitem(last=False)
     return cache[key]
-
-
-def check_boxes(data: bytes, name: str) -> BoxesCheck:
-    """Read and check every box as the upload job will; raises `InputFileError` for an unusable file."""
-    table = open_table(io.BytesIO(data), name)
-    positions = map_box_columns(table.header, name)
-    rows = valid = 0
-    errors: list[RowError] = []
-    for result in validate_boxes(table.rows, positions, table.header):
-        rows += 1
-        if isinstance(result, RowError):
-            if len(errors) < BOX_ERRORS_LISTED:
-                errors.append(result)
-        else:
-            valid += 1
-    return BoxesCheck(rows, valid, tuple(errors))
 
 
 def rows_csv(header: tuple[str, ...], delimiter: str, rows: list[list[str]]) -> bytes:
@@ -1696,8 +1684,7 @@ def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[Stor
     """Stored inputs as table rows: a thumbnail for images (an image sent as bytes with its boxes drawn), a
     snippet for texts, concepts, boxes (what each of an input's boxes shows), metadata, download."""
     boxes = boxes or {}
-    concepts = sorted({box.concept for shown in boxes.values() for box in shown})
-    colors = dict(zip(concepts, itertools.cycle(BOX_COLORS)))  # one colour per concept on the page
+    colors = concept_colors(box.concept for shown in boxes.values() for box in shown)
     rows = []
     for item in inputs:
         data = item.data

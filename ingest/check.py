@@ -1,18 +1,32 @@
-"""Checking a whole file before upload: counts, a sample of rows and the row errors, for a preview."""
+"""Checking a whole file before upload: counts, a sample of rows and the row errors, for a preview;
+and the same for a boxes file, whose boxes the upload reads here too."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import io
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from .local import LocalFiles, file_error
 from .read import open_table
-from .validate import ColumnMap, InputRecord, RowError, map_columns, validate_rows
+from .validate import (
+    BoxesFile,
+    BoxRecord,
+    ColumnMap,
+    InputRecord,
+    RowError,
+    map_box_columns,
+    map_columns,
+    validate_boxes,
+    validate_rows,
+)
 
 SAMPLE_ROWS = 100
 ERRORS_KEPT = 1000
 DATASETS_KEPT = 1000  # distinct dataset ids remembered; a file naming more is unusual
+BOX_ERRORS_KEPT = 50  # bad boxes listed before upload; the upload lists them all
+BOXES_KEPT = 20_000  # valid boxes kept to draw on a preview's thumbnails
 
 
 @dataclass(frozen=True)
@@ -69,3 +83,49 @@ def check_file(
             errors.append(result)
     return FileCheck(name, tuple(table.header), table.delimiter, column_map, rows, valid, tuple(sample),
                      tuple(errors), tuple(sorted(datasets)))
+
+
+@dataclass(frozen=True)
+class BoxesCheck:
+    """A boxes file read through before upload: how many boxes, how many are usable, the first bad ones,
+    and the first valid ones by the input (url or file) they name, to draw on thumbnails."""
+
+    rows: int
+    valid: int
+    errors: tuple[RowError, ...]
+    boxes: Mapping[str, tuple[BoxRecord, ...]]
+
+    @property
+    def invalid(self) -> int:
+        return self.rows - self.valid
+
+
+def read_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None) -> Iterator[BoxRecord | RowError]:
+    """Every row of a boxes file as a box or a row error; raises `InputFileError` for an unusable file.
+
+    A box in a split folder's boxes file (an export's train/_annotations.csv) names the file of
+    that folder when the folder or zip holds one."""
+    table = open_table(io.BytesIO(boxes_file.data), boxes_file.name)
+    positions = map_box_columns(table.header, boxes_file.name)
+    for result in validate_boxes(table.rows, positions, table.header):
+        in_folder = f"{boxes_file.folder}/{result.url}"
+        if isinstance(result, BoxRecord) and boxes_file.folder and files and in_folder in files.sizes:
+            result = replace(result, url=in_folder)
+        yield result
+
+
+def check_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None) -> BoxesCheck:
+    """Read and check every box as the upload will; raises `InputFileError` for an unusable file."""
+    rows = valid = 0
+    errors: list[RowError] = []
+    boxes: dict[str, list[BoxRecord]] = {}
+    for result in read_boxes(boxes_file, files):
+        rows += 1
+        if isinstance(result, RowError):
+            if len(errors) < BOX_ERRORS_KEPT:
+                errors.append(result)
+            continue
+        if valid < BOXES_KEPT:
+            boxes.setdefault(result.url or result.input_id, []).append(result)
+        valid += 1
+    return BoxesCheck(rows, valid, tuple(errors), {target: tuple(kept) for target, kept in boxes.items()})

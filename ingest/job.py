@@ -9,7 +9,6 @@ calls the progress callback. Front ends read `snapshot()`.
 from __future__ import annotations
 
 import csv
-import io
 import logging
 import tempfile
 import threading
@@ -17,10 +16,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import IO, BinaryIO
 
 from .build import DEFAULT_BATCH, MAX_BATCH, Batcher, build_batch, chunked
+from .check import read_boxes
 from .errors import IngestError, UsageError
 from .journal import Journal, file_digest
 from .local import LocalFiles, file_error, left_out_sentence, row_noun
@@ -46,9 +46,7 @@ from .validate import (
     InputRecord,
     RowError,
     input_rows,
-    map_box_columns,
     map_columns,
-    validate_boxes,
     validate_rows,
 )
 
@@ -447,16 +445,11 @@ class UploadJob:
 
     def _load_boxes(self, boxes_file: BoxesFile) -> None:
         """Read and check a whole boxes file up front: it is small, and its errors belong first."""
-        table = open_table(io.BytesIO(boxes_file.data), boxes_file.name)
-        positions = map_box_columns(table.header, boxes_file.name)
-        for result in validate_boxes(table.rows, positions, table.header):
+        for result in read_boxes(boxes_file, self._files):
             if isinstance(result, RowError):
                 self._count_boxes(boxes_file.name, [RowOutcome(result.line, result.input_id, result.url, INVALID,
                                                                result.reason)])
                 continue
-            in_folder = f"{boxes_file.folder}/{result.url}"
-            if boxes_file.folder and self._files and in_folder in self._files.sizes:
-                result = replace(result, url=in_folder)  # an export's split folder names its own files
             self._boxes.append((boxes_file.name, result))
             if not result.input_id:
                 self._box_ids[result.url] = ""

@@ -6,6 +6,7 @@ each test asserts what the page shows and what the sandbox stored.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import io
 import json
@@ -13,6 +14,8 @@ import struct
 import zipfile
 import zlib
 
+import PIL.Image
+import PIL.ImageColor
 import pytest
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from google.protobuf.json_format import MessageToDict
@@ -23,6 +26,7 @@ from ingest.local import content_id, from_zip
 from ingest.sandbox import Sandbox
 from tests.conftest import stored_boxes, stub_for
 from tests.test_app import choose, keys, metrics, page, run_until, texts, upload, upload_finished
+from streamlit_app import BOX_COLORS
 from tests.test_app_more import choose_boxes
 
 
@@ -267,6 +271,10 @@ def test_an_export_with_a_boxes_file_per_split_folder_previews_and_adds_each_fil
     assert "**export.zip:valid/_annotations.csv: 2 boxes, 1 ready, 1 needs fixing.**" in texts(at.markdown)
     assert ("Left out 1 file that is not an image (with boxes files, only the images are inputs): README.roboflow.txt."
             in texts(at.caption))
+    preview = at.dataframe[0].value.set_index("File")
+    drawn = PIL.Image.open(io.BytesIO(base64.b64decode(preview.loc["valid/green.png", "Image"].split(",", 1)[1])))
+    leaf = PIL.ImageColor.getrgb(BOX_COLORS[1])  # the second concept of apple and leaf: its box covers the image
+    assert max(abs(a - b) for a, b in zip(drawn.convert("RGB").getpixel((1, 1)), leaf)) < 40
     upload(at)
     assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "2", "Boxes invalid": "2"}.items()
     assert stored_boxes(server_env) == sorted([(content_id(RED), "apple", (0.0, 0.0, 0.5, 0.5)),
