@@ -51,8 +51,8 @@ from ingest.check import BOX_ERRORS_KEPT, BoxesCheck, FileCheck, check_boxes, ch
 from ingest.errors import EncodingError, IngestError, InputFileError
 from ingest.journal import confirmed_count, file_digest
 from ingest.job import DEFAULT_WORKERS, MAX_WORKERS, JobStatus, UploadJob, UploadOptions
-from ingest.local import (IMAGE_EXTENSIONS, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, LocalFiles, from_files, from_zip,
-                          left_out_sentence, row_noun)
+from ingest.local import (IMAGE_EXTENSIONS, LEFT_OUT_SHOWN, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, LocalFiles, from_files,
+                          from_zip, left_out_sentence, row_noun)
 from ingest.outcomes import (
     ALREADY_THERE,
     DOWNLOAD_FAILED,
@@ -545,7 +545,22 @@ def files_section() -> ChosenFile | None:
     if isinstance(held[1], InputFileError):
         show_problem(held[1])
         return None
-    return held[1]
+    return folder_concepts_choice(held[1])
+
+
+def folder_concepts_choice(chosen: ChosenFile) -> ChosenFile:
+    """Files in folders (cats/, dogs/) may take their folder's name as a concept, as image classification
+    datasets are laid out; offered when the page made the list itself."""
+    files = chosen.files
+    if not files.folders or files.manifest_name:
+        return chosen
+    shown = ", ".join(files.folders[:LEFT_OUT_SHOWN]) + (", ..." if len(files.folders) > LEFT_OUT_SHOWN else "")
+    if not st.checkbox(f"Use each file's folder name as its concept ({shown})", key=f"by_folder_{chosen.files_key}",
+                       help="For images sorted into a folder per class, such as cats/1.jpg and dogs/2.jpg."):
+        return chosen
+    labelled = files.labelled_by_folder()
+    return ChosenFile(chosen.name, labelled.manifest, file_digest(io.BytesIO(labelled.manifest)), labelled,
+                      f"{chosen.files_key}+folders")
 
 
 def read_local(uploaded: list[UploadedFile], key: str) -> ChosenFile:
@@ -802,7 +817,8 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None,
 
 
 @st.cache_data(max_entries=500, show_spinner=False)
-def thumbnail(data: bytes, boxes: Sequence[StoredBox | BoxRecord] = (), colors: Mapping[str, str] | None = None) -> str | None:
+def thumbnail(data: bytes, boxes: Sequence[StoredBox | BoxRecord] = (),
+              colors: Mapping[str, str] | None = None) -> str | None:
     """A small picture of an image's bytes, with `boxes` drawn on it in their concepts' `colors`, as a data
     URL for a table cell; None when it cannot be read."""
     try:
@@ -1693,8 +1709,8 @@ def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[Stor
         geo = (data.geo.geo_point.latitude, data.geo.geo_point.longitude) if data.HasField("geo") else None
         code = item.status.code
         rows.append({
-            "Image": (url or (thumbnail(data.image.base64, boxes.get(item.id, ()), colors) if data.image.base64 else None))
-                     if kind == "image" else None,
+            "Image": None if kind != "image" else url or (
+                thumbnail(data.image.base64, boxes.get(item.id, ()), colors) if data.image.base64 else None),
             "Input id": item.id,
             "Kind": kind,
             "Download": FETCH_STATES.get(code) or item.status.description or (

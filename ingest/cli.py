@@ -94,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="a CSV of bounding boxes (input_id, url or local file name; concept or class; and left_col, top_row, "
                           "right_col, bottom_row from 0 to 1, or xmin, ymin, xmax, ymax in pixels with width and "
                           "height) to post as region annotations once the inputs exist")
+    how.add_argument("--folder-concepts", action="store_true",
+                     help="for a folder or zip without a CSV: give each file its folder's name as a concept "
+                          "(cats/a.jpg: cats), as image classification datasets are laid out")
     how.add_argument("--restart", action="store_true",
                      help="forget what an interrupted earlier run of this file confirmed and send every row")
     out = upload.add_argument_group("output")
@@ -141,7 +144,7 @@ def _upload_command(args: argparse.Namespace) -> int:
         restart=args.restart, check_downloads=args.check_downloads, dataset_id=args.dataset_id,
         create_datasets=args.create_datasets,
     )
-    return _run_upload(args.file, target, options, args.report, args.failed, args.boxes)
+    return _run_upload(args.file, target, options, args.report, args.failed, args.boxes, args.folder_concepts)
 
 
 def _blog_form(argv: list[str]) -> tuple[Path, Target, UploadOptions, None, None]:
@@ -168,14 +171,20 @@ def _yes_no(text: str) -> bool:
 
 
 def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path | None,
-                failed: Path | None, boxes: Path | None = None, name: str = "") -> int:
+                failed: Path | None, boxes: Path | None = None, folder_concepts: bool = False,
+                name: str = "") -> int:
     if path == STDIN:
         with _spooled_stdin() as spooled:
-            return _run_upload(spooled, target, options, report, failed, boxes, name=STDIN_NAME)
+            return _run_upload(spooled, target, options, report, failed, boxes, folder_concepts, name=STDIN_NAME)
     for given in filter(None, (path, boxes)):
         if not (given.is_file() or given is path and path.is_dir()):
             raise UsageError(f"{given} does not exist or is not a file.", "Check the path and try again.")
     files = _local_files(path)
+    if folder_concepts and not files:
+        raise UsageError("--folder-concepts is for a folder or a zip of files.",
+                         f"Give the concepts of {path} in its pos_concepts column instead.")
+    if folder_concepts:
+        files = files.labelled_by_folder()
     open_source = (lambda: io.BytesIO(files.manifest)) if files else (lambda: open(path, "rb"))
     name = files.source_name if files else name or str(path)
     job = UploadJob(
@@ -214,8 +223,9 @@ def _local_files(path: Path) -> LocalFiles | None:
 
 def _follow(job: UploadJob, dry_run: bool) -> JobStatus:
     """Poll the job from the main thread and draw a tqdm bar; Ctrl-C once stops, twice quits."""
-    with logging_redirect_tqdm(), tqdm(total=None, unit=job.snapshot().noun, desc="checking" if dry_run else "uploading",
-                                       file=sys.stderr, dynamic_ncols=True, disable=None) as bar:
+    desc = "checking" if dry_run else "uploading"
+    with logging_redirect_tqdm(), tqdm(total=None, unit=job.snapshot().noun, desc=desc, file=sys.stderr,
+                                       dynamic_ncols=True, disable=None) as bar:
         interrupted = False
         checking = False
         while True:

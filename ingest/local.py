@@ -19,7 +19,7 @@ import io
 import posixpath
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -58,6 +58,24 @@ class LocalFiles:
     @property
     def source_name(self) -> str:
         return f"{self.name}:{self.manifest_name}" if self.manifest_name else self.name
+
+    @property
+    def folders(self) -> tuple[str, ...]:
+        """The names of the folders the files stand in (cats for cats/a.jpg), sorted."""
+        return tuple(sorted({PurePosixPath(file_name).parent.name for file_name in self.sizes} - {""}))
+
+    def labelled_by_folder(self) -> LocalFiles:
+        """The same files with each one's folder name as its concept (cats/a.jpg: cats), as image
+        classification datasets are laid out; for a list made from the files."""
+        if self.manifest_name:
+            raise InputFileError(f"{self.source_name} already says what each file is.",
+                                 "Give the concepts in its pos_concepts column instead of by folder.")
+        listed = list(csv.reader(io.StringIO(self.manifest.decode("utf-8"))))
+        text = io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow([*listed[0], "pos_concepts"])
+        writer.writerows([*row, PurePosixPath(row[0]).parent.name] for row in listed[1:])
+        return replace(self, manifest=text.getvalue().encode("utf-8"))
 
 
 def left_out_sentence(files: LocalFiles | None) -> str:

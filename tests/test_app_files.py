@@ -263,7 +263,8 @@ def test_an_export_with_a_boxes_file_per_split_folder_previews_and_adds_each_fil
     export = zipped({"README.roboflow.txt": b"Exported from roboflow.com",
                      "train/_annotations.csv": header + b"red.png,10,10,apple,0,0,5,5\nred.png,10,10,,0,0,5,5\n",
                      "train/red.png": RED,
-                     "valid/_annotations.csv": header + b"green.png,10,10,leaf,0,0,10,10\ngreen.png,10,10,leaf,0,0,20,1\n",
+                     "valid/_annotations.csv": header + b"green.png,10,10,leaf,0,0,10,10\n"
+                                                        b"green.png,10,10,leaf,0,0,20,1\n",
                      "valid/green.png": GREEN})
     at = choose_files(page(), ("export.zip", export))
     assert metrics(at).items() >= {"Files found": "2", "Ready to upload": "2"}.items()
@@ -283,6 +284,18 @@ def test_an_export_with_a_boxes_file_per_split_folder_previews_and_adds_each_fil
     assert sorted(zip(problems["Boxes file"], problems["Line"])) == [
         ("export.zip:train/_annotations.csv", 3), ("export.zip:valid/_annotations.csv", 3)]
     assert "Line numbers are those of each boxes file." in texts(at.caption)
+
+
+def test_folder_names_may_become_concepts(server_env: Sandbox) -> None:
+    at = choose_files(page(), ("pets.zip", zipped({"train/apple/red.png": RED, "train/leaf/green.png": GREEN})))
+    [by_folder] = [box for box in at.checkbox if box.key.startswith("by_folder_")]
+    assert by_folder.label == "Use each file's folder name as its concept (apple, leaf)" and not by_folder.value
+    by_folder.check().run()
+    preview = at.dataframe[0].value.set_index("File")
+    assert preview.loc["train/apple/red.png", "Concepts"] == "apple"
+    upload(at)
+    concepts = {item.id: [c.id for c in item.data.concepts] for item in server_env.stored_inputs()}
+    assert concepts == {content_id(RED): ["apple"], content_id(GREEN): ["leaf"]}
 
 
 def test_a_zips_files_that_are_not_media_are_left_out_and_named(server_env: Sandbox) -> None:

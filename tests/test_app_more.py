@@ -274,7 +274,8 @@ def test_a_list_of_boxes_previews_its_inputs_and_boxes_and_uploads_both(server_e
     upload(at)
     assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "2", "Boxes invalid": "1"}.items()
     a_id = next(i.id for i in server_env.stored_inputs() if i.data.image.url.endswith("a.jpg"))
-    assert stored_boxes(server_env) == sorted([(a_id, "cat", (0.1, 0.1, 0.5, 0.5)), (a_id, "dog", (0.0, 0.0, 1.0, 1.0))])
+    assert stored_boxes(server_env) == sorted([(a_id, "cat", (0.1, 0.1, 0.5, 0.5)),
+                                               (a_id, "dog", (0.0, 0.0, 1.0, 1.0))])
 
 
 def test_an_unusable_boxes_file_is_named_and_stops_the_upload(server_env: Sandbox) -> None:

@@ -254,3 +254,23 @@ def test_unsafe_zips_are_refused_before_anything_is_read(members, compression, f
 def test_a_damaged_zip_says_so():
     with pytest.raises(InputFileError, match="not a readable zip"):
         from_zip(io.BytesIO(b"PK\x03\x04 not really"), "broken.zip")
+
+
+def test_folder_names_become_concepts_when_asked(sandbox, tmp_path):
+    path = tmp_path / "pets.zip"
+    cat, dog = PNG + b"cat", PNG + b"dog"
+    path.write_bytes(zipped({"train/cat/1.png": cat, "train/dog/2.png": dog, "top.png": PNG}))
+    result = upload(sandbox, path, "--folder-concepts")
+    assert result.returncode == 0, result.stdout + result.stderr
+    concepts = {item.id: [c.id for c in item.data.concepts] for item in sandbox.stored_inputs()}
+    assert concepts == {content_id(cat): ["cat"], content_id(dog): ["dog"], content_id(PNG): []}
+
+
+def test_folder_concepts_are_refused_for_a_list_that_names_its_own(sandbox, tmp_path):
+    path = tmp_path / "labelled.zip"
+    path.write_bytes(zipped({"cat/a.png": PNG, "labels.csv": b"file,pos_concepts\ncat/a.png,kitten\n"}))
+    result = upload(sandbox, path, "--folder-concepts")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"error: {path}:labels.csv already says what each file is." in result.stderr
+    assert "Give the concepts in its pos_concepts column instead of by folder." in result.stderr
+    assert sandbox.stored_inputs() == []
