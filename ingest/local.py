@@ -49,6 +49,7 @@ class LocalFiles:
     manifest_name: str = ""  # where row lines point: the zip's own CSV, or the zip when the list is made up
     held: int = 0  # bytes the files came in (the chosen files, or the zip); a folder's stay on disk
     left_out: tuple[str, ...] = ()  # files found that are not media by their extension, not listed
+    sidecars: tuple[str, ...] = ()  # text files that belong to the images they are named like, not listed
     boxes: tuple[BoxesFile, ...] = ()  # the folder's or zip's own boxes files (a detection export's)
 
     def usable(self, file_name: str) -> bool:
@@ -79,12 +80,30 @@ class LocalFiles:
 
 
 def left_out_sentence(files: LocalFiles | None) -> str:
-    """What a folder or zip held that is not media and was left out, in one sentence ('' for nothing)."""
-    if not files or not files.left_out:
+    """What a folder or zip held that was left out (not media, or an image's own text file), in a
+    sentence or two ('' for nothing)."""
+    if not files:
         return ""
+    sentences = []
+    if files.left_out:
+        sentences.append(_not_media_sentence(files))
+    if files.sidecars:
+        count = len(files.sidecars)
+        sentences.append(f"Left out {count:,} text {'files' if count > 1 else 'file'} named like the images "
+                         f"beside them (captions, or labels such as YOLO's, which are not read): "
+                         f"{_some(files.sidecars)}.")
+    return " ".join(sentences)
+
+
+def _some(names: tuple[str, ...]) -> str:
+    """The first names, and how many more."""
+    more = len(names) - LEFT_OUT_SHOWN
+    return ", ".join(names[:LEFT_OUT_SHOWN]) + (f" and {more:,} more" if more > 0 else "")
+
+
+def _not_media_sentence(files: LocalFiles) -> str:
     count = len(files.left_out)
-    shown = ", ".join(files.left_out[:LEFT_OUT_SHOWN]) + (f" and {count - LEFT_OUT_SHOWN:,} more"
-                                                          if count > LEFT_OUT_SHOWN else "")
+    shown = _some(files.left_out)
     if files.boxes and not files.manifest_name:
         what = (f"{'files that are not images' if count > 1 else 'file that is not an image'} (with boxes files, "
                 "only the images are inputs)")
@@ -146,8 +165,8 @@ def from_folder(folder: Path) -> LocalFiles:
     found = [file_name for file_name in paths if not _skipped(file_name)]
     boxes = _boxes_files([f for f in found if _is_table(f)], lambda file_name: open(paths[file_name], "rb"),
                          lambda file_name: str(paths[file_name]))
-    wanted = _is_image if boxes else is_media  # a detection export's images; its README is no input
-    sizes = {file_name: paths[file_name].stat().st_size for file_name in found if wanted(file_name)}
+    inputs, left_out, sidecars = _sort_files([f for f in found if f not in boxes], bool(boxes))
+    sizes = {file_name: paths[file_name].stat().st_size for file_name in inputs}
 
     def read(file_name: str) -> bytes:
         try:
@@ -160,8 +179,8 @@ def from_folder(folder: Path) -> LocalFiles:
         return data
 
     manifest = _manifest(sizes, _content_ids(sizes, lambda file_name: open(paths[file_name], "rb")))
-    return LocalFiles(str(folder), manifest, _Contents(sizes, read), sizes, boxes=tuple(boxes.values()),
-                      left_out=tuple(f for f in found if f not in sizes and f not in boxes))
+    return LocalFiles(str(folder), manifest, _Contents(sizes, read), sizes, left_out=left_out, sidecars=sidecars,
+                      boxes=tuple(boxes.values()))
 
 
 def _gone(folder: Path, file_name: str, why: str) -> InputFileError:
@@ -198,10 +217,10 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
             f"{name} holds several CSV files ({', '.join(m.filename for m in manifests)}).",
             "Keep one CSV that names the files (a 'file' column), or none to upload every file.")
     left_out: tuple[str, ...] = ()
+    sidecars: tuple[str, ...] = ()
     if not manifests:  # a list made from the files: only media; a CSV naming another file gets a row error
-        wanted = _is_image if boxes else is_media
-        left_out = tuple(f for f in infos if not wanted(f))
-        infos = {file_name: info for file_name, info in infos.items() if wanted(file_name)}
+        inputs, left_out, sidecars = _sort_files(infos, bool(boxes))
+        infos = {file_name: infos[file_name] for file_name in inputs}
     sizes = {file_name: info.file_size for file_name, info in infos.items()}
     if manifests:
         manifest = _read(archive, manifests[0], name)
@@ -209,7 +228,8 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
         manifest = _manifest(sizes, _content_ids(sizes, lambda file_name: archive.open(infos[file_name])))
     held = stream.seek(0, io.SEEK_END)
     return LocalFiles(name, manifest, _Contents(sizes, lambda file_name: _read(archive, infos[file_name], name)),
-                      sizes, manifests[0].filename if manifests else "", held, left_out, tuple(boxes.values()))
+                      sizes, manifests[0].filename if manifests else "", held, left_out, sidecars,
+                      tuple(boxes.values()))
 
 
 def _boxes_files(candidates: list[str], open_file: Callable[[str], BinaryIO],
@@ -259,6 +279,30 @@ def is_media(file_name: str) -> bool:
 
 def _is_image(file_name: str) -> bool:
     return PurePosixPath(file_name).suffix.lower() in IMAGE_EXTENSIONS
+
+
+def _sort_files(file_names: Iterable[str], boxes: bool = False) -> tuple[list[str], tuple[str, ...], tuple[str, ...]]:
+    """For a list made from the files: (the inputs, the files left out as not media, the images' own text
+    files). With boxes files (a detection export), only images are inputs."""
+    file_names = list(file_names)
+    sidecars = _sidecars(file_names)
+    wanted = _is_image if boxes else is_media
+    inputs = [name for name in file_names if wanted(name) and name not in sidecars]
+    left_out = tuple(name for name in file_names if not wanted(name) and name not in sidecars)
+    return inputs, left_out, tuple(name for name in file_names if name in sidecars)
+
+
+def _sidecars(file_names: list[str]) -> set[str]:
+    """Text files that belong to an image rather than stand as inputs: a.txt beside a.jpg (a caption),
+    or labels/a.txt mirroring images/a.jpg (YOLO's labels)."""
+    images: set[tuple[PurePosixPath, str]] = set()
+    for name in filter(_is_image, file_names):
+        path = PurePosixPath(name)
+        images.add((path.parent, path.stem))
+        if path.parent.name == "images":
+            images.add((path.parent.parent / "labels", path.stem))
+    return {name for name in file_names if PurePosixPath(name).suffix.lower() == ".txt"
+            and (PurePosixPath(name).parent, PurePosixPath(name).stem) in images}
 
 
 def _type_problem(file_name: str) -> tuple[str, str] | None:

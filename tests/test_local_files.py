@@ -274,3 +274,19 @@ def test_folder_concepts_are_refused_for_a_list_that_names_its_own(sandbox, tmp_
     assert f"error: {path}:labels.csv already says what each file is." in result.stderr
     assert "Give the concepts in its pos_concepts column instead of by folder." in result.stderr
     assert sandbox.stored_inputs() == []
+
+
+def test_text_files_named_like_their_images_are_left_out_not_sent_as_texts(sandbox, tmp_path):
+    path = tmp_path / "yolo.zip"  # YOLO's layout: labels/a.txt for images/a.png; and a caption beside b.png
+    other = PNG + b"b"
+    path.write_bytes(zipped({"data.yaml": b"names: ['cat']\n", "train/images/a.png": PNG,
+                             "train/labels/a.txt": b"0 0.5 0.5 0.2 0.2\n", "b.png": other, "b.txt": b"a cat",
+                             "notes.txt": b"some words"}))
+    result = upload(sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 files in" in result.stdout
+    assert ("warning: Left out 1 file that is not an image, video, audio or text file (by its extension): data.yaml. "
+            "Left out 2 text files named like the images beside them (captions, or labels such as YOLO's, which are "
+            "not read): train/labels/a.txt, b.txt.") in result.stderr
+    stored = {item.id for item in sandbox.stored_inputs()}
+    assert stored == {content_id(PNG), content_id(other), content_id(b"some words")}
