@@ -82,6 +82,8 @@ from ingest.validate import (
     InputRecord,
     RowError,
     detect_format,
+    input_names,
+    map_columns,
 )
 
 SAMPLES = Path(__file__).parent / "ingest" / "samples"
@@ -1525,14 +1527,17 @@ def failed_rows(entry: JobEntry) -> tuple[bytes, dict[int, int]]:
     """The failed rows in the file's own header and cells, unchanged (not spreadsheet-safe), to send again,
     and where each of them is in the file the person chose: the retry job numbers the lines of its own file."""
     lines = failed_lines(entry.report_path)
-    encoding = entry.job.options.encoding
-    table = open_table(io.BytesIO(entry.data), entry.name, entry.delimiter, encoding)
+    options = entry.job.options
+    table = open_table(io.BytesIO(entry.data), entry.name, entry.delimiter, options.encoding)
+    columns = map_columns(table.header, options.columns, entry.name)
+    rows = list(table.rows)
+    failed = {input_names(row.cells, columns) for row in rows if row.line in lines} if columns.boxes else set()
     out = io.StringIO()
     writer = csv.writer(out, delimiter=table.delimiter)
     writer.writerow(table.header)
-    kept: list[int] = []  # the failed rows' lines, in the file's order
-    for row in table.rows:
-        if row.line in lines:
+    kept: list[int] = []  # the failed rows' lines (in a list of boxes, with their inputs' other rows), in order
+    for row in rows:
+        if row.line in lines or failed and input_names(row.cells, columns) in failed:
             writer.writerow(row.cells)
             kept.append(row.line)
     data = out.getvalue().encode("utf-8")  # whatever the chosen file's encoding: the retry reads it as UTF-8

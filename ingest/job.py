@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, BinaryIO
 
 from .build import DEFAULT_BATCH, MAX_BATCH, Batcher, build_batch, chunked
@@ -36,7 +36,7 @@ from .outcomes import (
     BatchResult,
     RowOutcome,
 )
-from .read import open_table
+from .read import Table, open_table
 from .report import ReportWriter
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
 from .validate import (
@@ -188,6 +188,9 @@ class UploadJob:
         self._box_counts: dict[str, int] | None = None
         self._noun = row_noun(files)
         self._box_problems: list[tuple[str, RowOutcome]] = []
+        self._listed_boxes: BoxesFile | None = None  # the list itself, when its rows are boxes too
+        self._fixing: set[int] = set()  # in a list of boxes: the lines in the rows to fix so far...
+        self._boxes_fixing: set[int] = set()  # ...and the lines whose box was not added
         self._spreadsheet_safe = spreadsheet_safe
         self._on_progress = on_progress
         self._lock = threading.Lock()
@@ -299,7 +302,8 @@ class UploadJob:
             if left_out := left_out_sentence(self._files):
                 self._warnings.append(left_out)
         if columns.boxes:  # a detection list: every row is also a box of its input
-            self._boxes_files += (BoxesFile(self.name, self._open_source().read()),)
+            self._listed_boxes = BoxesFile(self.name, self._open_source().read())
+            self._boxes_files += (self._listed_boxes,)
         with self._lock:
             self._noun = row_noun(self._files, columns)
             if self._boxes_files:
@@ -329,6 +333,8 @@ class UploadJob:
                 self._check_downloads(client)
             if self._boxes and not self._stop.is_set():
                 self._post_boxes(client)
+            if self._listed_boxes:
+                self._add_box_rows_to_fix(table)
         finally:
             if client:
                 client.close()
@@ -450,6 +456,8 @@ class UploadJob:
                 self._count_boxes(boxes_file.name, [RowOutcome(result.line, result.input_id, result.url, INVALID,
                                                                result.reason)])
                 continue
+            if boxes_file is self._listed_boxes:  # a row's box belongs to its input only once that is stored
+                result = replace(result, input_id="")
             self._boxes.append((boxes_file.name, result))
             if not result.input_id:
                 self._box_ids[result.url] = ""
@@ -473,7 +481,18 @@ class UploadJob:
                     return
                 self._count_boxes(name, post_boxes(client, chunk, self.options.retry, self._pacer, self._stop))
 
+    def _add_box_rows_to_fix(self, table: Table) -> None:
+        """A list of boxes' rows to fix include the rows whose box was not added (a bad box, or its input's
+        further rows when that input was not stored), so fixing or retrying that file loses no box."""
+        lines = self._boxes_fixing - self._fixing
+        if not lines or not self.failed_path:
+            return
+        again = open_table(self._open_source(), self.name, table.delimiter, table.encoding)
+        self._report.write_rows_to_fix(row.cells for row in again.rows if row.line in lines)
+
     def _count_boxes(self, name: str, outcomes: list[RowOutcome]) -> None:
+        if self._listed_boxes and name == self._listed_boxes.name:
+            self._boxes_fixing.update(outcome.line for outcome in outcomes if not outcome.ok)
         with self._lock:
             for outcome in outcomes:
                 self._box_counts[outcome.status] += 1
@@ -518,6 +537,8 @@ class UploadJob:
             outcomes_to_report = outcomes
         if self._report:
             self._report.write(outcomes_to_report)
+        if self._listed_boxes:
+            self._fixing.update(o.line for o in outcomes_to_report if o.status in (INVALID, FAILED))
         if self._box_ids:
             for outcome in outcomes:
                 if outcome.ok and outcome.url in self._box_ids:

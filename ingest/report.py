@@ -89,6 +89,12 @@ class ReportWriter:
             if self._failed and o.status in (INVALID, FAILED) and o.cells is not None:
                 self._failed.writerow([clean(cell) for cell in o.cells])
 
+    def write_rows_to_fix(self, rows: Iterable[list[str]]) -> None:
+        """More rows to fix, as the input has them (a list of boxes' rows whose box was not added)."""
+        for cells in rows:
+            if self._failed:
+                self._failed.writerow([self._clean(cell) for cell in cells])
+
     def close(self) -> None:
         for handle in self._files:
             handle.close()

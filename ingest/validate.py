@@ -305,13 +305,18 @@ def input_rows(rows: Iterable[RawRow], columns: ColumnMap) -> Iterable[RawRow]:
 
 
 def _first_of_each_input(rows: Iterable[RawRow], columns: ColumnMap) -> Iterator[RawRow]:
-    seen: set[tuple[str, ...]] = set()  # (input id, url, file): what names an input
-    positions = [columns.positions[role] for role in ("input_id", "url", "file")]
+    seen: set[tuple[str, ...]] = set()
     for row in rows:
-        names = tuple(_cell(row.cells, position) for position in positions)
+        names = input_names(row.cells, columns)
         if names not in seen:
             seen.add(names)
             yield row
+
+
+def input_names(cells: list[str], columns: ColumnMap) -> tuple[str, ...]:
+    """What names a row's input (its id, url and file cells): in a list of boxes, the rows of one input
+    name it alike."""
+    return tuple(_cell(cells, columns.positions[role]) for role in ("input_id", "url", "file"))
 
 
 def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:

@@ -343,6 +343,22 @@ def test_a_windows_1252_file_reads_once_its_encoding_is_chosen(server_env: Sandb
     assert [c.name for c in stored(server_env)["creme-1"].data.concepts] == ["crème brûlée"]
 
 
+def test_retrying_a_list_of_boxes_sends_each_failed_input_with_all_its_boxes(server_env: Sandbox) -> None:
+    take_id(server_env, "b-1")  # so both rows of b-1 fail: its input, then its boxes
+    at = choose(page(), "detections.csv", b"url,input_id,class,left_col,top_row,right_col,bottom_row\n"
+                                          b"https://h.test/a.jpg,a-1,cat,0,0,1,1\n"
+                                          b"https://h.test/b.jpg,b-1,cat,0,0,0.5,0.5\n"
+                                          b"https://h.test/b.jpg,b-1,dog,0.5,0.5,1,1\n")
+    upload(at)
+    assert metrics(at).items() >= {"Uploaded": "1", "Failed": "1", "Boxes uploaded": "1", "Boxes failed": "2"}.items()
+    free_id(server_env, "b-1")
+    at.button(key="retry").click().run()
+    run_until(at, upload_finished)
+    assert metrics(at).items() >= {"Uploaded": "1", "Failed": "0", "Boxes uploaded": "2", "Boxes failed": "0"}.items()
+    assert stored_boxes(server_env) == sorted([("a-1", "cat", (0.0, 0.0, 1.0, 1.0)), ("b-1", "cat", (0.0, 0.0, 0.5, 0.5)),
+                                               ("b-1", "dog", (0.5, 0.5, 1.0, 1.0))])
+
+
 def test_a_utf16_file_without_its_mark_gets_the_hint_and_reads_as_utf16_le(server_env: Sandbox) -> None:
     data = "url,pos_concepts\nhttps://h.test/a.jpg,été\n".encode("utf-16-le")
     at = choose(page(), "summer.csv", data)

@@ -206,3 +206,17 @@ def test_a_list_of_boxes_uploads_each_image_once_with_all_its_boxes(sandbox, tmp
     a, b = ids["https://h.test/a.jpg"], ids["https://h.test/b.jpg"]
     assert stored_boxes(sandbox) == sorted([(a, "cat", (0.1, 0.1, 0.5, 0.5)), (a, "dog", (0.0, 0.0, 1.0, 1.0)),
                                             (b, "dog", (0.0, 0.0, 0.1, 0.1))])
+
+
+def test_a_list_of_boxes_rows_to_fix_hold_every_row_whose_box_was_not_added(sandbox, tmp_path):
+    path, failed = tmp_path / "detections.csv", tmp_path / "failed.csv"
+    lines = ["url,class,xmin,ymin,xmax,ymax,width,height",
+             "https://h.test/a.jpg,cat,64,48,320,240,640,480",
+             "h.test/b.jpg,dog,0,0,64,48,640,480",  # a bad url: the row to fix...
+             "https://h.test/a.jpg,dog,0,0,700,48,640,480",  # a bad box on a good image
+             "h.test/b.jpg,cat,1,1,64,48,640,480"]  # ...and its image's other box, which would be lost
+    path.write_text("\n".join(lines) + "\n")
+    result = run("upload", str(path), "--failed", str(failed), env=sandbox_env(sandbox))
+    assert result.returncode == 1, result.stderr
+    assert "Boxes: 1 uploaded, 0 already there, 1 invalid, 2 failed." in result.stdout
+    assert failed.read_text().splitlines() == [lines[0], lines[2], lines[3], lines[4]]
