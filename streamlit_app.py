@@ -525,9 +525,9 @@ def files_section() -> ChosenFile | None:
         f"{MAX_MEDIA_BYTES // 1024 ** 2} MB.\n\n"
         "To give them concepts, metadata or datasets, put one CSV file in the zip that names each file in a "
         "`file` column, with the columns a list has (`input_id`, `pos_concepts`, `metadata`, `dataset_id` and "
-        "so on). Then only the files it names are uploaded. A detection export's boxes files (such as "
-        "Roboflow's `_annotations.csv` in each of `train/`, `valid/` and `test/`) are read too: their boxes "
-        "are added to the images."
+        "so on). Then only the files it names are uploaded. A detection export's boxes files (a CSV of boxes, "
+        "or COCO JSON, such as Roboflow's `_annotations.csv` or `_annotations.coco.json` in each of `train/`, "
+        "`valid/` and `test/`) are read too: their boxes are added to the images."
     )
     state = st.session_state
     uploaded = st.file_uploader("Choose files or a zip", type=MEDIA_TYPES, accept_multiple_files=True,
@@ -917,8 +917,9 @@ def boxes_section() -> tuple[BoxesFile | None, BoxesCheck | InputFileError | Non
                    "naming a row of your upload, `concept` "
                    "(or `class`), and the edges `left_col`, `top_row`, `right_col`, `bottom_row` as fractions of the "
                    "image from 0 to 1 (0, 0 is the top left corner), or `xmin`, `ymin`, `xmax`, `ymax` in pixels "
-                   "with the image's `width` and `height`. The boxes are added once their inputs are in the app.")
-        uploaded = st.file_uploader("Choose a boxes file", type=["csv", "tsv", "txt"], key=key)
+                   "with the image's `width` and `height`. Or a COCO JSON file of annotations naming the chosen "
+                   "files. The boxes are added once their inputs are in the app.")
+        uploaded = st.file_uploader("Choose a boxes file", type=["csv", "tsv", "txt", "json"], key=key)
         st.download_button("Download a boxes template", data=BOXES_TEMPLATE, file_name="boxes-template.csv",
                            mime="text/csv", key="boxes_template", icon=":material/description:", on_click="ignore",
                            help="Two boxes for the sample data's rows sample-03 and sample-01.")

@@ -16,9 +16,11 @@ from .validate import (
     ColumnMap,
     InputRecord,
     RowError,
+    coco_document,
     map_box_columns,
     map_columns,
     validate_boxes,
+    validate_coco,
     validate_rows,
 )
 
@@ -105,9 +107,12 @@ def read_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None) -> Iterat
 
     A box in a split folder's boxes file (an export's train/_annotations.csv) names the file of
     that folder when the folder or zip holds one."""
-    table = open_table(io.BytesIO(boxes_file.data), boxes_file.name)
-    positions = map_box_columns(table.header, boxes_file.name)
-    for result in validate_boxes(table.rows, positions, table.header):
+    if boxes_file.is_coco:
+        results = validate_coco(coco_document(boxes_file.data, boxes_file.name))
+    else:
+        table = open_table(io.BytesIO(boxes_file.data), boxes_file.name)
+        results = validate_boxes(table.rows, map_box_columns(table.header, boxes_file.name), table.header)
+    for result in results:
         in_folder = f"{boxes_file.folder}/{result.url}"
         if isinstance(result, BoxRecord) and boxes_file.folder and files and in_folder in files.sizes:
             result = replace(result, url=in_folder)

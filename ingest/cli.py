@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     how.add_argument("--boxes", type=Path, metavar="BOXES",
                      help="a CSV of bounding boxes (input_id, url or local file name; concept or class; and left_col, top_row, "
                           "right_col, bottom_row from 0 to 1, or xmin, ymin, xmax, ymax in pixels with width and "
-                          "height) to post as region annotations once the inputs exist")
+                          "height), or a COCO JSON file, to post as region annotations once the inputs exist")
     how.add_argument("--folder-concepts", action="store_true",
                      help="for a folder or zip without a CSV: give each file its folder's name as a concept "
                           "(cats/a.jpg: cats), as image classification datasets are laid out")

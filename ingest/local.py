@@ -25,13 +25,14 @@ from typing import BinaryIO
 
 from .errors import InputFileError
 from .read import open_table
-from .validate import EXTENSION_KINDS, BoxesFile, ColumnMap, InputRecord, RowError, map_box_columns
+from .validate import EXTENSION_KINDS, BoxesFile, ColumnMap, InputRecord, RowError, coco_document, map_box_columns
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input well inside a 128 MB request
 MAX_ZIP_FILES = 10_000
 MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024  # uncompressed, the whole archive
 MAX_RATIO = 200  # uncompressed / compressed; real photos barely compress, a bomb compresses a thousandfold
+MAX_COCO_BYTES = 512 * 1024 * 1024  # a JSON file larger than this is not read as COCO annotations
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic")
 MEDIA_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | frozenset(EXTENSION_KINDS)
 LEFT_OUT_SHOWN = 10  # names listed in the sentence about files left out
@@ -163,7 +164,7 @@ def from_folder(folder: Path) -> LocalFiles:
     """Every file under `folder` (names relative to it), one row each; read when uploaded."""
     paths = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
     found = [file_name for file_name in paths if not _skipped(file_name)]
-    boxes = _boxes_files([f for f in found if _is_table(f)], lambda file_name: open(paths[file_name], "rb"),
+    boxes = _boxes_files([f for f in found if _may_hold_boxes(f)], lambda file_name: open(paths[file_name], "rb"),
                          lambda file_name: str(paths[file_name]))
     inputs, left_out, sidecars = _sort_files([f for f in found if f not in boxes], bool(boxes))
     sizes = {file_name: paths[file_name].stat().st_size for file_name in inputs}
@@ -207,7 +208,7 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
     _check_archive(members, name)  # every member, the ones left out too: a hidden name must not hide '../'
     members = [info for info in members if not _skipped(info.filename)]
     infos = {info.filename: info for info in members}
-    boxes = _boxes_files([f for f in infos if _is_table(f)], lambda file_name: archive.open(infos[file_name]),
+    boxes = _boxes_files([f for f in infos if _may_hold_boxes(f)], lambda file_name: archive.open(infos[file_name]),
                          lambda file_name: f"{name}:{file_name}")
     for file_name in boxes:
         del infos[file_name]
@@ -234,22 +235,36 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
 
 def _boxes_files(candidates: list[str], open_file: Callable[[str], BinaryIO],
                  shown: Callable[[str], str]) -> dict[str, BoxesFile]:
-    """The boxes files among a folder's or zip's CSVs (a detection export's, by their header), by file name;
+    """The boxes files among a folder's or zip's CSVs (by their header) and JSON files (COCO's), by file name;
     each names files relative to its own folder."""
     found = {}
     for file_name in candidates:
         try:
             with open_file(file_name) as stream:
-                map_box_columns(open_table(stream, shown(file_name)).header)
+                if file_name.lower().endswith(".json"):  # COCO: read whole, within reason
+                    data = stream.read(MAX_COCO_BYTES + 1)
+                    if len(data) > MAX_COCO_BYTES:
+                        continue
+                    coco_document(data, shown(file_name))
+                else:
+                    map_box_columns(open_table(stream, shown(file_name)).header)
+                    data = b""
         except InputFileError:
             continue
-        with open_file(file_name) as stream:
-            found[file_name] = BoxesFile(shown(file_name), stream.read(), posixpath.dirname(file_name))
+        if not data:
+            with open_file(file_name) as stream:
+                data = stream.read()
+        found[file_name] = BoxesFile(shown(file_name), data, posixpath.dirname(file_name))
     return found
 
 
 def _is_table(file_name: str) -> bool:
     return PurePosixPath(file_name).suffix.lower() in (".csv", ".tsv")
+
+
+def _may_hold_boxes(file_name: str) -> bool:
+    """A CSV or TSV, or a JSON file (COCO's annotations)."""
+    return _is_table(file_name) or PurePosixPath(file_name).suffix.lower() == ".json"
 
 
 def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None:

@@ -646,6 +646,11 @@ class BoxesFile:
     data: bytes
     folder: str = ""
 
+    @property
+    def is_coco(self) -> bool:
+        """A COCO JSON file of annotations, rather than a CSV or TSV of boxes."""
+        return self.name.lower().endswith(".json")
+
 
 def map_box_columns(header: list[str], name: str = "boxes file") -> dict[str, int | None]:
     """Find the boxes file's columns (edges as fractions, or in pixels with the image's size);
@@ -747,3 +752,69 @@ def _number(raw: str) -> float:
         return float(raw)
     except ValueError:
         return float("nan")
+
+
+# -- COCO: the JSON of boxes most detection tools export --------------------------------------
+COCO_LISTS = ("images", "annotations", "categories")
+_COCO_EDGE_SLACK = 1.0  # pixels a box may overrun the image by (exporters round), kept to the edge
+
+
+def coco_document(data: bytes, name: str) -> dict:
+    """A COCO annotations file's JSON; raises `InputFileError` when `data` is not one."""
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError) as error:
+        raise InputFileError(f"{name} is not readable JSON ({error}).",
+                             "Export the annotations again, as COCO JSON.") from None
+    if not (isinstance(document, dict) and all(isinstance(document.get(key), list) for key in COCO_LISTS)):
+        raise InputFileError(f"{name} is not a COCO annotations file: it lacks its images, annotations or "
+                             "categories.", "Export the annotations as COCO JSON, or give the boxes as a CSV file.")
+    return document
+
+
+def validate_coco(document: dict) -> Iterator[BoxRecord | RowError]:
+    """Each annotation of a COCO file as a `BoxRecord` naming its image's file, or a `RowError` whose line
+    is the annotation's position in the file's list of annotations."""
+    images = {image.get("id"): image for image in document["images"] if isinstance(image, dict)}
+    names = {category.get("id"): category.get("name") for category in document["categories"]
+             if isinstance(category, dict)}
+    for number, annotation in enumerate(document["annotations"], 1):
+        annotation = annotation if isinstance(annotation, dict) else {}
+        image = images.get(annotation.get("image_id"), {})
+        file_name = image.get("file_name") if isinstance(image.get("file_name"), str) else ""
+        what = f"annotation {annotation.get('id', number)}"
+
+        def error(message: str, hint: str) -> RowError:
+            return RowError(number, "", file_name, "", f"{what}: {message}", hint, [])
+
+        if not file_name:
+            yield error(f"its image id {annotation.get('image_id')!r} is not among the file's images",
+                        "export the dataset again: every annotation should name one of its images")
+            continue
+        concept = names.get(annotation.get("category_id"))
+        if not isinstance(concept, str) or not concept.strip():
+            yield error(f"its category id {annotation.get('category_id')!r} has no name in the file's categories",
+                        "export the dataset again with its categories")
+            continue
+        edges, problem = _coco_edges(annotation.get("bbox"), image.get("width"), image.get("height"))
+        if problem:
+            yield error(*problem)
+            continue
+        yield BoxRecord(number, "", file_name, concept.strip(), *edges)
+
+
+def _coco_edges(bbox: object, width: object, height: object):
+    """A COCO bbox [x, y, width, height] in pixels as (left, top, right, bottom) fractions, or a problem."""
+    if not all(type(size) in (int, float) and size > 0 for size in (width, height)):
+        return (), (f"its image's width and height ({width!r}, {height!r}) are not numbers of pixels",
+                    "export the dataset again with each image's size")
+    if not (isinstance(bbox, list) and len(bbox) == 4 and all(type(v) in (int, float) for v in bbox)
+            and bbox[2] > 0 and bbox[3] > 0):
+        return (), (f"its bbox {bbox!r} is not [x, y, width, height] with a width and height",
+                    "give each box as [x, y, width, height] in pixels from the image's top left corner")
+    x, y, w, h = bbox
+    if x < -_COCO_EDGE_SLACK or y < -_COCO_EDGE_SLACK or x + w > width + _COCO_EDGE_SLACK \
+            or y + h > height + _COCO_EDGE_SLACK:
+        return (), (f"its bbox {bbox!r} reaches outside its {width:g} x {height:g} image",
+                    "check the box and the image's size")
+    return (max(0.0, x / width), max(0.0, y / height), min(1.0, (x + w) / width), min(1.0, (y + h) / height)), None

@@ -248,6 +248,17 @@ def test_boxes_may_name_the_chosen_files_and_the_results_name_each_file(server_e
     assert results.loc[content_id(RED), "File"] == "red.png" and results.loc[content_id(GREEN), "File"] == "green.png"
 
 
+def test_a_coco_file_may_give_the_chosen_files_boxes(server_env: Sandbox) -> None:
+    coco = {"categories": [{"id": 1, "name": "leaf"}], "images": [{"id": 5, "file_name": "green.png", "width": 2,
+            "height": 2}], "annotations": [{"id": 1, "image_id": 5, "category_id": 1, "bbox": [0, 0, 1, 2]}]}
+    at = choose_files(page(), ("red.png", RED), ("green.png", GREEN))
+    choose_boxes(at, "annotations.coco.json", json.dumps(coco).encode())
+    assert "**annotations.coco.json: 1 box, 1 ready.**" in texts(at.markdown)
+    upload(at)
+    assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "1", "Boxes failed": "0"}.items()
+    assert stored_boxes(server_env) == [(content_id(GREEN), "leaf", (0.0, 0.0, 0.5, 1.0))]
+
+
 def test_a_zip_holding_a_detection_export_previews_its_boxes_and_adds_them(server_env: Sandbox) -> None:
     boxes = b"filename,width,height,class,xmin,ymin,xmax,ymax\nred.png,1,1,apple,0,0,1,1\nred.png,1,1,x,,,,\n"
     at = choose_files(page(), ("export.zip", zipped({"red.png": RED, "green.png": GREEN, "_annotations.csv": boxes})))

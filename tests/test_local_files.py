@@ -1,6 +1,7 @@
 """Local files: a folder or a zip of media (optionally with a CSV naming them), sent as bytes, safely."""
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -290,3 +291,21 @@ def test_text_files_named_like_their_images_are_left_out_not_sent_as_texts(sandb
             "not read): train/labels/a.txt, b.txt.") in result.stderr
     stored = {item.id for item in sandbox.stored_inputs()}
     assert stored == {content_id(PNG), content_id(other), content_id(b"some words")}
+
+
+def test_a_coco_export_adds_its_boxes_and_names_each_bad_annotation(sandbox, tmp_path):
+    path = tmp_path / "coco.zip"  # Roboflow's COCO export: one _annotations.coco.json per split folder
+    coco = {"info": {"year": 2026}, "categories": [{"id": 0, "name": "pets"}, {"id": 1, "name": "cat"}],
+            "images": [{"id": 0, "file_name": "a.png", "width": 640, "height": 480}],
+            "annotations": [{"id": 10, "image_id": 0, "category_id": 1, "bbox": [64, 48, 256, 192]},
+                            {"id": 11, "image_id": 0, "category_id": 1, "bbox": [600, 400, 100, 100]},
+                            {"id": 12, "image_id": 7, "category_id": 1, "bbox": [0, 0, 10, 10]}]}
+    path.write_bytes(zipped({"train/_annotations.coco.json": json.dumps(coco).encode(), "train/a.png": PNG}))
+    result = upload(sandbox, path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 file in" in result.stdout and "Boxes: 1 uploaded, 0 already there, 2 invalid, 0 failed." in result.stdout
+    where = f"{path}:train/_annotations.coco.json"
+    assert (f"{where}:2: annotation 11: its bbox [600, 400, 100, 100] reaches outside its 640 x 480 image - check "
+            "the box and the image's size") in result.stdout
+    assert f"{where}:3: annotation 12: its image id 7 is not among the file's images" in result.stdout
+    assert stored_boxes(sandbox) == [(content_id(PNG), "cat", (0.1, 0.1, 0.5, 0.5))]

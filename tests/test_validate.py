@@ -1,5 +1,6 @@
 """Validation: every row becomes a record or an error naming line, id, column and fix."""
 
+import json
 import random
 
 import pytest
@@ -9,10 +10,13 @@ from ingest.index import MAX_RUNS, IdIndex
 from ingest.read import RawRow
 from ingest.validate import (
     MAX_ID_CHARS,
+    BoxRecord,
     InputRecord,
     RowError,
+    coco_document,
     generated_id,
     map_columns,
+    validate_coco,
     validate_rows,
 )
 
@@ -153,3 +157,24 @@ def test_the_id_index_keeps_each_first_line_while_packing_ids_into_sorted_runs()
         line += len(keys)
         assert index.claim(keys, lines) == [first_line_of.setdefault(k, n) for k, n in zip(keys, lines)]
     assert len(first_line_of) > 50 * (MAX_RUNS + 2)  # enough ids to have packed and merged runs
+
+
+def test_coco_annotations_become_boxes_and_each_fault_is_named():
+    document = coco_document(json.dumps({
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 100, "height": 50}, {"id": 2, "file_name": "b.jpg"}],
+        "categories": [{"id": 3, "name": " dog "}],
+        "annotations": [{"id": 7, "image_id": 1, "category_id": 3, "bbox": [-0.5, 0, 100.5, 50]},  # rounding
+                        {"id": 8, "image_id": 1, "category_id": 9, "bbox": [0, 0, 1, 1]},
+                        {"id": 9, "image_id": 1, "category_id": 3, "bbox": [0, 0, 0, 1]},
+                        {"id": 10, "image_id": 2, "category_id": 3, "bbox": [0, 0, 1, 1]},
+                        "not an annotation"]}).encode(), "a.json")
+    results = list(validate_coco(document))
+    assert results[0] == BoxRecord(1, "", "a.jpg", "dog", 0.0, 0.0, 1.0, 1.0)
+    assert [(r.line, r.message) for r in results[1:]] == [
+        (2, "annotation 8: its category id 9 has no name in the file's categories"),
+        (3, "annotation 9: its bbox [0, 0, 0, 1] is not [x, y, width, height] with a width and height"),
+        (4, "annotation 10: its image's width and height (None, None) are not numbers of pixels"),
+        (5, "annotation 5: its image id None is not among the file's images"),
+    ]
+    with pytest.raises(InputFileError, match="is not a COCO annotations file"):
+        coco_document(b'{"images": []}', "a.json")
