@@ -106,16 +106,18 @@ def read_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None) -> Iterat
     """Every row of a boxes file as a box or a row error; raises `InputFileError` for an unusable file.
 
     A box in a split folder's boxes file (an export's train/_annotations.csv) names the file of
-    that folder when the folder or zip holds one."""
+    that folder when the folder or zip holds one; a box on a copy of a file goes to that file."""
     if boxes_file.is_coco:
         results = validate_coco(coco_document(boxes_file.data, boxes_file.name))
     else:
         table = open_table(io.BytesIO(boxes_file.data), boxes_file.name)
         results = validate_boxes(table.rows, map_box_columns(table.header, boxes_file.name), table.header)
+    copies = dict(files.copies) if files else {}
     for result in results:
-        in_folder = f"{boxes_file.folder}/{result.url}"
-        if isinstance(result, BoxRecord) and boxes_file.folder and files and in_folder in files.sizes:
-            result = replace(result, url=in_folder)
+        if isinstance(result, BoxRecord) and files:
+            in_folder = f"{boxes_file.folder}/{result.url}"
+            target = in_folder if boxes_file.folder and in_folder in files.sizes else result.url
+            result = replace(result, url=copies.get(target, target))
         yield result
 
 

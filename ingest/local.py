@@ -25,7 +25,8 @@ from typing import BinaryIO
 
 from .errors import InputFileError
 from .read import open_table
-from .validate import EXTENSION_KINDS, BoxesFile, ColumnMap, InputRecord, RowError, coco_document, map_box_columns
+from .validate import (CONCEPT_SEPARATOR, EXTENSION_KINDS, BoxesFile, ColumnMap, InputRecord, RowError, coco_document,
+                       map_box_columns)
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input well inside a 128 MB request
@@ -36,6 +37,7 @@ MAX_COCO_BYTES = 512 * 1024 * 1024  # a JSON file larger than this is not read a
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic")
 MEDIA_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | frozenset(EXTENSION_KINDS)
 LEFT_OUT_SHOWN = 10  # names listed in the sentence about files left out
+LAYOUT_FOLDERS = frozenset({"train", "training", "valid", "validation", "val", "test", "testing", "images", "imgs"})
 SKIPPED = ("__MACOSX/", "Thumbs.db", "desktop.ini")  # and hidden files and folders (.DS_Store, ._a.jpg, .git/)
 
 
@@ -52,6 +54,7 @@ class LocalFiles:
     left_out: tuple[str, ...] = ()  # files found that are not media by their extension, not listed
     sidecars: tuple[str, ...] = ()  # text files that belong to the images they are named like, not listed
     boxes: tuple[BoxesFile, ...] = ()  # the folder's or zip's own boxes files (a detection export's)
+    copies: tuple[tuple[str, str], ...] = ()  # (a file, the file with the same bytes listed instead)
 
     def usable(self, file_name: str) -> bool:
         """Whether the file is listed and within its kind's size limit."""
@@ -63,8 +66,8 @@ class LocalFiles:
 
     @property
     def folders(self) -> tuple[str, ...]:
-        """The names of the folders the files stand in (cats for cats/a.jpg), sorted."""
-        return tuple(sorted({PurePosixPath(file_name).parent.name for file_name in self.sizes} - {""}))
+        """The names of the folders the files stand in (cats for cats/a.jpg, and for train/cats/a.jpg), sorted."""
+        return tuple(sorted({_class_folder(file_name) for file_name in self.sizes} - {""}))
 
     def labelled_by_folder(self) -> LocalFiles:
         """The same files with each one's folder name as its concept (cats/a.jpg: cats), as image
@@ -72,12 +75,22 @@ class LocalFiles:
         if self.manifest_name:
             raise InputFileError(f"{self.source_name} already says what each file is.",
                                  "Give the concepts in its pos_concepts column instead of by folder.")
+        folders = {file_name: [_class_folder(file_name)] for file_name in self.sizes}
+        for copy, kept in self.copies:  # the same image in two class folders has both concepts
+            folders[kept].append(_class_folder(copy))
         listed = list(csv.reader(io.StringIO(self.manifest.decode("utf-8"))))
         text = io.StringIO()
         writer = csv.writer(text)
         writer.writerow([*listed[0], "pos_concepts"])
-        writer.writerows([*row, PurePosixPath(row[0]).parent.name] for row in listed[1:])
+        writer.writerows([*row, CONCEPT_SEPARATOR.join(dict.fromkeys(filter(None, folders[row[0]])))]
+                         for row in listed[1:])
         return replace(self, manifest=text.getvalue().encode("utf-8"))
+
+
+def _class_folder(file_name: str) -> str:
+    """The folder that names a file's class: its own, unless that only sorts a dataset (train/, images/)."""
+    folder = PurePosixPath(file_name).parent.name
+    return "" if folder.lower() in LAYOUT_FOLDERS else folder
 
 
 def left_out_sentence(files: LocalFiles | None) -> str:
@@ -88,6 +101,11 @@ def left_out_sentence(files: LocalFiles | None) -> str:
     sentences = []
     if files.left_out:
         sentences.append(_not_media_sentence(files))
+    if files.copies:
+        count = len(files.copies)
+        shown = _some(tuple(f"{copy} (same as {kept})" for copy, kept in files.copies))
+        sentences.append(f"Left out {count:,} {'files' if count > 1 else 'file'} with the same content as another, "
+                         f"which is stored once for both (a copy's boxes and folder concept go to it too): {shown}.")
     if files.sidecars:
         count = len(files.sidecars)
         sentences.append(f"Left out {count:,} text {'files' if count > 1 else 'file'} named like the images "
@@ -157,7 +175,8 @@ def from_files(files: Iterable[tuple[str, bytes]], name: str = "chosen files") -
         sizes[file_name] = len(data)
         contents[file_name] = data if len(data) <= size_limit(file_name) else None
     ids = {file_name: content_id(data) for file_name, data in contents.items() if data is not None}
-    return LocalFiles(name, _manifest(sizes, ids), contents, sizes, held=sum(sizes.values()))
+    manifest, copies = _manifest(sizes, ids)
+    return LocalFiles(name, manifest, contents, sizes, held=sum(sizes.values()), copies=copies)
 
 
 def from_folder(folder: Path) -> LocalFiles:
@@ -179,9 +198,9 @@ def from_folder(folder: Path) -> LocalFiles:
             raise _gone(folder, file_name, "it changed")
         return data
 
-    manifest = _manifest(sizes, _content_ids(sizes, lambda file_name: open(paths[file_name], "rb")))
+    manifest, copies = _manifest(sizes, _content_ids(sizes, lambda file_name: open(paths[file_name], "rb")))
     return LocalFiles(str(folder), manifest, _Contents(sizes, read), sizes, left_out=left_out, sidecars=sidecars,
-                      boxes=tuple(boxes.values()))
+                      boxes=tuple(boxes.values()), copies=copies)
 
 
 def _gone(folder: Path, file_name: str, why: str) -> InputFileError:
@@ -223,14 +242,15 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
         inputs, left_out, sidecars = _sort_files(infos, bool(boxes))
         infos = {file_name: infos[file_name] for file_name in inputs}
     sizes = {file_name: info.file_size for file_name, info in infos.items()}
+    copies: tuple[tuple[str, str], ...] = ()
     if manifests:
         manifest = _read(archive, manifests[0], name)
     else:  # a member stops at the size the zip declares
-        manifest = _manifest(sizes, _content_ids(sizes, lambda file_name: archive.open(infos[file_name])))
+        manifest, copies = _manifest(sizes, _content_ids(sizes, lambda file_name: archive.open(infos[file_name])))
     held = stream.seek(0, io.SEEK_END)
     return LocalFiles(name, manifest, _Contents(sizes, lambda file_name: _read(archive, infos[file_name], name)),
                       sizes, manifests[0].filename if manifests else "", held, left_out, sidecars,
-                      tuple(boxes.values()))
+                      tuple(boxes.values()), copies)
 
 
 def _boxes_files(candidates: list[str], open_file: Callable[[str], BinaryIO],
@@ -355,14 +375,23 @@ def _content_ids(sizes: dict[str, int], open_file: Callable[[str], BinaryIO]) ->
     return ids
 
 
-def _manifest(sizes: dict[str, int], ids: dict[str, str]) -> bytes:
-    """One row per file, its id the hash of its bytes (none for a file too large to send)."""
+def _manifest(sizes: dict[str, int], ids: dict[str, str]) -> tuple[bytes, tuple[tuple[str, str], ...]]:
+    """One row per file, its id the hash of its bytes (none for a file too large to send); and the copies
+    (a file with the same bytes as one listed before it: stored once, so not listed), each with that file."""
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(["file", "input_id"])
+    first: dict[str, str] = {}  # content id -> the file listed for it
+    copies = []
     for file_name in sizes:
-        writer.writerow([file_name, ids.get(file_name, "")])
-    return text.getvalue().encode("utf-8")
+        content = ids.get(file_name, "")
+        if content in first:
+            copies.append((file_name, first[content]))
+            continue
+        if content:
+            first[content] = file_name
+        writer.writerow([file_name, content])
+    return text.getvalue().encode("utf-8"), tuple(copies)
 
 
 def _skipped(file_name: str) -> bool:

@@ -309,3 +309,27 @@ def test_a_coco_export_adds_its_boxes_and_names_each_bad_annotation(sandbox, tmp
             "the box and the image's size") in result.stdout
     assert f"{where}:3: annotation 12: its image id 7 is not among the file's images" in result.stdout
     assert stored_boxes(sandbox) == [(content_id(PNG), "cat", (0.1, 0.1, 0.5, 0.5))]
+
+
+def test_a_copy_is_stored_once_with_the_concepts_of_both_folders(sandbox, tmp_path):
+    path = tmp_path / "pets.zip"  # split folders name no class; the same photo sorted into two classes
+    plain = PNG + b"plain"
+    path.write_bytes(zipped({"train/cat/a.png": PNG, "valid/dog/a.png": PNG, "train/b.png": plain}))
+    result = upload(sandbox, path, "--folder-concepts")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ("warning: Left out 1 file with the same content as another, which is stored once for both (a copy's "
+            "boxes and folder concept go to it too): valid/dog/a.png (same as train/cat/a.png).") in result.stderr
+    concepts = {item.id: [c.id for c in item.data.concepts] for item in sandbox.stored_inputs()}
+    assert concepts == {content_id(PNG): ["cat", "dog"], content_id(plain): []}
+
+
+def test_the_boxes_of_a_copy_go_to_the_one_stored_image(sandbox, tmp_path):
+    path = tmp_path / "export.zip"
+    path.write_bytes(zipped({"train/_annotations.csv": (ROBOFLOW_HEADER + "a.png,640,480,cat,64,48,320,240\n").encode(),
+                             "train/a.png": PNG, "valid/a.png": PNG,
+                             "valid/_annotations.csv": (ROBOFLOW_HEADER + "a.png,640,480,dog,0,0,64,48\n").encode()}))
+    result = upload(sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 file in" in result.stdout and "Boxes: 2 uploaded" in result.stdout
+    assert stored_boxes(sandbox) == sorted([(content_id(PNG), "cat", (0.1, 0.1, 0.5, 0.5)),
+                                            (content_id(PNG), "dog", (0.0, 0.0, 0.1, 0.1))])
