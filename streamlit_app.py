@@ -1327,14 +1327,14 @@ def progress_fraction(status: JobStatus) -> float:
 
 def progress_text(status: JobStatus) -> str:
     if status.total is None:
-        return "Counting the rows…"
-    done = f"{status.processed:,} of {status.total:,} rows"
+        return f"Counting the {status.noun}s…"
+    done = f"{status.processed:,} of {status.total:,} {status.noun}s"
     if status.done:
         return f"{done} in {duration(status.elapsed)}"
     if status.downloads is not None:
         return (f"Checking that the server could fetch every image: "
                 f"{sum(status.downloads.values()):,} of {stored_rows(status):,}")
-    text = f"{done} · {status.rate:,.0f} rows/s"
+    text = f"{done} · {status.rate:,.0f} {status.noun}s/s"
     if status.eta_seconds is not None and status.processed:
         text += f" · about {duration(status.eta_seconds)} left"
     return text

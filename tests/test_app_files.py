@@ -305,6 +305,7 @@ def test_folder_names_may_become_concepts(server_env: Sandbox) -> None:
     preview = at.dataframe[0].value.set_index("File")
     assert preview.loc["train/apple/red.png", "Concepts"] == "apple"
     upload(at)
+    assert "2 of 2 files in" in at.progress[0].text
     concepts = {item.id: [c.id for c in item.data.concepts] for item in server_env.stored_inputs()}
     assert concepts == {content_id(RED): ["apple"], content_id(GREEN): ["leaf"]}
 
