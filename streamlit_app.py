@@ -964,7 +964,7 @@ def show_boxes_check(chosen: BoxesFile, result: BoxesCheck | InputFileError) -> 
 def checked_boxes(chosen: BoxesFile, files: LocalFiles | None = None) -> BoxesCheck | InputFileError:
     """The boxes file's check, once per file in this session."""
     cache: OrderedDict = st.session_state.setdefault("box_checks", OrderedDict())
-    key = (chosen.name, hashlib.sha256(chosen.data).hexdigest(), chosen.folder)
+    key = (chosen.name, chosen.digest, chosen.folder)
     if key not in cache:
         try:
             cache[key] = check_boxes(chosen, files)

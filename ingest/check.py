@@ -4,8 +4,9 @@ and the same for a boxes file, whose boxes the upload reads here too."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
 from typing import BinaryIO
 
 from .local import LocalFiles, file_error
@@ -106,19 +107,32 @@ def read_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None) -> Iterat
     """Every row of a boxes file as a box or a row error; raises `InputFileError` for an unusable file.
 
     A box in a split folder's boxes file (an export's train/_annotations.csv) names the file of
-    that folder when the folder or zip holds one; a box on a copy of a file goes to that file."""
+    that folder when the folder or zip holds one, else the one file of its name wherever it stands; a box
+    on a copy of a file goes to that file."""
     if boxes_file.is_coco:
         results = validate_coco(coco_document(boxes_file.data, boxes_file.name))
     else:
         table = open_table(io.BytesIO(boxes_file.data), boxes_file.name)
         results = validate_boxes(table.rows, map_box_columns(table.header, boxes_file.name), table.header)
     copies = dict(files.copies) if files else {}
+    by_name = _unique_names(files.sizes) if files else {}
     for result in results:
         if isinstance(result, BoxRecord) and files:
             in_folder = f"{boxes_file.folder}/{result.url}"
             target = in_folder if boxes_file.folder and in_folder in files.sizes else result.url
+            if target not in files.sizes:  # COCO's layout: annotations/train.json for the files in train2017/
+                target = by_name.get(PurePosixPath(target).name, target)
             result = replace(result, url=copies.get(target, target))
         yield result
+
+
+def _unique_names(file_names: Iterable[str]) -> dict[str, str]:
+    """Each file by its name without folders, for the names only one file has."""
+    found: dict[str, str | None] = {}
+    for file_name in file_names:
+        name = PurePosixPath(file_name).name
+        found[name] = None if name in found else file_name
+    return {name: file_name for name, file_name in found.items() if file_name}
 
 
 def check_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None) -> BoxesCheck:

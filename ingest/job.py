@@ -302,7 +302,8 @@ class UploadJob:
             if left_out := left_out_sentence(self._files):
                 self._warnings.append(left_out)
         if columns.boxes:  # a detection list: every row is also a box of its input
-            self._listed_boxes = BoxesFile(self.name, self._open_source().read())
+            with self._open_source() as source:
+                self._listed_boxes = BoxesFile(self.name, source.read())
             self._boxes_files += (self._listed_boxes,)
         with self._lock:
             self._noun = row_noun(self._files, columns)

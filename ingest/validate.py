@@ -646,6 +646,11 @@ class BoxesFile:
     data: bytes
     folder: str = ""
 
+    @cached_property
+    def digest(self) -> str:
+        """A hash of the bytes, for checks kept per file."""
+        return hashlib.sha256(self.data).hexdigest()
+
     @property
     def is_coco(self) -> bool:
         """A COCO JSON file of annotations, rather than a CSV or TSV of boxes."""

@@ -333,3 +333,14 @@ def test_the_boxes_of_a_copy_go_to_the_one_stored_image(sandbox, tmp_path):
     assert "1 file in" in result.stdout and "Boxes: 2 uploaded" in result.stdout
     assert stored_boxes(sandbox) == sorted([(content_id(PNG), "cat", (0.1, 0.1, 0.5, 0.5)),
                                             (content_id(PNG), "dog", (0.0, 0.0, 0.1, 0.1))])
+
+
+def test_coco_files_in_their_own_folder_find_their_images_by_name(sandbox, tmp_path):
+    path = tmp_path / "coco2017.zip"  # COCO's own layout: annotations/ beside train2017/
+    coco = {"categories": [{"id": 1, "name": "cat"}], "images": [{"id": 1, "file_name": "a.png", "width": 10,
+            "height": 10}], "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5]}]}
+    path.write_bytes(zipped({"annotations/instances_train2017.json": json.dumps(coco).encode(),
+                             "train2017/a.png": PNG}))
+    result = upload(sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert stored_boxes(sandbox) == [(content_id(PNG), "cat", (0.0, 0.0, 0.5, 0.5))]
