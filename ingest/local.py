@@ -55,6 +55,7 @@ class LocalFiles:
     sidecars: tuple[str, ...] = ()  # text files that belong to the images they are named like, not listed
     boxes: tuple[BoxesFile, ...] = ()  # the folder's or zip's own boxes files (a detection export's)
     copies: tuple[tuple[str, str], ...] = ()  # (a file, the file with the same bytes listed instead)
+    in_folder: bool = False  # the files are on disk, in the folder `name`
 
     def usable(self, file_name: str) -> bool:
         """Whether the file is listed and within its kind's size limit."""
@@ -62,7 +63,10 @@ class LocalFiles:
 
     @property
     def source_name(self) -> str:
-        return f"{self.name}:{self.manifest_name}" if self.manifest_name else self.name
+        """Where row lines point: the list's own path (photos.zip:labels.csv, photos/labels.csv)."""
+        if not self.manifest_name:
+            return self.name
+        return str(Path(self.name) / self.manifest_name) if self.in_folder else f"{self.name}:{self.manifest_name}"
 
     @property
     def folders(self) -> tuple[str, ...]:
@@ -180,13 +184,13 @@ def from_files(files: Iterable[tuple[str, bytes]], name: str = "chosen files") -
 
 
 def from_folder(folder: Path) -> LocalFiles:
-    """Every file under `folder` (names relative to it), one row each; read when uploaded."""
+    """The files under `folder` (names relative to it), read when uploaded; its CSVs are read as a zip's are."""
     paths = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
     found = [file_name for file_name in paths if not _skipped(file_name)]
     boxes = _boxes_files([f for f in found if _may_hold_boxes(f)], lambda file_name: open(paths[file_name], "rb"),
                          lambda file_name: str(paths[file_name]))
-    inputs, left_out, sidecars = _sort_files([f for f in found if f not in boxes], bool(boxes))
-    sizes = {file_name: paths[file_name].stat().st_size for file_name in inputs}
+    own_list, listed, left_out, sidecars = _sort_listing(found, boxes, str(folder))
+    sizes = {file_name: paths[file_name].stat().st_size for file_name in listed}
 
     def read(file_name: str) -> bytes:
         try:
@@ -198,9 +202,13 @@ def from_folder(folder: Path) -> LocalFiles:
             raise _gone(folder, file_name, "it changed")
         return data
 
-    manifest, copies = _manifest(sizes, _content_ids(sizes, lambda file_name: open(paths[file_name], "rb")))
-    return LocalFiles(str(folder), manifest, _Contents(sizes, read), sizes, left_out=left_out, sidecars=sidecars,
-                      boxes=tuple(boxes.values()), copies=copies)
+    copies: tuple[tuple[str, str], ...] = ()
+    if own_list:
+        manifest = paths[own_list].read_bytes()
+    else:
+        manifest, copies = _manifest(sizes, _content_ids(sizes, lambda file_name: open(paths[file_name], "rb")))
+    return LocalFiles(str(folder), manifest, _Contents(sizes, read), sizes, own_list, left_out=left_out,
+                      sidecars=sidecars, boxes=tuple(boxes.values()), copies=copies, in_folder=True)
 
 
 def _gone(folder: Path, file_name: str, why: str) -> InputFileError:
@@ -229,28 +237,31 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
     infos = {info.filename: info for info in members}
     boxes = _boxes_files([f for f in infos if _may_hold_boxes(f)], lambda file_name: archive.open(infos[file_name]),
                          lambda file_name: f"{name}:{file_name}")
-    for file_name in boxes:
-        del infos[file_name]
-    manifests = [infos.pop(f) for f in list(infos) if _is_table(f) and "/" not in f]
-    if len(manifests) > 1:
-        raise InputFileError(
-            f"{name} holds several CSV files ({', '.join(m.filename for m in manifests)}).",
-            "Keep one CSV that names the files (a 'file' column), or none to upload every file.")
-    left_out: tuple[str, ...] = ()
-    sidecars: tuple[str, ...] = ()
-    if not manifests:  # a list made from the files: only media; a CSV naming another file gets a row error
-        inputs, left_out, sidecars = _sort_files(infos, bool(boxes))
-        infos = {file_name: infos[file_name] for file_name in inputs}
-    sizes = {file_name: info.file_size for file_name, info in infos.items()}
+    own_list, listed, left_out, sidecars = _sort_listing(list(infos), boxes, name)
+    sizes = {file_name: infos[file_name].file_size for file_name in listed}
     copies: tuple[tuple[str, str], ...] = ()
-    if manifests:
-        manifest = _read(archive, manifests[0], name)
+    if own_list:
+        manifest = _read(archive, infos[own_list], name)
     else:  # a member stops at the size the zip declares
         manifest, copies = _manifest(sizes, _content_ids(sizes, lambda file_name: archive.open(infos[file_name])))
     held = stream.seek(0, io.SEEK_END)
     return LocalFiles(name, manifest, _Contents(sizes, lambda file_name: _read(archive, infos[file_name], name)),
-                      sizes, manifests[0].filename if manifests else "", held, left_out, sidecars,
-                      tuple(boxes.values()), copies)
+                      sizes, own_list, held, left_out, sidecars, tuple(boxes.values()), copies)
+
+
+def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: str
+                  ) -> tuple[str, list[str], tuple[str, ...], tuple[str, ...]]:
+    """How a folder's or zip's files are read: (its own list, a CSV at the top naming files, or ""; the
+    files it may name, or the inputs when the list is made from the files; the files left out as not
+    media; the images' own text files). Raises `InputFileError` for several lists."""
+    names = [file_name for file_name in file_names if file_name not in boxes]
+    lists = [file_name for file_name in names if _is_table(file_name) and "/" not in file_name]
+    if len(lists) > 1:
+        raise InputFileError(f"{name} holds several CSV files ({', '.join(lists)}).",
+                             "Keep one CSV that names the files (a 'file' column), or none to upload every file.")
+    if lists:  # a file the list names that is not media gets a row error
+        return lists[0], [file_name for file_name in names if file_name != lists[0]], (), ()
+    return "", *_sort_files(names, bool(boxes))
 
 
 def _boxes_files(candidates: list[str], open_file: Callable[[str], BinaryIO],

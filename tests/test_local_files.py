@@ -344,3 +344,16 @@ def test_coco_files_in_their_own_folder_find_their_images_by_name(sandbox, tmp_p
     result = upload(sandbox, path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert stored_boxes(sandbox) == [(content_id(PNG), "cat", (0.0, 0.0, 0.5, 0.5))]
+
+
+def test_a_folders_own_list_names_its_files_as_a_zips_does(sandbox, tmp_path):
+    folder = tmp_path / "labelled"  # an unzipped labelled.zip
+    folder.mkdir()
+    (folder / "a.png").write_bytes(PNG)
+    (folder / "b.png").write_bytes(PNG + b"b")
+    (folder / "labels.csv").write_text("file,input_id,pos_concepts\na.png,cat-1,cat\nmissing.png,dog-1,dog\n")
+    result = upload(sandbox, folder)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{folder / 'labels.csv'}:3: dog-1: column 'file': there is no file named 'missing.png'" in result.stdout
+    [stored] = sandbox.stored_inputs()  # b.png is not on the list
+    assert stored.id == "cat-1" and [c.id for c in stored.data.concepts] == ["cat"]
