@@ -189,3 +189,45 @@ def save_screenshot(page, path: Path = SCREENSHOT) -> None:
     path.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size({"width": 1100, "height": 900})
+
+
+def test_a_detection_export_zip_shows_its_boxes_and_lands_with_them(
+    sandbox: Sandbox, dashboard: str, tmp_path: Path
+) -> None:
+    """A Roboflow-style zip (a boxes file per split folder) through the file chooser: its boxes checked,
+    then uploaded and stored on their images."""
+    import zipfile
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.conftest import stored_boxes
+
+    sandbox.reset()
+    header = "filename,width,height,class,xmin,ymin,xmax,ymax\n"
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("README.roboflow.txt", "exported")
+        archive.writestr("train/a.png", thumbnail(0))
+        archive.writestr("train/_annotations.csv", header + "a.png,96,72,sun,58,8,82,32\n")
+        archive.writestr("valid/b.png", thumbnail(1))
+        archive.writestr("valid/_annotations.csv", header + "b.png,96,72,hill,0,30,70,72\n")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.set_default_timeout(UI_MS)
+            page.goto(dashboard)
+            page.get_by_text("Files from my computer").click()
+            expect(page.get_by_text("Choose files or a zip")).to_be_visible()
+            chooser = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+            expect(chooser).to_have_count(1)
+            chooser.set_input_files(path)
+            expect(page.locator('[data-testid="stMetric"]').filter(has_text="Files found")).to_contain_text("2")
+            expect(page.get_by_text("export.zip:valid/_annotations.csv: 1 box, 1 ready.")).to_be_visible()
+            page.get_by_role("button", name="Upload 2 files").click()
+            expect(page.get_by_text("Done: every row is in")).to_be_visible()
+            expect(page.locator('[data-testid="stMetric"]').filter(has_text="Boxes uploaded")).to_contain_text("2")
+        finally:
+            browser.close()
+    assert sorted((concept, edges) for _, concept, edges in stored_boxes(sandbox)) == [
+        ("hill", (0.0, 0.417, 0.729, 1.0)), ("sun", (0.604, 0.111, 0.854, 0.444))]
