@@ -760,7 +760,7 @@ def _number(raw: str) -> float:
 
 
 # -- COCO: the JSON of boxes most detection tools export --------------------------------------
-COCO_LISTS = ("images", "annotations", "categories")
+_COCO_LISTS = ("images", "annotations", "categories")
 _COCO_EDGE_SLACK = 1.0  # pixels a box may overrun the image by (exporters round), kept to the edge
 
 
@@ -771,7 +771,7 @@ def coco_document(data: bytes, name: str) -> dict:
     except (ValueError, RecursionError) as error:
         raise InputFileError(f"{name} is not readable JSON ({error}).",
                              "Export the annotations again, as COCO JSON.") from None
-    if not (isinstance(document, dict) and all(isinstance(document.get(key), list) for key in COCO_LISTS)):
+    if not (isinstance(document, dict) and all(isinstance(document.get(key), list) for key in _COCO_LISTS)):
         raise InputFileError(f"{name} is not a COCO annotations file: it lacks its images, annotations or "
                              "categories.", "Export the annotations as COCO JSON, or give the boxes as a CSV file.")
     return document
@@ -818,8 +818,9 @@ def _coco_edges(bbox: object, width: object, height: object):
         return (), (f"its bbox {bbox!r} is not [x, y, width, height] with a width and height",
                     "give each box as [x, y, width, height] in pixels from the image's top left corner")
     x, y, w, h = bbox
+    edges = (max(0.0, x / width), max(0.0, y / height), min(1.0, (x + w) / width), min(1.0, (y + h) / height))
     if x < -_COCO_EDGE_SLACK or y < -_COCO_EDGE_SLACK or x + w > width + _COCO_EDGE_SLACK \
-            or y + h > height + _COCO_EDGE_SLACK:
+            or y + h > height + _COCO_EDGE_SLACK or edges[0] >= edges[2] or edges[1] >= edges[3]:
         return (), (f"its bbox {bbox!r} reaches outside its {width:g} x {height:g} image",
                     "check the box and the image's size")
-    return (max(0.0, x / width), max(0.0, y / height), min(1.0, (x + w) / width), min(1.0, (y + h) / height)), None
+    return edges, None

@@ -167,6 +167,7 @@ def test_coco_annotations_become_boxes_and_each_fault_is_named():
                         {"id": 8, "image_id": 1, "category_id": 9, "bbox": [0, 0, 1, 1]},
                         {"id": 9, "image_id": 1, "category_id": 3, "bbox": [0, 0, 0, 1]},
                         {"id": 10, "image_id": 2, "category_id": 3, "bbox": [0, 0, 1, 1]},
+                        {"id": 11, "image_id": 1, "category_id": 3, "bbox": [-0.9, 0, 0.5, 1]},  # all off the edge
                         "not an annotation"]}).encode(), "a.json")
     results = list(validate_coco(document))
     assert results[0] == BoxRecord(1, "", "a.jpg", "dog", 0.0, 0.0, 1.0, 1.0)
@@ -174,7 +175,8 @@ def test_coco_annotations_become_boxes_and_each_fault_is_named():
         (2, "annotation 8: its category id 9 has no name in the file's categories"),
         (3, "annotation 9: its bbox [0, 0, 0, 1] is not [x, y, width, height] with a width and height"),
         (4, "annotation 10: its image's width and height (None, None) are not numbers of pixels"),
-        (5, "annotation 5: its image id None is not among the file's images"),
+        (5, "annotation 11: its bbox [-0.9, 0, 0.5, 1] reaches outside its 100 x 50 image"),
+        (6, "annotation 6: its image id None is not among the file's images"),
     ]
     with pytest.raises(InputFileError, match="is not a COCO annotations file"):
         coco_document(b'{"images": []}', "a.json")
