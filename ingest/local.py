@@ -1,8 +1,10 @@
-"""Reading local files: images, videos, audio and text chosen one by one or packed in a zip.
+"""Reading local files: images, videos, audio and text chosen one by one, in a folder or packed in a zip.
 
-A zip may hold a CSV or TSV naming its files (a `file` column, with the usual concept,
-metadata and id columns); without one, every file becomes an input whose id is the hash
-of its bytes, so uploading the same files twice stores each once. Sizes are checked from
+A folder or zip may hold a CSV or TSV naming its files (a `file` column, with the usual
+concept, metadata and id columns); without one, every file becomes an input whose id is
+the hash of its bytes, so uploading the same files twice stores each once (a copy is
+listed once), and an image's own text files (captions, YOLO labels) are left out. Boxes
+files (a CSV of boxes, or COCO JSON) may stand anywhere in it. Sizes are checked from
 the zip's directory before anything is read, and every read is capped, so a zip bomb or
 a lying header cannot fill memory; names are checked even though nothing is extracted to
 disk, so a zip built to escape its folder is refused rather than half-read.
