@@ -195,6 +195,7 @@ class JobEntry:
     lines: dict[int, int] | None = None  # a retry's own line -> the line in the file the person chose
     source: str = ""  # for a retry: that file's name
     files: LocalFiles | None = None  # the local files the rows name, sent as bytes
+    boxes: tuple[BoxesFile, ...] = ()  # the boxes files sent with it (a retry sends its rows' boxes again)
 
     @property
     def shown_name(self) -> str:
@@ -1141,16 +1142,17 @@ def sending_elsewhere(destination: Destination) -> str:
 def launch(name: str, data: bytes, delimiter: str, destination: Destination, options: UploadOptions,
            digest: str | None = None, lines: dict[int, int] | None = None, source: str = "",
            boxes: Sequence[BoxesFile] = (), files: LocalFiles | None = None) -> None:
+    """Start a job and remember it; a retry (`lines` given) sends only its own rows' boxes."""
     registry = job_registry()
     state = st.session_state
     folder = tempfile.mkdtemp(prefix="ingest-upload-")
     job = UploadJob(lambda: io.BytesIO(data), name, destination.target, options,
                     report_path=os.path.join(folder, "report.csv"),
                     failed_path=os.path.join(folder, "rows-to-fix.csv"), spreadsheet_safe=True,
-                    boxes=boxes, files=files)
+                    boxes=boxes, files=files, boxes_of_listed_only=lines is not None)
     entry = JobEntry(job, name, data, delimiter, destination.where, folder,
                      digest=digest or file_digest(io.BytesIO(data)), owner=session_token(), lines=lines,
-                     source=source, files=files)
+                     source=source, files=files, boxes=tuple(boxes))
     weakref.finalize(entry, shutil.rmtree, folder, True)  # the files go when the entry is dropped
     forget_job(state.get("job_id"))
     job_id = registry.add(entry)
@@ -1556,7 +1558,7 @@ def retry_failed(job_id: str) -> None:
     stem = file_stem(entry.name).removesuffix("-retry")
     data, lines = failed_rows(entry)
     launch(f"{stem}-retry.csv", data, entry.delimiter, destination, replace(entry.job.options, encoding=None),
-           lines=lines, source=entry.source or entry.shown_name, files=entry.files)
+           lines=lines, source=entry.source or entry.shown_name, boxes=entry.boxes, files=entry.files)
 
 
 def file_stem(name: str) -> str:

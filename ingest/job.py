@@ -174,7 +174,10 @@ class UploadJob:
         on_progress: Callable[[JobStatus], None] | None = None,
         boxes: Sequence[BoxesFile] = (),
         files: LocalFiles | None = None,
+        boxes_of_listed_only: bool = False,
     ) -> None:
+        """`boxes_of_listed_only`: the boxes of inputs the file does not name are left alone, not reported
+        (a retry of some rows, with the boxes files of the whole upload)."""
         self.name = name
         self.target = target
         self.options = options
@@ -189,6 +192,8 @@ class UploadJob:
         self._noun = row_noun(files)
         self._box_problems: list[tuple[str, RowOutcome]] = []
         self._listed_boxes: BoxesFile | None = None  # the list itself, when its rows are boxes too
+        self._named: set[str] | None = set() if boxes_of_listed_only else None  # ids, urls, files the rows name
+        self._bad_boxes: list[tuple[str, RowOutcome]] = []  # with boxes_of_listed_only, counted once named
         self._fixing: set[int] = set()  # in a list of boxes: the lines in the rows to fix so far...
         self._boxes_fixing: set[int] = set()  # ...and the lines whose box was not added
         self._spreadsheet_safe = spreadsheet_safe
@@ -332,7 +337,7 @@ class UploadJob:
             self._pump(validate_rows(table.rows, columns), client, confirmed)
             if self._spool and not self._stop.is_set():
                 self._check_downloads(client)
-            if self._boxes and not self._stop.is_set():
+            if (self._boxes or self._bad_boxes) and not self._stop.is_set():
                 self._post_boxes(client)
             if self._listed_boxes:
                 self._add_box_rows_to_fix(table)
@@ -454,8 +459,11 @@ class UploadJob:
         """Read and check a whole boxes file up front: it is small, and its errors belong first."""
         for result in read_boxes(boxes_file, self._files):
             if isinstance(result, RowError):
-                self._count_boxes(boxes_file.name, [RowOutcome(result.line, result.input_id, result.url, INVALID,
-                                                               result.reason)])
+                bad = RowOutcome(result.line, result.input_id, result.url, INVALID, result.reason)
+                if self._named is None:
+                    self._count_boxes(boxes_file.name, [bad])
+                else:
+                    self._bad_boxes.append((boxes_file.name, bad))
                 continue
             if boxes_file is self._listed_boxes:  # a row's box belongs to its input only once that is stored
                 result = replace(result, input_id="")
@@ -466,7 +474,12 @@ class UploadJob:
     def _post_boxes(self, client: Client | None) -> None:
         """Last phase: post each box once its input is known (a dry run only counts them)."""
         ready: dict[str, list[tuple[str, BoxRecord]]] = {}  # by boxes file
+        for name, bad in self._bad_boxes:
+            if self._names(bad):
+                self._count_boxes(name, [bad])
         for name, box in self._boxes:
+            if not self._names(box):
+                continue
             input_id = box.input_id or self._box_ids.get(box.url, "")
             if input_id:
                 ready.setdefault(name, []).append((input_id, box))
@@ -481,6 +494,11 @@ class UploadJob:
                 if self._stop.is_set():
                     return
                 self._count_boxes(name, post_boxes(client, chunk, self.options.retry, self._pacer, self._stop))
+
+    def _names(self, box: BoxRecord | RowOutcome) -> bool:
+        """Whether this job's rows name the box's input (always, unless only those boxes are wanted)."""
+        named = self._named
+        return named is None or (box.input_id and box.input_id in named) or box.url in named
 
     def _add_box_rows_to_fix(self, table: Table) -> None:
         """A list of boxes' rows to fix include the rows whose box was not added (a bad box, or its input's
@@ -540,6 +558,8 @@ class UploadJob:
             self._report.write(outcomes_to_report)
         if self._listed_boxes:
             self._fixing.update(o.line for o in outcomes_to_report if o.status in (INVALID, FAILED))
+        if self._named is not None:
+            self._named.update(name for o in outcomes for name in (o.input_id, o.url) if name)
         if self._box_ids:
             for outcome in outcomes:
                 if outcome.ok and outcome.url in self._box_ids:

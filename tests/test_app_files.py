@@ -371,6 +371,21 @@ def test_retrying_a_list_of_boxes_sends_each_failed_input_with_all_its_boxes(ser
                                                ("b-1", "dog", (0.5, 0.5, 1.0, 1.0))])
 
 
+def test_retrying_a_zips_failed_files_adds_their_boxes_and_leaves_the_others_alone(server_env: Sandbox) -> None:
+    take_id(server_env, content_id(GREEN))  # so green.png fails, and its box with it
+    boxes = b"filename,width,height,class,xmin,ymin,xmax,ymax\nred.png,4,4,apple,0,0,2,2\ngreen.png,4,4,leaf,2,2,4,4\n"
+    at = choose_files(page(), ("export.zip", zipped({"red.png": RED, "green.png": GREEN, "_annotations.csv": boxes})))
+    upload(at)
+    assert metrics(at).items() >= {"Uploaded": "1", "Failed": "1", "Boxes uploaded": "1", "Boxes failed": "1"}.items()
+    free_id(server_env, content_id(GREEN))
+    at.button(key="retry").click().run()
+    run_until(at, upload_finished)
+    assert metrics(at).items() >= {"Uploaded": "1", "Failed": "0", "Boxes uploaded": "1", "Boxes already there": "0",
+                                   "Boxes failed": "0"}.items()
+    assert stored_boxes(server_env) == sorted([(content_id(RED), "apple", (0.0, 0.0, 0.5, 0.5)),
+                                               (content_id(GREEN), "leaf", (0.5, 0.5, 1.0, 1.0))])
+
+
 def test_a_utf16_file_without_its_mark_gets_the_hint_and_reads_as_utf16_le(server_env: Sandbox) -> None:
     data = "url,pos_concepts\nhttps://h.test/a.jpg,été\n".encode("utf-16-le")
     at = choose(page(), "summer.csv", data)
