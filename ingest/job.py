@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import IO, BinaryIO
 
 from .build import DEFAULT_BATCH, MAX_BATCH, Batcher, build_batch, chunked
@@ -194,7 +194,8 @@ class UploadJob:
         self._listed_boxes: BoxesFile | None = None  # the list itself, when its rows are boxes too
         self._named: set[str] | None = set() if boxes_of_listed_only else None  # ids, urls, files the rows name
         self._bad_boxes: list[tuple[str, RowOutcome]] = []  # with boxes_of_listed_only, counted once named
-        self._fixing: set[int] = set()  # in a list of boxes: the lines in the rows to fix so far...
+        self._stored: set[str] = set()  # in a list of boxes: the ids of the inputs stored (or already there)
+        self._fixing: set[int] = set()  # ...the lines in the rows to fix so far...
         self._boxes_fixing: set[int] = set()  # ...and the lines whose box was not added
         self._spreadsheet_safe = spreadsheet_safe
         self._on_progress = on_progress
@@ -465,8 +466,6 @@ class UploadJob:
                 else:
                     self._bad_boxes.append((boxes_file.name, bad))
                 continue
-            if boxes_file is self._listed_boxes:  # a row's box belongs to its input only once that is stored
-                result = replace(result, input_id="")
             self._boxes.append((boxes_file.name, result))
             if not result.input_id:
                 self._box_ids[result.url] = ""
@@ -481,6 +480,8 @@ class UploadJob:
             if not self._names(box):
                 continue
             input_id = box.input_id or self._box_ids.get(box.url, "")
+            if self._listed_boxes and name == self._listed_boxes.name and input_id not in self._stored:
+                input_id = ""  # a row's box belongs to its own input, once that is stored
             if input_id:
                 ready.setdefault(name, []).append((input_id, box))
             else:
@@ -558,6 +559,7 @@ class UploadJob:
             self._report.write(outcomes_to_report)
         if self._listed_boxes:
             self._fixing.update(o.line for o in outcomes_to_report if o.status in (INVALID, FAILED))
+            self._stored.update(o.input_id for o in outcomes if o.ok)
         if self._named is not None:
             self._named.update(name for o in outcomes for name in (o.input_id, o.url) if name)
         if self._box_ids:

@@ -220,3 +220,16 @@ def test_a_list_of_boxes_rows_to_fix_hold_every_row_whose_box_was_not_added(sand
     assert result.returncode == 1, result.stderr
     assert "Boxes: 1 uploaded, 0 already there, 1 invalid, 2 failed." in result.stdout
     assert failed.read_text().splitlines() == [lines[0], lines[2], lines[3], lines[4]]
+
+
+def test_a_list_of_boxes_puts_each_box_on_its_own_rows_input(sandbox, tmp_path):
+    path = tmp_path / "detections.csv"  # one image stored twice under two ids, a box each
+    path.write_text("url,input_id,class,left_col,top_row,right_col,bottom_row\n"
+                    "https://h.test/a.jpg,a-1,cat,0,0,0.5,0.5\n"
+                    "https://h.test/a.jpg,a-2,dog,0.5,0.5,1,1\n"
+                    "https://h.test/a.jpg,a-1,bird,0,0.5,0.5,1\n")
+    result = run("upload", str(path), env=sandbox_env(sandbox))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 inputs in" in result.stdout and "Boxes: 3 uploaded" in result.stdout
+    assert stored_boxes(sandbox) == [("a-1", "bird", (0.0, 0.5, 0.5, 1.0)), ("a-1", "cat", (0.0, 0.0, 0.5, 0.5)),
+                                     ("a-2", "dog", (0.5, 0.5, 1.0, 1.0))]
