@@ -90,10 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     how.add_argument("--dataset-id", default="", help="add the rows to this dataset (a 'dataset_id' column wins)")
     how.add_argument("--create-datasets", action="store_true",
                      help="create the datasets the file names that the app lacks (otherwise their rows fail)")
-    how.add_argument("--boxes", type=Path, metavar="BOXES",
-                     help="a CSV of bounding boxes (input_id, url or local file name; concept or class; and left_col, top_row, "
-                          "right_col, bottom_row from 0 to 1, or xmin, ymin, xmax, ymax in pixels with width and "
-                          "height), or a COCO JSON file, to post as region annotations once the inputs exist")
+    how.add_argument("--boxes", type=Path, metavar="BOXES", action="append", default=[],
+                     help="a CSV of bounding boxes (input_id, url or local file name; concept or class; and "
+                          "left_col, top_row, right_col, bottom_row from 0 to 1, or xmin, ymin, xmax, ymax in pixels "
+                          "with width and height), or a COCO JSON file, to post as region annotations once the "
+                          "inputs exist; may be given more than once")
     how.add_argument("--folder-concepts", action="store_true",
                      help="for a folder or zip without a CSV: give each file its folder's name as a concept "
                           "(cats/a.jpg: cats), as image classification datasets are laid out")
@@ -171,12 +172,12 @@ def _yes_no(text: str) -> bool:
 
 
 def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path | None,
-                failed: Path | None, boxes: Path | None = None, folder_concepts: bool = False,
+                failed: Path | None, boxes: Sequence[Path] = (), folder_concepts: bool = False,
                 name: str = "") -> int:
     if path == STDIN:
         with _spooled_stdin() as spooled:
             return _run_upload(spooled, target, options, report, failed, boxes, folder_concepts, name=STDIN_NAME)
-    for given in filter(None, (path, boxes)):
+    for given in (path, *boxes):
         if not (given.is_file() or given is path and path.is_dir()):
             raise UsageError(f"{given} does not exist or is not a file.", "Check the path and try again.")
     files = _local_files(path)
@@ -190,7 +191,7 @@ def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path
     job = UploadJob(
         open_source, name, target, options, files=files,
         report_path=str(report) if report else None, failed_path=str(failed) if failed else None,
-        boxes=[BoxesFile(str(boxes), boxes.read_bytes())] if boxes else files.boxes if files else (),  # a zip's own
+        boxes=[BoxesFile(str(given), given.read_bytes()) for given in boxes] or (files.boxes if files else ()),
     )
     if not options.dry_run:
         target.check()

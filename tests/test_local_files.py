@@ -191,14 +191,15 @@ def test_a_folders_report_names_each_file_and_a_boxes_file_may_name_the_files(sa
     boxes = tmp_path / "annotations.csv"  # as a detection export writes it: file names, classes, pixels
     boxes.write_text("filename,width,height,class,xmin,ymin,xmax,ymax\n"
                      "train/a.png,640,480,cat,64,48,320,240\n"
-                     "train/b.png,640,480,dog,0,0,640,480\n"
-                     "train/gone.png,640,480,dog,0,0,640,480\n")
+                     "train/b.png,640,480,dog,0,0,640,480\n")
+    more = tmp_path / "more.csv"  # --boxes may be given again
+    more.write_text("filename,width,height,class,xmin,ymin,xmax,ymax\ntrain/gone.png,640,480,dog,0,0,640,480\n")
     report = tmp_path / "report.csv"
-    result = upload(sandbox, folder, "--report", str(report), "--boxes", str(boxes))
+    result = upload(sandbox, folder, "--report", str(report), "--boxes", str(boxes), "--boxes", str(more))
     assert result.returncode == 1, result.stdout + result.stderr  # the box on a missing file failed
     assert "2 files in" in result.stdout and "2 uploaded, 0 already there, 0 invalid, 0 failed" in result.stdout
     assert "Boxes: 2 uploaded, 0 already there, 0 invalid, 1 failed." in result.stdout
-    assert f"{boxes}:4: no row of {folder} with this url or file was uploaded" in result.stdout
+    assert f"{more}:2: no row of {folder} with this url or file was uploaded" in result.stdout
     rows = report.read_text().splitlines()
     assert rows[0] == "line,input_id,file,status,reason,download"
     assert sorted(row.split(",")[1:3] for row in rows[1:]) == sorted(
