@@ -53,6 +53,7 @@ log = logging.getLogger("ingest")
 _UNREACHABLE_HINT = ("Check the address and your network; for a local sandbox, check that it is running "
                      "and that the connection is set to plaintext (insecure).")
 
+ADD_INPUTS, READ_INPUTS = "add inputs to this app", "read this app's inputs"  # what a refused call was to do
 AUTH_PROBLEMS = {
     status_code_pb2.CONN_KEY_INVALID: (
         "The server refused the key: it is not a valid personal access token or app key.",
@@ -63,8 +64,9 @@ AUTH_PROBLEMS = {
         "Create a new personal access token in Clarifai (Settings > Secrets) and use it.",
     ),
     status_code_pb2.CONN_INSUFFICIENT_SCOPES: (
-        "The key works but is not allowed to add inputs to this app.",
-        "Use a personal access token, or an app key with the Inputs scopes (add and get).",
+        "The key works but is not allowed to {what}.",
+        "Use a personal access token, or an app key with the scopes this needs (Inputs, Annotations and "
+        "Datasets: add and get).",
     ),
     status_code_pb2.CONN_DOES_NOT_EXIST: (
         "The user or app named does not exist for this key.",
@@ -312,7 +314,7 @@ class Client:
         """Call `method` with retries; raise `ConnectionFailed` (saying `what` failed) unless it succeeds."""
         call = getattr(self._stub, method)
         answer = call_with_retries(
-            lambda: call(request, metadata=self._metadata, timeout=self.deadline), retry, Pacer())
+            lambda: call(request, metadata=self._metadata, timeout=self.deadline), retry, Pacer(), what=what)
         if answer.response is None or answer.response.status.code != status_code_pb2.SUCCESS:
             why = answer.reason or answer.response.status.description
             raise ConnectionFailed(f"Could not {what} ({why}).", hint)
@@ -381,16 +383,17 @@ class Client:
                 f"The server at {self.target.address} did not answer ({error.code().name}).",
                 "Check the address and try again in a moment.",
             ) from None
-        raise_for_auth(response.status)
+        raise_for_auth(response.status, READ_INPUTS)
         counts = response.counts
         return counts.processed + counts.to_process + counts.errors + counts.processing
 
 
-def raise_for_auth(status) -> None:
-    """Raise `AuthError` for key, scope and user/app refusals: nothing more should be sent."""
+def raise_for_auth(status, what: str = ADD_INPUTS) -> None:
+    """Raise `AuthError` for key, scope and user/app refusals (`what` the call was to do, for a key that
+    lacks its scope): nothing more should be sent."""
     if status.code in AUTH_PROBLEMS:
         message, hint = AUTH_PROBLEMS[status.code]
-        raise AuthError(message, hint)
+        raise AuthError(message.format(what=what), hint)
 
 
 @dataclass(frozen=True)
@@ -408,10 +411,12 @@ def call_with_retries(
     retry: RetryPolicy,
     pacer: Pacer,
     stop: threading.Event | None = None,
+    what: str = ADD_INPUTS,
 ) -> Answer:
     """Make one API call, paced, retrying throttling and transport failures within `retry`.
 
-    Raises `AuthError` when the server refuses the key: the job must stop.
+    Raises `AuthError` when the server refuses the key (`what` says what the call was to do): the job
+    must stop.
     """
     reason, maybe_stored = "", False
     for attempt in range(1, retry.attempts + 1):
@@ -427,7 +432,7 @@ def call_with_retries(
                 return Answer(None, attempt, reason, maybe_stored)
             maybe_stored, retry_name = True, code.name
         else:
-            raise_for_auth(response.status)
+            raise_for_auth(response.status, what)
             if response.status.code not in RETRYABLE_STATUS:
                 pacer.accepted()
                 return Answer(response, attempt, "", maybe_stored)
@@ -461,7 +466,7 @@ def post_batch(
         status = response.status
         if status.code in BATCH_ANSWERED and len(response.inputs) == len(batch.records):
             def look_up(ids: list[str]) -> Answer:
-                return call_with_retries(lambda: client.list_inputs(ids), retry, pacer, stop)
+                return call_with_retries(lambda: client.list_inputs(ids), retry, pacer, stop, READ_INPUTS)
 
             outcomes = _row_outcomes(look_up, batch, response, resent=answer.maybe_stored)
             return BatchResult(outcomes, answer.attempts, time.monotonic() - started)
@@ -489,7 +494,7 @@ def check_downloads(
     delay = DOWNLOAD_POLL_SECONDS
     while pending:
         ids = list(pending)
-        answer = call_with_retries(lambda: client.list_inputs(ids), retry, pacer, stop)
+        answer = call_with_retries(lambda: client.list_inputs(ids), retry, pacer, stop, READ_INPUTS)
         listed = {item.id for item in answer.response.inputs} if answer.response is not None else set(ids)
         for absent in set(ids) - listed:  # stored under another id (a duplicate url): nothing to wait for
             checked.append(pending.pop(absent))
@@ -521,7 +526,8 @@ def post_boxes(
 ) -> list[RowOutcome]:
     """Post (input id, box) pairs as region annotations; an outcome per box row."""
     request = build_annotations(boxes, client.target.user_app_id)
-    answer = call_with_retries(lambda: client.post_annotations(request), retry, pacer or Pacer(), stop)
+    answer = call_with_retries(lambda: client.post_annotations(request), retry, pacer or Pacer(), stop,
+                               "add bounding boxes (annotations) to this app")
     response = answer.response
     if response is None or len(response.annotations) != len(boxes):
         reason = answer.reason or f"the server refused the boxes: {response.status.description}"

@@ -356,6 +356,19 @@ def test_browse_pages_through_what_the_app_holds(server_env: Sandbox) -> None:
     assert "upload" in keys(at, "button")
 
 
+def test_browse_shows_the_inputs_of_a_key_that_may_not_read_annotations_and_says_why_no_boxes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with start(SandboxConfig(inputs_only_pat="inputs-only", download_delay=0.0), port=0) as server:
+        seed(server, images=2)
+        point_at(server, monkeypatch)
+        monkeypatch.setenv("CLARIFAI_PAT", "inputs-only")
+        at = browse(page())
+        assert list(browsed(at)["Input id"]) == ["img-00", "img-01", "note", "clip"]
+        assert ("Bounding boxes are not shown: The key works but is not allowed to list the inputs' bounding boxes. "
+                "Use a personal access token, or an app key with the scopes this needs" in texts(at.caption))
+
+
 def test_browse_of_an_empty_app_says_to_upload_first(server_env: Sandbox) -> None:
     at = browse(page())
     assert "No inputs yet: upload a file first." in texts(at.info)

@@ -90,3 +90,14 @@ def test_rows_for_a_missing_dataset_fail_unless_creation_is_agreed():
         by_url = {i.data.image.url: list(i.dataset_ids) for i in server.stored_inputs()}
         assert by_url == {"https://h.test/a.jpg": ["pets"], "https://h.test/b.jpg": []}
         assert Client(target_for(server)).dataset_ids() == {"pets"}
+
+
+def test_a_key_that_may_not_add_annotations_stops_the_boxes_with_words_that_say_so():
+    with start(SandboxConfig(inputs_only_pat="inputs-only", download_delay=0.0), port=0) as server:
+        target = Target(base=server.address, insecure=True, pat="inputs-only", user_id=server.config.user_id,
+                        app_id=server.config.app_id)
+        status = UploadJob(lambda: io.BytesIO(MAIN), "main.csv", target, UploadOptions(check_downloads=False),
+                           boxes=[BoxesFile("boxes.csv", BOXES)]).run()
+        assert status.counts["uploaded"] == 2  # the inputs went up; then the boxes were refused
+        assert status.fatal.message == ("The key works but is not allowed to add bounding boxes (annotations) "
+                                        "to this app.")

@@ -80,6 +80,7 @@ class SandboxConfig:
     app_id: str = "demo"
     api_key: str = field(default="sandbox-app-key", repr=False)
     read_only_pat: str | None = field(default=None, repr=False)
+    inputs_only_pat: str | None = field(default=None, repr=False)  # its scopes leave out annotations
     latency_ms: float = 0.0
     throttle_rps: float = 0.0
     fail_rate: float = 0.0
@@ -357,8 +358,10 @@ class _Servicer(service_pb2_grpc.V2Servicer):
 
     # -- auth and throttling ---------------------------------------------------
 
-    def _admit(self, request: Any, context: grpc.ServicerContext, write: bool = False) -> App:
-        """Check the caller's token against the app it names, then the rate; return the app."""
+    def _admit(self, request: Any, context: grpc.ServicerContext, write: bool = False,
+               annotations: bool = False) -> App:
+        """Check the caller's token against the app it names (and its scopes against the call: a write, or
+        annotations), then the rate; return the app."""
         config = self.config
         token = _token(context.invocation_metadata())
         asked = request.user_app_id
@@ -372,7 +375,7 @@ class _Servicer(service_pb2_grpc.V2Servicer):
                     status_code_pb2.CONN_KEY_INVALID,
                     "Invalid API key or Invalid API key/application pair",
                 )
-        elif token and token in (config.pat, config.read_only_pat):
+        elif token and token in (config.pat, config.read_only_pat, config.inputs_only_pat):
             if user_id != config.user_id:
                 raise _Refusal(
                     status_code_pb2.CONN_DOES_NOT_EXIST,
@@ -390,6 +393,12 @@ class _Servicer(service_pb2_grpc.V2Servicer):
                     status_code_pb2.CONN_INSUFFICIENT_SCOPES,
                     "API key has insufficient scopes",
                     "This token may read inputs but not add or delete them.",
+                )
+            if annotations and token == config.inputs_only_pat:
+                raise _Refusal(
+                    status_code_pb2.CONN_INSUFFICIENT_SCOPES,
+                    "API key has insufficient scopes",
+                    "This token may not read or add annotations.",
                 )
         else:
             raise _Refusal(
@@ -667,7 +676,7 @@ class _Servicer(service_pb2_grpc.V2Servicer):
         self, request: service_pb2.PostAnnotationsRequest, context: grpc.ServicerContext
     ) -> service_pb2.MultiAnnotationResponse:
         """Store each valid annotation of an existing input; every one gets its own status."""
-        app = self._admit(request, context, write=True)
+        app = self._admit(request, context, write=True, annotations=True)
         if not request.annotations:
             raise _Refusal(status_code_pb2.CONN_INVALID_REQUEST, "Give at least one annotation")
         now_us = time.time_ns() // 1000
@@ -715,7 +724,7 @@ class _Servicer(service_pb2_grpc.V2Servicer):
         self, request: service_pb2.ListAnnotationsRequest, context: grpc.ServicerContext
     ) -> service_pb2.MultiAnnotationResponse:
         """A page of annotations in insertion order, filtered by ids and input ids."""
-        app = self._admit(request, context)
+        app = self._admit(request, context, annotations=True)
         offset, limit = _page(request.page, request.per_page)
         return service_pb2.MultiAnnotationResponse(
             status=_OK,
