@@ -14,6 +14,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -148,7 +149,7 @@ def test_choose_a_file_upload_it_and_watch_every_row_land(
 
 def test_files_from_the_computer_are_sent_as_bytes(sandbox: Sandbox, dashboard: str, tmp_path: Path) -> None:
     """Several files through the browser's own file chooser, as a person picks them (AppTest skips this path)."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from ingest.local import content_id
 
@@ -158,6 +159,20 @@ def test_files_from_the_computer_are_sent_as_bytes(sandbox: Sandbox, dashboard: 
         path = tmp_path / f"photo-{shade}.png"
         path.write_bytes(thumbnail(shade))
         paths.append(path)
+    with files_chosen(dashboard, paths) as page:
+        expect(page.locator('[data-testid="stMetric"]').filter(has_text="Files found")).to_contain_text("3")
+        page.get_by_role("button", name="Upload 3 files").click()
+        expect(page.get_by_text("Done: every row is in")).to_be_visible()
+    stored = {item.id: item.data.image.base64 for item in sandbox.stored_inputs()}
+    assert stored == {content_id(thumbnail(shade)): thumbnail(shade) for shade in range(3)}
+
+
+@contextmanager
+def files_chosen(dashboard: str, paths: list[Path]) -> Iterator:
+    """The dashboard in Chromium, with `paths` chosen under 'Files from my computer' through the browser's
+    own file chooser (AppTest skips this path)."""
+    from playwright.sync_api import expect, sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -169,13 +184,9 @@ def test_files_from_the_computer_are_sent_as_bytes(sandbox: Sandbox, dashboard: 
             chooser = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
             expect(chooser).to_have_count(1)  # the list's chooser has gone
             chooser.set_input_files(paths)
-            expect(page.locator('[data-testid="stMetric"]').filter(has_text="Files found")).to_contain_text("3")
-            page.get_by_role("button", name="Upload 3 files").click()
-            expect(page.get_by_text("Done: every row is in")).to_be_visible()
+            yield page
         finally:
             browser.close()
-    stored = {item.id: item.data.image.base64 for item in sandbox.stored_inputs()}
-    assert stored == {content_id(thumbnail(shade)): thumbnail(shade) for shade in range(3)}
 
 
 def save_screenshot(page, path: Path = SCREENSHOT) -> None:
@@ -198,7 +209,7 @@ def test_a_detection_export_zip_shows_its_boxes_and_lands_with_them(
     then uploaded and stored on their images."""
     import zipfile
 
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     from tests.conftest import stored_boxes
 
@@ -211,23 +222,11 @@ def test_a_detection_export_zip_shows_its_boxes_and_lands_with_them(
         archive.writestr("train/_annotations.csv", header + "a.png,96,72,sun,58,8,82,32\n")
         archive.writestr("valid/b.png", thumbnail(1))
         archive.writestr("valid/_annotations.csv", header + "b.png,96,72,hill,0,30,70,72\n")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 900})
-            page.set_default_timeout(UI_MS)
-            page.goto(dashboard)
-            page.get_by_text("Files from my computer").click()
-            expect(page.get_by_text("Choose files or a zip")).to_be_visible()
-            chooser = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
-            expect(chooser).to_have_count(1)
-            chooser.set_input_files(path)
-            expect(page.locator('[data-testid="stMetric"]').filter(has_text="Files found")).to_contain_text("2")
-            expect(page.get_by_text("export.zip:valid/_annotations.csv: 1 box, 1 ready.")).to_be_visible()
-            page.get_by_role("button", name="Upload 2 files").click()
-            expect(page.get_by_text("Done: every row is in")).to_be_visible()
-            expect(page.locator('[data-testid="stMetric"]').filter(has_text="Boxes uploaded")).to_contain_text("2")
-        finally:
-            browser.close()
+    with files_chosen(dashboard, [path]) as page:
+        expect(page.locator('[data-testid="stMetric"]').filter(has_text="Files found")).to_contain_text("2")
+        expect(page.get_by_text("export.zip:valid/_annotations.csv: 1 box, 1 ready.")).to_be_visible()
+        page.get_by_role("button", name="Upload 2 files").click()
+        expect(page.get_by_text("Done: every row is in")).to_be_visible()
+        expect(page.locator('[data-testid="stMetric"]').filter(has_text="Boxes uploaded")).to_contain_text("2")
     assert sorted((concept, edges) for _, concept, edges in stored_boxes(sandbox)) == [
         ("hill", (0.0, 0.417, 0.729, 1.0)), ("sun", (0.604, 0.111, 0.854, 0.444))]
