@@ -67,7 +67,7 @@ def check_file(
     UTF-8 text counts as invalid, as the upload reports it.
     """
     table = open_table(stream, name, delimiter, encoding)
-    column_map = map_columns(table.header, columns, name)
+    column_map = map_columns(table.header, columns, name, lists_files=bool(files and files.manifest_name))
     rows = valid = 0
     sample: list[InputRecord | RowError] = []
     errors: list[RowError] = []

@@ -296,7 +296,8 @@ class UploadJob:
         if not options.dry_run:
             self.target.check()
         table = open_table(self._open_source(), self.name, options.delimiter, options.encoding)
-        columns = map_columns(table.header, options.columns, self.name)
+        columns = map_columns(table.header, options.columns, self.name,
+                              lists_files=bool(self._files and self._files.manifest_name))
         with self._lock:
             self._header = tuple(table.header)
             if columns.unknown:

@@ -177,11 +177,13 @@ def detect_format(header: list[str]) -> str:
     return BLOG
 
 
-def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name: str = "file") -> ColumnMap:
+def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name: str = "file",
+                lists_files: bool = False) -> ColumnMap:
     """Find each role's column by name (trimmed, any case), or as `chosen` maps role -> header name.
 
     The header style (the blog's, Portal's or the SDK's) is detected; `chosen` applies to the
-    blog's. Raises `InputFileError` when no column holds urls or text, or a column appears twice.
+    blog's. Raises `InputFileError` when no column holds urls or text (for a folder's or zip's own
+    list, `lists_files`, when none names its files), or a column appears twice.
     """
     folded = [cell.strip().lower() for cell in header]
     fmt = BLOG if chosen else detect_format(header)
@@ -223,6 +225,12 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
         positions.setdefault(role, None)
     if all(positions[role] is None for role in ("url", "text", "input", "file")):
         _refuse_data_as_header(header, name)
+        if lists_files:
+            raise InputFileError(
+                f"{name} has no 'file' column naming the files (its header is: {', '.join(map(repr, header))}).",
+                "Name the column of file names 'file' in the first line, or take this CSV out of the folder or "
+                "zip to upload every file in it.",
+            )
         raise InputFileError(
             f"{name} has no 'url' column (its header is: {', '.join(repr(c) for c in header)}).",
             "Name the column with the image web addresses 'url' in the first line (or 'text' for inline text; "

@@ -358,3 +358,14 @@ def test_a_folders_own_list_names_its_files_as_a_zips_does(sandbox, tmp_path):
     assert f"{folder / 'labels.csv'}:3: dog-1: column 'file': there is no file named 'missing.png'" in result.stdout
     [stored] = sandbox.stored_inputs()  # b.png is not on the list
     assert stored.id == "cat-1" and [c.id for c in stored.data.concepts] == ["cat"]
+
+
+def test_a_folders_csv_that_names_no_files_says_so_and_how_to_upload_without_it(sandbox, tmp_path):
+    (tmp_path / "a.png").write_bytes(PNG)
+    (tmp_path / "notes.csv").write_text("name,score\nx,1\n")
+    result = upload(sandbox, tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (f"error: {tmp_path / 'notes.csv'} has no 'file' column naming the files (its header is: 'name', "
+            "'score').\n  Name the column of file names 'file' in the first line, or take this CSV out of the "
+            "folder or zip to upload every file in it.") in result.stderr
+    assert sandbox.stored_inputs() == []
