@@ -1285,7 +1285,7 @@ def box_metrics(boxes: Mapping[str, int]) -> None:
 
 def box_problems_table(status: JobStatus) -> None:
     """The boxes not added; with several boxes files (a zip's split folders), which file each is from."""
-    sources = list(dict.fromkeys(name for name, _ in status.box_problems))
+    sources = status.box_problem_files
     st.markdown(f"**Boxes from {listing(sources, bold=False)} that were not added**")
     st.container(key="box_problems").dataframe(
         colored(pd.DataFrame([{**({"Boxes file": name} if len(sources) > 1 else {}), "Line": o.line,
@@ -1441,7 +1441,7 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
         if counts[FAILED]:
             advice.append("press Retry to send the failed rows again")
         if boxes[INVALID] or boxes[FAILED]:
-            sources = listing(list(dict.fromkeys(name for name, _ in status.box_problems)), bold=False)
+            sources = listing(status.box_problem_files, bold=False)
             advice.append(f"fix the boxes listed above in {sources} and upload again (rows already in the app "
                           "show as 'already there', and only the missing boxes are added)")
         if counts[INVALID] or counts[FAILED]:

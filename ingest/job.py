@@ -113,6 +113,11 @@ class JobStatus:
     fatal: IngestError | None = None
 
     @property
+    def box_problem_files(self) -> tuple[str, ...]:
+        """The boxes files the box problems come from, each once, in order."""
+        return tuple(dict.fromkeys(name for name, _ in self.box_problems))
+
+    @property
     def processed(self) -> int:
         return sum(self.counts.values())
 
@@ -481,7 +486,7 @@ class UploadJob:
             if not self._names(box):
                 continue
             input_id = box.input_id or self._box_ids.get(box.url, "")
-            if self._listed_boxes and name == self._listed_boxes.name and input_id not in self._stored:
+            if self._listed(name) and input_id not in self._stored:
                 input_id = ""  # a row's box belongs to its own input, once that is stored
             if input_id:
                 ready.setdefault(name, []).append((input_id, box))
@@ -496,6 +501,10 @@ class UploadJob:
                 if self._stop.is_set():
                     return
                 self._count_boxes(name, post_boxes(client, chunk, self.options.retry, self._pacer, self._stop))
+
+    def _listed(self, boxes_name: str) -> bool:
+        """Whether the boxes file of this name is the list itself (a list of boxes)."""
+        return bool(self._listed_boxes) and boxes_name == self._listed_boxes.name
 
     def _names(self, box: BoxRecord | RowOutcome) -> bool:
         """Whether this job's rows name the box's input (always, unless only those boxes are wanted)."""
@@ -512,7 +521,7 @@ class UploadJob:
         self._report.write_rows_to_fix(row.cells for row in again.rows if row.line in lines)
 
     def _count_boxes(self, name: str, outcomes: list[RowOutcome]) -> None:
-        if self._listed_boxes and name == self._listed_boxes.name:
+        if self._listed(name):
             self._boxes_fixing.update(outcome.line for outcome in outcomes if not outcome.ok)
         with self._lock:
             for outcome in outcomes:

@@ -28,7 +28,7 @@ from typing import BinaryIO
 from .errors import InputFileError
 from .read import open_table
 from .validate import (CONCEPT_SEPARATOR, EXTENSION_KINDS, BoxesFile, ColumnMap, InputRecord, RowError, coco_document,
-                       map_box_columns)
+                       map_box_columns, names_coco)
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input well inside a 128 MB request
@@ -274,7 +274,7 @@ def _boxes_files(candidates: list[str], open_file: Callable[[str], BinaryIO],
     for file_name in candidates:
         try:
             with open_file(file_name) as stream:
-                if file_name.lower().endswith(".json"):  # COCO: read whole, within reason
+                if names_coco(file_name):  # read whole, within reason
                     data = stream.read(MAX_COCO_BYTES + 1)
                     if len(data) > MAX_COCO_BYTES:
                         continue
@@ -297,7 +297,7 @@ def _is_table(file_name: str) -> bool:
 
 def _may_hold_boxes(file_name: str) -> bool:
     """A CSV or TSV, or a JSON file (COCO's annotations)."""
-    return _is_table(file_name) or PurePosixPath(file_name).suffix.lower() == ".json"
+    return _is_table(file_name) or names_coco(file_name)
 
 
 def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None:

@@ -662,7 +662,12 @@ class BoxesFile:
     @property
     def is_coco(self) -> bool:
         """A COCO JSON file of annotations, rather than a CSV or TSV of boxes."""
-        return self.name.lower().endswith(".json")
+        return names_coco(self.name)
+
+
+def names_coco(file_name: str) -> bool:
+    """Whether a boxes file is COCO JSON, by its name."""
+    return file_name.lower().endswith(".json")
 
 
 def map_box_columns(header: list[str], name: str = "boxes file") -> dict[str, int | None]:
