@@ -84,6 +84,8 @@ from ingest.validate import (
     detect_format,
     input_names,
     map_columns,
+    names_coco,
+    names_voc,
 )
 
 SAMPLES = Path(__file__).parent / "ingest" / "samples"
@@ -527,8 +529,9 @@ def files_section() -> ChosenFile | None:
         "To give them concepts, metadata or datasets, put one CSV file in the zip that names each file in a "
         "`file` column, with the columns a list has (`input_id`, `pos_concepts`, `metadata`, `dataset_id` and "
         "so on). Then only the files it names are uploaded. A detection export's boxes files (a CSV of boxes, "
-        "or COCO JSON, such as Roboflow's `_annotations.csv` or `_annotations.coco.json` in each of `train/`, "
-        "`valid/` and `test/`) are read too: their boxes are added to the images."
+        "COCO JSON, such as Roboflow's `_annotations.csv` or `_annotations.coco.json` in each of `train/`, "
+        "`valid/` and `test/`, or Pascal VOC's XML file per image) are read too: their boxes are added to the "
+        "images."
     )
     state = st.session_state
     uploaded = st.file_uploader("Choose files or a zip", type=MEDIA_TYPES, accept_multiple_files=True,
@@ -893,13 +896,14 @@ def invalid_rows_section(chosen: ChosenFile, check: FileCheck) -> None:
     )
 
 
-def problems_table(errors: tuple[RowError, ...]) -> None:
-    """Bad rows with where, what and how to fix: the words the command line prints."""
+def problems_table(errors: Sequence[RowError], files: Sequence[str] = ()) -> None:
+    """Bad rows with where (with `files`, which file each is from), what and how to fix: the words the command
+    line prints."""
     # A static table, so the messages wrap and can be read whole; a few dozen rows at most.
     st.table(pd.DataFrame([
-        {"Line": e.line, "Input id": e.input_id, "Column": e.column or "(whole row)",
-         "What is wrong": e.message, "How to fix it": e.hint}
-        for e in errors
+        {**({"File": file} if files else {}), "Line": e.line, "Input id": e.input_id,
+         "Column": e.column or "(whole row)", "What is wrong": e.message, "How to fix it": e.hint}
+        for e, file in itertools.zip_longest(errors, files, fillvalue="")
     ]), hide_index=True, border="horizontal")
 
 
@@ -948,15 +952,18 @@ def show_boxes_check(chosen: BoxesFile, result: BoxesCheck | InputFileError) -> 
     """How many boxes a boxes file holds, how many are ready, and the first ones to fix."""
     if isinstance(result, InputFileError):
         show_problem(result)
-    elif not result.rows:
+    elif not result.rows and not (chosen.parts or chosen.is_coco):
         st.warning(f"{chosen.name} has column names but no boxes. Add one box per line under the first line.")
+    elif not result.rows:
+        st.warning(f"{chosen.name} holds no boxes: the images are uploaded without any.")
     else:
         ready = f"{result.valid:,} ready" if result.valid else "none ready"
         fixing = f", {result.invalid:,} {'needs' if result.invalid == 1 else 'need'} fixing" if result.invalid else ""
         st.markdown(f"**{chosen.name}: {result.rows:,} {'box' if result.rows == 1 else 'boxes'}, {ready}{fixing}.**"
                     + (" The boxes to fix are skipped; the others are added." if result.invalid else ""))
         if result.errors:
-            problems_table(result.errors[:BOX_ERRORS_KEPT])
+            problems_table([error for _, error in result.errors],
+                           [source for source, _ in result.errors] if chosen.parts else ())
             if result.invalid > BOX_ERRORS_KEPT:
                 st.caption(f"The first {BOX_ERRORS_KEPT} of {result.invalid:,} are listed; "
                            "the upload will list every one.")
@@ -1296,7 +1303,9 @@ def box_problems_table(status: JobStatus) -> None:
         column_config={"Line": LINE_COLUMN, "Status": st.column_config.TextColumn(width=105),
                        "Reason": st.column_config.TextColumn(width="large")},
     )
-    st.caption(f"Line numbers are those of {sources[0] if len(sources) == 1 else 'each boxes file'}.")
+    annotations = " (in COCO and Pascal VOC files, the box's place among the file's annotations)" if any(
+        names_coco(name) or names_voc(name) for name in sources) else ""
+    st.caption(f"Line numbers are those of {sources[0] if len(sources) == 1 else 'each boxes file'}{annotations}.")
 
 
 def download_metrics(status: JobStatus) -> None:

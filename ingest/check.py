@@ -23,6 +23,8 @@ from .validate import (
     validate_boxes,
     validate_coco,
     validate_rows,
+    validate_voc,
+    voc_document,
 )
 
 SAMPLE_ROWS = 100
@@ -95,7 +97,7 @@ class BoxesCheck:
 
     rows: int
     valid: int
-    errors: tuple[RowError, ...]
+    errors: tuple[tuple[str, RowError], ...]  # (the file it is from: the boxes file, or one of its parts; the error)
     boxes: Mapping[str, tuple[BoxRecord, ...]]
 
     @property
@@ -103,27 +105,34 @@ class BoxesCheck:
         return self.rows - self.valid
 
 
-def read_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None) -> Iterator[BoxRecord | RowError]:
-    """Every row of a boxes file as a box or a row error; raises `InputFileError` for an unusable file.
+def read_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None
+               ) -> Iterator[tuple[str, BoxRecord | RowError]]:
+    """Every box of a boxes file (of each of its parts) as a box or a row error, with the name of the file
+    it comes from; raises `InputFileError` for an unusable file.
 
     A box in a split folder's boxes file (an export's train/_annotations.csv) names the file of
     that folder when the folder or zip holds one, else the one file of its name wherever it stands; a box
     on a copy of a file goes to that file."""
-    if boxes_file.is_coco:
-        results = validate_coco(coco_document(boxes_file.data, boxes_file.name))
-    else:
-        table = open_table(io.BytesIO(boxes_file.data), boxes_file.name)
-        results = validate_boxes(table.rows, map_box_columns(table.header, boxes_file.name), table.header)
     copies = dict(files.copies) if files else {}
     by_name = _unique_names(files.sizes) if files else {}
-    for result in results:
-        if isinstance(result, BoxRecord) and files:
-            in_folder = f"{boxes_file.folder}/{result.url}"
-            target = in_folder if boxes_file.folder and in_folder in files.sizes else result.url
-            if target not in files.sizes:  # COCO's layout: annotations/train.json for the files in train2017/
-                target = by_name.get(PurePosixPath(target).name, target)
-            result = replace(result, url=copies.get(target, target))
-        yield result
+    for source in boxes_file.parts or (boxes_file,):
+        for result in _boxes_of(source):
+            if isinstance(result, BoxRecord) and files:
+                in_folder = f"{source.folder}/{result.url}"
+                target = in_folder if source.folder and in_folder in files.sizes else result.url
+                if target not in files.sizes:  # COCO's layout: annotations/train.json for the files in train2017/
+                    target = by_name.get(PurePosixPath(target).name, target)
+                result = replace(result, url=copies.get(target, target))
+            yield source.name, result
+
+
+def _boxes_of(source: BoxesFile) -> Iterator[BoxRecord | RowError]:
+    if source.is_coco:
+        return validate_coco(coco_document(source.data, source.name))
+    if source.is_voc:
+        return validate_voc(voc_document(source.data, source.name))
+    table = open_table(io.BytesIO(source.data), source.name)
+    return validate_boxes(table.rows, map_box_columns(table.header, source.name), table.header)
 
 
 def _unique_names(file_names: Iterable[str]) -> dict[str, str]:
@@ -138,13 +147,13 @@ def _unique_names(file_names: Iterable[str]) -> dict[str, str]:
 def check_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None) -> BoxesCheck:
     """Read and check every box as the upload will; raises `InputFileError` for an unusable file."""
     rows = valid = 0
-    errors: list[RowError] = []
+    errors: list[tuple[str, RowError]] = []
     boxes: dict[str, list[BoxRecord]] = {}
-    for result in read_boxes(boxes_file, files):
+    for source, result in read_boxes(boxes_file, files):
         rows += 1
         if isinstance(result, RowError):
             if len(errors) < BOX_ERRORS_KEPT:
-                errors.append(result)
+                errors.append((source, result))
             continue
         if valid < BOXES_KEPT:
             boxes.setdefault(result.url or result.input_id, []).append(result)

@@ -464,24 +464,22 @@ class UploadJob:
 
     def _load_boxes(self, boxes_file: BoxesFile) -> None:
         """Read and check a whole boxes file up front: it is small, and its errors belong first."""
-        for result in read_boxes(boxes_file, self._files):
+        for source, result in read_boxes(boxes_file, self._files):
             if isinstance(result, RowError):
                 bad = RowOutcome(result.line, result.input_id, result.url, INVALID, result.reason)
                 if self._named is None:
-                    self._count_boxes(boxes_file.name, [bad])
+                    self._count_boxes([(source, bad)])
                 else:
-                    self._bad_boxes.append((boxes_file.name, bad))
+                    self._bad_boxes.append((source, bad))
                 continue
-            self._boxes.append((boxes_file.name, result))
+            self._boxes.append((source, result))
             if not result.input_id:
                 self._box_ids[result.url] = ""
 
     def _post_boxes(self, client: Client | None) -> None:
         """Last phase: post each box once its input is known (a dry run only counts them)."""
-        ready: dict[str, list[tuple[str, BoxRecord]]] = {}  # by boxes file
-        for name, bad in self._bad_boxes:
-            if self._names(bad):
-                self._count_boxes(name, [bad])
+        self._count_boxes([(name, bad) for name, bad in self._bad_boxes if self._names(bad)])
+        ready: list[tuple[str, str, BoxRecord]] = []  # (its boxes file, its input's id, the box)
         for name, box in self._boxes:
             if not self._names(box):
                 continue
@@ -489,18 +487,17 @@ class UploadJob:
             if self._listed(name) and input_id not in self._stored:
                 input_id = ""  # a row's box belongs to its own input, once that is stored
             if input_id:
-                ready.setdefault(name, []).append((input_id, box))
+                ready.append((name, input_id, box))
             else:
-                self._count_boxes(name, [RowOutcome(box.line, "", box.url, FAILED,
-                                                    f"no row of {self.name} with this url or file was uploaded")])
-        for name, boxes in ready.items():
-            if client is None:
-                self._count_boxes(name, [RowOutcome(box.line, input_id, box.url, UPLOADED) for input_id, box in boxes])
-                continue
-            for chunk in chunked(boxes, MAX_BATCH):
-                if self._stop.is_set():
-                    return
-                self._count_boxes(name, post_boxes(client, chunk, self.options.retry, self._pacer, self._stop))
+                self._count_boxes([(name, RowOutcome(box.line, "", box.url, FAILED,
+                                                     f"no row of {self.name} with this url or file was uploaded"))])
+        for chunk in chunked(ready, MAX_BATCH):
+            if self._stop.is_set():
+                return
+            pairs = [(input_id, box) for _, input_id, box in chunk]
+            outcomes = ([RowOutcome(box.line, input_id, box.url, UPLOADED) for input_id, box in pairs]
+                        if client is None else post_boxes(client, pairs, self.options.retry, self._pacer, self._stop))
+            self._count_boxes([(name, outcome) for (name, _, _), outcome in zip(chunk, outcomes)])
 
     def _listed(self, boxes_name: str) -> bool:
         """Whether the boxes file of this name is the list itself (a list of boxes)."""
@@ -520,11 +517,11 @@ class UploadJob:
         again = open_table(self._open_source(), self.name, table.delimiter, table.encoding)
         self._report.write_rows_to_fix(row.cells for row in again.rows if row.line in lines)
 
-    def _count_boxes(self, name: str, outcomes: list[RowOutcome]) -> None:
-        if self._listed(name):
-            self._boxes_fixing.update(outcome.line for outcome in outcomes if not outcome.ok)
+    def _count_boxes(self, outcomes: list[tuple[str, RowOutcome]]) -> None:
+        """Count (the boxes file's name, a box's outcome) pairs."""
+        self._boxes_fixing.update(outcome.line for name, outcome in outcomes if not outcome.ok and self._listed(name))
         with self._lock:
-            for outcome in outcomes:
+            for name, outcome in outcomes:
                 self._box_counts[outcome.status] += 1
                 if not outcome.ok and len(self._box_problems) < PROBLEMS_KEPT:
                     self._box_problems.append((name, outcome))

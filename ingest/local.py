@@ -4,7 +4,7 @@ A folder or zip may hold a CSV or TSV naming its files (a `file` column, with th
 concept, metadata and id columns); without one, every file becomes an input whose id is
 the hash of its bytes, so uploading the same files twice stores each once (a copy is
 listed once), and an image's own text files (captions, YOLO labels) are left out. Boxes
-files (a CSV of boxes, or COCO JSON) may stand anywhere in it. Sizes are checked from
+files (a CSV of boxes, COCO JSON, or Pascal VOC's XML files) may stand anywhere in it. Sizes are checked from
 the zip's directory before anything is read, and every read is capped, so a zip bomb or
 a lying header cannot fill memory; names are checked even though nothing is extracted to
 disk, so a zip built to escape its folder is refused rather than half-read.
@@ -28,7 +28,7 @@ from typing import BinaryIO
 from .errors import InputFileError
 from .read import open_table
 from .validate import (CONCEPT_SEPARATOR, EXTENSION_KINDS, BoxesFile, ColumnMap, InputRecord, RowError, coco_document,
-                       map_box_columns, names_coco)
+                       map_box_columns, names_coco, names_voc, voc_document)
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input well inside a 128 MB request
@@ -36,6 +36,7 @@ MAX_ZIP_FILES = 10_000
 MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024  # uncompressed, the whole archive
 MAX_RATIO = 200  # uncompressed / compressed; real photos barely compress, a bomb compresses a thousandfold
 MAX_COCO_BYTES = 512 * 1024 * 1024  # a JSON file larger than this is not read as COCO annotations
+MAX_VOC_BYTES = 16 * 1024 * 1024  # nor an XML file larger than this as a Pascal VOC annotation of one image
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic")
 MEDIA_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | frozenset(EXTENSION_KINDS)
 LEFT_OUT_SHOWN = 10  # names listed in the sentence about files left out
@@ -190,7 +191,7 @@ def from_folder(folder: Path) -> LocalFiles:
     paths = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
     found = [file_name for file_name in paths if not _skipped(file_name)]
     boxes = _boxes_files([f for f in found if _may_hold_boxes(f)], lambda file_name: open(paths[file_name], "rb"),
-                         lambda file_name: str(paths[file_name]))
+                         lambda file_name: str(paths[file_name]), str(folder))
     own_list, listed, left_out, sidecars = _sort_listing(found, boxes, str(folder))
     sizes = {file_name: paths[file_name].stat().st_size for file_name in listed}
 
@@ -210,7 +211,7 @@ def from_folder(folder: Path) -> LocalFiles:
     else:
         manifest, copies = _manifest(sizes, _content_ids(sizes, lambda file_name: open(paths[file_name], "rb")))
     return LocalFiles(str(folder), manifest, _Contents(sizes, read), sizes, own_list, left_out=left_out,
-                      sidecars=sidecars, boxes=tuple(boxes.values()), copies=copies, in_folder=True)
+                      sidecars=sidecars, boxes=tuple(dict.fromkeys(boxes.values())), copies=copies, in_folder=True)
 
 
 def _gone(folder: Path, file_name: str, why: str) -> InputFileError:
@@ -238,7 +239,7 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
     members = [info for info in members if not _skipped(info.filename)]
     infos = {info.filename: info for info in members}
     boxes = _boxes_files([f for f in infos if _may_hold_boxes(f)], lambda file_name: archive.open(infos[file_name]),
-                         lambda file_name: f"{name}:{file_name}")
+                         lambda file_name: f"{name}:{file_name}", name)
     own_list, listed, left_out, sidecars = _sort_listing(list(infos), boxes, name)
     sizes = {file_name: infos[file_name].file_size for file_name in listed}
     copies: tuple[tuple[str, str], ...] = ()
@@ -248,7 +249,7 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
         manifest, copies = _manifest(sizes, _content_ids(sizes, lambda file_name: archive.open(infos[file_name])))
     held = stream.seek(0, io.SEEK_END)
     return LocalFiles(name, manifest, _Contents(sizes, lambda file_name: _read(archive, infos[file_name], name)),
-                      sizes, own_list, held, left_out, sidecars, tuple(boxes.values()), copies)
+                      sizes, own_list, held, left_out, sidecars, tuple(dict.fromkeys(boxes.values())), copies)
 
 
 def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: str
@@ -267,18 +268,21 @@ def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: s
 
 
 def _boxes_files(candidates: list[str], open_file: Callable[[str], BinaryIO],
-                 shown: Callable[[str], str]) -> dict[str, BoxesFile]:
-    """The boxes files among a folder's or zip's CSVs (by their header) and JSON files (COCO's), by file name;
-    each names files relative to its own folder."""
+                 shown: Callable[[str], str], where: str) -> dict[str, BoxesFile]:
+    """The boxes files among a folder's or zip's CSVs (by their header), JSON files (COCO's) and XML files
+    (Pascal VOC's, read together as one), by file name; each names files relative to its own folder."""
     found = {}
     for file_name in candidates:
         try:
             with open_file(file_name) as stream:
-                if names_coco(file_name):  # read whole, within reason
-                    data = stream.read(MAX_COCO_BYTES + 1)
-                    if len(data) > MAX_COCO_BYTES:
+                if names_coco(file_name) or names_voc(file_name):  # read whole, within reason
+                    coco = names_coco(file_name)
+                    limit = MAX_COCO_BYTES if coco else MAX_VOC_BYTES
+                    data = stream.read(limit + 1)
+                    if len(data) > limit:
                         continue
-                    coco_document(data, shown(file_name))
+                    document = coco_document if coco else voc_document
+                    document(data, shown(file_name))
                 else:
                     map_box_columns(open_table(stream, shown(file_name)).header)
                     data = b""
@@ -288,6 +292,10 @@ def _boxes_files(candidates: list[str], open_file: Callable[[str], BinaryIO],
             with open_file(file_name) as stream:
                 data = stream.read()
         found[file_name] = BoxesFile(shown(file_name), data, posixpath.dirname(file_name))
+    voc = {file_name: boxes_file for file_name, boxes_file in found.items() if boxes_file.is_voc}
+    if voc:
+        together = BoxesFile(f"{len(voc):,} Pascal VOC files in {where}", b"", parts=tuple(voc.values()))
+        found.update(dict.fromkeys(voc, together))
     return found
 
 
@@ -296,8 +304,8 @@ def _is_table(file_name: str) -> bool:
 
 
 def _may_hold_boxes(file_name: str) -> bool:
-    """A CSV or TSV, or a JSON file (COCO's annotations)."""
-    return _is_table(file_name) or names_coco(file_name)
+    """A CSV or TSV, a JSON file (COCO's annotations) or an XML file (Pascal VOC's)."""
+    return _is_table(file_name) or names_coco(file_name) or names_voc(file_name)
 
 
 def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None:

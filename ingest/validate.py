@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
 from operator import itemgetter
+from pathlib import PureWindowsPath
 from urllib.parse import urlsplit
+from xml.etree import ElementTree
 
 from .errors import InputFileError
 from .index import IdIndex
@@ -645,29 +647,44 @@ class BoxRecord:
     bottom: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BoxesFile:
     """A boxes file as given: its name for messages, its bytes, and the folder (in a zip) that the
-    local file names it holds are relative to."""
+    local file names it holds are relative to. Pascal VOC's files, one per image, are read as one
+    boxes file whose `parts` they are. (Each is itself: two files with the same bytes are two files.)"""
 
     name: str
     data: bytes
     folder: str = ""
+    parts: tuple[BoxesFile, ...] = ()
 
     @cached_property
     def digest(self) -> str:
-        """A hash of the bytes, for checks kept per file."""
-        return hashlib.sha256(self.data).hexdigest()
+        """A hash of the bytes (of every part's), for checks kept per file."""
+        whole = hashlib.sha256(self.data)
+        for part in self.parts:
+            whole.update(part.digest.encode())
+        return whole.hexdigest()
 
     @property
     def is_coco(self) -> bool:
         """A COCO JSON file of annotations, rather than a CSV or TSV of boxes."""
         return names_coco(self.name)
 
+    @property
+    def is_voc(self) -> bool:
+        """A Pascal VOC XML file: the boxes of one image."""
+        return names_voc(self.name)
+
 
 def names_coco(file_name: str) -> bool:
     """Whether a boxes file is COCO JSON, by its name."""
     return file_name.lower().endswith(".json")
+
+
+def names_voc(file_name: str) -> bool:
+    """Whether a boxes file is Pascal VOC XML, by its name."""
+    return file_name.lower().endswith(".xml")
 
 
 def map_box_columns(header: list[str], name: str = "boxes file") -> dict[str, int | None]:
@@ -774,7 +791,7 @@ def _number(raw: str) -> float:
 
 # -- COCO: the JSON of boxes most detection tools export --------------------------------------
 _COCO_LISTS = ("images", "annotations", "categories")
-_COCO_EDGE_SLACK = 1.0  # pixels a box may overrun the image by (exporters round), kept to the edge
+_EDGE_SLACK = 1.0  # pixels a box may overrun the image by (exporters round), kept to the edge
 
 
 def coco_document(data: bytes, name: str) -> dict:
@@ -824,16 +841,77 @@ def validate_coco(document: dict) -> Iterator[BoxRecord | RowError]:
 def _coco_edges(bbox: object, width: object, height: object):
     """A COCO bbox [x, y, width, height] in pixels as (left, top, right, bottom) fractions, or a problem."""
     if not all(type(size) in (int, float) and size > 0 for size in (width, height)):
-        return (), (f"its image's width and height ({width!r}, {height!r}) are not numbers of pixels",
-                    "export the dataset again with each image's size")
+        return (), _no_image_size(width, height)
     if not (isinstance(bbox, list) and len(bbox) == 4 and all(type(v) in (int, float) for v in bbox)
             and bbox[2] > 0 and bbox[3] > 0):
         return (), (f"its bbox {bbox!r} is not [x, y, width, height] with a width and height",
                     "give each box as [x, y, width, height] in pixels from the image's top left corner")
     x, y, w, h = bbox
-    edges = (max(0.0, x / width), max(0.0, y / height), min(1.0, (x + w) / width), min(1.0, (y + h) / height))
-    if x < -_COCO_EDGE_SLACK or y < -_COCO_EDGE_SLACK or x + w > width + _COCO_EDGE_SLACK \
-            or y + h > height + _COCO_EDGE_SLACK or edges[0] >= edges[2] or edges[1] >= edges[3]:
-        return (), (f"its bbox {bbox!r} reaches outside its {width:g} x {height:g} image",
-                    "check the box and the image's size")
+    return _image_edges((x, y, x + w, y + h), width, height, f"its bbox {bbox!r}")
+
+
+def _image_edges(corners: Sequence[float], width: float, height: float, what: str):
+    """Pixel edges (left, top, right, bottom) as fractions of the image, kept to its edges when they overrun
+    them by exporters' rounding; or a problem."""
+    left, top, right, bottom = corners
+    edges = (max(0.0, left / width), max(0.0, top / height), min(1.0, right / width), min(1.0, bottom / height))
+    if left < -_EDGE_SLACK or top < -_EDGE_SLACK or right > width + _EDGE_SLACK \
+            or bottom > height + _EDGE_SLACK or edges[0] >= edges[2] or edges[1] >= edges[3]:
+        return (), (f"{what} reaches outside its {width:g} x {height:g} image", "check the box and the image's size")
     return edges, None
+
+
+def _no_image_size(width: object, height: object) -> tuple[str, str]:
+    return (f"its image's width and height ({width!r}, {height!r}) are not numbers of pixels",
+            "export the dataset again with each image's size")
+
+
+# -- Pascal VOC: an XML file of boxes per image (LabelImg's, CVAT's and Roboflow's VOC export) --------
+def voc_document(data: bytes, name: str) -> ElementTree.Element:
+    """A Pascal VOC annotation's XML; raises `InputFileError` when `data` is not one."""
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as error:
+        raise InputFileError(f"{name} is not readable XML ({error}).",
+                             "Export the annotations again, as Pascal VOC XML.") from None
+    if root.tag != "annotation":
+        raise InputFileError(f"{name} is not a Pascal VOC annotation: it starts with <{root.tag}>, not "
+                             "<annotation>.", "Export the annotations as Pascal VOC XML, or give the boxes as a "
+                             "CSV file.")
+    return root
+
+
+def validate_voc(root: ElementTree.Element) -> Iterator[BoxRecord | RowError]:
+    """Each object of a Pascal VOC annotation as a `BoxRecord` naming the annotation's image file, or a
+    `RowError` whose line is the object's position in the file."""
+    file_name = _xml_text(root, "filename") or PureWindowsPath(_xml_text(root, "path")).name
+    width, height = (_xml_text(root, f"size/{side}") for side in IMAGE_SIZE)
+    size = (_number(width), _number(height))
+    for number, item in enumerate(root.iterfind("object"), 1):
+        concept = _xml_text(item, "name")
+
+        def error(message: str, hint: str) -> RowError:
+            what = f"object {number} ({concept})" if concept else f"object {number}"
+            return RowError(number, "", file_name, "", f"{what}: {message}", hint, [])
+
+        corners = [_number(_xml_text(item, f"bndbox/{edge}")) for edge in PIXEL_EDGES]
+        if not file_name:
+            yield error("the file names no image (its <filename> is empty)",
+                        "export the annotations again, with each image's file name")
+        elif not concept:
+            yield error("it has no <name>", "name what the box shows, such as 'dog'")
+        elif not all(0.0 < side < float("inf") for side in size):
+            yield error(*_no_image_size(width, height))
+        elif not all(abs(corner) < float("inf") for corner in corners):
+            yield error("its <bndbox> lacks a number in xmin, ymin, xmax or ymax",
+                        "give each edge in pixels from the image's left or top")
+        elif corners[0] >= corners[2] or corners[1] >= corners[3]:
+            yield error("its box is inverted or empty (xmin must be less than xmax, and ymin less than ymax)",
+                        "swap the two edges, or check which holds which")
+        else:
+            edges, problem = _image_edges(corners, *size, "its box ({:g}, {:g}, {:g}, {:g})".format(*corners))
+            yield error(*problem) if problem else BoxRecord(number, "", file_name, concept, *edges)
+
+
+def _xml_text(element: ElementTree.Element, path: str) -> str:
+    return (element.findtext(path) or "").strip()

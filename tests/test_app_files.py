@@ -297,6 +297,27 @@ def test_an_export_with_a_boxes_file_per_split_folder_previews_and_adds_each_fil
     assert "Line numbers are those of each boxes file." in texts(at.caption)
 
 
+def test_a_pascal_voc_export_previews_its_xml_files_as_one_and_adds_their_boxes(server_env: Sandbox) -> None:
+    def voc(file_name: str, box: str) -> bytes:
+        return (f"<annotation><filename>{file_name}</filename><size><width>2</width><height>2</height></size>"
+                f"<object><name>apple</name><bndbox>{box}</bndbox></object></annotation>").encode()
+
+    export = zipped({"train/red.png": RED, "train/red.xml": voc("red.png", "<xmin>0</xmin><ymin>0</ymin>"
+                                                                "<xmax>1</xmax><ymax>1</ymax>"),
+                     "valid/green.png": GREEN, "valid/green.xml": voc("green.png", "<xmin>0</xmin>")})
+    at = choose_files(page(), ("export.zip", export))
+    assert metrics(at).items() >= {"Files found": "2", "Ready to upload": "2"}.items()
+    assert "**2 Pascal VOC files in export.zip: 2 boxes, 1 ready, 1 needs fixing.**" in texts(at.markdown)
+    [to_fix] = at.table[-1].value.to_dict("records")
+    assert (to_fix["File"], to_fix["What is wrong"]) == (
+        "export.zip:valid/green.xml", "object 1 (apple): its <bndbox> lacks a number in xmin, ymin, xmax or ymax")
+    upload(at)
+    assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "1", "Boxes invalid": "1"}.items()
+    assert stored_boxes(server_env) == [(content_id(RED), "apple", (0.0, 0.0, 0.5, 0.5))]
+    assert ("Line numbers are those of export.zip:valid/green.xml (in COCO and Pascal VOC files, the box's place "
+            "among the file's annotations).") in texts(at.caption)
+
+
 def test_folder_names_may_become_concepts(server_env: Sandbox) -> None:
     at = choose_files(page(), ("pets.zip", zipped({"train/apple/red.png": RED, "train/leaf/green.png": GREEN})))
     [by_folder] = [box for box in at.checkbox if box.key.startswith("by_folder_")]

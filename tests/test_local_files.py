@@ -312,6 +312,42 @@ def test_a_coco_export_adds_its_boxes_and_names_each_bad_annotation(sandbox, tmp
     assert stored_boxes(sandbox) == [(content_id(PNG), "cat", (0.1, 0.1, 0.5, 0.5))]
 
 
+def voc(file_name: str, *objects: tuple[str, int, int, int, int]) -> bytes:
+    """A Pascal VOC annotation of a 640 x 480 image, as LabelImg, CVAT and Roboflow write it."""
+    boxes = "".join(f"<object><name>{name}</name><bndbox><xmin>{left}</xmin><ymin>{top}</ymin><xmax>{right}</xmax>"
+                    f"<ymax>{bottom}</ymax></bndbox></object>" for name, left, top, right, bottom in objects)
+    return (f"<annotation><filename>{file_name}</filename><size><width>640</width><height>480</height>"
+            f"<depth>3</depth></size>{boxes}</annotation>").encode()
+
+
+def test_a_pascal_voc_export_adds_the_boxes_of_each_images_xml_file(sandbox, tmp_path):
+    path = tmp_path / "voc.zip"  # Roboflow's VOC export: each image with its XML file, in split folders
+    other = PNG + b"other"
+    path.write_bytes(zipped({"train/a.png": PNG, "train/a.xml": voc("a.png", ("cat", 64, 48, 320, 240),
+                                                                    ("dog", 600, 0, 700, 10)),
+                             "valid/b.png": other, "valid/b.xml": voc("b.png", ("dog", 0, 0, 64, 48)),
+                             "sitemap.xml": b"<urlset></urlset>"}))
+    result = upload(sandbox, path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "2 files in" in result.stdout and "Boxes: 2 uploaded, 0 already there, 1 invalid, 0 failed." in result.stdout
+    assert (f"{path}:train/a.xml:2: object 2 (dog): its box (600, 0, 700, 10) reaches outside its 640 x 480 image "
+            "- check the box and the image's size") in result.stdout
+    assert "with boxes files, only the images are inputs): sitemap.xml." in result.stderr
+    assert stored_boxes(sandbox) == sorted([(content_id(PNG), "cat", (0.1, 0.1, 0.5, 0.5)),
+                                            (content_id(other), "dog", (0.0, 0.0, 0.1, 0.1))])
+
+
+def test_pascal_vocs_own_layout_finds_each_image_by_name(sandbox, tmp_path):
+    folder = tmp_path / "VOC2012"  # Annotations/ beside JPEGImages/, unzipped
+    (folder / "Annotations").mkdir(parents=True)
+    (folder / "JPEGImages").mkdir()
+    (folder / "Annotations" / "a.xml").write_bytes(voc("a.png", ("cat", 0, 0, 320, 240)))
+    (folder / "JPEGImages" / "a.png").write_bytes(PNG)
+    result = upload(sandbox, folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert stored_boxes(sandbox) == [(content_id(PNG), "cat", (0.0, 0.0, 0.5, 0.5))]
+
+
 def test_a_copy_is_stored_once_with_the_concepts_of_both_folders(sandbox, tmp_path):
     path = tmp_path / "pets.zip"  # split folders name no class; the same photo sorted into two classes
     plain = PNG + b"plain"

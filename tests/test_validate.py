@@ -18,6 +18,8 @@ from ingest.validate import (
     map_columns,
     validate_coco,
     validate_rows,
+    validate_voc,
+    voc_document,
 )
 
 HEADER = ["url", "input_id", "pos_concepts", "neg_concepts", "metadata"]
@@ -180,3 +182,39 @@ def test_coco_annotations_become_boxes_and_each_fault_is_named():
     ]
     with pytest.raises(InputFileError, match="is not a COCO annotations file"):
         coco_document(b'{"images": []}', "a.json")
+
+
+def voc(objects: str, image: str = "<filename>a.jpg</filename><size><width>100</width><height>50</height></size>"):
+    return f"<annotation><folder>VOC2012</folder>{image}{objects}</annotation>".encode()
+
+
+def box(name: str, *edges: object) -> str:
+    corners = "".join(f"<{edge}>{value}</{edge}>" for edge, value in zip(("xmin", "ymin", "xmax", "ymax"), edges))
+    return f"<object><name>{name}</name><difficult>0</difficult><bndbox>{corners}</bndbox></object>"
+
+
+def test_pascal_voc_objects_become_boxes_and_each_fault_is_named():
+    objects = (box(" dog ", 0, 0, 100.5, 50) + box("", 0, 0, 1, 1) + box("cat", 10, 0, 5, 1)
+               + box("cat", 0, 0, "x") + box("cat", 50, 0, 120, 50))
+    results = list(validate_voc(voc_document(voc(objects), "a.xml")))
+    assert results[0] == BoxRecord(1, "", "a.jpg", "dog", 0.0, 0.0, 1.0, 1.0)  # half a pixel over: rounding
+    assert [(r.line, r.url, r.message) for r in results[1:]] == [
+        (2, "a.jpg", "object 2: it has no <name>"),
+        (3, "a.jpg", "object 3 (cat): its box is inverted or empty (xmin must be less than xmax, and ymin less "
+                     "than ymax)"),
+        (4, "a.jpg", "object 4 (cat): its <bndbox> lacks a number in xmin, ymin, xmax or ymax"),
+        (5, "a.jpg", "object 5 (cat): its box (50, 0, 120, 50) reaches outside its 100 x 50 image"),
+    ]
+    labelimg = "<path>C:\\photos\\b.png</path><size><width>10</width></size>"  # no file name, no height
+    assert [(r.url, r.message) for r in validate_voc(voc_document(voc(box("cat", 0, 0, 1, 1), labelimg), "b.xml"))
+            ] == [("b.png", "object 1 (cat): its image's width and height ('10', '') are not numbers of pixels")]
+
+
+@pytest.mark.parametrize("data, problem", [
+    (b"<annotation><object>", "b.xml is not readable XML (no element found: line 1, column 20)."),
+    (b"<svg></svg>", "b.xml is not a Pascal VOC annotation: it starts with <svg>, not <annotation>."),
+])
+def test_an_xml_file_that_is_no_pascal_voc_annotation_is_refused(data, problem):
+    with pytest.raises(InputFileError) as refused:
+        voc_document(data, "b.xml")
+    assert refused.value.message == problem
