@@ -530,8 +530,8 @@ def files_section() -> ChosenFile | None:
         "`file` column, with the columns a list has (`input_id`, `pos_concepts`, `metadata`, `dataset_id` and "
         "so on). Then only the files it names are uploaded. A detection export's boxes files (a CSV of boxes, "
         "COCO JSON, such as Roboflow's `_annotations.csv` or `_annotations.coco.json` in each of `train/`, "
-        "`valid/` and `test/`, or Pascal VOC's XML file per image) are read too: their boxes are added to the "
-        "images."
+        "`valid/` and `test/`, Pascal VOC's XML file per image, or YOLO's `labels/` with their `data.yaml`) "
+        "are read too: their boxes are added to the images."
     )
     state = st.session_state
     uploaded = st.file_uploader("Choose files or a zip", type=MEDIA_TYPES, accept_multiple_files=True,

@@ -24,6 +24,7 @@ from .validate import (
     validate_coco,
     validate_rows,
     validate_voc,
+    validate_yolo,
     voc_document,
 )
 
@@ -127,6 +128,8 @@ def read_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None
 
 
 def _boxes_of(source: BoxesFile) -> Iterator[BoxRecord | RowError]:
+    if source.classes:
+        return validate_yolo(source.data, source.image, source.classes)
     if source.is_coco:
         return validate_coco(coco_document(source.data, source.name))
     if source.is_voc:

@@ -3,8 +3,9 @@
 A folder or zip may hold a CSV or TSV naming its files (a `file` column, with the usual
 concept, metadata and id columns); without one, every file becomes an input whose id is
 the hash of its bytes, so uploading the same files twice stores each once (a copy is
-listed once), and an image's own text files (captions, YOLO labels) are left out. Boxes
-files (a CSV of boxes, COCO JSON, or Pascal VOC's XML files) may stand anywhere in it. Sizes are checked from
+listed once), and an image's own text files (captions) are left out. Boxes files (a CSV
+of boxes, COCO JSON, Pascal VOC's XML files, YOLO's labels with their data.yaml) may stand
+anywhere in it. Sizes are checked from
 the zip's directory before anything is read, and every read is capped, so a zip bomb or
 a lying header cannot fill memory; names are checked even though nothing is extracted to
 disk, so a zip built to escape its folder is refused rather than half-read.
@@ -27,8 +28,9 @@ from typing import BinaryIO
 
 from .errors import InputFileError
 from .read import open_table
-from .validate import (CONCEPT_SEPARATOR, EXTENSION_KINDS, BoxesFile, ColumnMap, InputRecord, RowError, coco_document,
-                       map_box_columns, names_coco, names_voc, voc_document)
+from .validate import (CONCEPT_SEPARATOR, EXTENSION_KINDS, YOLO_CLASS_FILES, BoxesFile, ColumnMap, InputRecord, RowError,
+                       YoloClasses, coco_document, looks_like_yolo, map_box_columns, names_coco, names_voc, voc_document,
+                       yolo_classes)
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input well inside a 128 MB request
@@ -36,7 +38,7 @@ MAX_ZIP_FILES = 10_000
 MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024  # uncompressed, the whole archive
 MAX_RATIO = 200  # uncompressed / compressed; real photos barely compress, a bomb compresses a thousandfold
 MAX_COCO_BYTES = 512 * 1024 * 1024  # a JSON file larger than this is not read as COCO annotations
-MAX_VOC_BYTES = 16 * 1024 * 1024  # nor an XML file larger than this as a Pascal VOC annotation of one image
+MAX_ANNOTATION_BYTES = 16 * 1024 * 1024  # nor a larger Pascal VOC or YOLO file of one image's boxes, or data.yaml
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic")
 MEDIA_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | frozenset(EXTENSION_KINDS)
 LEFT_OUT_SHOWN = 10  # names listed in the sentence about files left out
@@ -116,7 +118,8 @@ def left_out_sentence(files: LocalFiles | None) -> str:
     if files.sidecars:
         count = len(files.sidecars)
         sentences.append(f"Left out {count:,} text {'files' if count > 1 else 'file'} named like the images "
-                         f"beside them (captions, or labels such as YOLO's, which are not read): "
+                         f"beside them (captions, or YOLO's labels without a data.yaml or classes.txt naming "
+                         f"their classes): "
                          f"{_some(files.sidecars)}.")
     return " ".join(sentences)
 
@@ -190,8 +193,8 @@ def from_folder(folder: Path) -> LocalFiles:
     """The files under `folder` (names relative to it), read when uploaded; its CSVs are read as a zip's are."""
     paths = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
     found = [file_name for file_name in paths if not _skipped(file_name)]
-    boxes = _boxes_files([f for f in found if _may_hold_boxes(f)], lambda file_name: open(paths[file_name], "rb"),
-                         lambda file_name: str(paths[file_name]), str(folder))
+    boxes = _boxes_files(found, lambda file_name: open(paths[file_name], "rb"), lambda file_name: str(paths[file_name]),
+                         str(folder))
     own_list, listed, left_out, sidecars = _sort_listing(found, boxes, str(folder))
     sizes = {file_name: paths[file_name].stat().st_size for file_name in listed}
 
@@ -238,7 +241,7 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
     _check_archive(members, name)  # every member, the ones left out too: a hidden name must not hide '../'
     members = [info for info in members if not _skipped(info.filename)]
     infos = {info.filename: info for info in members}
-    boxes = _boxes_files([f for f in infos if _may_hold_boxes(f)], lambda file_name: archive.open(infos[file_name]),
+    boxes = _boxes_files(list(infos), lambda file_name: archive.open(infos[file_name]),
                          lambda file_name: f"{name}:{file_name}", name)
     own_list, listed, left_out, sidecars = _sort_listing(list(infos), boxes, name)
     sizes = {file_name: infos[file_name].file_size for file_name in listed}
@@ -267,19 +270,19 @@ def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: s
     return "", *_sort_files(names, bool(boxes))
 
 
-def _boxes_files(candidates: list[str], open_file: Callable[[str], BinaryIO],
+def _boxes_files(file_names: list[str], open_file: Callable[[str], BinaryIO],
                  shown: Callable[[str], str], where: str) -> dict[str, BoxesFile]:
-    """The boxes files among a folder's or zip's CSVs (by their header), JSON files (COCO's) and XML files
-    (Pascal VOC's, read together as one), by file name; each names files relative to its own folder."""
+    """The boxes files among a folder's or zip's files, by file name: CSVs (by their header), JSON files
+    (COCO's), XML files (Pascal VOC's, read together as one), and YOLO's labels. Each names files relative
+    to its own folder."""
     found = {}
-    for file_name in candidates:
+    for file_name in filter(_may_hold_boxes, file_names):
         try:
             with open_file(file_name) as stream:
                 if names_coco(file_name) or names_voc(file_name):  # read whole, within reason
                     coco = names_coco(file_name)
-                    limit = MAX_COCO_BYTES if coco else MAX_VOC_BYTES
-                    data = stream.read(limit + 1)
-                    if len(data) > limit:
+                    data = _read_within(stream, MAX_COCO_BYTES if coco else MAX_ANNOTATION_BYTES)
+                    if data is None:
                         continue
                     document = coco_document if coco else voc_document
                     document(data, shown(file_name))
@@ -296,7 +299,51 @@ def _boxes_files(candidates: list[str], open_file: Callable[[str], BinaryIO],
     if voc:
         together = BoxesFile(f"{len(voc):,} Pascal VOC files in {where}", b"", parts=tuple(voc.values()))
         found.update(dict.fromkeys(voc, together))
+    found.update(_yolo_labels(file_names, open_file, shown, where))
     return found
+
+
+def _yolo_labels(file_names: list[str], open_file: Callable[[str], BinaryIO],
+                 shown: Callable[[str], str], where: str) -> dict[str, BoxesFile]:
+    """YOLO's label files (an image's text file of numbers) with the class names of the data.yaml or
+    classes.txt nearest above them, read together as one boxes file; by file name, the files naming the
+    classes too."""
+    classes: dict[str, tuple[str, YoloClasses]] = {}  # by folder: (the file, the names)
+    for file_name in file_names:
+        name = PurePosixPath(file_name).name.lower()
+        if name in YOLO_CLASS_FILES or name.endswith((".yaml", ".yml")):
+            with open_file(file_name) as stream:
+                data = _read_within(stream, MAX_ANNOTATION_BYTES)
+            try:
+                named = yolo_classes(data, file_name) if data is not None else None
+            except InputFileError:
+                continue
+            if named:
+                classes.setdefault(posixpath.dirname(file_name), (file_name, named))
+    labels: dict[str, BoxesFile] = {}
+    used: set[str] = set()
+    for label, image in _sidecars(file_names).items() if classes else ():
+        folder = posixpath.dirname(label)
+        while folder not in classes and folder:
+            folder = posixpath.dirname(folder)
+        if folder not in classes:
+            continue
+        with open_file(label) as stream:
+            data = _read_within(stream, MAX_ANNOTATION_BYTES)
+        if data is not None and looks_like_yolo(data):
+            classes_file, named = classes[folder]
+            labels[label] = BoxesFile(shown(label), data, image=image, classes=named)
+            used.add(classes_file)
+    if not labels:
+        return {}
+    together = BoxesFile(f"{len(labels):,} YOLO label files in {where}", b"", parts=tuple(labels.values()))
+    return dict.fromkeys([*labels, *sorted(used)], together)
+
+
+def _read_within(stream: BinaryIO, limit: int) -> bytes | None:
+    """The whole stream, or None when it holds more than `limit` bytes (too large to read as boxes)."""
+    data = stream.read(limit + 1)
+    return data if len(data) <= limit else None
 
 
 def _is_table(file_name: str) -> bool:
@@ -348,17 +395,25 @@ def _sort_files(file_names: Iterable[str], boxes: bool = False) -> tuple[list[st
     return inputs, left_out, tuple(name for name in file_names if name in sidecars)
 
 
-def _sidecars(file_names: list[str]) -> set[str]:
-    """Text files that belong to an image rather than stand as inputs: a.txt beside a.jpg (a caption),
-    or labels/a.txt mirroring images/a.jpg (YOLO's labels)."""
-    images: set[tuple[PurePosixPath, str]] = set()
+def _sidecars(file_names: list[str]) -> dict[str, str]:
+    """Text files that belong to an image rather than stand as inputs, with their image: a.txt beside a.jpg
+    (a caption), or labels/a.txt mirroring images/a.jpg (YOLO's labels, also as labels/train/a.txt for
+    images/train/a.jpg)."""
+    images: dict[tuple[PurePosixPath, str], str] = {}
     for name in filter(_is_image, file_names):
         path = PurePosixPath(name)
-        images.add((path.parent, path.stem))
-        if path.parent.name == "images":
-            images.add((path.parent.parent / "labels", path.stem))
-    return {name for name in file_names if PurePosixPath(name).suffix.lower() == ".txt"
-            and (PurePosixPath(name).parent, PurePosixPath(name).stem) in images}
+        images.setdefault((path.parent, path.stem), name)
+        folders = path.parent.parts
+        if "images" in folders:
+            last = len(folders) - 1 - folders[::-1].index("images")
+            labels = PurePosixPath(*folders[:last], "labels", *folders[last + 1:])
+            images.setdefault((labels, path.stem), name)
+    found = {}
+    for name in file_names:
+        path = PurePosixPath(name)
+        if path.suffix.lower() == ".txt" and (path.parent, path.stem) in images:
+            found[name] = images[(path.parent, path.stem)]
+    return found
 
 
 def _type_problem(file_name: str) -> tuple[str, str] | None:

@@ -19,6 +19,8 @@ from pathlib import PureWindowsPath
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
+import yaml
+
 from .errors import InputFileError
 from .index import IdIndex
 from .read import RawRow
@@ -657,6 +659,8 @@ class BoxesFile:
     data: bytes
     folder: str = ""
     parts: tuple[BoxesFile, ...] = ()
+    image: str = ""  # a YOLO label file's image, whose boxes it holds...
+    classes: YoloClasses | None = None  # ...and the class names its numbers stand for
 
     @cached_property
     def digest(self) -> str:
@@ -675,6 +679,14 @@ class BoxesFile:
     def is_voc(self) -> bool:
         """A Pascal VOC XML file: the boxes of one image."""
         return names_voc(self.name)
+
+
+@dataclass(frozen=True)
+class YoloClasses:
+    """A YOLO dataset's class names in the order of their numbers, and the file that names them."""
+
+    names: tuple[str, ...]
+    source: str
 
 
 def names_coco(file_name: str) -> bool:
@@ -915,3 +927,72 @@ def validate_voc(root: ElementTree.Element) -> Iterator[BoxRecord | RowError]:
 
 def _xml_text(element: ElementTree.Element, path: str) -> str:
     return (element.findtext(path) or "").strip()
+
+
+# -- YOLO: a text file of boxes per image, the classes named in data.yaml (or classes.txt) -------------
+YOLO_CLASS_FILES = ("data.yaml", "data.yml", "classes.txt", "obj.names")  # Ultralytics', LabelImg's, Darknet's
+_YOLO_LINE = re.compile(r"\s*\d+(?:\s+[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?){4,}\s*")
+_YOLO_SLACK = 0.001  # of the image an edge may overrun it by (rounding), kept to the edge
+
+
+def yolo_classes(data: bytes, name: str) -> YoloClasses:
+    """The class names of a data.yaml (`names`, a list or {number: name}) or of a classes.txt (a name a line);
+    raises `InputFileError` when the file names none."""
+    if name.lower().endswith((".yaml", ".yml")):
+        try:
+            document = yaml.safe_load(data)
+        except yaml.YAMLError as error:
+            raise InputFileError(f"{name} is not readable YAML ({' '.join(str(error).split())}).",
+                                 "Export the dataset again, in YOLO format.") from None
+        names = document.get("names") if isinstance(document, dict) else None
+        if isinstance(names, dict) and all(isinstance(number, int) and number >= 0 for number in names):
+            names = [names.get(number, "") for number in range(max(names, default=-1) + 1)]
+    else:
+        names = data.decode("utf-8", "replace").rstrip().splitlines()
+    if not (isinstance(names, list) and names):
+        raise InputFileError(f"{name} names no classes.", "Give the class names in its 'names' list, in the "
+                             "order of their numbers.")
+    return YoloClasses(tuple("" if n is None else str(n).strip() for n in names), name)
+
+
+def looks_like_yolo(data: bytes) -> bool:
+    """Whether a text file holds YOLO labels: a class number and four or more fractions a line (or nothing)."""
+    return all(_YOLO_LINE.fullmatch(line) for line in data.decode("utf-8", "replace").splitlines() if line.strip())
+
+
+def validate_yolo(data: bytes, image: str, classes: YoloClasses) -> Iterator[BoxRecord | RowError]:
+    """Each line of a YOLO label file (`class x_center y_center width height` as fractions of the image, or
+    a polygon `class x1 y1 x2 y2 ...`, which is boxed) as a `BoxRecord` for `image`, or a `RowError`."""
+    names = classes.names
+    for line, text in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        values = text.split()
+        if not values:
+            continue
+
+        def error(message: str, hint: str) -> RowError:
+            return RowError(line, "", image, "", message, hint, [])
+
+        number = int(values[0]) if values[0].isdigit() else -1
+        numbers = [_number(value) for value in values[1:]]
+        if not 0 <= number < len(names) or not names[number]:
+            yield error(f"the class {values[0]!r} is not one of the {len(names)} classes {classes.source} names",
+                        f"number the classes from 0, in the order of the names in {classes.source}")
+        elif not (len(numbers) == 4 or (len(numbers) >= 6 and len(numbers) % 2 == 0)) \
+                or not all(abs(n) < float("inf") for n in numbers):
+            yield error("the line is not 'class x_center y_center width height' (or a polygon 'class x1 y1 x2 y2 "
+                        "...')", "give the box's centre, width and height as fractions of the image, from 0 to 1")
+        else:
+            if len(numbers) == 4:
+                x, y, width, height = numbers
+                corners = (x - width / 2, y - height / 2, x + width / 2, y + height / 2)
+            else:
+                corners = (min(numbers[0::2]), min(numbers[1::2]), max(numbers[0::2]), max(numbers[1::2]))
+            edges = tuple(min(1.0, max(0.0, corner)) for corner in corners)
+            if min(corners) < -_YOLO_SLACK or max(corners) > 1 + _YOLO_SLACK:
+                yield error(f"the box reaches outside the image (its left, top, right and bottom edges are at "
+                            f"{', '.join(f'{c:g}' for c in corners)})", "give the box's centre, width and height "
+                            "as fractions of the image, from 0 to 1")
+            elif edges[0] >= edges[2] or edges[1] >= edges[3]:
+                yield error("the box has no width or height", "check the box's width and height")
+            else:
+                yield BoxRecord(line, "", image, names[number], *edges)

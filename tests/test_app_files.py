@@ -318,6 +318,26 @@ def test_a_pascal_voc_export_previews_its_xml_files_as_one_and_adds_their_boxes(
             "among the file's annotations).") in texts(at.caption)
 
 
+def test_a_yolo_export_previews_its_label_files_as_one_and_adds_their_boxes(server_env: Sandbox) -> None:
+    export = zipped({"data.yaml": b"names: ['apple', 'leaf']\n", "train/images/red.png": RED,
+                     "train/labels/red.txt": b"0 0.25 0.25 0.5 0.5\n", "valid/images/green.png": GREEN,
+                     "valid/labels/green.txt": b"1 0.5 0.5 1 1\n3 0.5 0.5 1 1\n"})
+    at = choose_files(page(), ("export.zip", export))
+    assert metrics(at).items() >= {"Files found": "2", "Ready to upload": "2"}.items()
+    assert "**2 YOLO label files in export.zip: 3 boxes, 2 ready, 1 needs fixing.**" in texts(at.markdown)
+    [to_fix] = at.table[-1].value.to_dict("records")
+    assert (to_fix["File"], to_fix["Line"], to_fix["What is wrong"]) == (
+        "export.zip:valid/labels/green.txt", 2, "the class '3' is not one of the 2 classes data.yaml names")
+    preview = at.dataframe[0].value.set_index("File")
+    drawn = PIL.Image.open(io.BytesIO(base64.b64decode(preview.loc["valid/images/green.png", "Image"].split(",", 1)[1])))
+    leaf = PIL.ImageColor.getrgb(BOX_COLORS[1])  # the second concept: its box covers the image
+    assert max(abs(a - b) for a, b in zip(drawn.convert("RGB").getpixel((1, 1)), leaf)) < 40
+    upload(at)
+    assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "2", "Boxes invalid": "1"}.items()
+    assert stored_boxes(server_env) == sorted([(content_id(RED), "apple", (0.0, 0.0, 0.5, 0.5)),
+                                               (content_id(GREEN), "leaf", (0.0, 0.0, 1.0, 1.0))])
+
+
 def test_folder_names_may_become_concepts(server_env: Sandbox) -> None:
     at = choose_files(page(), ("pets.zip", zipped({"train/apple/red.png": RED, "train/leaf/green.png": GREEN})))
     [by_folder] = [box for box in at.checkbox if box.key.startswith("by_folder_")]

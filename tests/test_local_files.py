@@ -279,19 +279,53 @@ def test_folder_concepts_are_refused_for_a_list_that_names_its_own(sandbox, tmp_
 
 
 def test_text_files_named_like_their_images_are_left_out_not_sent_as_texts(sandbox, tmp_path):
-    path = tmp_path / "yolo.zip"  # YOLO's layout: labels/a.txt for images/a.png; and a caption beside b.png
+    path = tmp_path / "yolo.zip"  # YOLO's layout (labels/a.txt for images/a.png) with no class names; a caption
     other = PNG + b"b"
-    path.write_bytes(zipped({"data.yaml": b"names: ['cat']\n", "train/images/a.png": PNG,
+    path.write_bytes(zipped({"data.yaml": b"path: ../datasets\n", "train/images/a.png": PNG,
                              "train/labels/a.txt": b"0 0.5 0.5 0.2 0.2\n", "b.png": other, "b.txt": b"a cat",
                              "notes.txt": b"some words"}))
     result = upload(sandbox, path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 files in" in result.stdout
     assert ("warning: Left out 1 file that is not an image, video, audio or text file (by its extension): data.yaml. "
-            "Left out 2 text files named like the images beside them (captions, or labels such as YOLO's, which are "
-            "not read): train/labels/a.txt, b.txt.") in result.stderr
+            "Left out 2 text files named like the images beside them (captions, or YOLO's labels without a "
+            "data.yaml or classes.txt naming their classes): train/labels/a.txt, b.txt.") in result.stderr
     stored = {item.id for item in sandbox.stored_inputs()}
     assert stored == {content_id(PNG), content_id(other), content_id(b"some words")}
+
+
+def test_a_yolo_export_adds_the_boxes_of_each_images_labels_in_the_classes_of_its_data_yaml(sandbox, tmp_path):
+    path = tmp_path / "yolo.zip"  # Roboflow's YOLO export: data.yaml at the top, images/ and labels/ per split
+    other = PNG + b"b"
+    path.write_bytes(zipped({"data.yaml": b"train: ../train/images\nnc: 2\nnames: ['cat', 'dog']\n",
+                             "README.roboflow.txt": b"Exported", "train/images/a.png": PNG,
+                             "train/labels/a.txt": b"0 0.3 0.3 0.2 0.2\n1 0.1 0.2 0.3 0.2 0.2 0.4\n2 0.5 0.5 0.1 0.1\n",
+                             "valid/images/b.png": other, "valid/labels/b.txt": b"",
+                             "c.png": PNG + b"c", "c.txt": b"a caption"}))
+    result = upload(sandbox, path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "3 files in" in result.stdout and "Boxes: 2 uploaded, 0 already there, 1 invalid, 0 failed." in result.stdout
+    assert (f"{path}:train/labels/a.txt:3: the class '2' is not one of the 2 classes data.yaml names - number the "
+            "classes from 0, in the order of the names in data.yaml") in result.stdout
+    assert ("Left out 1 file that is not an image (with boxes files, only the images are inputs): README.roboflow.txt. "
+            "Left out 1 text file named like the images beside them") in result.stderr
+    box = [(content_id(PNG), "cat", (0.2, 0.2, 0.4, 0.4)), (content_id(PNG), "dog", (0.1, 0.2, 0.3, 0.4))]
+    assert [(i, c, tuple(round(e, 6) for e in edges)) for i, c, edges in stored_boxes(sandbox)] == box
+
+
+def test_ultralytics_and_labelimg_yolo_layouts_find_their_class_names(sandbox, tmp_path):
+    folder = tmp_path / "datasets"  # Ultralytics: images/train/a.png, labels/train/a.txt; names by number
+    for name, data in {"coco8.yaml": b"path: ../datasets/coco8\nnames:\n  0: person\n  1: bicycle\n",
+                       "images/train/a.png": PNG, "labels/train/a.txt": b"1 0.5 0.5 1 1\n",
+                       "labelimg/b.png": PNG + b"b", "labelimg/b.txt": b"0 0.25 0.25 0.5 0.5\n",
+                       "labelimg/classes.txt": b"tree\n"}.items():  # LabelImg: classes.txt beside its labels
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    result = upload(sandbox, folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 files in" in result.stdout and "Boxes: 2 uploaded" in result.stdout
+    assert stored_boxes(sandbox) == sorted([(content_id(PNG), "bicycle", (0.0, 0.0, 1.0, 1.0)),
+                                            (content_id(PNG + b"b"), "tree", (0.0, 0.0, 0.5, 0.5))])
 
 
 def test_a_coco_export_adds_its_boxes_and_names_each_bad_annotation(sandbox, tmp_path):

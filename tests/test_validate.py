@@ -19,7 +19,9 @@ from ingest.validate import (
     validate_coco,
     validate_rows,
     validate_voc,
+    validate_yolo,
     voc_document,
+    yolo_classes,
 )
 
 HEADER = ["url", "input_id", "pos_concepts", "neg_concepts", "metadata"]
@@ -218,3 +220,35 @@ def test_an_xml_file_that_is_no_pascal_voc_annotation_is_refused(data, problem):
     with pytest.raises(InputFileError) as refused:
         voc_document(data, "b.xml")
     assert refused.value.message == problem
+
+
+@pytest.mark.parametrize("name, data", [
+    ("data.yaml", b"nc: 3\nnames: ['cat', 'dog', 'bird']\n"),  # Roboflow's
+    ("coco8.yaml", b"names:\n  0: cat\n  1: dog\n  2: bird\n"),  # Ultralytics'
+    ("classes.txt", b"cat\ndog\nbird\n\n"),  # LabelImg's
+])
+def test_yolo_class_names_are_read_from_each_tools_file(name, data):
+    assert yolo_classes(data, name).names == ("cat", "dog", "bird")
+
+
+@pytest.mark.parametrize("name, data", [("data.yaml", b"path: ../data\n"), ("data.yaml", b"names: [a\n"),
+                                        ("classes.txt", b"\n")])
+def test_a_file_naming_no_classes_is_refused(name, data):
+    with pytest.raises(InputFileError):
+        yolo_classes(data, name)
+
+
+def test_yolo_labels_become_boxes_and_each_fault_is_named():
+    classes = yolo_classes(b"names: ['cat', 'dog']", "data.yaml")
+    labels = (b"0 0.5 0.5 0.5 1.0004\n\n"  # rounding past the edge
+              b"1 0.1 0.2 0.3 0.2 0.2 0.4\n"  # a polygon (Ultralytics' segments), boxed
+              b"2 0.5 0.5 0.1 0.1\n1 0.9 0.5 0.4 0.2\n0 0.5 0.5 0 0.1\n0 0.5 0.5\n")
+    results = list(validate_yolo(labels, "images/a.jpg", classes))
+    assert results[:2] == [BoxRecord(1, "", "images/a.jpg", "cat", 0.25, 0.0, 0.75, 1.0),
+                           BoxRecord(3, "", "images/a.jpg", "dog", 0.1, 0.2, 0.3, 0.4)]
+    assert [(r.line, r.message) for r in results[2:]] == [
+        (4, "the class '2' is not one of the 2 classes data.yaml names"),
+        (5, "the box reaches outside the image (its left, top, right and bottom edges are at 0.7, 0.4, 1.1, 0.6)"),
+        (6, "the box has no width or height"),
+        (7, "the line is not 'class x_center y_center width height' (or a polygon 'class x1 y1 x2 y2 ...')"),
+    ]
