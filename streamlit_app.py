@@ -898,11 +898,13 @@ def invalid_rows_section(chosen: ChosenFile, check: FileCheck) -> None:
 
 def problems_table(errors: Sequence[RowError], files: Sequence[str] = ()) -> None:
     """Bad rows with where (with `files`, which file each is from), what and how to fix: the words the command
-    line prints."""
+    line prints. Ids and columns are left out when none has one (the boxes of COCO, VOC or YOLO files)."""
+    ids, columns = any(e.input_id for e in errors), any(e.column for e in errors)
     # A static table, so the messages wrap and can be read whole; a few dozen rows at most.
     st.table(pd.DataFrame([
-        {**({"File": file} if files else {}), "Line": e.line, "Input id": e.input_id,
-         "Column": e.column or "(whole row)", "What is wrong": e.message, "How to fix it": e.hint}
+        {**({"File": file} if files else {}), "Line": e.line, **({"Input id": e.input_id} if ids else {}),
+         **({"Column": e.column or "(whole row)"} if columns else {}), "What is wrong": e.message,
+         "How to fix it": e.hint}
         for e, file in itertools.zip_longest(errors, files, fillvalue="")
     ]), hide_index=True, border="horizontal")
 
