@@ -308,8 +308,9 @@ def _yolo_labels(file_names: list[str], open_file: Callable[[str], BinaryIO],
     """YOLO's label files (an image's text file of numbers) with the class names of the data.yaml or
     classes.txt nearest above them, read together as one boxes file; by file name, the files naming the
     classes too."""
+    sidecars = _sidecars(file_names)
     classes: dict[str, tuple[str, YoloClasses]] = {}  # by folder: (the file, the names)
-    for file_name in file_names:
+    for file_name in file_names if sidecars else ():
         name = PurePosixPath(file_name).name.lower()
         if name in YOLO_CLASS_FILES or name.endswith((".yaml", ".yml")):
             with open_file(file_name) as stream:
@@ -322,7 +323,7 @@ def _yolo_labels(file_names: list[str], open_file: Callable[[str], BinaryIO],
                 classes.setdefault(posixpath.dirname(file_name), (file_name, named))
     labels: dict[str, BoxesFile] = {}
     used: set[str] = set()
-    for label, image in _sidecars(file_names).items() if classes else ():
+    for label, image in sidecars.items() if classes else ():
         folder = posixpath.dirname(label)
         while folder not in classes and folder:
             folder = posixpath.dirname(folder)

@@ -952,7 +952,7 @@ def yolo_classes(data: bytes, name: str) -> YoloClasses:
     if not (isinstance(names, list) and names):
         raise InputFileError(f"{name} names no classes.", "Give the class names in its 'names' list, in the "
                              "order of their numbers.")
-    return YoloClasses(tuple("" if n is None else str(n).strip() for n in names), name)
+    return YoloClasses(tuple(str(n).strip() if isinstance(n, (str, int, float)) else "" for n in names), name)
 
 
 def looks_like_yolo(data: bytes) -> bool:
