@@ -128,6 +128,7 @@ def read_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None
 
 
 def _boxes_of(source: BoxesFile) -> Iterator[BoxRecord | RowError]:
+    """One file's boxes, read as its kind is: YOLO labels, COCO JSON, Pascal VOC XML, or a CSV of boxes."""
     if source.classes:
         return validate_yolo(source.data, source.image, source.classes)
     if source.is_coco:

@@ -4,11 +4,11 @@ A folder or zip may hold a CSV or TSV naming its files (a `file` column, with th
 concept, metadata and id columns); without one, every file becomes an input whose id is
 the hash of its bytes, so uploading the same files twice stores each once (a copy is
 listed once), and an image's own text files (captions) are left out. Boxes files (a CSV
-of boxes, COCO JSON, Pascal VOC's XML files, YOLO's labels with their data.yaml) may stand
-anywhere in it. Sizes are checked from
-the zip's directory before anything is read, and every read is capped, so a zip bomb or
-a lying header cannot fill memory; names are checked even though nothing is extracted to
-disk, so a zip built to escape its folder is refused rather than half-read.
+of boxes, COCO JSON, Pascal VOC's XML files, YOLO's labels with their data.yaml) may
+stand anywhere in it. Sizes are checked from the zip's directory before anything is
+read, and every read is capped, so a zip bomb or a lying header cannot fill memory;
+names are checked even though nothing is extracted to disk, so a zip built to escape
+its folder is refused rather than half-read.
 
 A folder's or a zip's files are read when their batch is built, not up front, so a folder
 of any size uploads in the memory of the batches in flight.
@@ -28,9 +28,9 @@ from typing import BinaryIO
 
 from .errors import InputFileError
 from .read import open_table
-from .validate import (CONCEPT_SEPARATOR, EXTENSION_KINDS, YOLO_CLASS_FILES, BoxesFile, ColumnMap, InputRecord, RowError,
-                       YoloClasses, coco_document, looks_like_yolo, map_box_columns, names_coco, names_voc, voc_document,
-                       yolo_classes)
+from .validate import (CONCEPT_SEPARATOR, EXTENSION_KINDS, BoxesFile, ColumnMap, InputRecord, RowError, YoloClasses,
+                       coco_document, looks_like_yolo, map_box_columns, names_coco, names_voc, names_yolo_classes,
+                       voc_document, yolo_classes)
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input well inside a 128 MB request
@@ -310,17 +310,14 @@ def _yolo_labels(file_names: list[str], open_file: Callable[[str], BinaryIO],
     classes too."""
     sidecars = _sidecars(file_names)
     classes: dict[str, tuple[str, YoloClasses]] = {}  # by folder: (the file, the names)
-    for file_name in file_names if sidecars else ():
-        name = PurePosixPath(file_name).name.lower()
-        if name in YOLO_CLASS_FILES or name.endswith((".yaml", ".yml")):
-            with open_file(file_name) as stream:
-                data = _read_within(stream, MAX_ANNOTATION_BYTES)
-            try:
-                named = yolo_classes(data, file_name) if data is not None else None
-            except InputFileError:
-                continue
-            if named:
-                classes.setdefault(posixpath.dirname(file_name), (file_name, named))
+    for file_name in filter(names_yolo_classes, file_names if sidecars else ()):
+        with open_file(file_name) as stream:
+            data = _read_within(stream, MAX_ANNOTATION_BYTES)
+        try:
+            if data is not None:
+                classes.setdefault(posixpath.dirname(file_name), (file_name, yolo_classes(data, file_name)))
+        except InputFileError:
+            continue
     labels: dict[str, BoxesFile] = {}
     used: set[str] = set()
     for label, image in sidecars.items() if classes else ():

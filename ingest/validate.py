@@ -652,8 +652,8 @@ class BoxRecord:
 @dataclass(frozen=True, eq=False)
 class BoxesFile:
     """A boxes file as given: its name for messages, its bytes, and the folder (in a zip) that the
-    local file names it holds are relative to. Pascal VOC's files, one per image, are read as one
-    boxes file whose `parts` they are. (Each is itself: two files with the same bytes are two files.)"""
+    local file names it holds are relative to. Pascal VOC's and YOLO's files, one per image, are read
+    as one boxes file whose `parts` they are. (Each is itself: two files with the same bytes are two.)"""
 
     name: str
     data: bytes
@@ -664,8 +664,11 @@ class BoxesFile:
 
     @cached_property
     def digest(self) -> str:
-        """A hash of the bytes (of every part's), for checks kept per file."""
+        """A hash of what the boxes are read from (the bytes, the class names, every part's), for checks kept
+        per file."""
         whole = hashlib.sha256(self.data)
+        if self.classes:
+            whole.update("\0".join(self.classes.names).encode())
         for part in self.parts:
             whole.update(part.digest.encode())
         return whole.hexdigest()
@@ -930,7 +933,6 @@ def _xml_text(element: ElementTree.Element, path: str) -> str:
 
 
 # -- YOLO: a text file of boxes per image, the classes named in data.yaml (or classes.txt) -------------
-YOLO_CLASS_FILES = ("data.yaml", "data.yml", "classes.txt", "obj.names")  # Ultralytics', LabelImg's, Darknet's
 _YOLO_LINE = re.compile(r"\s*\d+(?:\s+[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?){4,}\s*")
 _YOLO_SLACK = 0.001  # of the image an edge may overrun it by (rounding), kept to the edge
 
@@ -953,6 +955,13 @@ def yolo_classes(data: bytes, name: str) -> YoloClasses:
         raise InputFileError(f"{name} names no classes.", "Give the class names in its 'names' list, in the "
                              "order of their numbers.")
     return YoloClasses(tuple(str(n).strip() if isinstance(n, (str, int, float)) else "" for n in names), name)
+
+
+def names_yolo_classes(file_name: str) -> bool:
+    """Whether a file may name a YOLO dataset's classes, by its name: a YAML file (Ultralytics' data.yaml), or
+    LabelImg's classes.txt or Darknet's obj.names."""
+    name = file_name.lower().rsplit("/", 1)[-1]
+    return name.endswith((".yaml", ".yml")) or name in ("classes.txt", "obj.names")
 
 
 def looks_like_yolo(data: bytes) -> bool:
