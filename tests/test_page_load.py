@@ -35,7 +35,7 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"needs Debi
 SESSIONS = ("north", "south", "west")
 ROWS = 300  # per file
 BATCH, WORKERS = 25, 2  # set on each page, so a file takes several rounds of requests
-LATENCY_MS = 250  # per sandbox call: each upload lasts a couple of seconds, long enough to overlap
+LATENCY_MS = 500  # per sandbox call: each upload lasts some seconds, long enough to overlap on a busy machine
 UPLOAD_SECONDS = 40
 UI_MS = 20_000  # Playwright's wait for an element, in milliseconds
 
