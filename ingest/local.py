@@ -34,7 +34,7 @@ from .validate import (CONCEPT_SEPARATOR, EXTENSION_KINDS, BoxesFile, ColumnMap,
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input well inside a 128 MB request
-MAX_ZIP_FILES = 10_000
+MAX_ZIP_FILES = 100_000  # a detection export of 50,000 images has as many label files
 MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024  # uncompressed, the whole archive
 MAX_RATIO = 200  # uncompressed / compressed; real photos barely compress, a bomb compresses a thousandfold
 MAX_COCO_BYTES = 512 * 1024 * 1024  # a JSON file larger than this is not read as COCO annotations
@@ -297,8 +297,7 @@ def _boxes_files(file_names: list[str], open_file: Callable[[str], BinaryIO],
         found[file_name] = BoxesFile(shown(file_name), data, posixpath.dirname(file_name))
     voc = {file_name: boxes_file for file_name, boxes_file in found.items() if boxes_file.is_voc}
     if voc:
-        together = BoxesFile(f"{len(voc):,} Pascal VOC files in {where}", b"", parts=tuple(voc.values()))
-        found.update(dict.fromkeys(voc, together))
+        found.update(dict.fromkeys(voc, _read_together(list(voc.values()), "Pascal VOC", where)))
     found.update(_yolo_labels(file_names, open_file, shown, where))
     return found
 
@@ -334,8 +333,13 @@ def _yolo_labels(file_names: list[str], open_file: Callable[[str], BinaryIO],
             used.add(classes_file)
     if not labels:
         return {}
-    together = BoxesFile(f"{len(labels):,} YOLO label files in {where}", b"", parts=tuple(labels.values()))
-    return dict.fromkeys([*labels, *sorted(used)], together)
+    return dict.fromkeys([*labels, *sorted(used)], _read_together(list(labels.values()), "YOLO label", where))
+
+
+def _read_together(parts: list[BoxesFile], kind: str, where: str) -> BoxesFile:
+    """Files of one image's boxes each, as one boxes file named for them."""
+    count = len(parts)
+    return BoxesFile(f"{count:,} {kind} {'files' if count > 1 else 'file'} in {where}", b"", parts=tuple(parts))
 
 
 def _read_within(stream: BinaryIO, limit: int) -> bytes | None:

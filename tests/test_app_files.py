@@ -318,6 +318,13 @@ def test_a_pascal_voc_export_previews_its_xml_files_as_one_and_adds_their_boxes(
             "among the file's annotations).") in texts(at.caption)
 
 
+def test_an_export_of_images_without_objects_says_it_holds_no_boxes() -> None:
+    empty = b"<annotation><filename>red.png</filename><size><width>2</width><height>2</height></size></annotation>"
+    at = choose_files(page(), ("export.zip", zipped({"red.png": RED, "red.xml": empty})))
+    assert "1 Pascal VOC file in export.zip holds no boxes: the images are uploaded without any." in texts(at.warning)
+    assert not at.button(key="upload").disabled
+
+
 def test_a_yolo_export_previews_its_label_files_as_one_and_adds_their_boxes(server_env: Sandbox) -> None:
     export = zipped({"data.yaml": b"names: ['apple', 'leaf']\n", "train/images/red.png": RED,
                      "train/labels/red.txt": b"0 0.25 0.25 0.5 0.5\n", "valid/images/green.png": GREEN,
