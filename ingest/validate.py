@@ -690,6 +690,7 @@ class YoloClasses:
 
     names: tuple[str, ...]
     source: str
+    pose: bool = False  # Ultralytics' pose labels: a box, then its keypoints (data.yaml's kpt_shape)
 
 
 def names_coco(file_name: str) -> bool:
@@ -946,15 +947,16 @@ def yolo_classes(data: bytes, name: str) -> YoloClasses:
         except yaml.YAMLError as error:
             raise InputFileError(f"{name} is not readable YAML ({' '.join(str(error).split())}).",
                                  "Export the dataset again, in YOLO format.") from None
-        names = document.get("names") if isinstance(document, dict) else None
+        document = document if isinstance(document, dict) else {}
+        names, pose = document.get("names"), "kpt_shape" in document
         if isinstance(names, dict) and all(isinstance(number, int) and number >= 0 for number in names):
             names = [names.get(number, "") for number in range(max(names, default=-1) + 1)]
     else:
-        names = data.decode("utf-8", "replace").rstrip().splitlines()
+        names, pose = data.decode("utf-8", "replace").rstrip().splitlines(), False
     if not (isinstance(names, list) and names):
         raise InputFileError(f"{name} names no classes.", "Give the class names in its 'names' list, in the "
                              "order of their numbers.")
-    return YoloClasses(tuple(str(n).strip() if isinstance(n, (str, int, float)) else "" for n in names), name)
+    return YoloClasses(tuple(str(n).strip() if isinstance(n, (str, int, float)) else "" for n in names), name, pose)
 
 
 def names_yolo_classes(file_name: str) -> bool:
@@ -970,8 +972,9 @@ def looks_like_yolo(data: bytes) -> bool:
 
 
 def validate_yolo(data: bytes, image: str, classes: YoloClasses) -> Iterator[BoxRecord | RowError]:
-    """Each line of a YOLO label file (`class x_center y_center width height` as fractions of the image, or
-    a polygon `class x1 y1 x2 y2 ...`, which is boxed) as a `BoxRecord` for `image`, or a `RowError`."""
+    """Each line of a YOLO label file (`class x_center y_center width height` as fractions of the image, then
+    keypoints for a pose dataset; or a polygon `class x1 y1 x2 y2 ...`, which is boxed) as a `BoxRecord` for
+    `image`, or a `RowError`."""
     names = classes.names
     for line, text in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
         values = text.split()
@@ -983,6 +986,8 @@ def validate_yolo(data: bytes, image: str, classes: YoloClasses) -> Iterator[Box
 
         number = int(values[0]) if values[0].isdigit() else -1
         numbers = [_number(value) for value in values[1:]]
+        if classes.pose:
+            numbers = numbers[:4]  # the box; its keypoints follow
         if not 0 <= number < len(names) or not names[number]:
             yield error(f"the class {values[0]!r} is not one of the {len(names)} classes {classes.source} names",
                         f"number the classes from 0, in the order of the names in {classes.source}")

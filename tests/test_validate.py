@@ -252,3 +252,9 @@ def test_yolo_labels_become_boxes_and_each_fault_is_named():
         (6, "the box has no width or height"),
         (7, "the line is not 'class x_center y_center width height' (or a polygon 'class x1 y1 x2 y2 ...')"),
     ]
+
+
+def test_pose_labels_give_their_box_and_leave_their_keypoints():
+    classes = yolo_classes(b"kpt_shape: [2, 2]\nnames: {0: person}\n", "coco8-pose.yaml")
+    labels = b"0 0.5 0.5 0.2 0.4 0.45 0.4 0.55 0.6\n"  # two keypoints (x, y) after the box: eight numbers
+    assert list(validate_yolo(labels, "a.jpg", classes)) == [BoxRecord(1, "", "a.jpg", "person", 0.4, 0.3, 0.6, 0.7)]
