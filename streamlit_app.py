@@ -734,7 +734,7 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout) -> Non
     shown = len(check.sample)
     st.markdown(f"**The first {shown:,} {noun}s**" if shown < check.rows else f"**All {noun}s**")
     st.dataframe(
-        colored(preview_frame(check, chosen.files, own_boxes(chosen))),
+        colored(preview_frame(check, chosen.files, preview_boxes(chosen))),
         hide_index=True,
         placeholder="",  # no thumbnail for a video, audio or text row: an empty cell, not "None"
         height=min(38 + 35 * shown, 38 + 35 * 8),
@@ -768,10 +768,12 @@ def cell_for(check: FileCheck, cells: list[str], role: str) -> str:
 PREVIEW_OPTIONAL = ("File", "Text", "Location", "Dataset", "Web address")
 
 
-def own_boxes(chosen: ChosenFile) -> dict[str, tuple[BoxRecord, ...]]:
-    """The boxes a folder's or zip's own boxes files put on each of its files (as many as are kept)."""
+def preview_boxes(chosen: ChosenFile) -> dict[str, tuple[BoxRecord, ...]]:
+    """The boxes the upload will add to each file (as many as are kept), to draw on the preview: those of the
+    boxes file chosen below, or else the folder's or zip's own."""
+    given = chosen_boxes_file()
     boxes: dict[str, tuple[BoxRecord, ...]] = {}
-    for boxes_file in chosen.files.boxes if chosen.files else ():
+    for boxes_file in (given,) if given else chosen.files.boxes if chosen.files else ():
         result = checked_boxes(boxes_file, chosen.files)
         for target, found in ({} if isinstance(result, InputFileError) else result.boxes).items():
             boxes[target] = boxes.get(target, ()) + found
@@ -909,8 +911,15 @@ def problems_table(errors: Sequence[RowError], files: Sequence[str] = ()) -> Non
     ]), hide_index=True, border="horizontal")
 
 
-def boxes_section() -> tuple[BoxesFile | None, BoxesCheck | InputFileError | None]:
-    """The optional second file: bounding boxes for the inputs, checked as the upload will check them."""
+def chosen_boxes_file() -> BoxesFile | None:
+    """The file chosen under Bounding boxes, if any (the preview above that section reads it too)."""
+    uploaded = st.session_state.get(f"boxes_{st.session_state.get('uploader_round', 0)}")
+    return BoxesFile(uploaded.name, uploaded.getvalue()) if uploaded is not None else None
+
+
+def boxes_section(files: LocalFiles | None) -> tuple[BoxesFile | None, BoxesCheck | InputFileError | None]:
+    """The optional second file: bounding boxes for the inputs (`files`, when they are local files), checked as
+    the upload will check them."""
     state = st.session_state
     key = f"boxes_{state.get('uploader_round', 0)}"
     held = state.get(key) is not None
@@ -926,14 +935,14 @@ def boxes_section() -> tuple[BoxesFile | None, BoxesCheck | InputFileError | Non
                    "image from 0 to 1 (0, 0 is the top left corner), or `xmin`, `ymin`, `xmax`, `ymax` in pixels "
                    "with the image's `width` and `height`. Or a COCO JSON file of annotations naming the chosen "
                    "files. The boxes are added once their inputs are in the app.")
-        uploaded = st.file_uploader("Choose a boxes file", type=["csv", "tsv", "txt", "json"], key=key)
+        st.file_uploader("Choose a boxes file", type=["csv", "tsv", "txt", "json"], key=key)
         st.download_button("Download a boxes template", data=BOXES_TEMPLATE, file_name="boxes-template.csv",
                            mime="text/csv", key="boxes_template", icon=":material/description:", on_click="ignore",
                            help="Two boxes for the sample data's rows sample-03 and sample-01.")
-        if uploaded is None:
+        chosen = chosen_boxes_file()
+        if chosen is None:
             return None, None
-        chosen = BoxesFile(uploaded.name, uploaded.getvalue())
-        result = checked_boxes(chosen)
+        result = checked_boxes(chosen, files)
         show_boxes_check(chosen, result)
     return chosen, result
 
@@ -972,9 +981,9 @@ def show_boxes_check(chosen: BoxesFile, result: BoxesCheck | InputFileError) -> 
 
 
 def checked_boxes(chosen: BoxesFile, files: LocalFiles | None = None) -> BoxesCheck | InputFileError:
-    """The boxes file's check, once per file in this session."""
+    """The boxes file's check, once per file and files it names in this session."""
     cache: OrderedDict = st.session_state.setdefault("box_checks", OrderedDict())
-    key = (chosen.name, chosen.digest, chosen.folder)
+    key = (chosen.name, chosen.digest, chosen.folder, hash(files.manifest) if files else None)
     if key not in cache:
         try:
             cache[key] = check_boxes(chosen, files)
@@ -1830,7 +1839,7 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
                     listed_boxes = BoxesFile(chosen.name, chosen.data)
                     show_boxes_check(listed_boxes, checked_boxes(listed_boxes))
     boxes, boxes_unusable = zip_boxes(chosen)  # a detection export's own boxes, unless a boxes file is chosen below
-    chosen_boxes, boxes_check = boxes_section()
+    chosen_boxes, boxes_check = boxes_section(chosen.files if chosen else None)
     if chosen_boxes:
         boxes, boxes_unusable = (chosen_boxes,), isinstance(boxes_check, InputFileError)
 

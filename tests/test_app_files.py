@@ -241,6 +241,10 @@ def test_boxes_may_name_the_chosen_files_and_the_results_name_each_file(server_e
     at = choose_files(page(), ("red.png", RED), ("green.png", GREEN))
     choose_boxes(at, "annotations.csv", b"filename,width,height,class,xmin,ymin,xmax,ymax\n"
                                         b"green.png,1,1,leaf,0,0,1,1\n")
+    preview = at.dataframe[0].value.set_index("File")  # the chosen boxes are drawn before anything is sent
+    drawn = PIL.Image.open(io.BytesIO(base64.b64decode(preview.loc["green.png", "Image"].split(",", 1)[1])))
+    leaf = PIL.ImageColor.getrgb(BOX_COLORS[0])
+    assert max(abs(a - b) for a, b in zip(drawn.convert("RGB").getpixel((1, 1)), leaf)) < 40
     upload(at)
     assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "1", "Boxes failed": "0"}.items()
     assert stored_boxes(server_env) == [(content_id(GREEN), "leaf", (0.0, 0.0, 1.0, 1.0))]
