@@ -121,8 +121,9 @@ def read_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None
             if isinstance(result, BoxRecord) and files:
                 in_folder = f"{source.folder}/{result.url}"
                 target = in_folder if source.folder and in_folder in files.sizes else result.url
-                if target not in files.sizes:  # COCO's layout: annotations/train.json for the files in train2017/
-                    target = by_name.get(PurePosixPath(target).name, target)
+                if target not in files.sizes:  # COCO's layout: annotations/train.json for the files in train2017/;
+                    # or a VOC file's image renamed since: the image beside it
+                    target = by_name.get(PurePosixPath(target).name) or source.image or target
                 result = replace(result, url=copies.get(target, target))
             yield source.name, result
 
@@ -134,7 +135,7 @@ def _boxes_of(source: BoxesFile) -> Iterator[BoxRecord | RowError]:
     if source.is_coco:
         return validate_coco(coco_document(source.data, source.name))
     if source.is_voc:
-        return validate_voc(voc_document(source.data, source.name))
+        return validate_voc(voc_document(source.data, source.name), source.image)
     table = open_table(io.BytesIO(source.data), source.name)
     return validate_boxes(table.rows, map_box_columns(table.header, source.name), table.header)
 

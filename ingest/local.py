@@ -296,8 +296,10 @@ def _boxes_files(file_names: list[str], open_file: Callable[[str], BinaryIO],
                 data = stream.read()
         found[file_name] = BoxesFile(shown(file_name), data, posixpath.dirname(file_name))
     voc = {file_name: boxes_file for file_name, boxes_file in found.items() if boxes_file.is_voc}
-    if voc:
-        found.update(dict.fromkeys(voc, _read_together(list(voc.values()), "Pascal VOC", where)))
+    if voc:  # each with the image beside it, should its own file name miss
+        beside = _sidecars(file_names, ".xml")
+        parts = [replace(boxes_file, image=beside.get(file_name, "")) for file_name, boxes_file in voc.items()]
+        found.update(dict.fromkeys(voc, _read_together(parts, "Pascal VOC", where)))
     found.update(_yolo_labels(file_names, open_file, shown, where))
     return found
 
@@ -397,10 +399,10 @@ def _sort_files(file_names: Iterable[str], boxes: bool = False) -> tuple[list[st
     return inputs, left_out, tuple(name for name in file_names if name in sidecars)
 
 
-def _sidecars(file_names: list[str]) -> dict[str, str]:
-    """Text files that belong to an image rather than stand as inputs, with their image: a.txt beside a.jpg
-    (a caption), or labels/a.txt mirroring images/a.jpg (YOLO's labels, also as labels/train/a.txt for
-    images/train/a.jpg)."""
+def _sidecars(file_names: list[str], suffix: str = ".txt") -> dict[str, str]:
+    """Files (text files, by default) that belong to an image rather than stand as inputs, with their image:
+    a.txt beside a.jpg (a caption), or labels/a.txt mirroring images/a.jpg (YOLO's labels, also as
+    labels/train/a.txt for images/train/a.jpg)."""
     images: dict[tuple[PurePosixPath, str], str] = {}
     for name in filter(_is_image, file_names):
         path = PurePosixPath(name)
@@ -413,7 +415,7 @@ def _sidecars(file_names: list[str]) -> dict[str, str]:
     found = {}
     for name in file_names:
         path = PurePosixPath(name)
-        if path.suffix.lower() == ".txt" and (path.parent, path.stem) in images:
+        if path.suffix.lower() == suffix and (path.parent, path.stem) in images:
             found[name] = images[(path.parent, path.stem)]
     return found
 

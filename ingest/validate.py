@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import islice
 from operator import itemgetter
-from pathlib import PureWindowsPath
+from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
@@ -897,10 +897,11 @@ def voc_document(data: bytes, name: str) -> ElementTree.Element:
     return root
 
 
-def validate_voc(root: ElementTree.Element) -> Iterator[BoxRecord | RowError]:
-    """Each object of a Pascal VOC annotation as a `BoxRecord` naming the annotation's image file, or a
-    `RowError` whose line is the object's position in the file."""
-    file_name = _xml_text(root, "filename") or PureWindowsPath(_xml_text(root, "path")).name
+def validate_voc(root: ElementTree.Element, image_beside: str = "") -> Iterator[BoxRecord | RowError]:
+    """Each object of a Pascal VOC annotation as a `BoxRecord` naming the annotation's image file (or, when it
+    names none, the image beside it), or a `RowError` whose line is the object's position in the file."""
+    file_name = (_xml_text(root, "filename") or PureWindowsPath(_xml_text(root, "path")).name
+                 or PurePosixPath(image_beside).name)
     width, height = (_xml_text(root, f"size/{side}") for side in IMAGE_SIZE)
     size = (_number(width), _number(height))
     for number, item in enumerate(root.iterfind("object"), 1):

@@ -382,6 +382,18 @@ def test_pascal_vocs_own_layout_finds_each_image_by_name(sandbox, tmp_path):
     assert stored_boxes(sandbox) == [(content_id(PNG), "cat", (0.0, 0.0, 0.5, 0.5))]
 
 
+def test_a_voc_file_whose_image_was_renamed_gives_its_boxes_to_the_image_beside_it(sandbox, tmp_path):
+    path = tmp_path / "labelimg.zip"  # LabelImg writes each XML beside its image; the images were renamed since
+    other = PNG + b"b"
+    nameless = voc("", ("dog", 0, 0, 64, 48)).replace(b"<filename></filename>", b"")
+    path.write_bytes(zipped({"photos/a.png": PNG, "photos/a.xml": voc("IMG_0001.PNG", ("cat", 0, 0, 320, 240)),
+                             "photos/b.png": other, "photos/b.xml": nameless}))
+    result = upload(sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert stored_boxes(sandbox) == sorted([(content_id(PNG), "cat", (0.0, 0.0, 0.5, 0.5)),
+                                            (content_id(other), "dog", (0.0, 0.0, 0.1, 0.1))])
+
+
 def test_a_copy_is_stored_once_with_the_concepts_of_both_folders(sandbox, tmp_path):
     path = tmp_path / "pets.zip"  # split folders name no class; the same photo sorted into two classes
     plain = PNG + b"plain"
