@@ -936,7 +936,7 @@ def _xml_text(element: ElementTree.Element, path: str) -> str:
 
 # -- YOLO: a text file of boxes per image, the classes named in data.yaml (or classes.txt) -------------
 _YOLO_LINE = re.compile(r"\s*\d+(?:\s+[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?){4,}\s*")
-_YOLO_SLACK = 0.001  # of the image an edge may overrun it by (rounding), kept to the edge
+_YOLO_SLACK = 0.001  # how far past the image an edge may reach from rounding (a share of its size); kept to the edge
 
 
 def yolo_classes(data: bytes, name: str) -> YoloClasses:
