@@ -118,9 +118,8 @@ def left_out_sentence(files: LocalFiles | None) -> str:
     if files.sidecars:
         count = len(files.sidecars)
         sentences.append(f"Left out {count:,} text {'files' if count > 1 else 'file'} named like the images "
-                         f"beside them (captions, or YOLO's labels without a data.yaml or classes.txt naming "
-                         f"their classes): "
-                         f"{_some(files.sidecars)}.")
+                         f"beside them, captions or labels: {_some(files.sidecars)}. If they are YOLO labels, add "
+                         "the data.yaml (or classes.txt) naming their classes to read them as boxes.")
     return " ".join(sentences)
 
 

@@ -288,8 +288,9 @@ def test_text_files_named_like_their_images_are_left_out_not_sent_as_texts(sandb
     assert result.returncode == 0, result.stdout + result.stderr
     assert "3 files in" in result.stdout
     assert ("warning: Left out 1 file that is not an image, video, audio or text file (by its extension): data.yaml. "
-            "Left out 2 text files named like the images beside them (captions, or YOLO's labels without a "
-            "data.yaml or classes.txt naming their classes): train/labels/a.txt, b.txt.") in result.stderr
+            "Left out 2 text files named like the images beside them, captions or labels: train/labels/a.txt, "
+            "b.txt. If they are YOLO labels, add the data.yaml (or classes.txt) naming their classes to read them "
+            "as boxes.") in result.stderr
     stored = {item.id for item in sandbox.stored_inputs()}
     assert stored == {content_id(PNG), content_id(other), content_id(b"some words")}
 
