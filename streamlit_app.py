@@ -1302,13 +1302,16 @@ def box_metrics(boxes: Mapping[str, int]) -> None:
 
 
 def box_problems_table(status: JobStatus) -> None:
-    """The boxes not added; with several boxes files (a zip's split folders), which file each is from."""
+    """The boxes not added; with several boxes files (a zip's split folders), which file each is from. The
+    input ids are left out when no box has one (a folder's or zip's boxes name files)."""
     sources = status.box_problem_files
+    ids = any(o.input_id for _, o in status.box_problems)
+    target = "File" if status.noun == "file" else "Web address"
     st.markdown(f"**Boxes from {listing(sources, bold=False)} that were not added**")
     st.container(key="box_problems").dataframe(
         colored(pd.DataFrame([{**({"Boxes file": name} if len(sources) > 1 else {}), "Line": o.line,
-                               "Status": STATUS_LABELS[o.status], "Input id": o.input_id,
-                               "Web address": o.url, "Reason": o.reason} for name, o in status.box_problems])),
+                               "Status": STATUS_LABELS[o.status], **({"Input id": o.input_id} if ids else {}),
+                               target: o.url, "Reason": o.reason} for name, o in status.box_problems])),
         hide_index=True,
         height=min(38 + 35 * len(status.box_problems), 38 + 35 * 8),
         column_config={"Line": LINE_COLUMN, "Status": st.column_config.TextColumn(width=105),
