@@ -714,8 +714,8 @@ def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
     return cache[key]
 
 
-def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout) -> None:
-    """The counts, notes on the columns, and the first rows as they will be sent."""
+def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_boxes: BoxesFile | None) -> None:
+    """The counts, notes on the columns, and the first rows as they will be sent (with the boxes they get)."""
     noun = row_noun(chosen.files, check.columns)
     if noun != "file":
         st.caption(format_sentence(check, layout))
@@ -734,7 +734,7 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout) -> Non
     shown = len(check.sample)
     st.markdown(f"**The first {shown:,} {noun}s**" if shown < check.rows else f"**All {noun}s**")
     st.dataframe(
-        colored(preview_frame(check, chosen.files, preview_boxes(chosen))),
+        colored(preview_frame(check, chosen.files, preview_boxes(chosen, given_boxes))),
         hide_index=True,
         placeholder="",  # no thumbnail for a video, audio or text row: an empty cell, not "None"
         height=min(38 + 35 * shown, 38 + 35 * 8),
@@ -768,10 +768,9 @@ def cell_for(check: FileCheck, cells: list[str], role: str) -> str:
 PREVIEW_OPTIONAL = ("File", "Text", "Location", "Dataset", "Web address")
 
 
-def preview_boxes(chosen: ChosenFile) -> dict[str, tuple[BoxRecord, ...]]:
+def preview_boxes(chosen: ChosenFile, given: BoxesFile | None) -> dict[str, tuple[BoxRecord, ...]]:
     """The boxes the upload will add to each file (as many as are kept), to draw on the preview: those of the
-    boxes file chosen below, or else the folder's or zip's own."""
-    given = chosen_boxes_file()
+    boxes file `given` under Bounding boxes, or else the folder's or zip's own."""
     boxes: dict[str, tuple[BoxRecord, ...]] = {}
     for boxes_file in (given,) if given else chosen.files.boxes if chosen.files else ():
         result = checked_boxes(boxes_file, chosen.files)
@@ -912,17 +911,19 @@ def problems_table(errors: Sequence[RowError], files: Sequence[str] = ()) -> Non
 
 
 def chosen_boxes_file() -> BoxesFile | None:
-    """The file chosen under Bounding boxes, if any (the preview above that section reads it too)."""
+    """The file chosen under Bounding boxes, if any: read once a run, as the preview above that section
+    needs it too."""
     uploaded = st.session_state.get(f"boxes_{st.session_state.get('uploader_round', 0)}")
     return BoxesFile(uploaded.name, uploaded.getvalue()) if uploaded is not None else None
 
 
-def boxes_section(files: LocalFiles | None) -> tuple[BoxesFile | None, BoxesCheck | InputFileError | None]:
-    """The optional second file: bounding boxes for the inputs (`files`, when they are local files), checked as
-    the upload will check them."""
+def boxes_section(files: LocalFiles | None, given: BoxesFile | None
+                  ) -> tuple[BoxesFile | None, BoxesCheck | InputFileError | None]:
+    """The optional second file (`given`, once chosen): bounding boxes for the inputs (`files`, when they are
+    local files), checked as the upload will check them."""
     state = st.session_state
     key = f"boxes_{state.get('uploader_round', 0)}"
-    held = state.get(key) is not None
+    held = given is not None
     section = st.expander("Bounding boxes (optional)", expanded=held, key="boxes_open", on_change="rerun",
                           icon=":material/crop_free:")
     with section:
@@ -939,12 +940,11 @@ def boxes_section(files: LocalFiles | None) -> tuple[BoxesFile | None, BoxesChec
         st.download_button("Download a boxes template", data=BOXES_TEMPLATE, file_name="boxes-template.csv",
                            mime="text/csv", key="boxes_template", icon=":material/description:", on_click="ignore",
                            help="Two boxes for the sample data's rows sample-03 and sample-01.")
-        chosen = chosen_boxes_file()
-        if chosen is None:
+        if given is None:
             return None, None
-        result = checked_boxes(chosen, files)
-        show_boxes_check(chosen, result)
-    return chosen, result
+        result = checked_boxes(given, files)
+        show_boxes_check(given, result)
+    return given, result
 
 
 def zip_boxes(chosen: ChosenFile | None) -> tuple[tuple[BoxesFile, ...], bool]:
@@ -1828,6 +1828,7 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
                 status: JobStatus | None) -> None:
     running = status is not None and not status.done
     chosen = file_section()
+    given_boxes = chosen_boxes_file()
     layout = check = None
     if chosen:
         layout = layout_section(chosen)
@@ -1837,12 +1838,12 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
                 show_file_problem(result)
             else:
                 check = result
-                preview_section(chosen, check, layout)
+                preview_section(chosen, check, layout, given_boxes)
                 if check.columns.boxes:  # a list of boxes: its rows are the boxes too
                     listed_boxes = BoxesFile(chosen.name, chosen.data)
                     show_boxes_check(listed_boxes, checked_boxes(listed_boxes))
     boxes, boxes_unusable = zip_boxes(chosen)  # a detection export's own boxes, unless a boxes file is chosen below
-    chosen_boxes, boxes_check = boxes_section(chosen.files if chosen else None)
+    chosen_boxes, boxes_check = boxes_section(chosen.files if chosen else None, given_boxes)
     if chosen_boxes:
         boxes, boxes_unusable = (chosen_boxes,), isinstance(boxes_check, InputFileError)
 
