@@ -869,12 +869,20 @@ def _coco_edges(bbox: object, width: object, height: object):
 def _image_edges(corners: Sequence[float], width: float, height: float, what: str):
     """Pixel edges (left, top, right, bottom) as fractions of the image, kept to its edges when they overrun
     them by exporters' rounding; or a problem."""
-    left, top, right, bottom = corners
-    edges = (max(0.0, left / width), max(0.0, top / height), min(1.0, right / width), min(1.0, bottom / height))
-    if left < -_EDGE_SLACK or top < -_EDGE_SLACK or right > width + _EDGE_SLACK \
-            or bottom > height + _EDGE_SLACK or edges[0] >= edges[2] or edges[1] >= edges[3]:
+    edges = _kept_to_image(corners, width, height, _EDGE_SLACK)
+    if edges is None or edges[0] >= edges[2] or edges[1] >= edges[3]:
         return (), (f"{what} reaches outside its {width:g} x {height:g} image", "check the box and the image's size")
     return edges, None
+
+
+def _kept_to_image(corners: Sequence[float], width: float, height: float, slack: float
+                   ) -> tuple[float, float, float, float] | None:
+    """Edges (left, top, right, bottom, in the unit of `width` and `height`) as fractions of the image, kept
+    to its edges; None when one reaches more than `slack` past them."""
+    left, top, right, bottom = corners
+    if left < -slack or top < -slack or right > width + slack or bottom > height + slack:
+        return None
+    return max(0.0, left / width), max(0.0, top / height), min(1.0, right / width), min(1.0, bottom / height)
 
 
 def _no_image_size(width: object, height: object) -> tuple[str, str]:
@@ -1002,8 +1010,8 @@ def validate_yolo(data: bytes, image: str, classes: YoloClasses) -> Iterator[Box
                 corners = (x - width / 2, y - height / 2, x + width / 2, y + height / 2)
             else:
                 corners = (min(numbers[0::2]), min(numbers[1::2]), max(numbers[0::2]), max(numbers[1::2]))
-            edges = tuple(min(1.0, max(0.0, corner)) for corner in corners)
-            if min(corners) < -_YOLO_SLACK or max(corners) > 1 + _YOLO_SLACK:
+            edges = _kept_to_image(corners, 1.0, 1.0, _YOLO_SLACK)
+            if edges is None:
                 yield error(f"the box reaches outside the image (its left, top, right and bottom edges are at "
                             f"{', '.join(f'{c:g}' for c in corners)})", "give the box's centre, width and height "
                             "as fractions of the image, from 0 to 1")
