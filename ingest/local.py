@@ -207,11 +207,8 @@ def from_folder(folder: Path) -> LocalFiles:
             raise _gone(folder, file_name, "it changed")
         return data
 
-    copies: tuple[tuple[str, str], ...] = ()
-    if own_list:
-        manifest = paths[own_list].read_bytes()
-    else:
-        manifest, copies = _manifest(sizes, _content_ids(sizes, lambda file_name: open(paths[file_name], "rb")))
+    manifest, copies = _list_of(own_list, sizes, lambda file_name: paths[file_name].read_bytes(),
+                                lambda file_name: open(paths[file_name], "rb"))
     return LocalFiles(str(folder), manifest, _Contents(sizes, read), sizes, own_list, left_out=left_out,
                       sidecars=sidecars, boxes=tuple(dict.fromkeys(boxes.values())), copies=copies, in_folder=True)
 
@@ -244,14 +241,19 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
                          lambda file_name: f"{name}:{file_name}", name)
     own_list, listed, left_out, sidecars = _sort_listing(list(infos), boxes, name)
     sizes = {file_name: infos[file_name].file_size for file_name in listed}
-    copies: tuple[tuple[str, str], ...] = ()
-    if own_list:
-        manifest = _read(archive, infos[own_list], name)
-    else:  # a member stops at the size the zip declares
-        manifest, copies = _manifest(sizes, _content_ids(sizes, lambda file_name: archive.open(infos[file_name])))
+    manifest, copies = _list_of(own_list, sizes, lambda file_name: _read(archive, infos[file_name], name),
+                                lambda file_name: archive.open(infos[file_name]))  # stops at the size declared
     held = stream.seek(0, io.SEEK_END)
     return LocalFiles(name, manifest, _Contents(sizes, lambda file_name: _read(archive, infos[file_name], name)),
                       sizes, own_list, held, left_out, sidecars, tuple(dict.fromkeys(boxes.values())), copies)
+
+
+def _list_of(own_list: str, sizes: dict[str, int], read: Callable[[str], bytes],
+             open_file: Callable[[str], BinaryIO]) -> tuple[bytes, tuple[tuple[str, str], ...]]:
+    """A folder's or zip's list: its own, as written, or one made from the files (and the copies left out of it)."""
+    if own_list:
+        return read(own_list), ()
+    return _manifest(sizes, _content_ids(sizes, open_file))
 
 
 def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: str
