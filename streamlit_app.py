@@ -69,7 +69,7 @@ from ingest.read import open_table
 from ingest.report import boxes_sentence, downloads_sentence, safe_cell, summary_sentence
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
-from ingest.upload import HOSTED_BASE, Client, RetryPolicy, StoredBox, Target
+from ingest.upload import HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, fetch_hosted, hosted_url
 from ingest.validate import (
     BLOG,
     BOXES_ELSEWHERE,
@@ -142,6 +142,8 @@ BOXES_TEMPLATE = (  # boxes for two rows of the sample data, so the template wor
 BROWSE_SIZES = (24, 50)  # inputs per page in the Browse view
 BROWSE_SECONDS = 10.0  # per call from the Browse view: a page should not hang for a minute
 BROWSE_RETRY = RetryPolicy(attempts=3, base_seconds=0.3, max_seconds=2.0)
+BROWSE_IMAGE_SIZE = "small"  # of the app's copy of an image, for a thumbnail in the Browse view
+HOSTED_KEPT_SECONDS = 120  # a page's copies are fetched again after this long, in case some failed
 STATUS_ICONS = {  # Material Symbols ship with Streamlit; emoji need a font the viewer may not have
     UPLOADED: ":material/check_circle:",
     ALREADY_THERE: ":material/library_add_check:",
@@ -1661,7 +1663,7 @@ def browse_section(destination: Destination) -> None:
     if isinstance(boxes, IngestError):
         st.caption(f"Bounding boxes are not shown: {boxes.message} {boxes.hint}")
         boxes = {}
-    frame = pd.DataFrame(browse_rows(inputs, boxes))
+    frame = pd.DataFrame(browse_rows(inputs, boxes, browse_images(inputs, target)))
     st.container(key="browse").dataframe(
         colored(frame, ("Download",)),
         hide_index=True,
@@ -1726,11 +1728,27 @@ def read_page(target: Target, page: int, per_page: int
         raise IngestError("Could not read the app's inputs.", "Try again; if it happens again, send the log to the team.") from None
 
 
-def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[StoredBox]] | None = None
-                ) -> list[dict[str, object]]:
-    """Stored inputs as table rows: a thumbnail for images (an image sent as bytes with its boxes drawn), a
-    snippet for texts, concepts, boxes (what each of an input's boxes shows), metadata, download."""
-    boxes = boxes or {}
+def browse_images(inputs: list[resources_pb2.Input], target: Target) -> dict[str, bytes | None]:
+    """The app's own copy of each image on a page, by input id: the API keeps one of every image it
+    stores, sent as a url or as bytes."""
+    urls = {item.id: hosted_url(item.data.image, BROWSE_IMAGE_SIZE) for item in inputs if item.data.HasField("image")}
+    wanted = {input_id: url for input_id, url in urls.items() if url}
+    return dict(zip(wanted, hosted_images(tuple(wanted.values()), target)))
+
+
+@st.cache_data(max_entries=32, ttl=HOSTED_KEPT_SECONDS, show_spinner=False)
+def hosted_images(urls: tuple[str, ...], _target: Target) -> tuple[bytes | None, ...]:
+    """The hosted copies at these urls, kept a while: a hosted url names one content, and a copy that could
+    not be fetched is asked for again only once the while is over."""
+    return tuple(fetch_hosted(_target, urls))
+
+
+def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[StoredBox]] | None = None,
+                images: Mapping[str, bytes | None] | None = None) -> list[dict[str, object]]:
+    """Stored inputs as table rows: a thumbnail for images (of the app's copy in `images`, by input id, with
+    its boxes drawn; else its url), a snippet for texts, concepts, boxes (what each of an input's boxes
+    shows), metadata, download."""
+    boxes, images = boxes or {}, images or {}
     colors = concept_colors(box.concept for shown in boxes.values() for box in shown)
     rows = []
     for item in inputs:
@@ -1740,8 +1758,8 @@ def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[Stor
         geo = (data.geo.geo_point.latitude, data.geo.geo_point.longitude) if data.HasField("geo") else None
         code = item.status.code
         rows.append({
-            "Image": None if kind != "image" else url or (
-                thumbnail(data.image.base64, boxes.get(item.id, ()), colors) if data.image.base64 else None),
+            "Image": None if kind != "image" else (
+                images.get(item.id) and thumbnail(images[item.id], boxes.get(item.id, ()), colors)) or url or None,
             "Input id": item.id,
             "Kind": kind,
             "Download": FETCH_STATES.get(code) or item.status.description or (

@@ -7,13 +7,17 @@ Only this module and the sandbox talk gRPC. Workers call `post_batch` and return
 from __future__ import annotations
 
 import hashlib
+import http.client
+import ipaddress
 import logging
 import queue
 import random
 import threading
 import time
+import urllib.request
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -47,6 +51,9 @@ LIST_PAGE_SIZE = 1000  # items per page of a list call
 MAX_LIST_PAGES = 10_000  # pages read at most from one list call (10 million items)
 DOWNLOAD_POLL_SECONDS = 0.25  # first wait before asking again whether the server fetched the urls
 DOWNLOAD_POLL_MAX_SECONDS = 5.0  # the longest wait between those questions
+HOSTED_SECONDS = 5.0  # to fetch one hosted copy of an input
+HOSTED_WORKERS = 8  # hosted copies fetched at a time
+MAX_HOSTED_BYTES = 20 * 1024 * 1024  # of one hosted copy: the API's limit for an image
 
 log = logging.getLogger("ingest")
 
@@ -386,6 +393,65 @@ class Client:
         raise_for_auth(response.status, READ_INPUTS)
         counts = response.counts
         return counts.processed + counts.to_process + counts.errors + counts.processing
+
+
+def is_loopback(url: str) -> bool:
+    """Whether the url's host is this machine (127.0.0.0/8, ::1, localhost)."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def hosted_url(media: resources_pb2.Image | resources_pb2.Video | resources_pb2.Audio, size: str) -> str:
+    """Where the API keeps its copy of an input's media in `size` (its original when it has no such
+    size); "" when it names none, or one the key may not be sent to (plain HTTP off this machine)."""
+    hosted = media.hosted
+    if not hosted.prefix or not (hosted.prefix.startswith("https://") or is_loopback(hosted.prefix)):
+        return ""
+    return f"{hosted.prefix}/{size if size in hosted.sizes else 'orig'}/{hosted.suffix}"
+
+
+class _KeyStaysHome(urllib.request.HTTPRedirectHandler):
+    """Follow redirects, but send the key only to the host it was meant for."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None and urlsplit(newurl).netloc != urlsplit(req.full_url).netloc:
+            new.remove_header("Authorization")
+        return new
+
+
+_HOSTED_OPENER = urllib.request.build_opener(_KeyStaysHome)
+_LOOPBACK_OPENER = urllib.request.build_opener(_KeyStaysHome, urllib.request.ProxyHandler({}))  # whatever http_proxy says
+
+
+def fetch_hosted(target: Target, urls: Sequence[str]) -> list[bytes | None]:
+    """The bytes at each `hosted_url`, fetched together with the target's key; None where a fetch failed
+    (the failure is logged without the key)."""
+    headers = {"Authorization": f"Key {target.pat or target.api_key}"}
+
+    def fetch(url: str) -> bytes | None:
+        try:
+            request = urllib.request.Request(url, headers=headers)
+            opener = _LOOPBACK_OPENER if is_loopback(url) else _HOSTED_OPENER
+            with opener.open(request, timeout=HOSTED_SECONDS) as response:
+                content = response.read(MAX_HOSTED_BYTES + 1)
+            return content if len(content) <= MAX_HOSTED_BYTES else None
+        except (OSError, ValueError, http.client.HTTPException) as error:  # none of them holds the key
+            log.info("could not fetch the hosted copy %s: %s", url, error)
+            return None
+
+    with ThreadPoolExecutor(HOSTED_WORKERS, thread_name_prefix="hosted") as pool:
+        return list(pool.map(fetch, urls))
 
 
 def raise_for_auth(status, what: str = ADD_INPUTS) -> None:

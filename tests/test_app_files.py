@@ -93,11 +93,13 @@ def test_several_files_chosen_are_previewed_with_thumbnails_and_sent_as_bytes(se
     assert results.loc[content_id(GREEN), "File"] == "green.png"  # the results name the file, not a url
     assert set(results["Status"]) == {"uploaded"}
 
-    # The Browse tab shows the stored images' own pictures.
+    # The Browse tab shows the stored images' own pictures: the app's copies, fetched as from the hosted API.
     at.session_state["view"] = "Browse the app"
     at.run()
     browsed = at.tabs[1].dataframe[0].value.set_index("Input id")
-    assert browsed.loc[content_id(RED), "Image"].startswith("data:image/")
+    for input_id, color in ((content_id(RED), (230, 40, 40)), (content_id(BLUE), (40, 90, 230))):
+        shown = PIL.Image.open(io.BytesIO(base64.b64decode(browsed.loc[input_id, "Image"].split(",", 1)[1])))
+        assert max(abs(a - b) for a, b in zip(shown.convert("RGB").getpixel((0, 0)), color)) < 20
 
 
 def test_two_files_of_the_same_name_are_both_kept_and_stored_once(server_env: Sandbox) -> None:

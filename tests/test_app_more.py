@@ -403,8 +403,8 @@ def test_an_image_sent_as_bytes_shows_its_boxes_drawn_on_its_thumbnail() -> None
 
     picture = io.BytesIO()
     PIL.Image.new("RGB", (80, 80), "white").save(picture, "PNG")
-    item = resources_pb2.Input(id="w", data=resources_pb2.Data(image=resources_pb2.Image(base64=picture.getvalue())))
-    [row] = streamlit_app.browse_rows([item], {"w": [StoredBox("dog", 0.25, 0.25, 0.75, 0.75)]})
+    item = resources_pb2.Input(id="w", data=resources_pb2.Data(image=resources_pb2.Image()))
+    [row] = streamlit_app.browse_rows([item], {"w": [StoredBox("dog", 0.25, 0.25, 0.75, 0.75)]}, {"w": picture.getvalue()})
     assert row["Boxes"] == "dog"
     shown = PIL.Image.open(io.BytesIO(base64.b64decode(row["Image"].split(",", 1)[1]))).convert("RGB")
     scale = shown.width / 80

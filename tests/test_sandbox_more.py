@@ -3,17 +3,22 @@ through real gRPC calls on 127.0.0.1:0 and, for the datasets and annotations, Cl
 
 from __future__ import annotations
 
+import hashlib
+import io
 import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import PIL.Image
 import pytest
 from clarifai.client.app import App
 from clarifai.client.dataset import Dataset
@@ -114,6 +119,20 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, whatever http_proxy says
+
+
+def hosted_get(sandbox: Sandbox, url: str, key: str | None = None) -> tuple[int, bytes]:
+    """GET a hosted copy with the sandbox's pat (or `key`; "" sends no Authorization header)."""
+    key = sandbox.config.pat if key is None else key
+    request = urllib.request.Request(url, headers={"Authorization": f"Key {key}"} if key else {})
+    try:
+        with NO_PROXY.open(request, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
 def settled(sandbox: Sandbox, *ids: str) -> dict[str, resources_pb2.Input]:
     """The inputs once none of them is pending any more."""
     def statuses() -> list[int]:
@@ -154,12 +173,45 @@ def test_each_kind_round_trips_with_geo_datasets_metadata_and_concepts(
     assert codes(response.inputs) == [PENDING]
     got = settled(server, "k1")["k1"]
     listed = call(server, "ListInputs", service_pb2.ListInputsRequest).inputs
+    sent_bytes = next((k for k in ("image", "audio") if getattr(sent.data, k).base64), None)
     for each in (got, *listed):
-        assert each.data == sent.data
+        data = resources_pb2.Data()
+        data.CopyFrom(each.data)
+        if sent_bytes:  # bytes come back as a hosted copy, as hosted: the same bytes, fetched over HTTP
+            hosted = getattr(data, sent_bytes).hosted
+            assert hosted_get(server, f"{hosted.prefix}/orig/{hosted.suffix}") == (200, getattr(sent.data, sent_bytes).base64)
+            getattr(data, sent_bytes).ClearField("hosted")
+            getattr(data, sent_bytes).base64 = getattr(sent.data, sent_bytes).base64
+        assert data == sent.data
         assert list(each.dataset_ids) == ["pets"]
         assert each.status.code == SUCCESS
         assert each.status.description == "Download complete"
     assert [i.id for i in listed] == ["k1"]
+
+
+def test_bytes_come_back_as_a_hosted_copy_in_every_size_for_the_apps_keys_only(server: Sandbox) -> None:
+    picture = io.BytesIO()
+    PIL.Image.new("RGB", (1000, 500), "red").save(picture, "PNG")
+    sent = in_datasets(make_input("big", image=resources_pb2.Image(base64=picture.getvalue())), "pets")
+    post(server, sent)
+
+    hosted = get_input(server, "big").data.image.hosted
+    member = call(server, "ListDatasetInputs", service_pb2.ListDatasetInputsRequest, dataset_id="pets").dataset_inputs[0]
+    assert member.input.data.image.hosted == hosted and not member.input.data.image.base64
+    assert list(hosted.sizes) == ["orig", "tiny", "small", "large"]
+    assert hosted.suffix == f"users/sandbox/apps/demo/inputs/image/{hashlib.md5(picture.getvalue()).hexdigest()}"
+    url = f"{hosted.prefix}/{{}}/{hosted.suffix}"
+    assert hosted_get(server, url.format("orig")) == (200, picture.getvalue())
+    for size, width in (("tiny", 128), ("small", 320), ("large", 1000)):
+        status, body = hosted_get(server, url.format(size))
+        assert status == 200 and PIL.Image.open(io.BytesIO(body)).size == (width, width // 2)
+    assert hosted_get(server, url.format("orig"), key=server.config.api_key)[0] == 200  # the app key too
+    assert hosted_get(server, url.format("orig"), key="")[0] == 400  # no key: as hosted
+    assert hosted_get(server, url.format("orig"), key="not-the-key")[0] == 401
+    assert hosted_get(server, url.format("orig").replace("/apps/demo/", "/apps/other/"))[0] == 404
+    assert hosted_get(server, url.format("huge"))[0] == 404
+    call(server, "DeleteInputs", service_pb2.DeleteInputsRequest, ids=["big"])
+    assert hosted_get(server, url.format("orig"))[0] == 404  # gone with its input
 
 
 # -- request limits ----------------------------------------------------------------------

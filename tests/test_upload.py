@@ -1,16 +1,19 @@
 """Uploading through the job to a real sandbox over loopback gRPC; asserts what the server stored."""
 
 import io
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from clarifai_grpc.grpc.api import service_pb2
+from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2
 from google.protobuf.json_format import MessageToDict
 
 from ingest.errors import AuthError, ConnectionFailed
 from ingest.job import JobStatus, UploadJob, UploadOptions
+from ingest.local import from_files
 from ingest.sandbox import SandboxConfig, start
-from ingest.upload import Client, RetryPolicy, Target
+from ingest.upload import Client, RetryPolicy, Target, fetch_hosted, hosted_url
 
 FAST_RETRY = RetryPolicy(attempts=8, base_seconds=0.01, max_seconds=0.05)
 
@@ -170,3 +173,46 @@ def test_environment_gives_defaults_and_flags_win():
     assert (target.host_port, target.insecure, target.pat, target.app_id) == (("127.0.0.1", 5), True, "p", "b")
     assert Target.from_env(env, api_key="k").pat == ""
     assert service_pb2 and status_code_pb2  # protocol modules importable beside the client
+
+
+def test_hosted_copies_come_back_with_the_key_which_never_follows_a_redirect_off_its_host(sandbox):
+    """The app's copies of files sent as bytes are fetched with the key; a redirect elsewhere drops it, and a
+    copy named over plain HTTP off this machine is not asked for at all."""
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
+    job = UploadJob(lambda: io.BytesIO(b"file\nred.png\n"), "list.csv", target_for(sandbox), UploadOptions(retry=FAST_RETRY),
+                    files=from_files([("red.png", picture)]))
+    assert job.run().counts["uploaded"] == 1
+    client = Client(target_for(sandbox))
+    try:
+        [item] = client.list_page(1, 10)
+    finally:
+        client.close()
+    assert not item.data.image.base64  # as hosted: ListInputs names a copy instead of sending the bytes back
+    url = hosted_url(item.data.image, "orig")
+    assert fetch_hosted(target_for(sandbox), [url]) == [picture]
+    assert fetch_hosted(target_for(sandbox, pat="wrong"), [url]) == [None]
+
+    seen: list[str | None] = []
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(302)
+            self.send_header("Location", url)  # the sandbox: another port, so another host
+            self.end_headers()
+
+        def log_message(self, *arguments):
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Redirect) as elsewhere:
+        threading.Thread(target=elsewhere.serve_forever, daemon=True).start()
+        assert fetch_hosted(target_for(sandbox), [f"http://127.0.0.1:{elsewhere.server_address[1]}/orig/x"]) == [None]
+        elsewhere.shutdown()
+    assert seen == [f"Key {sandbox.config.pat}"]  # sent to the host named, then dropped: the sandbox said 400
+
+    plain = resources_pb2.Image()
+    plain.hosted.prefix, plain.hosted.suffix = "http://data.example.com", "users/u/apps/a/inputs/image/0"
+    plain.hosted.sizes.append("orig")
+    assert hosted_url(plain, "small") == ""
+    plain.hosted.prefix = "https://data.example.com"
+    assert hosted_url(plain, "small") == "https://data.example.com/orig/users/u/apps/a/inputs/image/0"  # no small: orig

@@ -10,7 +10,6 @@ and fails on anything but a 2xx answer; any other url succeeds, or fails when
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import re
 import threading
 import urllib.error
@@ -19,6 +18,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
+from ..upload import is_loopback
 from .store import FAILED, SUCCESS, InputStore
 
 FETCH_TIMEOUT_SECONDS = 5.0  # per connect or read; a loopback server answers at once
@@ -26,22 +26,6 @@ FETCH_WORKERS = 8  # real fetches at a time, apart from the gRPC workers
 READ_CHUNK_BYTES = 64 * 1024
 MAX_FETCH_BYTES = 300 * 1024 * 1024  # hosted takes video urls up to 300 MB, images far less
 OTHER_URLS = ("succeed", "fail")  # what becomes of urls the sandbox cannot reach
-
-
-def is_loopback(url: str) -> bool:
-    """Whether the url's host is this machine, so the sandbox can really fetch it."""
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return False
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _LoopbackRedirects(urllib.request.HTTPRedirectHandler):

@@ -38,6 +38,7 @@ from clarifai_grpc.grpc.api.status import status_code_pb2, status_pb2
 from google.protobuf.message import Message
 
 from .downloads import OTHER_URLS, Downloads
+from .hosting import HostedCopies, host_copy
 from .store import FAILED, PENDING, SUCCESS, App, Conflict, InputStore, JobProgress, NewInput
 
 MAX_INPUTS_PER_REQUEST = 128  # inputs per PostInputs call, as hosted
@@ -319,6 +320,11 @@ class _Servicer(service_pb2_grpc.V2Servicer):
         self._held_bytes = 0  # of the requests being handled
         self._buckets: dict[App, _TokenBucket] = {}
         self._rng = random.Random(config.seed)
+        self.hosted_prefix = ""  # where the copies of inputs sent as bytes are served, once they are
+
+    def _served(self, message: resources_pb2.Input, app: App) -> resources_pb2.Input:
+        """A stored input as GetInput and ListInputs answer it: bytes named by their hosted copy."""
+        return host_copy(message, app, self.hosted_prefix)
 
     # -- bookkeeping -----------------------------------------------------------
 
@@ -516,7 +522,7 @@ class _Servicer(service_pb2_grpc.V2Servicer):
             raise _Refusal(
                 status_code_pb2.INPUT_DOES_NOT_EXIST, f"Input {request.input_id!r} does not exist"
             )
-        return service_pb2.SingleInputResponse(status=_OK, input=found)
+        return service_pb2.SingleInputResponse(status=_OK, input=self._served(found, app))
 
     @_rpc(service_pb2.MultiInputResponse)
     def ListInputs(
@@ -528,7 +534,7 @@ class _Servicer(service_pb2_grpc.V2Servicer):
         found = self.store.find(
             app, offset, limit, ids=list(request.ids), status_code=request.status.code
         )
-        return service_pb2.MultiInputResponse(status=_OK, inputs=found)
+        return service_pb2.MultiInputResponse(status=_OK, inputs=[self._served(i, app) for i in found])
 
     @_rpc(service_pb2.SingleInputCountResponse)
     def GetInputCount(
@@ -664,10 +670,10 @@ class _Servicer(service_pb2_grpc.V2Servicer):
         app = self._admit(request, context)
         self._dataset(app, request.dataset_id)
         offset, limit = _page(request.page, request.per_page)
-        return service_pb2.MultiDatasetInputResponse(
-            status=_OK,
-            dataset_inputs=self.store.dataset_inputs(app, request.dataset_id, offset, limit),
-        )
+        members = self.store.dataset_inputs(app, request.dataset_id, offset, limit)
+        for member in members:
+            self._served(member.input, app)
+        return service_pb2.MultiDatasetInputResponse(status=_OK, dataset_inputs=members)
 
     # -- annotations -----------------------------------------------------------
 
@@ -754,6 +760,7 @@ class Sandbox:
         executor: ThreadPoolExecutor,
         servicer: _Servicer,
         store: InputStore,
+        hosting: HostedCopies,
     ) -> None:
         self.config = config
         self.host = host
@@ -762,6 +769,7 @@ class Sandbox:
         self._executor = executor
         self._servicer = servicer
         self._store = store
+        self._hosting = hosting
         self._stopped = False
 
     @property
@@ -777,6 +785,7 @@ class Sandbox:
         self._server.stop(grace=1.0).wait()
         self._executor.shutdown(wait=False)
         self._servicer.downloads.close()
+        self._hosting.close()
         self._store.close()
 
     def wait(self) -> None:
@@ -840,8 +849,11 @@ def start(
         store.close()
         executor.shutdown(wait=False)
         raise OSError(f"sandbox: cannot listen on {host}:{port} (is the port taken?)")
+    hosting = HostedCopies(store, App(config.user_id, config.app_id),
+                           (config.pat, config.api_key, config.read_only_pat or "", config.inputs_only_pat or ""), host)
+    servicer.hosted_prefix = hosting.prefix
     server.start()
-    return Sandbox(config, host, bound, server, executor, servicer, store)
+    return Sandbox(config, host, bound, server, executor, servicer, store, hosting)
 
 
 def serve(config: SandboxConfig, host: str, port: int, data_dir: str | None) -> None:

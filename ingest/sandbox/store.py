@@ -10,6 +10,7 @@ that fetch runs). Lists come back in insertion order.
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import sqlite3
 import threading
@@ -32,6 +33,7 @@ _DESCRIPTIONS = {
     FAILED: "Download failed; check URL",
 }
 ANNOTATION_SUCCESS = status_code_pb2.ANNOTATION_SUCCESS
+HOSTED_KINDS = ("image", "video", "audio")  # media the API keeps a copy of, served over HTTP
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS inputs (
@@ -45,9 +47,11 @@ CREATE TABLE IF NOT EXISTS inputs (
     outcome INTEGER,                        -- SUCCESS or FAILED once the delay is over; NULL while fetching
     reason TEXT,                            -- a failed download's description
     job_id TEXT NOT NULL,
+    hosted TEXT,                            -- the md5 of its media's bytes, which name its hosted copy
     UNIQUE (user_id, app_id, id)
 );
 CREATE INDEX IF NOT EXISTS inputs_by_url ON inputs (user_id, app_id, url);
+CREATE INDEX IF NOT EXISTS inputs_by_hosted ON inputs (user_id, app_id, hosted) WHERE hosted IS NOT NULL;
 CREATE INDEX IF NOT EXISTS inputs_by_job ON inputs (user_id, app_id, job_id);
 CREATE INDEX IF NOT EXISTS inputs_fetching ON inputs (seq) WHERE outcome IS NULL;
 CREATE TABLE IF NOT EXISTS jobs (
@@ -174,6 +178,11 @@ class InputStore:
                 f"UPDATE inputs SET outcome = CASE WHEN doomed THEN {FAILED} ELSE {SUCCESS} END"
             )
             self._db.execute("ALTER TABLE inputs DROP COLUMN doomed")
+        if columns and "hosted" not in columns:  # inputs sent as bytes got a hosted copy later
+            self._db.execute("ALTER TABLE inputs ADD COLUMN hosted TEXT")
+            rows = self._db.execute("SELECT seq, input FROM inputs WHERE url IS NULL").fetchall()
+            self._db.executemany("UPDATE inputs SET hosted = ? WHERE seq = ?",
+                                 [(hosted_name(resources_pb2.Input.FromString(blob)), seq) for seq, blob in rows])
 
     def close(self) -> None:
         """Close the database; the store is unusable afterwards, but `settle` is harmless."""
@@ -226,10 +235,10 @@ class InputStore:
     def _insert(self, app: App, job_id: str, new: NewInput, create_datasets: bool) -> int:
         created = _timestamp_seconds(new.input)
         cursor = self._db.execute(
-            "INSERT INTO inputs (user_id, app_id, id, url, input, created, outcome, reason, job_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO inputs (user_id, app_id, id, url, input, created, outcome, reason, job_id, hosted)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (*app, new.input.id, new.url, new.input.SerializeToString(), created,
-             new.outcome, new.reason, job_id),
+             new.outcome, new.reason, job_id, hosted_name(new.input)),
         )
         self._remember_concepts(app, new.input.data.concepts, created)
         for dataset_id in new.input.dataset_ids:
@@ -303,6 +312,15 @@ class InputStore:
         with self._lock:
             rows = self._db.execute(sql, params).fetchall()
         return _inputs(rows)
+
+    def hosted_media(self, app: App, name: str) -> tuple[str, bytes] | None:
+        """(kind, bytes) of the media an app's input sent as bytes, by its `hosted_name`; None if none."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT input FROM inputs WHERE user_id = ? AND app_id = ? AND hosted = ? LIMIT 1",
+                (*app, name),
+            ).fetchone()
+        return media_bytes(resources_pb2.Input.FromString(row[0])) if row else None
 
     def all_inputs(self) -> list[resources_pb2.Input]:
         """Every stored input of every app, in insertion order, with its status."""
@@ -562,6 +580,21 @@ def _new_dataset(app: App, dataset_id: str, created: float) -> resources_pb2.Dat
     dataset.created_at.FromMicroseconds(round(created * 1e6))
     dataset.modified_at.CopyFrom(dataset.created_at)
     return dataset
+
+
+def media_bytes(message: resources_pb2.Input) -> tuple[str, bytes] | None:
+    """(kind, bytes) of an input's image, video or audio sent as bytes, or None."""
+    for kind in HOSTED_KINDS:
+        content = getattr(message.data, kind).base64
+        if content:
+            return kind, content
+    return None
+
+
+def hosted_name(message: resources_pb2.Input) -> str | None:
+    """The name of the hosted copy of an input's bytes (their md5, as hosted), or None."""
+    media = media_bytes(message)
+    return hashlib.md5(media[1]).hexdigest() if media else None
 
 
 def _inputs(rows: Iterable[Sequence[Any]]) -> list[resources_pb2.Input]:
