@@ -607,6 +607,7 @@ def test_a_file_from_an_older_sandbox_keeps_its_inputs(tmp_path: Path) -> None:
     # The schema before issue 7: the download outcome was one `doomed` flag.
     old = resources_pb2.Input(id="old", data=resources_pb2.Data(image=resources_pb2.Image(url="https://x.test/a.jpg")))
     dead = resources_pb2.Input(id="dead", data=resources_pb2.Data(image=resources_pb2.Image(url="https://x.test/b.jpg")))
+    sent = resources_pb2.Input(id="sent", data=resources_pb2.Data(image=resources_pb2.Image(base64=b"\xff\xd8 bytes")))
     with sqlite3.connect(tmp_path / "sandbox.sqlite3") as db:
         db.execute(
             "CREATE TABLE inputs (seq INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL,"
@@ -617,15 +618,17 @@ def test_a_file_from_an_older_sandbox_keeps_its_inputs(tmp_path: Path) -> None:
         db.executemany(
             "INSERT INTO inputs (user_id, app_id, id, url, input, created, doomed, job_id)"
             " VALUES ('sandbox', 'demo', ?, ?, ?, 1, ?, 'job')",
-            [(m.id, m.data.image.url, m.SerializeToString(), m.id == "dead") for m in (old, dead)],
+            [(m.id, m.data.image.url or None, m.SerializeToString(), m.id == "dead") for m in (old, dead, sent)],
         )
     db.close()
 
     with start(SandboxConfig(download_delay=0.0), data_dir=str(tmp_path)) as sandbox:
         assert [(i.id, i.status.code) for i in sandbox.stored_inputs()] == [
-            ("old", SUCCESS), ("dead", FAILED)
+            ("old", SUCCESS), ("dead", FAILED), ("sent", SUCCESS)
         ]
         assert codes(post(sandbox, image("new")).inputs) == [PENDING]
+        hosted = get_input(sandbox, "sent").data.image.hosted  # bytes stored before copies were served
+        assert hosted_get(sandbox, f"{hosted.prefix}/orig/{hosted.suffix}") == (200, b"\xff\xd8 bytes")
 
 
 # -- auth on the new RPCs ----------------------------------------------------------------

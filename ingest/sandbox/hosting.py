@@ -16,6 +16,7 @@ import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import PIL.Image  # Streamlit's own dependency
 from clarifai_grpc.grpc.api import resources_pb2
 
 from .store import App, InputStore, hosted_name, media_bytes
@@ -27,25 +28,21 @@ _PATH = re.compile(r"/(?P<size>\w+)/users/(?P<user>[\w-]+)/apps/(?P<app>[\w-]+)/
 
 def host_copy(message: resources_pb2.Input, app: App, prefix: str) -> resources_pb2.Input:
     """The input as GetInput and ListInputs return it: its bytes left out, their hosted copy named."""
-    media, name = media_bytes(message), hosted_name(message)
+    media = media_bytes(message)
     if media is None:
         return message
-    kind, _ = media
+    kind, content = media
     served = getattr(message.data, kind)
     served.ClearField("base64")
     served.hosted.prefix = prefix
-    served.hosted.suffix = f"users/{app.user_id}/apps/{app.app_id}/inputs/{kind}/{name}"
-    served.hosted.sizes.extend(IMAGE_SIZES if kind == "image" else OTHER_SIZES)
+    served.hosted.suffix = f"users/{app.user_id}/apps/{app.app_id}/inputs/{kind}/{hosted_name(content)}"
+    served.hosted.sizes.extend(list(IMAGE_SIZES if kind == "image" else OTHER_SIZES))
     return message
 
 
 def _resized(content: bytes, longest: int) -> bytes:
     """The image shrunk to `longest` pixels on its longest side, in its own format; the bytes as they are
-    when it is smaller already or cannot be read."""
-    try:
-        import PIL.Image  # Streamlit's dependency; without it every size is the original
-    except ImportError:
-        return content
+    when it is that small already, or cannot be read or written."""
     try:
         with PIL.Image.open(io.BytesIO(content)) as image:
             if max(image.size) <= longest:
@@ -55,7 +52,7 @@ def _resized(content: bytes, longest: int) -> bytes:
             out = io.BytesIO()
             image.save(out, form)
             return out.getvalue()
-    except (OSError, ValueError, SyntaxError, PIL.Image.DecompressionBombError):
+    except (OSError, ValueError, KeyError, SyntaxError, PIL.Image.DecompressionBombError):
         return content
 
 

@@ -182,7 +182,7 @@ class InputStore:
             self._db.execute("ALTER TABLE inputs ADD COLUMN hosted TEXT")
             rows = self._db.execute("SELECT seq, input FROM inputs WHERE url IS NULL").fetchall()
             self._db.executemany("UPDATE inputs SET hosted = ? WHERE seq = ?",
-                                 [(hosted_name(resources_pb2.Input.FromString(blob)), seq) for seq, blob in rows])
+                                 [(_hosted_name_of(resources_pb2.Input.FromString(blob)), seq) for seq, blob in rows])
 
     def close(self) -> None:
         """Close the database; the store is unusable afterwards, but `settle` is harmless."""
@@ -238,7 +238,7 @@ class InputStore:
             "INSERT INTO inputs (user_id, app_id, id, url, input, created, outcome, reason, job_id, hosted)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (*app, new.input.id, new.url, new.input.SerializeToString(), created,
-             new.outcome, new.reason, job_id, hosted_name(new.input)),
+             new.outcome, new.reason, job_id, _hosted_name_of(new.input)),
         )
         self._remember_concepts(app, new.input.data.concepts, created)
         for dataset_id in new.input.dataset_ids:
@@ -591,10 +591,14 @@ def media_bytes(message: resources_pb2.Input) -> tuple[str, bytes] | None:
     return None
 
 
-def hosted_name(message: resources_pb2.Input) -> str | None:
-    """The name of the hosted copy of an input's bytes (their md5, as hosted), or None."""
+def hosted_name(content: bytes) -> str:
+    """The name of the hosted copy of these bytes: their md5, as hosted."""
+    return hashlib.md5(content).hexdigest()
+
+
+def _hosted_name_of(message: resources_pb2.Input) -> str | None:
     media = media_bytes(message)
-    return hashlib.md5(media[1]).hexdigest() if media else None
+    return hosted_name(media[1]) if media else None
 
 
 def _inputs(rows: Iterable[Sequence[Any]]) -> list[resources_pb2.Input]:
