@@ -61,6 +61,7 @@ class LocalFiles:
     boxes: tuple[BoxesFile, ...] = ()  # the folder's or zip's own boxes files (a detection export's)
     copies: tuple[tuple[str, str], ...] = ()  # (a file, the file with the same bytes listed instead)
     in_folder: bool = False  # the files are on disk, in the folder `name`
+    root: str = ""  # the folder the files' names are relative to, in a zip of one folder ('photos/')
 
     def usable(self, file_name: str) -> bool:
         """Whether the file is listed and within its kind's size limit."""
@@ -76,7 +77,7 @@ class LocalFiles:
     @property
     def folders(self) -> tuple[str, ...]:
         """The names of the folders the files stand in (cats for cats/a.jpg, and for train/cats/a.jpg), sorted."""
-        return tuple(sorted({_class_folder(file_name) for file_name in self.sizes} - {""}))
+        return tuple(sorted({_class_folder(self.root + file_name) for file_name in self.sizes} - {""}))
 
     def labelled_by_folder(self) -> LocalFiles:
         """The same files with each one's folder name as its concept (cats/a.jpg: cats), as image
@@ -84,9 +85,9 @@ class LocalFiles:
         if self.manifest_name:
             raise InputFileError(f"{self.source_name} already says what each file is.",
                                  "Give the concepts in its pos_concepts column instead of by folder.")
-        folders = {file_name: [_class_folder(file_name)] for file_name in self.sizes}
+        folders = {file_name: [_class_folder(self.root + file_name)] for file_name in self.sizes}
         for copy, kept in self.copies:  # the same image in two class folders has both concepts
-            folders[kept].append(_class_folder(copy))
+            folders[kept].append(_class_folder(self.root + copy))
         listed = list(csv.reader(io.StringIO(self.manifest.decode("utf-8"))))
         text = io.StringIO()
         writer = csv.writer(text)
@@ -236,16 +237,24 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
     members = [info for info in archive.infolist() if not info.is_dir()]
     _check_archive(members, name)  # every member, the ones left out too: a hidden name must not hide '../'
     members = [info for info in members if not _skipped(info.filename)]
-    infos = {info.filename: info for info in members}
+    root = _root_folder([info.filename for info in members])  # a zipped folder is read as that folder
+    infos = {info.filename.removeprefix(root): info for info in members}
     boxes = _boxes_files(list(infos), lambda file_name: archive.open(infos[file_name]),
-                         lambda file_name: f"{name}:{file_name}", name)
+                         lambda file_name: f"{name}:{root}{file_name}", name)
     own_list, listed, left_out, sidecars = _sort_listing(list(infos), boxes, name)
     sizes = {file_name: infos[file_name].file_size for file_name in listed}
     manifest, copies = _list_of(own_list, sizes, lambda file_name: _read(archive, infos[file_name], name),
                                 lambda file_name: archive.open(infos[file_name]))  # stops at the size declared
     held = stream.seek(0, io.SEEK_END)
     return LocalFiles(name, manifest, _Contents(sizes, lambda file_name: _read(archive, infos[file_name], name)),
-                      sizes, own_list, held, left_out, sidecars, tuple(dict.fromkeys(boxes.values())), copies)
+                      sizes, own_list and root + own_list, held, left_out, sidecars,
+                      tuple(dict.fromkeys(boxes.values())), copies, root=root)
+
+
+def _root_folder(file_names: list[str]) -> str:
+    """The one folder every file stands in ('photos/' in a zip made of the folder photos), or ''."""
+    tops = {file_name.partition("/")[0] if "/" in file_name else "" for file_name in file_names}
+    return f"{tops.pop()}/" if len(tops) == 1 and "" not in tops else ""
 
 
 def _list_of(own_list: str, sizes: dict[str, int], read: Callable[[str], bytes],

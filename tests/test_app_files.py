@@ -359,7 +359,7 @@ def test_folder_names_may_become_concepts(server_env: Sandbox) -> None:
     assert by_folder.label == "Use each file's folder name as its concept (apple, leaf)" and not by_folder.value
     by_folder.check().run()
     preview = at.dataframe[0].value.set_index("File")
-    assert preview.loc["train/apple/red.png", "Concepts"] == "apple"
+    assert preview.loc["apple/red.png", "Concepts"] == "apple"  # named within the zip's one folder, train/
     upload(at)
     assert "2 of 2 files in" in at.progress[0].text
     concepts = {item.id: [c.id for c in item.data.concepts] for item in server_env.stored_inputs()}

@@ -452,3 +452,31 @@ def test_a_folders_csv_that_names_no_files_says_so_and_how_to_upload_without_it(
             "'score').\n  Name the column of file names 'file' in the first line, or take this CSV out of the "
             "folder or zip to upload every file in it.") in result.stderr
     assert sandbox.stored_inputs() == []
+
+
+def test_a_zip_made_of_one_folder_is_read_as_that_folder(sandbox, tmp_path):
+    """Compressing a folder (Finder, Explorer) puts every file under its name: its list still names the files,
+    and a Roboflow export zipped as a folder still has its boxes."""
+    path = tmp_path / "labelled.zip"
+    path.write_bytes(zipped({"labelled/labels.csv": b"file,input_id,pos_concepts\na.png,cat-1,cat\nlost.png,dog-1,dog\n",
+                             "labelled/a.png": PNG, "labelled/b.png": PNG + b"b"}))
+    result = upload(sandbox, path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{path}:labelled/labels.csv:3: dog-1: column 'file': there is no file named 'lost.png'" in result.stdout
+    [stored] = sandbox.stored_inputs()  # b.png is not on the list
+    assert stored.id == "cat-1" and [c.id for c in stored.data.concepts] == ["cat"]
+
+    sandbox.reset()
+    path.write_bytes(zipped({"export/train/_annotations.csv": (ROBOFLOW_HEADER + "a.png,640,480,cat,64,48,320,240\n").encode(),
+                             "export/train/a.png": PNG, "export/README.roboflow.txt": b"exported"}))
+    result = upload(sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert stored_boxes(sandbox) == [(content_id(PNG), "cat", (0.1, 0.1, 0.5, 0.5))]
+
+
+def test_a_zipped_folder_of_class_folders_offers_the_classes_and_one_class_folder_its_class():
+    sorted_pets = from_zip(io.BytesIO(zipped({"pets/cat/a.png": PNG, "pets/dog/b.png": PNG + b"b"})), "pets.zip")
+    assert sorted_pets.folders == ("cat", "dog")
+    cats = from_zip(io.BytesIO(zipped({"cat/a.png": PNG, "cat/b.png": PNG + b"b"})), "cat.zip")  # one class at a time
+    assert cats.folders == ("cat",)
+    assert cats.labelled_by_folder().manifest.decode().splitlines()[1] == f"a.png,{content_id(PNG)},cat"
