@@ -111,7 +111,9 @@ ENCODINGS = {  # codec -> its name on the page; "" reads UTF-8, or UTF-16 by its
 }
 LIST, FILES = "list", "files"  # what the person has: a table of web addresses or texts, or the files themselves
 SOURCES = {LIST: "A CSV/TSV list of web addresses", FILES: "Files from my computer"}
-MEDIA_TYPES = sorted({e.lstrip(".") for e in (*IMAGE_EXTENSIONS, *EXTENSION_KINDS)} | {"zip"})
+# Media, a zip of them, and the files that may come with them: a list naming them, boxes files, YOLO's classes
+MEDIA_TYPES = sorted({e.lstrip(".") for e in (*IMAGE_EXTENSIONS, *EXTENSION_KINDS)}
+                     | {"zip", "csv", "tsv", "xml", "json", "yaml", "yml", "names"})
 THUMBNAILS = 24  # preview rows of local images that get a thumbnail made from their bytes
 THUMBNAIL_PX = 96  # the longer side of a thumbnail
 THUMBNAIL_PIXELS = 50_000_000  # larger images get none: decoding them would take seconds and much memory
@@ -524,20 +526,24 @@ def list_section() -> ChosenFile | None:
 
 def files_section() -> ChosenFile | None:
     st.markdown(
-        "**Images, videos, audio or text files**, chosen together, or a **zip** of them. Each file is sent as it "
-        "is, with no web address needed, and the same file sent twice is stored once. "
+        "**Images, videos, audio or text files**, chosen together, a **folder** of them, or a **zip**. Each file "
+        "is sent as it is, with no web address needed, and the same file sent twice is stored once. "
         f"An image can be up to {MAX_IMAGE_BYTES // 1024 ** 2} MB, any other file up to "
         f"{MAX_MEDIA_BYTES // 1024 ** 2} MB.\n\n"
-        "To give them concepts, metadata or datasets, put one CSV file in the zip that names each file in a "
-        "`file` column, with the columns a list has (`input_id`, `pos_concepts`, `metadata`, `dataset_id` and "
-        "so on). Then only the files it names are uploaded. A detection export's boxes files (a CSV of boxes, "
-        "COCO JSON, such as Roboflow's `_annotations.csv` or `_annotations.coco.json` in each of `train/`, "
-        "`valid/` and `test/`, Pascal VOC's XML file per image, or YOLO's `labels/` with their `data.yaml`) "
-        "are read too: their boxes are added to the images."
+        "To give them concepts, metadata or datasets, add one CSV file (chosen with them, or in the folder or "
+        "zip) that names each file in a `file` column, with the columns a list has (`input_id`, `pos_concepts`, "
+        "`metadata`, `dataset_id` and so on). Then only the files it names are uploaded. A detection export's "
+        "boxes files (a CSV of boxes, COCO JSON, such as Roboflow's `_annotations.csv` or "
+        "`_annotations.coco.json` in each of `train/`, `valid/` and `test/`, Pascal VOC's XML file per image, or "
+        "YOLO's `labels/` with their `data.yaml`) are read too: their boxes are added to the images."
     )
     state = st.session_state
-    uploaded = st.file_uploader("Choose files or a zip", type=MEDIA_TYPES, accept_multiple_files=True,
-                                key=f"files_{state['uploader_round']}")
+    files = st.file_uploader("Choose files or a zip", type=MEDIA_TYPES, accept_multiple_files=True,
+                             key=f"files_{state['uploader_round']}")
+    folder = st.file_uploader("Or choose a folder", type=MEDIA_TYPES, accept_multiple_files="directory",
+                              key=f"folder_{state['uploader_round']}",
+                              help="Every file in it and in its subfolders: a dataset as you keep it, no zip needed.")
+    uploaded = [*files, *folder]
     if not uploaded:
         state.pop("local_files", None)
         return None
@@ -572,8 +578,12 @@ def folder_concepts_choice(chosen: ChosenFile) -> ChosenFile:
 
 
 def read_local(uploaded: list[UploadedFile], key: str) -> ChosenFile:
-    """The chosen files (or the one zip) as local files and the list that names them; raises
-    `InputFileError` for an unsafe, unreadable or empty zip, or a zip chosen with other files."""
+    """The chosen files (or the one zip, or the one folder) as local files and the list that names them; raises
+    `InputFileError` for an unsafe, unreadable or empty zip, or a zip or folder chosen with other files."""
+    folders = {u.name.partition("/")[0] for u in uploaded if "/" in u.name}  # a chosen folder names its files within
+    if len(folders) > 1 or (folders and any("/" not in u.name for u in uploaded)):
+        raise InputFileError("Several folders, or a folder and other files, were chosen together.",
+                             "Choose one folder, or files without a folder.")
     zips = [u for u in uploaded if u.name.lower().endswith(".zip")]
     if zips and len(uploaded) > 1:
         raise InputFileError(
@@ -588,7 +598,7 @@ def read_local(uploaded: list[UploadedFile], key: str) -> ChosenFile:
     else:
         count = len(uploaded)
         files = from_files(unique_names((u.name, u.getvalue()) for u in uploaded),
-                           "1 chosen file" if count == 1 else f"{count:,} chosen files")
+                           folders.pop() if folders else "1 chosen file" if count == 1 else f"{count:,} chosen files")
     return ChosenFile(files.source_name, files.manifest, file_digest(io.BytesIO(files.manifest)), files, key)
 
 
@@ -653,8 +663,10 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
     missing = style == BLOG and needed not in folded and "text" not in folded
     with st.expander("Match your columns", expanded=missing, icon=":material/view_column:"):
         if missing and chosen.files:
+            urls = (f" If it lists web addresses instead, choose **{SOURCES[LIST]}** above and then this file."
+                    if "url" in folded else "")
             st.warning(f"{chosen.files.manifest_name} has no column named **file**. Choose below which column "
-                       "names the files in the zip.")
+                       f"names the files.{urls}")
         elif missing:
             st.warning("This file has no column named **url**. Choose below which column holds the web "
                        "addresses.")

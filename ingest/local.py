@@ -61,6 +61,7 @@ class LocalFiles:
     boxes: tuple[BoxesFile, ...] = ()  # the folder's or zip's own boxes files (a detection export's)
     copies: tuple[tuple[str, str], ...] = ()  # (a file, the file with the same bytes listed instead)
     in_folder: bool = False  # the files are on disk, in the folder `name`
+    chosen: bool = False  # the files were chosen on the page, so `name` only counts them
     root: str = ""  # the folder the files' names are relative to, in a zip of one folder ('photos/')
 
     def usable(self, file_name: str) -> bool:
@@ -69,9 +70,10 @@ class LocalFiles:
 
     @property
     def source_name(self) -> str:
-        """Where row lines point: the list's own path (photos.zip:labels.csv, photos/labels.csv)."""
-        if not self.manifest_name:
-            return self.name
+        """Where row lines point: the list's own path (photos.zip:labels.csv, photos/labels.csv, or labels.csv
+        chosen with the files)."""
+        if not self.manifest_name or self.chosen:
+            return self.manifest_name or self.name
         return str(Path(self.name) / self.manifest_name) if self.in_folder else f"{self.name}:{self.manifest_name}"
 
     @property
@@ -178,40 +180,33 @@ class _Contents(Mapping[str, "bytes | None"]):
 
 
 def from_files(files: Iterable[tuple[str, bytes]], name: str = "chosen files") -> LocalFiles:
-    """Files chosen one by one (name, bytes), held in memory: a manifest with one row per file."""
-    contents: dict[str, bytes | None] = {}
-    sizes: dict[str, int] = {}
-    for file_name, data in files:
-        sizes[file_name] = len(data)
-        contents[file_name] = data if len(data) <= size_limit(file_name) else None
-    ids = {file_name: content_id(data) for file_name, data in contents.items() if data is not None}
-    manifest, copies = _manifest(sizes, ids)
-    return LocalFiles(name, manifest, contents, sizes, held=sum(sizes.values()), copies=copies)
+    """Files chosen on the page (name, bytes; a folder chosen names them within it), held in memory and read
+    as a zip's are: a list among them names the files, boxes files give their boxes."""
+    chosen = {file_name: data for file_name, data in files if not _skipped(file_name)}
+    root = _root_folder(list(chosen))
+    chosen = {file_name.removeprefix(root): data for file_name, data in chosen.items()}
+    return _read_members(name, {file_name: len(data) for file_name, data in chosen.items()},
+                         lambda file_name: io.BytesIO(chosen[file_name]), chosen.__getitem__,
+                         lambda file_name: root + file_name, root, held=sum(map(len, chosen.values())), chosen=True)
 
 
 def from_folder(folder: Path) -> LocalFiles:
     """The files under `folder` (names relative to it), read when uploaded; its CSVs are read as a zip's are."""
     paths = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
-    found = [file_name for file_name in paths if not _skipped(file_name)]
-    boxes = _boxes_files(found, lambda file_name: open(paths[file_name], "rb"), lambda file_name: str(paths[file_name]),
-                         str(folder))
-    own_list, listed, left_out, sidecars = _sort_listing(found, boxes, str(folder))
-    sizes = {file_name: paths[file_name].stat().st_size for file_name in listed}
+    found = {file_name: paths[file_name].stat().st_size for file_name in paths if not _skipped(file_name)}
 
     def read(file_name: str) -> bytes:
         try:
             with open(paths[file_name], "rb") as handle:
-                data = handle.read(sizes[file_name] + 1)
+                data = handle.read(found[file_name] + 1)
         except OSError as error:
             raise _gone(folder, file_name, error.strerror or str(error)) from None
-        if len(data) != sizes[file_name]:
+        if len(data) != found[file_name]:
             raise _gone(folder, file_name, "it changed")
         return data
 
-    manifest, copies = _list_of(own_list, sizes, lambda file_name: paths[file_name].read_bytes(),
-                                lambda file_name: open(paths[file_name], "rb"))
-    return LocalFiles(str(folder), manifest, _Contents(sizes, read), sizes, own_list, left_out=left_out,
-                      sidecars=sidecars, boxes=tuple(dict.fromkeys(boxes.values())), copies=copies, in_folder=True)
+    return _read_members(str(folder), found, lambda file_name: open(paths[file_name], "rb"), read,
+                         lambda file_name: str(paths[file_name]), in_folder=True)
 
 
 def _gone(folder: Path, file_name: str, why: str) -> InputFileError:
@@ -239,30 +234,34 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
     members = [info for info in members if not _skipped(info.filename)]
     root = _root_folder([info.filename for info in members])  # a zipped folder is read as that folder
     infos = {info.filename.removeprefix(root): info for info in members}
-    boxes = _boxes_files(list(infos), lambda file_name: archive.open(infos[file_name]),
-                         lambda file_name: f"{name}:{root}{file_name}", name)
-    own_list, listed, left_out, sidecars = _sort_listing(list(infos), boxes, name)
-    sizes = {file_name: infos[file_name].file_size for file_name in listed}
-    manifest, copies = _list_of(own_list, sizes, lambda file_name: _read(archive, infos[file_name], name),
-                                lambda file_name: archive.open(infos[file_name]))  # stops at the size declared
-    held = stream.seek(0, io.SEEK_END)
-    return LocalFiles(name, manifest, _Contents(sizes, lambda file_name: _read(archive, infos[file_name], name)),
-                      sizes, own_list and root + own_list, held, left_out, sidecars,
-                      tuple(dict.fromkeys(boxes.values())), copies, root=root)
+    return _read_members(name, {file_name: info.file_size for file_name, info in infos.items()},
+                         lambda file_name: archive.open(infos[file_name]),  # stops at the size declared
+                         lambda file_name: _read(archive, infos[file_name], name),
+                         lambda file_name: f"{name}:{root}{file_name}", root, held=stream.seek(0, io.SEEK_END))
+
+
+def _read_members(name: str, sizes: Mapping[str, int], open_file: Callable[[str], BinaryIO],
+                  read: Callable[[str], bytes], shown: Callable[[str], str], root: str = "", **how_held: object
+                  ) -> LocalFiles:
+    """A folder's, zip's or the page's files (by name within `root`, with their sizes) as local files: their
+    boxes files, their own list as written or one made from the files (the copies left out of it), and the
+    files left out."""
+    boxes = _boxes_files(list(sizes), open_file, shown, name)
+    own_list, listed, left_out, sidecars = _sort_listing(list(sizes), boxes, name)
+    listed_sizes = {file_name: sizes[file_name] for file_name in listed}
+    if own_list:
+        manifest, copies = read(own_list), ()
+    else:
+        manifest, copies = _manifest(listed_sizes, _content_ids(listed_sizes, open_file))
+    return LocalFiles(name, manifest, _Contents(listed_sizes, read), listed_sizes, own_list and root + own_list,
+                      left_out=left_out, sidecars=sidecars, boxes=tuple(dict.fromkeys(boxes.values())), copies=copies,
+                      root=root, **how_held)
 
 
 def _root_folder(file_names: list[str]) -> str:
     """The one folder every file stands in ('photos/' in a zip made of the folder photos), or ''."""
     tops = {file_name.partition("/")[0] if "/" in file_name else "" for file_name in file_names}
     return f"{tops.pop()}/" if len(tops) == 1 and "" not in tops else ""
-
-
-def _list_of(own_list: str, sizes: dict[str, int], read: Callable[[str], bytes],
-             open_file: Callable[[str], BinaryIO]) -> tuple[bytes, tuple[tuple[str, str], ...]]:
-    """A folder's or zip's list: its own, as written, or one made from the files (and the copies left out of it)."""
-    if own_list:
-        return read(own_list), ()
-    return _manifest(sizes, _content_ids(sizes, open_file))
 
 
 def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: str
@@ -273,7 +272,7 @@ def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: s
     names = [file_name for file_name in file_names if file_name not in boxes]
     lists = [file_name for file_name in names if _is_table(file_name) and "/" not in file_name]
     if len(lists) > 1:
-        raise InputFileError(f"{name} holds several CSV files ({', '.join(lists)}).",
+        raise InputFileError(f"Several CSV files were found in {name} ({', '.join(lists)}).",
                              "Keep one CSV that names the files (a 'file' column), or none to upload every file.")
     if lists:  # a file the list names that is not media gets a row error
         return lists[0], [file_name for file_name in names if file_name != lists[0]], (), ()
@@ -450,18 +449,21 @@ def _size_problem(files: LocalFiles, file_name: str) -> tuple[str, str] | None:
             f"{size_limit(file_name) // 1024 // 1024} MB", "make it smaller, or put it online and give its url")
 
 
-def content_id(data: bytes) -> str:
-    """An id from the file's bytes: the same file uploaded twice is stored once."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+def content_id(data: bytes | BinaryIO) -> str:
+    """An id from the file's bytes (or a stream of them, read in pieces): the same file uploaded twice is
+    stored once."""
+    if isinstance(data, bytes):
+        data = io.BytesIO(data)
+    return hashlib.file_digest(data, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
 
 
 def _content_ids(sizes: dict[str, int], open_file: Callable[[str], BinaryIO]) -> dict[str, str]:
-    """`content_id` of each file small enough to send, read in pieces."""
+    """`content_id` of each file small enough to send."""
     ids = {}
     for file_name, size in sizes.items():
         if size <= size_limit(file_name):
             with open_file(file_name) as stream:
-                ids[file_name] = hashlib.file_digest(stream, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
+                ids[file_name] = content_id(stream)
     return ids
 
 

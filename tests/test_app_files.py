@@ -54,10 +54,11 @@ def zipped(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def choose_files(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
-    """'Files from my computer', then these files in its file chooser."""
+def choose_files(at: AppTest, *files: tuple[str, bytes], uploader: str = "files_") -> AppTest:
+    """'Files from my computer', then these files in its file chooser (or its folder chooser: `uploader="folder_"`,
+    each file named within the folder, as the browser sends them)."""
     at.radio(key="source_kind").set_value("files").run()
-    uploader = next(u for u in at.get("file_uploader") if u.key.startswith("files_"))
+    uploader = next(u for u in at.get("file_uploader") if u.key.startswith(uploader))
     uploader.set_value([(name, data, "application/octet-stream") for name, data in files]).run()
     assert not at.exception
     return at
@@ -351,6 +352,50 @@ def test_a_yolo_export_previews_its_label_files_as_one_and_adds_their_boxes(serv
     assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "2", "Boxes invalid": "1"}.items()
     assert stored_boxes(server_env) == sorted([(content_id(RED), "apple", (0.0, 0.0, 0.5, 0.5)),
                                                (content_id(GREEN), "leaf", (0.0, 0.0, 1.0, 1.0))])
+
+
+def test_files_chosen_with_their_list_and_labels_are_read_as_a_zips_are(server_env: Sandbox) -> None:
+    """A list and a detection export's label files chosen with the images, not zipped: the list names the files,
+    the labels give boxes, and neither is uploaded as a text."""
+    listing = b"file,input_id,pos_concepts\nred.png,red-1,warm\nblue.png,blue-1,cold\n"
+    at = choose_files(page(), ("red.png", RED), ("blue.png", BLUE), ("labels.csv", listing))
+    assert metrics(at).items() >= {"Rows found": "2", "Ready to upload": "2"}.items()
+    upload(at)
+    assert {i.id: [c.id for c in i.data.concepts] for i in server_env.stored_inputs()} == {
+        "red-1": ["warm"], "blue-1": ["cold"]}
+
+    server_env.reset()
+    at = choose_files(page(), ("red.png", RED), ("red.txt", b"0 0.25 0.25 0.5 0.5\n"), ("green.png", GREEN),
+                      ("green.txt", b"1 0.5 0.5 1 1\n"), ("classes.txt", b"apple\nleaf\n"))
+    assert metrics(at).items() >= {"Files found": "2", "Ready to upload": "2"}.items()
+    assert "**2 YOLO label files in 5 chosen files: 2 boxes, 2 ready.**" in texts(at.markdown)
+    upload(at)
+    assert [i.id for i in server_env.stored_inputs()] == [content_id(RED), content_id(GREEN)]  # no label as a text
+    assert stored_boxes(server_env) == sorted([(content_id(RED), "apple", (0.0, 0.0, 0.5, 0.5)),
+                                               (content_id(GREEN), "leaf", (0.0, 0.0, 1.0, 1.0))])
+
+
+def test_a_list_of_web_addresses_chosen_as_a_file_says_where_it_belongs() -> None:
+    at = choose_files(page(), ("urls.csv", b"url,pos_concepts\nhttps://h.test/a.jpg,cat\n"))
+    assert ("urls.csv has no column named **file**. Choose below which column names the files. If it lists web "
+            "addresses instead, choose **A CSV/TSV list of web addresses** above and then this file.") in texts(at.warning)
+
+
+def test_a_folder_chosen_is_read_as_a_zip_of_it_is(server_env: Sandbox) -> None:
+    at = choose_files(page(), ("pets/cat/red.png", RED), ("pets/dog/blue.png", BLUE), uploader="folder_")
+    [by_folder] = [box for box in at.checkbox if box.key.startswith("by_folder_")]
+    assert by_folder.label == "Use each file's folder name as its concept (cat, dog)"
+    by_folder.check().run()
+    assert list(at.dataframe[0].value["File"]) == ["cat/red.png", "dog/blue.png"]
+    upload(at)
+    assert "Upload of pets" in texts(at.subheader)  # the folder, by its name
+    assert {i.id: [c.id for c in i.data.concepts] for i in server_env.stored_inputs()} == {
+        content_id(RED): ["cat"], content_id(BLUE): ["dog"]}
+
+    at = choose_files(page(), ("green.png", GREEN))
+    at = choose_files(at, ("pets/cat/red.png", RED), uploader="folder_")
+    assert ("Several folders, or a folder and other files, were chosen together.\n\n"
+            "Choose one folder, or files without a folder.") in texts(at.error)
 
 
 def test_folder_names_may_become_concepts(server_env: Sandbox) -> None:

@@ -167,10 +167,28 @@ def test_files_from_the_computer_are_sent_as_bytes(sandbox: Sandbox, dashboard: 
     assert stored == {content_id(thumbnail(shade)): thumbnail(shade) for shade in range(3)}
 
 
+def test_a_folder_chosen_in_the_browser_keeps_its_subfolders(sandbox: Sandbox, dashboard: str, tmp_path: Path) -> None:
+    """The browser's folder chooser sends each file's path within the folder: class folders become concepts."""
+    from playwright.sync_api import expect
+
+    from ingest.local import content_id
+
+    sandbox.reset()
+    for shade, folder in enumerate(("cat", "dog")):
+        (tmp_path / "pets" / folder).mkdir(parents=True)
+        (tmp_path / "pets" / folder / f"{shade}.png").write_bytes(thumbnail(shade))
+    with files_chosen(dashboard, [tmp_path / "pets"], uploader="folder_") as page:
+        page.get_by_text("Use each file's folder name as its concept (cat, dog)").click()
+        page.get_by_role("button", name="Upload 2 files").click()
+        expect(page.get_by_text("Done: every row is in")).to_be_visible()
+    concepts = {item.id: [c.id for c in item.data.concepts] for item in sandbox.stored_inputs()}
+    assert concepts == {content_id(thumbnail(0)): ["cat"], content_id(thumbnail(1)): ["dog"]}
+
+
 @contextmanager
-def files_chosen(dashboard: str, paths: list[Path]) -> Iterator:
+def files_chosen(dashboard: str, paths: list[Path], uploader: str = "files_") -> Iterator:
     """The dashboard in Chromium, with `paths` chosen under 'Files from my computer' through the browser's
-    own file chooser (AppTest skips this path)."""
+    own file chooser (AppTest skips this path), or its folder chooser (`uploader="folder_"`, one folder)."""
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
@@ -181,8 +199,8 @@ def files_chosen(dashboard: str, paths: list[Path]) -> Iterator:
             page.goto(dashboard)
             page.get_by_text("Files from my computer").click()
             expect(page.get_by_text("Choose files or a zip")).to_be_visible()
-            chooser = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
-            expect(chooser).to_have_count(1)  # the list's chooser has gone
+            expect(page.locator('[data-testid="stFileUploaderDropzoneInput"]')).to_have_count(2)  # the list's has gone
+            chooser = page.locator(f'[class*="st-key-{uploader}"] [data-testid="stFileUploaderDropzoneInput"]')
             chooser.set_input_files(paths)
             yield page
         finally:
