@@ -69,7 +69,8 @@ from ingest.read import open_table
 from ingest.report import boxes_sentence, downloads_sentence, safe_cell, summary_sentence
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
-from ingest.upload import HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, fetch_hosted, hosted_url
+from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, fetch_hosted, hosted_url,
+                           source_url)
 from ingest.validate import (
     BLOG,
     BOXES_ELSEWHERE,
@@ -1766,7 +1767,7 @@ def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[Stor
     for item in inputs:
         data = item.data
         kind = next((k for k in KINDS if data.HasField(k)), "")
-        url = getattr(data, kind).url if kind else ""
+        url = source_url(getattr(data, kind)) if kind else ""
         geo = (data.geo.geo_point.latitude, data.geo.geo_point.longitude) if data.HasField("geo") else None
         code = item.status.code
         rows.append({

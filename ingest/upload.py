@@ -420,6 +420,12 @@ def hosted_url(media: resources_pb2.Image | resources_pb2.Video | resources_pb2.
     return f"{hosted.prefix}/{size if size in hosted.sizes else 'orig'}/{hosted.suffix}"
 
 
+def source_url(media: resources_pb2.Image | resources_pb2.Video | resources_pb2.Audio | resources_pb2.Text) -> str:
+    """The url an input was added from; "" for one sent as bytes, whose url is the API's own copy."""
+    hosted = media.hosted
+    return "" if hosted.prefix and media.url == f"{hosted.prefix}/orig/{hosted.suffix}" else media.url
+
+
 class _KeyStaysHome(urllib.request.HTTPRedirectHandler):
     """Follow redirects, but send the key only to the host it was meant for."""
 
@@ -641,10 +647,10 @@ def _row_outcomes(
 
 
 def _source(data: resources_pb2.Data) -> str:
-    """Where a stored input came from: its media url, or its inline text."""
+    """Where a stored input came from: its media url, or its inline text; "" for bytes."""
     for media in (data.image, data.video, data.audio, data.text):
-        if media.url:
-            return media.url
+        if source_url(media):
+            return source_url(media)
     return data.text.raw
 
 

@@ -101,6 +101,7 @@ def test_several_files_chosen_are_previewed_with_thumbnails_and_sent_as_bytes(se
     for input_id, color in ((content_id(RED), (230, 40, 40)), (content_id(BLUE), (40, 90, 230))):
         shown = PIL.Image.open(io.BytesIO(base64.b64decode(browsed.loc[input_id, "Image"].split(",", 1)[1])))
         assert max(abs(a - b) for a, b in zip(shown.convert("RGB").getpixel((0, 0)), color)) < 20
+        assert browsed.loc[input_id, "Web address"] == ""  # the app's copy needs the key: no link to it
 
 
 def test_two_files_of_the_same_name_are_both_kept_and_stored_once(server_env: Sandbox) -> None:

@@ -180,7 +180,9 @@ def test_each_kind_round_trips_with_geo_datasets_metadata_and_concepts(
         if sent_bytes:  # bytes come back as a hosted copy, as hosted: the same bytes, fetched over HTTP
             hosted = getattr(data, sent_bytes).hosted
             assert hosted_get(server, f"{hosted.prefix}/orig/{hosted.suffix}") == (200, getattr(sent.data, sent_bytes).base64)
+            assert getattr(data, sent_bytes).url == f"{hosted.prefix}/orig/{hosted.suffix}"  # as hosted: the SDK reads it
             getattr(data, sent_bytes).ClearField("hosted")
+            getattr(data, sent_bytes).ClearField("url")
             getattr(data, sent_bytes).base64 = getattr(sent.data, sent_bytes).base64
         assert data == sent.data
         assert list(each.dataset_ids) == ["pets"]

@@ -138,3 +138,12 @@ def test_delete_inputs(sandbox: Sandbox, inputs: Inputs) -> None:
 
     assert [i.id for i in sandbox.stored_inputs()] == ["x1"]
     assert [i.id for i in inputs.list_inputs()] == ["x1"]
+
+
+def test_download_inputs_fetches_the_bytes_of_inputs_sent_as_bytes(sandbox: Sandbox, inputs: Inputs) -> None:
+    """As on the hosted API, the bytes come back through the input's url, fetched with the key."""
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    inputs.upload_from_bytes(input_id="b1", image_bytes=picture)
+    listed = list(inputs.list_inputs())
+    assert [item.id for item in listed] == ["b1"] and not listed[0].data.image.base64
+    assert inputs.download_inputs(listed) == [picture]

@@ -1,8 +1,9 @@
 """The sandbox's copies of inputs sent as bytes, served over HTTP as the hosted API serves them.
 
 The hosted API never sends an input's bytes back in GetInput or ListInputs: it names a
-copy, `hosted.prefix + "/" + size + "/" + hosted.suffix`, to fetch over HTTPS with the
-same `Authorization: Key ...` header (no header: 400; a wrong key: 401). The suffix is
+copy, `hosted.prefix + "/" + size + "/" + hosted.suffix` (the original's is its url too,
+which Clarifai's SDK downloads from), to fetch over HTTPS with the same
+`Authorization: Key ...` header (no header: 400; a wrong key: 401). The suffix is
 `users/<user>/apps/<app>/inputs/<kind>/<md5 of the bytes>`; images come in the sizes
 orig, tiny, small and large, other media in orig.
 """
@@ -37,6 +38,7 @@ def host_copy(message: resources_pb2.Input, app: App, prefix: str) -> resources_
     served.hosted.prefix = prefix
     served.hosted.suffix = f"users/{app.user_id}/apps/{app.app_id}/inputs/{kind}/{hosted_name(content)}"
     served.hosted.sizes.extend(list(IMAGE_SIZES if kind == "image" else OTHER_SIZES))
+    served.url = f"{prefix}/orig/{served.hosted.suffix}"  # Clarifai's SDK downloads an input from its url
     return message
 
 
