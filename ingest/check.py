@@ -4,10 +4,12 @@ and the same for a boxes file, whose boxes the upload reads here too."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import BinaryIO
+
+import PIL.Image  # Streamlit's own dependency
 
 from .local import LocalFiles, file_error
 from .read import open_table
@@ -113,29 +115,48 @@ def read_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None
 
     A box in a split folder's boxes file (an export's train/_annotations.csv) names the file of
     that folder when the folder or zip holds one, else the one file of its name wherever it stands; a box
-    on a copy of a file goes to that file."""
+    on a copy of a file goes to that file. A Pascal VOC file that gives no image size takes its image's."""
     copies = dict(files.copies) if files else {}
     by_name = _unique_names(files.sizes) if files else {}
+
+    def named(source: BoxesFile, file_name: str) -> str:
+        """The file a boxes file's name for it points at."""
+        in_folder = f"{source.folder}/{file_name}"
+        target = in_folder if source.folder and in_folder in files.sizes else file_name
+        if target not in files.sizes:  # COCO's layout: annotations/train.json for the files in train2017/;
+            # or a VOC file's image renamed since: the image beside it
+            target = by_name.get(PurePosixPath(target).name) or source.image or target
+        return copies.get(target, target)
+
     for source in boxes_file.parts or (boxes_file,):
-        for result in _boxes_of(source):
+        image_size = (lambda file_name, source=source: _image_size(files, named(source, file_name))) if files else None
+        for result in _boxes_of(source, image_size):
             if isinstance(result, BoxRecord) and files:
-                in_folder = f"{source.folder}/{result.url}"
-                target = in_folder if source.folder and in_folder in files.sizes else result.url
-                if target not in files.sizes:  # COCO's layout: annotations/train.json for the files in train2017/;
-                    # or a VOC file's image renamed since: the image beside it
-                    target = by_name.get(PurePosixPath(target).name) or source.image or target
-                result = replace(result, url=copies.get(target, target))
+                result = replace(result, url=named(source, result.url))
             yield source.name, result
 
 
-def _boxes_of(source: BoxesFile) -> Iterator[BoxRecord | RowError]:
+def _image_size(files: LocalFiles, file_name: str) -> tuple[int, int] | None:
+    """An image file's width and height in pixels, from its header; None when it cannot be read."""
+    data = files.contents.get(file_name) if file_name in files.sizes else None
+    if not data:
+        return None
+    try:
+        with PIL.Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except (OSError, ValueError, SyntaxError, PIL.Image.DecompressionBombError):
+        return None
+
+
+def _boxes_of(source: BoxesFile, image_size: Callable[[str], tuple[int, int] | None] | None = None
+              ) -> Iterator[BoxRecord | RowError]:
     """One file's boxes, read as its kind is: YOLO labels, COCO JSON, Pascal VOC XML, or a CSV of boxes."""
     if source.classes:
         return validate_yolo(source.data, source.image, source.classes)
     if source.is_coco:
         return validate_coco(coco_document(source.data, source.name))
     if source.is_voc:
-        return validate_voc(voc_document(source.data, source.name), source.image)
+        return validate_voc(voc_document(source.data, source.name), source.image, image_size)
     table = open_table(io.BytesIO(source.data), source.name)
     return validate_boxes(table.rows, map_box_columns(table.header, source.name), table.header)
 

@@ -905,13 +905,17 @@ def voc_document(data: bytes, name: str) -> ElementTree.Element:
     return root
 
 
-def validate_voc(root: ElementTree.Element, image_beside: str = "") -> Iterator[BoxRecord | RowError]:
+def validate_voc(root: ElementTree.Element, image_beside: str = "",
+                 image_size: Callable[[str], tuple[int, int] | None] | None = None) -> Iterator[BoxRecord | RowError]:
     """Each object of a Pascal VOC annotation as a `BoxRecord` naming the annotation's image file (or, when it
-    names none, the image beside it), or a `RowError` whose line is the object's position in the file."""
+    names none, the image beside it), or a `RowError` whose line is the object's position in the file.
+    `image_size` gives an image file's size when the annotation gives none (some tools write 0)."""
     file_name = (_xml_text(root, "filename") or PureWindowsPath(_xml_text(root, "path")).name
                  or PurePosixPath(image_beside).name)
     width, height = (_xml_text(root, f"size/{side}") for side in IMAGE_SIZE)
     size = (_number(width), _number(height))
+    if not all(0.0 < side < float("inf") for side in size) and file_name and image_size:
+        size = image_size(file_name) or size
     for number, item in enumerate(root.iterfind("object"), 1):
         concept = _xml_text(item, "name")
 

@@ -8,6 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import PIL.Image
 import pytest
 
 from ingest.errors import InputFileError
@@ -353,6 +354,22 @@ def voc(file_name: str, *objects: tuple[str, int, int, int, int]) -> bytes:
                     f"<ymax>{bottom}</ymax></bndbox></object>" for name, left, top, right, bottom in objects)
     return (f"<annotation><filename>{file_name}</filename><size><width>640</width><height>480</height>"
             f"<depth>3</depth></size>{boxes}</annotation>").encode()
+
+
+def test_a_pascal_voc_file_without_the_image_size_takes_its_images(sandbox, tmp_path):
+    """Some tools write <width>0</width>: the size is read from the image itself, when there is one to read."""
+    picture = io.BytesIO()
+    PIL.Image.new("RGB", (40, 20), "white").save(picture, "PNG")
+    unsized = voc("a.png", ("cat", 0, 0, 20, 10)).replace(b"<width>640</width><height>480</height>",
+                                                          b"<width>0</width><height>0</height>")
+    path = tmp_path / "voc.zip"
+    path.write_bytes(zipped({"a.png": picture.getvalue(), "a.xml": unsized,
+                             "b.png": PNG, "b.xml": unsized.replace(b"a.png", b"b.png")}))  # b.png: no real image
+    result = upload(sandbox, path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert stored_boxes(sandbox) == [(content_id(picture.getvalue()), "cat", (0.0, 0.0, 0.5, 0.5))]
+    assert (f"{path}:b.xml:1: object 1 (cat): its image's width and height ('0', '0') are not numbers of pixels"
+            in result.stdout)
 
 
 def test_a_pascal_voc_export_adds_the_boxes_of_each_images_xml_file(sandbox, tmp_path):
