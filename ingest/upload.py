@@ -1,7 +1,8 @@
 """Uploading: requests -> per-row outcomes over gRPC, with deadlines, retries and pacing.
 
 Only this module and the sandbox talk gRPC. Workers call `post_batch` and return a
-`BatchResult`; they never print or touch shared state besides the `Pacer`.
+`BatchResult`; they never print or touch shared state besides the `Pacer`. The API's
+copies of stored inputs (`hosted_url`) are fetched here too, over HTTP(S) with the key.
 """
 
 from __future__ import annotations
@@ -431,7 +432,8 @@ class _KeyStaysHome(urllib.request.HTTPRedirectHandler):
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
-        if new is not None and urlsplit(newurl).netloc != urlsplit(req.full_url).netloc:
+        there, here = urlsplit(newurl), urlsplit(req.full_url)
+        if new is not None and (there.scheme, there.netloc) != (here.scheme, here.netloc):
             new.remove_header("Authorization")
         return new
 
