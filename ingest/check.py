@@ -4,14 +4,14 @@ and the same for a boxes file, whose boxes the upload reads here too."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
 import PIL.Image  # Streamlit's own dependency
 
-from .local import LocalFiles, file_error
+from .local import LocalFiles, local_file
 from .read import open_table
 from .validate import (
     BoxesFile,
@@ -78,8 +78,8 @@ def check_file(
     errors: list[RowError] = []
     datasets: set[str] = set()
     for result in validate_rows(table.rows, column_map):
-        if isinstance(result, InputRecord) and result.file:
-            result = file_error(files, result) or result
+        if isinstance(result, InputRecord):
+            result = local_file(files, result)
         rows += 1
         if len(sample) < sample_rows:
             sample.append(result)
@@ -117,7 +117,6 @@ def read_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None
     that folder when the folder or zip holds one, else the one file of its name wherever it stands; a box
     on a copy of a file goes to that file. A Pascal VOC file that gives no image size takes its image's."""
     copies = dict(files.copies) if files else {}
-    by_name = _unique_names(files.sizes) if files else {}
 
     def named(source: BoxesFile, file_name: str) -> str:
         """The file a boxes file's name for it points at."""
@@ -125,7 +124,7 @@ def read_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None
         target = in_folder if source.folder and in_folder in files.sizes else file_name
         if target not in files.sizes:  # COCO's layout: annotations/train.json for the files in train2017/;
             # or a VOC file's image renamed since: the image beside it
-            target = by_name.get(PurePosixPath(target).name) or source.image or target
+            target = files.by_name.get(PurePosixPath(target).name) or source.image or target
         return copies.get(target, target)
 
     for source in boxes_file.parts or (boxes_file,):
@@ -159,15 +158,6 @@ def _boxes_of(source: BoxesFile, image_size: Callable[[str], tuple[int, int] | N
         return validate_voc(voc_document(source.data, source.name), source.image, image_size)
     table = open_table(io.BytesIO(source.data), source.name)
     return validate_boxes(table.rows, map_box_columns(table.header, source.name), table.header)
-
-
-def _unique_names(file_names: Iterable[str]) -> dict[str, str]:
-    """Each file by its name without folders, for the names only one file has."""
-    found: dict[str, str | None] = {}
-    for file_name in file_names:
-        name = PurePosixPath(file_name).name
-        found[name] = None if name in found else file_name
-    return {name: file_name for name, file_name in found.items() if file_name}
 
 
 def check_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None) -> BoxesCheck:

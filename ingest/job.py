@@ -23,7 +23,7 @@ from .build import DEFAULT_BATCH, MAX_BATCH, Batcher, build_batch, chunked
 from .check import read_boxes
 from .errors import IngestError, UsageError
 from .journal import Journal, file_digest
-from .local import LocalFiles, file_error, left_out_sentence, row_noun
+from .local import LocalFiles, left_out_sentence, local_file, row_noun
 from .outcomes import (
     ALREADY_THERE,
     DOWNLOAD_FAILED,
@@ -407,6 +407,8 @@ class UploadJob:
                 for result in results:
                     if self._stop.is_set():
                         break
+                    if isinstance(result, InputRecord) and result.line not in confirmed:
+                        result = local_file(self._files, result)
                     skipped = self._screen(result, confirmed)
                     if skipped:
                         self._collect([skipped], journal=False)  # nothing new was confirmed
@@ -424,15 +426,12 @@ class UploadJob:
                     self._drain(in_flight, FIRST_COMPLETED)
 
     def _screen(self, result: InputRecord | RowError, confirmed: set[int]) -> RowOutcome | None:
-        """The outcome of a row that will not be sent (invalid, confirmed by an earlier run, or its
-        local file unusable); None for a row to send."""
+        """The outcome of a row that will not be sent (invalid, its local file unusable, or confirmed by an
+        earlier run); None for a row to send."""
         if isinstance(result, RowError):
             return RowOutcome(result.line, result.input_id, result.url, INVALID, result.reason, result.cells)
         if result.line in confirmed:
             return RowOutcome(result.line, result.input_id, result.reference, ALREADY_THERE, "confirmed by an earlier run")
-        unusable = file_error(self._files, result)
-        if unusable:
-            return RowOutcome(result.line, result.input_id, result.file, INVALID, unusable.reason, result.cells)
         return None
 
     def _missing_datasets(self, client: Client, records: list[InputRecord]) -> set[str]:

@@ -17,6 +17,7 @@ of any size uploads in the memory of the batches in flight.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import posixpath
@@ -64,6 +65,26 @@ class LocalFiles:
     chosen: bool = False  # the files were chosen on the page, so `name` only counts them
     root: str = ""  # the folder the files' names are relative to, in a zip of one folder ('photos/')
 
+    @functools.cached_property
+    def by_name(self) -> dict[str, str | None]:
+        """Each file by its name without folders (a.jpg for train/a.jpg); None for a name several files have."""
+        return _by_key(self.sizes, lambda path: path.name)
+
+    @functools.cached_property
+    def _by_stem(self) -> dict[str, str | None]:
+        return _by_key(self.sizes, lambda path: path.stem)
+
+    def find(self, file_name: str) -> str | None:
+        """The file a list's name for it means: that file, else the one file of that name in any folder (a.jpg
+        for train/a.jpg), else the one file of that name with an extension (a.jpg for a); "" for none, None
+        for a name several files have."""
+        if file_name in self.sizes:
+            return file_name
+        for index in (self.by_name, self._by_stem):
+            if file_name in index:
+                return index[file_name]
+        return ""
+
     def usable(self, file_name: str) -> bool:
         """Whether the file is listed and within its kind's size limit."""
         return file_name in self.sizes and self.sizes[file_name] <= size_limit(file_name)
@@ -97,6 +118,15 @@ class LocalFiles:
         writer.writerows([*row, CONCEPT_SEPARATOR.join(dict.fromkeys(filter(None, folders[row[0]])))]
                          for row in listed[1:])
         return replace(self, manifest=text.getvalue().encode("utf-8"))
+
+
+def _by_key(file_names: Iterable[str], key: Callable[[PurePosixPath], str]) -> dict[str, str | None]:
+    """Each file by `key` of its path; None for a key several files have."""
+    found: dict[str, str | None] = {}
+    for file_name in file_names:
+        name = key(PurePosixPath(file_name))
+        found[name] = None if name in found else file_name
+    return found
 
 
 def _class_folder(file_name: str) -> str:
@@ -368,12 +398,20 @@ def _may_hold_boxes(file_name: str) -> bool:
     return _is_table(file_name) or names_coco(file_name) or names_voc(file_name)
 
 
-def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None:
-    """Why a valid row's local file cannot be sent (missing, too large, a text that is not UTF-8),
-    as the row error the upload reports; None when it can be sent, or the row names no file."""
+def local_file(files: LocalFiles | None, record: InputRecord) -> InputRecord | RowError:
+    """A valid row with the file it names, found as `LocalFiles.find` finds it (its kind follows the file's
+    extension when only the name's gave it); or why that file cannot be sent (missing, too large, a text that
+    is not UTF-8), as the row error the upload reports. A row that names no file is returned as it is."""
     if not record.file:
-        return None
-    if files is None or record.file not in files.sizes:
+        return record
+    found = files.find(record.file) if files else ""
+    if found and found != record.file:
+        guessed = record.kind == kind_of_file(record.file)
+        record = replace(record, file=found, kind=kind_of_file(found) if guessed else record.kind)
+    if found is None:
+        problem = (f"several files in {files.name} are named {record.file!r}",
+                   "give the file's folder too, such as train/a.jpg")
+    elif not found:
         where = files.name if files else "the upload (choose the files or a zip with them)"
         problem = (f"there is no file named {record.file!r} in {where}", "check the name and its folder")
     else:
@@ -384,7 +422,7 @@ def file_error(files: LocalFiles | None, record: InputRecord) -> RowError | None
             except UnicodeDecodeError:
                 problem = ("the text file is not UTF-8", "save it again as UTF-8 text")
     if not problem:
-        return None
+        return record
     return RowError(record.line, record.input_id, record.file, "file", *problem, record.cells)
 
 

@@ -497,3 +497,18 @@ def test_a_zipped_folder_of_class_folders_offers_the_classes_and_one_class_folde
     cats = from_zip(io.BytesIO(zipped({"cat/a.png": PNG, "cat/b.png": PNG + b"b"})), "cat.zip")  # one class at a time
     assert cats.folders == ("cat",)
     assert cats.labelled_by_folder().manifest.decode().splitlines()[1] == f"a.png,{content_id(PNG)},cat"
+
+
+def test_a_list_may_name_its_files_without_their_folder_or_extension(sandbox, tmp_path):
+    """As Kaggle's datasets do: labels.csv at the top names train/a.png as 'a' or 'a.png'."""
+    other, third = PNG + b"b", PNG + b"c"
+    path = tmp_path / "kaggle.zip"
+    path.write_bytes(zipped({"labels.csv": b"file,pos_concepts\na,cat\nb.png,dog\nc.png,cow\nd.png,owl\n",
+                             "train/a.png": PNG, "train/b.png": other, "valid/c.png": third, "test/c.png": third}))
+    result = upload(sandbox, path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert (f"{path}:labels.csv:4: " in result.stdout and f"column 'file': several files in {path} are named "
+            "'c.png' - give the file's folder too, such as train/a.jpg" in result.stdout)
+    assert f"column 'file': there is no file named 'd.png' in {path}" in result.stdout
+    stored = {bytes(item.data.image.base64): [c.id for c in item.data.concepts] for item in sandbox.stored_inputs()}
+    assert stored == {PNG: ["cat"], other: ["dog"]}
