@@ -639,6 +639,16 @@ def role_label(role: str) -> str:
     return ROLE_LABELS.get(role) or role.replace("_", " ").capitalize()
 
 
+def found_columns(header: list[str], lists_files: bool) -> dict[str, str] | None:
+    """Each role's column as `ingest` finds it by itself (by its name, or another name it knows for it); None
+    when it finds no column of inputs (url, text or file), so the person must say which."""
+    try:
+        positions = map_columns(header, lists_files=lists_files).positions
+    except InputFileError:
+        return None
+    return {role: header[position] for role, position in positions.items() if position is not None}
+
+
 def layout_section(chosen: ChosenFile) -> Layout | None:
     """Column matching, opened by itself when the file has no column named 'url' (or, in a zip, 'file'),
     or when it cannot be read as UTF-8."""
@@ -660,14 +670,13 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
     folded = {h.lower(): h for h in reversed(names)}
     style = detect_format(header)
     roles = ZIP_ROLES if chosen.files else PAGE_ROLES
-    needed = "file" if chosen.files else "url"
-    missing = style == BLOG and needed not in folded and "text" not in folded
+    found = found_columns(header, bool(chosen.files)) if style == BLOG else None
+    missing = style == BLOG and found is None
+    defaults = found or {role: folded[role] for role in roles if role in folded}
     with st.expander("Match your columns", expanded=missing, icon=":material/view_column:"):
         if missing and chosen.files:
-            urls = (f" If it lists web addresses instead, choose **{SOURCES[LIST]}** above and then this file."
-                    if "url" in folded else "")
             st.warning(f"{chosen.files.manifest_name} has no column named **file**. Choose below which column "
-                       f"names the files.{urls}")
+                       "names the files.")
         elif missing:
             st.warning("This file has no column named **url**. Choose below which column holds the web "
                        "addresses.")
@@ -682,7 +691,7 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
         left, right = st.columns(2)
         for i, role in enumerate(roles):
             options = [NOT_IN_FILE, *names]
-            default = folded.get(role, NOT_IN_FILE)
+            default = defaults.get(role, NOT_IN_FILE)
             box = left if i % 2 == 0 else right
             columns[role] = box.selectbox(
                 role_label(role), options, index=options.index(default),
@@ -691,7 +700,7 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
         used = [c for c in columns.values() if c]
         if len(used) != len(set(used)):
             st.warning("The same column is chosen twice: give each column one meaning.")
-    by_name = all(columns[role] == folded.get(role, NOT_IN_FILE) for role in roles)
+    by_name = all(columns[role] == defaults.get(role, NOT_IN_FILE) for role in roles)
     return Layout(delimiter, None if by_name else columns, encoding)
 
 

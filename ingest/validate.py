@@ -71,6 +71,10 @@ BOXES_FILE_COLUMNS = f"A boxes file has one box per line: input_id (or url, or f
 BOXES_ELSEWHERE = (f"They do not make bounding boxes: a list of boxes has one box per row, with {_BOX_COLUMNS}. "
                    "Add the columns missing, or put the boxes in a separate boxes file.")
 FILE_ALIASES = ("filename", "file_name")  # the file column of exports (Roboflow's), in a file without urls
+# ...and in a folder's or zip's own list, the names datasets (Kaggle's) give it
+LISTED_FILE_ALIASES = (*FILE_ALIASES, "image", "image_name", "image_id", "image_path", "img", "path", "filepath",
+                       "file_path", "id")
+CONCEPT_ALIASES = ("label", "labels", "class", "category")  # a classification dataset's, in a list of no boxes
 CONCEPT_SEPARATOR = "|"
 SDK_CONCEPT_SEPARATOR = ","
 
@@ -224,7 +228,9 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
             )
         positions[role] = matches[0] if matches else None
     if fmt == BLOG and not chosen and all(positions.get(role) is None for role in ("url", "text", "file")):
-        positions["file"] = _first_position(folded, FILE_ALIASES)
+        positions["file"] = _first_position(folded, LISTED_FILE_ALIASES if lists_files else FILE_ALIASES)
+    if fmt == BLOG and not chosen and positions["pos_concepts"] is None and not BOX_LIKE_COLUMNS & set(folded):
+        positions["pos_concepts"] = _first_position(folded, CONCEPT_ALIASES)  # with box columns, a box's class
     for role in ROLES + ("input", "sdk_concepts", "geopoints"):
         positions.setdefault(role, None)
     if all(positions[role] is None for role in ("url", "text", "input", "file")):

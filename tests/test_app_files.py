@@ -376,10 +376,17 @@ def test_files_chosen_with_their_list_and_labels_are_read_as_a_zips_are(server_e
                                                (content_id(GREEN), "leaf", (0.0, 0.0, 1.0, 1.0))])
 
 
-def test_a_list_of_web_addresses_chosen_as_a_file_says_where_it_belongs() -> None:
+def test_a_list_chosen_as_a_file_is_read_by_the_names_datasets_give_its_columns(server_env: Sandbox) -> None:
+    """Kaggle's image_id and label; a list of web addresses chosen here is read as one."""
+    at = choose_files(page(), ("red.png", RED), ("train.csv", b"image_id,label\nred,warm\n"))
+    assert not at.warning and metrics(at).items() >= {"Rows found": "1", "Ready to upload": "1"}.items()
+    role = {key.split("_")[1]: at.selectbox(key=key).value for key in keys(at, "selectbox") if key.startswith("role_")}
+    assert (role["file"], role["pos"]) == ("image_id", "label")  # Match your columns shows them as read
+    upload(at)
+    assert [[c.id for c in i.data.concepts] for i in server_env.stored_inputs()] == [["warm"]]
+
     at = choose_files(page(), ("urls.csv", b"url,pos_concepts\nhttps://h.test/a.jpg,cat\n"))
-    assert ("urls.csv has no column named **file**. Choose below which column names the files. If it lists web "
-            "addresses instead, choose **A CSV/TSV list of web addresses** above and then this file.") in texts(at.warning)
+    assert metrics(at).items() >= {"Rows found": "1", "Ready to upload": "1"}.items()
 
 
 def test_a_folder_chosen_is_read_as_a_zip_of_it_is(server_env: Sandbox) -> None:

@@ -53,6 +53,17 @@ def test_a_file_column_may_be_called_filename_where_no_url_or_text_column_is():
     assert listed.positions["file"] is None and listed.unknown == ("filename",)
 
 
+def test_a_classification_datasets_column_names_are_read_for_the_files_and_their_concepts():
+    kaggle = map_columns(["image_id", "label"], lists_files=True)  # a folder's or zip's own list
+    assert (kaggle.positions["file"], kaggle.positions["pos_concepts"], kaggle.unknown) == (0, 1, ())
+    assert map_columns(["url", "Class"]).positions["pos_concepts"] == 1
+    assert map_columns(["url", "pos_concepts", "label"]).unknown == ("label",)  # its own name comes first
+    boxes = map_columns(["filename", "width", "height", "class", "xmin", "ymin", "xmax", "ymax"])
+    assert boxes.boxes and boxes.positions["pos_concepts"] is None  # a list of boxes: the class is the box's
+    with pytest.raises(InputFileError, match="no 'url' column"):
+        map_columns(["image", "label"])  # outside a folder or zip, 'image' is no file column
+
+
 def test_columns_that_look_like_boxes_but_make_none_are_named_as_such():
     assert map_columns(["file_name", "class", "xmin", "ymin", "xmax", "ymax"]).ignores_boxes
     assert map_columns(["url", "Left_Col", "top_row"]).ignores_boxes
