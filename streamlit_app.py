@@ -48,7 +48,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from ingest.build import DEFAULT_BATCH, MAX_BATCH
 from ingest.check import BOX_ERRORS_KEPT, BoxesCheck, FileCheck, check_boxes, check_file
-from ingest.errors import EncodingError, IngestError, InputFileError
+from ingest.errors import EncodingError, IngestError, InputFileError, SeveralLists
 from ingest.journal import confirmed_count, file_digest
 from ingest.job import DEFAULT_WORKERS, MAX_WORKERS, JobStatus, UploadJob, UploadOptions
 from ingest.local import (IMAGE_EXTENSIONS, LEFT_OUT_SHOWN, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, LocalFiles, from_files,
@@ -548,19 +548,35 @@ def files_section() -> ChosenFile | None:
     if not uploaded:
         state.pop("local_files", None)
         return None
-    key = "+".join(u.file_id for u in uploaded)
+    files_key = "+".join(u.file_id for u in uploaded)
+    chosen_list = state.get(f"list_{files_key}")  # which of several CSVs names the files, once the person said
+    key = files_key if chosen_list is None else f"{files_key}+list:{chosen_list}"
     held = state.get("local_files")
     if not held or held[0] != key:  # read once per choice, not on every rerun
         with st.spinner("Reading the files…"):
             try:
-                held = (key, read_local(uploaded, key))
+                held = (key, read_local(uploaded, key, chosen_list))
             except InputFileError as error:
                 held = (key, error)
         state["local_files"] = held
+    if isinstance(held[1], SeveralLists):
+        state[f"lists_{files_key}"] = held[1].lists
+    if lists := state.get(f"lists_{files_key}"):
+        list_choice(files_key, lists)
+    if isinstance(held[1], SeveralLists):
+        return None
     if isinstance(held[1], InputFileError):
         show_problem(held[1])
         return None
     return folder_concepts_choice(held[1])
+
+
+def list_choice(key: str, lists: Sequence[str]) -> None:
+    """Which of the CSV files at the top of a folder or zip names its files (or none: every file is an input)."""
+    st.selectbox(f"Several CSV files are at the top ({', '.join(lists)}): which one names the files?", [*lists, ""],
+                 index=None, key=f"list_{key}", placeholder="Choose the list of files",
+                 format_func=lambda name: name or "None of them: upload every file",
+                 help="The list's file column names the files to upload, with their concepts and metadata.")
 
 
 def folder_concepts_choice(chosen: ChosenFile) -> ChosenFile:
@@ -578,7 +594,7 @@ def folder_concepts_choice(chosen: ChosenFile) -> ChosenFile:
                       f"{chosen.files_key}+folders")
 
 
-def read_local(uploaded: list[UploadedFile], key: str) -> ChosenFile:
+def read_local(uploaded: list[UploadedFile], key: str, chosen_list: str | None = None) -> ChosenFile:
     """The chosen files (or the one zip, or the one folder) as local files and the list that names them; raises
     `InputFileError` for an unsafe, unreadable or empty zip, or a zip or folder chosen with other files."""
     folders = {u.name.partition("/")[0] for u in uploaded if "/" in u.name}  # a chosen folder names its files within
@@ -592,14 +608,15 @@ def read_local(uploaded: list[UploadedFile], key: str) -> ChosenFile:
             "Choose one zip, or the files themselves without a zip.")
     if zips:
         zips[0].seek(0)
-        files = from_zip(zips[0], zips[0].name)
+        files = from_zip(zips[0], zips[0].name, chosen_list)
         if not files.contents:
             raise InputFileError(f"{files.name} holds no files to upload.",
                                  "Make the zip again with the images, videos, audio or text files in it.")
     else:
         count = len(uploaded)
         files = from_files(unique_names((u.name, u.getvalue()) for u in uploaded),
-                           folders.pop() if folders else "1 chosen file" if count == 1 else f"{count:,} chosen files")
+                           folders.pop() if folders else "1 chosen file" if count == 1 else f"{count:,} chosen files",
+                           chosen_list)
     return ChosenFile(files.source_name, files.manifest, file_digest(io.BytesIO(files.manifest)), files, key)
 
 

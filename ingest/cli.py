@@ -18,7 +18,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .build import DEFAULT_BATCH
-from .errors import IngestError, UsageError
+from .errors import IngestError, SeveralLists, UsageError
 from .local import LocalFiles, from_folder, from_zip
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
 from .report import boxes_sentence, downloads_sentence, problem_line, summary_sentence
@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
                           "left_col, top_row, right_col, bottom_row from 0 to 1, or xmin, ymin, xmax, ymax in pixels "
                           "with width and height), or a COCO JSON file, to post as region annotations once the "
                           "inputs exist; may be given more than once")
+    how.add_argument("--list", dest="chosen_list", metavar="NAME",
+                     help="for a folder or zip with several CSV files at its top: the one that names its files "
+                          "(--list '' for none: every file is an input)")
     how.add_argument("--folder-concepts", action="store_true",
                      help="for a folder or zip without a CSV: give each file its folder's name as a concept "
                           "(cats/a.jpg: cats), as image classification datasets are laid out")
@@ -145,7 +148,8 @@ def _upload_command(args: argparse.Namespace) -> int:
         restart=args.restart, check_downloads=args.check_downloads, dataset_id=args.dataset_id,
         create_datasets=args.create_datasets,
     )
-    return _run_upload(args.file, target, options, args.report, args.failed, args.boxes, args.folder_concepts)
+    return _run_upload(args.file, target, options, args.report, args.failed, args.boxes, args.folder_concepts,
+                       args.chosen_list)
 
 
 def _blog_form(argv: list[str]) -> tuple[Path, Target, UploadOptions, None, None]:
@@ -173,17 +177,20 @@ def _yes_no(text: str) -> bool:
 
 def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path | None,
                 failed: Path | None, boxes: Sequence[Path] = (), folder_concepts: bool = False,
-                name: str = "") -> int:
+                chosen_list: str | None = None, name: str = "") -> int:
     if path == STDIN:
         with _spooled_stdin() as spooled:
-            return _run_upload(spooled, target, options, report, failed, boxes, folder_concepts, name=STDIN_NAME)
+            return _run_upload(spooled, target, options, report, failed, boxes, folder_concepts, chosen_list,
+                               name=STDIN_NAME)
     for given in (path, *boxes):
         if not (given.is_file() or given is path and path.is_dir()):
             raise UsageError(f"{given} does not exist or is not a file.", "Check the path and try again.")
-    files = _local_files(path)
+    files = _local_files(path, chosen_list)
     if folder_concepts and not files:
         raise UsageError("--folder-concepts is for a folder or a zip of files.",
                          f"Give the concepts of {path} in its pos_concepts column instead.")
+    if chosen_list is not None and not files:
+        raise UsageError("--list is for a folder or a zip of files.", f"Leave it out to upload {path} itself.")
     if folder_concepts:
         files = files.labelled_by_folder()
     open_source = (lambda: io.BytesIO(files.manifest)) if files else (lambda: open(path, "rb"))
@@ -213,12 +220,17 @@ def _spooled_stdin() -> Iterator[Path]:
         yield Path(spool.name)
 
 
-def _local_files(path: Path) -> LocalFiles | None:
-    """A folder or a zip of media files (optionally with a CSV naming them); None for a CSV/TSV."""
-    if path.is_dir():
-        return from_folder(path)
-    if path.suffix.lower() == ".zip":
-        return from_zip(open(path, "rb"), str(path))  # open while the upload reads the files in it
+def _local_files(path: Path, chosen_list: str | None) -> LocalFiles | None:
+    """A folder or a zip of media files (optionally with a CSV naming them, `chosen_list` among several); None
+    for a CSV/TSV."""
+    try:
+        if path.is_dir():
+            return from_folder(path, chosen_list)
+        if path.suffix.lower() == ".zip":
+            return from_zip(open(path, "rb"), str(path), chosen_list)  # open while the upload reads its files
+    except SeveralLists as several:
+        raise SeveralLists(several.message, f"Name the one that names the files with --list {several.lists[0]} "
+                           "(or another), or give --list '' to upload every file.", several.lists) from None
     return None
 
 

@@ -24,6 +24,14 @@ class InputFileError(IngestError):
     """The file as a whole cannot be read: empty, undecodable, no url column."""
 
 
+class SeveralLists(InputFileError):
+    """A folder or zip holds several CSV files that could name its files: which one does is for the person."""
+
+    def __init__(self, message: str, hint: str, lists: tuple[str, ...]) -> None:
+        super().__init__(message, hint)
+        self.lists = lists
+
+
 class EncodingError(InputFileError):
     """The file's bytes are not text in the encoding read: naming its encoding may fix it."""
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from .errors import InputFileError
+from .errors import InputFileError, SeveralLists
 from .read import open_table
 from .validate import (CONCEPT_SEPARATOR, EXTENSION_KINDS, BoxesFile, ColumnMap, InputRecord, RowError, YoloClasses,
                        coco_document, looks_like_yolo, map_box_columns, names_coco, names_voc, names_yolo_classes,
@@ -209,7 +209,8 @@ class _Contents(Mapping[str, "bytes | None"]):
         return len(self._sizes)
 
 
-def from_files(files: Iterable[tuple[str, bytes]], name: str = "chosen files") -> LocalFiles:
+def from_files(files: Iterable[tuple[str, bytes]], name: str = "chosen files", chosen_list: str | None = None
+               ) -> LocalFiles:
     """Files chosen on the page (name, bytes; a folder chosen names them within it), held in memory and read
     as a zip's are: a list among them names the files, boxes files give their boxes."""
     chosen = {file_name: data for file_name, data in files if not _skipped(file_name)}
@@ -217,10 +218,11 @@ def from_files(files: Iterable[tuple[str, bytes]], name: str = "chosen files") -
     chosen = {file_name.removeprefix(root): data for file_name, data in chosen.items()}
     return _read_members(name, {file_name: len(data) for file_name, data in chosen.items()},
                          lambda file_name: io.BytesIO(chosen[file_name]), chosen.__getitem__,
-                         lambda file_name: root + file_name, root, held=sum(map(len, chosen.values())), chosen=True)
+                         lambda file_name: root + file_name, chosen_list, root, held=sum(map(len, chosen.values())),
+                         chosen=True)
 
 
-def from_folder(folder: Path) -> LocalFiles:
+def from_folder(folder: Path, chosen_list: str | None = None) -> LocalFiles:
     """The files under `folder` (names relative to it), read when uploaded; its CSVs are read as a zip's are."""
     paths = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
     found = {file_name: paths[file_name].stat().st_size for file_name in paths if not _skipped(file_name)}
@@ -236,7 +238,7 @@ def from_folder(folder: Path) -> LocalFiles:
         return data
 
     return _read_members(str(folder), found, lambda file_name: open(paths[file_name], "rb"), read,
-                         lambda file_name: str(paths[file_name]), in_folder=True)
+                         lambda file_name: str(paths[file_name]), chosen_list, in_folder=True)
 
 
 def _gone(folder: Path, file_name: str, why: str) -> InputFileError:
@@ -246,11 +248,12 @@ def _gone(folder: Path, file_name: str, why: str) -> InputFileError:
         "files already uploaded are not stored twice.")
 
 
-def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
+def from_zip(stream: BinaryIO, name: str, chosen_list: str | None = None) -> LocalFiles:
     """Open a zip safely, reading its files when uploaded (`stream` must stay open until then);
     raise `InputFileError` for an unsafe or oversized archive.
 
-    Its CSVs are read by what they hold: one at the top that names files is the list; boxes files
+    Its CSVs are read by what they hold: one at the top that names files is the list (`chosen_list` when
+    there are several, "" for none); boxes files
     (a detection export's, one per split folder as Roboflow makes them) may stand anywhere and
     name files relative to their own folder. Without a list, every file is an input: only the
     images when the zip holds boxes (an export's README is no input)."""
@@ -267,17 +270,18 @@ def from_zip(stream: BinaryIO, name: str) -> LocalFiles:
     return _read_members(name, {file_name: info.file_size for file_name, info in infos.items()},
                          lambda file_name: archive.open(infos[file_name]),  # stops at the size declared
                          lambda file_name: _read(archive, infos[file_name], name),
-                         lambda file_name: f"{name}:{root}{file_name}", root, held=stream.seek(0, io.SEEK_END))
+                         lambda file_name: f"{name}:{root}{file_name}", chosen_list, root,
+                         held=stream.seek(0, io.SEEK_END))
 
 
 def _read_members(name: str, sizes: Mapping[str, int], open_file: Callable[[str], BinaryIO],
-                  read: Callable[[str], bytes], shown: Callable[[str], str], root: str = "", **how_held: object
-                  ) -> LocalFiles:
+                  read: Callable[[str], bytes], shown: Callable[[str], str], chosen_list: str | None,
+                  root: str = "", **how_held: object) -> LocalFiles:
     """A folder's, zip's or the page's files (by name within `root`, with their sizes) as local files: their
-    boxes files, their own list as written or one made from the files (the copies left out of it), and the
-    files left out."""
+    boxes files, their own list as written (`chosen_list`, among several) or one made from the files (the
+    copies left out of it), and the files left out."""
     boxes = _boxes_files(list(sizes), open_file, shown, name)
-    own_list, listed, left_out, sidecars = _sort_listing(list(sizes), boxes, name)
+    own_list, listed, left_out, sidecars = _sort_listing(list(sizes), boxes, name, chosen_list)
     listed_sizes = {file_name: sizes[file_name] for file_name in listed}
     if own_list:
         manifest, copies = read(own_list), ()
@@ -294,18 +298,24 @@ def _root_folder(file_names: list[str]) -> str:
     return f"{tops.pop()}/" if len(tops) == 1 and "" not in tops else ""
 
 
-def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: str
+def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: str, chosen_list: str | None = None
                   ) -> tuple[str, list[str], tuple[str, ...], tuple[str, ...]]:
     """How a folder's or zip's files are read: (its own list, a CSV at the top naming files, or ""; the
     files it may name, or the inputs when the list is made from the files; the files left out as not
-    media; the images' own text files). Raises `InputFileError` for several lists."""
+    media; the images' own text files). `chosen_list` names the list among several ("" for none: every
+    file is an input). Raises `SeveralLists` for several lists and none chosen."""
     names = [file_name for file_name in file_names if file_name not in boxes]
     lists = [file_name for file_name in names if _is_table(file_name) and "/" not in file_name]
-    if len(lists) > 1:
-        raise InputFileError(f"Several CSV files were found in {name} ({', '.join(lists)}).",
-                             "Keep one CSV that names the files (a 'file' column), or none to upload every file.")
-    if lists:  # a file the list names that is not media gets a row error
-        return lists[0], [file_name for file_name in names if file_name != lists[0]], (), ()
+    if chosen_list is None and len(lists) > 1:
+        raise SeveralLists(f"Several CSV files were found in {name} ({', '.join(lists)}).",
+                           "Choose the one that names the files (a 'file' column), or none to upload every file.",
+                           tuple(lists))
+    if chosen_list and chosen_list not in lists:
+        raise InputFileError(f"{name} has no CSV file {chosen_list!r} at its top.",
+                             f"Choose one of: {', '.join(lists)}." if lists else "Leave out the choice of list.")
+    own_list = lists[0] if chosen_list is None and lists else chosen_list or ""
+    if own_list:  # a file the list names that is not media gets a row error
+        return own_list, [file_name for file_name in names if file_name != own_list], (), ()
     return "", *_sort_files(names, bool(boxes))
 
 

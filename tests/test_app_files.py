@@ -389,6 +389,22 @@ def test_a_list_chosen_as_a_file_is_read_by_the_names_datasets_give_its_columns(
     assert metrics(at).items() >= {"Rows found": "1", "Ready to upload": "1"}.items()
 
 
+def test_a_zip_with_several_lists_asks_which_one_names_the_files(server_env: Sandbox) -> None:
+    export = zipped({"train.csv": b"image_id,label\nred,warm\n", "test.csv": b"image_id\nblue\n",
+                     "images/red.png": RED, "images/blue.png": BLUE})
+    at = choose_files(page(), ("kaggle.zip", export))
+    [which] = [box for box in at.selectbox if box.key.startswith("list_")]
+    assert which.label == "Several CSV files are at the top (train.csv, test.csv): which one names the files?"
+    assert which.options == ["train.csv", "test.csv", "None of them: upload every file"] and which.value is None
+    assert not at.error and at.button(key="upload").disabled  # nothing to upload until the person says
+    which.set_value("train.csv").run()
+    assert metrics(at).items() >= {"Rows found": "1", "Ready to upload": "1"}.items()
+    upload(at)
+    assert [[c.id for c in i.data.concepts] for i in server_env.stored_inputs()] == [["warm"]]
+    next(box for box in at.selectbox if box.key.startswith("list_")).set_value("").run()
+    assert metrics(at).items() >= {"Files found": "2", "Ready to upload": "2"}.items()
+
+
 def test_a_folder_chosen_is_read_as_a_zip_of_it_is(server_env: Sandbox) -> None:
     at = choose_files(page(), ("pets/cat/red.png", RED), ("pets/dog/blue.png", BLUE), uploader="folder_")
     [by_folder] = [box for box in at.checkbox if box.key.startswith("by_folder_")]

@@ -512,3 +512,25 @@ def test_a_list_may_name_its_files_without_their_folder_or_extension(sandbox, tm
     assert f"column 'file': there is no file named 'd.png' in {path}" in result.stdout
     stored = {bytes(item.data.image.base64): [c.id for c in item.data.concepts] for item in sandbox.stored_inputs()}
     assert stored == {PNG: ["cat"], other: ["dog"]}
+
+
+def test_a_zip_with_several_lists_uploads_by_the_one_named(sandbox, tmp_path):
+    """Kaggle's zips hold train.csv beside test.csv and sample_submission.csv: --list says which names the files."""
+    path = tmp_path / "kaggle.zip"
+    path.write_bytes(zipped({"train.csv": b"image_id,label\na,cat\n", "test.csv": b"image_id\nb\n",
+                             "sample_submission.csv": b"image_id,label\nb,dog\n",
+                             "images/a.png": PNG, "images/b.png": PNG + b"b"}))
+    refused = upload(sandbox, path)
+    assert refused.returncode == 2 and not sandbox.stored_inputs()
+    assert (f"error: Several CSV files were found in {path} (train.csv, test.csv, sample_submission.csv).\n"
+            "  Name the one that names the files with --list train.csv (or another), or give --list '' to upload "
+            "every file.") in refused.stderr
+    result = upload(sandbox, path, "--list", "train.csv")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [(bytes(i.data.image.base64), [c.id for c in i.data.concepts]) for i in sandbox.stored_inputs()] == [
+        (PNG, ["cat"])]
+    sandbox.reset()
+    every = upload(sandbox, path, "--list", "")
+    assert every.returncode == 0, every.stdout + every.stderr
+    assert len(sandbox.stored_inputs()) == 2
+    assert "train.csv, test.csv, sample_submission.csv" in every.stderr  # left out, by name
