@@ -313,7 +313,10 @@ def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: s
     if chosen_list and chosen_list not in lists:
         raise InputFileError(f"{name} has no CSV file {chosen_list!r} at its top.",
                              f"Choose one of: {', '.join(lists)}." if lists else "Leave out the choice of list.")
-    own_list = lists[0] if chosen_list is None and lists else chosen_list or ""
+    if chosen_list is None:
+        own_list = lists[0] if lists else ""
+    else:
+        own_list = chosen_list
     if own_list:  # a file the list names that is not media gets a row error
         return own_list, [file_name for file_name in names if file_name != own_list], (), ()
     return "", *_sort_files(names, bool(boxes))
