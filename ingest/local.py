@@ -16,6 +16,7 @@ of any size uploads in the memory of the batches in flight.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import hashlib
@@ -29,10 +30,11 @@ from typing import BinaryIO
 
 from .errors import InputFileError, SeveralLists
 from .read import open_table
-from .validate import (CONCEPT_SEPARATOR, EXTENSION_KINDS, BoxesFile, ColumnMap, InputRecord, RowError, YoloClasses,
-                       coco_document, looks_like_yolo, map_box_columns, names_coco, names_voc, names_yolo_classes,
-                       voc_document, yolo_classes)
+from .validate import (BLOG, CONCEPT_SEPARATOR, EXTENSION_KINDS, BoxesFile, ColumnMap, InputRecord, RowError,
+                       YoloClasses, cell_at, coco_document, looks_like_yolo, map_box_columns, map_columns, names_coco,
+                       names_voc, names_yolo_classes, voc_document, yolo_classes)
 
+ONE_HOT, ONE_HOT_YES = frozenset({"0", "1", "0.0", "1.0", ""}), frozenset({"1", "1.0"})  # a class column's cells
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input well inside a 128 MB request
 MAX_ZIP_FILES = 100_000  # a detection export of 50,000 images has as many label files
@@ -284,12 +286,49 @@ def _read_members(name: str, sizes: Mapping[str, int], open_file: Callable[[str]
     own_list, listed, left_out, sidecars = _sort_listing(list(sizes), boxes, name, chosen_list)
     listed_sizes = {file_name: sizes[file_name] for file_name in listed}
     if own_list:
-        manifest, copies = read(own_list), ()
+        manifest, copies = _one_hot_concepts(read(own_list), shown(own_list)), ()
     else:
         manifest, copies = _manifest(listed_sizes, _content_ids(listed_sizes, open_file))
     return LocalFiles(name, manifest, _Contents(listed_sizes, read), listed_sizes, own_list and root + own_list,
                       left_out=left_out, sidecars=sidecars, boxes=tuple(dict.fromkeys(boxes.values())), copies=copies,
                       root=root, **how_held)
+
+
+def _one_hot_concepts(listing: bytes, name: str) -> bytes:
+    """A list that gives its concepts as one column per class holding 0 or 1 (Kaggle's multi-label lists),
+    with those columns made one pos_concepts column of the classes each row has; any other list as it is.
+    Each row keeps its line, so its errors point at the line of the list as written."""
+    try:
+        table = open_table(io.BytesIO(listing), name)
+        columns = map_columns(table.header, name=name, lists_files=True)
+    except InputFileError:
+        return listing  # the upload reads it again, and says what is wrong with it
+    used = {position for position in columns.positions.values() if position is not None}
+    classes = [i for i, cell in enumerate(table.header) if i not in used and cell.strip()]
+    if (columns.format != BLOG or columns.positions["pos_concepts"] is not None or columns.boxes or len(classes) < 2
+            or listing.lstrip(codecs.BOM_UTF8)[:4].lower() == b"sep="):  # its header is not on line 1
+        return listing
+    rows = []
+    try:
+        for row in table.rows:
+            if len(row.cells) != len(table.header) or any(cell_at(row.cells, i) not in ONE_HOT for i in classes):
+                return listing  # not one-hot, or a row the upload reports as it is
+            rows.append(row)
+    except InputFileError:
+        return listing
+    if not any(cell_at(row.cells, i) in ONE_HOT_YES for row in rows for i in classes):
+        return listing
+    kept = [i for i in range(len(table.header)) if i not in classes]
+    text = io.StringIO()
+    writer = csv.writer(text, delimiter=table.delimiter)
+    writer.writerow([*(table.header[i] for i in kept), "pos_concepts"])
+    written = 1
+    for row in rows:
+        text.write("\r\n" * (row.line - 1 - written))  # the blank lines the reader skipped
+        concepts = [table.header[i].strip() for i in classes if cell_at(row.cells, i) in ONE_HOT_YES]
+        writer.writerow([*(row.cells[i] for i in kept), CONCEPT_SEPARATOR.join(concepts)])
+        written = row.line + sum(cell.count("\n") for cell in row.cells)
+    return text.getvalue().encode("utf-8")
 
 
 def _root_folder(file_names: list[str]) -> str:

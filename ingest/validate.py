@@ -334,7 +334,7 @@ def _first_of_each_input(rows: Iterable[RawRow], columns: ColumnMap) -> Iterator
 def input_names(cells: list[str], columns: ColumnMap) -> tuple[str, ...]:
     """What names a row's input (its id, url and file cells): in a list of boxes, the rows of one input
     name it alike."""
-    return tuple(_cell(cells, columns.positions[role]) for role in ("input_id", "url", "file"))
+    return tuple(cell_at(cells, columns.positions[role]) for role in ("input_id", "url", "file"))
 
 
 def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
@@ -345,11 +345,11 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     def error(role: str, message: str, hint: str) -> RowError:
         """`role` names a role, or directly a column that has none (Portal's concept values)."""
         column = columns.name(role) if role else ""
-        points_at = _cell(cells, columns.positions["url"]) or _cell(cells, columns.positions["file"])
+        points_at = cell_at(cells, columns.positions["url"]) or cell_at(cells, columns.positions["file"])
         return RowError(row.line, input_id, points_at, column, message, hint, cells)
 
     if len(cells) != width:
-        input_id = _cell(cells, columns.positions["input_id"])
+        input_id = cell_at(cells, columns.positions["input_id"])
         return error(
             "",
             f"this row has {len(cells)} cells but the header has {width} columns",
@@ -434,10 +434,10 @@ def _portal_concepts(cells: list[str], columns: ColumnMap):
     positive: list[str] = []
     negative: list[str] = []
     for id_position, value_position in columns.concept_pairs:
-        concept = _cell(cells, id_position)
+        concept = cell_at(cells, id_position)
         if not concept:
             continue
-        value = _cell(cells, value_position).lower()
+        value = cell_at(cells, value_position).lower()
         if value in ("", "1", "1.0", "true"):
             positive.append(concept)
         elif value in ("0", "0.0", "false"):
@@ -452,7 +452,7 @@ def _geo(cells: list[str], columns: ColumnMap) -> tuple[tuple[float, float] | No
     """(latitude, longitude) from two columns, or the SDK's 'longitude,latitude' cell."""
     positions = columns.positions
     if positions["geopoints"] is not None:
-        raw = _cell(cells, positions["geopoints"])
+        raw = cell_at(cells, positions["geopoints"])
         if not raw:
             return None, None
         parts = [part.strip() for part in raw.split(",")]
@@ -461,7 +461,7 @@ def _geo(cells: list[str], columns: ColumnMap) -> tuple[tuple[float, float] | No
                           "write two numbers separated by a comma, longitude first, such as -73.98,40.75")
         longitude, latitude, role = parts[0], parts[1], "geopoints"
     else:
-        latitude, longitude = _cell(cells, positions["latitude"]), _cell(cells, positions["longitude"])
+        latitude, longitude = cell_at(cells, positions["latitude"]), cell_at(cells, positions["longitude"])
         if not latitude and not longitude:
             return None, None
         role = "latitude" if not latitude else "longitude"
@@ -481,7 +481,7 @@ def _geo(cells: list[str], columns: ColumnMap) -> tuple[tuple[float, float] | No
     return (float(latitude), float(longitude)), None
 
 
-def _cell(cells: list[str], position: int | None) -> str:
+def cell_at(cells: list[str], position: int | None) -> str:
     """The trimmed cell at `position`; empty when the file has no such column or the row is short."""
     return cells[position].strip() if position is not None and position < len(cells) else ""
 
@@ -742,7 +742,7 @@ def validate_boxes(rows: Iterable[RawRow], positions: Mapping[str, int | None],
     headed = {role: header[at].strip() for role, at in positions.items() if at is not None and at < len(header)}
     for row in rows:
         cells = row.cells
-        input_id, url = _cell(cells, positions["input_id"]), _cell(cells, positions["url"])
+        input_id, url = cell_at(cells, positions["input_id"]), cell_at(cells, positions["url"])
 
         def error(role: str, message: str, hint: str) -> RowError:
             return RowError(row.line, input_id, url, headed.get(role, role), message, hint, cells)
@@ -751,7 +751,7 @@ def validate_boxes(rows: Iterable[RawRow], positions: Mapping[str, int | None],
             yield error("input_id", "the box names no input",
                         "give the input id (or the url, or the local file's name) the box belongs to")
             continue
-        concept = _cell(cells, positions["concept"])
+        concept = cell_at(cells, positions["concept"])
         if not concept:
             yield error("concept", "the box has no concept", "name what the box shows, such as 'dog'")
             continue
@@ -773,7 +773,7 @@ def _fraction_edges(cells: list[str], positions: Mapping[str, int | None]):
     """(left, top, right, bottom) as written, or a problem (role, message, hint)."""
     edges: list[float] = []
     for role in BOX_EDGES:
-        raw = _cell(cells, positions[role])
+        raw = cell_at(cells, positions[role])
         value = _number(raw)
         if not 0.0 <= value <= 1.0:
             return (), (role, f"{raw!r} is not a number from 0 to 1",
@@ -787,18 +787,18 @@ def _pixel_edges(cells: list[str], positions: Mapping[str, int | None]):
     that are all between 0 and 1 are taken as fractions already (no box is one pixel at a corner)."""
     size: list[float] = []
     for role in IMAGE_SIZE:
-        raw = _cell(cells, positions[role])
+        raw = cell_at(cells, positions[role])
         value = _number(raw)
         if not 0.0 < value < float("inf"):
             return (), (role, f"the image {role} {raw!r} is not a number of pixels",
                         f"give the image's {role} in pixels, such as 640")
         size.append(value)
-    edges = [_number(_cell(cells, positions[role])) for role in PIXEL_EDGES]
+    edges = [_number(cell_at(cells, positions[role])) for role in PIXEL_EDGES]
     if all(0.0 <= value <= 1.0 for value in edges) and min(size) > 1:
         return edges, None  # already fractions of the image, as some exports write them
     for role, value, extent in zip(PIXEL_EDGES, edges, (*size, *size)):
         if not 0.0 <= value <= extent:
-            return (), (role, f"{_cell(cells, positions[role])!r} is not a number of pixels from 0 to {extent:g}",
+            return (), (role, f"{cell_at(cells, positions[role])!r} is not a number of pixels from 0 to {extent:g}",
                         "give each edge in pixels from the image's left or top, within its width and height")
     return [value / extent for value, extent in zip(edges, (*size, *size))], None
 

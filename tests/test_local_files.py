@@ -534,3 +534,23 @@ def test_a_zip_with_several_lists_uploads_by_the_one_named(sandbox, tmp_path):
     assert every.returncode == 0, every.stdout + every.stderr
     assert len(sandbox.stored_inputs()) == 2
     assert "train.csv, test.csv, sample_submission.csv" in every.stderr  # left out, by name
+
+
+def test_a_list_of_one_column_per_class_gives_each_file_the_classes_it_has(sandbox, tmp_path):
+    """Kaggle's multi-label lists (plant pathology: image_id, healthy, rust, scab as 0 or 1)."""
+    other = PNG + b"b"
+    path = tmp_path / "plants.zip"
+    path.write_bytes(zipped({"train.csv": b"image_id,healthy,rust,scab\nTrain_0,0,1,1\n\nTrain_1,1,0,0\nlost,1,0,0\n",
+                             "images/Train_0.png": PNG, "images/Train_1.png": other}))
+    result = upload(sandbox, path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{path}:train.csv:5: " in result.stdout and "there is no file named 'lost'" in result.stdout  # its line
+    assert "Ignoring columns" not in result.stderr
+    stored = {bytes(i.data.image.base64): [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()}
+    assert stored == {PNG: ["rust", "scab"], other: ["healthy"]}
+
+    sandbox.reset()  # a column holding another number is no class: the list is read as written
+    path.write_bytes(zipped({"train.csv": b"image_id,healthy,score\nTrain_0,1,2\n", "images/Train_0.png": PNG}))
+    result = upload(sandbox, path)
+    assert "Ignoring columns this tool does not use: healthy, score." in result.stderr
+    assert [list(i.data.concepts) for i in sandbox.stored_inputs()] == [[]]
