@@ -869,20 +869,28 @@ def thumbnail(data: bytes, boxes: Sequence[StoredBox | BoxRecord] = (),
               colors: Mapping[str, str] | None = None) -> str | None:
     """A small picture of an image's bytes, with `boxes` drawn on it in their concepts' `colors`, as a data
     URL for a table cell; None when it cannot be read."""
+    small = shrunk(data, THUMBNAIL_PX)
+    if small is None:
+        return None  # not an image PIL reads (HEIC, a damaged file): no thumbnail, the upload decides
+    draw_boxes(small, boxes, colors or {})
+    clear = small.mode == "RGBA"
+    out = io.BytesIO()
+    small.save(out, "PNG" if clear else "JPEG", quality=80)
+    return f"data:image/{'png' if clear else 'jpeg'};base64,{base64.b64encode(out.getvalue()).decode()}"
+
+
+def shrunk(data: bytes, side: int) -> PIL.Image.Image | None:
+    """The image in `data` at most `side` pixels wide and high, in RGB (RGBA if it has clear parts); None when it
+    cannot be read or is too large to decode quickly."""
     try:
         with PIL.Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > THUMBNAIL_PIXELS:
                 return None
-            image.draft("RGB", (THUMBNAIL_PX * 2, THUMBNAIL_PX * 2))  # a JPEG decodes at a fraction of its size
-            image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
-            clear = image.mode in ("RGBA", "LA", "P")
-            small = image.convert("RGBA" if clear else "RGB")
-            draw_boxes(small, boxes, colors or {})
-            out = io.BytesIO()
-            small.save(out, "PNG" if clear else "JPEG", quality=80)
+            image.draft("RGB", (side * 2, side * 2))  # a JPEG decodes at a fraction of its size
+            image.thumbnail((side, side))
+            return image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
     except (OSError, ValueError, SyntaxError, PIL.Image.DecompressionBombError):
-        return None  # not an image PIL reads (HEIC, a damaged file): no thumbnail, the upload decides
-    return f"data:image/{'png' if clear else 'jpeg'};base64,{base64.b64encode(out.getvalue()).decode()}"
+        return None
 
 
 def concept_colors(concepts: Iterable[str]) -> dict[str, str]:
@@ -1777,9 +1785,19 @@ def browse_images(inputs: list[resources_pb2.Input], target: Target) -> dict[str
 
 @st.cache_data(max_entries=32, ttl=HOSTED_KEPT_SECONDS, show_spinner=False)
 def hosted_images(urls: tuple[str, ...], _target: Target) -> tuple[bytes | None, ...]:
-    """The hosted copies at these urls, kept a while: a hosted url names one content, and a copy that could
-    not be fetched is asked for again only once the while is over."""
-    return tuple(fetch_hosted(_target, urls))
+    """The hosted copies at these urls, shrunk to twice a thumbnail's size (a copy in its original size may be
+    megabytes) and kept a while: a hosted url names one content, and a copy that could not be fetched is
+    asked for again only once the while is over."""
+    return tuple(small_png(data) for data in fetch_hosted(_target, urls))
+
+
+def small_png(data: bytes | None) -> bytes | None:
+    small = shrunk(data, THUMBNAIL_PX * 2) if data else None
+    if small is None:
+        return None
+    out = io.BytesIO()
+    small.save(out, "PNG")
+    return out.getvalue()
 
 
 def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[StoredBox]] | None = None,

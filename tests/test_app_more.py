@@ -398,6 +398,17 @@ def test_browse_rows_show_each_kind_in_plain_words() -> None:
     assert "Boxes" not in streamlit_app.browse_rows([image, audio])[0]
 
 
+def test_the_apps_copies_are_kept_small_for_the_browse_view() -> None:
+    """A copy in its original size may be megabytes: what the page keeps of it is twice a thumbnail's size."""
+    import streamlit_app
+
+    picture = io.BytesIO()
+    PIL.Image.new("RGB", (4000, 2000), "white").save(picture, "JPEG")
+    kept = PIL.Image.open(io.BytesIO(streamlit_app.small_png(picture.getvalue())))
+    assert kept.size == (streamlit_app.THUMBNAIL_PX * 2, streamlit_app.THUMBNAIL_PX)
+    assert streamlit_app.small_png(b"not an image") is None and streamlit_app.small_png(None) is None
+
+
 def test_an_image_sent_as_bytes_shows_its_boxes_drawn_on_its_thumbnail() -> None:
     import streamlit_app
 
