@@ -46,6 +46,7 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jfif", ".png", ".gif", ".bmp", ".webp", "
 MEDIA_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | frozenset(EXTENSION_KINDS)
 LEFT_OUT_SHOWN = 10  # names listed in the sentence about files left out
 LAYOUT_FOLDERS = frozenset({"train", "training", "valid", "validation", "val", "test", "testing", "images", "imgs"})
+MIRROR_FOLDERS = {"images": "labels", "JPEGImages": "Annotations"}  # images' folder -> their labels' (YOLO, VOC)
 SKIPPED = ("__MACOSX/", "Thumbs.db", "desktop.ini")  # and hidden files and folders (.DS_Store, ._a.jpg, .git/)
 
 
@@ -501,16 +502,17 @@ def _sort_files(file_names: Iterable[str], boxes: bool = False) -> tuple[list[st
 def _sidecars(file_names: list[str], suffix: str = ".txt") -> dict[str, str]:
     """Files (text files, by default) that belong to an image rather than stand as inputs, with their image:
     a.txt beside a.jpg (a caption), or labels/a.txt mirroring images/a.jpg (YOLO's labels, also as
-    labels/train/a.txt for images/train/a.jpg)."""
+    labels/train/a.txt for images/train/a.jpg), or Annotations/a.xml mirroring JPEGImages/a.jpg (Pascal VOC's)."""
     images: dict[tuple[PurePosixPath, str], str] = {}
     for name in filter(_is_image, file_names):
         path = PurePosixPath(name)
         images.setdefault((path.parent, path.stem), name)
         folders = path.parent.parts
-        if "images" in folders:
-            last = len(folders) - 1 - folders[::-1].index("images")
-            labels = PurePosixPath(*folders[:last], "labels", *folders[last + 1:])
-            images.setdefault((labels, path.stem), name)
+        for folder, mirror in MIRROR_FOLDERS.items():
+            if folder in folders:
+                last = len(folders) - 1 - folders[::-1].index(folder)
+                labels = PurePosixPath(*folders[:last], mirror, *folders[last + 1:])
+                images.setdefault((labels, path.stem), name)
     found = {}
     for name in file_names:
         path = PurePosixPath(name)

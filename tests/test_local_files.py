@@ -372,6 +372,16 @@ def test_a_pascal_voc_file_without_the_image_size_takes_its_images(sandbox, tmp_
             in result.stdout)
 
 
+def test_voc_devkit_annotations_find_their_images_by_their_own_name(sandbox, tmp_path):
+    """VOC's own layout, Annotations/a.xml for JPEGImages/a.png: an image renamed since still gets its boxes."""
+    path = tmp_path / "VOC2012.zip"
+    path.write_bytes(zipped({"VOC2012/Annotations/a.xml": voc("renamed.jpg", ("cat", 64, 48, 320, 240)),
+                             "VOC2012/JPEGImages/a.png": PNG}))
+    result = upload(sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert stored_boxes(sandbox) == [(content_id(PNG), "cat", (0.1, 0.1, 0.5, 0.5))]
+
+
 def test_a_pascal_voc_export_adds_the_boxes_of_each_images_xml_file(sandbox, tmp_path):
     path = tmp_path / "voc.zip"  # Roboflow's VOC export: each image with its XML file, in split folders
     other = PNG + b"other"
