@@ -1240,8 +1240,10 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
     elif destination.target is None or destination.problem:
         problem = destination.problem
         reason = f"{problem.message} {problem.hint}" if problem else "Choose where to upload above."
+    elif chosen is None and isinstance((st.session_state.get("local_files") or (None, None))[1], SeveralLists):
+        reason = "Choose above which CSV file names the files."
     elif chosen is None:
-        reason = ("Choose the files or a zip above." if st.session_state.get("source_kind") == FILES
+        reason = ("Choose the files, a folder or a zip above." if st.session_state.get("source_kind") == FILES
                   else "Choose a file above, or try it with the sample data.")
     elif check is None:
         reason = "Fix the file problem above first."

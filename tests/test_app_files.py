@@ -207,7 +207,7 @@ def test_an_unusable_choice_gets_a_plain_message_and_sends_nothing(
     assert [e.value for e in at.error] == [f"{message}\n\n{hint}"]
     assert "Something went wrong" not in str(at.main)
     assert at.button(key="upload").disabled
-    assert "Choose the files or a zip above." in texts(at.caption)
+    assert "Choose the files, a folder or a zip above." in texts(at.caption)
     assert not server_env.stored_inputs()
 
 
@@ -397,6 +397,7 @@ def test_a_zip_with_several_lists_asks_which_one_names_the_files(server_env: San
     assert which.label == "Several CSV files are at the top (train.csv, test.csv): which one names the files?"
     assert which.options == ["train.csv", "test.csv", "None of them: upload every file"] and which.value is None
     assert not at.error and at.button(key="upload").disabled  # nothing to upload until the person says
+    assert "Choose above which CSV file names the files." in texts(at.caption)
     which.set_value("train.csv").run()
     assert metrics(at).items() >= {"Rows found": "1", "Ready to upload": "1"}.items()
     upload(at)
