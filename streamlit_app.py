@@ -1029,6 +1029,21 @@ def show_boxes_check(chosen: BoxesFile, result: BoxesCheck | InputFileError) -> 
                            "the upload will list every one.")
 
 
+def box_rows_download(chosen: ChosenFile, check: FileCheck, layout: Layout, result: BoxesCheck | InputFileError
+                      ) -> None:
+    """A list of boxes' rows whose box needs fixing, to download as the rows to fix are: their inputs are
+    uploaded, those boxes are not."""
+    if isinstance(result, InputFileError) or not result.bad_lines:
+        return
+    table = open_table(io.BytesIO(chosen.data), chosen.name, check.delimiter, layout.encoding)
+    rows = [row.cells for row in table.rows if row.line in result.bad_lines]
+    st.download_button(
+        "Download the row whose box needs fixing" if len(rows) == 1
+        else f"Download the {len(rows):,} rows whose box needs fixing",
+        data=rows_csv(check.header, check.delimiter, rows), file_name=f"{file_stem(chosen.name)}-boxes-to-fix.csv",
+        mime="text/csv", key="box_rows_download", icon=":material/download:", on_click="ignore")
+
+
 def checked_boxes(chosen: BoxesFile, files: LocalFiles | None = None) -> BoxesCheck | InputFileError:
     """The boxes file's check, once per file and files it names in this session."""
     cache: OrderedDict = st.session_state.setdefault("box_checks", OrderedDict())
@@ -1918,7 +1933,9 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
                 preview_section(chosen, check, layout, given_boxes)
                 if check.columns.boxes:  # a list of boxes: its rows are the boxes too
                     listed_boxes = BoxesFile(chosen.name, chosen.data)
-                    show_boxes_check(listed_boxes, checked_boxes(listed_boxes))
+                    listed_check = checked_boxes(listed_boxes)
+                    show_boxes_check(listed_boxes, listed_check)
+                    box_rows_download(chosen, check, layout, listed_check)
     boxes, boxes_unusable = zip_boxes(chosen)  # a detection export's own boxes, unless a boxes file is chosen below
     chosen_boxes, boxes_check = boxes_section(chosen.files if chosen else None, given_boxes)
     if chosen_boxes:

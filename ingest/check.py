@@ -102,6 +102,7 @@ class BoxesCheck:
     valid: int
     errors: tuple[tuple[str, RowError], ...]  # (the file it is from: the boxes file, or one of its parts; the error)
     boxes: Mapping[str, tuple[BoxRecord, ...]]
+    bad_lines: frozenset[int] = frozenset()  # of every box to fix (in a CSV of boxes, its rows)
 
     @property
     def invalid(self) -> int:
@@ -165,13 +166,16 @@ def check_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None) -> Boxes
     rows = valid = 0
     errors: list[tuple[str, RowError]] = []
     boxes: dict[str, list[BoxRecord]] = {}
+    bad_lines: set[int] = set()
     for source, result in read_boxes(boxes_file, files):
         rows += 1
         if isinstance(result, RowError):
+            bad_lines.add(result.line)
             if len(errors) < BOX_ERRORS_KEPT:
                 errors.append((source, result))
             continue
         if valid < BOXES_KEPT:
             boxes.setdefault(result.url or result.input_id, []).append(result)
         valid += 1
-    return BoxesCheck(rows, valid, tuple(errors), {target: tuple(kept) for target, kept in boxes.items()})
+    return BoxesCheck(rows, valid, tuple(errors), {target: tuple(kept) for target, kept in boxes.items()},
+                      frozenset(bad_lines))

@@ -269,6 +269,8 @@ def test_a_list_of_boxes_previews_its_inputs_and_boxes_and_uploads_both(server_e
                                           b"https://h.test/b.jpg,dog,0,0,700,48,640,480\n")
     assert metrics(at).items() >= {"Inputs found": "2", "Ready to upload": "2", "Need fixing": "0"}.items()
     assert "**detections.csv: 3 boxes, 2 ready, 1 needs fixing.**" in texts(at.markdown)
+    [box_rows] = [b for b in at.get("download_button") if b.key == "box_rows_download"]
+    assert box_rows.label == "Download the row whose box needs fixing"  # its input goes up, its box would not
     assert "Not used:" not in texts(at.caption)
     assert ", and the boxes of detections.csv once their inputs are in." in texts(at.caption)
     upload(at)

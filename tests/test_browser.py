@@ -186,6 +186,31 @@ def test_a_folder_chosen_in_the_browser_keeps_its_subfolders(sandbox: Sandbox, d
     assert concepts == {content_id(thumbnail(0)): ["cat"], content_id(thumbnail(1)): ["dog"]}
 
 
+def test_a_list_of_boxes_offers_its_rows_whose_box_needs_fixing_before_the_upload(dashboard: str, tmp_path: Path) -> None:
+    """Those rows' inputs go up, their boxes would not: the download has them as written, to fix and send again."""
+    from playwright.sync_api import expect, sync_playwright
+
+    detections = tmp_path / "detections.csv"
+    detections.write_text("url,class,xmin,ymin,xmax,ymax,width,height\n"
+                          "https://h.test/a.jpg,cat,64,48,320,240,640,480\n"
+                          "https://h.test/b.jpg,dog,0,0,700,48,640,480\n")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900}, accept_downloads=True)
+            page.set_default_timeout(UI_MS)
+            page.goto(dashboard)
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(detections)
+            with page.expect_download() as download:
+                page.get_by_role("button", name="Download the row whose box needs fixing").click()
+            assert download.value.suggested_filename == "detections-boxes-to-fix.csv"
+            assert Path(download.value.path()).read_text(encoding="utf-8").splitlines() == [
+                "url,class,xmin,ymin,xmax,ymax,width,height", "https://h.test/b.jpg,dog,0,0,700,48,640,480"]
+            expect(page.get_by_role("button", name="Upload 2 inputs")).to_be_enabled()
+        finally:
+            browser.close()
+
+
 @contextmanager
 def files_chosen(dashboard: str, paths: list[Path], uploader: str = "files_") -> Iterator:
     """The dashboard in Chromium, with `paths` chosen under 'Files from my computer' through the browser's
