@@ -92,60 +92,53 @@ def photos_csv(path: Path, image_base: str) -> Path:
 def test_choose_a_file_upload_it_and_watch_every_row_land(
     sandbox: Sandbox, dashboard: str, image_server: str, tmp_path: Path
 ) -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     sandbox.reset()
     source = photos_csv(tmp_path / "holiday-photos.csv", image_server)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 900}, accept_downloads=True)
-            page.set_default_timeout(UI_MS)
-            page.goto(dashboard)
-            expect(page.get_by_role("heading", name="Upload images, videos, audio and text to Clarifai")).to_be_visible()
+    with dashboard_page(dashboard) as page:
+        expect(page.get_by_role("heading", name="Upload images, videos, audio and text to Clarifai")).to_be_visible()
 
-            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(source)
-            expect(page.locator('[data-testid="stMetric"]').filter(has_text="Rows found")).to_contain_text("700")
-            upload = page.get_by_role("button", name=f"Upload {ROWS} rows")
-            expect(upload).to_be_enabled()
-            upload.click()
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(source)
+        expect(page.locator('[data-testid="stMetric"]').filter(has_text="Rows found")).to_contain_text("700")
+        upload = page.get_by_role("button", name=f"Upload {ROWS} rows")
+        expect(upload).to_be_enabled()
+        upload.click()
 
-            expect(page.locator('[data-testid="stProgress"]')).to_be_visible()
-            wait_for(lambda: len(sandbox.stored_inputs()) == ROWS, UPLOAD_SECONDS, "the sandbox to hold every row")
-            # then the check that the sandbox fetched all 700 urls, which a busy machine slows
-            expect(page.get_by_text("Done: every row is in")).to_be_visible(timeout=UPLOAD_SECONDS * 1000)
-            expect(page.locator('[data-testid="stProgress"]')).to_contain_text(f"{ROWS} of {ROWS} rows")
-            expect(page.locator('.st-key-results [data-testid="stDataFrame"]')).to_be_visible()
-            assert "job=" in page.url and sandbox.config.pat not in page.url
+        expect(page.locator('[data-testid="stProgress"]')).to_be_visible()
+        wait_for(lambda: len(sandbox.stored_inputs()) == ROWS, UPLOAD_SECONDS, "the sandbox to hold every row")
+        # then the check that the sandbox fetched all 700 urls, which a busy machine slows
+        expect(page.get_by_text("Done: every row is in")).to_be_visible(timeout=UPLOAD_SECONDS * 1000)
+        expect(page.locator('[data-testid="stProgress"]')).to_contain_text(f"{ROWS} of {ROWS} rows")
+        expect(page.locator('.st-key-results [data-testid="stDataFrame"]')).to_be_visible()
+        assert "job=" in page.url and sandbox.config.pat not in page.url
 
-            with page.expect_download() as download:
-                page.get_by_role("button", name="Download the full report").click()
-            report = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
-            assert report[0] == "line,input_id,url,status,reason,download" and len(report) == ROWS + 1
-            assert all(",uploaded," in line for line in report[1:])
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download the full report").click()
+        report = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+        assert report[0] == "line,input_id,url,status,reason,download" and len(report) == ROWS + 1
+        assert all(",uploaded," in line for line in report[1:])
 
-            if os.environ.get("UPDATE_SCREENSHOT") == "1":
-                save_screenshot(page)
+        if os.environ.get("UPDATE_SCREENSHOT") == "1":
+            save_screenshot(page)
 
-            # A refresh finds the same job by the id in the address; nothing is sent again.
-            page.reload()
-            expect(page.get_by_text("Done: every row is in")).to_be_visible()
-            expect(page.locator('[data-testid="stMetric"]').filter(has_text="Uploaded")).to_contain_text("700")
+        # A refresh finds the same job by the id in the address; nothing is sent again.
+        page.reload()
+        expect(page.get_by_text("Done: every row is in")).to_be_visible()
+        expect(page.locator('[data-testid="stMetric"]').filter(has_text="Uploaded")).to_contain_text("700")
 
-            ids = {item.id for item in sandbox.stored_inputs()}
-            assert ids == {f"photo-{i:04d}" for i in range(1, ROWS + 1)}
+        ids = {item.id for item in sandbox.stored_inputs()}
+        assert ids == {f"photo-{i:04d}" for i in range(1, ROWS + 1)}
 
-            # The Browse tab pages through what the app now holds, thumbnails and all.
-            page.get_by_role("tab", name="Browse the app").click()
-            expect(page.get_by_text(f"Page 1 of {-(-ROWS // 24)} · inputs 1–24 of {ROWS}")).to_be_visible()
-            page.get_by_role("button", name="Next").click()
-            expect(page.get_by_text(f"Page 2 of {-(-ROWS // 24)} · inputs 25–48 of {ROWS}")).to_be_visible()
-            if os.environ.get("UPDATE_SCREENSHOT") == "1":
-                page.get_by_role("button", name="Previous").click()
-                expect(page.get_by_text("Page 1 of")).to_be_visible()
-                save_screenshot(page, BROWSE_SCREENSHOT)
-        finally:
-            browser.close()
+        # The Browse tab pages through what the app now holds, thumbnails and all.
+        page.get_by_role("tab", name="Browse the app").click()
+        expect(page.get_by_text(f"Page 1 of {-(-ROWS // 24)} · inputs 1–24 of {ROWS}")).to_be_visible()
+        page.get_by_role("button", name="Next").click()
+        expect(page.get_by_text(f"Page 2 of {-(-ROWS // 24)} · inputs 25–48 of {ROWS}")).to_be_visible()
+        if os.environ.get("UPDATE_SCREENSHOT") == "1":
+            page.get_by_role("button", name="Previous").click()
+            expect(page.get_by_text("Page 1 of")).to_be_visible()
+            save_screenshot(page, BROWSE_SCREENSHOT)
 
 
 def test_files_from_the_computer_are_sent_as_bytes(sandbox: Sandbox, dashboard: str, tmp_path: Path) -> None:
@@ -186,27 +179,37 @@ def test_a_folder_chosen_in_the_browser_keeps_its_subfolders(sandbox: Sandbox, d
     assert concepts == {content_id(thumbnail(0)): ["cat"], content_id(thumbnail(1)): ["dog"]}
 
 
-def test_a_list_of_boxes_offers_its_rows_whose_box_needs_fixing_before_the_upload(dashboard: str, tmp_path: Path) -> None:
+def test_a_list_of_boxes_offers_its_rows_whose_box_needs_fixing_before_the_upload(dashboard: str, tmp_path: Path
+                                                                                 ) -> None:
     """Those rows' inputs go up, their boxes would not: the download has them as written, to fix and send again."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
     detections = tmp_path / "detections.csv"
     detections.write_text("url,class,xmin,ymin,xmax,ymax,width,height\n"
                           "https://h.test/a.jpg,cat,64,48,320,240,640,480\n"
                           "https://h.test/b.jpg,dog,0,0,700,48,640,480\n")
+    with dashboard_page(dashboard) as page:
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(detections)
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download the row whose box needs fixing").click()
+        assert download.value.suggested_filename == "detections-boxes-to-fix.csv"
+        assert Path(download.value.path()).read_text(encoding="utf-8").splitlines() == [
+            "url,class,xmin,ymin,xmax,ymax,width,height", "https://h.test/b.jpg,dog,0,0,700,48,640,480"]
+        expect(page.get_by_role("button", name="Upload 2 inputs")).to_be_enabled()
+
+
+@contextmanager
+def dashboard_page(dashboard: str) -> Iterator:
+    """The dashboard open in headless Debian chromium (downloads accepted); the browser closes afterwards."""
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 900}, accept_downloads=True)
             page.set_default_timeout(UI_MS)
             page.goto(dashboard)
-            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(detections)
-            with page.expect_download() as download:
-                page.get_by_role("button", name="Download the row whose box needs fixing").click()
-            assert download.value.suggested_filename == "detections-boxes-to-fix.csv"
-            assert Path(download.value.path()).read_text(encoding="utf-8").splitlines() == [
-                "url,class,xmin,ymin,xmax,ymax,width,height", "https://h.test/b.jpg,dog,0,0,700,48,640,480"]
-            expect(page.get_by_role("button", name="Upload 2 inputs")).to_be_enabled()
+            yield page
         finally:
             browser.close()
 
@@ -215,22 +218,15 @@ def test_a_list_of_boxes_offers_its_rows_whose_box_needs_fixing_before_the_uploa
 def files_chosen(dashboard: str, paths: list[Path], uploader: str = "files_") -> Iterator:
     """The dashboard in Chromium, with `paths` chosen under 'Files from my computer' through the browser's
     own file chooser (AppTest skips this path), or its folder chooser (`uploader="folder_"`, one folder)."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 900})
-            page.set_default_timeout(UI_MS)
-            page.goto(dashboard)
-            page.get_by_text("Files from my computer").click()
-            expect(page.get_by_text("Choose files or a zip")).to_be_visible()
-            expect(page.locator('[data-testid="stFileUploaderDropzoneInput"]')).to_have_count(2)  # the list's has gone
-            chooser = page.locator(f'[class*="st-key-{uploader}"] [data-testid="stFileUploaderDropzoneInput"]')
-            chooser.set_input_files(paths)
-            yield page
-        finally:
-            browser.close()
+    with dashboard_page(dashboard) as page:
+        page.get_by_text("Files from my computer").click()
+        expect(page.get_by_text("Choose files or a zip")).to_be_visible()
+        expect(page.locator('[data-testid="stFileUploaderDropzoneInput"]')).to_have_count(2)  # the list's has gone
+        chooser = page.locator(f'[class*="st-key-{uploader}"] [data-testid="stFileUploaderDropzoneInput"]')
+        chooser.set_input_files(paths)
+        yield page
 
 
 def save_screenshot(page, path: Path = SCREENSHOT) -> None:
