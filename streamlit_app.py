@@ -1035,12 +1035,16 @@ def box_rows_download(chosen: ChosenFile, check: FileCheck, layout: Layout, resu
     uploaded, those boxes are not."""
     if isinstance(result, InputFileError) or not result.bad_lines:
         return
-    table = open_table(io.BytesIO(chosen.data), chosen.name, check.delimiter, layout.encoding)
-    rows = [row.cells for row in table.rows if row.line in result.bad_lines]
+    lines = result.bad_lines  # a box to fix a line: as many rows
+
+    def rows_to_fix() -> bytes:  # read when clicked, not on every rerun of the page
+        table = open_table(io.BytesIO(chosen.data), chosen.name, check.delimiter, layout.encoding)
+        return rows_csv(check.header, check.delimiter, [row.cells for row in table.rows if row.line in lines])
+
     st.download_button(
-        "Download the row whose box needs fixing" if len(rows) == 1
-        else f"Download the {len(rows):,} rows whose box needs fixing",
-        data=rows_csv(check.header, check.delimiter, rows), file_name=f"{file_stem(chosen.name)}-boxes-to-fix.csv",
+        "Download the row whose box needs fixing" if len(lines) == 1
+        else f"Download the {len(lines):,} rows whose box needs fixing",
+        data=rows_to_fix, file_name=f"{file_stem(chosen.name)}-boxes-to-fix.csv",
         mime="text/csv", key="box_rows_download", icon=":material/download:", on_click="ignore")
 
 
