@@ -92,6 +92,11 @@ class SandboxConfig:
     other_urls: str = "succeed"
     missing_datasets: str = "create"
 
+    @property
+    def pats(self) -> tuple[str, ...]:
+        """The personal access tokens it accepts: the full one and the scoped ones given."""
+        return tuple(token for token in (self.pat, self.read_only_pat, self.inputs_only_pat) if token)
+
     def __post_init__(self) -> None:
         for name in ("fail_rate", "commit_fail_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
@@ -381,7 +386,7 @@ class _Servicer(service_pb2_grpc.V2Servicer):
                     status_code_pb2.CONN_KEY_INVALID,
                     "Invalid API key or Invalid API key/application pair",
                 )
-        elif token and token in (config.pat, config.read_only_pat, config.inputs_only_pat):
+        elif token and token in config.pats:
             if user_id != config.user_id:
                 raise _Refusal(
                     status_code_pb2.CONN_DOES_NOT_EXIST,
@@ -849,8 +854,7 @@ def start(
         store.close()
         executor.shutdown(wait=False)
         raise OSError(f"sandbox: cannot listen on {host}:{port} (is the port taken?)")
-    hosting = HostedCopies(store, App(config.user_id, config.app_id),
-                           (config.pat, config.api_key, config.read_only_pat or "", config.inputs_only_pat or ""), host)
+    hosting = HostedCopies(store, App(config.user_id, config.app_id), (*config.pats, config.api_key), host)
     servicer.hosted_prefix = hosting.prefix
     server.start()
     return Sandbox(config, host, bound, server, executor, servicer, store, hosting)
