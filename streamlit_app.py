@@ -14,8 +14,6 @@ Keys stay in this session's state: never logged, never in a report or the URL.
 
 from __future__ import annotations
 
-import base64
-import csv
 import functools
 import hashlib
 import io
@@ -37,8 +35,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
-import PIL.Image  # Streamlit's own dependency
-import PIL.ImageDraw
 import streamlit as st
 from clarifai_grpc.grpc.api import resources_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2
@@ -46,6 +42,7 @@ from google.protobuf.json_format import MessageToDict
 from streamlit.errors import FragmentHandledException
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+from ingest import pictures
 from ingest.build import DEFAULT_BATCH, MAX_BATCH
 from ingest.check import BOX_ERRORS_KEPT, BoxesCheck, FileCheck, check_boxes, check_file
 from ingest.errors import EncodingError, IngestError, InputFileError, SeveralLists
@@ -66,7 +63,8 @@ from ingest.outcomes import (
     RowOutcome,
 )
 from ingest.read import open_table
-from ingest.report import boxes_sentence, downloads_sentence, safe_cell, summary_sentence
+from ingest.report import (boxes_sentence, downloads_sentence, failed_lines, renumbered_report, retry_rows,
+                           rows_csv, summary_sentence)
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
 from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, fetch_hosted, hosted_url,
@@ -83,7 +81,6 @@ from ingest.validate import (
     InputRecord,
     RowError,
     detect_format,
-    input_names,
     map_columns,
     names_coco,
     names_voc,
@@ -117,8 +114,6 @@ MEDIA_TYPES = sorted({e.lstrip(".") for e in (*IMAGE_EXTENSIONS, *EXTENSION_KIND
                      | {"zip", "csv", "tsv", "xml", "json", "yaml", "yml", "names"})
 THUMBNAILS = 24  # preview rows of local images that get a thumbnail made from their bytes
 THUMBNAIL_PX = 96  # the longer side of a thumbnail
-THUMBNAIL_PIXELS = 50_000_000  # larger images get none: decoding them would take seconds and much memory
-BOX_COLORS = ("#ffd400", "#00e5ff", "#ff3df5", "#39ff14", "#ff8c00", "#2979ff")  # bright on most photos
 ROLE_LABELS = {
     "url": "Web address (of the image, video, audio or text)",
     "file": "File name (in the zip)",
@@ -825,7 +820,7 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None,
     """The sample rows as the table shows them: a thumbnail for images only (made from the bytes of the
     first local ones, with their `boxes` drawn), a snippet for texts."""
     boxes = boxes or {}
-    colors = concept_colors(box.concept for found in boxes.values() for box in found)
+    colors = pictures.concept_colors(box.concept for found in boxes.values() for box in found)
     rows = []
     thumbnails = THUMBNAILS
     for item in check.sample:
@@ -869,43 +864,11 @@ def thumbnail(data: bytes, boxes: Sequence[StoredBox | BoxRecord] = (),
               colors: Mapping[str, str] | None = None) -> str | None:
     """A small picture of an image's bytes, with `boxes` drawn on it in their concepts' `colors`, as a data
     URL for a table cell; None when it cannot be read."""
-    small = shrunk(data, THUMBNAIL_PX)
+    small = pictures.shrunk(data, THUMBNAIL_PX)
     if small is None:
-        return None  # not an image PIL reads (HEIC, a damaged file): no thumbnail, the upload decides
-    draw_boxes(small, boxes, colors or {})
-    clear = small.mode == "RGBA"
-    out = io.BytesIO()
-    small.save(out, "PNG" if clear else "JPEG", quality=80)
-    return f"data:image/{'png' if clear else 'jpeg'};base64,{base64.b64encode(out.getvalue()).decode()}"
-
-
-def shrunk(data: bytes, side: int) -> PIL.Image.Image | None:
-    """The image in `data` at most `side` pixels wide and high, in RGB (RGBA if it has clear parts); None when it
-    cannot be read or is too large to decode quickly."""
-    try:
-        with PIL.Image.open(io.BytesIO(data)) as image:
-            if image.width * image.height > THUMBNAIL_PIXELS:
-                return None
-            image.draft("RGB", (side * 2, side * 2))  # a JPEG decodes at a fraction of its size
-            image.thumbnail((side, side))
-            return image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB")
-    except (OSError, ValueError, SyntaxError, PIL.Image.DecompressionBombError):
-        return None
-
-
-def concept_colors(concepts: Iterable[str]) -> dict[str, str]:
-    """A colour for each concept among boxes shown together, the palette in turn."""
-    return dict(zip(sorted(set(concepts)), itertools.cycle(BOX_COLORS)))
-
-
-def draw_boxes(image: PIL.Image.Image, boxes: Sequence[StoredBox | BoxRecord], colors: Mapping[str, str]) -> None:
-    """Outline each box on the image, in its concept's colour."""
-    draw = PIL.ImageDraw.Draw(image)
-    width, height = image.size
-    for box in boxes:
-        color = colors.get(box.concept, BOX_COLORS[0])
-        draw.rectangle((box.left * width, box.top * height, max(box.left * width, box.right * width - 1),
-                        max(box.top * height, box.bottom * height - 1)), outline=color, width=2)
+        return None  # not an image Pillow reads (HEIC, a damaged file): no thumbnail, the upload decides
+    pictures.draw_boxes(small, boxes, colors or {})
+    return pictures.data_url(small)
 
 
 def snippet(text: str) -> str:
@@ -1060,15 +1023,6 @@ def checked_boxes(chosen: BoxesFile, files: LocalFiles | None = None) -> BoxesCh
         while len(cache) > CHECKS_KEPT:
             cache.popitem(last=False)
     return cache[key]
-
-
-def rows_csv(header: tuple[str, ...], delimiter: str, rows: list[list[str]]) -> bytes:
-    """Rows in the input's own columns, with formula-like cells made safe for spreadsheets."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter)
-    writer.writerow([safe_cell(h) for h in header])
-    writer.writerows([safe_cell(c) for c in row] for row in rows)
-    return out.getvalue().encode("utf-8")
 
 
 # --- 3. options and upload ----------------------------------------------------------------------
@@ -1551,7 +1505,7 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
         st.warning(text, icon=":material/warning:")
     stem = file_stem(entry.name)
     left, right = st.columns(2)
-    report = renumbered_report(entry.report_path, entry.lines) if entry.lines else file_reader(entry.report_path)
+    report = file_reader(entry.report_path, entry.lines)
     left.download_button("Download the full report", data=report,
                          file_name=f"{stem}-report.csv", mime="text/csv", key="report_download", icon=":material/download:",
                          on_click="ignore", help="Every row: its line, input id, web address, status, reason and whether the server "
@@ -1584,62 +1538,26 @@ def not_fetched_advice(count: int) -> str:
             "above the table to list them; the full report marks them in its download column.")
 
 
-def file_reader(path: str) -> Callable[[], bytes]:
-    """Read a report only when its button is pressed, so reruns never copy big files."""
+def file_reader(path: str, lines: Mapping[int, int] | None = None) -> Callable[[], bytes]:
+    """Read a report only when its button is pressed, so reruns never copy big files; with a retry's `lines`,
+    renumbered to the chosen file's."""
 
     def read() -> bytes:
         try:
-            return Path(path).read_bytes()
+            return renumbered_report(path, lines) if lines else Path(path).read_bytes()
         except OSError:
             return b""
-
-    return read
-
-
-def failed_lines(report_path: str) -> set[int]:
-    with open(report_path, newline="", encoding="utf-8") as handle:
-        return {int(row["line"]) for row in csv.DictReader(handle) if row["status"] == FAILED}
-
-
-def renumbered_report(path: str, lines: Mapping[int, int]) -> Callable[[], bytes]:
-    """A retry's report with the chosen file's line numbers, made only when its button is pressed."""
-
-    def read() -> bytes:
-        try:
-            with open(path, newline="", encoding="utf-8") as handle:
-                rows = list(csv.reader(handle))
-        except OSError:
-            return b""
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(rows[0])  # the header, line first
-        writer.writerows([str(lines.get(int(row[0]), row[0])), *row[1:]] for row in rows[1:])
-        return out.getvalue().encode("utf-8")
 
     return read
 
 
 def failed_rows(entry: JobEntry) -> tuple[bytes, dict[int, int]]:
-    """The failed rows in the file's own header and cells, unchanged (not spreadsheet-safe), to send again,
-    and where each of them is in the file the person chose: the retry job numbers the lines of its own file."""
-    lines = failed_lines(entry.report_path)
+    """The failed rows as they were written, to send again, and where each of them is in the file the person
+    chose: the retry job numbers the lines of its own file."""
     options = entry.job.options
-    table = open_table(io.BytesIO(entry.data), entry.name, entry.delimiter, options.encoding)
-    columns = map_columns(table.header, options.columns, entry.name)
-    rows = list(table.rows)
-    failed = {input_names(row.cells, columns) for row in rows if row.line in lines} if columns.boxes else set()
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=table.delimiter)
-    writer.writerow(table.header)
-    kept: list[int] = []  # the failed rows' lines (in a list of boxes, with their inputs' other rows), in order
-    for row in rows:
-        if row.line in lines or failed and input_names(row.cells, columns) in failed:
-            writer.writerow(row.cells)
-            kept.append(row.line)
-    data = out.getvalue().encode("utf-8")  # whatever the chosen file's encoding: the retry reads it as UTF-8
-    # Read back as the retry job will (a cell with a line break spans lines), then pair the rows up.
-    again = open_table(io.BytesIO(data), entry.name, entry.delimiter)
-    return data, {row.line: entry.original_line(old) for row, old in zip(again.rows, kept)}
+    data, lines = retry_rows(io.BytesIO(entry.data), entry.name, entry.delimiter, options.encoding, options.columns,
+                             failed_lines(entry.report_path))
+    return data, {line: entry.original_line(old) for line, old in lines.items()}
 
 
 @guarded
@@ -1813,12 +1731,8 @@ def hosted_images(urls: tuple[str, ...], _target: Target) -> tuple[bytes | None,
 
 
 def small_png(data: bytes | None) -> bytes | None:
-    small = shrunk(data, THUMBNAIL_PX * 2) if data else None
-    if small is None:
-        return None
-    out = io.BytesIO()
-    small.save(out, "PNG")
-    return out.getvalue()
+    small = pictures.shrunk(data, THUMBNAIL_PX * 2) if data else None
+    return pictures.png(small) if small else None
 
 
 def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[StoredBox]] | None = None,
@@ -1827,7 +1741,7 @@ def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[Stor
     its boxes drawn; else its url), a snippet for texts, concepts, boxes (what each of an input's boxes
     shows), metadata, download."""
     boxes, images = boxes or {}, images or {}
-    colors = concept_colors(box.concept for shown in boxes.values() for box in shown)
+    colors = pictures.concept_colors(box.concept for shown in boxes.values() for box in shown)
     rows = []
     for item in inputs:
         data = item.data

@@ -9,8 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
-import PIL.Image  # Streamlit's own dependency
-
+from . import pictures
 from .local import LocalFiles, local_file
 from .read import open_table
 from .validate import (
@@ -137,15 +136,9 @@ def read_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None
 
 
 def _image_size(files: LocalFiles, file_name: str) -> tuple[int, int] | None:
-    """An image file's width and height in pixels, from its header; None when it cannot be read."""
+    """An image file's width and height in pixels; None when it cannot be read."""
     data = files.contents.get(file_name) if file_name in files.sizes else None
-    if not data:
-        return None
-    try:
-        with PIL.Image.open(io.BytesIO(data)) as image:
-            return image.size
-    except (OSError, ValueError, SyntaxError, PIL.Image.DecompressionBombError):
-        return None
+    return pictures.image_size(data) if data else None
 
 
 def _boxes_of(source: BoxesFile, image_size: Callable[[str], tuple[int, int] | None] | None = None

@@ -1,12 +1,16 @@
-"""Reporting: outcomes -> CSV files streamed to disk and plain-words summaries."""
+"""Reporting: outcomes -> CSV files streamed to disk and plain-words summaries; and from a report, the rows
+to send again."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
-from typing import IO
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, BinaryIO
 
 from .outcomes import DOWNLOAD_FAILED, DOWNLOAD_FETCHED, DOWNLOAD_PENDING, FAILED, INVALID, STATUS_LABELS, STATUSES, UPLOADED, RowOutcome
+from .read import open_table
+from .validate import input_names, map_columns
 
 REPORT_HEADER = ("line", "input_id", "url", "status", "reason", "download")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
@@ -100,3 +104,52 @@ class ReportWriter:
             handle.close()
         self._files.clear()
 
+
+
+def rows_csv(header: Sequence[str], delimiter: str, rows: Iterable[list[str]]) -> bytes:
+    """Rows in the input's own columns, with formula-like cells made safe for spreadsheets."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter)
+    writer.writerow([safe_cell(h) for h in header])
+    writer.writerows([safe_cell(c) for c in row] for row in rows)
+    return out.getvalue().encode("utf-8")
+
+
+def failed_lines(report_path: str) -> set[int]:
+    """The lines a report marks as failed."""
+    with open(report_path, newline="", encoding="utf-8") as handle:
+        return {int(row["line"]) for row in csv.DictReader(handle) if row["status"] == FAILED}
+
+
+def renumbered_report(report_path: str, lines: Mapping[int, int]) -> bytes:
+    """A report with each line number replaced by `lines` (a retry's own lines -> the chosen file's)."""
+    with open(report_path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(rows[0])  # the header, line first
+    writer.writerows([str(lines.get(int(row[0]), row[0])), *row[1:]] for row in rows[1:])
+    return out.getvalue().encode("utf-8")
+
+
+def retry_rows(source: BinaryIO, name: str, delimiter: str, encoding: str | None,
+               columns: Mapping[str, str] | None, lines: set[int]) -> tuple[bytes, dict[int, int]]:
+    """The rows on `lines` (in a list of boxes, with their inputs' other rows) in the file's own header and
+    cells, unchanged (not spreadsheet-safe) and in UTF-8, to send again; and for each of them, its line in
+    that new file -> its line in `source`."""
+    table = open_table(source, name, delimiter, encoding)
+    column_map = map_columns(table.header, columns, name)
+    rows = list(table.rows)
+    inputs = {input_names(row.cells, column_map) for row in rows if row.line in lines} if column_map.boxes else set()
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=table.delimiter)
+    writer.writerow(table.header)
+    kept: list[int] = []  # the rows' lines, in order
+    for row in rows:
+        if row.line in lines or inputs and input_names(row.cells, column_map) in inputs:
+            writer.writerow(row.cells)
+            kept.append(row.line)
+    data = out.getvalue().encode("utf-8")
+    # Read back as a job will (a cell with a line break spans lines), then pair the rows up.
+    again = open_table(io.BytesIO(data), name, table.delimiter)
+    return data, {row.line: old for row, old in zip(again.rows, kept)}

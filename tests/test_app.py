@@ -23,6 +23,7 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
 
+from ingest.report import renumbered_report, rows_csv
 from ingest.sandbox import Sandbox, SandboxConfig, start
 from tests.conftest import point_at, stub_for
 
@@ -338,12 +339,10 @@ def test_retry_sends_the_failed_rows_again_exactly_as_written(server_env: Sandbo
 
 
 def test_a_retrys_report_gives_the_chosen_files_line_numbers(tmp_path: Path) -> None:
-    import streamlit_app
-
     report = tmp_path / "report.csv"
     report.write_text("line,input_id,url,status,reason,download\n2,a,https://x/a.jpg,uploaded,,fetched\n"
                       '3,b,https://x/b.jpg,failed,"id is taken, again",\n', encoding="utf-8")
-    renumbered = streamlit_app.renumbered_report(str(report), {2: 3, 3: 5})().decode()
+    renumbered = renumbered_report(str(report), {2: 3, 3: 5}).decode()
     assert list(csv.reader(io.StringIO(renumbered))) == [
         ["line", "input_id", "url", "status", "reason", "download"],
         ["3", "a", "https://x/a.jpg", "uploaded", "", "fetched"],
@@ -501,9 +500,7 @@ def test_the_practice_server_is_the_default_without_credentials() -> None:
 
 
 def test_rows_to_fix_keep_the_files_columns_and_defuse_formulas() -> None:
-    import streamlit_app
-
-    data = streamlit_app.rows_csv(("url", "note"), ";", [["https://x/a.jpg", "=HYPERLINK(1)"], ["", "@x"]])
+    data = rows_csv(("url", "note"), ";", [["https://x/a.jpg", "=HYPERLINK(1)"], ["", "@x"]])
     assert list(csv.reader(io.StringIO(data.decode()), delimiter=";")) == [
         ["url", "note"], ["https://x/a.jpg", "'=HYPERLINK(1)"], ["", "'@x"],
     ]

@@ -26,7 +26,7 @@ from ingest.local import content_id, from_zip
 from ingest.sandbox import Sandbox
 from tests.conftest import stored_boxes, stub_for
 from tests.test_app import choose, keys, metrics, page, run_until, texts, upload, upload_finished
-from streamlit_app import BOX_COLORS
+from ingest.pictures import BOX_COLORS
 from tests.test_app_more import choose_boxes
 
 

@@ -19,6 +19,7 @@ from clarifai_grpc.grpc.api.status import status_code_pb2
 from google.protobuf.json_format import MessageToDict
 from streamlit.testing.v1 import AppTest
 
+from ingest.pictures import BOX_COLORS
 from ingest.read import open_table
 from ingest.report import boxes_sentence
 from ingest.sandbox import Sandbox, SandboxConfig, start
@@ -422,5 +423,5 @@ def test_an_image_sent_as_bytes_shows_its_boxes_drawn_on_its_thumbnail() -> None
     shown = PIL.Image.open(io.BytesIO(base64.b64decode(row["Image"].split(",", 1)[1]))).convert("RGB")
     scale = shown.width / 80
     edge, inside, outside = (shown.getpixel((round(x * scale), round(40 * scale))) for x in (20.5, 40, 5))
-    assert max(abs(a - b) for a, b in zip(edge, PIL.ImageColor.getrgb(streamlit_app.BOX_COLORS[0]))) < 60
+    assert max(abs(a - b) for a, b in zip(edge, PIL.ImageColor.getrgb(BOX_COLORS[0]))) < 60
     assert min(inside) > 200 and min(outside) > 200  # white where no box edge runs

@@ -10,16 +10,15 @@ orig, tiny, small and large, other media in orig.
 
 from __future__ import annotations
 
-import io
 import re
 import socket
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import PIL.Image  # Streamlit's own dependency
 from clarifai_grpc.grpc.api import resources_pb2
 
+from ..pictures import resized
 from .store import App, InputStore, hosted_name, media_bytes
 
 IMAGE_SIZES = {"orig": None, "tiny": 128, "small": 320, "large": 1024}  # longest side, in pixels
@@ -40,22 +39,6 @@ def host_copy(message: resources_pb2.Input, app: App, prefix: str) -> resources_
     served.hosted.sizes.extend(list(IMAGE_SIZES if kind == "image" else OTHER_SIZES))
     served.url = f"{prefix}/orig/{served.hosted.suffix}"  # Clarifai's SDK downloads an input from its url
     return message
-
-
-def _resized(content: bytes, longest: int) -> bytes:
-    """The image shrunk to `longest` pixels on its longest side, in its own format; the bytes as they are
-    when it is that small already, or cannot be read or written."""
-    try:
-        with PIL.Image.open(io.BytesIO(content)) as image:
-            if max(image.size) <= longest:
-                return content
-            form = image.format or "PNG"
-            image.thumbnail((longest, longest))
-            out = io.BytesIO()
-            image.save(out, form)
-            return out.getvalue()
-    except (OSError, ValueError, KeyError, SyntaxError, PIL.Image.DecompressionBombError):
-        return content
 
 
 class _IPv6Server(ThreadingHTTPServer):
@@ -105,7 +88,7 @@ class HostedCopies:
         if found is None or found[0] != asked["kind"] or asked["size"] not in sizes:
             return HTTPStatus.NOT_FOUND, b"No such hosted input."
         longest = sizes[asked["size"]]
-        return HTTPStatus.OK, found[1] if longest is None else _resized(found[1], longest)
+        return HTTPStatus.OK, found[1] if longest is None else resized(found[1], longest)
 
     def close(self) -> None:
         self._server.shutdown()
