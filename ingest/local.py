@@ -42,6 +42,8 @@ MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024  # uncompressed, the whole archive
 MAX_RATIO = 200  # uncompressed / compressed; real photos barely compress, a bomb compresses a thousandfold
 MAX_COCO_BYTES = 512 * 1024 * 1024  # a JSON file larger than this is not read as COCO annotations
 MAX_ANNOTATION_BYTES = 16 * 1024 * 1024  # nor a larger Pascal VOC or YOLO file of one image's boxes, or data.yaml
+MAX_CLASS_LIST_BYTES = 64 * 1024 * 1024  # nor a larger class list (a 0/1 column per class) in a folder
+CLASS_LIST = "_classes.csv"  # Roboflow's multi-label export: one per split folder, a 0/1 column per class
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic")
 MEDIA_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | frozenset(EXTENSION_KINDS)
 LEFT_OUT_SHOWN = 10  # names listed in the sentence about files left out
@@ -67,6 +69,7 @@ class LocalFiles:
     in_folder: bool = False  # the files are on disk, in the folder `name`
     chosen: bool = False  # the files were chosen on the page, so `name` only counts them
     root: str = ""  # the folder the files' names are relative to, in a zip of one folder ('photos/')
+    class_lists: tuple[str, ...] = ()  # the lists in its folders that gave the files' concepts (CLASS_LIST)
 
     @functools.cached_property
     def by_name(self) -> dict[str, str | None]:
@@ -102,7 +105,10 @@ class LocalFiles:
 
     @property
     def folders(self) -> tuple[str, ...]:
-        """The names of the folders the files stand in (cats for cats/a.jpg, and for train/cats/a.jpg), sorted."""
+        """The names of the folders the files stand in (cats for cats/a.jpg, and for train/cats/a.jpg), sorted;
+        none when class lists gave the concepts."""
+        if self.class_lists:
+            return ()
         return tuple(sorted({_class_folder(self.root + file_name) for file_name in self.sizes} - {""}))
 
     def labelled_by_folder(self) -> LocalFiles:
@@ -111,6 +117,9 @@ class LocalFiles:
         if self.manifest_name:
             raise InputFileError(f"{self.source_name} already says what each file is.",
                                  "Give the concepts in its pos_concepts column instead of by folder.")
+        if self.class_lists:
+            raise InputFileError(f"{', '.join(self.class_lists)} already say what each file is.",
+                                 "Upload without the folders' names as concepts.")
         folders = {file_name: [_class_folder(self.root + file_name)] for file_name in self.sizes}
         for copy, kept in self.copies:  # the same image in two class folders has both concepts
             folders[kept].append(_class_folder(self.root + copy))
@@ -168,8 +177,9 @@ def _some(names: tuple[str, ...]) -> str:
 def _not_media_sentence(files: LocalFiles) -> str:
     count = len(files.left_out)
     shown = _some(files.left_out)
-    if files.boxes and not files.manifest_name:
-        what = (f"{'files that are not images' if count > 1 else 'file that is not an image'} (with boxes files, "
+    if (files.boxes or files.class_lists) and not files.manifest_name:
+        given = "boxes files" if files.boxes else "class lists"
+        what = (f"{'files that are not images' if count > 1 else 'file that is not an image'} (with {given}, "
                 "only the images are inputs)")
     else:
         what = ("files that are not images, videos, audio or text files (by their extensions)" if count > 1
@@ -284,15 +294,17 @@ def _read_members(name: str, sizes: Mapping[str, int], open_file: Callable[[str]
     boxes files, their own list as written (`chosen_list`, among several) or one made from the files (the
     copies left out of it), and the files left out."""
     boxes = _boxes_files(list(sizes), open_file, shown, name)
-    own_list, listed, left_out, sidecars = _sort_listing(list(sizes), boxes, name, chosen_list)
+    class_lists = _class_lists(list(sizes), open_file, shown)
+    own_list, listed, left_out, sidecars = _sort_listing(list(sizes), boxes, name, chosen_list, tuple(class_lists))
     listed_sizes = {file_name: sizes[file_name] for file_name in listed}
     if own_list:
-        manifest, copies = _one_hot_concepts(read(own_list), shown(own_list)), ()
+        manifest, copies, class_lists = _one_hot_concepts(read(own_list), shown(own_list)), (), {}
     else:
-        manifest, copies = _manifest(listed_sizes, _content_ids(listed_sizes, open_file))
+        concepts = {file_name: found for named in class_lists.values() for file_name, found in named.items()}
+        manifest, copies = _manifest(listed_sizes, _content_ids(listed_sizes, open_file), concepts)
     return LocalFiles(name, manifest, _Contents(listed_sizes, read), listed_sizes, own_list and root + own_list,
                       left_out=left_out, sidecars=sidecars, boxes=tuple(dict.fromkeys(boxes.values())), copies=copies,
-                      root=root, **how_held)
+                      root=root, class_lists=tuple(root + file_name for file_name in class_lists), **how_held)
 
 
 def _one_hot_concepts(listing: bytes, name: str) -> bytes:
@@ -332,19 +344,44 @@ def _one_hot_concepts(listing: bytes, name: str) -> bytes:
     return text.getvalue().encode("utf-8")
 
 
+def _class_lists(file_names: list[str], open_file: Callable[[str], BinaryIO], shown: Callable[[str], str]
+                 ) -> dict[str, dict[str, tuple[str, ...]]]:
+    """The class lists in a folder or zip's folders (`train/_classes.csv`: filename, then a 0 or 1 column per
+    class, as Roboflow exports multi-label datasets), each with the concepts of the files it names (relative
+    to its folder), by their names in the folder or zip. A file of that name that is no such list is not
+    among them: it is left out, as any file that is not media."""
+    found = {}
+    for file_name in file_names:
+        path = PurePosixPath(file_name)
+        if path.name != CLASS_LIST or path.parent == PurePosixPath("."):  # at the top, it is the list itself
+            continue
+        with open_file(file_name) as stream:
+            data = _read_within(stream, MAX_CLASS_LIST_BYTES)
+        listing = _one_hot_concepts(data, shown(file_name)) if data else None
+        if listing is None or listing is data:  # too large, or not one-hot
+            continue
+        table = open_table(io.BytesIO(listing), shown(file_name))
+        columns = map_columns(table.header, name=shown(file_name), lists_files=True)
+        named = found[file_name] = {}
+        for row in table.rows:
+            concepts = cell_at(row.cells, columns.positions["pos_concepts"]).split(CONCEPT_SEPARATOR)
+            named[posixpath.join(path.parent, cell_at(row.cells, columns.positions["file"]))] = tuple(filter(None, concepts))
+    return found
+
+
 def _root_folder(file_names: list[str]) -> str:
     """The one folder every file stands in ('photos/' in a zip made of the folder photos), or ''."""
     tops = {file_name.partition("/")[0] if "/" in file_name else "" for file_name in file_names}
     return f"{tops.pop()}/" if len(tops) == 1 and "" not in tops else ""
 
 
-def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: str, chosen_list: str | None = None
-                  ) -> tuple[str, list[str], tuple[str, ...], tuple[str, ...]]:
+def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: str, chosen_list: str | None = None,
+                  class_lists: tuple[str, ...] = ()) -> tuple[str, list[str], tuple[str, ...], tuple[str, ...]]:
     """How a folder's or zip's files are read: (its own list, a CSV at the top naming files, or ""; the
     files it may name, or the inputs when the list is made from the files; the files left out as not
     media; the images' own text files). `chosen_list` names the list among several ("" for none: every
     file is an input). Raises `SeveralLists` for several lists and none chosen."""
-    names = [file_name for file_name in file_names if file_name not in boxes]
+    names = [file_name for file_name in file_names if file_name not in boxes and file_name not in class_lists]
     lists = [file_name for file_name in names if _is_table(file_name) and "/" not in file_name]
     if chosen_list is None and len(lists) > 1:
         raise SeveralLists(f"Several CSV files were found in {name} ({', '.join(lists)}).",
@@ -359,7 +396,7 @@ def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: s
         own_list = chosen_list
     if own_list:  # a file the list names that is not media gets a row error
         return own_list, [file_name for file_name in names if file_name != own_list], (), ()
-    return "", *_sort_files(names, bool(boxes))
+    return "", *_sort_files(names, bool(boxes or class_lists))
 
 
 def _boxes_files(file_names: list[str], open_file: Callable[[str], BinaryIO],
@@ -488,12 +525,13 @@ def _is_image(file_name: str) -> bool:
     return PurePosixPath(file_name).suffix.lower() in IMAGE_EXTENSIONS
 
 
-def _sort_files(file_names: Iterable[str], boxes: bool = False) -> tuple[list[str], tuple[str, ...], tuple[str, ...]]:
+def _sort_files(file_names: Iterable[str], images_only: bool = False
+                ) -> tuple[list[str], tuple[str, ...], tuple[str, ...]]:
     """For a list made from the files: (the inputs, the files left out as not media, the images' own text
-    files). With boxes files (a detection export), only images are inputs."""
+    files). With boxes files or class lists (an image dataset's export), only images are inputs."""
     file_names = list(file_names)
     sidecars = _sidecars(file_names)
-    wanted = _is_image if boxes else is_media
+    wanted = _is_image if images_only else is_media
     inputs = [name for name in file_names if wanted(name) and name not in sidecars]
     left_out = tuple(name for name in file_names if not wanted(name) and name not in sidecars)
     return inputs, left_out, tuple(name for name in file_names if name in sidecars)
@@ -559,22 +597,29 @@ def _content_ids(sizes: dict[str, int], open_file: Callable[[str], BinaryIO]) ->
     return ids
 
 
-def _manifest(sizes: dict[str, int], ids: dict[str, str]) -> tuple[bytes, tuple[tuple[str, str], ...]]:
-    """One row per file, its id the hash of its bytes (none for a file too large to send); and the copies
-    (a file with the same bytes as one listed before it: stored once, so not listed), each with that file."""
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(["file", "input_id"])
+def _manifest(sizes: dict[str, int], ids: dict[str, str], concepts: Mapping[str, tuple[str, ...]] | None = None
+              ) -> tuple[bytes, tuple[tuple[str, str], ...]]:
+    """One row per file, its id the hash of its bytes (none for a file too large to send), with its `concepts`
+    when given; and the copies (a file with the same bytes as one listed before it: stored once, so not
+    listed, its concepts going to that file), each with that file."""
     first: dict[str, str] = {}  # content id -> the file listed for it
+    rows: dict[str, list[str]] = {}  # file -> its id, and its concepts
     copies = []
     for file_name in sizes:
         content = ids.get(file_name, "")
         if content in first:
             copies.append((file_name, first[content]))
+            rows[first[content]].extend((concepts or {}).get(file_name, ()))
             continue
         if content:
             first[content] = file_name
-        writer.writerow([file_name, content])
+        rows[file_name] = [content, *(concepts or {}).get(file_name, ())]
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["file", "input_id", "pos_concepts"] if concepts else ["file", "input_id"])
+    for file_name, (content, *found) in rows.items():
+        writer.writerow([file_name, content, CONCEPT_SEPARATOR.join(dict.fromkeys(found))] if concepts
+                        else [file_name, content])
     return text.getvalue().encode("utf-8"), tuple(copies)
 
 

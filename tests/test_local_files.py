@@ -564,3 +564,27 @@ def test_a_list_of_one_column_per_class_gives_each_file_the_classes_it_has(sandb
     result = upload(sandbox, path)
     assert "Ignoring columns this tool does not use: healthy, score." in result.stderr
     assert [list(i.data.concepts) for i in sandbox.stored_inputs()] == [[]]
+
+
+def test_roboflows_multi_label_export_gives_each_image_the_classes_of_its_split_folders_list(sandbox, tmp_path):
+    """Roboflow's multi-label classification export: `_classes.csv` in each split folder, filename then a 0/1
+    column per class (with a space after each comma), naming the images beside it."""
+    both, other = PNG + b"both", PNG + b"other"
+    path = tmp_path / "fruit.zip"
+    path.write_bytes(zipped({
+        "README.roboflow.txt": b"Exported from roboflow.com",
+        "train/_classes.csv": b"filename, apple, leaf\na.png, 1, 0\nb.png, 1, 1\ngone.png, 0, 1\n",
+        "train/a.png": PNG, "train/b.png": both,
+        "valid/_classes.csv": b"filename, apple, leaf\nc.png, 0, 1\n", "valid/c.png": other,
+        "test/_classes.csv": b"filename, score\nd.png, 7\n", "test/d.png": PNG + b"d",  # not 0/1: no class list
+    }))
+    result = upload(sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    stored = {bytes(i.data.image.base64): [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()}
+    assert stored == {PNG: ["apple"], both: ["apple", "leaf"], other: ["leaf"], PNG + b"d": []}
+    assert ("Left out 2 files that are not images (with class lists, only the images are inputs): "
+            "README.roboflow.txt, test/_classes.csv.") in result.stderr
+
+    folder_concepts = upload(sandbox, path, "--folder-concepts")
+    assert folder_concepts.returncode == 2
+    assert "train/_classes.csv, valid/_classes.csv already say what each file is." in folder_concepts.stderr
