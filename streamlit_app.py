@@ -67,8 +67,8 @@ from ingest.report import (boxes_sentence, downloads_sentence, failed_lines, ren
                            rows_csv, summary_sentence)
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
-from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, fetch_hosted, hosted_url,
-                           source_url)
+from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, fetch_hosted, fetch_public,
+                           hosted_url, source_url)
 from ingest.validate import (
     BLOG,
     BOXES_ELSEWHERE,
@@ -141,7 +141,7 @@ BROWSE_SIZES = (24, 50)  # inputs per page in the Browse view
 BROWSE_SECONDS = 10.0  # per call from the Browse view: a page should not hang for a minute
 BROWSE_RETRY = RetryPolicy(attempts=3, base_seconds=0.3, max_seconds=2.0)
 BROWSE_IMAGE_SIZE = "small"  # of the app's copy of an image, for a thumbnail in the Browse view
-HOSTED_KEPT_SECONDS = 120  # a page's copies are fetched again after this long, in case some failed
+FETCHED_KEPT_SECONDS = 120  # images shown are fetched again after this long, in case some failed
 STATUS_ICONS = {  # Material Symbols ship with Streamlit; emoji need a font the viewer may not have
     UPLOADED: ":material/check_circle:",
     ALREADY_THERE: ":material/library_add_check:",
@@ -750,7 +750,7 @@ def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
     return cache[key]
 
 
-def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_boxes: BoxesFile | None) -> None:
+def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_boxes: Sequence[BoxesFile]) -> None:
     """The counts, notes on the columns, and the first rows as they will be sent (with the boxes they get)."""
     noun = row_noun(chosen.files, check.columns)
     if noun != "file":
@@ -769,8 +769,9 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
         return
     shown = len(check.sample)
     st.markdown(f"**The first {shown:,} {noun}s**" if shown < check.rows else f"**All {noun}s**")
+    boxes = preview_boxes(chosen, given_boxes)
     st.dataframe(
-        colored(preview_frame(check, chosen.files, preview_boxes(chosen, given_boxes))),
+        colored(preview_frame(check, chosen.files, boxes, url_pictures(check, boxes))),
         hide_index=True,
         placeholder="",  # no thumbnail for a video, audio or text row: an empty cell, not "None"
         height=min(38 + 35 * shown, 38 + 35 * 8),
@@ -804,22 +805,37 @@ def cell_for(check: FileCheck, cells: list[str], role: str) -> str:
 PREVIEW_OPTIONAL = ("File", "Text", "Location", "Dataset", "Web address")
 
 
-def preview_boxes(chosen: ChosenFile, given: BoxesFile | None) -> dict[str, tuple[BoxRecord, ...]]:
-    """The boxes the upload will add to each file (as many as are kept), to draw on the preview: those of the
-    boxes file `given` under Bounding boxes, or else the folder's or zip's own."""
+def preview_boxes(chosen: ChosenFile, given: Sequence[BoxesFile]) -> dict[str, tuple[BoxRecord, ...]]:
+    """The boxes the upload will add to each input (as many as are kept), by the file, url or input id they
+    name, to draw on the preview: those of the boxes files `given` (a list of boxes itself, the file under
+    Bounding boxes), or else the folder's or zip's own."""
     boxes: dict[str, tuple[BoxRecord, ...]] = {}
-    for boxes_file in (given,) if given else chosen.files.boxes if chosen.files else ():
+    for boxes_file in given or (chosen.files.boxes if chosen.files else ()):
         result = checked_boxes(boxes_file, chosen.files)
         for target, found in ({} if isinstance(result, InputFileError) else result.boxes).items():
             boxes[target] = boxes.get(target, ()) + found
     return boxes
 
 
+def boxes_of(item: InputRecord, boxes: Mapping[str, Sequence[BoxRecord]]) -> Sequence[BoxRecord]:
+    """The boxes a preview row gets: by its file, else its url, else its input id."""
+    return boxes.get(item.file or item.url) or boxes.get(item.input_id) or ()
+
+
+def url_pictures(check: FileCheck, boxes: Mapping[str, Sequence[BoxRecord]]) -> dict[str, bytes | None]:
+    """The first preview images given by url that have boxes to draw, fetched (the url alone shows no boxes)."""
+    urls = [item.url for item in check.sample
+            if isinstance(item, InputRecord) and item.kind == "image" and item.url and boxes_of(item, boxes)]
+    urls = list(dict.fromkeys(urls))[:THUMBNAILS]
+    return dict(zip(urls, fetched_images(tuple(urls)))) if urls else {}
+
+
 def preview_frame(check: FileCheck, files: LocalFiles | None = None,
-                  boxes: Mapping[str, Sequence[BoxRecord]] | None = None) -> pd.DataFrame:
+                  boxes: Mapping[str, Sequence[BoxRecord]] | None = None,
+                  url_images: Mapping[str, bytes | None] | None = None) -> pd.DataFrame:
     """The sample rows as the table shows them: a thumbnail for images only (made from the bytes of the
-    first local ones, with their `boxes` drawn), a snippet for texts."""
-    boxes = boxes or {}
+    first local ones, or of those `url_images` fetched, with their `boxes` drawn), a snippet for texts."""
+    boxes, url_images = boxes or {}, url_images or {}
     colors = pictures.concept_colors(box.concept for found in boxes.values() for box in found)
     rows = []
     thumbnails = THUMBNAILS
@@ -830,9 +846,11 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None,
             text = snippet(item.text)
             if content is not None and item.kind == "image" and thumbnails:
                 thumbnails -= 1
-                image = thumbnail(content, boxes.get(item.file, ()), colors)
+                image = thumbnail(content, boxes_of(item, boxes), colors)
             elif content is not None and item.kind == "text":
                 text = snippet(content[:TEXT_SHOWN * 4].decode("utf-8", errors="replace"))
+            elif image and url_images.get(item.url):
+                image = thumbnail(url_images[item.url], boxes_of(item, boxes), colors) or image
             rows.append({
                 "Line": item.line, "Status": "ready", "Kind": item.kind, "Image": image, "File": item.file,
                 "Text": text, "Input id": item.input_id,
@@ -1649,7 +1667,7 @@ def browse_section(destination: Destination) -> None:
     if isinstance(boxes, IngestError):
         st.caption(f"Bounding boxes are not shown: {boxes.message} {boxes.hint}")
         boxes = {}
-    frame = pd.DataFrame(browse_rows(inputs, boxes, browse_images(inputs, target)))
+    frame = pd.DataFrame(browse_rows(inputs, boxes, browse_images(inputs, target, boxes)))
     st.container(key="browse").dataframe(
         colored(frame, ("Download",)),
         hide_index=True,
@@ -1714,20 +1732,27 @@ def read_page(target: Target, page: int, per_page: int
         raise IngestError("Could not read the app's inputs.", "Try again; if it happens again, send the log to the team.") from None
 
 
-def browse_images(inputs: list[resources_pb2.Input], target: Target) -> dict[str, bytes | None]:
-    """The app's own copy of each image on a page, by input id: the API keeps one of every image it
-    stores, sent as a url or as bytes."""
-    urls = {item.id: hosted_url(item.data.image, BROWSE_IMAGE_SIZE) for item in inputs if item.data.HasField("image")}
-    wanted = {input_id: url for input_id, url in urls.items() if url}
-    return dict(zip(wanted, hosted_images(tuple(wanted.values()), target)))
+def browse_images(inputs: list[resources_pb2.Input], target: Target, boxes: Mapping[str, list[StoredBox]]
+                  ) -> dict[str, bytes | None]:
+    """The pictures to draw a page's images from, by input id: the app's own copy of each (the hosted API
+    keeps one of every image it stores, sent as a url or as bytes), else an image's own url when it has boxes
+    to draw (the practice server keeps no copy of what it fetched)."""
+    images = [item for item in inputs if item.data.HasField("image")]
+    hosted = {item.id: hosted_url(item.data.image, BROWSE_IMAGE_SIZE) for item in images}
+    hosted = {input_id: url for input_id, url in hosted.items() if url}
+    public = {item.id: item.data.image.url for item in images
+              if item.id not in hosted and item.id in boxes and item.data.image.url}
+    return {**dict(zip(hosted, fetched_images(tuple(hosted.values()), target))),
+            **dict(zip(public, fetched_images(tuple(public.values()))))}
 
 
-@st.cache_data(max_entries=32, ttl=HOSTED_KEPT_SECONDS, show_spinner=False)
-def hosted_images(urls: tuple[str, ...], _target: Target) -> tuple[bytes | None, ...]:
-    """The hosted copies at these urls, shrunk to twice a thumbnail's size (a copy in its original size may be
-    megabytes) and kept a while: a hosted url names one content, and a copy that could not be fetched is
-    asked for again only once the while is over."""
-    return tuple(small_png(data) for data in fetch_hosted(_target, urls))
+@st.cache_data(max_entries=32, ttl=FETCHED_KEPT_SECONDS, show_spinner="Fetching the images...")
+def fetched_images(urls: tuple[str, ...], _target: Target | None = None) -> tuple[bytes | None, ...]:
+    """The images at these urls (the app's copies, with `_target`'s key; else public ones, without a key), shrunk
+    to twice a thumbnail's size (a copy in its original size may be megabytes) and kept a while: a hosted url
+    names one content, and an image that could not be fetched is asked for again only once the while is over."""
+    fetched = fetch_hosted(_target, urls) if _target else fetch_public(urls)
+    return tuple(small_png(data) for data in fetched)
 
 
 def small_png(data: bytes | None) -> bytes | None:
@@ -1848,9 +1873,9 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
                 show_file_problem(result)
             else:
                 check = result
-                preview_section(chosen, check, layout, given_boxes)
-                if check.columns.boxes:  # a list of boxes: its rows are the boxes too
-                    listed_boxes = BoxesFile(chosen.name, chosen.data)
+                listed_boxes = BoxesFile(chosen.name, chosen.data) if check.columns.boxes else None
+                preview_section(chosen, check, layout, tuple(filter(None, (listed_boxes, given_boxes))))
+                if listed_boxes:  # a list of boxes: its rows are the boxes too
                     listed_check = checked_boxes(listed_boxes)
                     show_boxes_check(listed_boxes, listed_check)
                     box_rows_download(chosen, check, layout, listed_check)

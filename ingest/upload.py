@@ -52,9 +52,9 @@ LIST_PAGE_SIZE = 1000  # items per page of a list call
 MAX_LIST_PAGES = 10_000  # pages read at most from one list call (10 million items)
 DOWNLOAD_POLL_SECONDS = 0.25  # first wait before asking again whether the server fetched the urls
 DOWNLOAD_POLL_MAX_SECONDS = 5.0  # the longest wait between those questions
-HOSTED_SECONDS = 5.0  # to fetch one hosted copy of an input
-HOSTED_WORKERS = 8  # hosted copies fetched at a time
-MAX_HOSTED_BYTES = 20 * 1024 * 1024  # of one hosted copy: the API's limit for an image
+FETCH_SECONDS = 5.0  # to fetch one image: a hosted copy, or an input's own url
+FETCH_WORKERS = 8  # images fetched at a time
+MAX_FETCHED_BYTES = 20 * 1024 * 1024  # of one fetched image: the API's limit for an image
 
 log = logging.getLogger("ingest")
 
@@ -438,27 +438,37 @@ class _KeyStaysHome(urllib.request.HTTPRedirectHandler):
         return new
 
 
-_HOSTED_OPENER = urllib.request.build_opener(_KeyStaysHome)
+_OPENER = urllib.request.build_opener(_KeyStaysHome)
 _LOOPBACK_OPENER = urllib.request.build_opener(_KeyStaysHome, urllib.request.ProxyHandler({}))  # whatever http_proxy says
 
 
 def fetch_hosted(target: Target, urls: Sequence[str]) -> list[bytes | None]:
     """The bytes at each `hosted_url`, fetched together with the target's key; None where a fetch failed
     (the failure is logged without the key)."""
-    headers = {"Authorization": f"Key {target.pat or target.api_key}"}
+    return _fetch_each(urls, {"Authorization": f"Key {target.pat or target.api_key}"})
 
+
+def fetch_public(urls: Sequence[str]) -> list[bytes | None]:
+    """The bytes at each http(s) url, fetched together and without a key (an input's own url, to draw its
+    boxes on); None where a fetch failed or the url is not http(s)."""
+    return _fetch_each(urls, {})
+
+
+def _fetch_each(urls: Sequence[str], headers: Mapping[str, str]) -> list[bytes | None]:
     def fetch(url: str) -> bytes | None:
         try:
-            request = urllib.request.Request(url, headers=headers)
-            opener = _LOOPBACK_OPENER if is_loopback(url) else _HOSTED_OPENER
-            with opener.open(request, timeout=HOSTED_SECONDS) as response:
-                content = response.read(MAX_HOSTED_BYTES + 1)
-            return content if len(content) <= MAX_HOSTED_BYTES else None
+            if urlsplit(url).scheme.lower() not in ("http", "https"):
+                raise ValueError("not an http(s) url")
+            request = urllib.request.Request(url, headers=dict(headers))
+            opener = _LOOPBACK_OPENER if is_loopback(url) else _OPENER
+            with opener.open(request, timeout=FETCH_SECONDS) as response:
+                content = response.read(MAX_FETCHED_BYTES + 1)
+            return content if len(content) <= MAX_FETCHED_BYTES else None
         except (OSError, ValueError, http.client.HTTPException) as error:  # none of them holds the key
-            log.info("could not fetch the hosted copy %s: %s", url, error)
+            log.info("could not fetch %s: %s", url, error)
             return None
 
-    with ThreadPoolExecutor(HOSTED_WORKERS, thread_name_prefix="hosted") as pool:
+    with ThreadPoolExecutor(FETCH_WORKERS, thread_name_prefix="fetch") as pool:
         return list(pool.map(fetch, urls))
 
 

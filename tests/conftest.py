@@ -102,6 +102,52 @@ def server_env(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     return sandbox
 
 
+import io
+import threading
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PALETTE = ((231, 111, 81), (42, 157, 143), (233, 196, 106), (38, 70, 83), (244, 162, 97), (106, 76, 147))
+
+
+@lru_cache(maxsize=len(PALETTE))
+def thumbnail(shade: int) -> bytes:
+    """A small landscape PNG (sun and hill) in one of the PALETTE's shades."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (96, 72), PALETTE[shade])
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((58, 8, 82, 32), fill=(255, 255, 255))
+    draw.polygon([(0, 72), (34, 30), (70, 72)], fill=tuple(max(0, c - 60) for c in PALETTE[shade]))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+class Thumbnails(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        number = int("".join(ch for ch in self.path if ch.isdigit()) or 0)
+        body = thumbnail(number % len(PALETTE))
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def image_server() -> Iterator[str]:
+    """A web server on 127.0.0.1 answering every path with a picture: /3.png is `thumbnail(3)`."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Thumbnails)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
 # --- page fixtures (streamlit_app.py under `streamlit run`; owned by the page's tests) ---
 import os
 import socket

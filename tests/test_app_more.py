@@ -281,6 +281,34 @@ def test_a_list_of_boxes_previews_its_inputs_and_boxes_and_uploads_both(server_e
                                                (a_id, "dog", (0.0, 0.0, 1.0, 1.0))])
 
 
+def color_at(cell: str, x: float, y: float) -> tuple[int, int, int]:
+    """The colour at (x, y), as fractions of its width and height, of a picture in a table cell (a data URL)."""
+    picture = PIL.Image.open(io.BytesIO(base64.b64decode(cell.split(",", 1)[1]))).convert("RGB")
+    return picture.getpixel((round(x * (picture.width - 1)), round(y * (picture.height - 1))))
+
+
+def near(color: tuple[int, int, int], hex_color: str) -> bool:
+    return max(abs(a - b) for a, b in zip(color, PIL.ImageColor.getrgb(hex_color))) < 60
+
+
+def test_boxes_are_drawn_on_images_given_by_url_before_and_after_the_upload(server_env: Sandbox,
+                                                                            image_server: str) -> None:
+    """A url alone shows no boxes: the page fetches the images that have some (the practice server keeps no copy
+    of them), and shows the others by their url."""
+    boxed, plain = f"{image_server}/0.png", f"{image_server}/1.png"
+    at = choose(page(), "detections.csv", f"url,class,left_col,top_row,right_col,bottom_row\n"
+                                          f"{boxed},cat,0.25,0.25,0.75,0.75\n{plain},,,,,\n".encode())
+    preview = at.dataframe[0].value.set_index("Web address")
+    assert near(color_at(preview.loc[boxed, "Image"], 0.25, 0.5), BOX_COLORS[0])  # the box's left edge
+    assert not near(color_at(preview.loc[boxed, "Image"], 0.1, 0.5), BOX_COLORS[0])
+    assert preview.loc[plain, "Image"] == plain
+    upload(at)
+    assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "1"}.items()
+    shown = browsed(browse(at)).set_index("Web address")
+    assert near(color_at(shown.loc[boxed, "Image"], 0.25, 0.5), BOX_COLORS[0])
+    assert shown.loc[plain, "Image"] == plain
+
+
 def test_an_unusable_boxes_file_is_named_and_stops_the_upload(server_env: Sandbox) -> None:
     at = choose(page(), "main.csv", MAIN)
     choose_boxes(at, "boxes.csv", b"input_id,concept\na,dog\n")

@@ -9,20 +9,16 @@ preview's thumbnails load without the internet.
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from ingest.sandbox import Sandbox
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_ROOT, running_page, wait_for
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, PAGE_ROOT, running_page, thumbnail, wait_for
 
 SCREENSHOT = PAGE_ROOT / "docs" / "screenshot.png"
 BROWSE_SCREENSHOT = PAGE_ROOT / "docs" / "browse.png"
@@ -32,44 +28,7 @@ UI_MS = 20_000  # Playwright's wait for an element, in milliseconds
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"needs Debian's chromium at {CHROMIUM}")
 
-PALETTE = ((231, 111, 81), (42, 157, 143), (233, 196, 106), (38, 70, 83), (244, 162, 97), (106, 76, 147))
 CONCEPTS = ("beach", "forest", "city", "mountain", "desert", "lake")
-
-
-@lru_cache(maxsize=len(PALETTE))
-def thumbnail(shade: int) -> bytes:
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGB", (96, 72), PALETTE[shade])
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((58, 8, 82, 32), fill=(255, 255, 255))
-    draw.polygon([(0, 72), (34, 30), (70, 72)], fill=tuple(max(0, c - 60) for c in PALETTE[shade]))
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
-
-
-class Thumbnails(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-        number = int("".join(ch for ch in self.path if ch.isdigit()) or 0)
-        body = thumbnail(number % len(PALETTE))
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def image_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Thumbnails)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture

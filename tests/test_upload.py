@@ -13,7 +13,7 @@ from ingest.errors import AuthError, ConnectionFailed
 from ingest.job import JobStatus, UploadJob, UploadOptions
 from ingest.local import from_files
 from ingest.sandbox import SandboxConfig, start
-from ingest.upload import Client, RetryPolicy, Target, fetch_hosted, hosted_url
+from ingest.upload import Client, RetryPolicy, Target, fetch_hosted, fetch_public, hosted_url
 
 FAST_RETRY = RetryPolicy(attempts=8, base_seconds=0.01, max_seconds=0.05)
 
@@ -216,3 +216,29 @@ def test_hosted_copies_come_back_with_the_key_which_never_follows_a_redirect_off
     assert hosted_url(plain, "small") == ""
     plain.hosted.prefix = "https://data.example.com"
     assert hosted_url(plain, "small") == "https://data.example.com/orig/users/u/apps/a/inputs/image/0"  # no small: orig
+
+
+def test_an_inputs_own_url_is_fetched_without_a_key_and_only_over_http(image_server: str, tmp_path) -> None:
+    """To draw boxes on an image the app keeps no copy of, the page fetches its url: never with the key, and
+    never a file on this machine that a url names."""
+    seen: list[str | None] = []
+
+    class Picture(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"picture")
+
+        def log_message(self, *arguments):
+            pass
+
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"private")
+    with ThreadingHTTPServer(("127.0.0.1", 0), Picture) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        found = fetch_public([f"http://127.0.0.1:{server.server_address[1]}/a.png", secret.as_uri(),
+                              f"{image_server}/1.png"])
+        server.shutdown()
+    assert found[:2] == [b"picture", None] and found[2].startswith(b"\x89PNG")
+    assert seen == [None]
