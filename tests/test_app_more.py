@@ -31,8 +31,6 @@ from tests.test_app import choose, keys, metrics, page, run_until, texts, upload
 LONG_TEXT = "Hello, world. " + "This sentence goes on and on so that the preview has to cut it short. " * 3
 
 
-
-
 def user_app(sandbox: Sandbox) -> resources_pb2.UserAppIDSet:
     return resources_pb2.UserAppIDSet(user_id=sandbox.config.user_id, app_id=sandbox.config.app_id)
 
@@ -219,9 +217,6 @@ def choose_boxes(at: AppTest, name: str, data: bytes) -> AppTest:
     uploader.set_value((name, data, "text/csv")).run()
     assert not at.exception
     return at
-
-
-
 
 
 def test_boxes_are_checked_before_upload_and_added_after_it(server_env: Sandbox) -> None:
