@@ -105,7 +105,6 @@ class ReportWriter:
         self._files.clear()
 
 
-
 def rows_csv(header: Sequence[str], delimiter: str, rows: Iterable[list[str]]) -> bytes:
     """Rows in the input's own columns, with formula-like cells made safe for spreadsheets."""
     out = io.StringIO()

@@ -30,8 +30,6 @@ from ingest.pictures import BOX_COLORS
 from tests.test_app_more import choose_boxes
 
 
-
-
 def png(rgb: tuple[int, int, int]) -> bytes:
     """A valid 2x2 PNG of one colour: different colours, different bytes (and so different ids)."""
 

@@ -32,9 +32,6 @@ def server(sandbox: Sandbox) -> Sandbox:
     return sandbox
 
 
-
-
-
 def user_app(sandbox: Sandbox) -> resources_pb2.UserAppIDSet:
     return resources_pb2.UserAppIDSet(user_id=sandbox.config.user_id, app_id=sandbox.config.app_id)
 
