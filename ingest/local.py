@@ -118,7 +118,8 @@ class LocalFiles:
             raise InputFileError(f"{self.source_name} already says what each file is.",
                                  "Give the concepts in its pos_concepts column instead of by folder.")
         if self.class_lists:
-            raise InputFileError(f"{', '.join(self.class_lists)} already say what each file is.",
+            say = "says" if len(self.class_lists) == 1 else "say"
+            raise InputFileError(f"{', '.join(self.class_lists)} already {say} what each file is.",
                                  "Upload without the folders' names as concepts.")
         folders = {file_name: [_class_folder(self.root + file_name)] for file_name in self.sizes}
         for copy, kept in self.copies:  # the same image in two class folders has both concepts
@@ -364,8 +365,9 @@ def _class_lists(file_names: list[str], open_file: Callable[[str], BinaryIO], sh
         columns = map_columns(table.header, name=shown(file_name), lists_files=True)
         named = found[file_name] = {}
         for row in table.rows:
+            listed = posixpath.join(path.parent, cell_at(row.cells, columns.positions["file"]))
             concepts = cell_at(row.cells, columns.positions["pos_concepts"]).split(CONCEPT_SEPARATOR)
-            named[posixpath.join(path.parent, cell_at(row.cells, columns.positions["file"]))] = tuple(filter(None, concepts))
+            named[listed] = tuple(filter(None, concepts))
     return found
 
 

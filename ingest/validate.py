@@ -228,7 +228,10 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
             )
         positions[role] = matches[0] if matches else None
     if fmt == BLOG and not chosen and all(positions.get(role) is None for role in ("url", "text", "file")):
-        positions["file"] = _first_position(folded, LISTED_FILE_ALIASES if lists_files else FILE_ALIASES)
+        # the other names datasets give these columns; a folder's or zip's own list names its files first
+        positions["url"] = None if lists_files else _url_alias(folded)
+        if positions["url"] is None:
+            positions["file"] = _first_position(folded, LISTED_FILE_ALIASES if lists_files else FILE_ALIASES)
     if fmt == BLOG and not chosen and positions["pos_concepts"] is None and not BOX_LIKE_COLUMNS & set(folded):
         positions["pos_concepts"] = _first_position(folded, CONCEPT_ALIASES)  # with box columns, a box's class
     for role in ROLES + ("input", "sdk_concepts", "geopoints"):
@@ -269,6 +272,13 @@ def _box_positions(header: list[str]) -> dict[str, int | None]:
 def _first_position(folded: list[str], names: Sequence[str]) -> int | None:
     """Where the first of `names` a folded header has stands, or None."""
     return next((folded.index(name) for name in names if name in folded), None)
+
+
+def _url_alias(folded: list[str]) -> int | None:
+    """Where the one column whose name ends in 'url' stands (image_url, photo_url, OriginalURL), in a header
+    without a 'url' column; None when there are none or several (a thumbnail's url beside the image's)."""
+    found = [i for i, cell in enumerate(folded) if cell.endswith("url")]
+    return found[0] if len(found) == 1 else None
 
 
 def _refuse_data_as_header(header: list[str], name: str) -> None:
@@ -716,6 +726,8 @@ def map_box_columns(header: list[str], name: str = "boxes file") -> dict[str, in
     positions = {role: _first_position(folded, (role,)) for role in BOX_ROLES}
     if positions["concept"] is None:
         positions["concept"] = _first_position(folded, CONCEPT_ALIASES)
+    if positions["url"] is None:
+        positions["url"] = _url_alias(folded)
     if positions["url"] is None:  # a local file's name stands where a url would: both name a row's input
         positions["url"] = _first_position(folded, ("file", *FILE_ALIASES))
     in_pixels = all(positions[role] is None for role in BOX_EDGES) and any(

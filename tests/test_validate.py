@@ -15,6 +15,7 @@ from ingest.validate import (
     RowError,
     coco_document,
     generated_id,
+    map_box_columns,
     map_columns,
     validate_coco,
     validate_rows,
@@ -51,6 +52,16 @@ def test_a_file_column_may_be_called_filename_where_no_url_or_text_column_is():
     assert map_columns(["FileName", "class"]).positions["file"] == 0
     listed = map_columns(["url", "filename"])  # a url file that also notes each image's file name
     assert listed.positions["file"] is None and listed.unknown == ("filename",)
+
+
+def test_the_one_column_whose_name_ends_in_url_holds_the_web_addresses_where_none_is_named_url():
+    assert map_columns(["id", "image_url", "label"]).positions["url"] == 1
+    assert map_columns(["ImageID", "OriginalURL", "Title"]).positions["url"] == 1  # Open Images' list
+    assert map_box_columns(["image_url", "label", "left_col", "top_row", "right_col", "bottom_row"])["url"] == 0
+    with pytest.raises(InputFileError, match="no 'url' column"):  # which one is the image? the person says
+        map_columns(["OriginalURL", "Thumbnail300KURL"])
+    own_list = map_columns(["filename", "source_url"], lists_files=True)  # a folder's list names its files first
+    assert own_list.positions["file"] == 0 and own_list.positions["url"] is None
 
 
 def test_a_classification_datasets_column_names_are_read_for_the_files_and_their_concepts():
