@@ -648,7 +648,7 @@ BOX_EDGES = ("left_col", "top_row", "right_col", "bottom_row")  # fractions of t
 PIXEL_EDGES = ("xmin", "ymin", "xmax", "ymax")  # pixels, with the image's size in these columns:
 IMAGE_SIZE = ("width", "height")
 BOX_ROLES = ("input_id", "url", "concept", *BOX_EDGES, *PIXEL_EDGES, *IMAGE_SIZE)
-CONCEPT_ALIASES = ("class", "label")  # what detection exports call a box's concept
+BOX_CONCEPT_ALIASES = ("class", "label")  # what detection exports call a box's concept
 
 
 @dataclass(frozen=True, slots=True)
@@ -725,7 +725,7 @@ def map_box_columns(header: list[str], name: str = "boxes file") -> dict[str, in
     folded = [cell.strip().lower() for cell in header]
     positions = {role: _first_position(folded, (role,)) for role in BOX_ROLES}
     if positions["concept"] is None:
-        positions["concept"] = _first_position(folded, CONCEPT_ALIASES)
+        positions["concept"] = _first_position(folded, BOX_CONCEPT_ALIASES)
     if positions["url"] is None:
         positions["url"] = _url_alias(folded)
     if positions["url"] is None:  # a local file's name stands where a url would: both name a row's input

@@ -68,6 +68,8 @@ def test_a_classification_datasets_column_names_are_read_for_the_files_and_their
     kaggle = map_columns(["image_id", "label"], lists_files=True)  # a folder's or zip's own list
     assert (kaggle.positions["file"], kaggle.positions["pos_concepts"], kaggle.unknown) == (0, 1, ())
     assert map_columns(["url", "Class"]).positions["pos_concepts"] == 1
+    assert map_columns(["url", "category"]).positions["pos_concepts"] == 1
+    assert map_columns(["url", "labels"]).positions["pos_concepts"] == 1
     assert map_columns(["url", "pos_concepts", "label"]).unknown == ("label",)  # its own name comes first
     boxes = map_columns(["filename", "width", "height", "class", "xmin", "ymin", "xmax", "ymax"])
     assert boxes.boxes and boxes.positions["pos_concepts"] is None  # a list of boxes: the class is the box's
