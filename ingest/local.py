@@ -3,7 +3,9 @@
 A folder or zip may hold a CSV or TSV naming its files (a `file` column, with the usual
 concept, metadata and id columns); without one, every file becomes an input whose id is
 the hash of its bytes, so uploading the same files twice stores each once (a copy is
-listed once), and an image's own text files (captions) are left out. Boxes files (a CSV
+listed once), and an image's own text files (captions) are left out. Lists in its folders
+that describe the files beside them (Roboflow's `_classes.csv`, Hugging Face's
+`metadata.jsonl` or `metadata.csv`) give those files their concepts and metadata. Boxes files (a CSV
 of boxes, COCO JSON, Pascal VOC's XML files, YOLO's labels with their data.yaml) may
 stand anywhere in it. Sizes are checked from the zip's directory before anything is
 read, and every read is capped, so a zip bomb or a lying header cannot fill memory;
@@ -21,18 +23,19 @@ import csv
 import functools
 import hashlib
 import io
+import json
 import posixpath
 import zipfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from .errors import InputFileError, SeveralLists
 from .read import open_table
 from .validate import (BLOG, CONCEPT_SEPARATOR, EXTENSION_KINDS, BoxesFile, ColumnMap, InputRecord, RowError,
-                       YoloClasses, cell_at, coco_document, looks_like_yolo, map_box_columns, map_columns, names_coco,
-                       names_voc, names_yolo_classes, voc_document, yolo_classes)
+                       CONCEPT_ALIASES, YoloClasses, cell_at, coco_document, looks_like_yolo, map_box_columns,
+                       map_columns, names_coco, names_voc, names_yolo_classes, voc_document, yolo_classes)
 
 ONE_HOT, ONE_HOT_YES = frozenset({"0", "1", "0.0", "1.0", ""}), frozenset({"1", "1.0"})  # a class column's cells
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
@@ -42,14 +45,23 @@ MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024  # uncompressed, the whole archive
 MAX_RATIO = 200  # uncompressed / compressed; real photos barely compress, a bomb compresses a thousandfold
 MAX_COCO_BYTES = 512 * 1024 * 1024  # a JSON file larger than this is not read as COCO annotations
 MAX_ANNOTATION_BYTES = 16 * 1024 * 1024  # nor a larger Pascal VOC or YOLO file of one image's boxes, or data.yaml
-MAX_CLASS_LIST_BYTES = 64 * 1024 * 1024  # nor a larger class list (a 0/1 column per class) in a folder
+MAX_FOLDER_LIST_BYTES = 64 * 1024 * 1024  # nor a larger list describing the files of its folder
 CLASS_LIST = "_classes.csv"  # Roboflow's multi-label export: one per split folder, a 0/1 column per class
+HF_LISTS = ("metadata.csv", "metadata.jsonl")  # Hugging Face's ImageFolder: file_name, then any fields
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic")
 MEDIA_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | frozenset(EXTENSION_KINDS)
 LEFT_OUT_SHOWN = 10  # names listed in the sentence about files left out
 LAYOUT_FOLDERS = frozenset({"train", "training", "valid", "validation", "val", "test", "testing", "images", "imgs"})
 MIRROR_FOLDERS = {"images": "labels", "JPEGImages": "Annotations"}  # images' folder -> their labels' (YOLO, VOC)
 SKIPPED = ("__MACOSX/", "Thumbs.db", "desktop.ini")  # and hidden files and folders (.DS_Store, ._a.jpg, .git/)
+
+
+@dataclass(frozen=True)
+class Described:
+    """What a list in a folder says of one of its files."""
+
+    concepts: tuple[str, ...] = ()
+    metadata: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -69,7 +81,8 @@ class LocalFiles:
     in_folder: bool = False  # the files are on disk, in the folder `name`
     chosen: bool = False  # the files were chosen on the page, so `name` only counts them
     root: str = ""  # the folder the files' names are relative to, in a zip of one folder ('photos/')
-    class_lists: tuple[str, ...] = ()  # the lists in its folders that gave the files' concepts (CLASS_LIST)
+    folder_lists: tuple[str, ...] = ()  # the lists that described the files of their folders (see `_folder_lists`)
+    missing: tuple[str, ...] = ()  # files those lists name that are not there
 
     @functools.cached_property
     def by_name(self) -> dict[str, str | None]:
@@ -105,10 +118,7 @@ class LocalFiles:
 
     @property
     def folders(self) -> tuple[str, ...]:
-        """The names of the folders the files stand in (cats for cats/a.jpg, and for train/cats/a.jpg), sorted;
-        none when class lists gave the concepts."""
-        if self.class_lists:
-            return ()
+        """The names of the folders the files stand in (cats for cats/a.jpg, and for train/cats/a.jpg), sorted."""
         return tuple(sorted({_class_folder(self.root + file_name) for file_name in self.sizes} - {""}))
 
     def labelled_by_folder(self) -> LocalFiles:
@@ -117,19 +127,20 @@ class LocalFiles:
         if self.manifest_name:
             raise InputFileError(f"{self.source_name} already says what each file is.",
                                  "Give the concepts in its pos_concepts column instead of by folder.")
-        if self.class_lists:
-            say = "says" if len(self.class_lists) == 1 else "say"
-            raise InputFileError(f"{', '.join(self.class_lists)} already {say} what each file is.",
-                                 "Upload without the folders' names as concepts.")
         folders = {file_name: [_class_folder(self.root + file_name)] for file_name in self.sizes}
         for copy, kept in self.copies:  # the same image in two class folders has both concepts
             folders[kept].append(_class_folder(self.root + copy))
         listed = list(csv.reader(io.StringIO(self.manifest.decode("utf-8"))))
+        header = listed[0] if "pos_concepts" in listed[0] else [*listed[0], "pos_concepts"]  # lists gave some
+        at = header.index("pos_concepts")
         text = io.StringIO()
         writer = csv.writer(text)
-        writer.writerow([*listed[0], "pos_concepts"])
-        writer.writerows([*row, CONCEPT_SEPARATOR.join(dict.fromkeys(filter(None, folders[row[0]])))]
-                         for row in listed[1:])
+        writer.writerow(header)
+        for row in listed[1:]:
+            row = row + [""] * (len(header) - len(row))
+            concepts = [*row[at].split(CONCEPT_SEPARATOR), *folders[row[0]]]
+            row[at] = CONCEPT_SEPARATOR.join(dict.fromkeys(filter(None, concepts)))
+            writer.writerow(row)
         return replace(self, manifest=text.getvalue().encode("utf-8"))
 
 
@@ -149,8 +160,8 @@ def _class_folder(file_name: str) -> str:
 
 
 def left_out_sentence(files: LocalFiles | None) -> str:
-    """What a folder or zip held that was left out (not media, or an image's own text file), in a
-    sentence or two ('' for nothing)."""
+    """What a folder or zip held that was left out (not media, or an image's own text file), and the files its
+    lists name that are not there, in a sentence or two ('' for nothing)."""
     if not files:
         return ""
     sentences = []
@@ -161,6 +172,11 @@ def left_out_sentence(files: LocalFiles | None) -> str:
         shown = _some(tuple(f"{copy} (same as {kept})" for copy, kept in files.copies))
         sentences.append(f"Left out {count:,} {'files' if count > 1 else 'file'} with the same content as another, "
                          f"which is stored once for both (a copy's boxes and folder concept go to it too): {shown}.")
+    if files.missing:
+        count = len(files.missing)
+        sentences.append(f"{count:,} {'files' if count > 1 else 'file'} that {_some(files.folder_lists)} "
+                         f"{'name' if len(files.folder_lists) > 1 else 'names'} {'are' if count > 1 else 'is'} not "
+                         f"there: {_some(files.missing)}.")
     if files.sidecars:
         count = len(files.sidecars)
         sentences.append(f"Left out {count:,} text {'files' if count > 1 else 'file'} named like the images "
@@ -178,9 +194,12 @@ def _some(names: tuple[str, ...]) -> str:
 def _not_media_sentence(files: LocalFiles) -> str:
     count = len(files.left_out)
     shown = _some(files.left_out)
-    if (files.boxes or files.class_lists) and not files.manifest_name:
-        given = "boxes files" if files.boxes else "class lists"
-        what = (f"{'files that are not images' if count > 1 else 'file that is not an image'} (with {given}, "
+    if files.folder_lists and not files.manifest_name:
+        what = (f"{'files' if count > 1 else 'file'} that {_some(files.folder_lists)} "
+                f"{'do' if len(files.folder_lists) > 1 else 'does'} not name (with such lists, only the files "
+                "they name are inputs)")
+    elif files.boxes and not files.manifest_name:
+        what = (f"{'files that are not images' if count > 1 else 'file that is not an image'} (with boxes files, "
                 "only the images are inputs)")
     else:
         what = ("files that are not images, videos, audio or text files (by their extensions)" if count > 1
@@ -295,17 +314,18 @@ def _read_members(name: str, sizes: Mapping[str, int], open_file: Callable[[str]
     boxes files, their own list as written (`chosen_list`, among several) or one made from the files (the
     copies left out of it), and the files left out."""
     boxes = _boxes_files(list(sizes), open_file, shown, name)
-    class_lists = _class_lists(list(sizes), open_file, shown)
-    own_list, listed, left_out, sidecars = _sort_listing(list(sizes), boxes, name, chosen_list, tuple(class_lists))
+    lists = _folder_lists(list(sizes), open_file, shown)
+    described = {file_name: what for named in lists.values() for file_name, what in named.items()}
+    own_list, listed, left_out, sidecars = _sort_listing(list(sizes), boxes, name, chosen_list, lists, described)
     listed_sizes = {file_name: sizes[file_name] for file_name in listed}
     if own_list:
-        manifest, copies, class_lists = _one_hot_concepts(read(own_list), shown(own_list)), (), {}
+        manifest, copies, lists, described = _one_hot_concepts(read(own_list), shown(own_list)), (), {}, {}
     else:
-        concepts = {file_name: found for named in class_lists.values() for file_name, found in named.items()}
-        manifest, copies = _manifest(listed_sizes, _content_ids(listed_sizes, open_file), concepts)
+        manifest, copies = _manifest(listed_sizes, _content_ids(listed_sizes, open_file), described)
     return LocalFiles(name, manifest, _Contents(listed_sizes, read), listed_sizes, own_list and root + own_list,
                       left_out=left_out, sidecars=sidecars, boxes=tuple(dict.fromkeys(boxes.values())), copies=copies,
-                      root=root, class_lists=tuple(root + file_name for file_name in class_lists), **how_held)
+                      root=root, folder_lists=tuple(root + file_name for file_name in lists),
+                      missing=tuple(root + file_name for file_name in described if file_name not in sizes), **how_held)
 
 
 def _one_hot_concepts(listing: bytes, name: str) -> bytes:
@@ -345,30 +365,96 @@ def _one_hot_concepts(listing: bytes, name: str) -> bytes:
     return text.getvalue().encode("utf-8")
 
 
-def _class_lists(file_names: list[str], open_file: Callable[[str], BinaryIO], shown: Callable[[str], str]
-                 ) -> dict[str, dict[str, tuple[str, ...]]]:
-    """The class lists in a folder or zip's folders (`train/_classes.csv`: filename, then a 0 or 1 column per
-    class, as Roboflow exports multi-label datasets), each with the concepts of the files it names (relative
-    to its folder), by their names in the folder or zip. A file of that name that is no such list is not
-    among them: it is left out, as any file that is not media."""
+def _folder_lists(file_names: list[str], open_file: Callable[[str], BinaryIO], shown: Callable[[str], str]
+                  ) -> dict[str, dict[str, Described]]:
+    """The lists in a folder or zip that describe the files of their own folder, each with what it says of
+    each file it names (by its name in the folder or zip): Roboflow's multi-label `_classes.csv` in a split
+    folder (filename, then a 0 or 1 column per class), and Hugging Face's ImageFolder `metadata.csv` or
+    `metadata.jsonl` (file_name, then any fields). A file of those names that is no such list is not among
+    them; raises `InputFileError` for a Hugging Face list with a line that cannot be read."""
     found = {}
     for file_name in file_names:
         path = PurePosixPath(file_name)
-        if path.name != CLASS_LIST or path.parent == PurePosixPath("."):  # at the top, it is the list itself
+        if path.name == CLASS_LIST and path.parent != PurePosixPath("."):  # at the top, it is the list itself
+            describe = _class_list
+        elif path.name in HF_LISTS:
+            describe = _hf_list
+        else:
             continue
         with open_file(file_name) as stream:
-            data = _read_within(stream, MAX_CLASS_LIST_BYTES)
-        listing = _one_hot_concepts(data, shown(file_name)) if data else None
-        if listing is None or listing is data:  # too large, or not one-hot
-            continue
-        table = open_table(io.BytesIO(listing), shown(file_name))
-        columns = map_columns(table.header, name=shown(file_name), lists_files=True)
-        named = found[file_name] = {}
-        for row in table.rows:
-            listed = posixpath.join(path.parent, cell_at(row.cells, columns.positions["file"]))
-            concepts = cell_at(row.cells, columns.positions["pos_concepts"]).split(CONCEPT_SEPARATOR)
-            named[listed] = tuple(filter(None, concepts))
+            data = _read_within(stream, MAX_FOLDER_LIST_BYTES)
+        described = describe(data, shown(file_name)) if data else None
+        if described is not None:
+            found[file_name] = {str(path.parent / named): what for named, what in described.items()}
     return found
+
+
+def _class_list(data: bytes, name: str) -> dict[str, Described] | None:
+    """Each file's classes in a list of one 0/1 column per class; None for any other list."""
+    listing = _one_hot_concepts(data, name)
+    if listing is data:
+        return None
+    table = open_table(io.BytesIO(listing), name)
+    columns = map_columns(table.header, name=name, lists_files=True)
+    described = {}
+    for row in table.rows:
+        concepts = cell_at(row.cells, columns.positions["pos_concepts"]).split(CONCEPT_SEPARATOR)
+        described[cell_at(row.cells, columns.positions["file"])] = Described(tuple(filter(None, concepts)))
+    return described
+
+
+def _hf_list(data: bytes, name: str) -> dict[str, Described] | None:
+    """Each file's concepts (its `label`, or another of the concept column's names: a name or a list of names)
+    and metadata (its other fields) in a Hugging Face ImageFolder list; None for a list without file_name."""
+    if name.endswith(".jsonl"):
+        records = _json_lines(data, name)
+    else:
+        try:
+            table = open_table(io.BytesIO(data), name)
+        except InputFileError:
+            return None  # not a list Hugging Face reads either: left out, as any file that is not media
+        header = [cell.strip() for cell in table.header]
+        if "file_name" not in header:
+            return None
+        records = ((row.line, {key: cell for key, cell in zip(header, row.cells) if cell.strip()})
+                   for row in table.rows)
+    described: dict[str, Described] = {}
+    for line, fields in records:
+        file_name = fields.pop("file_name", None)
+        if not isinstance(file_name, str) or not file_name.strip():
+            if not described and name.endswith(".jsonl"):
+                return None  # its first line decides
+            raise InputFileError(f"{name}:{line}: the line gives no file_name.",
+                                 "Give every line the name of its file, as file_name.")
+        concept_key = next((key for key in fields if key.lower() in CONCEPT_ALIASES), "")
+        label = fields.get(concept_key)
+        concepts: tuple[str, ...] = ()
+        if isinstance(label, str) or isinstance(label, list) and all(isinstance(item, str) for item in label):
+            del fields[concept_key]  # a class number, whose name the list does not give, stays in the metadata
+            concepts = tuple(filter(None, (label,) if isinstance(label, str) else label))
+        described[file_name.strip()] = Described(concepts, {key: v for key, v in fields.items() if v is not None})
+    return described
+
+
+def _json_lines(data: bytes, name: str) -> Iterator[tuple[int, dict]]:
+    """The objects of a JSON Lines file, one a line, with their lines; raises `InputFileError` naming a line
+    that holds none."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputFileError(f"{name} is not UTF-8 text.", "Save it again as UTF-8.") from None
+    for line, source in enumerate(text.splitlines(), 1):
+        if not source.strip():
+            continue
+        try:
+            fields = json.loads(source)
+        except ValueError as error:
+            raise InputFileError(f"{name}:{line}: the line is not valid JSON ({error}).",
+                                 "Write one JSON object a line, such as {\"file_name\": \"a.jpg\"}.") from None
+        if not isinstance(fields, dict):
+            raise InputFileError(f"{name}:{line}: the line is not a JSON object.",
+                                 "Write one JSON object a line, such as {\"file_name\": \"a.jpg\"}.")
+        yield line, fields
 
 
 def _root_folder(file_names: list[str]) -> str:
@@ -378,12 +464,14 @@ def _root_folder(file_names: list[str]) -> str:
 
 
 def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: str, chosen_list: str | None = None,
-                  class_lists: tuple[str, ...] = ()) -> tuple[str, list[str], tuple[str, ...], tuple[str, ...]]:
+                  folder_lists: Collection[str] = (), described: Mapping[str, Described] | None = None
+                  ) -> tuple[str, list[str], tuple[str, ...], tuple[str, ...]]:
     """How a folder's or zip's files are read: (its own list, a CSV at the top naming files, or ""; the
-    files it may name, or the inputs when the list is made from the files; the files left out as not
-    media; the images' own text files). `chosen_list` names the list among several ("" for none: every
-    file is an input). Raises `SeveralLists` for several lists and none chosen."""
-    names = [file_name for file_name in file_names if file_name not in boxes and file_name not in class_lists]
+    files it may name, or the inputs when the list is made from the files; the files left out; the images'
+    own text files). `chosen_list` names the list among several ("" for none: every file is an input);
+    `folder_lists` describe the files of their folders, which are then the inputs (`described`). Raises
+    `SeveralLists` for several lists and none chosen."""
+    names = [file_name for file_name in file_names if file_name not in boxes and file_name not in folder_lists]
     lists = [file_name for file_name in names if _is_table(file_name) and "/" not in file_name]
     if chosen_list is None and len(lists) > 1:
         raise SeveralLists(f"Several CSV files were found in {name} ({', '.join(lists)}).",
@@ -398,7 +486,7 @@ def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: s
         own_list = chosen_list
     if own_list:  # a file the list names that is not media gets a row error
         return own_list, [file_name for file_name in names if file_name != own_list], (), ()
-    return "", *_sort_files(names, bool(boxes or class_lists))
+    return "", *_sort_files(names, bool(boxes), described if folder_lists else None)
 
 
 def _boxes_files(file_names: list[str], open_file: Callable[[str], BinaryIO],
@@ -527,13 +615,14 @@ def _is_image(file_name: str) -> bool:
     return PurePosixPath(file_name).suffix.lower() in IMAGE_EXTENSIONS
 
 
-def _sort_files(file_names: Iterable[str], images_only: bool = False
+def _sort_files(file_names: Iterable[str], boxes: bool = False, named: Collection[str] | None = None
                 ) -> tuple[list[str], tuple[str, ...], tuple[str, ...]]:
-    """For a list made from the files: (the inputs, the files left out as not media, the images' own text
-    files). With boxes files or class lists (an image dataset's export), only images are inputs."""
+    """For a list made from the files: (the inputs, the files left out, the images' own text files). The inputs
+    are the media files; with boxes files (a detection export), the images; with lists in its folders, the files
+    they name."""
     file_names = list(file_names)
     sidecars = _sidecars(file_names)
-    wanted = _is_image if images_only else is_media
+    wanted = named.__contains__ if named is not None else _is_image if boxes else is_media
     inputs = [name for name in file_names if wanted(name) and name not in sidecars]
     left_out = tuple(name for name in file_names if not wanted(name) and name not in sidecars)
     return inputs, left_out, tuple(name for name in file_names if name in sidecars)
@@ -599,29 +688,33 @@ def _content_ids(sizes: dict[str, int], open_file: Callable[[str], BinaryIO]) ->
     return ids
 
 
-def _manifest(sizes: dict[str, int], ids: dict[str, str], concepts: Mapping[str, tuple[str, ...]] | None = None
+def _manifest(sizes: dict[str, int], ids: dict[str, str], described: Mapping[str, Described] | None = None
               ) -> tuple[bytes, tuple[tuple[str, str], ...]]:
-    """One row per file, its id the hash of its bytes (none for a file too large to send), with its `concepts`
-    when given; and the copies (a file with the same bytes as one listed before it: stored once, so not
-    listed, its concepts going to that file), each with that file."""
+    """One row per file, its id the hash of its bytes (none for a file too large to send), with the concepts and
+    metadata `described` gives it; and the copies (a file with the same bytes as one listed before it: stored
+    once, so not listed, its concepts going to that file), each with that file."""
     first: dict[str, str] = {}  # content id -> the file listed for it
-    rows: dict[str, list[str]] = {}  # file -> its id, and its concepts
+    rows: dict[str, tuple[str, list[str], Mapping[str, object]]] = {}  # file -> its id, concepts and metadata
     copies = []
     for file_name in sizes:
         content = ids.get(file_name, "")
+        what = (described or {}).get(file_name, Described())
         if content in first:
             copies.append((file_name, first[content]))
-            rows[first[content]].extend((concepts or {}).get(file_name, ()))
+            rows[first[content]][1].extend(what.concepts)
             continue
         if content:
             first[content] = file_name
-        rows[file_name] = [content, *(concepts or {}).get(file_name, ())]
+        rows[file_name] = (content, list(what.concepts), what.metadata)
     text = io.StringIO()
     writer = csv.writer(text)
-    writer.writerow(["file", "input_id", "pos_concepts"] if concepts else ["file", "input_id"])
-    for file_name, (content, *found) in rows.items():
-        writer.writerow([file_name, content, CONCEPT_SEPARATOR.join(dict.fromkeys(found))] if concepts
-                        else [file_name, content])
+    writer.writerow(["file", "input_id", "pos_concepts", "metadata"] if described else ["file", "input_id"])
+    for file_name, (content, concepts, metadata) in rows.items():
+        if described:
+            shown = json.dumps(metadata, ensure_ascii=False) if metadata else ""
+            writer.writerow([file_name, content, CONCEPT_SEPARATOR.join(dict.fromkeys(concepts)), shown])
+        else:
+            writer.writerow([file_name, content])
     return text.getvalue().encode("utf-8"), tuple(copies)
 
 

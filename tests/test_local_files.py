@@ -10,6 +10,7 @@ from pathlib import Path
 
 import PIL.Image
 import pytest
+from google.protobuf import json_format
 
 from ingest.errors import InputFileError
 from ingest.local import MAX_IMAGE_BYTES, content_id, from_files, from_folder, from_zip
@@ -576,15 +577,40 @@ def test_roboflows_multi_label_export_gives_each_image_the_classes_of_its_split_
         "train/_classes.csv": b"filename, apple, leaf\na.png, 1, 0\nb.png, 1, 1\ngone.png, 0, 1\n",
         "train/a.png": PNG, "train/b.png": both,
         "valid/_classes.csv": b"filename, apple, leaf\nc.png, 0, 1\n", "valid/c.png": other,
-        "test/_classes.csv": b"filename, score\nd.png, 7\n", "test/d.png": PNG + b"d",  # not 0/1: no class list
     }))
     result = upload(sandbox, path)
     assert result.returncode == 0, result.stdout + result.stderr
     stored = {bytes(i.data.image.base64): [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()}
-    assert stored == {PNG: ["apple"], both: ["apple", "leaf"], other: ["leaf"], PNG + b"d": []}
-    assert ("Left out 2 files that are not images (with class lists, only the images are inputs): "
-            "README.roboflow.txt, test/_classes.csv.") in result.stderr
+    assert stored == {PNG: ["apple"], both: ["apple", "leaf"], other: ["leaf"]}
+    assert ("Left out 1 file that train/_classes.csv, valid/_classes.csv do not name (with such lists, only the "
+            "files they name are inputs): README.roboflow.txt.") in result.stderr
+    assert "1 file that train/_classes.csv, valid/_classes.csv name is not there: train/gone.png." in result.stderr
 
-    folder_concepts = upload(sandbox, path, "--folder-concepts")
-    assert folder_concepts.returncode == 2
-    assert "train/_classes.csv, valid/_classes.csv already say what each file is." in folder_concepts.stderr
+
+def test_a_hugging_face_image_folder_gives_each_image_its_label_and_its_other_fields_as_metadata(sandbox, tmp_path):
+    """Hugging Face's ImageFolder: metadata.jsonl or metadata.csv (file_name, then any fields) at the top or in
+    each split folder; a `text` field is a caption there, not an input's text."""
+    cat, dog = PNG + b"cat", PNG + b"dog"
+    path = tmp_path / "pets"
+    files = {
+        "README.md": b"---\nlicense: mit\n---\n# Pets\n",  # the dataset card
+        "train/metadata.jsonl": b'{"file_name": "cat/0.png", "text": "A cat", "label": "kitten"}\n\n'
+                                b'{"file_name": "1.png", "caption": "Nothing", "score": 3, "tags": ["a"], "x": null}\n',
+        "train/cat/0.png": cat, "train/1.png": PNG,
+        "test/metadata.csv": b"file_name,text\n2.png,A dog\ngone.png,Lost\n", "test/2.png": dog,
+    }
+    for file_name, data in files.items():
+        (path / file_name).parent.mkdir(parents=True, exist_ok=True)
+        (path / file_name).write_bytes(data)
+    result = upload(sandbox, path, "--folder-concepts")  # a class folder's name joins the label
+    assert result.returncode == 0, result.stdout + result.stderr
+    stored = {bytes(i.data.image.base64): ([c.id for c in i.data.concepts], json_format.MessageToDict(i.data.metadata))
+              for i in sandbox.stored_inputs()}
+    assert stored == {cat: (["kitten", "cat"], {"text": "A cat"}), PNG: ([], {"caption": "Nothing", "score": 3.0, "tags": ["a"]}),
+                      dog: ([], {"text": "A dog"})}
+    assert "README.md" in result.stderr and "test/gone.png" in result.stderr
+
+    (path / "train" / "metadata.jsonl").write_bytes(b'{"file_name": "1.png"}\n["not", "an", "object"]\n')
+    broken = upload(sandbox, path)
+    assert broken.returncode == 2
+    assert f"{path / 'train' / 'metadata.jsonl'}:2: the line is not a JSON object." in broken.stderr
