@@ -82,7 +82,7 @@ class LocalFiles:
     chosen: bool = False  # the files were chosen on the page, so `name` only counts them
     root: str = ""  # the folder the files' names are relative to, in a zip of one folder ('photos/')
     folder_lists: tuple[str, ...] = ()  # the lists that described the files of their folders (see `_folder_lists`)
-    missing: tuple[str, ...] = ()  # files those lists name that are not there
+    missing: tuple[str, ...] = ()  # files those lists name that are not there (both named as the files are)
 
     @functools.cached_property
     def by_name(self) -> dict[str, str | None]:
@@ -324,8 +324,8 @@ def _read_members(name: str, sizes: Mapping[str, int], open_file: Callable[[str]
         manifest, copies = _manifest(listed_sizes, _content_ids(listed_sizes, open_file), described)
     return LocalFiles(name, manifest, _Contents(listed_sizes, read), listed_sizes, own_list and root + own_list,
                       left_out=left_out, sidecars=sidecars, boxes=tuple(dict.fromkeys(boxes.values())), copies=copies,
-                      root=root, folder_lists=tuple(root + file_name for file_name in lists),
-                      missing=tuple(root + file_name for file_name in described if file_name not in sizes), **how_held)
+                      root=root, folder_lists=tuple(lists),
+                      missing=tuple(file_name for file_name in described if file_name not in sizes), **how_held)
 
 
 def _one_hot_concepts(listing: bytes, name: str) -> bytes:
