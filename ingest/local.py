@@ -34,7 +34,7 @@ from typing import BinaryIO
 from .errors import InputFileError, SeveralLists
 from .read import open_table
 from .validate import (BLOG, CONCEPT_SEPARATOR, EXTENSION_KINDS, BoxesFile, ColumnMap, InputRecord, RowError,
-                       CONCEPT_ALIASES, YoloClasses, cell_at, coco_document, looks_like_yolo, map_box_columns,
+                       CONCEPT_ALIASES, ROLES, YoloClasses, cell_at, coco_document, looks_like_yolo, map_box_columns,
                        map_columns, names_coco, names_voc, names_yolo_classes, voc_document, yolo_classes)
 
 ONE_HOT, ONE_HOT_YES = frozenset({"0", "1", "0.0", "1.0", ""}), frozenset({"1", "1.0"})  # a class column's cells
@@ -48,6 +48,7 @@ MAX_ANNOTATION_BYTES = 16 * 1024 * 1024  # nor a larger Pascal VOC or YOLO file 
 MAX_FOLDER_LIST_BYTES = 64 * 1024 * 1024  # nor a larger list describing the files of its folder
 CLASS_LIST = "_classes.csv"  # Roboflow's multi-label export: one per split folder, a 0/1 column per class
 HF_LISTS = ("metadata.csv", "metadata.jsonl")  # Hugging Face's ImageFolder: file_name, then any fields
+OWN_COLUMNS = frozenset(ROLES) - {"text", "file"}  # a list that has one of them is written for this tool
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic")
 MEDIA_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | frozenset(EXTENSION_KINDS)
 LEFT_OUT_SHOWN = 10  # names listed in the sentence about files left out
@@ -405,7 +406,8 @@ def _class_list(data: bytes, name: str) -> dict[str, Described] | None:
 
 def _hf_list(data: bytes, name: str) -> dict[str, Described] | None:
     """Each file's concepts (its `label`, or another of the concept column's names: a name or a list of names)
-    and metadata (its other fields) in a Hugging Face ImageFolder list; None for a list without file_name."""
+    and metadata (its other fields) in a Hugging Face ImageFolder list; None for a list without file_name, or
+    with a column of this tool's own (pos_concepts, input_id...): that list is read as written."""
     if name.endswith(".jsonl"):
         records = _json_lines(data, name)
     else:
@@ -414,16 +416,18 @@ def _hf_list(data: bytes, name: str) -> dict[str, Described] | None:
         except InputFileError:
             return None  # not a list Hugging Face reads either: left out, as any file that is not media
         header = [cell.strip() for cell in table.header]
-        if "file_name" not in header:
+        if "file_name" not in header or OWN_COLUMNS & {cell.lower() for cell in header}:
             return None
         records = ((row.line, {key: cell for key, cell in zip(header, row.cells) if cell.strip()})
                    for row in table.rows)
     described: dict[str, Described] = {}
     for line, fields in records:
         file_name = fields.pop("file_name", None)
+        if not described and OWN_COLUMNS & {key.lower() for key in fields}:
+            return None  # its first line decides
         if not isinstance(file_name, str) or not file_name.strip():
             if not described and name.endswith(".jsonl"):
-                return None  # its first line decides
+                return None
             raise InputFileError(f"{name}:{line}: the line gives no file_name.",
                                  "Give every line the name of its file, as file_name.")
         concept_key = next((key for key in fields if key.lower() in CONCEPT_ALIASES), "")

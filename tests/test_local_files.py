@@ -614,3 +614,12 @@ def test_a_hugging_face_image_folder_gives_each_image_its_label_and_its_other_fi
     broken = upload(sandbox, path)
     assert broken.returncode == 2
     assert f"{path / 'train' / 'metadata.jsonl'}:2: the line is not a JSON object." in broken.stderr
+
+
+def test_a_list_named_metadata_csv_written_for_this_tool_is_read_as_written(sandbox, tmp_path):
+    path = tmp_path / "own.zip"
+    path.write_bytes(zipped({"metadata.csv": b"file_name,input_id,pos_concepts\na.png,mine,cat\n", "a.png": PNG}))
+    result = upload(sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    [item] = sandbox.stored_inputs()
+    assert item.id == "mine" and [c.id for c in item.data.concepts] == ["cat"]
