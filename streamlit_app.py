@@ -111,7 +111,7 @@ LIST, FILES = "list", "files"  # what the person has: a table of web addresses o
 SOURCES = {LIST: "A CSV/TSV list of web addresses", FILES: "Files from my computer"}
 # Media, a zip of them, and the files that may come with them: a list naming them, boxes files, YOLO's classes
 MEDIA_TYPES = sorted({e.lstrip(".") for e in (*IMAGE_EXTENSIONS, *EXTENSION_KINDS)}
-                     | {"zip", "csv", "tsv", "xml", "json", "yaml", "yml", "names"})
+                     | {"zip", "csv", "tsv", "xml", "json", "jsonl", "yaml", "yml", "names"})
 THUMBNAILS = 24  # preview rows of local images that get a thumbnail made from their bytes
 THUMBNAIL_PX = 96  # the longer side of a thumbnail
 ROLE_LABELS = {
@@ -531,7 +531,9 @@ def files_section() -> ChosenFile | None:
         "`metadata`, `dataset_id` and so on). Then only the files it names are uploaded. A detection export's "
         "boxes files (a CSV of boxes, COCO JSON, such as Roboflow's `_annotations.csv` or "
         "`_annotations.coco.json` in each of `train/`, `valid/` and `test/`, Pascal VOC's XML file per image, or "
-        "YOLO's `labels/` with their `data.yaml`) are read too: their boxes are added to the images."
+        "YOLO's `labels/` with their `data.yaml`) are read too: their boxes are added to the images. So are "
+        "Hugging Face's `metadata.jsonl` (or `metadata.csv`) and Roboflow's multi-label `_classes.csv`: the "
+        "files they name get their labels and metadata."
     )
     state = st.session_state
     files = st.file_uploader("Choose files or a zip", type=MEDIA_TYPES, accept_multiple_files=True,

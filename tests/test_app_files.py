@@ -374,6 +374,19 @@ def test_files_chosen_with_their_list_and_labels_are_read_as_a_zips_are(server_e
                                                (content_id(GREEN), "leaf", (0.0, 0.0, 1.0, 1.0))])
 
 
+def test_a_hugging_face_metadata_jsonl_chosen_with_its_images_labels_them(server_env: Sandbox) -> None:
+    listing = b'{"file_name": "red.png", "label": "warm", "text": "A red square"}\n'
+    at = choose_files(page(), ("red.png", RED), ("blue.png", BLUE), ("metadata.jsonl", listing))
+    preview = at.dataframe[0].value.set_index("File")
+    assert list(preview.index) == ["red.png"]  # the list names the inputs
+    assert preview.loc["red.png", "Concepts"] == "warm"
+    assert json.loads(preview.loc["red.png", "Metadata"]) == {"text": "A red square"}
+    assert "Left out 1 file that metadata.jsonl does not name" in texts(at.caption)
+    upload(at)
+    [item] = server_env.stored_inputs()
+    assert [c.id for c in item.data.concepts] == ["warm"] and item.data.metadata["text"] == "A red square"
+
+
 def test_a_list_chosen_as_a_file_is_read_by_the_names_datasets_give_its_columns(server_env: Sandbox) -> None:
     """Kaggle's image_id and label; a list of web addresses chosen here is read as one."""
     at = choose_files(page(), ("red.png", RED), ("train.csv", b"image_id,label\nred,warm\n"))
