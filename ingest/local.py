@@ -312,8 +312,8 @@ def _read_members(name: str, sizes: Mapping[str, int], open_file: Callable[[str]
                   read: Callable[[str], bytes], shown: Callable[[str], str], chosen_list: str | None,
                   root: str = "", **how_held: object) -> LocalFiles:
     """A folder's, zip's or the page's files (by name within `root`, with their sizes) as local files: their
-    boxes files, their own list as written (`chosen_list`, among several) or one made from the files (the
-    copies left out of it), and the files left out."""
+    boxes files, their own list as written (`chosen_list`, among several) or one made from the files (with
+    what the lists in their folders say of them; the copies left out of it), and the files left out."""
     boxes = _boxes_files(list(sizes), open_file, shown, name)
     lists = _folder_lists(list(sizes), open_file, shown)
     described = {file_name: what for named in lists.values() for file_name, what in named.items()}
