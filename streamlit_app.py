@@ -966,8 +966,8 @@ def boxes_section(files: LocalFiles | None, given: BoxesFile | None
                    "naming a row of your upload, `concept` "
                    "(or `class`), and the edges `left_col`, `top_row`, `right_col`, `bottom_row` as fractions of the "
                    "image from 0 to 1 (0, 0 is the top left corner), or `xmin`, `ymin`, `xmax`, `ymax` in pixels "
-                   "with the image's `width` and `height`. Or a COCO JSON file of annotations naming the chosen "
-                   "files. The boxes are added once their inputs are in the app.")
+                   "with the image's `width` and `height`. Or a COCO or Create ML JSON file of annotations naming "
+                   "the chosen files. The boxes are added once their inputs are in the app.")
         st.file_uploader("Choose a boxes file", type=["csv", "tsv", "txt", "json"], key=key)
         st.download_button("Download a boxes template", data=BOXES_TEMPLATE, file_name="boxes-template.csv",
                            mime="text/csv", key="boxes_template", icon=":material/description:", on_click="ignore",
@@ -1361,7 +1361,8 @@ def box_problems_table(status: JobStatus) -> None:
         column_config={"Line": LINE_COLUMN, "Status": st.column_config.TextColumn(width=105),
                        "Reason": st.column_config.TextColumn(width="large")},
     )
-    annotations = " (in COCO and Pascal VOC files, the box's place among the file's annotations)" if any(
+    annotations = (" (in COCO, Create ML and Pascal VOC files, the box's place among the file's images or "
+                   "annotations)") if any(
         names_coco(name) or names_voc(name) for name in sources) else ""
     st.caption(f"Line numbers are those of {sources[0] if len(sources) == 1 else 'each boxes file'}{annotations}.")
 

@@ -23,6 +23,7 @@ from .validate import (
     map_columns,
     validate_boxes,
     validate_coco,
+    validate_createml,
     validate_rows,
     validate_voc,
     validate_yolo,
@@ -143,11 +144,13 @@ def _image_size(files: LocalFiles, file_name: str) -> tuple[int, int] | None:
 
 def _boxes_of(source: BoxesFile, image_size: Callable[[str], tuple[int, int] | None] | None = None
               ) -> Iterator[BoxRecord | RowError]:
-    """One file's boxes, read as its kind is: YOLO labels, COCO JSON, Pascal VOC XML, or a CSV of boxes."""
+    """One file's boxes, read as its kind is: YOLO labels, COCO or Create ML JSON, Pascal VOC XML, or a CSV of
+    boxes."""
     if source.classes:
         return validate_yolo(source.data, source.image, source.classes)
     if source.is_coco:
-        return validate_coco(coco_document(source.data, source.name))
+        document = coco_document(source.data, source.name)
+        return validate_coco(document) if isinstance(document, dict) else validate_createml(document, image_size)
     if source.is_voc:
         return validate_voc(voc_document(source.data, source.name), source.image, image_size)
     table = open_table(io.BytesIO(source.data), source.name)

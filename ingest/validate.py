@@ -828,14 +828,18 @@ _COCO_LISTS = ("images", "annotations", "categories")
 _EDGE_SLACK = 1.0  # pixels a box may overrun the image by (exporters round), kept to the edge
 
 
-def coco_document(data: bytes, name: str) -> dict:
-    """A COCO annotations file's JSON; raises `InputFileError` when `data` is not one."""
+def coco_document(data: bytes, name: str) -> dict | list:
+    """A JSON file of boxes: COCO's annotations (a dict), or Create ML's (a list of images, each with its
+    annotations); raises `InputFileError` when `data` is neither."""
     try:
         document = json.loads(data)
     except (ValueError, RecursionError) as error:
         raise InputFileError(f"{name} is not readable JSON ({error}).",
                              "Export the annotations again, as COCO JSON.") from None
-    if not (isinstance(document, dict) and all(isinstance(document.get(key), list) for key in _COCO_LISTS)):
+    createml = isinstance(document, list) and bool(document) and all(
+        isinstance(entry, dict) and "image" in entry and "annotations" in entry for entry in document)
+    if not createml and not (isinstance(document, dict)
+                             and all(isinstance(document.get(key), list) for key in _COCO_LISTS)):
         raise InputFileError(f"{name} is not a COCO annotations file: it lacks its images, annotations or "
                              "categories.", "Export the annotations as COCO JSON, or give the boxes as a CSV file.")
     return document
@@ -906,6 +910,43 @@ def _kept_to_image(corners: Sequence[float], width: float, height: float, slack:
 def _no_image_size(width: object, height: object) -> tuple[str, str]:
     return (f"its image's width and height ({width!r}, {height!r}) are not numbers of pixels",
             "export the dataset again with each image's size")
+
+
+# -- Create ML: Apple's JSON of boxes (Roboflow exports it too), a list of images with their boxes ------------
+def validate_createml(document: list, image_size: Callable[[str], tuple[int, int] | None] | None = None
+                      ) -> Iterator[BoxRecord | RowError]:
+    """Each annotation of a Create ML file as a `BoxRecord` naming its image's file, or a `RowError` whose line
+    is the image's position in the file. Its boxes are in pixels (centre, width and height) and it gives no
+    image size: `image_size` reads it from the image file."""
+    for number, entry in enumerate(document, 1):
+        file_name = entry.get("image") if isinstance(entry.get("image"), str) else ""
+        size = image_size(file_name) if file_name and image_size else None
+        annotations = entry.get("annotations")
+        for place, annotation in enumerate(annotations if isinstance(annotations, list) else [{}], 1):
+            annotation = annotation if isinstance(annotation, dict) else {}
+            concept = annotation.get("label") if isinstance(annotation.get("label"), str) else ""
+            what = f"image {number}, annotation {place}" + (f" ({concept})" if concept else "")
+
+            def error(message: str, hint: str) -> RowError:
+                return RowError(number, "", file_name, "", f"{what}: {message}", hint, [])
+
+            box = annotation.get("coordinates")
+            box = box if isinstance(box, dict) else {}
+            x, y, w, h = (box.get(key) for key in ("x", "y", "width", "height"))
+            if not file_name:
+                yield error("it names no image", "export the dataset again: every entry should name its image")
+            elif not concept.strip():
+                yield error("it has no label", "name what the box shows, such as 'dog'")
+            elif size is None:
+                yield error(f"the size of {file_name!r} is unknown, and Create ML's boxes are in pixels",
+                            "choose the images with the file, in the same folder or zip")
+            elif not (all(type(v) in (int, float) for v in (x, y, w, h)) and w > 0 and h > 0):
+                yield error(f"its coordinates {box!r} are not x, y, width and height in pixels",
+                            "give each box's centre (x, y), width and height in pixels")
+            else:
+                corners = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+                edges, problem = _image_edges(corners, *size, "its box ({:g}, {:g}, {:g}, {:g})".format(x, y, w, h))
+                yield error(*problem) if problem else BoxRecord(number, "", file_name, concept.strip(), *edges)
 
 
 # -- Pascal VOC: an XML file of boxes per image (LabelImg's, CVAT's and Roboflow's VOC export) --------

@@ -322,8 +322,8 @@ def test_a_pascal_voc_export_previews_its_xml_files_as_one_and_adds_their_boxes(
     assert stored_boxes(server_env) == [(content_id(RED), "apple", (0.0, 0.0, 0.5, 0.5))]
     [not_added] = at.dataframe[-1].value.to_dict("records")  # a zip's boxes name files and no input ids
     assert (not_added["File"], not_added["Line"], "Input id" in not_added) == ("green.png", 1, False)
-    assert ("Line numbers are those of export.zip:valid/green.xml (in COCO and Pascal VOC files, the box's place "
-            "among the file's annotations).") in texts(at.caption)
+    assert ("Line numbers are those of export.zip:valid/green.xml (in COCO, Create ML and Pascal VOC files, the "
+            "box's place among the file's images or annotations).") in texts(at.caption)
 
 
 def test_an_export_of_images_without_objects_says_it_holds_no_boxes() -> None:

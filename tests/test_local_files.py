@@ -349,6 +349,25 @@ def test_a_coco_export_adds_its_boxes_and_names_each_bad_annotation(sandbox, tmp
     assert stored_boxes(sandbox) == [(content_id(PNG), "cat", (0.1, 0.1, 0.5, 0.5))]
 
 
+def test_a_create_ml_export_adds_its_boxes_in_pixels_of_each_images_own_size(sandbox, tmp_path):
+    """Apple's Create ML JSON (Roboflow exports it as _annotations.createml.json per split folder): a box's centre,
+    width and height in pixels, and no image size, which comes from the image itself."""
+    picture = io.BytesIO()
+    PIL.Image.new("RGB", (640, 480), "white").save(picture, "PNG")
+    image = picture.getvalue()
+    createml = [{"image": "a.png", "annotations": [
+        {"label": "cat", "coordinates": {"x": 192, "y": 144, "width": 256, "height": 192}},
+        {"label": "dog", "coordinates": {"x": 630, "y": 10, "width": 100, "height": 10}}]}]
+    path = tmp_path / "createml.zip"
+    path.write_bytes(zipped({"train/_annotations.createml.json": json.dumps(createml).encode(), "train/a.png": image}))
+    result = upload(sandbox, path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Boxes: 1 uploaded, 0 already there, 1 invalid, 0 failed." in result.stdout
+    assert (f"{path}:train/_annotations.createml.json:1: image 1, annotation 2 (dog): its box (630, 10, 100, 10) "
+            "reaches outside its 640 x 480 image") in result.stdout
+    assert stored_boxes(sandbox) == [(content_id(image), "cat", (0.1, 0.1, 0.5, 0.5))]
+
+
 def voc(file_name: str, *objects: tuple[str, int, int, int, int]) -> bytes:
     """A Pascal VOC annotation of a 640 x 480 image, as LabelImg, CVAT and Roboflow write it."""
     boxes = "".join(f"<object><name>{name}</name><bndbox><xmin>{left}</xmin><ymin>{top}</ymin><xmax>{right}</xmax>"

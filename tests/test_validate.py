@@ -18,6 +18,7 @@ from ingest.validate import (
     map_box_columns,
     map_columns,
     validate_coco,
+    validate_createml,
     validate_rows,
     validate_voc,
     validate_yolo,
@@ -260,6 +261,25 @@ def test_yolo_class_names_are_read_from_each_tools_file(name, data):
 def test_a_file_naming_no_classes_is_refused(name, data):
     with pytest.raises(InputFileError):
         yolo_classes(data, name)
+
+
+def test_create_ml_boxes_need_their_images_size_and_name_each_fault():
+    document = [{"image": "a.png", "annotations": [{"label": "cat", "coordinates": {"x": 50, "y": 50, "width": 20,
+                                                                                     "height": 40}},
+                                                   {"coordinates": {"x": 1, "y": 1, "width": 1, "height": 1}},
+                                                   {"label": "dog", "coordinates": {"x": 1, "y": 1}}]},
+                {"image": "b.png", "annotations": [{"label": "cat", "coordinates": {"x": 1, "y": 1, "width": 1,
+                                                                                     "height": 1}}]}]
+    sizes = {"a.png": (100, 200)}
+    cat, unnamed, partial, unknown = validate_createml(document, sizes.get)
+    assert cat == BoxRecord(1, "", "a.png", "cat", 0.4, 0.15, 0.6, 0.35)
+    assert unnamed.message == "image 1, annotation 2: it has no label"
+    assert partial.message.startswith("image 1, annotation 3 (dog): its coordinates")
+    assert (unknown.line, unknown.message) == (2, "image 2, annotation 1 (cat): the size of 'b.png' is unknown, "
+                                                  "and Create ML's boxes are in pixels")
+    assert coco_document(json.dumps(document).encode(), "boxes.json") == document
+    with pytest.raises(InputFileError, match="not a COCO annotations file"):
+        coco_document(b'[{"image": "a.png"}]', "boxes.json")
 
 
 def test_yolo_labels_become_boxes_and_each_fault_is_named():
