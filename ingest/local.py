@@ -54,6 +54,7 @@ MEDIA_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | frozenset(EXTENSION_KINDS)
 LEFT_OUT_SHOWN = 10  # names listed in the sentence about files left out
 LAYOUT_FOLDERS = frozenset({"train", "training", "valid", "validation", "val", "test", "testing", "images", "imgs"})
 MIRROR_FOLDERS = {"images": "labels", "JPEGImages": "Annotations"}  # images' folder -> their labels' (YOLO, VOC)
+NOTES = ("readme", "license", "licence", "changelog", "citation")  # a dataset's notes (README.txt): no inputs
 SKIPPED = ("__MACOSX/", "Thumbs.db", "desktop.ini")  # and hidden files and folders (.DS_Store, ._a.jpg, .git/)
 
 
@@ -166,8 +167,12 @@ def left_out_sentence(files: LocalFiles | None) -> str:
     if not files:
         return ""
     sentences = []
-    if files.left_out:
-        sentences.append(_not_media_sentence(files))
+    notes = () if files.boxes or files.folder_lists else tuple(filter(_is_notes, files.left_out))
+    if notes:
+        sentences.append(f"Left out {len(notes):,} {'files' if len(notes) > 1 else 'file'} of notes on the "
+                         f"dataset: {_some(notes)}.")
+    if others := tuple(file_name for file_name in files.left_out if file_name not in notes):
+        sentences.append(_not_media_sentence(files, others))
     if files.copies:
         count = len(files.copies)
         shown = _some(tuple(f"{copy} (same as {kept})" for copy, kept in files.copies))
@@ -192,9 +197,9 @@ def _some(names: tuple[str, ...]) -> str:
     return ", ".join(names[:LEFT_OUT_SHOWN]) + (f" and {more:,} more" if more > 0 else "")
 
 
-def _not_media_sentence(files: LocalFiles) -> str:
-    count = len(files.left_out)
-    shown = _some(files.left_out)
+def _not_media_sentence(files: LocalFiles, left_out: tuple[str, ...]) -> str:
+    count = len(left_out)
+    shown = _some(left_out)
     if files.folder_lists and not files.manifest_name:
         what = (f"{'files' if count > 1 else 'file'} that {_some(files.folder_lists)} "
                 f"{'do' if len(files.folder_lists) > 1 else 'does'} not name (with such lists, only the files "
@@ -615,6 +620,10 @@ def is_media(file_name: str) -> bool:
     return PurePosixPath(file_name).suffix.lower() in MEDIA_EXTENSIONS
 
 
+def _is_notes(file_name: str) -> bool:
+    return PurePosixPath(file_name).name.lower().startswith(NOTES)
+
+
 def _is_image(file_name: str) -> bool:
     return PurePosixPath(file_name).suffix.lower() in IMAGE_EXTENSIONS
 
@@ -622,11 +631,16 @@ def _is_image(file_name: str) -> bool:
 def _sort_files(file_names: Iterable[str], boxes: bool = False, named: Collection[str] | None = None
                 ) -> tuple[list[str], tuple[str, ...], tuple[str, ...]]:
     """For a list made from the files: (the inputs, the files left out, the images' own text files). The inputs
-    are the media files; with boxes files (a detection export), the images; with lists in its folders, the files
-    they name."""
+    are the media files but a dataset's notes (README.txt); with boxes files (a detection export), the images;
+    with lists in its folders, the files they name."""
     file_names = list(file_names)
     sidecars = _sidecars(file_names)
-    wanted = named.__contains__ if named is not None else _is_image if boxes else is_media
+
+    def wanted(name: str) -> bool:
+        if named is not None:
+            return name in named
+        return (_is_image(name) if boxes else is_media(name)) and not _is_notes(name)
+
     inputs = [name for name in file_names if wanted(name) and name not in sidecars]
     left_out = tuple(name for name in file_names if not wanted(name) and name not in sidecars)
     return inputs, left_out, tuple(name for name in file_names if name in sidecars)

@@ -169,8 +169,8 @@ def test_files_that_are_not_media_and_system_litter_are_left_out_and_said_so(san
     result = upload(sandbox, folder)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 file in" in result.stdout and "1 uploaded" in result.stdout
-    assert ("warning: Left out 2 files that are not images, videos, audio or text files (by their extensions): "
-            "README, train/_annotations.csv.") in result.stderr
+    assert ("warning: Left out 1 file of notes on the dataset: README. Left out 1 file that is not an image, video, "
+            "audio or text file (by its extension): train/_annotations.csv.") in result.stderr
     assert [item.data.image.base64 for item in sandbox.stored_inputs()] == [PNG]
 
 
@@ -642,3 +642,14 @@ def test_a_list_named_metadata_csv_written_for_this_tool_is_read_as_written(sand
     assert result.returncode == 0, result.stdout + result.stderr
     [item] = sandbox.stored_inputs()
     assert item.id == "mine" and [c.id for c in item.data.concepts] == ["cat"]
+
+
+def test_a_datasets_notes_are_left_out_and_said_so(sandbox, tmp_path):
+    """Roboflow's folder-structure export: class folders per split, and its READMEs at the top."""
+    path = tmp_path / "pets.zip"
+    path.write_bytes(zipped({"README.roboflow.txt": b"Exported", "README.dataset.txt": b"# Pets", "LICENSE": b"MIT",
+                             "train/cat/a.png": PNG, "notes.txt": b"a text of mine"}))
+    result = upload(sandbox, path, "--folder-concepts")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(i.data.text.raw or "image" for i in sandbox.stored_inputs()) == ["a text of mine", "image"]
+    assert "Left out 3 files of notes on the dataset: README.roboflow.txt, README.dataset.txt, LICENSE." in result.stderr
