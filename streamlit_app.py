@@ -876,7 +876,14 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None,
     unused = [c for c in PREVIEW_OPTIONAL if not frame[c].any()]
     if frame["Image"].isna().all():
         unused.append("Image")
+    if not numbered(files):
+        unused.append("Line")
     return frame.drop(columns=unused)
+
+
+def numbered(files: LocalFiles | None) -> bool:
+    """Whether rows have lines the person can look up: not in the list the page made of their files."""
+    return not files or bool(files.manifest_name)
 
 
 @st.cache_data(max_entries=500, show_spinner=False)
@@ -1442,7 +1449,8 @@ def results_table(job_id: str, status: JobStatus, checks: bool, entry: JobEntry)
         return
     records = []
     for o in rows:
-        record = {"Line": entry.original_line(o.line), "Status": STATUS_LABELS[o.status]}
+        record = {"Line": entry.original_line(o.line)} if numbered(entry.files) else {}
+        record["Status"] = STATUS_LABELS[o.status]
         if checks:
             record["Download"] = DOWNLOAD_LABELS.get(o.download, "")
         record["Input id"] = o.input_id

@@ -79,6 +79,7 @@ def test_several_files_chosen_are_previewed_with_thumbnails_and_sent_as_bytes(se
     assert preview.loc["note.txt", "Text"] == note.decode()
     assert preview.loc["red.png", "Input id"] == content_id(RED)
     assert "Web address" not in preview  # no row has one
+    assert "Line" not in preview  # of the list the page made: nothing the person could look up
     assert at.button(key="upload").label == "Upload 4 files"
 
     upload(at)
@@ -90,7 +91,7 @@ def test_several_files_chosen_are_previewed_with_thumbnails_and_sent_as_bytes(se
     assert items[content_id(note)].data.text.raw == note.decode()
     results = at.dataframe[-1].value.set_index("Input id")
     assert results.loc[content_id(GREEN), "File"] == "green.png"  # the results name the file, not a url
-    assert set(results["Status"]) == {"uploaded"}
+    assert set(results["Status"]) == {"uploaded"} and "Line" not in results
 
     # The Browse tab shows the stored images' own pictures: the app's copies, fetched as from the hosted API.
     at.session_state["view"] = "Browse the app"
