@@ -282,7 +282,7 @@ def _finish(status: JobStatus, report: Path | None) -> int:
     if status.boxes is not None:
         print(boxes_sentence(status.boxes, status.dry_run))
     for outcome in status.problems[:PROBLEMS_SHOWN]:
-        print(problem_line(status.name, outcome))
+        print(problem_line(status.name, outcome, by_file=noun == "file"))
     for boxes_name, outcome in status.box_problems[:PROBLEMS_SHOWN]:
         print(problem_line(boxes_name, outcome))
     if status.problem_count > PROBLEMS_SHOWN:

@@ -612,7 +612,8 @@ def local_file(files: LocalFiles | None, record: InputRecord) -> InputRecord | R
                 problem = ("the text file is not UTF-8", "save it again as UTF-8 text")
     if not problem:
         return record
-    return RowError(record.line, record.input_id, record.file, "file", *problem, record.cells)
+    column = "file" if files and files.manifest_name else ""  # not the column of a list made from the files
+    return RowError(record.line, record.input_id, record.file, column, *problem, record.cells)
 
 
 def is_media(file_name: str) -> bool:

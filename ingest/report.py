@@ -21,8 +21,11 @@ def safe_cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def problem_line(source: str, outcome: RowOutcome) -> str:
-    """`FILE:LINE: ID: reason`, the form compilers use, so editors can jump to the row."""
+def problem_line(source: str, outcome: RowOutcome, by_file: bool = False) -> str:
+    """`FILE:LINE: ID: reason`, the form compilers use, so editors can jump to the row; `by_file` for the files
+    of a folder or zip listed by this tool (no line to jump to): `FOLDER: FILE: reason`."""
+    if by_file:
+        return f"{source}: {outcome.url}: {outcome.reason}"
     who = f" {outcome.input_id}:" if outcome.input_id else ""
     return f"{source}:{outcome.line}:{who} {outcome.reason}"
 

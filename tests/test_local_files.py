@@ -653,3 +653,15 @@ def test_a_datasets_notes_are_left_out_and_said_so(sandbox, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(i.data.text.raw or "image" for i in sandbox.stored_inputs()) == ["a text of mine", "image"]
     assert "Left out 3 files of notes on the dataset: README.roboflow.txt, README.dataset.txt, LICENSE." in result.stderr
+
+
+def test_a_file_that_cannot_be_sent_is_named_by_its_name_not_a_line(sandbox, tmp_path):
+    """Without a list of its own, a folder's rows are its files: a problem names the file, not a line of the list
+    this tool made, nor its content id."""
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    (folder / "fine.txt").write_bytes(b"hello")
+    (folder / "latin.txt").write_bytes("café".encode("latin-1"))
+    result = upload(sandbox, folder)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{folder}: latin.txt: the text file is not UTF-8 - save it again as UTF-8 text" in result.stdout.splitlines()
