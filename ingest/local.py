@@ -3,11 +3,11 @@
 A folder or zip may hold a CSV or TSV naming its files (a `file` column, with the usual
 concept, metadata and id columns); without one, every file becomes an input whose id is
 the hash of its bytes, so uploading the same files twice stores each once (a copy is
-listed once), and an image's own text files (captions) are left out. Lists in its folders
-that describe the files beside them (Roboflow's `_classes.csv`, Hugging Face's
-`metadata.jsonl` or `metadata.csv`) give those files their concepts and metadata. Boxes files (a CSV
-of boxes, COCO JSON, Pascal VOC's XML files, YOLO's labels with their data.yaml) may
-stand anywhere in it. Sizes are checked from the zip's directory before anything is
+listed once), and an image's own text files (captions) and the dataset's notes (README)
+are left out. Lists in its folders that describe the files beside them (Roboflow's
+`_classes.csv`, Hugging Face's `metadata.jsonl` or `metadata.csv`) give those files their
+concepts and metadata. Boxes files (a CSV of boxes, COCO or Create ML JSON, Pascal VOC's
+XML files, YOLO's labels with their data.yaml) may stand anywhere in it. Sizes are checked from the zip's directory before anything is
 read, and every read is capped, so a zip bomb or a lying header cannot fill memory;
 names are checked even though nothing is extracted to disk, so a zip built to escape
 its folder is refused rather than half-read.
