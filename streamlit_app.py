@@ -916,9 +916,14 @@ def colored(frame: pd.DataFrame, columns: tuple[str, ...] = ("Status",)):
 
 
 def invalid_rows_section(chosen: ChosenFile, check: FileCheck) -> None:
+    listed = check.errors[:INVALID_LISTED]
+    if not numbered(chosen.files):  # the page listed the files: each problem is a file's
+        st.markdown(f"**{check.invalid:,} {'file needs' if check.invalid == 1 else 'files need'} fixing.** "
+                    "They will be skipped. Fix them and choose them again.")
+        problems_table(listed, by_file=True)
+        return
     st.markdown(f"**{check.invalid:,} {'row needs' if check.invalid == 1 else 'rows need'} fixing.** "
                 "They will be skipped. Fix them in the file below and upload it again.")
-    listed = check.errors[:INVALID_LISTED]
     problems_table(listed)
     if check.invalid > len(listed):
         kept = f"the first {len(check.errors):,}" if check.invalid > len(check.errors) else "all of them"
@@ -936,15 +941,16 @@ def invalid_rows_section(chosen: ChosenFile, check: FileCheck) -> None:
     )
 
 
-def problems_table(errors: Sequence[RowError], files: Sequence[str] = ()) -> None:
+def problems_table(errors: Sequence[RowError], files: Sequence[str] = (), by_file: bool = False) -> None:
     """Bad rows with where (with `files`, which file each is from), what and how to fix: the words the command
-    line prints. Ids and columns are left out when none has one (the boxes of COCO, VOC or YOLO files)."""
-    ids, columns = any(e.input_id for e in errors), any(e.column for e in errors)
+    line prints. Ids and columns are left out when none has one (the boxes of COCO, VOC or YOLO files); `by_file`
+    for the files the page listed itself, each named instead of a line."""
+    ids, columns = any(e.input_id for e in errors) and not by_file, any(e.column for e in errors)
     # A static table, so the messages wrap and can be read whole; a few dozen rows at most.
     st.table(pd.DataFrame([
-        {**({"File": file} if files else {}), "Line": e.line, **({"Input id": e.input_id} if ids else {}),
-         **({"Column": e.column or "(whole row)"} if columns else {}), "What is wrong": e.message,
-         "How to fix it": e.hint}
+        {**({"File": file} if files else {}), **({"File": e.url} if by_file else {"Line": e.line}),
+         **({"Input id": e.input_id} if ids else {}), **({"Column": e.column or "(whole row)"} if columns else {}),
+         "What is wrong": e.message, "How to fix it": e.hint}
         for e, file in itertools.zip_longest(errors, files, fillvalue="")
     ]), hide_index=True, border="horizontal")
 

@@ -184,6 +184,16 @@ def test_a_file_row_to_fix_shows_its_file_and_no_web_address() -> None:
     assert "Web address" not in preview  # the row names a file, not a url
 
 
+def test_a_chosen_file_that_cannot_be_sent_is_named_with_what_to_do() -> None:
+    at = choose_files(page(), ("red.png", RED), ("latin.txt", "café".encode("latin-1")))
+    assert metrics(at).items() >= {"Files found": "2", "Ready to upload": "1", "Need fixing": "1"}.items()
+    assert "**1 file needs fixing.** They will be skipped. Fix them and choose them again." in texts(at.markdown)
+    [problem] = at.table[0].value.to_dict("records")
+    assert problem == {"File": "latin.txt", "What is wrong": "the text file is not UTF-8",
+                       "How to fix it": "save it again as UTF-8 text"}
+    assert "invalid_download" not in keys(at, "download_button")  # the list the page made is nothing to fix
+
+
 @pytest.mark.parametrize(
     ("files", "message", "hint"),
     [
