@@ -111,7 +111,7 @@ LIST, FILES = "list", "files"  # what the person has: a table of web addresses o
 SOURCES = {LIST: "A CSV/TSV list of web addresses", FILES: "Files from my computer"}
 # Media, a zip of them, and the files that may come with them: a list naming them, boxes files, YOLO's classes
 MEDIA_TYPES = sorted({e.lstrip(".") for e in (*IMAGE_EXTENSIONS, *EXTENSION_KINDS)}
-                     | {"zip", "csv", "tsv", "xml", "json", "jsonl", "yaml", "yml", "names"})
+                     | {"zip", "csv", "tsv", "xml", "json", "jsonl", "yaml", "yml", "names", "labels"})
 THUMBNAILS = 24  # preview rows of local images that get a thumbnail made from their bytes
 THUMBNAIL_PX = 96  # the longer side of a thumbnail
 ROLE_LABELS = {

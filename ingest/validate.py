@@ -1032,10 +1032,10 @@ def yolo_classes(data: bytes, name: str) -> YoloClasses:
 
 
 def names_yolo_classes(file_name: str) -> bool:
-    """Whether a file may name a YOLO dataset's classes, by its name: a YAML file (Ultralytics' data.yaml), or
-    LabelImg's classes.txt or Darknet's obj.names."""
+    """Whether a file may name a YOLO dataset's classes, by its name: a YAML file (Ultralytics' data.yaml),
+    LabelImg's classes.txt, Darknet's obj.names, or Roboflow's YOLO Darknet export's _darknet.labels."""
     name = file_name.lower().rsplit("/", 1)[-1]
-    return name.endswith((".yaml", ".yml")) or name in ("classes.txt", "obj.names")
+    return name.endswith((".yaml", ".yml", ".names")) or name in ("classes.txt", "_darknet.labels")
 
 
 def looks_like_yolo(data: bytes) -> bool:

@@ -321,14 +321,17 @@ def test_ultralytics_and_labelimg_yolo_layouts_find_their_class_names(sandbox, t
     for name, data in {"coco8.yaml": b"path: ../datasets/coco8\nnames:\n  0: person\n  1: bicycle\n",
                        "images/train/a.png": PNG, "labels/train/a.txt": b"1 0.5 0.5 1 1\n",
                        "labelimg/b.png": PNG + b"b", "labelimg/b.txt": b"0 0.25 0.25 0.5 0.5\n",
-                       "labelimg/classes.txt": b"tree\n"}.items():  # LabelImg: classes.txt beside its labels
+                       "labelimg/classes.txt": b"tree\n",  # LabelImg: classes.txt beside its labels
+                       "darknet/c.png": PNG + b"c", "darknet/c.txt": b"0 0.5 0.5 1 1\n",
+                       "darknet/_darknet.labels": b"rock\n"}.items():  # Roboflow's YOLO Darknet export
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
     result = upload(sandbox, folder)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 files in" in result.stdout and "Boxes: 2 uploaded" in result.stdout
+    assert "3 files in" in result.stdout and "Boxes: 3 uploaded" in result.stdout
     assert stored_boxes(sandbox) == sorted([(content_id(PNG), "bicycle", (0.0, 0.0, 1.0, 1.0)),
-                                            (content_id(PNG + b"b"), "tree", (0.0, 0.0, 0.5, 0.5))])
+                                            (content_id(PNG + b"b"), "tree", (0.0, 0.0, 0.5, 0.5)),
+                                            (content_id(PNG + b"c"), "rock", (0.0, 0.0, 1.0, 1.0))])
 
 
 def test_a_coco_export_adds_its_boxes_and_names_each_bad_annotation(sandbox, tmp_path):
