@@ -21,9 +21,11 @@ from .validate import (
     coco_document,
     map_box_columns,
     map_columns,
+    names_keras,
     validate_boxes,
     validate_coco,
     validate_createml,
+    validate_keras,
     validate_rows,
     validate_voc,
     validate_yolo,
@@ -144,8 +146,10 @@ def _image_size(files: LocalFiles, file_name: str) -> tuple[int, int] | None:
 
 def _boxes_of(source: BoxesFile, image_size: Callable[[str], tuple[int, int] | None] | None = None
               ) -> Iterator[BoxRecord | RowError]:
-    """One file's boxes, read as its kind is: YOLO labels, COCO or Create ML JSON, Pascal VOC XML, or a CSV of
-    boxes."""
+    """One file's boxes, read as its kind is: Keras TXT, YOLO labels, COCO or Create ML JSON, Pascal VOC XML, or a
+    CSV of boxes."""
+    if source.classes and names_keras(source.name):
+        return validate_keras(source.data, source.classes, image_size)
     if source.classes:
         return validate_yolo(source.data, source.image, source.classes)
     if source.is_coco:

@@ -33,9 +33,10 @@ from typing import BinaryIO
 
 from .errors import InputFileError, SeveralLists
 from .read import open_table
-from .validate import (BLOG, CONCEPT_SEPARATOR, EXTENSION_KINDS, BoxesFile, ColumnMap, InputRecord, RowError,
-                       CONCEPT_ALIASES, ROLES, YoloClasses, cell_at, coco_document, looks_like_yolo, map_box_columns,
-                       map_columns, names_coco, names_voc, names_yolo_classes, voc_document, yolo_classes)
+from .validate import (BLOG, CONCEPT_ALIASES, CONCEPT_SEPARATOR, EXTENSION_KINDS, KERAS_CLASSES, ROLES, BoxesFile,
+                       ColumnMap, InputRecord, RowError, YoloClasses, cell_at, coco_document, looks_like_yolo,
+                       map_box_columns, map_columns, names_coco, names_keras, names_voc, names_yolo_classes,
+                       voc_document, yolo_classes)
 
 ONE_HOT, ONE_HOT_YES = frozenset({"0", "1", "0.0", "1.0", ""}), frozenset({"1", "1.0"})  # a class column's cells
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
@@ -43,7 +44,7 @@ MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input we
 MAX_ZIP_FILES = 100_000  # a detection export of 50,000 images has as many label files
 MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024  # uncompressed, the whole archive
 MAX_RATIO = 200  # uncompressed / compressed; real photos barely compress, a bomb compresses a thousandfold
-MAX_COCO_BYTES = 512 * 1024 * 1024  # a JSON file larger than this is not read as COCO annotations
+MAX_COCO_BYTES = 512 * 1024 * 1024  # a JSON (or Keras TXT) file larger than this is not read as annotations
 MAX_ANNOTATION_BYTES = 16 * 1024 * 1024  # nor a larger Pascal VOC or YOLO file of one image's boxes, or data.yaml
 MAX_FOLDER_LIST_BYTES = 64 * 1024 * 1024  # nor a larger list describing the files of its folder
 CLASS_LIST = "_classes.csv"  # Roboflow's multi-label export: one per split folder, a 0/1 column per class
@@ -528,7 +529,32 @@ def _boxes_files(file_names: list[str], open_file: Callable[[str], BinaryIO],
         beside = _sidecars(file_names, ".xml")
         parts = [replace(boxes_file, image=beside.get(file_name, "")) for file_name, boxes_file in voc.items()]
         found.update(dict.fromkeys(voc, _read_together(parts, "Pascal VOC", where)))
+    found.update(_keras_boxes(file_names, open_file, shown))
     found.update(_yolo_labels(file_names, open_file, shown, where))
+    return found
+
+
+def _keras_boxes(file_names: list[str], open_file: Callable[[str], BinaryIO], shown: Callable[[str], str]
+                 ) -> dict[str, BoxesFile]:
+    """Keras TXT's annotations, with the class names of the _classes.txt beside them; by file name, the
+    classes file too."""
+    found = {}
+    present = set(file_names)
+    for file_name in filter(names_keras, file_names):
+        classes_file = posixpath.join(posixpath.dirname(file_name), KERAS_CLASSES)
+        if classes_file not in present:
+            continue
+        with open_file(file_name) as stream:
+            data = _read_within(stream, MAX_COCO_BYTES)
+        with open_file(classes_file) as stream:
+            named = _read_within(stream, MAX_ANNOTATION_BYTES)
+        try:
+            classes = yolo_classes(named, shown(classes_file)) if data is not None and named is not None else None
+        except InputFileError:
+            classes = None
+        if classes:
+            found[file_name] = found[classes_file] = BoxesFile(shown(file_name), data, posixpath.dirname(file_name),
+                                                                classes=classes)
     return found
 
 

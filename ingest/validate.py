@@ -1082,3 +1082,45 @@ def validate_yolo(data: bytes, image: str, classes: YoloClasses) -> Iterator[Box
                 yield error("the box has no width or height", "check the box's width and height")
             else:
                 yield BoxRecord(line, "", image, names[number], *edges)
+
+
+# -- Keras TXT: Roboflow's export for keras-yolo3, _annotations.txt and _classes.txt in each split folder ------
+KERAS_BOXES, KERAS_CLASSES = "_annotations.txt", "_classes.txt"
+
+
+def names_keras(file_name: str) -> bool:
+    """Whether a boxes file is a Keras TXT annotations file, by its name."""
+    return file_name.rsplit("/", 1)[-1] == KERAS_BOXES
+
+
+def validate_keras(data: bytes, classes: YoloClasses, image_size: Callable[[str], tuple[int, int] | None] | None = None
+                   ) -> Iterator[BoxRecord | RowError]:
+    """Each box of a Keras TXT file (a line an image: its file, then `x_min,y_min,x_max,y_max,class` boxes in
+    pixels) as a `BoxRecord` naming the image's file, or a `RowError` on its line. The file gives no image size:
+    `image_size` reads it from the image file."""
+    names = classes.names
+    for line, text in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        file_name, *boxes = text.split() or [""]
+        size = image_size(file_name) if file_name and image_size else None
+        for place, box in enumerate(boxes, 1):
+            fields = box.split(",")
+
+            def error(message: str, hint: str) -> RowError:
+                return RowError(line, "", file_name, "", f"box {place}: {message}", hint, [])
+
+            corners = [_number(field) for field in fields[:4]]
+            if len(fields) != 5 or not all(abs(corner) < float("inf") for corner in corners):
+                yield error(f"{box!r} is not x_min,y_min,x_max,y_max,class",
+                            "give each box's edges in pixels and its class number, with commas and no spaces")
+            elif not (fields[4].isdigit() and int(fields[4]) < len(names) and names[int(fields[4])]):
+                yield error(f"the class {fields[4]!r} is not one of the {len(names)} classes {classes.source} names",
+                            f"number the classes from 0, in the order of the names in {classes.source}")
+            elif size is None:
+                yield error(f"the size of {file_name!r} is unknown, and the boxes are in pixels",
+                            "choose the images with the file, in the same folder or zip")
+            elif corners[0] >= corners[2] or corners[1] >= corners[3]:
+                yield error("the box is inverted or empty (x_min must be less than x_max, and y_min less than y_max)",
+                            "swap the two edges, or check which holds which")
+            else:
+                edges, problem = _image_edges(corners, *size, f"its box {box!r}")
+                yield error(*problem) if problem else BoxRecord(line, "", file_name, names[int(fields[4])], *edges)

@@ -371,6 +371,23 @@ def test_a_create_ml_export_adds_its_boxes_in_pixels_of_each_images_own_size(san
     assert stored_boxes(sandbox) == [(content_id(image), "cat", (0.1, 0.1, 0.5, 0.5))]
 
 
+def test_a_keras_txt_export_adds_its_boxes_and_sends_no_text(sandbox, tmp_path):
+    """Roboflow's Keras TXT export (keras-yolo3's format): per split folder, _annotations.txt (a line an image: its
+    file, then x_min,y_min,x_max,y_max,class boxes in pixels) and _classes.txt."""
+    picture = io.BytesIO()
+    PIL.Image.new("RGB", (640, 480), "white").save(picture, "PNG")
+    image = picture.getvalue()
+    path = tmp_path / "keras.zip"
+    path.write_bytes(zipped({"train/_annotations.txt": b"a.png 64,48,320,240,1 600,0,700,10,0\n",
+                             "train/_classes.txt": b"cat\ndog\n", "train/a.png": image}))
+    result = upload(sandbox, path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "1 file in" in result.stdout and "Boxes: 1 uploaded, 0 already there, 1 invalid, 0 failed." in result.stdout
+    assert (f"{path}:train/_annotations.txt:1: box 2: its box '600,0,700,10,0' reaches outside its 640 x 480 image"
+            in result.stdout)
+    assert stored_boxes(sandbox) == [(content_id(image), "dog", (0.1, 0.1, 0.5, 0.5))]
+
+
 def voc(file_name: str, *objects: tuple[str, int, int, int, int]) -> bytes:
     """A Pascal VOC annotation of a 640 x 480 image, as LabelImg, CVAT and Roboflow write it."""
     boxes = "".join(f"<object><name>{name}</name><bndbox><xmin>{left}</xmin><ymin>{top}</ymin><xmax>{right}</xmax>"

@@ -13,12 +13,14 @@ from ingest.validate import (
     BoxRecord,
     InputRecord,
     RowError,
+    YoloClasses,
     coco_document,
     generated_id,
     map_box_columns,
     map_columns,
     validate_coco,
     validate_createml,
+    validate_keras,
     validate_rows,
     validate_voc,
     validate_yolo,
@@ -280,6 +282,17 @@ def test_create_ml_boxes_need_their_images_size_and_name_each_fault():
     assert coco_document(json.dumps(document).encode(), "boxes.json") == document
     with pytest.raises(InputFileError, match="not a COCO annotations file"):
         coco_document(b'[{"image": "a.png"}]', "boxes.json")
+
+
+def test_keras_txt_boxes_need_their_images_size_and_name_each_fault():
+    data = b"a.png 10,20,30,60,0 1,2,3 5,5,9,9,7 9,9,5,5,0\n\nb.png 1,1,2,2,0\n"
+    classes = YoloClasses(("cat",), "_classes.txt")
+    cat, short, unknown_class, inverted, no_size = validate_keras(data, classes, {"a.png": (100, 200)}.get)
+    assert cat == BoxRecord(1, "", "a.png", "cat", 0.1, 0.1, 0.3, 0.3)
+    assert short.message == "box 2: '1,2,3' is not x_min,y_min,x_max,y_max,class"
+    assert unknown_class.message == "box 3: the class '7' is not one of the 1 classes _classes.txt names"
+    assert inverted.message.startswith("box 4: the box is inverted or empty")
+    assert (no_size.line, no_size.url) == (3, "b.png") and "the size of 'b.png' is unknown" in no_size.message
 
 
 def test_yolo_labels_become_boxes_and_each_fault_is_named():
