@@ -223,15 +223,23 @@ def _spooled_stdin() -> Iterator[Path]:
 def _local_files(path: Path, chosen_list: str | None) -> LocalFiles | None:
     """A folder or a zip of media files (optionally with a CSV naming them, `chosen_list` among several); None
     for a CSV/TSV."""
+    if not (path.is_dir() or path.suffix.lower() == ".zip"):
+        return None
     try:
-        if path.is_dir():
-            return from_folder(path, chosen_list)
-        if path.suffix.lower() == ".zip":
-            return from_zip(open(path, "rb"), str(path), chosen_list)  # open while the upload reads its files
+        # Each file is read once first, for its id; on a terminal, a bar follows that reading.
+        with tqdm(unit="B", unit_scale=True, desc="reading files", file=sys.stderr, dynamic_ncols=True, disable=None,
+                  leave=False) as bar:
+
+            def on_read(size: int, total: int) -> None:
+                bar.total = total
+                bar.update(size)
+
+            if path.is_dir():
+                return from_folder(path, chosen_list, on_read)
+            return from_zip(open(path, "rb"), str(path), chosen_list, on_read)  # open while the upload reads it
     except SeveralLists as several:
         raise SeveralLists(several.message, f"Name the one that names the files with --list {several.lists[0]} "
                            "(or another), or give --list '' to upload every file.", several.lists) from None
-    return None
 
 
 def _follow(job: UploadJob, dry_run: bool) -> JobStatus:

@@ -56,7 +56,8 @@ LEFT_OUT_SHOWN = 10  # names listed in the sentence about files left out
 LAYOUT_FOLDERS = frozenset({"train", "training", "valid", "validation", "val", "test", "testing", "images", "imgs"})
 MIRROR_FOLDERS = {"images": "labels", "JPEGImages": "Annotations"}  # images' folder -> their labels' (YOLO, VOC)
 NOTES = ("readme", "license", "licence", "changelog", "citation")  # a dataset's notes (README.txt): no inputs
-SKIPPED = ("__MACOSX/", "Thumbs.db", "desktop.ini")  # and hidden files and folders (.DS_Store, ._a.jpg, .git/)
+SKIPPED = ("__MACOSX/", "Thumbs.db", "desktop.ini")
+OnRead = Callable[[int, int], None]  # (bytes just read, bytes to read in all)  # and hidden files and folders (.DS_Store, ._a.jpg, .git/)
 
 
 @dataclass(frozen=True)
@@ -262,8 +263,9 @@ def from_files(files: Iterable[tuple[str, bytes]], name: str = "chosen files", c
                          chosen=True)
 
 
-def from_folder(folder: Path, chosen_list: str | None = None) -> LocalFiles:
-    """The files under `folder` (names relative to it), read when uploaded; its CSVs are read as a zip's are."""
+def from_folder(folder: Path, chosen_list: str | None = None, on_read: OnRead | None = None) -> LocalFiles:
+    """The files under `folder` (names relative to it), read when uploaded; its CSVs are read as a zip's are.
+    `on_read(size, total)` follows the first read, for the files' ids: a file's bytes, of all of them."""
     paths = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
     found = {file_name: paths[file_name].stat().st_size for file_name in paths if not _skipped(file_name)}
 
@@ -278,7 +280,7 @@ def from_folder(folder: Path, chosen_list: str | None = None) -> LocalFiles:
         return data
 
     return _read_members(str(folder), found, lambda file_name: open(paths[file_name], "rb"), read,
-                         lambda file_name: str(paths[file_name]), chosen_list, in_folder=True)
+                         lambda file_name: str(paths[file_name]), chosen_list, on_read=on_read, in_folder=True)
 
 
 def _gone(folder: Path, file_name: str, why: str) -> InputFileError:
@@ -288,9 +290,10 @@ def _gone(folder: Path, file_name: str, why: str) -> InputFileError:
         "files already uploaded are not stored twice.")
 
 
-def from_zip(stream: BinaryIO, name: str, chosen_list: str | None = None) -> LocalFiles:
+def from_zip(stream: BinaryIO, name: str, chosen_list: str | None = None, on_read: OnRead | None = None
+             ) -> LocalFiles:
     """Open a zip safely, reading its files when uploaded (`stream` must stay open until then);
-    raise `InputFileError` for an unsafe or oversized archive.
+    raise `InputFileError` for an unsafe or oversized archive. `on_read` as for `from_folder`.
 
     Its CSVs are read by what they hold: one at the top that names files is the list (`chosen_list` when
     there are several, "" for none); boxes files
@@ -310,13 +313,13 @@ def from_zip(stream: BinaryIO, name: str, chosen_list: str | None = None) -> Loc
     return _read_members(name, {file_name: info.file_size for file_name, info in infos.items()},
                          lambda file_name: archive.open(infos[file_name]),  # stops at the size declared
                          lambda file_name: _read(archive, infos[file_name], name),
-                         lambda file_name: f"{name}:{root}{file_name}", chosen_list, root,
+                         lambda file_name: f"{name}:{root}{file_name}", chosen_list, root, on_read,
                          held=stream.seek(0, io.SEEK_END))
 
 
 def _read_members(name: str, sizes: Mapping[str, int], open_file: Callable[[str], BinaryIO],
                   read: Callable[[str], bytes], shown: Callable[[str], str], chosen_list: str | None,
-                  root: str = "", **how_held: object) -> LocalFiles:
+                  root: str = "", on_read: OnRead | None = None, **how_held: object) -> LocalFiles:
     """A folder's, zip's or the page's files (by name within `root`, with their sizes) as local files: their
     boxes files, their own list as written (`chosen_list`, among several) or one made from the files (with
     what the lists in their folders say of them; the copies left out of it), and the files left out."""
@@ -328,7 +331,7 @@ def _read_members(name: str, sizes: Mapping[str, int], open_file: Callable[[str]
     if own_list:
         manifest, copies, lists, described = _one_hot_concepts(read(own_list), shown(own_list)), (), {}, {}
     else:
-        manifest, copies = _manifest(listed_sizes, _content_ids(listed_sizes, open_file), described)
+        manifest, copies = _manifest(listed_sizes, _content_ids(listed_sizes, open_file, on_read), described)
     return LocalFiles(name, manifest, _Contents(listed_sizes, read), listed_sizes, own_list and root + own_list,
                       left_out=left_out, sidecars=sidecars, boxes=tuple(dict.fromkeys(boxes.values())), copies=copies,
                       root=root, folder_lists=tuple(lists),
@@ -723,13 +726,17 @@ def content_id(data: bytes | BinaryIO) -> str:
     return hashlib.file_digest(data, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
 
 
-def _content_ids(sizes: dict[str, int], open_file: Callable[[str], BinaryIO]) -> dict[str, str]:
+def _content_ids(sizes: dict[str, int], open_file: Callable[[str], BinaryIO], on_read: OnRead | None = None
+                 ) -> dict[str, str]:
     """`content_id` of each file small enough to send."""
+    wanted = {file_name: size for file_name, size in sizes.items() if size <= size_limit(file_name)}
+    total = sum(wanted.values())
     ids = {}
-    for file_name, size in sizes.items():
-        if size <= size_limit(file_name):
-            with open_file(file_name) as stream:
-                ids[file_name] = content_id(stream)
+    for file_name, size in wanted.items():
+        with open_file(file_name) as stream:
+            ids[file_name] = content_id(stream)
+        if on_read:
+            on_read(size, total)
     return ids
 
 

@@ -210,6 +210,16 @@ def test_a_folders_report_names_each_file_and_a_boxes_file_may_name_the_files(sa
                                             (content_id(other), "dog", (0.0, 0.0, 1.0, 1.0))])
 
 
+def test_reading_a_folders_files_for_their_ids_reports_its_progress(tmp_path):
+    """The first read of every file (for its content id) is what a large folder waits on before its upload."""
+    for name, size in (("a.png", 300), ("b/c.png", 500), ("notes.pdf", 70)):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(PNG[:8] + bytes(size - 8))
+    seen: list[tuple[int, int]] = []
+    from_folder(tmp_path, on_read=lambda size, total: seen.append((size, total)))
+    assert sorted(seen) == [(300, 800), (500, 800)]  # the media, not the PDF left out
+
+
 def test_a_folder_is_read_file_by_file_as_it_uploads_and_a_file_changed_meanwhile_is_named(tmp_path):
     (tmp_path / "a.png").write_bytes(PNG)
     (tmp_path / "b.png").write_bytes(PNG)
