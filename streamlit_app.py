@@ -757,6 +757,8 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
     noun = row_noun(chosen.files, check.columns)
     if noun != "file":
         st.caption(format_sentence(check, layout))
+    elif chosen.files.folder_lists:
+        st.caption(f"Concepts and metadata read from {listing(chosen.files.folder_lists, bold=False)}.")
     rows, valid, invalid = st.columns(3)
     rows.metric(f"{noun.capitalize()}s found", f"{check.rows:,}")
     valid.metric("Ready to upload", f"{check.valid:,}")

@@ -393,6 +393,7 @@ def test_a_hugging_face_metadata_jsonl_chosen_with_its_images_labels_them(server
     assert preview.loc["red.png", "Concepts"] == "warm"
     assert json.loads(preview.loc["red.png", "Metadata"]) == {"text": "A red square"}
     assert "Left out 1 file that metadata.jsonl does not name" in texts(at.caption)
+    assert "Concepts and metadata read from metadata.jsonl." in texts(at.caption)
     upload(at)
     [item] = server_env.stored_inputs()
     assert [c.id for c in item.data.concepts] == ["warm"] and item.data.metadata["text"] == "A red square"
