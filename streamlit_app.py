@@ -1306,8 +1306,10 @@ def resume_offer(chosen: ChosenFile, check: FileCheck, layout: Layout, destinati
 
 def job_section(job_id: str, entry: JobEntry, status: JobStatus) -> None:
     st.subheader(f"Upload of {entry.shown_name}")
-    if entry.source:
+    if entry.source and numbered(entry.files):
         st.caption(f"The failed rows of {entry.source}, sent again. Line numbers are those of {entry.source}.")
+    elif entry.source:
+        st.caption(f"The failed files of {entry.source}, sent again.")
     if status.done:
         progress_view(job_id, entry, status)
         done_view(job_id, entry, status)

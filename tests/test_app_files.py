@@ -531,6 +531,8 @@ def test_retrying_a_zips_failed_files_adds_their_boxes_and_leaves_the_others_alo
     run_until(at, upload_finished)
     assert metrics(at).items() >= {"Uploaded": "1", "Failed": "0", "Boxes uploaded": "1", "Boxes already there": "0",
                                    "Boxes failed": "0"}.items()
+    assert "The failed files of export.zip, sent again." in texts(at.caption)  # no lines: the page listed them
+    assert "Line" not in at.dataframe[-1].value
     assert stored_boxes(server_env) == sorted([(content_id(RED), "apple", (0.0, 0.0, 0.5, 0.5)),
                                                (content_id(GREEN), "leaf", (0.5, 0.5, 1.0, 1.0))])
 
