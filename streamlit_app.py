@@ -1772,8 +1772,7 @@ def fetched_images(urls: tuple[str, ...], _target: Target | None = None) -> tupl
     """The images at these urls (the app's copies, with `_target`'s key; else public ones, without a key), shrunk
     to twice a thumbnail's size (a copy in its original size may be megabytes) and kept a while: a hosted url
     names one content, and an image that could not be fetched is asked for again only once the while is over."""
-    fetched = fetch_hosted(_target, urls) if _target else fetch_public(urls)
-    return tuple(small_png(data) for data in fetched)
+    return tuple(fetch_hosted(_target, urls, small_png) if _target else fetch_public(urls, small_png))
 
 
 def small_png(data: bytes | None) -> bytes | None:

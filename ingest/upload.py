@@ -442,19 +442,24 @@ _OPENER = urllib.request.build_opener(_KeyStaysHome)
 _LOOPBACK_OPENER = urllib.request.build_opener(_KeyStaysHome, urllib.request.ProxyHandler({}))  # whatever http_proxy says
 
 
-def fetch_hosted(target: Target, urls: Sequence[str]) -> list[bytes | None]:
-    """The bytes at each `hosted_url`, fetched together with the target's key; None where a fetch failed
-    (the failure is logged without the key)."""
-    return _fetch_each(urls, {"Authorization": f"Key {target.pat or target.api_key}"})
+Keep = Callable[[bytes], bytes | None]  # what to keep of a fetched image (a shrunk copy), as soon as it arrives
 
 
-def fetch_public(urls: Sequence[str]) -> list[bytes | None]:
-    """The bytes at each http(s) url, fetched together and without a key (an input's own url, to draw its
-    boxes on); None where a fetch failed or the url is not http(s)."""
-    return _fetch_each(urls, {})
+def fetch_hosted(target: Target, urls: Sequence[str], keep: Keep | None = None) -> list[bytes | None]:
+    """The bytes at each `hosted_url` (or what `keep` makes of them), fetched together with the target's key;
+    None where a fetch failed (the failure is logged without the key)."""
+    return _fetch_each(urls, {"Authorization": f"Key {target.pat or target.api_key}"}, keep)
 
 
-def _fetch_each(urls: Sequence[str], headers: Mapping[str, str]) -> list[bytes | None]:
+def fetch_public(urls: Sequence[str], keep: Keep | None = None) -> list[bytes | None]:
+    """The bytes at each http(s) url (or what `keep` makes of them), fetched together and without a key (an
+    input's own url, to draw its boxes on); None where a fetch failed or the url is not http(s)."""
+    return _fetch_each(urls, {}, keep)
+
+
+def _fetch_each(urls: Sequence[str], headers: Mapping[str, str], keep: Keep | None) -> list[bytes | None]:
+    """Fetch in threads; each thread keeps what `keep` makes of its image, so only those in flight are whole."""
+
     def fetch(url: str) -> bytes | None:
         try:
             if urlsplit(url).scheme.lower() not in ("http", "https"):
@@ -463,7 +468,9 @@ def _fetch_each(urls: Sequence[str], headers: Mapping[str, str]) -> list[bytes |
             opener = _LOOPBACK_OPENER if is_loopback(url) else _OPENER
             with opener.open(request, timeout=FETCH_SECONDS) as response:
                 content = response.read(MAX_FETCHED_BYTES + 1)
-            return content if len(content) <= MAX_FETCHED_BYTES else None
+            if len(content) > MAX_FETCHED_BYTES:
+                return None
+            return keep(content) if keep else content
         except (OSError, ValueError, http.client.HTTPException) as error:  # none of them holds the key
             log.info("could not fetch %s: %s", url, error)
             return None
