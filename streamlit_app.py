@@ -49,7 +49,7 @@ from ingest.errors import EncodingError, IngestError, InputFileError, SeveralLis
 from ingest.journal import confirmed_count, file_digest
 from ingest.job import DEFAULT_WORKERS, MAX_WORKERS, JobStatus, UploadJob, UploadOptions
 from ingest.local import (IMAGE_EXTENSIONS, LEFT_OUT_SHOWN, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, LocalFiles, from_files,
-                          from_zip, left_out_sentence, row_noun)
+                          from_parquet, from_zip, left_out_sentence, row_noun)
 from ingest.outcomes import (
     ALREADY_THERE,
     DOWNLOAD_FAILED,
@@ -111,7 +111,7 @@ LIST, FILES = "list", "files"  # what the person has: a table of web addresses o
 SOURCES = {LIST: "A CSV/TSV list of web addresses", FILES: "Files from my computer"}
 # Media, a zip of them, and the files that may come with them: a list naming them, boxes files, YOLO's classes
 MEDIA_TYPES = sorted({e.lstrip(".") for e in (*IMAGE_EXTENSIONS, *EXTENSION_KINDS)}
-                     | {"zip", "csv", "tsv", "xml", "json", "jsonl", "yaml", "yml", "names", "labels"})
+                     | {"zip", "parquet", "csv", "tsv", "xml", "json", "jsonl", "yaml", "yml", "names", "labels"})
 THUMBNAILS = 24  # preview rows of local images that get a thumbnail made from their bytes
 THUMBNAIL_PX = 96  # the longer side of a thumbnail
 ROLE_LABELS = {
@@ -533,7 +533,8 @@ def files_section() -> ChosenFile | None:
         "`_annotations.coco.json` in each of `train/`, `valid/` and `test/`, Pascal VOC's XML file per image, or "
         "YOLO's `labels/` with their `data.yaml`) are read too: their boxes are added to the images. So are "
         "Hugging Face's `metadata.jsonl` (or `metadata.csv`) and Roboflow's multi-label `_classes.csv`: the "
-        "files they name get their labels and metadata."
+        "files they name get their labels and metadata. A Hugging Face dataset's `.parquet` file uploads each "
+        "of its images with its labels."
     )
     state = st.session_state
     files = st.file_uploader("Choose files or a zip", type=MEDIA_TYPES, accept_multiple_files=True,
@@ -598,12 +599,16 @@ def read_local(uploaded: list[UploadedFile], key: str, chosen_list: str | None =
     if len(folders) > 1 or (folders and any("/" not in u.name for u in uploaded)):
         raise InputFileError("Several folders, or a folder and other files, were chosen together.",
                              "Choose one folder, or files without a folder.")
-    zips = [u for u in uploaded if u.name.lower().endswith(".zip")]
+    zips = [u for u in uploaded if u.name.lower().endswith((".zip", ".parquet"))]  # each holds the files
+    kind = "Parquet file" if zips and zips[0].name.lower().endswith(".parquet") else "zip"
     if zips and len(uploaded) > 1:
         raise InputFileError(
-            f"{'Several zips were' if len(zips) > 1 else 'A zip and other files were'} chosen together.",
-            "Choose one zip, or the files themselves without a zip.")
-    if zips:
+            f"{f'Several {kind}s were' if len(zips) > 1 else f'A {kind} and other files were'} chosen together.",
+            f"Choose one {kind}, or the files themselves without a {kind}.")
+    if kind == "Parquet file":  # a Hugging Face dataset's
+        zips[0].seek(0)
+        files = from_parquet(zips[0], zips[0].name)
+    elif zips:
         zips[0].seek(0)
         files = from_zip(zips[0], zips[0].name, chosen_list)
         if not files.contents:

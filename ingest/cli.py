@@ -19,7 +19,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .build import DEFAULT_BATCH
 from .errors import IngestError, SeveralLists, UsageError
-from .local import LocalFiles, from_folder, from_zip
+from .local import LocalFiles, from_folder, from_parquet, from_zip
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
 from .report import boxes_sentence, downloads_sentence, problem_line, summary_sentence
 from .upload import Target
@@ -221,9 +221,9 @@ def _spooled_stdin() -> Iterator[Path]:
 
 
 def _local_files(path: Path, chosen_list: str | None) -> LocalFiles | None:
-    """A folder or a zip of media files (optionally with a CSV naming them, `chosen_list` among several); None
-    for a CSV/TSV."""
-    if not (path.is_dir() or path.suffix.lower() == ".zip"):
+    """A folder or a zip of media files (optionally with a CSV naming them, `chosen_list` among several), or a
+    Hugging Face dataset's Parquet file; None for a CSV/TSV."""
+    if not (path.is_dir() or path.suffix.lower() in (".zip", ".parquet")):
         return None
     try:
         # Each file is read once first, for its id; on a terminal, a bar follows that reading.
@@ -236,7 +236,11 @@ def _local_files(path: Path, chosen_list: str | None) -> LocalFiles | None:
 
             if path.is_dir():
                 return from_folder(path, chosen_list, on_read)
-            return from_zip(open(path, "rb"), str(path), chosen_list, on_read)  # open while the upload reads it
+            if path.suffix.lower() == ".parquet":
+                if chosen_list is not None:
+                    raise UsageError("--list is for a folder or a zip of files.", f"Leave it out to upload {path}.")
+                return from_parquet(open(path, "rb"), str(path), on_read)  # open while the upload reads it
+            return from_zip(open(path, "rb"), str(path), chosen_list, on_read)
     except SeveralLists as several:
         raise SeveralLists(several.message, f"Name the one that names the files with --list {several.lists[0]} "
                            "(or another), or give --list '' to upload every file.", several.lists) from None

@@ -25,11 +25,12 @@ import hashlib
 import io
 import json
 import posixpath
+import threading
 import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import InputFileError, SeveralLists
 from .read import open_table
@@ -37,6 +38,9 @@ from .validate import (BLOG, CONCEPT_ALIASES, CONCEPT_SEPARATOR, EXTENSION_KINDS
                        ColumnMap, InputRecord, RowError, YoloClasses, cell_at, coco_document, looks_like_yolo,
                        map_box_columns, map_columns, names_coco, names_keras, names_voc, names_yolo_classes,
                        voc_document, yolo_classes)
+
+if TYPE_CHECKING:
+    import pyarrow
 
 ONE_HOT, ONE_HOT_YES = frozenset({"0", "1", "0.0", "1.0", ""}), frozenset({"1", "1.0"})  # a class column's cells
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
@@ -315,6 +319,89 @@ def from_zip(stream: BinaryIO, name: str, chosen_list: str | None = None, on_rea
                          lambda file_name: _read(archive, infos[file_name], name),
                          lambda file_name: f"{name}:{root}{file_name}", chosen_list, root, on_read,
                          held=stream.seek(0, io.SEEK_END))
+
+
+def from_parquet(stream: BinaryIO, name: str, on_read: OnRead | None = None) -> LocalFiles:
+    """A Hugging Face dataset's Parquet file (`stream` must stay open until the upload ends): each row's image
+    (or audio) a file, its class labels (by their ClassLabel names) and label columns its concepts, its other
+    columns its metadata. Files are read a row group at a time; `on_read` as for `from_folder`."""
+    import pyarrow.parquet  # Streamlit's own dependency; only Parquet files need it
+
+    try:
+        parquet = pyarrow.parquet.ParquetFile(stream)
+    except (pyarrow.ArrowException, OSError) as error:
+        raise InputFileError(f"{name} is not a readable Parquet file ({error}).",
+                             "Download it again, or save the dataset as a folder or zip of its files.") from None
+    schema, features = parquet.schema_arrow, _hf_features(parquet.schema_arrow)
+    media = [f.name for f in schema if pyarrow.types.is_struct(f.type) and {"bytes", "path"} <= set(f.type.names)]
+    if not media:
+        raise InputFileError(f"{name} holds no images, audio or other files (no column of file bytes and paths, "
+                             "as Hugging Face stores them).",
+                             "Choose a Parquet file of a Hugging Face image or audio dataset, or save a list of web "
+                             "addresses as CSV.")
+    column, lock = media[0], threading.Lock()
+    feature = features.get(column)
+    default_name = ".wav" if isinstance(feature, dict) and feature.get("_type") == "Audio" else ".png"
+
+    @functools.lru_cache(maxsize=2)  # files are sent in order: a row group is read once, or twice at its edge
+    def group_cells(group: int) -> list[dict]:
+        with lock:  # the page's preview and its upload may read at once
+            return [cell or {} for cell in parquet.read_row_group(group, columns=[column]).column(column).to_pylist()]
+
+    places: dict[str, tuple[int, int]] = {}  # file -> (row group, row in it)
+    sizes: dict[str, int] = {}
+    ids: dict[str, str] = {}
+    total = sum(parquet.metadata.row_group(g).total_byte_size for g in range(parquet.num_row_groups))
+    for group in range(parquet.num_row_groups):
+        for index, cell in enumerate(group_cells(group)):
+            path = PurePosixPath((cell.get("path") or "").replace("\\", "/")).name
+            file_name = f"{len(places) + 1:06d}-{path}" if path else f"{len(places) + 1:06d}{default_name}"
+            data = cell.get("bytes") or b""
+            places[file_name], sizes[file_name] = (group, index), len(data)
+            if len(data) <= size_limit(file_name):
+                ids[file_name] = content_id(data)
+            if on_read:
+                on_read(len(data), total)
+    others = [f.name for f in schema if f.name not in media]
+    rows = parquet.read(columns=others).to_pylist() if others else [{}] * len(places)
+    manifest, copies = _manifest(sizes, ids, {file_name: _parquet_row(row, features)
+                                              for file_name, row in zip(places, rows)})
+
+    def read(file_name: str) -> bytes:
+        group, index = places[file_name]
+        return group_cells(group)[index].get("bytes") or b""
+
+    return LocalFiles(name, manifest, _Contents(sizes, read), sizes, held=stream.seek(0, io.SEEK_END), copies=copies,
+                      folder_lists=(PurePosixPath(name).name,))
+
+
+def _hf_features(schema: pyarrow.Schema) -> dict[str, dict]:
+    """The dataset's features (each column's type: Image, ClassLabel with its names...) that Hugging Face writes
+    in a Parquet file's metadata; empty when it wrote none."""
+    try:
+        features = json.loads((schema.metadata or {}).get(b"huggingface", b"{}"))["info"]["features"]
+    except (ValueError, KeyError, TypeError):
+        return {}
+    return features if isinstance(features, dict) else {}
+
+
+def _parquet_row(row: dict, features: Mapping[str, dict]) -> Described:
+    """A row's concepts (its class labels by their names, and its label columns' names) and metadata (its other
+    columns' values)."""
+    concepts: list[str] = []
+    metadata = {}
+    for key, value in row.items():
+        feature = features.get(key) if isinstance(features.get(key), dict) else {}
+        inner = feature.get("feature") if isinstance(feature.get("feature"), dict) else {}
+        names = feature.get("names") or inner.get("names")  # a ClassLabel, or a list of them
+        values = value if isinstance(value, list) else [value]
+        if names and all(isinstance(v, int) and 0 <= v < len(names) for v in values):
+            concepts.extend(names[v] for v in values)
+        elif key.lower() in CONCEPT_ALIASES and all(isinstance(v, str) for v in values):
+            concepts.extend(filter(None, values))
+        elif value is not None and not isinstance(value, bytes):
+            metadata[key] = value
+    return Described(tuple(concepts), metadata)
 
 
 def _read_members(name: str, sizes: Mapping[str, int], open_file: Callable[[str], BinaryIO],
@@ -763,11 +850,16 @@ def _manifest(sizes: dict[str, int], ids: dict[str, str], described: Mapping[str
     writer.writerow(["file", "input_id", "pos_concepts", "metadata"] if described else ["file", "input_id"])
     for file_name, (content, concepts, metadata) in rows.items():
         if described:
-            shown = json.dumps(metadata, ensure_ascii=False) if metadata else ""
+            shown = json.dumps(metadata, ensure_ascii=False, default=_json_value) if metadata else ""
             writer.writerow([file_name, content, CONCEPT_SEPARATOR.join(dict.fromkeys(concepts)), shown])
         else:
             writer.writerow([file_name, content])
     return text.getvalue().encode("utf-8"), tuple(copies)
+
+
+def _json_value(value: object) -> object:
+    """What a value JSON has no type for becomes in metadata: a date as its text, bytes as nothing."""
+    return None if isinstance(value, (bytes, bytearray)) else str(value)
 
 
 def _skipped(file_name: str) -> bool:

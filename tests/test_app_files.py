@@ -23,11 +23,12 @@ from streamlit.testing.v1 import AppTest
 
 from ingest.check import check_file
 from ingest.local import content_id, from_zip
+from ingest.pictures import BOX_COLORS
 from ingest.sandbox import Sandbox
 from tests.conftest import stored_boxes, stub_for
 from tests.test_app import choose, keys, metrics, page, run_until, texts, upload, upload_finished
-from ingest.pictures import BOX_COLORS
 from tests.test_app_more import choose_boxes
+from tests.test_local_files import hugging_face_parquet
 
 
 def png(rgb: tuple[int, int, int]) -> bytes:
@@ -397,6 +398,19 @@ def test_a_hugging_face_metadata_jsonl_chosen_with_its_images_labels_them(server
     upload(at)
     [item] = server_env.stored_inputs()
     assert [c.id for c in item.data.concepts] == ["warm"] and item.data.metadata["text"] == "A red square"
+
+
+def test_a_hugging_face_parquet_file_is_previewed_and_uploaded_image_by_image(server_env: Sandbox) -> None:
+    at = choose_files(page(), ("beans.parquet", hugging_face_parquet([RED, GREEN, BLUE])))
+    assert metrics(at) == {"Files found": "3", "Ready to upload": "3", "Need fixing": "0"}
+    assert "Concepts and metadata read from beans.parquet." in texts(at.caption)
+    preview = at.dataframe[0].value.set_index("File")
+    assert list(preview.index) == ["000001-photo_0.png", "000002-photo_1.png", "000003-photo_2.png"]
+    assert list(preview["Concepts"]) == ["cat, indoor, night", "dog", "cat"]
+    assert preview["Image"].str.startswith("data:image/").all()  # thumbnails made from the bytes in the file
+    upload(at)
+    assert {bytes(i.data.image.base64): [c.id for c in i.data.concepts] for i in server_env.stored_inputs()} == {
+        RED: ["cat", "indoor", "night"], GREEN: ["dog"], BLUE: ["cat"]}
 
 
 def test_a_list_chosen_as_a_file_is_read_by_the_names_datasets_give_its_columns(server_env: Sandbox) -> None:

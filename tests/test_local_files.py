@@ -695,3 +695,43 @@ def test_a_file_that_cannot_be_sent_is_named_by_its_name_not_a_line(sandbox, tmp
     result = upload(sandbox, folder)
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"{folder}: latin.txt: the text file is not UTF-8 - save it again as UTF-8 text" in result.stdout.splitlines()
+
+
+def hugging_face_parquet(images: list[bytes]) -> bytes:
+    """A Parquet file as Hugging Face writes an image dataset: image bytes and paths, a ClassLabel, a list of
+    them, a caption; its features in the file's metadata; two rows a row group."""
+    import pyarrow
+    import pyarrow.parquet
+
+    table = pyarrow.table({
+        "image": [{"bytes": data, "path": f"photo_{n}.png"} for n, data in enumerate(images)],
+        "label": [n % 2 for n in range(len(images))],
+        "tags": [[0, 1] if n == 0 else [] for n in range(len(images))],
+        "caption": [f"photo {n}" if n else None for n in range(len(images))],
+    })
+    features = {"image": {"_type": "Image"}, "label": {"names": ["cat", "dog"], "_type": "ClassLabel"},
+                "tags": {"feature": {"names": ["indoor", "night"], "_type": "ClassLabel"}, "_type": "Sequence"},
+                "caption": {"dtype": "string", "_type": "Value"}}
+    table = table.replace_schema_metadata({b"huggingface": json.dumps({"info": {"features": features}}).encode()})
+    out = io.BytesIO()
+    pyarrow.parquet.write_table(table, out, row_group_size=2)
+    return out.getvalue()
+
+
+def test_a_hugging_face_parquet_file_uploads_each_image_with_its_labels_and_fields(sandbox, tmp_path):
+    images = [PNG + bytes([n]) for n in range(3)]
+    path = tmp_path / "train-00000-of-00001.parquet"
+    path.write_bytes(hugging_face_parquet(images))
+    result = upload(sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 files in" in result.stdout and "3 uploaded" in result.stdout
+    stored = {bytes(i.data.image.base64): ([c.id for c in i.data.concepts], json_format.MessageToDict(i.data.metadata))
+              for i in sandbox.stored_inputs()}
+    assert stored == {images[0]: (["cat", "indoor", "night"], {}), images[1]: (["dog"], {"caption": "photo 1"}),
+                      images[2]: (["cat"], {"caption": "photo 2"})}
+
+    listed = upload(sandbox, path, "--list", "labels.csv")
+    assert listed.returncode == 2 and "--list is for a folder or a zip of files." in listed.stderr
+    (tmp_path / "not.parquet").write_bytes(b"PAR1 not really")
+    broken = upload(sandbox, tmp_path / "not.parquet")
+    assert broken.returncode == 2 and f"{tmp_path / 'not.parquet'} is not a readable Parquet file" in broken.stderr
