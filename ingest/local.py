@@ -7,10 +7,11 @@ listed once), and an image's own text files (captions) and the dataset's notes (
 are left out. Lists in its folders that describe the files beside them (Roboflow's
 `_classes.csv`, Hugging Face's `metadata.jsonl` or `metadata.csv`) give those files their
 concepts and metadata. Boxes files (a CSV of boxes, COCO or Create ML JSON, Pascal VOC's
-XML files, YOLO's labels with their data.yaml) may stand anywhere in it. Sizes are checked from the zip's directory before anything is
-read, and every read is capped, so a zip bomb or a lying header cannot fill memory;
-names are checked even though nothing is extracted to disk, so a zip built to escape
-its folder is refused rather than half-read.
+XML files, YOLO's labels with their data.yaml) may stand anywhere in it. Sizes are checked
+from the zip's directory before anything is read, and every read is capped, so a zip bomb
+or a lying header cannot fill memory; names are checked even though nothing is extracted
+to disk, so a zip built to escape its folder is refused rather than half-read. A Hugging
+Face dataset's Parquet file is read as a zip of its rows' files.
 
 A folder's or a zip's files are read when their batch is built, not up front, so a folder
 of any size uploads in the memory of the batches in flight.
@@ -60,8 +61,8 @@ LEFT_OUT_SHOWN = 10  # names listed in the sentence about files left out
 LAYOUT_FOLDERS = frozenset({"train", "training", "valid", "validation", "val", "test", "testing", "images", "imgs"})
 MIRROR_FOLDERS = {"images": "labels", "JPEGImages": "Annotations"}  # images' folder -> their labels' (YOLO, VOC)
 NOTES = ("readme", "license", "licence", "changelog", "citation")  # a dataset's notes (README.txt): no inputs
-SKIPPED = ("__MACOSX/", "Thumbs.db", "desktop.ini")
-OnRead = Callable[[int, int], None]  # (bytes just read, bytes to read in all)  # and hidden files and folders (.DS_Store, ._a.jpg, .git/)
+SKIPPED = ("__MACOSX/", "Thumbs.db", "desktop.ini")  # and hidden files and folders (.DS_Store, ._a.jpg, .git/)
+OnRead = Callable[[int, int], None]  # (bytes just read, bytes to read in all)
 
 
 @dataclass(frozen=True)
@@ -351,28 +352,35 @@ def from_parquet(stream: BinaryIO, name: str, on_read: OnRead | None = None) -> 
     places: dict[str, tuple[int, int]] = {}  # file -> (row group, row in it)
     sizes: dict[str, int] = {}
     ids: dict[str, str] = {}
-    total = sum(parquet.metadata.row_group(g).total_byte_size for g in range(parquet.num_row_groups))
+    missing = []  # rows that name a file without holding its bytes
+    metadata = parquet.metadata
+    chunks = [metadata.row_group(g).column(c) for g in range(metadata.num_row_groups) for c in range(metadata.num_columns)]
+    total = sum(chunk.total_uncompressed_size for chunk in chunks if chunk.path_in_schema == f"{column}.bytes")
     for group in range(parquet.num_row_groups):
         for index, cell in enumerate(group_cells(group)):
             path = PurePosixPath((cell.get("path") or "").replace("\\", "/")).name
             file_name = f"{len(places) + 1:06d}-{path}" if path else f"{len(places) + 1:06d}{default_name}"
             data = cell.get("bytes") or b""
-            places[file_name], sizes[file_name] = (group, index), len(data)
+            places[file_name] = (group, index)
+            if not data:
+                missing.append(file_name)
+                continue
+            sizes[file_name] = len(data)
             if len(data) <= size_limit(file_name):
                 ids[file_name] = content_id(data)
             if on_read:
                 on_read(len(data), total)
     others = [f.name for f in schema if f.name not in media]
     rows = parquet.read(columns=others).to_pylist() if others else [{}] * len(places)
-    manifest, copies = _manifest(sizes, ids, {file_name: _parquet_row(row, features)
-                                              for file_name, row in zip(places, rows)})
+    described = {file_name: _parquet_row(row, features) for file_name, row in zip(places, rows) if file_name in sizes}
+    manifest, copies = _manifest(sizes, ids, described)
 
     def read(file_name: str) -> bytes:
         group, index = places[file_name]
         return group_cells(group)[index].get("bytes") or b""
 
     return LocalFiles(name, manifest, _Contents(sizes, read), sizes, held=stream.seek(0, io.SEEK_END), copies=copies,
-                      folder_lists=(PurePosixPath(name).name,))
+                      folder_lists=(PurePosixPath(name).name,), missing=tuple(missing))
 
 
 def _hf_features(schema: pyarrow.Schema) -> dict[str, dict]:

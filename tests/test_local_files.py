@@ -730,6 +730,16 @@ def test_a_hugging_face_parquet_file_uploads_each_image_with_its_labels_and_fiel
     assert stored == {images[0]: (["cat", "indoor", "night"], {}), images[1]: (["dog"], {"caption": "photo 1"}),
                       images[2]: (["cat"], {"caption": "photo 2"})}
 
+    import pyarrow.parquet
+    table = pyarrow.parquet.read_table(path)
+    gone = table.column("image").to_pylist()
+    gone[1] = {"bytes": None, "path": "elsewhere.png"}  # a row that names its image without holding it
+    pyarrow.parquet.write_table(table.set_column(0, "image", pyarrow.array(gone)), path)
+    sandbox.reset()
+    result = upload(sandbox, path)
+    assert result.returncode == 0 and "2 uploaded" in result.stdout, result.stdout + result.stderr
+    assert (f"1 file that {path.name} names is not there: 000002-elsewhere.png." in result.stderr)
+
     listed = upload(sandbox, path, "--list", "labels.csv")
     assert listed.returncode == 2 and "--list is for a folder or a zip of files." in listed.stderr
     (tmp_path / "not.parquet").write_bytes(b"PAR1 not really")
