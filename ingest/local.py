@@ -331,7 +331,7 @@ def from_parquet(stream: BinaryIO, name: str, on_read: OnRead | None = None) -> 
     try:
         parquet = pyarrow.parquet.ParquetFile(stream)
     except (pyarrow.ArrowException, OSError) as error:
-        raise InputFileError(f"{name} is not a readable Parquet file ({error}).",
+        raise InputFileError(f"{name} is not a readable Parquet file ({' '.join(str(error).split())}).",
                              "Download it again, or save the dataset as a folder or zip of its files.") from None
     schema, features = parquet.schema_arrow, _hf_features(parquet.schema_arrow)
     media = [f.name for f in schema if pyarrow.types.is_struct(f.type) and {"bytes", "path"} <= set(f.type.names)]
@@ -353,11 +353,16 @@ def from_parquet(stream: BinaryIO, name: str, on_read: OnRead | None = None) -> 
     sizes: dict[str, int] = {}
     ids: dict[str, str] = {}
     missing = []  # rows that name a file without holding its bytes
-    metadata = parquet.metadata
-    chunks = [metadata.row_group(g).column(c) for g in range(metadata.num_row_groups) for c in range(metadata.num_columns)]
+    layout = parquet.metadata
+    chunks = [layout.row_group(g).column(c) for g in range(layout.num_row_groups) for c in range(layout.num_columns)]
     total = sum(chunk.total_uncompressed_size for chunk in chunks if chunk.path_in_schema == f"{column}.bytes")
     for group in range(parquet.num_row_groups):
-        for index, cell in enumerate(group_cells(group)):
+        try:
+            cells = group_cells(group)
+        except (pyarrow.ArrowException, OSError) as error:
+            raise InputFileError(f"{name}: row group {group + 1} cannot be read ({' '.join(str(error).split())}).",
+                                 "Download the file again: it is damaged or cut short.") from None
+        for index, cell in enumerate(cells):
             path = PurePosixPath((cell.get("path") or "").replace("\\", "/")).name
             file_name = f"{len(places) + 1:06d}-{path}" if path else f"{len(places) + 1:06d}{default_name}"
             data = cell.get("bytes") or b""

@@ -745,3 +745,9 @@ def test_a_hugging_face_parquet_file_uploads_each_image_with_its_labels_and_fiel
     (tmp_path / "not.parquet").write_bytes(b"PAR1 not really")
     broken = upload(sandbox, tmp_path / "not.parquet")
     assert broken.returncode == 2 and f"{tmp_path / 'not.parquet'} is not a readable Parquet file" in broken.stderr
+    damaged = bytearray(hugging_face_parquet(images))
+    damaged[8:200] = bytes(192)  # the first row group's pages, not the footer that describes them
+    (tmp_path / "damaged.parquet").write_bytes(damaged)
+    broken = upload(sandbox, tmp_path / "damaged.parquet")
+    assert broken.returncode == 2 and "damaged.parquet: row group 1 cannot be read" in broken.stderr
+    assert "Download the file again: it is damaged or cut short." in broken.stderr
