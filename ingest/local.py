@@ -180,6 +180,8 @@ def left_out_sentence(files: LocalFiles | None) -> str:
                          f"dataset: {_some(notes)}.")
     if others := tuple(file_name for file_name in files.left_out if file_name not in notes):
         sentences.append(_not_media_sentence(files, others))
+    if any(file_name.lower().endswith(".parquet") for file_name in others):
+        sentences.append("A Parquet file's images are uploaded when it is chosen (or given) on its own.")
     if files.copies:
         count = len(files.copies)
         shown = _some(tuple(f"{copy} (same as {kept})" for copy, kept in files.copies))

@@ -740,6 +740,14 @@ def test_a_hugging_face_parquet_file_uploads_each_image_with_its_labels_and_fiel
     assert result.returncode == 0 and "2 uploaded" in result.stdout, result.stdout + result.stderr
     assert (f"1 file that {path.name} names is not there: 000002-elsewhere.png." in result.stderr)
 
+    snapshot = tmp_path / "snapshot"  # a dataset downloaded from Hugging Face: the Parquet file among others
+    (snapshot / "data").mkdir(parents=True)
+    (snapshot / "data" / path.name).write_bytes(path.read_bytes())
+    (snapshot / "README.md").write_bytes(b"# card")
+    (snapshot / "cover.png").write_bytes(PNG)
+    result = upload(sandbox, snapshot, "--dry-run")
+    assert "A Parquet file's images are uploaded when it is chosen (or given) on its own." in result.stderr
+
     listed = upload(sandbox, path, "--list", "labels.csv")
     assert listed.returncode == 2 and "--list is for a folder or a zip of files." in listed.stderr
     (tmp_path / "not.parquet").write_bytes(b"PAR1 not really")
