@@ -487,7 +487,7 @@ def file_section() -> ChosenFile | None:
 
 def list_section() -> ChosenFile | None:
     st.markdown(
-        "A **CSV** or **TSV** file with column names on the first line and one input per row: "
+        "A **CSV** or **TSV** file (or a Parquet table) with column names on the first line and one input per row: "
         "`url` (the web address of an image, video, audio or text file) or `text` (the text itself), "
         "and optionally `input_id` (up to 48 letters, digits, `-` and `_`), "
         "`pos_concepts` and `neg_concepts` (names separated by `|`, such as `cat|pet`), "
@@ -497,8 +497,8 @@ def list_section() -> ChosenFile | None:
     state = st.session_state
     uploaded = st.file_uploader(
         "Choose a CSV or TSV file",
-        type=["csv", "tsv", "txt", "gz"],
-        help="A large file may be gzip-compressed (data.csv.gz).",
+        type=["csv", "tsv", "txt", "gz", "parquet"],
+        help="A large file may be gzip-compressed (data.csv.gz), or a Parquet table with the same columns.",
         key=f"uploader_{state['uploader_round']}",
         on_change=forget_sample,
     )

@@ -19,11 +19,11 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .build import DEFAULT_BATCH
 from .errors import IngestError, SeveralLists, UsageError
-from .local import LocalFiles, from_folder, from_parquet, from_zip
+from .local import LocalFiles, from_folder, from_parquet, from_zip, holds_files
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
 from .report import boxes_sentence, downloads_sentence, problem_line, summary_sentence
 from .upload import Target
-from .validate import BoxesFile
+from .validate import ROLES, BoxesFile
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 130
 PROBLEMS_SHOWN = 50
@@ -81,6 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     how.add_argument("--max-rps", type=float, help="never send more requests per second than this")
     how.add_argument("--allow-duplicate-url", action=argparse.BooleanOptionalAction, default=True,
                      help="store a url again even if the app has it already (default: yes)")
+    how.add_argument("--column", dest="columns", type=_column_choice, action="append", default=[],
+                     metavar="ROLE=NAME", help="the file's column that holds ROLE (url, text, input_id, pos_concepts, "
+                     "neg_concepts, metadata, type, dataset_id, latitude, longitude, file), such as url=image_link; "
+                     "text= leaves a column named text unread; may be given more than once")
     how.add_argument("--delimiter", help="cell delimiter (default: detected from the header line)")
     how.add_argument("--encoding", help="text encoding (default: UTF-8, or UTF-16 by its byte-order mark)")
     how.add_argument("--dry-run", action="store_true", help="read, check and build every request; send nothing")
@@ -146,7 +150,7 @@ def _upload_command(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, workers=args.workers, allow_duplicate_url=args.allow_duplicate_url,
         dry_run=args.dry_run, delimiter=args.delimiter, encoding=args.encoding, max_rps=args.max_rps,
         restart=args.restart, check_downloads=args.check_downloads, dataset_id=args.dataset_id,
-        create_datasets=args.create_datasets,
+        create_datasets=args.create_datasets, columns=dict(args.columns) or None,
     )
     return _run_upload(args.file, target, options, args.report, args.failed, args.boxes, args.folder_concepts,
                        args.chosen_list)
@@ -164,6 +168,14 @@ def _blog_form(argv: list[str]) -> tuple[Path, Target, UploadOptions, None, None
     options = UploadOptions(batch_size=args.batch_size, allow_duplicate_url=args.allow_duplicate_url,
                             check_downloads=True)
     return args.csv_file, target, options, None, None
+
+
+def _column_choice(text: str) -> tuple[str, str]:
+    """ROLE=NAME: the column that holds a role (NAME empty: none does)."""
+    role, equals, name = text.partition("=")
+    if not equals or role.strip() not in ROLES:
+        raise argparse.ArgumentTypeError(f"write ROLE=NAME with ROLE one of {', '.join(ROLES)}, not {text!r}")
+    return role.strip(), name.strip()
 
 
 def _yes_no(text: str) -> bool:
@@ -225,6 +237,10 @@ def _local_files(path: Path, chosen_list: str | None) -> LocalFiles | None:
     Hugging Face dataset's Parquet file; None for a CSV/TSV."""
     if not (path.is_dir() or path.suffix.lower() in (".zip", ".parquet")):
         return None
+    if path.suffix.lower() == ".parquet" and not path.is_dir():
+        with open(path, "rb") as stream:
+            if not holds_files(stream):
+                return None  # a table of rows, read as a list is
     try:
         # Each file is read once first, for its id; on a terminal, a bar follows that reading.
         with tqdm(unit="B", unit_scale=True, desc="reading files", file=sys.stderr, dynamic_ncols=True, disable=None,

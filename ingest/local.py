@@ -336,12 +336,11 @@ def from_parquet(stream: BinaryIO, name: str, on_read: OnRead | None = None) -> 
         raise InputFileError(f"{name} is not a readable Parquet file ({' '.join(str(error).split())}).",
                              "Download it again, or save the dataset as a folder or zip of its files.") from None
     schema, features = parquet.schema_arrow, _hf_features(parquet.schema_arrow)
-    media = [f.name for f in schema if pyarrow.types.is_struct(f.type) and {"bytes", "path"} <= set(f.type.names)]
+    media = _file_columns(schema)
     if not media:
         raise InputFileError(f"{name} holds no images, audio or other files (no column of file bytes and paths, "
                              "as Hugging Face stores them).",
-                             "Choose a Parquet file of a Hugging Face image or audio dataset, or save a list of web "
-                             "addresses as CSV.")
+                             "If it lists web addresses, choose it as a list of web addresses instead.")
     column, lock = media[0], threading.Lock()
     feature = features.get(column)
     default_name = ".wav" if isinstance(feature, dict) and feature.get("_type") == "Audio" else ".png"
@@ -388,6 +387,23 @@ def from_parquet(stream: BinaryIO, name: str, on_read: OnRead | None = None) -> 
 
     return LocalFiles(name, manifest, _Contents(sizes, read), sizes, held=stream.seek(0, io.SEEK_END), copies=copies,
                       folder_lists=(PurePosixPath(name).name,), missing=tuple(missing))
+
+
+def holds_files(stream: BinaryIO) -> bool:
+    """Whether a Parquet file holds files (a column of their bytes and paths, as Hugging Face stores images), rather
+    than being a table of rows to read as a list."""
+    import pyarrow.parquet
+
+    try:
+        return bool(_file_columns(pyarrow.parquet.read_schema(stream)))
+    except (pyarrow.ArrowException, OSError):
+        return True  # reading it as files says what is wrong with it
+
+
+def _file_columns(schema: pyarrow.Schema) -> list[str]:
+    import pyarrow
+
+    return [f.name for f in schema if pyarrow.types.is_struct(f.type) and {"bytes", "path"} <= set(f.type.names)]
 
 
 def _hf_features(schema: pyarrow.Schema) -> dict[str, dict]:

@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import itertools
+import json
 import re
 import zlib
 from collections.abc import Iterator
@@ -47,6 +48,8 @@ _MAGIC = (  # how other kinds of file start, and what they are
     (b"SQLite format 3\x00", "an SQLite database", _WRONG_FILE),
 )
 _GZIP_MAGIC = b"\x1f\x8b"
+PARQUET_MAGIC = b"PAR1"
+PARQUET_BATCH_ROWS = 4096  # rows read from a Parquet file at a time
 _DAMAGED_GZIP = (EOFError, gzip.BadGzipFile, zlib.error)  # a .gz cut short or corrupted, found as it unpacks
 _TEXT_CONTROLS = b"\t\n\r\f"
 _BINARY_SHARE = 0.05  # more control bytes than this among the first: not text (random bytes have 11%)
@@ -100,6 +103,8 @@ def open_table(
     for empty or unreadable files."""
     buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)
     head = buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES]
+    if head.startswith(PARQUET_MAGIC):
+        return _parquet_table(buffered, name)
     if head.startswith(_GZIP_MAGIC):
         buffered = io.BufferedReader(gzip.GzipFile(fileobj=buffered, mode="rb"))
         head = _unpacked(lambda: buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES], name, line=1)
@@ -137,6 +142,49 @@ def open_table(
         )
     rows = itertools.chain([first_row], rows)
     return Table(name=name, header=header, delimiter=delimiter, encoding=encoding, rows=rows)
+
+
+def _parquet_table(stream: BinaryIO, name: str) -> Table:
+    """A Parquet file's rows as a table's (LAION's lists of urls and captions, for one): a row's cells are its
+    values as text (a list of texts joined by '|', other lists and structs as JSON), and its line the one it
+    would have in a CSV (the first row on line 2)."""
+    import pyarrow.parquet  # Streamlit's own dependency; only Parquet files need it
+
+    try:
+        parquet = pyarrow.parquet.ParquetFile(stream)
+    except (pyarrow.ArrowException, OSError) as error:
+        raise InputFileError(f"{name} is not a readable Parquet file ({' '.join(str(error).split())}).",
+                             "Download or export it again.") from None
+    header = parquet.schema_arrow.names
+    if not parquet.metadata.num_rows:
+        raise InputFileError(f"{name} has columns but no rows.", "Export it again with its rows.")
+
+    def rows() -> Iterator[RawRow]:
+        line = 1
+        try:
+            for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+                for values in zip(*(column.to_pylist() for column in batch.columns)):
+                    line += 1
+                    yield RawRow(line, [_parquet_cell(value) for value in values])
+        except (pyarrow.ArrowException, OSError) as error:
+            raise InputFileError(f"{name}, row {line}: the file cannot be read ({' '.join(str(error).split())}).",
+                                 "Download or export it again: it is damaged or cut short.") from None
+
+    return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=rows())
+
+
+def _parquet_cell(value: object) -> str:
+    if value is None or isinstance(value, (bytes, bytearray)):
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return "|".join(value)  # concepts, as a list's cell separates them
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _rows(reader, name: str, encoding: str) -> Iterator[RawRow]:

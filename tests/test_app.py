@@ -506,6 +506,20 @@ def test_rows_to_fix_keep_the_files_columns_and_defuse_formulas() -> None:
     ]
 
 
+def test_a_parquet_table_of_urls_is_previewed_and_uploaded_as_a_csv_is(server_env: Sandbox) -> None:
+    import pyarrow
+    import pyarrow.parquet
+
+    out = io.BytesIO()
+    pyarrow.parquet.write_table(pyarrow.table({"image_url": ["https://h.test/a.jpg", "https://h.test/b.jpg"],
+                                               "label": ["cat", "dog"]}), out)
+    at = choose(page(), "links.parquet", out.getvalue())
+    assert metrics(at) == {"Rows found": "2", "Ready to upload": "2", "Need fixing": "0"}
+    upload(at)
+    assert {i.data.image.url: [c.id for c in i.data.concepts] for i in server_env.stored_inputs()} == {
+        "https://h.test/a.jpg": ["cat"], "https://h.test/b.jpg": ["dog"]}
+
+
 def test_the_registry_drops_the_oldest_finished_jobs_first(monkeypatch: pytest.MonkeyPatch) -> None:
     import streamlit_app
     from ingest.job import UploadJob, UploadOptions

@@ -143,6 +143,7 @@ def test_dry_run_needs_no_credentials_and_sends_nothing(sandbox):
         (["upload", "missing.csv"], ["missing.csv does not exist"]),
         (["upload", str(DATA / "two.tsv"), "--batch-size", "500", "--dry-run"], ["between 1 and 128"]),
         (["upload", str(DATA / "two.tsv")], ["No key was given", "--pat"]),
+        (["upload", str(DATA / "two.tsv"), "--column", "colour=hue"], ["--column: write ROLE=NAME with ROLE one of"]),
     ],
 )
 def test_bad_usage_exits_2_with_what_to_do(args, fragments):
@@ -233,3 +234,24 @@ def test_a_list_of_boxes_puts_each_box_on_its_own_rows_input(sandbox, tmp_path):
     assert "2 inputs in" in result.stdout and "Boxes: 3 uploaded" in result.stdout
     assert stored_boxes(sandbox) == [("a-1", "bird", (0.0, 0.5, 0.5, 1.0)), ("a-1", "cat", (0.0, 0.0, 0.5, 0.5)),
                                      ("a-2", "dog", (0.5, 0.5, 1.0, 1.0))]
+
+
+def test_a_parquet_list_of_urls_uploads_its_rows_with_the_columns_named_on_the_command_line(sandbox, tmp_path):
+    """LAION's lists: URL and TEXT (a caption, not a text input) in Parquet; --column says which is which."""
+    import pyarrow
+    import pyarrow.parquet
+
+    path = tmp_path / "part-00000.parquet"
+    pyarrow.parquet.write_table(pyarrow.table({
+        "URL": ["https://h.test/a.jpg", "https://h.test/b.jpg", "ftp://h.test/c.jpg"],
+        "TEXT": ["a cat", "a dog", "a bird"],
+        "concepts": [["cat", "pet"], [], ["bird"]],
+    }), path)
+    result = run("upload", str(path), "--column", "url=URL", "--column", "text=", "--column", "pos_concepts=concepts",
+                 env=sandbox_env(sandbox))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "2 uploaded, 0 already there, 1 invalid" in result.stdout
+    assert f"{path}:4: column 'URL': the url has 'ftp:'" in result.stdout  # rows are numbered as in a CSV
+    assert "Ignoring columns this tool does not use: TEXT." in result.stderr
+    stored = {i.data.image.url: [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()}
+    assert stored == {"https://h.test/a.jpg": ["cat", "pet"], "https://h.test/b.jpg": []}

@@ -67,3 +67,20 @@ def test_unreadable_files_stop_with_a_located_hint(data, fragments):
 def test_blank_lines_are_skipped_and_a_multiline_row_starts_on_its_first_line():
     rows = open_table(io.BytesIO(b'url\n"http://a\nb"\n\nhttp://c\n')).rows
     assert [row.line for row in rows] == [2, 5]
+
+
+def test_a_parquet_files_rows_read_as_a_csvs_would():
+    import pyarrow
+    import pyarrow.parquet
+
+    out = io.BytesIO()
+    pyarrow.parquet.write_table(pyarrow.table({
+        "url": ["https://h.test/a.jpg", None], "tags": [["cat", "pet"], []], "n": [3, 4], "ok": [True, False],
+        "meta": [{"source": "shop"}, None],
+    }), out)
+    opened, rows = table(out.getvalue(), delimiter=";", encoding="latin-1")  # neither applies to Parquet
+    assert opened.header == ["url", "tags", "n", "ok", "meta"]
+    assert rows == [(2, ["https://h.test/a.jpg", "cat|pet", "3", "true", '{"source": "shop"}']),
+                    (3, ["", "", "4", "false", ""])]
+    with pytest.raises(InputFileError, match="is not a readable Parquet file"):
+        table(b"PAR1 and nothing after")
