@@ -34,7 +34,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import InputFileError, SeveralLists
-from .read import open_table
+from .read import json_value, open_table
 from .validate import (BLOG, CONCEPT_ALIASES, CONCEPT_SEPARATOR, EXTENSION_KINDS, KERAS_CLASSES, ROLES, BoxesFile,
                        ColumnMap, InputRecord, RowError, YoloClasses, cell_at, coco_document, looks_like_yolo,
                        map_box_columns, map_columns, names_coco, names_keras, names_voc, names_yolo_classes,
@@ -881,16 +881,11 @@ def _manifest(sizes: dict[str, int], ids: dict[str, str], described: Mapping[str
     writer.writerow(["file", "input_id", "pos_concepts", "metadata"] if described else ["file", "input_id"])
     for file_name, (content, concepts, metadata) in rows.items():
         if described:
-            shown = json.dumps(metadata, ensure_ascii=False, default=_json_value) if metadata else ""
+            shown = json.dumps(metadata, ensure_ascii=False, default=json_value) if metadata else ""
             writer.writerow([file_name, content, CONCEPT_SEPARATOR.join(dict.fromkeys(concepts)), shown])
         else:
             writer.writerow([file_name, content])
     return text.getvalue().encode("utf-8"), tuple(copies)
-
-
-def _json_value(value: object) -> object:
-    """What a value JSON has no type for becomes in metadata: a date as its text, bytes as nothing."""
-    return None if isinstance(value, (bytes, bytearray)) else str(value)
 
 
 def _skipped(file_name: str) -> bool:

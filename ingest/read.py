@@ -167,13 +167,14 @@ def _parquet_table(stream: BinaryIO, name: str) -> Table:
                     line += 1
                     yield RawRow(line, [_parquet_cell(value) for value in values])
         except (pyarrow.ArrowException, OSError) as error:
-            raise InputFileError(f"{name}, row {line}: the file cannot be read ({' '.join(str(error).split())}).",
+            raise InputFileError(f"{name}: the rows after line {line} cannot be read ({' '.join(str(error).split())}).",
                                  "Download or export it again: it is damaged or cut short.") from None
 
     return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=rows())
 
 
 def _parquet_cell(value: object) -> str:
+    """A Parquet value as the text of a cell."""
     if value is None or isinstance(value, (bytes, bytearray)):
         return ""
     if isinstance(value, str):
@@ -181,10 +182,15 @@ def _parquet_cell(value: object) -> str:
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return "|".join(value)  # concepts, as a list's cell separates them
     if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False, default=str)
+        return json.dumps(value, ensure_ascii=False, default=json_value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def json_value(value: object) -> object:
+    """What a value JSON has no type for becomes: a date its text, bytes (a file's) nothing."""
+    return None if isinstance(value, (bytes, bytearray)) else str(value)
 
 
 def _rows(reader, name: str, encoding: str) -> Iterator[RawRow]:
