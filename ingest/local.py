@@ -34,7 +34,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import InputFileError, SeveralLists
-from .read import json_value, open_table
+from .read import json_value, open_parquet, open_table
 from .validate import (BLOG, CONCEPT_ALIASES, CONCEPT_SEPARATOR, EXTENSION_KINDS, KERAS_CLASSES, ROLES, BoxesFile,
                        ColumnMap, InputRecord, RowError, YoloClasses, cell_at, coco_document, looks_like_yolo,
                        map_box_columns, map_columns, names_coco, names_keras, names_voc, names_yolo_classes,
@@ -328,13 +328,9 @@ def from_parquet(stream: BinaryIO, name: str, on_read: OnRead | None = None) -> 
     """A Hugging Face dataset's Parquet file (`stream` must stay open until the upload ends): each row's image
     (or audio) a file, its class labels (by their ClassLabel names) and label columns its concepts, its other
     columns its metadata. Files are read a row group at a time; `on_read` as for `from_folder`."""
-    import pyarrow.parquet  # Streamlit's own dependency; only Parquet files need it
+    import pyarrow
 
-    try:
-        parquet = pyarrow.parquet.ParquetFile(stream)
-    except (pyarrow.ArrowException, OSError) as error:
-        raise InputFileError(f"{name} is not a readable Parquet file ({' '.join(str(error).split())}).",
-                             "Download it again, or save the dataset as a folder or zip of its files.") from None
+    parquet = open_parquet(stream, name)
     schema, features = parquet.schema_arrow, _hf_features(parquet.schema_arrow)
     media = _file_columns(schema)
     if not media:
@@ -378,7 +374,7 @@ def from_parquet(stream: BinaryIO, name: str, on_read: OnRead | None = None) -> 
                 on_read(len(data), total)
     others = [f.name for f in schema if f.name not in media]
     rows = parquet.read(columns=others).to_pylist() if others else [{}] * len(places)
-    described = {file_name: _parquet_row(row, features) for file_name, row in zip(places, rows) if file_name in sizes}
+    described = {file_name: _described(row, features) for file_name, row in zip(places, rows) if file_name in sizes}
     manifest, copies = _manifest(sizes, ids, described)
 
     def read(file_name: str) -> bytes:
@@ -416,12 +412,14 @@ def _hf_features(schema: pyarrow.Schema) -> dict[str, dict]:
     return features if isinstance(features, dict) else {}
 
 
-def _parquet_row(row: dict, features: Mapping[str, dict]) -> Described:
-    """A row's concepts (its class labels by their names, and its label columns' names) and metadata (its other
-    columns' values)."""
+def _described(fields: Mapping[str, object], features: Mapping[str, dict] | None = None) -> Described:
+    """What a Hugging Face list or Parquet row says of its file: its concepts (the names of its class labels, by
+    the `features` that name them, and the texts of its label fields: a name or a list of names) and its
+    metadata (its other fields; a class number whose name is not given among them)."""
+    features = features or {}
     concepts: list[str] = []
     metadata = {}
-    for key, value in row.items():
+    for key, value in fields.items():
         feature = features.get(key) if isinstance(features.get(key), dict) else {}
         inner = feature.get("feature") if isinstance(feature.get("feature"), dict) else {}
         names = feature.get("names") or inner.get("names")  # a ClassLabel, or a list of them
@@ -557,13 +555,7 @@ def _hf_list(data: bytes, name: str) -> dict[str, Described] | None:
                 return None
             raise InputFileError(f"{name}:{line}: the line gives no file_name.",
                                  "Give every line the name of its file, as file_name.")
-        concept_key = next((key for key in fields if key.lower() in CONCEPT_ALIASES), "")
-        label = fields.get(concept_key)
-        concepts: tuple[str, ...] = ()
-        if isinstance(label, str) or isinstance(label, list) and all(isinstance(item, str) for item in label):
-            del fields[concept_key]  # a class number, whose name the list does not give, stays in the metadata
-            concepts = tuple(filter(None, (label,) if isinstance(label, str) else label))
-        described[file_name.strip()] = Described(concepts, {key: v for key, v in fields.items() if v is not None})
+        described[file_name.strip()] = _described(fields)
     return described
 
 

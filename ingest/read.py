@@ -148,13 +148,9 @@ def _parquet_table(stream: BinaryIO, name: str) -> Table:
     """A Parquet file's rows as a table's (LAION's lists of urls and captions, for one): a row's cells are its
     values as text (a list of texts joined by '|', other lists and structs as JSON), and its line the one it
     would have in a CSV (the first row on line 2)."""
-    import pyarrow.parquet  # Streamlit's own dependency; only Parquet files need it
+    import pyarrow
 
-    try:
-        parquet = pyarrow.parquet.ParquetFile(stream)
-    except (pyarrow.ArrowException, OSError) as error:
-        raise InputFileError(f"{name} is not a readable Parquet file ({' '.join(str(error).split())}).",
-                             "Download or export it again.") from None
+    parquet = open_parquet(stream, name)
     header = parquet.schema_arrow.names
     if not parquet.metadata.num_rows:
         raise InputFileError(f"{name} has columns but no rows.", "Export it again with its rows.")
@@ -171,6 +167,17 @@ def _parquet_table(stream: BinaryIO, name: str) -> Table:
                                  "Download or export it again: it is damaged or cut short.") from None
 
     return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=rows())
+
+
+def open_parquet(stream: BinaryIO, name: str):
+    """A `pyarrow.parquet.ParquetFile`; raises `InputFileError` when `stream` holds none."""
+    import pyarrow.parquet  # Streamlit's own dependency; only Parquet files need it
+
+    try:
+        return pyarrow.parquet.ParquetFile(stream)
+    except (pyarrow.ArrowException, OSError) as error:
+        raise InputFileError(f"{name} is not a readable Parquet file ({' '.join(str(error).split())}).",
+                             "Download or export it again.") from None
 
 
 def _parquet_cell(value: object) -> str:
