@@ -599,18 +599,18 @@ def read_local(uploaded: list[UploadedFile], key: str, chosen_list: str | None =
     if len(folders) > 1 or (folders and any("/" not in u.name for u in uploaded)):
         raise InputFileError("Several folders, or a folder and other files, were chosen together.",
                              "Choose one folder, or files without a folder.")
-    zips = [u for u in uploaded if u.name.lower().endswith((".zip", ".parquet"))]  # each holds the files
-    kind = "Parquet file" if zips and zips[0].name.lower().endswith(".parquet") else "zip"
-    if zips and len(uploaded) > 1:
+    packed = [u for u in uploaded if u.name.lower().endswith((".zip", ".parquet"))]  # each holds the files
+    kind = "Parquet file" if packed and packed[0].name.lower().endswith(".parquet") else "zip"
+    if packed and len(uploaded) > 1:
         raise InputFileError(
-            f"{f'Several {kind}s were' if len(zips) > 1 else f'A {kind} and other files were'} chosen together.",
+            f"{f'Several {kind}s were' if len(packed) > 1 else f'A {kind} and other files were'} chosen together.",
             f"Choose one {kind}, or the files themselves without a {kind}.")
+    if packed:
+        packed[0].seek(0)
     if kind == "Parquet file":  # a Hugging Face dataset's
-        zips[0].seek(0)
-        files = from_parquet(zips[0], zips[0].name)
-    elif zips:
-        zips[0].seek(0)
-        files = from_zip(zips[0], zips[0].name, chosen_list)
+        files = from_parquet(packed[0], packed[0].name)
+    elif packed:
+        files = from_zip(packed[0], packed[0].name, chosen_list)
         if not files.contents:
             raise InputFileError(f"{files.name} holds no files to upload.",
                                  "Make the zip again with the images, videos, audio or text files in it.")
