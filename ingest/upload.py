@@ -668,8 +668,8 @@ def _row_outcomes(
 def _source(data: resources_pb2.Data) -> str:
     """Where a stored input came from: its media url, or its inline text; "" for bytes."""
     for media in (data.image, data.video, data.audio, data.text):
-        if source_url(media):
-            return source_url(media)
+        if url := source_url(media):
+            return url
     return data.text.raw
 
 
