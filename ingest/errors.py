@@ -46,3 +46,8 @@ class ConnectionFailed(IngestError):
 
 class UsageError(IngestError):
     """Options that contradict each other or are out of range."""
+
+
+def one_line(error: BaseException) -> str:
+    """A library's error text on one line, to quote inside a message."""
+    return " ".join(str(error).split())

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO
 
-from .errors import InputFileError, SeveralLists
+from .errors import InputFileError, SeveralLists, one_line
 from .read import json_value, open_parquet, open_table
 from .validate import (BLOG, CONCEPT_ALIASES, CONCEPT_SEPARATOR, EXTENSION_KINDS, KERAS_CLASSES, ROLES, BoxesFile,
                        ColumnMap, InputRecord, RowError, YoloClasses, cell_at, coco_document, looks_like_yolo,
@@ -357,7 +357,7 @@ def from_parquet(stream: BinaryIO, name: str, on_read: OnRead | None = None) -> 
         try:
             cells = group_cells(group)
         except (pyarrow.ArrowException, OSError) as error:
-            raise InputFileError(f"{name}: row group {group + 1} cannot be read ({' '.join(str(error).split())}).",
+            raise InputFileError(f"{name}: row group {group + 1} cannot be read ({one_line(error)}).",
                                  "Download the file again: it is damaged or cut short.") from None
         for index, cell in enumerate(cells):
             path = PurePosixPath((cell.get("path") or "").replace("\\", "/")).name

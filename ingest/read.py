@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from .errors import EncodingError, InputFileError
+from .errors import EncodingError, InputFileError, one_line
 
 SNIFF_BYTES = 4096  # bytes looked at to tell a text table from an archive, an image or binary data
 SNIFF_CHARS = 64 * 1024  # characters read ahead to find the header line and delimiter
@@ -163,7 +163,7 @@ def _parquet_table(stream: BinaryIO, name: str) -> Table:
                     line += 1
                     yield RawRow(line, [_parquet_cell(value) for value in values])
         except (pyarrow.ArrowException, OSError) as error:
-            raise InputFileError(f"{name}: the rows after line {line} cannot be read ({' '.join(str(error).split())}).",
+            raise InputFileError(f"{name}: the rows after line {line} cannot be read ({one_line(error)}).",
                                  "Download or export it again: it is damaged or cut short.") from None
 
     return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=rows())
@@ -176,7 +176,7 @@ def open_parquet(stream: BinaryIO, name: str):
     try:
         return pyarrow.parquet.ParquetFile(stream)
     except (pyarrow.ArrowException, OSError) as error:
-        raise InputFileError(f"{name} is not a readable Parquet file ({' '.join(str(error).split())}).",
+        raise InputFileError(f"{name} is not a readable Parquet file ({one_line(error)}).",
                              "Download or export it again.") from None
 
 

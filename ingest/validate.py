@@ -21,7 +21,7 @@ from xml.etree import ElementTree
 
 import yaml
 
-from .errors import InputFileError
+from .errors import InputFileError, one_line
 from .index import IdIndex
 from .read import RawRow
 
@@ -1017,7 +1017,7 @@ def yolo_classes(data: bytes, name: str) -> YoloClasses:
         try:
             document = yaml.safe_load(data)
         except yaml.YAMLError as error:
-            raise InputFileError(f"{name} is not readable YAML ({' '.join(str(error).split())}).",
+            raise InputFileError(f"{name} is not readable YAML ({one_line(error)}).",
                                  "Export the dataset again, in YOLO format.") from None
         document = document if isinstance(document, dict) else {}
         names, pose = document.get("names"), "kpt_shape" in document
