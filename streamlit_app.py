@@ -48,8 +48,8 @@ from ingest.check import BOX_ERRORS_KEPT, BoxesCheck, FileCheck, check_boxes, ch
 from ingest.errors import EncodingError, IngestError, InputFileError, SeveralLists
 from ingest.journal import confirmed_count, file_digest
 from ingest.job import DEFAULT_WORKERS, MAX_WORKERS, JobStatus, UploadJob, UploadOptions
-from ingest.local import (IMAGE_EXTENSIONS, LEFT_OUT_SHOWN, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, LocalFiles, from_files,
-                          from_parquet, from_zip, left_out_sentence, row_noun)
+from ingest.local import (IMAGE_EXTENSIONS, LEFT_OUT_SHOWN, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, LocalFiles,
+                          dataset_parts, from_files, from_parquet, from_zip, left_out_sentence, row_noun)
 from ingest.outcomes import (
     ALREADY_THERE,
     DOWNLOAD_FAILED,
@@ -533,8 +533,8 @@ def files_section() -> ChosenFile | None:
         "`_annotations.coco.json` in each of `train/`, `valid/` and `test/`, Pascal VOC's XML file per image, or "
         "YOLO's `labels/` with their `data.yaml`) are read too: their boxes are added to the images. So are "
         "Hugging Face's `metadata.jsonl` (or `metadata.csv`) and Roboflow's multi-label `_classes.csv`: the "
-        "files they name get their labels and metadata. A Hugging Face dataset's `.parquet` file uploads each "
-        "of its images with its labels."
+        "files they name get their labels and metadata. A Hugging Face dataset's `.parquet` file (or its shards, "
+        "or the folder that holds them) uploads each of its images with its labels."
     )
     state = st.session_state
     files = st.file_uploader("Choose files or a zip", type=MEDIA_TYPES, accept_multiple_files=True,
@@ -599,16 +599,21 @@ def read_local(uploaded: list[UploadedFile], key: str, chosen_list: str | None =
     if len(folders) > 1 or (folders and any("/" not in u.name for u in uploaded)):
         raise InputFileError("Several folders, or a folder and other files, were chosen together.",
                              "Choose one folder, or files without a folder.")
-    packed = [u for u in uploaded if u.name.lower().endswith((".zip", ".parquet"))]  # each holds the files
-    kind = "Parquet file" if packed and packed[0].name.lower().endswith(".parquet") else "zip"
-    if packed and len(uploaded) > 1:
-        raise InputFileError(
-            f"{f'Several {kind}s were' if len(packed) > 1 else f'A {kind} and other files were'} chosen together.",
-            f"Choose one {kind}, or the files themselves without a {kind}.")
-    if packed:
-        packed[0].seek(0)
-    if kind == "Parquet file":  # a Hugging Face dataset's
-        files = from_parquet(packed[0], packed[0].name)
+    parts = dataset_parts(u.name for u in uploaded)  # a Hugging Face dataset's Parquet files
+    if parts:
+        packed = sorted((u for u in uploaded if u.name in parts), key=lambda u: u.name)
+    else:
+        packed = [u for u in uploaded if u.name.lower().endswith((".zip", ".parquet"))]  # each holds the files
+        kind = "Parquet file" if packed and packed[0].name.lower().endswith(".parquet") else "zip"
+        if packed and len(uploaded) > 1:
+            raise InputFileError(
+                f"{f'Several {kind}s were' if len(packed) > 1 else f'A {kind} and other files were'} chosen together.",
+                f"Choose one {kind}, or the files themselves without a {kind}.")
+    for chosen in packed:
+        chosen.seek(0)
+    if parts:
+        name = parts[0] if len(parts) == 1 else folders.pop() if folders else f"{len(parts):,} Parquet files"
+        files = from_parquet([(u.name, u) for u in packed], name)
     elif packed:
         files = from_zip(packed[0], packed[0].name, chosen_list)
         if not files.contents:

@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     upload.add_argument("file", type=Path, metavar="FILE",
                         help="the CSV or TSV file (gzip-compressed too: data.csv.gz), or - to read it from a "
                              "pipe; or a folder or .zip of images, videos, audio or text files "
-                             "(with an optional CSV naming them in a 'file' column)")
+                             "(with an optional CSV naming them in a 'file' column); or a Parquet list, or a "
+                             "Hugging Face dataset's Parquet file (or the folder of its shards)")
     where = upload.add_argument_group("where to upload")
     where.add_argument("--base", help="server as HOST or HOST:PORT (CLARIFAI_GRPC_BASE; default api.clarifai.com)")
     where.add_argument("--insecure", action="store_true", default=None,
@@ -234,7 +235,7 @@ def _spooled_stdin() -> Iterator[Path]:
 
 def _local_files(path: Path, chosen_list: str | None) -> LocalFiles | None:
     """A folder or a zip of media files (optionally with a CSV naming them, `chosen_list` among several), or a
-    Hugging Face dataset's Parquet file; None for a CSV/TSV."""
+    Hugging Face dataset's Parquet file (a folder of its shards is read as one); None for a CSV/TSV."""
     if not (path.is_dir() or path.suffix.lower() in (".zip", ".parquet")):
         return None
     if path.suffix.lower() == ".parquet" and not path.is_dir():
@@ -255,7 +256,7 @@ def _local_files(path: Path, chosen_list: str | None) -> LocalFiles | None:
             if path.suffix.lower() == ".parquet":
                 if chosen_list is not None:
                     raise UsageError("--list is for a folder or a zip of files.", f"Leave it out to upload {path}.")
-                return from_parquet(open(path, "rb"), str(path), on_read)  # open while the upload reads it
+                return from_parquet([(str(path), open(path, "rb"))], str(path), on_read)  # open while uploading
             return from_zip(open(path, "rb"), str(path), chosen_list, on_read)
     except SeveralLists as several:
         raise SeveralLists(several.message, f"Name the one that names the files with --list {several.lists[0]} "

@@ -28,7 +28,7 @@ import json
 import posixpath
 import threading
 import zipfile
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO
@@ -42,6 +42,7 @@ from .validate import (BLOG, CONCEPT_ALIASES, CONCEPT_SEPARATOR, EXTENSION_KINDS
 
 if TYPE_CHECKING:
     import pyarrow
+    import pyarrow.parquet
 
 ONE_HOT, ONE_HOT_YES = frozenset({"0", "1", "0.0", "1.0", ""}), frozenset({"1", "1.0"})  # a class column's cells
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
@@ -271,10 +272,13 @@ def from_files(files: Iterable[tuple[str, bytes]], name: str = "chosen files", c
 
 
 def from_folder(folder: Path, chosen_list: str | None = None, on_read: OnRead | None = None) -> LocalFiles:
-    """The files under `folder` (names relative to it), read when uploaded; its CSVs are read as a zip's are.
+    """The files under `folder` (names relative to it), read when uploaded; its CSVs are read as a zip's are, its
+    Parquet files as a Hugging Face dataset's when they are all it holds to upload (`dataset_parts`).
     `on_read(size, total)` follows the first read, for the files' ids: a file's bytes, of all of them."""
     paths = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
     found = {file_name: paths[file_name].stat().st_size for file_name in paths if not _skipped(file_name)}
+    if chosen_list is None and (parts := dataset_parts(found)):  # a Hugging Face dataset, downloaded
+        return from_parquet([(str(paths[part]), open(paths[part], "rb")) for part in parts], str(folder), on_read)
 
     def read(file_name: str) -> bytes:
         try:
@@ -324,65 +328,95 @@ def from_zip(stream: BinaryIO, name: str, chosen_list: str | None = None, on_rea
                          held=stream.seek(0, io.SEEK_END))
 
 
-def from_parquet(stream: BinaryIO, name: str, on_read: OnRead | None = None) -> LocalFiles:
-    """A Hugging Face dataset's Parquet file (`stream` must stay open until the upload ends): each row's image
-    (or audio) a file, its class labels (by their ClassLabel names) and label columns its concepts, its other
-    columns its metadata. Files are read a row group at a time; `on_read` as for `from_folder`."""
+def from_parquet(parts: Sequence[tuple[str, BinaryIO]], name: str, on_read: OnRead | None = None) -> LocalFiles:
+    """A Hugging Face dataset's Parquet files (one, or the shards of a larger dataset in order: each its name and
+    a stream that stays open until the upload ends): each row's image (or audio) a file, its class labels (by their
+    ClassLabel names) and label columns its concepts, its other columns its metadata. Files are read a row group
+    at a time; `on_read` as for `from_folder`."""
     import pyarrow
 
-    parquet = open_parquet(stream, name)
-    schema, features = parquet.schema_arrow, _hf_features(parquet.schema_arrow)
-    media = _file_columns(schema)
-    if not media:
-        raise InputFileError(f"{name} holds no images, audio or other files (no column of file bytes and paths, "
-                             "as Hugging Face stores them).",
-                             "If it lists web addresses, choose it as a list of web addresses instead.")
-    column, lock = media[0], threading.Lock()
-    feature = features.get(column)
-    default_name = ".wav" if isinstance(feature, dict) and feature.get("_type") == "Audio" else ".png"
+    opened = [(part, open_parquet(stream, part)) for part, stream in parts]
+    columns = []  # each part's column of files
+    for part, parquet in opened:
+        media = _file_columns(parquet.schema_arrow)
+        if not media:
+            raise InputFileError(f"{part} holds no images, audio or other files (no column of file bytes and paths, "
+                                 "as Hugging Face stores them).",
+                                 "If it lists web addresses, choose it as a list of web addresses instead.")
+        columns.append(media[0])
+    lock = threading.Lock()
 
     @functools.lru_cache(maxsize=2)  # files are sent in order: a row group is read once, or twice at its edge
-    def group_cells(group: int) -> list[dict]:
+    def group_cells(shard: int, group: int) -> list[dict]:
+        parquet, column = opened[shard][1], columns[shard]
         with lock:  # the page's preview and its upload may read at once
             return [cell or {} for cell in parquet.read_row_group(group, columns=[column]).column(column).to_pylist()]
 
-    places: dict[str, tuple[int, int]] = {}  # file -> (row group, row in it)
+    places: dict[str, tuple[int, int, int]] = {}  # file -> (part, row group, row in it)
     sizes: dict[str, int] = {}
     ids: dict[str, str] = {}
+    described: dict[str, Described] = {}
     missing = []  # rows that name a file without holding its bytes
-    layout = parquet.metadata
-    chunks = [layout.row_group(g).column(c) for g in range(layout.num_row_groups) for c in range(layout.num_columns)]
-    total = sum(chunk.total_uncompressed_size for chunk in chunks if chunk.path_in_schema == f"{column}.bytes")
-    for group in range(parquet.num_row_groups):
-        try:
-            cells = group_cells(group)
-        except (pyarrow.ArrowException, OSError) as error:
-            raise InputFileError(f"{name}: row group {group + 1} cannot be read ({one_line(error)}).",
-                                 "Download the file again: it is damaged or cut short.") from None
-        for index, cell in enumerate(cells):
-            path = PurePosixPath((cell.get("path") or "").replace("\\", "/")).name
-            file_name = f"{len(places) + 1:06d}-{path}" if path else f"{len(places) + 1:06d}{default_name}"
-            data = cell.get("bytes") or b""
-            places[file_name] = (group, index)
-            if not data:
-                missing.append(file_name)
-                continue
-            sizes[file_name] = len(data)
-            if len(data) <= size_limit(file_name):
-                ids[file_name] = content_id(data)
-            if on_read:
-                on_read(len(data), total)
-    others = [f.name for f in schema if f.name not in media]
-    rows = parquet.read(columns=others).to_pylist() if others else [{}] * len(places)
-    described = {file_name: _described(row, features) for file_name, row in zip(places, rows) if file_name in sizes}
+    total = sum(_bytes_stored(parquet, column) for (_, parquet), column in zip(opened, columns))
+    for shard, ((part, parquet), column) in enumerate(zip(opened, columns)):
+        features = _hf_features(parquet.schema_arrow)
+        feature = features.get(column)
+        default_name = ".wav" if isinstance(feature, dict) and feature.get("_type") == "Audio" else ".png"
+        named = []  # this part's files, a row each
+        for group in range(parquet.num_row_groups):
+            try:
+                cells = group_cells(shard, group)
+            except (pyarrow.ArrowException, OSError) as error:
+                raise InputFileError(f"{part}: row group {group + 1} cannot be read ({one_line(error)}).",
+                                     "Download the file again: it is damaged or cut short.") from None
+            for index, cell in enumerate(cells):
+                path = PurePosixPath((cell.get("path") or "").replace("\\", "/")).name
+                file_name = f"{len(places) + 1:06d}-{path}" if path else f"{len(places) + 1:06d}{default_name}"
+                data = cell.get("bytes") or b""
+                places[file_name] = (shard, group, index)
+                named.append(file_name)
+                if not data:
+                    missing.append(file_name)
+                    continue
+                sizes[file_name] = len(data)
+                if len(data) <= size_limit(file_name):
+                    ids[file_name] = content_id(data)
+                if on_read:
+                    on_read(len(data), total)
+        files_columns = _file_columns(parquet.schema_arrow)
+        others = [f.name for f in parquet.schema_arrow if f.name not in files_columns]
+        rows = parquet.read(columns=others).to_pylist() if others else [{}] * len(named)
+        described.update((file_name, _described(row, features)) for file_name, row in zip(named, rows)
+                         if file_name in sizes)
     manifest, copies = _manifest(sizes, ids, described)
 
     def read(file_name: str) -> bytes:
-        group, index = places[file_name]
-        return group_cells(group)[index].get("bytes") or b""
+        shard, group, index = places[file_name]
+        return group_cells(shard, group)[index].get("bytes") or b""
 
-    return LocalFiles(name, manifest, _Contents(sizes, read), sizes, held=stream.seek(0, io.SEEK_END), copies=copies,
-                      folder_lists=(PurePosixPath(name).name,), missing=tuple(missing))
+    held = sum(stream.seek(0, io.SEEK_END) for _, stream in parts)
+    return LocalFiles(name, manifest, _Contents(sizes, read), sizes, held=held, copies=copies,
+                      folder_lists=tuple(PurePosixPath(part).name for part, _ in parts), missing=tuple(missing))
+
+
+def _bytes_stored(parquet: pyarrow.parquet.ParquetFile, column: str) -> int:
+    """The bytes of the files a Parquet file's `column` holds, uncompressed, from its footer."""
+    layout = parquet.metadata
+    return sum(chunk.total_uncompressed_size
+               for chunk in (layout.row_group(g).column(c)
+                             for g in range(layout.num_row_groups) for c in range(layout.num_columns))
+               if chunk.path_in_schema == f"{column}.bytes")
+
+
+def dataset_parts(file_names: Iterable[str]) -> list[str]:
+    """The Parquet files among a folder's or a choice's files, sorted, when they are a Hugging Face dataset as
+    downloaded (beside them its card and other notes, nothing to upload or list); else none."""
+    file_names = [file_name for file_name in file_names if not _skipped(file_name)]
+    parts = sorted(file_name for file_name in file_names if file_name.lower().endswith(".parquet"))
+    others = [file_name for file_name in file_names if not file_name.lower().endswith(".parquet")]
+    if any((is_media(file_name) and not _is_notes(file_name)) or _is_table(file_name) for file_name in others):
+        return []
+    return parts
 
 
 def holds_files(stream: BinaryIO) -> bool:

@@ -413,6 +413,21 @@ def test_a_hugging_face_parquet_file_is_previewed_and_uploaded_image_by_image(se
         RED: ["cat", "indoor", "night"], GREEN: ["dog"], BLUE: ["cat"]}
 
 
+def test_a_chosen_folder_of_a_hugging_face_datasets_shards_is_one_upload(server_env: Sandbox) -> None:
+    at = choose_files(page(), ("beans/README.md", b"# Beans"),
+                      ("beans/data/train-00001-of-00002.parquet", hugging_face_parquet([BLUE])),
+                      ("beans/data/train-00000-of-00002.parquet", hugging_face_parquet([RED, GREEN])),
+                      uploader="folder_")
+    assert metrics(at) == {"Files found": "3", "Ready to upload": "3", "Need fixing": "0"}
+    assert ("Concepts and metadata read from train-00000-of-00002.parquet and train-00001-of-00002.parquet."
+            in texts(at.caption))
+    preview = at.dataframe[0].value.set_index("File")
+    assert list(preview.index) == ["000001-photo_0.png", "000002-photo_1.png", "000003-photo_0.png"]
+    upload(at)
+    assert {bytes(i.data.image.base64): [c.id for c in i.data.concepts] for i in server_env.stored_inputs()} == {
+        RED: ["cat", "indoor", "night"], GREEN: ["dog"], BLUE: ["cat", "indoor", "night"]}
+
+
 def test_a_list_chosen_as_a_file_is_read_by_the_names_datasets_give_its_columns(server_env: Sandbox) -> None:
     """Kaggle's image_id and label; a list of web addresses chosen here is read as one."""
     at = choose_files(page(), ("red.png", RED), ("train.csv", b"image_id,label\nred,warm\n"))

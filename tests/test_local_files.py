@@ -759,3 +759,25 @@ def test_a_hugging_face_parquet_file_uploads_each_image_with_its_labels_and_fiel
     broken = upload(sandbox, tmp_path / "damaged.parquet")
     assert broken.returncode == 2 and "damaged.parquet: row group 1 cannot be read" in broken.stderr
     assert "Download the file again: it is damaged or cut short." in broken.stderr
+
+
+def test_a_downloaded_hugging_face_dataset_uploads_every_parquet_shard_in_one_run(sandbox, tmp_path):
+    """As `huggingface-cli download` leaves it: a card, a hidden .gitattributes, the split's shards in data/."""
+    first, second = [PNG + bytes([n]) for n in range(3)], [PNG + bytes([n]) for n in range(3, 5)]
+    snapshot = tmp_path / "beans"
+    (snapshot / "data").mkdir(parents=True)
+    (snapshot / "data" / "train-00001-of-00002.parquet").write_bytes(hugging_face_parquet(second))
+    (snapshot / "data" / "train-00000-of-00002.parquet").write_bytes(hugging_face_parquet(first))
+    (snapshot / "README.md").write_bytes(b"---\nlicense: mit\n---\n# Beans")
+    (snapshot / ".gitattributes").write_bytes(b"*.parquet filter=lfs")
+    result = upload(sandbox, snapshot)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "5 files in" in result.stdout and "5 uploaded" in result.stdout
+    stored = {bytes(i.data.image.base64): [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()}
+    assert stored == {first[0]: ["cat", "indoor", "night"], first[1]: ["dog"], first[2]: ["cat"],
+                      second[0]: ["cat", "indoor", "night"], second[1]: ["dog"]}
+
+    (snapshot / "data" / "train-00001-of-00002.parquet").write_bytes(b"PAR1 cut short")
+    broken = upload(sandbox, snapshot, "--dry-run")
+    assert broken.returncode == 2, broken.stdout + broken.stderr
+    assert f"{snapshot / 'data' / 'train-00001-of-00002.parquet'} is not a readable Parquet file" in broken.stderr
