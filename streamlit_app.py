@@ -48,8 +48,8 @@ from ingest.check import BOX_ERRORS_KEPT, BoxesCheck, FileCheck, check_boxes, ch
 from ingest.errors import EncodingError, IngestError, InputFileError, SeveralLists
 from ingest.journal import confirmed_count, file_digest
 from ingest.job import DEFAULT_WORKERS, MAX_WORKERS, JobStatus, UploadJob, UploadOptions
-from ingest.local import (IMAGE_EXTENSIONS, LEFT_OUT_SHOWN, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, LocalFiles,
-                          dataset_parts, from_files, from_parquet, from_zip, left_out_sentence, row_noun)
+from ingest.local import (LEFT_OUT_SHOWN, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, LocalFiles, dataset_parts, from_files,
+                          from_parquet, from_zip, left_out_sentence, row_noun)
 from ingest.outcomes import (
     ALREADY_THERE,
     DOWNLOAD_FAILED,
@@ -74,6 +74,7 @@ from ingest.validate import (
     BOXES_ELSEWHERE,
     EXTENSION_KINDS,
     FORMAT_NAMES,
+    IMAGE_EXTENSIONS,
     KINDS,
     ROLES,
     BoxesFile,

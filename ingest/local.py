@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import InputFileError, SeveralLists, one_line
 from .read import json_value, open_parquet, open_table
-from .validate import (BLOG, CONCEPT_ALIASES, CONCEPT_SEPARATOR, EXTENSION_KINDS, KERAS_CLASSES, ROLES, BoxesFile,
-                       ColumnMap, InputRecord, RowError, YoloClasses, cell_at, coco_document, looks_like_yolo,
-                       map_box_columns, map_columns, names_coco, names_keras, names_voc, names_yolo_classes,
-                       voc_document, yolo_classes)
+from .validate import (BLOG, CONCEPT_ALIASES, CONCEPT_SEPARATOR, EXTENSION_KINDS, IMAGE_EXTENSIONS, KERAS_CLASSES,
+                       MEDIA_EXTENSIONS, ROLES, BoxesFile, ColumnMap, InputRecord, RowError, YoloClasses, cell_at,
+                       coco_document, looks_like_yolo, map_box_columns, map_columns, names_coco, names_keras, names_voc,
+                       names_yolo_classes, voc_document, yolo_classes)
 
 if TYPE_CHECKING:
     import pyarrow
@@ -56,8 +56,6 @@ MAX_FOLDER_LIST_BYTES = 64 * 1024 * 1024  # nor a larger list describing the fil
 CLASS_LIST = "_classes.csv"  # Roboflow's multi-label export: one per split folder, a 0/1 column per class
 HF_LISTS = ("metadata.csv", "metadata.jsonl")  # Hugging Face's ImageFolder: file_name, then any fields
 OWN_COLUMNS = frozenset(ROLES) - {"text", "file"}  # a list that has one of them is written for this tool
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic")
-MEDIA_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | frozenset(EXTENSION_KINDS)
 LEFT_OUT_SHOWN = 10  # names listed in the sentence about files left out
 LAYOUT_FOLDERS = frozenset({"train", "training", "valid", "validation", "val", "test", "testing", "images", "imgs"})
 MIRROR_FOLDERS = {"images": "labels", "JPEGImages": "Annotations"}  # images' folder -> their labels' (YOLO, VOC)

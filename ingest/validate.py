@@ -56,6 +56,8 @@ EXTENSION_KINDS = {
     **dict.fromkeys((".mp3", ".wav", ".flac", ".ogg", ".m4a", ".aac", ".opus", ".wma"), "audio"),
     **dict.fromkeys((".txt", ".md"), "text"),
 }
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic")
+MEDIA_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | frozenset(EXTENSION_KINDS)
 MAX_ID_CHARS = 48  # the hosted API refuses longer input ids ("id must be between 1 and 48 characters long")
 MAX_DATASET_ID_CHARS = 255  # no lower hosted limit is known for dataset ids
 SHOWN_ID_CHARS = 300  # a longer rejected id is cut where it is printed
@@ -74,7 +76,9 @@ FILE_ALIASES = ("filename", "file_name")  # the file column of exports (Roboflow
 # ...and in a folder's or zip's own list, the names datasets (Kaggle's) give it
 LISTED_FILE_ALIASES = (*FILE_ALIASES, "image", "image_name", "image_id", "image_path", "img", "path", "filepath",
                        "file_path", "id")
-CONCEPT_ALIASES = ("label", "labels", "class", "category")  # a classification dataset's, in a list of no boxes
+# A classification dataset's concept column (Label Studio's: choice), in a list of no boxes
+CONCEPT_ALIASES = ("label", "labels", "class", "category", "choice")
+MEDIA_COLUMNS = ("image", "video", "audio")  # Label Studio's exports name the url column by what it holds
 CONCEPT_SEPARATOR = "|"
 SDK_CONCEPT_SEPARATOR = ","
 
@@ -83,6 +87,7 @@ _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_ID_CHARS)
 _DATASET_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_DATASET_ID_CHARS)
 _ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 # http(s), a plain host name and printable ASCII: every check in _url_problem passes it.
+_HOST = re.compile(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::[0-9]+)?")  # a web address's, as it starts one
 _PLAIN_URL = re.compile(r"(?i:https?)://[A-Za-z0-9._~-]+(?::[0-9]*)?(?:[/?#][!-~]*)?")
 # The path's last ".ext" (a dot after some name, before any ? or # and at the path's end)
 _EXTENSION = re.compile(r"[^?#]*[^/?#](\.\w+)(?=[?#]|\Z)")
@@ -144,7 +149,7 @@ class ColumnMap:
     header: tuple[str, ...]
     unknown: tuple[str, ...]
     format: str = BLOG
-    url_kind: str = ""  # the kind a Portal url column names (input.data.video.url -> video)
+    url_kind: str = ""  # the kind a Portal url column names (input.data.video.url -> video), or Label Studio's
     concept_pairs: tuple[tuple[int, int | None], ...] = ()  # Portal: (id column, value column)
     boxes: bool = False  # each row is also one bounding box of its input (a detection list): see `input_rows`
 
@@ -230,6 +235,8 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
     if fmt == BLOG and not chosen and all(positions.get(role) is None for role in ("url", "text", "file")):
         # the other names datasets give these columns; a folder's or zip's own list names its files first
         positions["url"] = None if lists_files else _url_alias(folded)
+        if positions["url"] is not None and folded[positions["url"]] in MEDIA_COLUMNS:
+            url_kind = folded[positions["url"]]
         if positions["url"] is None:
             positions["file"] = _first_position(folded, LISTED_FILE_ALIASES if lists_files else FILE_ALIASES)
     if fmt == BLOG and not chosen and positions["pos_concepts"] is None and not BOX_LIKE_COLUMNS & set(folded):
@@ -275,9 +282,11 @@ def _first_position(folded: list[str], names: Sequence[str]) -> int | None:
 
 
 def _url_alias(folded: list[str]) -> int | None:
-    """Where the one column whose name ends in 'url' stands (image_url, photo_url, OriginalURL), in a header
-    without a 'url' column; None when there are none or several (a thumbnail's url beside the image's)."""
-    found = [i for i, cell in enumerate(folded) if cell.endswith("url")]
+    """Where the one column whose name ends in 'url' stands (image_url, photo_url, OriginalURL), else the one
+    named for its media (Label Studio's image), in a header without a 'url' column; None when there are none or
+    several (a thumbnail's url beside the image's)."""
+    found = ([i for i, cell in enumerate(folded) if cell.endswith("url")]
+             or [i for i, cell in enumerate(folded) if cell in MEDIA_COLUMNS])
     return found[0] if len(found) == 1 else None
 
 
@@ -533,6 +542,10 @@ def _url_problem(url: str) -> tuple[str, str]:
             "check this cell for text pasted into it; a web address is rarely over a few hundred characters")
     if _PLAIN_URL.fullmatch(url):
         return "", ""  # the usual url, settled without urlsplit and a look at every character
+    if _names_a_file(url):
+        return "this is a file's name, not a web address", (
+            "to upload files from your computer, upload this list together with them: the folder or zip that holds "
+            "both, or both chosen under 'Files from my computer' on the page")
     if " " in url:  # before the scheme: "https ://x" should not read as having no scheme
         return "the url contains spaces", "write each space as %20, for example https://example.com/my%20cat.jpg"
     hidden = next((ch for ch in url if unicodedata.category(ch)[0] in "CZ"), None)
@@ -552,6 +565,16 @@ def _url_problem(url: str) -> tuple[str, str]:
     if not host:
         return "the url has no host name", full_address
     return "", ""
+
+
+def _names_a_file(url: str) -> bool:
+    """Whether a url cell holds a file's name or path (cat.jpg, images/cat.jpg, C:\\photos\\cat.jpg) rather than
+    a web address (example.com/cat.jpg lacks only its scheme)."""
+    extension = _EXTENSION.match(url)
+    if "://" in url or url.startswith("//") or not extension or extension[1].lower() not in MEDIA_EXTENSIONS:
+        return False
+    first, slash, _ = url.replace("\\", "/").partition("/")
+    return not (slash and _HOST.fullmatch(first))
 
 
 def _char_name(ch: str) -> str:

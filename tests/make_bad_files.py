@@ -94,7 +94,7 @@ CORPUS: dict[str, bytes] = {
         + [[f"https://img.test/ll{i}.jpg", f"ll{i}", "cat"] for i in range(3000)]
         + [["https://img.test/ll-bad.jpg", "ll-bad", "caf\u00e9"]]
     ).encode("latin-1"),
-    "no_url_column.csv": b"image,id\nhttps://img.test/1.jpg,one\n",
+    "no_url_column.csv": b"picture,id\nhttps://img.test/1.jpg,one\n",
     "duplicate_header.csv": b"url,input_id,URL \nhttps://img.test/1.jpg,one,https://img.test/2.jpg\n",
     "no_header.csv": b"https://img.test/1.jpg,one,cat\nhttps://img.test/2.jpg,two,dog\n",
     # --- row problems: the valid rows upload, each bad row is named ----------------------------

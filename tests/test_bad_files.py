@@ -108,7 +108,7 @@ FILE_CASES = [
              "never closed"),
     FileCase("late_latin1.csv", ("late_latin1.csv is not readable as UTF-8 text", "near line 3002: byte b'\\xe9'"),
              SAVE_AS_UTF8),
-    FileCase("no_url_column.csv", ("no_url_column.csv has no 'url' column", "'image', 'id'"),
+    FileCase("no_url_column.csv", ("no_url_column.csv has no 'url' column", "'picture', 'id'"),
              "Name the column with the image web addresses 'url'"),
     FileCase("duplicate_header.csv", ("duplicate_header.csv: the column 'url' appears 2 times in the header",
                                       "(columns 1, 3)"), "Rename or remove the extra ones"),

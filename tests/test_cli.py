@@ -255,3 +255,16 @@ def test_a_parquet_list_of_urls_uploads_its_rows_with_the_columns_named_on_the_c
     assert "Ignoring columns this tool does not use: TEXT." in result.stderr
     stored = {i.data.image.url: [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()}
     assert stored == {"https://h.test/a.jpg": ["cat", "pet"], "https://h.test/b.jpg": []}
+
+
+def test_a_label_studio_csv_export_uploads_its_images_with_their_choices(sandbox, tmp_path):
+    path = tmp_path / "project-1-at-2024-01-01.csv"  # as Label Studio exports an image classification project
+    path.write_text("annotation_id,annotator,choice,created_at,id,image,lead_time,updated_at\n"
+                    "1,1,Cat,2024-01-01T10:00:00Z,101,https://h.test/a.jpg,3.2,2024-01-01T10:00:03Z\n"
+                    "2,1,Dog,2024-01-01T10:00:05Z,102,https://h.test/b.jpg,2.1,2024-01-01T10:00:07Z\n")
+    result = run("upload", str(path), env=sandbox_env(sandbox))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Ignoring columns this tool does not use: annotation_id, annotator, created_at, id, lead_time, " \
+           "updated_at." in result.stderr
+    stored = {i.data.image.url: [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()}
+    assert stored == {"https://h.test/a.jpg": ["Cat"], "https://h.test/b.jpg": ["Dog"]}

@@ -67,6 +67,14 @@ def test_the_one_column_whose_name_ends_in_url_holds_the_web_addresses_where_non
     assert own_list.positions["file"] == 0 and own_list.positions["url"] is None
 
 
+def test_a_label_studio_exports_media_column_holds_the_urls_and_its_choice_the_concepts():
+    exported = map_columns(["annotation_id", "choice", "id", "video", "lead_time"])
+    assert (exported.positions["url"], exported.url_kind, exported.positions["pos_concepts"]) == (3, "video", 1)
+    assert map_columns(["image", "image_url"]).positions["url"] == 1  # a column ending in url comes first
+    with pytest.raises(InputFileError, match="no 'url' column"):  # which one? the person says
+        map_columns(["image", "audio"])
+
+
 def test_a_classification_datasets_column_names_are_read_for_the_files_and_their_concepts():
     kaggle = map_columns(["image_id", "label"], lists_files=True)  # a folder's or zip's own list
     assert (kaggle.positions["file"], kaggle.positions["pos_concepts"], kaggle.unknown) == (0, 1, ())
@@ -76,8 +84,7 @@ def test_a_classification_datasets_column_names_are_read_for_the_files_and_their
     assert map_columns(["url", "pos_concepts", "label"]).unknown == ("label",)  # its own name comes first
     boxes = map_columns(["filename", "width", "height", "class", "xmin", "ymin", "xmax", "ymax"])
     assert boxes.boxes and boxes.positions["pos_concepts"] is None  # a list of boxes: the class is the box's
-    with pytest.raises(InputFileError, match="no 'url' column"):
-        map_columns(["image", "label"])  # outside a folder or zip, 'image' is no file column
+    assert map_columns(["image", "label"]).positions["url"] == 0  # outside a folder or zip, Label Studio's urls
 
 
 def test_columns_that_look_like_boxes_but_make_none_are_named_as_such():
@@ -105,7 +112,7 @@ def test_columns_can_be_mapped_by_hand():
 @pytest.mark.parametrize(
     ("header", "fragments"),
     [
-        (["image", "id"], ["no 'url' column", "'image', 'id'", "Name the column"]),
+        (["photo", "id"], ["no 'url' column", "'photo', 'id'", "Name the column"]),
         (["url", "URL"], ["'url' appears 2 times", "columns 1, 2", "Rename or remove"]),
     ],
 )
@@ -121,6 +128,8 @@ def test_unusable_headers_stop_the_file(header, fragments):
     [
         (["", "a", "", "", ""], "url", ["url is empty", "https://"]),
         (["example.com/x.jpg", "a", "", "", ""], "url", ["no scheme", "https://example.com/cat.jpg"]),
+        (["photos/x.jpg", "a", "", "", ""], "url", ["a file's name, not a web address", "the folder or zip"]),
+        (["C:\\My Photos\\x.JPG", "a", "", "", ""], "url", ["a file's name", "'Files from my computer'"]),
         (["ftp://h/x.jpg", "a", "", "", ""], "url", ["'ftp:'", "only http:// and https://"]),
         (["javascript:alert(1)", "a", "", "", ""], "url", ["'javascript:'"]),
         (["https:///x.jpg", "a", "", "", ""], "url", ["no host name"]),
