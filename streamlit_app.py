@@ -498,8 +498,9 @@ def list_section() -> ChosenFile | None:
     state = st.session_state
     uploaded = st.file_uploader(
         "Choose a CSV or TSV file",
-        type=["csv", "tsv", "txt", "gz", "parquet"],
-        help="A large file may be gzip-compressed (data.csv.gz), or a Parquet table with the same columns.",
+        type=["csv", "tsv", "txt", "gz", "parquet", "json", "jsonl"],
+        help="A large file may be gzip-compressed (data.csv.gz), or a Parquet table with the same columns. "
+             "Label Studio's JSON (or JSON-MIN) export brings its images' choices and rectangles.",
         key=f"uploader_{state['uploader_round']}",
         on_change=forget_sample,
     )
@@ -1904,7 +1905,7 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
                 show_file_problem(result)
             else:
                 check = result
-                listed_boxes = BoxesFile(chosen.name, chosen.data) if check.columns.boxes else None
+                listed_boxes = BoxesFile(chosen.name, chosen.data, listed=True) if check.columns.boxes else None
                 preview_section(chosen, check, layout, tuple(filter(None, (listed_boxes, given_boxes))))
                 if listed_boxes:  # a list of boxes: its rows are the boxes too
                     listed_check = checked_boxes(listed_boxes)

@@ -62,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     upload.set_defaults(command=_upload_command)
     upload.add_argument("file", type=Path, metavar="FILE",
-                        help="the CSV or TSV file (gzip-compressed too: data.csv.gz), or - to read it from a "
+                        help="the CSV or TSV file (gzip-compressed too: data.csv.gz), JSON records (Label "
+                             "Studio's export), or - to read it from a "
                              "pipe; or a folder or .zip of images, videos, audio or text files "
                              "(with an optional CSV naming them in a 'file' column); or a Parquet list, or a "
                              "Hugging Face dataset's Parquet file (or the folder of its shards)")

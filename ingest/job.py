@@ -315,7 +315,7 @@ class UploadJob:
                 self._warnings.append(left_out)
         if columns.boxes:  # a detection list: every row is also a box of its input
             with self._open_source() as source:
-                self._listed_boxes = BoxesFile(self.name, source.read())
+                self._listed_boxes = BoxesFile(self.name, source.read(), listed=True)
             self._boxes_files += (self._listed_boxes,)
         with self._lock:
             self._noun = row_noun(self._files, columns)

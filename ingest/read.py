@@ -2,7 +2,7 @@
 
 Takes a binary stream (an open file, or `io.BytesIO` of an uploaded file), so the
 CLI and the page read the same way. Rows stream one at a time; nothing holds the
-whole file.
+whole file (but JSON records, see `records`).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ _BINARY_SHARE = 0.05  # more control bytes than this among the first: not text (
 _HTML_START = re.compile(r"\s*<(?:!doctype|html|head|body|\?xml|!--|table|meta)\b", re.IGNORECASE)
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")  # as the csv reader counts lines
 _SEP_LINE = re.compile(r'sep=([^\r\n"])(?:\r\n|\r|\n|$)')  # Excel's "sep=;" line naming the delimiter
-_JSON_START = re.compile(r'\s*(?:\[\s*[\[{"]|\{\s*")')
+_JSON_START = re.compile(r'\s*(?:\[\s*[\[{"\]]|\{\s*")')
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +119,10 @@ def open_table(
             f"{name} is empty.",
             "Add a header line such as 'url,input_id,pos_concepts' and one row per image.",
         )
+    if _JSON_START.match(first):  # records (Label Studio's export), read whole
+        from .records import json_table
+
+        return json_table(first + _decode(text.read, name, encoding, line=first.count("\n") + 1), name)
     _refuse_markup(first, name)
     header_line = first.lstrip("\r\n").split("\n", 1)[0]
     sep_line = _SEP_LINE.match(first.lstrip("\r\n"))
@@ -161,7 +165,7 @@ def _parquet_table(stream: BinaryIO, name: str) -> Table:
             for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
                 for values in zip(*(column.to_pylist() for column in batch.columns)):
                     line += 1
-                    yield RawRow(line, [_parquet_cell(value) for value in values])
+                    yield RawRow(line, [cell_text(value) for value in values])
         except (pyarrow.ArrowException, OSError) as error:
             raise InputFileError(f"{name}: the rows after line {line} cannot be read ({one_line(error)}).",
                                  "Download or export it again: it is damaged or cut short.") from None
@@ -180,8 +184,8 @@ def open_parquet(stream: BinaryIO, name: str):
                              "Download or export it again.") from None
 
 
-def _parquet_cell(value: object) -> str:
-    """A Parquet value as the text of a cell."""
+def cell_text(value: object) -> str:
+    """A Parquet or JSON value as the text of a cell."""
     if value is None or isinstance(value, (bytes, bytearray)):
         return ""
     if isinstance(value, str):
@@ -242,18 +246,12 @@ def _refuse_binary(head: bytes, name: str) -> None:
 
 
 def _refuse_markup(first: str, name: str) -> None:
-    """Raise for a web page or a JSON document saved under a .csv name."""
+    """Raise for a web page saved under a .csv name."""
     if _HTML_START.match(first):
         raise InputFileError(
             f"{name} is a web page (HTML) or XML, not a CSV or TSV file.",
             "A browser saved the page instead of the file: download the CSV itself "
             "(Google Sheets: File > Download > Comma-separated values).",
-        )
-    if _JSON_START.match(first):
-        raise InputFileError(
-            f"{name} holds JSON, not CSV or TSV.",
-            "Convert it to a table with a header line such as 'url,input_id,pos_concepts,metadata' "
-            "and one line per image.",
         )
 
 

@@ -700,6 +700,7 @@ class BoxesFile:
     parts: tuple[BoxesFile, ...] = ()
     image: str = ""  # a YOLO label file's image, whose boxes it holds...
     classes: YoloClasses | None = None  # ...and the class names its numbers stand for
+    listed: bool = False  # a list of boxes (its rows are inputs and boxes), read as a table whatever its name
 
     @cached_property
     def digest(self) -> str:
@@ -715,7 +716,7 @@ class BoxesFile:
     @property
     def is_coco(self) -> bool:
         """A COCO JSON file of annotations, rather than a CSV or TSV of boxes."""
-        return names_coco(self.name)
+        return names_coco(self.name) and not self.listed
 
     @property
     def is_voc(self) -> bool:
@@ -782,11 +783,13 @@ def validate_boxes(rows: Iterable[RawRow], positions: Mapping[str, int | None],
         def error(role: str, message: str, hint: str) -> RowError:
             return RowError(row.line, input_id, url, headed.get(role, role), message, hint, cells)
 
+        concept = cell_at(cells, positions["concept"])
+        if not concept and not any(cell_at(cells, positions[role]) for role in (*BOX_EDGES, *PIXEL_EDGES)):
+            continue  # an input with no boxes, in a list of boxes (an image that shows none of the classes)
         if not input_id and not url:
             yield error("input_id", "the box names no input",
                         "give the input id (or the url, or the local file's name) the box belongs to")
             continue
-        concept = cell_at(cells, positions["concept"])
         if not concept:
             yield error("concept", "the box has no concept", "name what the box shows, such as 'dog'")
             continue

@@ -57,9 +57,9 @@ CORPUS: dict[str, bytes] = {
         b'<!DOCTYPE html>\n<html lang="en">\n<head><title>images.csv - Google Drive</title></head>\n'
         b"<body><table><tr><td>url</td></tr><tr><td>https://img.test/1.jpg</td></tr></table></body>\n</html>\n"
     ),
-    "json_export.csv": (
-        b'[\n  {"url": "https://img.test/1.jpg", "input_id": "one"},\n'
-        b'  {"url": "https://img.test/2.jpg", "input_id": "two"}\n]\n'
+    "json_export.csv": (  # a list of records reads as a table; an API's reply wrapped around one does not
+        b'{\n  "rows": [\n    {"url": "https://img.test/1.jpg", "input_id": "one"},\n'
+        b'    {"url": "https://img.test/2.jpg", "input_id": "two"}\n  ]\n}\n'
     ),
     "utf16_no_bom.csv": "url,input_id\r\nhttps://img.test/1.jpg,one\r\n".encode("utf-16-le"),
     "latin1.csv": table([

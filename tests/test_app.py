@@ -520,6 +520,18 @@ def test_a_parquet_table_of_urls_is_previewed_and_uploaded_as_a_csv_is(server_en
         "https://h.test/a.jpg": ["cat"], "https://h.test/b.jpg": ["dog"]}
 
 
+def test_a_label_studio_export_is_previewed_with_its_boxes_and_uploaded(server_env: Sandbox) -> None:
+    from tests.test_records import FULL_EXPORT
+
+    at = choose(page(), "project-1.json", json.dumps(FULL_EXPORT[:2]).encode())
+    assert metrics(at).items() >= {"Ready to upload": "2", "Need fixing": "0"}.items()
+    assert "project-1.json: 2 boxes, 2 ready." in texts(at.markdown)
+    upload(at)
+    assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "2"}.items()
+    assert {i.data.image.url: [c.id for c in i.data.concepts] for i in server_env.stored_inputs()} == {
+        "https://h.test/a.jpg": ["Outdoor"], "https://h.test/b.jpg": ["Indoor", "Night"]}
+
+
 def test_the_registry_drops_the_oldest_finished_jobs_first(monkeypatch: pytest.MonkeyPatch) -> None:
     import streamlit_app
     from ingest.job import UploadJob, UploadOptions

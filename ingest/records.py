@@ -1,0 +1,143 @@
+"""JSON records as a table: a JSON array of objects, or JSON Lines of them, each a row.
+
+Label Studio exports its projects this way. Its full export is a list of tasks, each
+with its `data` (the image's url...) and its annotations; its JSON-MIN export flattens
+each task to one object. Either way a task becomes a row of its data's fields, with
+its choices as `pos_concepts`; a task with rectangles becomes a row per rectangle,
+with `class` and the box's edges, so the file reads as a list of boxes. Other
+records are read as they are: their keys are the columns.
+
+The file is read whole: for millions of rows, a CSV or Parquet file streams.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+
+from .errors import InputFileError
+from .read import RawRow, Table, cell_text
+from .validate import BOX_EDGES
+
+_LABELS = ("rectanglelabels", "labels")  # a rectangle's labels (a RectangleLabels control, or Labels on a Rectangle)
+_RECTANGLES = ("rectanglelabels", "rectangle")  # the types of a full export's results that are rectangles
+_SLACK = 0.01  # of the image, that an upright rectangle may overrun it by (Label Studio rounds), kept to its edge
+
+
+def json_table(text: str, name: str) -> Table:
+    """The records in `text` (a JSON array, or one JSON object a line) as a table: keys in the order first seen
+    are the header, and rows are numbered as in a CSV the records would make (the first on line 2)."""
+    records = _records(text, name)
+    choosers = {"choice"} | {key for record in records for key, value in record.items() if _chosen(value)}
+    records = [row for record in records for row in _flattened(record, choosers)]
+    if not records:
+        raise InputFileError(f"{name} holds no records.", "Export it again with its tasks or rows.")
+    header = list(dict.fromkeys(key for record in records for key in record))
+
+    def rows() -> Iterator[RawRow]:
+        for line, record in enumerate(records, 2):
+            yield RawRow(line, [cell_text(record.get(key)) for key in header])
+
+    return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=rows())
+
+
+def _records(text: str, name: str) -> list[dict]:
+    """The objects of a JSON array, or of JSON Lines; raises `InputFileError` for other JSON."""
+    hint = "Export a list of records, such as Label Studio's JSON or JSON-MIN export, or convert it to a CSV table."
+    one_object = InputFileError(f"{name} holds one JSON object, not a list of records (COCO annotations are one "
+                                "object: give them as a boxes file).", hint)
+    stripped = text.lstrip()
+    try:
+        if stripped.startswith("["):
+            document = json.loads(stripped)
+        else:
+            document = [json.loads(line) for line in stripped.splitlines() if line.strip()]
+    except (ValueError, RecursionError) as error:
+        if stripped.startswith("{") and _one_object(stripped):
+            raise one_object from None
+        raise InputFileError(f"{name} is not readable JSON ({error}).", hint) from None
+    if len(document) == 1 and isinstance(document[0], dict) and all(
+            isinstance(document[0].get(key), list) for key in ("images", "annotations", "categories")):
+        raise one_object  # COCO's, on one line
+    strays = [n for n, record in enumerate(document, 1) if not isinstance(record, dict)]
+    if strays:
+        raise InputFileError(f"{name}: record {strays[0]} is not a JSON object.", hint)
+    return document
+
+
+def _one_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
+def _chosen(value: object) -> bool:
+    """Whether a JSON-MIN value is a Choices control's, when several were chosen."""
+    return isinstance(value, dict) and isinstance(value.get("choices"), list)
+
+
+def _flattened(record: dict, choosers: set[str]) -> list[dict]:
+    """A record as rows: a Label Studio task (full or JSON-MIN, where `choosers` name the Choices controls) as its
+    data, choices and a row per rectangle; any other record as it is."""
+    if isinstance(record.get("data"), dict) and isinstance(record.get("annotations"), list):
+        fields, results = dict(record["data"]), _results(record["annotations"])
+    else:
+        fields, results = dict(record), []
+        for key, value in record.items():  # JSON-MIN: each control's results under its name
+            if key in choosers and (_chosen(value) or isinstance(value, str)):  # several choices, or one
+                results.append({"type": "choices", "value": value if _chosen(value) else {"choices": [value]}})
+                del fields[key]
+            elif isinstance(value, list) and value and all(_min_rectangle(v) for v in value):
+                results.extend({"type": "rectangle", "value": v, **v} for v in value)
+                del fields[key]
+    choices = [c for r in results if r.get("type") == "choices" for c in (r.get("value") or {}).get("choices") or []]
+    if choices:
+        fields["pos_concepts"] = choices
+    boxes = [(label, _edges(r)) for r in results if r.get("type") in _RECTANGLES and isinstance(r.get("value"), dict)
+             for label in _box_labels(r["value"])]
+    return [{**fields, "class": label, **edges} for label, edges in boxes] or [fields]
+
+
+def _results(annotations: list) -> list[dict]:
+    """The results of a task's last annotation that was not cancelled (one per annotator; predictions are not
+    annotations)."""
+    done = [a for a in annotations if isinstance(a, dict) and not a.get("was_cancelled")]
+    results = done[-1].get("result") if done else []
+    return [r for r in results if isinstance(r, dict)] if isinstance(results, list) else []
+
+
+def _min_rectangle(value: object) -> bool:
+    """Whether a JSON-MIN value is a rectangle, as Label Studio writes one (not any object with an x and a y)."""
+    return isinstance(value, dict) and all(key in value for key in ("x", "y", "width", "height")) and (
+        "rectanglelabels" in value or {"rotation", "original_width"} <= value.keys())
+
+
+def _box_labels(value: dict) -> list[str]:
+    """A rectangle's labels, a box each ("" for a rectangle without one, for the box's check to name)."""
+    labels = next((value[key] for key in _LABELS if isinstance(value.get(key), list)), [])
+    return [label for label in labels if isinstance(label, str)] or [""]
+
+
+def _edges(result: dict) -> dict[str, object]:
+    """A rectangle's edges as fractions of the image. Label Studio gives its top left corner, width and height
+    in percent, turned `rotation` degrees clockwise about that corner; a turned box becomes the upright box
+    around it. Values that are not numbers are kept as they are, for the box's check to name."""
+    value = result["value"]
+    x, y, width, height = (value.get(key) for key in ("x", "y", "width", "height"))
+    angle = value.get("rotation") or 0
+    if not all(type(v) in (int, float) for v in (x, y, width, height, angle)):
+        return dict(zip(BOX_EDGES, (x, y, width, height)))
+    if angle:  # turned in pixels, where the image need not be square
+        across, down = (result.get(key) or 100 for key in ("original_width", "original_height"))
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        w, h = width / 100 * across, height / 100 * down
+        offsets = [(0, 0), (w * cos, w * sin), (-h * sin, h * cos), (w * cos - h * sin, w * sin + h * cos)]
+        xs = [x / 100 + dx / across for dx, _ in offsets]
+        ys = [y / 100 + dy / down for _, dy in offsets]
+        return dict(zip(BOX_EDGES, (max(0.0, min(xs)), max(0.0, min(ys)), min(1.0, max(xs)), min(1.0, max(ys)))))
+    edges = (x / 100, y / 100, (x + width) / 100, (y + height) / 100)
+    if all(-_SLACK <= edge <= 1 + _SLACK for edge in edges):
+        edges = tuple(min(1.0, max(0.0, edge)) for edge in edges)
+    return dict(zip(BOX_EDGES, edges))

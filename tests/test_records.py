@@ -1,0 +1,85 @@
+"""JSON records as a list: Label Studio's exports (full and JSON-MIN), JSON Lines, and JSON that is no list."""
+
+import gzip
+import io
+import json
+
+import pytest
+
+from ingest.errors import InputFileError
+from ingest.read import open_table
+from tests.conftest import stored_boxes
+from tests.test_cli import run, sandbox_env
+
+RESULT = {"original_width": 200, "original_height": 100}  # as Label Studio writes each result on an image
+FULL_EXPORT = [
+    {"id": 1, "data": {"image": "https://h.test/a.jpg", "source": "crawl"}, "predictions": [], "annotations": [
+        {"id": 10, "was_cancelled": True, "result": [{"type": "choices", "value": {"choices": ["Wrong"]}}]},
+        {"id": 11, "was_cancelled": False, "result": [
+            {"type": "choices", "from_name": "choice", "to_name": "image", "value": {"choices": ["Outdoor"]}},
+            {"type": "rectanglelabels", **RESULT,
+             "value": {"x": 10, "y": 20, "width": 30, "height": 40, "rotation": 0, "rectanglelabels": ["Cat"]}},
+            {"type": "rectanglelabels", **RESULT,  # turned a quarter clockwise about its top left corner
+             "value": {"x": 50, "y": 50, "width": 10, "height": 10, "rotation": 90, "rectanglelabels": ["Dog"]}},
+        ]}]},
+    {"id": 2, "data": {"image": "https://h.test/b.jpg"}, "annotations": [
+        {"id": 12, "result": [{"type": "choices", "value": {"choices": ["Indoor", "Night"]}}]}]},
+    {"id": 3, "data": {"image": "/data/upload/1/c.jpg"}, "annotations": []},
+]
+
+
+def rows(data: bytes, name: str = "export.json") -> tuple[list[str], list[tuple[int, list[str]]]]:
+    table = open_table(io.BytesIO(data), name)
+    return table.header, [(row.line, row.cells) for row in table.rows]
+
+
+def test_a_label_studio_export_uploads_its_images_choices_and_rectangles(sandbox, tmp_path):
+    path = tmp_path / "project-1-at-2026-11-27.json"
+    path.write_text(json.dumps(FULL_EXPORT))
+    result = run("upload", str(path), env=sandbox_env(sandbox))
+    assert result.returncode == 1, result.stdout + result.stderr  # the task whose image Label Studio holds
+    assert "2 uploaded, 0 already there, 1 invalid" in result.stdout and "Boxes: 2 uploaded" in result.stdout
+    assert f"{path}:5: column 'image': this is a file's name, not a web address" in result.stdout
+    assert "Ignoring columns this tool does not use: source." in result.stderr
+    stored = {i.data.image.url: (i.id, [c.id for c in i.data.concepts]) for i in sandbox.stored_inputs()}
+    assert {url: concepts for url, (_, concepts) in stored.items()} == {
+        "https://h.test/a.jpg": ["Outdoor"], "https://h.test/b.jpg": ["Indoor", "Night"]}
+    first = stored["https://h.test/a.jpg"][0]
+    assert stored_boxes(sandbox) == [(first, "Cat", (0.1, 0.2, 0.4, 0.6)), (first, "Dog", (0.45, 0.5, 0.5, 0.7))]
+
+
+def test_label_studio_json_min_reads_its_choices_whether_one_or_several_and_its_boxes():
+    exported = [
+        {"image": "https://h.test/a.jpg", "id": 1, "choice": {"choices": ["Outdoor", "Day"]}, "annotator": 1,
+         "label": [{"x": 10, "y": 20, "width": 30, "height": 40, "rotation": 0, "rectanglelabels": ["Cat"], **RESULT},
+                   {"x": 80, "y": 0, "width": 20.4, "height": 10, "rotation": 0, "rectanglelabels": ["Sun"], **RESULT}]},
+        {"image": "https://h.test/b.jpg", "id": 2, "choice": "Indoor", "annotator": 1},
+    ]
+    header, found = rows(json.dumps(exported).encode())
+    assert header == ["image", "id", "annotator", "pos_concepts", "class", *("left_col", "top_row", "right_col",
+                                                                               "bottom_row")]
+    assert found == [(2, ["https://h.test/a.jpg", "1", "1", "Outdoor|Day", "Cat", "0.1", "0.2", "0.4", "0.6"]),
+                     (3, ["https://h.test/a.jpg", "1", "1", "Outdoor|Day", "Sun", "0.8", "0.0", "1.0", "0.1"]),
+                     (4, ["https://h.test/b.jpg", "2", "1", "Indoor", "", "", "", "", ""])]  # kept to the image
+
+
+def test_json_lines_of_records_read_as_a_table_and_gzip_unpacks_first():
+    lines = (b'{"url": "https://h.test/a.jpg", "label": "cat", "boxes": [{"x": 1, "y": 2, "width": 3, "height": 4}]}\n'
+             b'\n{"url": "https://h.test/b.jpg"}\n')  # boxes in pixels, not Label Studio's: a cell as any other
+    assert rows(gzip.compress(lines), "list.jsonl.gz") == (
+        ["url", "label", "boxes"], [(2, ["https://h.test/a.jpg", "cat", '[{"x": 1, "y": 2, "width": 3, "height": 4}]']),
+                                    (3, ["https://h.test/b.jpg", "", ""])])
+
+
+@pytest.mark.parametrize(("data", "fragments"), [
+    (b'{"images": [], "annotations": [], "categories": []}',
+     ["holds one JSON object, not a list of records", "give them as a boxes file"]),
+    (b'[{"url": "https://h.test/a.jpg"}, "stray"]', ["record 2 is not a JSON object"]),
+    (b'[{"url": "https://h.test/a.jpg"}', ["is not readable JSON", "Label Studio's JSON or JSON-MIN export"]),
+    (b"[]", ["holds no records"]),
+])
+def test_json_that_is_no_list_of_records_stops_with_what_to_export(data, fragments):
+    with pytest.raises(InputFileError) as caught:
+        rows(data)
+    for fragment in fragments:
+        assert fragment in str(caught.value)
