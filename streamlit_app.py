@@ -109,7 +109,7 @@ ENCODINGS = {  # codec -> its name on the page; "" reads UTF-8, or UTF-16 by its
     "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE",
 }
 LIST, FILES = "list", "files"  # what the person has: a table of web addresses or texts, or the files themselves
-SOURCES = {LIST: "A CSV/TSV list of web addresses", FILES: "Files from my computer"}
+SOURCES = {LIST: "A list of web addresses (CSV, TSV, Excel)", FILES: "Files from my computer"}
 # Media, a zip of them, and the files that may come with them: a list naming them, boxes files, YOLO's classes
 MEDIA_TYPES = sorted({e.lstrip(".") for e in (*IMAGE_EXTENSIONS, *EXTENSION_KINDS)}
                      | {"zip", "parquet", "csv", "tsv", "xml", "json", "jsonl", "yaml", "yml", "names", "labels"})
@@ -488,7 +488,8 @@ def file_section() -> ChosenFile | None:
 
 def list_section() -> ChosenFile | None:
     st.markdown(
-        "A **CSV** or **TSV** file (or a Parquet table) with column names on the first line and one input per row: "
+        "A **CSV**, **TSV** or **Excel** file (or a Parquet table) with column names on the first line and one "
+        "input per row: "
         "`url` (the web address of an image, video, audio or text file) or `text` (the text itself), "
         "and optionally `input_id` (up to 48 letters, digits, `-` and `_`), "
         "`pos_concepts` and `neg_concepts` (names separated by `|`, such as `cat|pet`), "
@@ -497,10 +498,11 @@ def list_section() -> ChosenFile | None:
     )
     state = st.session_state
     uploaded = st.file_uploader(
-        "Choose a CSV or TSV file",
-        type=["csv", "tsv", "txt", "gz", "parquet", "json", "jsonl"],
-        help="A large file may be gzip-compressed (data.csv.gz), or a Parquet table with the same columns. "
-             "Label Studio's JSON (or JSON-MIN) export brings its images' choices and rectangles.",
+        "Choose a CSV, TSV or Excel file",
+        type=["csv", "tsv", "txt", "xlsx", "gz", "parquet", "json", "jsonl"],
+        help="An Excel workbook's first sheet is read. A large file may be gzip-compressed (data.csv.gz), or a "
+             "Parquet table with the same columns. Label Studio's JSON (or JSON-MIN) export brings its images' "
+             "choices and rectangles.",
         key=f"uploader_{state['uploader_round']}",
         on_change=forget_sample,
     )
@@ -1873,9 +1875,9 @@ def current_job() -> tuple[str | None, JobEntry | None]:
 
 def main() -> None:
     st.title(TITLE)
-    st.caption("Send images, videos, audio and texts to a Clarifai app: from your computer, or from a CSV or TSV "
-               "list of their web addresses. Check them first, then watch every one arrive. Browse the app to "
-               "see what it holds.")
+    st.caption("Send images, videos, audio and texts to a Clarifai app: from your computer, or from a list of "
+               "their web addresses (CSV, TSV or Excel). Check them first, then watch every one arrive. Browse the "
+               "app to see what it holds.")
     if problem := st.session_state.pop("callback_error", None):
         st.error(problem, icon=":material/error:")
     job_id, entry = current_job()

@@ -14,6 +14,7 @@ import io
 import itertools
 import json
 import re
+import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,11 +37,14 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
-_SAVE_AS_CSV = "Open it in Excel or Google Sheets and save or download it as 'CSV UTF-8', then choose that file."
+_SAVE_AS = "Open it in Excel and save it as a workbook (.xlsx) or as 'CSV UTF-8', then choose that file."
 _WRONG_FILE = "Choose the CSV or TSV file that lists the image urls."
+_ZIP_MAGIC = b"PK\x03\x04"  # a zip, and so an Excel workbook (.xlsx)
+_WORKBOOK = "xl/workbook.xml"  # what makes a zip a workbook
 _MAGIC = (  # how other kinds of file start, and what they are
-    (b"PK\x03\x04", "a ZIP archive or an Excel workbook (.xlsx)", _SAVE_AS_CSV),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls)", _SAVE_AS_CSV),
+    (_ZIP_MAGIC, "a ZIP archive", "To upload the files it holds, give it a .zip name and upload it as it is (on the "
+                                  "page: under 'Files from my computer'); or take the list of urls out of it."),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls), or one with a password", _SAVE_AS),
     (b"%PDF", "a PDF document", _WRONG_FILE),
     (b"\x89PNG", "a PNG image", _WRONG_FILE),
     (b"\xff\xd8\xff", "a JPEG image", _WRONG_FILE),
@@ -105,6 +109,8 @@ def open_table(
     head = buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES]
     if head.startswith(PARQUET_MAGIC):
         return _parquet_table(buffered, name)
+    if head.startswith(_ZIP_MAGIC) and _is_workbook(buffered):
+        return _excel_table(buffered, name)
     if head.startswith(_GZIP_MAGIC):
         buffered = io.BufferedReader(gzip.GzipFile(fileobj=buffered, mode="rb"))
         head = _unpacked(lambda: buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES], name, line=1)
@@ -173,6 +179,53 @@ def _parquet_table(stream: BinaryIO, name: str) -> Table:
     return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=rows())
 
 
+def _is_workbook(stream: BinaryIO) -> bool:
+    """Whether a zip is an Excel workbook (.xlsx); the stream is left where it was."""
+    start = stream.tell()
+    try:
+        return _WORKBOOK in zipfile.ZipFile(stream).namelist()
+    except zipfile.BadZipFile:
+        return False
+    finally:
+        stream.seek(start)
+
+
+def _excel_table(stream: BinaryIO, name: str) -> Table:
+    """An Excel workbook's first sheet as a table, as most people keep their lists: its first row with anything in
+    it is the header (up to its last named column), and each row keeps the number Excel shows it under. A
+    formula gives the value Excel last saved with it."""
+    import openpyxl  # only workbooks need it
+
+    try:
+        sheet = openpyxl.load_workbook(stream, read_only=True, data_only=True).worksheets[0]
+        sheet.reset_dimensions()  # some writers record a wrong extent: read every row there is
+        rows = enumerate(sheet.iter_rows(values_only=True), 1)
+        header = next((cells for _, cells in ((n, [cell_text(v).strip() for v in values]) for n, values in rows)
+                       if any(cells)), None)
+    except (openpyxl.utils.exceptions.InvalidFileException, zipfile.BadZipFile, KeyError, ValueError,
+            OSError) as error:
+        raise InputFileError(f"{name} is not a readable Excel workbook ({one_line(error)}).", _SAVE_AS) from None
+    if header is None:
+        raise InputFileError(f"{name} is empty: its first sheet, {sheet.title!r}, holds nothing.",
+                             "Put the list on the workbook's first sheet: a header row such as 'url, input_id, "
+                             "pos_concepts', then one row per image.")
+    while not header[-1]:
+        header.pop()
+
+    def cells_of() -> Iterator[RawRow]:
+        for line, values in rows:
+            cells = [cell_text(value) for value in values[:len(header)]]
+            if "".join(cells).strip():
+                yield RawRow(line, cells + [""] * (len(header) - len(cells)))
+
+    data = cells_of()
+    first = next(data, None)
+    if first is None:
+        raise InputFileError(f"{name} has a header row but no rows under it on its first sheet, {sheet.title!r}.",
+                             "Put one row per image under the header, starting with its url (https://...).")
+    return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=itertools.chain([first], data))
+
+
 def open_parquet(stream: BinaryIO, name: str):
     """A `pyarrow.parquet.ParquetFile`; raises `InputFileError` when `stream` holds none."""
     import pyarrow.parquet  # Streamlit's own dependency; only Parquet files need it
@@ -185,7 +238,7 @@ def open_parquet(stream: BinaryIO, name: str):
 
 
 def cell_text(value: object) -> str:
-    """A Parquet or JSON value as the text of a cell."""
+    """A Parquet, JSON or Excel value as the text of a cell."""
     if value is None or isinstance(value, (bytes, bytearray)):
         return ""
     if isinstance(value, str):

@@ -520,6 +520,20 @@ def test_a_parquet_table_of_urls_is_previewed_and_uploaded_as_a_csv_is(server_en
         "https://h.test/a.jpg": ["cat"], "https://h.test/b.jpg": ["dog"]}
 
 
+def test_an_excel_workbook_is_previewed_and_uploaded_and_its_problems_name_excels_rows(server_env: Sandbox) -> None:
+    from tests.test_read import workbook
+
+    data = workbook({"A1": "url", "B1": "pos_concepts", "A2": "https://h.test/a.jpg", "B2": "cat",
+                     "A4": "photos/b.jpg", "B4": "dog"})
+    at = choose(page(), "Photos.xlsx", data)
+    assert metrics(at) == {"Rows found": "2", "Ready to upload": "1", "Need fixing": "1"}
+    problems = at.table[0].value  # the rows to fix, by the row numbers Excel shows
+    assert list(problems["Line"]) == [4] and "a file's name, not a web address" in problems["What is wrong"][0]
+    upload(at)
+    assert {i.data.image.url: [c.id for c in i.data.concepts] for i in server_env.stored_inputs()} == {
+        "https://h.test/a.jpg": ["cat"]}
+
+
 def test_a_label_studio_export_is_previewed_with_its_boxes_and_uploaded(server_env: Sandbox) -> None:
     from tests.test_records import FULL_EXPORT
 

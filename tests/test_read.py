@@ -84,3 +84,36 @@ def test_a_parquet_files_rows_read_as_a_csvs_would():
                     (3, ["", "", "4", "false", ""])]
     with pytest.raises(InputFileError, match="is not a readable Parquet file"):
         table(b"PAR1 and nothing after")
+
+
+def workbook(*sheets: dict[str, object]) -> bytes:
+    """An .xlsx file with these sheets, each {cell reference: value}."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for number, cells in enumerate(sheets, 1):
+        sheet = book.create_sheet(f"Sheet{number}")
+        for reference, value in cells.items():
+            sheet[reference] = value
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_an_excel_workbooks_first_sheet_reads_as_a_table_with_the_row_numbers_excel_shows():
+    import datetime
+
+    data = workbook({"A2": "URL ", "B2": "input_id", "C2": "pos_concepts", "D2": None, "E2": "added",
+                     "A3": "https://h.test/a.jpg", "B3": 7, "C3": "cat|dog", "E3": datetime.date(2024, 1, 2),
+                     "A5": "https://h.test/b.jpg", "B5": 2.5, "C5": True, "F5": "a note beyond the header"},
+                    {"A1": "url", "A2": "https://h.test/on-another-sheet.jpg"})
+    opened, rows = table(data, delimiter=";")  # no delimiter applies
+    assert opened.header == ["URL", "input_id", "pos_concepts", "", "added"]
+    assert rows == [(3, ["https://h.test/a.jpg", "7", "cat|dog", "", "2024-01-02 00:00:00"]),
+                    (5, ["https://h.test/b.jpg", "2.5", "true", "", ""])]
+    with pytest.raises(InputFileError, match="f.csv is empty: its first sheet, 'Sheet1', holds nothing"):
+        table(workbook({}, {"A1": "url"}))
+    with pytest.raises(InputFileError, match="has a header row but no rows under it on its first sheet, 'Sheet1'"):
+        table(workbook({"A1": "url", "B1": "id"}))
+
