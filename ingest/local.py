@@ -334,14 +334,12 @@ def from_parquet(parts: Sequence[tuple[str, BinaryIO]], name: str, on_read: OnRe
     import pyarrow
 
     opened = [(part, open_parquet(stream, part)) for part, stream in parts]
-    columns = []  # each part's column of files
-    for part, parquet in opened:
-        media = _file_columns(parquet.schema_arrow)
-        if not media:
-            raise InputFileError(f"{part} holds no images, audio or other files (no column of file bytes and paths, "
-                                 "as Hugging Face stores them).",
-                                 "If it lists web addresses, choose it as a list of web addresses instead.")
-        columns.append(media[0])
+    media = [_file_columns(parquet.schema_arrow) for _, parquet in opened]  # each part's columns of files
+    if empty := next((part for (part, _), found in zip(opened, media) if not found), None):
+        raise InputFileError(f"{empty} holds no images, audio or other files (no column of file bytes and paths, "
+                             "as Hugging Face stores them).",
+                             "If it lists web addresses, choose it as a list of web addresses instead.")
+    columns = [found[0] for found in media]  # the one read as files
     lock = threading.Lock()
 
     @functools.lru_cache(maxsize=2)  # files are sent in order: a row group is read once, or twice at its edge
@@ -381,8 +379,7 @@ def from_parquet(parts: Sequence[tuple[str, BinaryIO]], name: str, on_read: OnRe
                     ids[file_name] = content_id(data)
                 if on_read:
                     on_read(len(data), total)
-        files_columns = _file_columns(parquet.schema_arrow)
-        others = [f.name for f in parquet.schema_arrow if f.name not in files_columns]
+        others = [f.name for f in parquet.schema_arrow if f.name not in media[shard]]
         rows = parquet.read(columns=others).to_pylist() if others else [{}] * len(named)
         described.update((file_name, _described(row, features)) for file_name, row in zip(named, rows)
                          if file_name in sizes)
