@@ -200,7 +200,7 @@ def _excel_table(stream: BinaryIO, name: str) -> Table:
         sheet = openpyxl.load_workbook(stream, read_only=True, data_only=True).worksheets[0]
         sheet.reset_dimensions()  # some writers record a wrong extent: read every row there is
         rows = enumerate(sheet.iter_rows(values_only=True), 1)
-        header = next((cells for _, cells in ((n, [cell_text(v).strip() for v in values]) for n, values in rows)
+        header = next((cells for cells in ([cell_text(v).strip() for v in values] for _, values in rows)
                        if any(cells)), None)
     except (openpyxl.utils.exceptions.InvalidFileException, zipfile.BadZipFile, KeyError, ValueError,
             OSError) as error:
