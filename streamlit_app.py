@@ -112,7 +112,7 @@ LIST, FILES = "list", "files"  # what the person has: a table of web addresses o
 SOURCES = {LIST: "A list of web addresses (CSV, TSV, Excel)", FILES: "Files from my computer"}
 # Media, a zip of them, and the files that may come with them: a list naming them, boxes files, YOLO's classes
 MEDIA_TYPES = sorted({e.lstrip(".") for e in (*IMAGE_EXTENSIONS, *EXTENSION_KINDS)}
-                     | {"zip", "parquet", "csv", "tsv", "xml", "json", "jsonl", "yaml", "yml", "names", "labels"})
+                     | {"zip", "parquet", "csv", "tsv", "xlsx", "xml", "json", "jsonl", "yaml", "yml", "names", "labels"})
 THUMBNAILS = 24  # preview rows of local images that get a thumbnail made from their bytes
 THUMBNAIL_PX = 96  # the longer side of a thumbnail
 ROLE_LABELS = {
@@ -530,8 +530,8 @@ def files_section() -> ChosenFile | None:
         "is sent as it is, with no web address needed, and the same file sent twice is stored once. "
         f"An image can be up to {MAX_IMAGE_BYTES // 1024 ** 2} MB, any other file up to "
         f"{MAX_MEDIA_BYTES // 1024 ** 2} MB.\n\n"
-        "To give them concepts, metadata or datasets, add one CSV file (chosen with them, or in the folder or "
-        "zip) that names each file in a `file` column, with the columns a list has (`input_id`, `pos_concepts`, "
+        "To give them concepts, metadata or datasets, add one CSV or Excel file (chosen with them, or in the folder "
+        "or zip) that names each file in a `file` column, with the columns a list has (`input_id`, `pos_concepts`, "
         "`metadata`, `dataset_id` and so on). Then only the files it names are uploaded. A detection export's "
         "boxes files (a CSV of boxes, COCO JSON, such as Roboflow's `_annotations.csv` or "
         "`_annotations.coco.json` in each of `train/`, `valid/` and `test/`, Pascal VOC's XML file per image, or "
@@ -575,7 +575,7 @@ def files_section() -> ChosenFile | None:
 
 def list_choice(key: str, lists: Sequence[str]) -> None:
     """Which of the CSV files at the top of a folder or zip names its files (or none: every file is an input)."""
-    st.selectbox(f"Several CSV files are at the top ({', '.join(lists)}): which one names the files?", [*lists, ""],
+    st.selectbox(f"Several lists are at the top ({', '.join(lists)}): which one names the files?", [*lists, ""],
                  index=None, key=f"list_{key}", placeholder="Choose the list of files",
                  format_func=lambda name: name or "None of them: upload every file",
                  help="The list's file column names the files to upload, with their concepts and metadata.")
@@ -1263,7 +1263,7 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
         problem = destination.problem
         reason = f"{problem.message} {problem.hint}" if problem else "Choose where to upload above."
     elif chosen is None and isinstance((st.session_state.get("local_files") or (None, None))[1], SeveralLists):
-        reason = "Choose above which CSV file names the files."
+        reason = "Choose above which list names the files."
     elif chosen is None:
         reason = ("Choose the files, a folder or a zip above." if st.session_state.get("source_kind") == FILES
                   else "Choose a file above, or try it with the sample data.")

@@ -102,8 +102,8 @@ def _parser() -> argparse.ArgumentParser:
                           "with width and height), or a COCO or Create ML JSON file, to post as region annotations "
                           "once the inputs exist; may be given more than once")
     how.add_argument("--list", dest="chosen_list", metavar="NAME",
-                     help="for a folder or zip with several CSV files at its top: the one that names its files "
-                          "(--list '' for none: every file is an input)")
+                     help="for a folder or zip with several lists (CSV, TSV, Excel) at its top: the one that names "
+                          "its files (--list '' for none: every file is an input)")
     how.add_argument("--folder-concepts", action="store_true",
                      help="for a folder or zip without a CSV: give each file its folder's name as a concept "
                           "(cats/a.jpg: cats), as image classification datasets are laid out")

@@ -626,7 +626,7 @@ def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: s
     names = [file_name for file_name in file_names if file_name not in boxes and file_name not in folder_lists]
     lists = [file_name for file_name in names if _is_table(file_name) and "/" not in file_name]
     if chosen_list is None and len(lists) > 1:
-        raise SeveralLists(f"Several CSV files were found in {name} ({', '.join(lists)}).",
+        raise SeveralLists(f"Several lists were found in {name} ({', '.join(lists)}).",
                            "Choose the one that names the files (a 'file' column), or none to upload every file.",
                            tuple(lists))
     if chosen_list and chosen_list not in lists:
@@ -747,11 +747,11 @@ def _read_within(stream: BinaryIO, limit: int) -> bytes | None:
 
 
 def _is_table(file_name: str) -> bool:
-    return PurePosixPath(file_name).suffix.lower() in (".csv", ".tsv")
+    return PurePosixPath(file_name).suffix.lower() in (".csv", ".tsv", ".xlsx")
 
 
 def _may_hold_boxes(file_name: str) -> bool:
-    """A CSV or TSV, a JSON file (COCO's annotations) or an XML file (Pascal VOC's)."""
+    """A CSV, TSV or Excel file, a JSON file (COCO's annotations) or an XML file (Pascal VOC's)."""
     return _is_table(file_name) or names_coco(file_name) or names_voc(file_name)
 
 

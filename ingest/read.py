@@ -41,6 +41,7 @@ _SAVE_AS = "Open it in Excel and save it as a workbook (.xlsx) or as 'CSV UTF-8'
 _WRONG_FILE = "Choose the CSV or TSV file that lists the image urls."
 _ZIP_MAGIC = b"PK\x03\x04"  # a zip, and so an Excel workbook (.xlsx)
 _WORKBOOK = "xl/workbook.xml"  # what makes a zip a workbook
+_TITLE_ROWS = 20  # rows of one cell above a workbook's header that are taken as titles, at most
 _MAGIC = (  # how other kinds of file start, and what they are
     (_ZIP_MAGIC, "a ZIP archive", "To upload the files it holds, give it a .zip name and upload it as it is (on the "
                                   "page: under 'Files from my computer'); or take the list of urls out of it."),
@@ -191,29 +192,37 @@ def _is_workbook(stream: BinaryIO) -> bool:
 
 
 def _excel_table(stream: BinaryIO, name: str) -> Table:
-    """An Excel workbook's first sheet as a table, as most people keep their lists: its first row with anything in
-    it is the header (up to its last named column), and each row keeps the number Excel shows it under. A
-    formula gives the value Excel last saved with it."""
+    """An Excel workbook's first sheet as a table, as most people keep their lists: its header is the first row with
+    anything in it (up to its last named column), or the first with several cells below rows of one (titles), and
+    each row keeps the number Excel shows it under. A formula gives the value Excel last saved with it."""
     import openpyxl  # only workbooks need it
 
+    leading: list[tuple[int, tuple]] = []  # the rows with anything in them, up to the header
     try:
         sheet = openpyxl.load_workbook(stream, read_only=True, data_only=True).worksheets[0]
         sheet.reset_dimensions()  # some writers record a wrong extent: read every row there is
         rows = enumerate(sheet.iter_rows(values_only=True), 1)
-        header = next((cells for cells in ([cell_text(v).strip() for v in values] for _, values in rows)
-                       if any(cells)), None)
+        for line, values in rows:
+            filled = sum(1 for value in values if cell_text(value).strip())
+            if filled:
+                leading.append((line, values))
+                if filled > 1 or len(leading) == _TITLE_ROWS:
+                    break
     except (openpyxl.utils.exceptions.InvalidFileException, zipfile.BadZipFile, KeyError, ValueError,
             OSError) as error:
         raise InputFileError(f"{name} is not a readable Excel workbook ({one_line(error)}).", _SAVE_AS) from None
-    if header is None:
+    if not leading:
         raise InputFileError(f"{name} is empty: its first sheet, {sheet.title!r}, holds nothing.",
                              "Put the list on the workbook's first sheet: a header row such as 'url, input_id, "
                              "pos_concepts', then one row per image.")
+    titled = sum(1 for value in leading[-1][1] if cell_text(value).strip()) > 1  # rows of one cell above: titles
+    (_, named), after_header = (leading[-1], []) if titled else (leading[0], leading[1:])
+    header = [cell_text(value).strip() for value in named]
     while not header[-1]:
         header.pop()
 
     def cells_of() -> Iterator[RawRow]:
-        for line, values in rows:
+        for line, values in itertools.chain(after_header, rows):
             cells = [cell_text(value) for value in values[:len(header)]]
             if "".join(cells).strip():
                 yield RawRow(line, cells + [""] * (len(header) - len(cells)))

@@ -428,6 +428,17 @@ def test_a_chosen_folder_of_a_hugging_face_datasets_shards_is_one_upload(server_
         RED: ["cat", "indoor", "night"], GREEN: ["dog"], BLUE: ["cat", "indoor", "night"]}
 
 
+def test_files_chosen_with_an_excel_list_get_its_concepts(server_env: Sandbox) -> None:
+    from tests.test_read import workbook
+
+    labels = workbook({"A1": "file", "B1": "pos_concepts", "A2": "red.png", "B2": "warm", "A3": "blue.png", "B3": "cold"})
+    at = choose_files(page(), ("red.png", RED), ("blue.png", BLUE), ("labels.xlsx", labels))
+    assert metrics(at).items() >= {"Rows found": "2", "Ready to upload": "2"}.items()
+    upload(at)
+    assert {bytes(i.data.image.base64): [c.id for c in i.data.concepts] for i in server_env.stored_inputs()} == {
+        RED: ["warm"], BLUE: ["cold"]}
+
+
 def test_a_list_chosen_as_a_file_is_read_by_the_names_datasets_give_its_columns(server_env: Sandbox) -> None:
     """Kaggle's image_id and label; a list of web addresses chosen here is read as one."""
     at = choose_files(page(), ("red.png", RED), ("train.csv", b"image_id,label\nred,warm\n"))
@@ -446,10 +457,10 @@ def test_a_zip_with_several_lists_asks_which_one_names_the_files(server_env: San
                      "images/red.png": RED, "images/blue.png": BLUE})
     at = choose_files(page(), ("kaggle.zip", export))
     [which] = [box for box in at.selectbox if box.key.startswith("list_")]
-    assert which.label == "Several CSV files are at the top (train.csv, test.csv): which one names the files?"
+    assert which.label == "Several lists are at the top (train.csv, test.csv): which one names the files?"
     assert which.options == ["train.csv", "test.csv", "None of them: upload every file"] and which.value is None
     assert not at.error and at.button(key="upload").disabled  # nothing to upload until the person says
-    assert "Choose above which CSV file names the files." in texts(at.caption)
+    assert "Choose above which list names the files." in texts(at.caption)
     which.set_value("train.csv").run()
     assert metrics(at).items() >= {"Rows found": "1", "Ready to upload": "1"}.items()
     upload(at)

@@ -66,6 +66,23 @@ def test_a_csv_inside_the_zip_names_files_and_labels_them(sandbox, tmp_path):
     assert [c.id for c in stored.data.concepts] == ["cat"]
 
 
+def test_an_excel_list_in_a_folder_names_its_files_by_excels_rows_and_one_hot_columns_read_too(sandbox, tmp_path):
+    from tests.test_read import workbook
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(PNG)
+    (folder / "b.png").write_bytes(PNG + b"b")
+    (folder / "labels.xlsx").write_bytes(workbook({  # a title row, then the header; classes as 0/1 columns
+        "A1": "My photos", "A3": "file", "B3": "cat", "C3": "dog",
+        "A4": "a.png", "B4": 1, "C4": 0, "A5": "b.png", "B5": 1, "C5": 1, "A6": "c.png", "B6": 0, "C6": 1}))
+    result = upload(sandbox, folder)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "2 uploaded" in result.stdout
+    assert f"{folder / 'labels.xlsx'}:6: " in result.stdout and "there is no file named 'c.png'" in result.stdout
+    stored = {bytes(i.data.image.base64): [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()}
+    assert stored == {PNG: ["cat"], PNG + b"b": ["cat", "dog"]}
+
 def test_a_zip_holding_a_detection_export_uploads_every_file_with_its_boxes(sandbox, tmp_path):
     path = tmp_path / "export.zip"
     other = PNG + b"another picture"
@@ -256,7 +273,7 @@ def test_an_image_over_20_mb_is_named_and_not_read():
         ({"/etc/evil.png": PNG}, zipfile.ZIP_STORED, "points outside the archive"),
         ({".cache/../../evil.png": PNG}, zipfile.ZIP_STORED, "points outside the archive"),  # hidden, still checked
         ({"bomb.png": b"\0" * 30_000_000}, zipfile.ZIP_DEFLATED, "zip bomb"),
-        ({"a.csv": b"file\n", "b.csv": b"file\n"}, zipfile.ZIP_STORED, "Several CSV files were found in bad.zip"),
+        ({"a.csv": b"file\n", "b.csv": b"file\n"}, zipfile.ZIP_STORED, "Several lists were found in bad.zip"),
     ],
 )
 def test_unsafe_zips_are_refused_before_anything_is_read(members, compression, fragment):
@@ -582,7 +599,7 @@ def test_a_zip_with_several_lists_uploads_by_the_one_named(sandbox, tmp_path):
                              "images/a.png": PNG, "images/b.png": PNG + b"b"}))
     refused = upload(sandbox, path)
     assert refused.returncode == 2 and not sandbox.stored_inputs()
-    assert (f"error: Several CSV files were found in {path} (train.csv, test.csv, sample_submission.csv).\n"
+    assert (f"error: Several lists were found in {path} (train.csv, test.csv, sample_submission.csv).\n"
             "  Name the one that names the files with --list train.csv (or another), or give --list '' to upload "
             "every file.") in refused.stderr
     result = upload(sandbox, path, "--list", "train.csv")

@@ -112,6 +112,9 @@ def test_an_excel_workbooks_first_sheet_reads_as_a_table_with_the_row_numbers_ex
     assert opened.header == ["URL", "input_id", "pos_concepts", "", "added"]
     assert rows == [(3, ["https://h.test/a.jpg", "7", "cat|dog", "", "2024-01-02 00:00:00"]),
                     (5, ["https://h.test/b.jpg", "2.5", "true", "", ""])]
+    one_column = {"A1": "url", **{f"A{n}": f"https://h.test/{n}.jpg" for n in range(2, 31)}}  # no title: 1 cell a row
+    opened, rows = table(workbook(one_column))
+    assert opened.header == ["url"] and rows[0] == (2, ["https://h.test/2.jpg"]) and len(rows) == 29
     with pytest.raises(InputFileError, match="f.csv is empty: its first sheet, 'Sheet1', holds nothing"):
         table(workbook({}, {"A1": "url"}))
     with pytest.raises(InputFileError, match="has a header row but no rows under it on its first sheet, 'Sheet1'"):
