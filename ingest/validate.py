@@ -414,6 +414,11 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     elif columns.format == SDK:
         positive, negative = _concepts(sdk_concepts, SDK_CONCEPT_SEPARATOR), ()
     else:
+        for role, cell in (("pos_concepts", positive), ("neg_concepts", negative)):
+            if cell[:1] in ("[", "{") and cell[-1:] in ("]", "}"):  # Label Studio's CSV: boxes as JSON
+                return error(role, "the concepts are JSON, not names separated by '|'",
+                             "write names such as cat|pet; a Label Studio project's boxes come with it when it "
+                             "is exported as JSON (or JSON-MIN) rather than CSV")
         positive, negative = _concepts(positive), _concepts(negative)
     both = [c for c in positive if c in negative]
     if both:

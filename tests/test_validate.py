@@ -137,6 +137,8 @@ def test_unusable_headers_stop_the_file(header, fragments):
         (["http://h/x", "a b!", "", "", ""], "input_id", ["' !'", "letters, digits, '-' and '_'"]),
         (["http://h/x", "a" * (MAX_ID_CHARS + 1), "", "", ""], "input_id", ["49 characters", "at most 48"]),
         (["http://h/x", "a", "cat|dog", "dog", ""], "neg_concepts", ["'dog' is listed as both", "one of the two columns"]),
+        (["http://h/x", "a", '[{"x": 1, "rectanglelabels": ["Cat"]}]', "", ""], "pos_concepts",
+         ["the concepts are JSON", "exported as JSON (or JSON-MIN)"]),
         (["http://h/x", "a", "", "", "{bad"], "metadata", ["not valid JSON", '{"key": "value"}']),
         (["http://h/x", "a", "", "", "[1, 2]"], "metadata", ["a JSON list, not an object"]),
         (["http://h/x", "a", "", "", "3"], "metadata", ["a JSON number, not an object"]),
