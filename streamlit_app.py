@@ -687,13 +687,14 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
     delimiter = state.get(f"sep_{tag}") or None
     encoding = state.get(f"enc_{tag}") or None
     try:
-        header = open_table(io.BytesIO(chosen.data), chosen.name, delimiter, encoding).header
+        table = open_table(io.BytesIO(chosen.data), chosen.name, delimiter, encoding)
     except InputFileError as error:
         show_file_problem(error)
         if isinstance(error, EncodingError):  # the choice that fixes it, and nothing else yet
             with st.expander("Match your columns", expanded=True, icon=":material/view_column:"):
                 reading_choices(tag)
         return None
+    header = table.header
     names = [h for h in header if h]
     folded = {h.lower(): h for h in reversed(names)}
     style = detect_format(header)
@@ -714,7 +715,8 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
         else:
             st.caption(f"Columns named {', '.join(roles[:-1])} and {roles[-1]} are found by themselves. "
                        "If yours have other names, say which is which.")
-        reading_choices(tag)
+        if table.text:  # a workbook's, a Parquet file's or JSON's cells and text need no choosing
+            reading_choices(tag)
         columns: dict[str, str] = {}
         left, right = st.columns(2)
         for i, role in enumerate(roles):

@@ -81,6 +81,7 @@ class Table:
     delimiter: str
     encoding: str
     rows: Iterator[RawRow]
+    text: bool = True  # a CSV or TSV, whose delimiter and encoding may be chosen; not Parquet, Excel or JSON
 
 
 def detect_encoding(head: bytes) -> str:
@@ -177,7 +178,7 @@ def _parquet_table(stream: BinaryIO, name: str) -> Table:
             raise InputFileError(f"{name}: the rows after line {line} cannot be read ({one_line(error)}).",
                                  "Download or export it again: it is damaged or cut short.") from None
 
-    return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=rows())
+    return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=rows(), text=False)
 
 
 def _is_workbook(stream: BinaryIO) -> bool:
@@ -232,7 +233,8 @@ def _excel_table(stream: BinaryIO, name: str) -> Table:
     if first is None:
         raise InputFileError(f"{name} has a header row but no rows under it on its first sheet, {sheet.title!r}.",
                              "Put one row per image under the header, starting with its url (https://...).")
-    return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=itertools.chain([first], data))
+    return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=itertools.chain([first], data),
+                 text=False)
 
 
 def open_parquet(stream: BinaryIO, name: str):

@@ -39,7 +39,7 @@ def json_table(text: str, name: str) -> Table:
         for line, record in enumerate(records, 2):
             yield RawRow(line, [cell_text(record.get(key)) for key in header])
 
-    return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=rows())
+    return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=rows(), text=False)
 
 
 def _records(text: str, name: str) -> list[dict]:

@@ -527,6 +527,7 @@ def test_an_excel_workbook_is_previewed_and_uploaded_and_its_problems_name_excel
                      "A4": "photos/b.jpg", "B4": "dog"})
     at = choose(page(), "Photos.xlsx", data)
     assert metrics(at) == {"Rows found": "2", "Ready to upload": "1", "Need fixing": "1"}
+    assert not [s for s in at.selectbox if s.key.startswith(("sep_", "enc_"))]  # no separator or encoding to choose
     problems = at.table[0].value  # the rows to fix, by the row numbers Excel shows
     assert list(problems["Line"]) == [4] and "a file's name, not a web address" in problems["What is wrong"][0]
     upload(at)
