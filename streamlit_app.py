@@ -998,8 +998,9 @@ def boxes_section(files: LocalFiles | None, given: BoxesFile | None
                    "(or `class`), and the edges `left_col`, `top_row`, `right_col`, `bottom_row` as fractions of the "
                    "image from 0 to 1 (0, 0 is the top left corner), or `xmin`, `ymin`, `xmax`, `ymax` in pixels "
                    "with the image's `width` and `height`. Or a COCO or Create ML JSON file of annotations naming "
-                   "the chosen files. The boxes are added once their inputs are in the app.")
-        st.file_uploader("Choose a boxes file", type=["csv", "tsv", "txt", "json"], key=key)
+                   "the chosen files, or a CVAT for images XML file. The boxes are added once their inputs are in "
+                   "the app.")
+        st.file_uploader("Choose a boxes file", type=["csv", "tsv", "txt", "json", "xml"], key=key)
         st.download_button("Download a boxes template", data=BOXES_TEMPLATE, file_name="boxes-template.csv",
                            mime="text/csv", key="boxes_template", icon=":material/description:", on_click="ignore",
                            help="Two boxes for the sample data's rows sample-03 and sample-01.")

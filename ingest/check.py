@@ -13,6 +13,7 @@ from . import pictures
 from .local import LocalFiles, local_file
 from .read import open_table
 from .validate import (
+    CVAT_ROOT,
     BoxesFile,
     BoxRecord,
     ColumnMap,
@@ -25,6 +26,7 @@ from .validate import (
     validate_boxes,
     validate_coco,
     validate_createml,
+    validate_cvat,
     validate_keras,
     validate_rows,
     validate_voc,
@@ -156,7 +158,8 @@ def _boxes_of(source: BoxesFile, image_size: Callable[[str], tuple[int, int] | N
         document = coco_document(source.data, source.name)
         return validate_coco(document) if isinstance(document, dict) else validate_createml(document, image_size)
     if source.is_voc:
-        return validate_voc(voc_document(source.data, source.name), source.image, image_size)
+        root = voc_document(source.data, source.name)
+        return validate_cvat(root) if root.tag == CVAT_ROOT else validate_voc(root, source.image, image_size)
     table = open_table(io.BytesIO(source.data), source.name)
     return validate_boxes(table.rows, map_box_columns(table.header, source.name), table.header)
 

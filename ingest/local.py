@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import InputFileError, SeveralLists, one_line
 from .read import json_value, open_parquet, open_table
-from .validate import (BLOG, CONCEPT_ALIASES, CONCEPT_SEPARATOR, EXTENSION_KINDS, IMAGE_EXTENSIONS, KERAS_CLASSES,
-                       MEDIA_EXTENSIONS, ROLES, BoxesFile, ColumnMap, InputRecord, RowError, YoloClasses, cell_at,
-                       coco_document, looks_like_yolo, map_box_columns, map_columns, names_coco, names_keras, names_voc,
-                       names_yolo_classes, voc_document, yolo_classes)
+from .validate import (BLOG, CONCEPT_ALIASES, CONCEPT_SEPARATOR, CVAT_ROOT, EXTENSION_KINDS, IMAGE_EXTENSIONS,
+                       KERAS_CLASSES, MEDIA_EXTENSIONS, ROLES, BoxesFile, ColumnMap, InputRecord, RowError, YoloClasses,
+                       cell_at, coco_document, looks_like_yolo, map_box_columns, map_columns, names_coco, names_keras,
+                       names_voc, names_yolo_classes, voc_document, yolo_classes)
 
 if TYPE_CHECKING:
     import pyarrow
@@ -50,8 +50,8 @@ MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input we
 MAX_ZIP_FILES = 100_000  # a detection export of 50,000 images has as many label files
 MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024  # uncompressed, the whole archive
 MAX_RATIO = 200  # uncompressed / compressed; real photos barely compress, a bomb compresses a thousandfold
-MAX_COCO_BYTES = 512 * 1024 * 1024  # a JSON (or Keras TXT) file larger than this is not read as annotations
-MAX_ANNOTATION_BYTES = 16 * 1024 * 1024  # nor a larger Pascal VOC or YOLO file of one image's boxes, or data.yaml
+MAX_COCO_BYTES = 512 * 1024 * 1024  # a JSON, XML (CVAT's) or Keras TXT file larger than this is not read as boxes
+MAX_ANNOTATION_BYTES = 16 * 1024 * 1024  # nor a larger YOLO file of one image's boxes, or data.yaml
 MAX_FOLDER_LIST_BYTES = 64 * 1024 * 1024  # nor a larger list describing the files of its folder
 CLASS_LIST = "_classes.csv"  # Roboflow's multi-label export: one per split folder, a 0/1 column per class
 HF_LISTS = ("metadata.csv", "metadata.jsonl")  # Hugging Face's ImageFolder: file_name, then any fields
@@ -644,19 +644,24 @@ def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: s
 def _boxes_files(file_names: list[str], open_file: Callable[[str], BinaryIO],
                  shown: Callable[[str], str], where: str) -> dict[str, BoxesFile]:
     """The boxes files among a folder's or zip's files, by file name: CSVs (by their header), JSON files
-    (COCO's), XML files (Pascal VOC's, read together as one), and YOLO's labels. Each names files relative
-    to its own folder."""
+    (COCO's), XML files (Pascal VOC's, an image's each, read together as one; or CVAT's), and YOLO's labels.
+    Each names files relative to its own folder."""
     found = {}
+    voc = set()  # Pascal VOC's files
     for file_name in filter(_may_hold_boxes, file_names):
         try:
             with open_file(file_name) as stream:
-                if names_coco(file_name) or names_voc(file_name):  # read whole, within reason
-                    coco = names_coco(file_name)
-                    data = _read_within(stream, MAX_COCO_BYTES if coco else MAX_ANNOTATION_BYTES)
+                if names_coco(file_name):  # read whole, within reason
+                    data = _read_within(stream, MAX_COCO_BYTES)
                     if data is None:
                         continue
-                    document = coco_document if coco else voc_document
-                    document(data, shown(file_name))
+                    coco_document(data, shown(file_name))
+                elif names_voc(file_name):
+                    data = _read_within(stream, MAX_COCO_BYTES)  # CVAT's holds every image's boxes
+                    if data is None:
+                        continue
+                    if voc_document(data, shown(file_name)).tag != CVAT_ROOT:
+                        voc.add(file_name)
                 else:
                     map_box_columns(open_table(stream, shown(file_name)).header)
                     data = b""
@@ -666,10 +671,9 @@ def _boxes_files(file_names: list[str], open_file: Callable[[str], BinaryIO],
             with open_file(file_name) as stream:
                 data = stream.read()
         found[file_name] = BoxesFile(shown(file_name), data, posixpath.dirname(file_name))
-    voc = {file_name: boxes_file for file_name, boxes_file in found.items() if boxes_file.is_voc}
     if voc:  # each with the image beside it, should its own file name miss
         beside = _sidecars(file_names, ".xml")
-        parts = [replace(boxes_file, image=beside.get(file_name, "")) for file_name, boxes_file in voc.items()]
+        parts = [replace(found[file_name], image=beside.get(file_name, "")) for file_name in voc]
         found.update(dict.fromkeys(voc, _read_together(parts, "Pascal VOC", where)))
     found.update(_keras_boxes(file_names, open_file, shown))
     found.update(_yolo_labels(file_names, open_file, shown, where))

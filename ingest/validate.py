@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -982,16 +983,17 @@ def validate_createml(document: list, image_size: Callable[[str], tuple[int, int
 
 # -- Pascal VOC: an XML file of boxes per image (LabelImg's, CVAT's and Roboflow's VOC export) --------
 def voc_document(data: bytes, name: str) -> ElementTree.Element:
-    """A Pascal VOC annotation's XML; raises `InputFileError` when `data` is not one."""
+    """A Pascal VOC annotation's XML (an image's <annotation>), or a CVAT export's (every image's, in
+    <annotations>); raises `InputFileError` when `data` is neither."""
     try:
         root = ElementTree.fromstring(data)
     except ElementTree.ParseError as error:
         raise InputFileError(f"{name} is not readable XML ({error}).",
                              "Export the annotations again, as Pascal VOC XML.") from None
-    if root.tag != "annotation":
+    if root.tag not in ("annotation", CVAT_ROOT):
         raise InputFileError(f"{name} is not a Pascal VOC annotation: it starts with <{root.tag}>, not "
-                             "<annotation>.", "Export the annotations as Pascal VOC XML, or give the boxes as a "
-                             "CSV file.")
+                             "<annotation> (nor CVAT's <annotations>).", "Export the annotations as Pascal VOC "
+                             "XML (or CVAT for images), or give the boxes as a CSV file.")
     return root
 
 
@@ -1034,6 +1036,57 @@ def validate_voc(root: ElementTree.Element, image_beside: str = "",
 
 def _xml_text(element: ElementTree.Element, path: str) -> str:
     return (element.findtext(path) or "").strip()
+
+
+# -- CVAT for images: one XML file of every image's boxes ---------------------------------------------
+CVAT_ROOT = "annotations"
+_CVAT_CORNERS = ("xtl", "ytl", "xbr", "ybr")
+
+
+def validate_cvat(root: ElementTree.Element) -> Iterator[BoxRecord | RowError]:
+    """Each <box> of a CVAT for images export as a `BoxRecord` naming its <image>'s file, or a `RowError` whose
+    line is the box's position in the file. Corners are in pixels; a box turned `rotation` degrees about its
+    centre becomes the upright box around it. Polygons, points and tags are not boxes."""
+    number = 0
+    for image in root.iterfind("image"):
+        file_name = (image.get("name") or "").strip()
+        width, height = image.get("width"), image.get("height")
+        for box in image.iterfind("box"):
+            number += 1
+            concept = (box.get("label") or "").strip()
+            what = f"box {number}" + (f" ({concept})" if concept else "")
+
+            def error(message: str, hint: str) -> RowError:
+                return RowError(number, "", file_name, "", f"{what}: {message}", hint, [])
+
+            corners = [_number(box.get(corner) or "") for corner in _CVAT_CORNERS]
+            size = (_number(width or ""), _number(height or ""))
+            if not file_name:
+                yield error("its <image> has no name", "export the annotations again, with each image's file name")
+            elif not concept:
+                yield error("it has no label", "name what the box shows, such as 'dog'")
+            elif not all(0.0 < side < float("inf") for side in size):
+                yield error(*_no_image_size(width, height))
+            elif not all(abs(corner) < float("inf") for corner in corners) or not (
+                    corners[0] < corners[2] and corners[1] < corners[3]):
+                yield error(f"its corners ({', '.join(f'{c}={box.get(c)!r}' for c in _CVAT_CORNERS)}) are not a box",
+                            "give xtl and ytl (top left) less than xbr and ybr (bottom right), in pixels")
+            else:
+                upright = _upright(corners, _number(box.get("rotation") or "0"))
+                edges, problem = _image_edges(upright, *size, "its box ({:g}, {:g}, {:g}, {:g})".format(*corners))
+                yield error(*problem) if problem else BoxRecord(number, "", file_name, concept, *edges)
+
+
+def _upright(corners: Sequence[float], degrees: float) -> Sequence[float]:
+    """The upright box around a box (left, top, right, bottom) turned `degrees` about its centre."""
+    if not degrees or not abs(degrees) < float("inf"):
+        return corners
+    left, top, right, bottom = corners
+    across, down = (right - left) / 2, (bottom - top) / 2
+    cos, sin = abs(math.cos(math.radians(degrees))), abs(math.sin(math.radians(degrees)))
+    half_across, half_down = across * cos + down * sin, across * sin + down * cos
+    middle_x, middle_y = (left + right) / 2, (top + bottom) / 2
+    return middle_x - half_across, middle_y - half_down, middle_x + half_across, middle_y + half_down
 
 
 # -- YOLO: a text file of boxes per image, the classes named in data.yaml (or classes.txt) -------------

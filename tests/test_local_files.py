@@ -83,6 +83,18 @@ def test_an_excel_list_in_a_folder_names_its_files_by_excels_rows_and_one_hot_co
     stored = {bytes(i.data.image.base64): [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()}
     assert stored == {PNG: ["cat"], PNG + b"b": ["cat", "dog"]}
 
+def test_a_cvat_export_with_its_images_uploads_them_with_their_boxes(sandbox, tmp_path):
+    from tests.test_validate import CVAT
+
+    path = tmp_path / "task_pets-2026_11_27-cvat for images 1.1.zip"
+    path.write_bytes(zipped({"annotations.xml": CVAT, "images/train/a.jpg": PNG, "images/b.jpg": PNG + b"b"}))
+    result = upload(sandbox, path)
+    assert result.returncode == 1, result.stdout + result.stderr  # three of its boxes need fixing
+    assert "2 uploaded" in result.stdout and "Boxes: 2 uploaded, 0 already there, 3 invalid" in result.stdout
+    assert f"{path}:annotations.xml:4: box 4 (cat): its corners" in result.stdout
+    ids = {bytes(i.data.image.base64): i.id for i in sandbox.stored_inputs()}
+    assert [(name, concept) for name, concept, _ in stored_boxes(sandbox)] == [(ids[PNG], "cat"), (ids[PNG], "dog")]
+
 def test_a_zip_holding_a_detection_export_uploads_every_file_with_its_boxes(sandbox, tmp_path):
     path = tmp_path / "export.zip"
     other = PNG + b"another picture"

@@ -17,6 +17,7 @@ from ingest.validate import (
     coco_document,
     generated_id,
     map_box_columns,
+    validate_cvat,
     map_columns,
     validate_coco,
     validate_createml,
@@ -250,9 +251,39 @@ def test_pascal_voc_objects_become_boxes_and_each_fault_is_named():
             ] == [("b.png", "object 1 (cat): its image's width and height ('10', '') are not numbers of pixels")]
 
 
+CVAT = b"""<?xml version="1.0" encoding="utf-8"?>
+<annotations><version>1.1</version><meta><task><name>pets</name></task></meta>
+  <image id="0" name="train/a.jpg" width="200" height="100">
+    <box label="dog" source="manual" occluded="0" xtl="20" ytl="10" xbr="60.5" ybr="90" z_order="0"/>
+    <box label="cat" source="manual" occluded="0" xtl="90" ytl="45" xbr="110" ybr="55" rotation="90.0"/>
+    <polygon label="dog" points="1,1;5,5;1,5"/>
+    <tag label="indoor"/>
+  </image>
+  <image id="1" name="b.jpg" width="200" height="100">
+    <box label="" xtl="0" ytl="0" xbr="1" ybr="1"/>
+    <box label="cat" xtl="50" ytl="0" xbr="40" ybr="1"/>
+    <box label="cat" xtl="150" ytl="0" xbr="260" ybr="10"/>
+  </image>
+</annotations>"""
+
+
+def test_a_cvat_exports_boxes_are_read_upright_and_each_fault_is_named():
+    results = list(validate_cvat(voc_document(CVAT, "annotations.xml")))
+    assert results[0] == BoxRecord(1, "", "train/a.jpg", "dog", 0.1, 0.1, 0.3025, 0.9)
+    turned = results[1]  # 20 x 10 pixels turned a quarter about its centre: 10 x 20
+    assert (turned.url, turned.concept) == ("train/a.jpg", "cat")
+    assert (turned.left, turned.top, turned.right, turned.bottom) == pytest.approx((0.475, 0.4, 0.525, 0.6))
+    assert [(r.line, r.url, r.message) for r in results[2:]] == [
+        (3, "b.jpg", "box 3: it has no label"),
+        (4, "b.jpg", "box 4 (cat): its corners (xtl='50', ytl='0', xbr='40', ybr='1') are not a box"),
+        (5, "b.jpg", "box 5 (cat): its box (150, 0, 260, 10) reaches outside its 200 x 100 image"),
+    ]
+
+
 @pytest.mark.parametrize("data, problem", [
     (b"<annotation><object>", "b.xml is not readable XML (no element found: line 1, column 20)."),
-    (b"<svg></svg>", "b.xml is not a Pascal VOC annotation: it starts with <svg>, not <annotation>."),
+    (b"<svg></svg>", "b.xml is not a Pascal VOC annotation: it starts with <svg>, not <annotation> (nor CVAT's "
+                     "<annotations>)."),
 ])
 def test_an_xml_file_that_is_no_pascal_voc_annotation_is_refused(data, problem):
     with pytest.raises(InputFileError) as refused:
