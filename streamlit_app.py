@@ -534,7 +534,8 @@ def files_section() -> ChosenFile | None:
         "or zip) that names each file in a `file` column, with the columns a list has (`input_id`, `pos_concepts`, "
         "`metadata`, `dataset_id` and so on). Then only the files it names are uploaded. A detection export's "
         "boxes files (a CSV of boxes, COCO JSON, such as Roboflow's `_annotations.csv` or "
-        "`_annotations.coco.json` in each of `train/`, `valid/` and `test/`, Pascal VOC's XML file per image, or "
+        "`_annotations.coco.json` in each of `train/`, `valid/` and `test/`, Pascal VOC's XML file per image, "
+        "CVAT's `annotations.xml`, or "
         "YOLO's `labels/` with their `data.yaml`) are read too: their boxes are added to the images. So are "
         "Hugging Face's `metadata.jsonl` (or `metadata.csv`) and Roboflow's multi-label `_classes.csv`: the "
         "files they name get their labels and metadata. A Hugging Face dataset's `.parquet` file (or its shards, "
@@ -574,7 +575,7 @@ def files_section() -> ChosenFile | None:
 
 
 def list_choice(key: str, lists: Sequence[str]) -> None:
-    """Which of the CSV files at the top of a folder or zip names its files (or none: every file is an input)."""
+    """Which of the lists at the top of a folder or zip names its files (or none: every file is an input)."""
     st.selectbox(f"Several lists are at the top ({', '.join(lists)}): which one names the files?", [*lists, ""],
                  index=None, key=f"list_{key}", placeholder="Choose the list of files",
                  format_func=lambda name: name or "None of them: upload every file",
@@ -597,8 +598,9 @@ def folder_concepts_choice(chosen: ChosenFile) -> ChosenFile:
 
 
 def read_local(uploaded: list[UploadedFile], key: str, chosen_list: str | None = None) -> ChosenFile:
-    """The chosen files (or the one zip, or the one folder) as local files and the list that names them; raises
-    `InputFileError` for an unsafe, unreadable or empty zip, or a zip or folder chosen with other files."""
+    """The chosen files (or the one zip, or the one folder, or a Hugging Face dataset's Parquet files) as local files
+    and the list that names them; raises `InputFileError` for an unsafe, unreadable or empty zip, or a zip or
+    folder chosen with other files."""
     folders = {u.name.partition("/")[0] for u in uploaded if "/" in u.name}  # a chosen folder names its files within
     if len(folders) > 1 or (folders and any("/" not in u.name for u in uploaded)):
         raise InputFileError("Several folders, or a folder and other files, were chosen together.",
