@@ -500,7 +500,7 @@ def list_section() -> ChosenFile | None:
     uploaded = st.file_uploader(
         "Choose a CSV, TSV or Excel file",
         type=["csv", "tsv", "txt", "xlsx", "gz", "parquet", "json", "jsonl"],
-        help="An Excel workbook's first sheet is read. A large file may be gzip-compressed (data.csv.gz), or a "
+        help="An Excel workbook's first sheet with anything in it is read. A large file may be gzip-compressed (data.csv.gz), or a "
              "Parquet table with the same columns. Label Studio's JSON (or JSON-MIN) export brings its images' "
              "choices and rectangles.",
         key=f"uploader_{state['uploader_round']}",

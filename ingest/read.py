@@ -193,29 +193,28 @@ def _is_workbook(stream: BinaryIO) -> bool:
 
 
 def _excel_table(stream: BinaryIO, name: str) -> Table:
-    """An Excel workbook's first sheet as a table, as most people keep their lists: its header is the first row with
-    anything in it (up to its last named column), or the first with several cells below rows of one (titles), and
-    each row keeps the number Excel shows it under. A formula gives the value Excel last saved with it."""
+    """An Excel workbook's first sheet with anything in it as a table, as most people keep their lists: its header
+    is the first row with anything in it (up to its last named column), or the first with several cells below rows
+    of one (titles), and each row keeps the number Excel shows it under. A formula gives the value Excel last saved
+    with it."""
     import openpyxl  # only workbooks need it
 
-    leading: list[tuple[int, tuple]] = []  # the rows with anything in them, up to the header
+    damaged = (openpyxl.utils.exceptions.InvalidFileException, zipfile.BadZipFile, zlib.error, KeyError, ValueError,
+               SyntaxError, OSError)  # SyntaxError: the XML parsers' errors
     try:
-        sheet = openpyxl.load_workbook(stream, read_only=True, data_only=True).worksheets[0]
-        sheet.reset_dimensions()  # some writers record a wrong extent: read every row there is
-        rows = enumerate(sheet.iter_rows(values_only=True), 1)
-        for line, values in rows:
-            filled = sum(1 for value in values if cell_text(value).strip())
-            if filled:
-                leading.append((line, values))
-                if filled > 1 or len(leading) == _TITLE_ROWS:
-                    break
-    except (openpyxl.utils.exceptions.InvalidFileException, zipfile.BadZipFile, KeyError, ValueError,
-            OSError) as error:
+        book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+        for sheet in book.worksheets:
+            sheet.reset_dimensions()  # some writers record a wrong extent: read every row there is
+            rows = enumerate(sheet.iter_rows(values_only=True), 1)
+            leading = _leading_rows(rows)
+            if leading:
+                break
+    except damaged as error:
         raise InputFileError(f"{name} is not a readable Excel workbook ({one_line(error)}).", _SAVE_AS) from None
     if not leading:
-        raise InputFileError(f"{name} is empty: its first sheet, {sheet.title!r}, holds nothing.",
-                             "Put the list on the workbook's first sheet: a header row such as 'url, input_id, "
-                             "pos_concepts', then one row per image.")
+        raise InputFileError(f"{name} is empty: none of its sheets holds anything.",
+                             "Put the list on a sheet: a header row such as 'url, input_id, pos_concepts', then one "
+                             "row per image.")
     titled = sum(1 for value in leading[-1][1] if cell_text(value).strip()) > 1  # rows of one cell above: titles
     (_, named), after_header = (leading[-1], []) if titled else (leading[0], leading[1:])
     header = [cell_text(value).strip() for value in named]
@@ -223,18 +222,36 @@ def _excel_table(stream: BinaryIO, name: str) -> Table:
         header.pop()
 
     def cells_of() -> Iterator[RawRow]:
-        for line, values in itertools.chain(after_header, rows):
-            cells = [cell_text(value) for value in values[:len(header)]]
-            if "".join(cells).strip():
-                yield RawRow(line, cells + [""] * (len(header) - len(cells)))
+        line = leading[-1][0]
+        try:
+            for line, values in itertools.chain(after_header, rows):
+                cells = [cell_text(value) for value in values[:len(header)]]
+                if "".join(cells).strip():
+                    yield RawRow(line, cells + [""] * (len(header) - len(cells)))
+        except damaged as error:
+            raise InputFileError(f"{name}: the rows after row {line} of its sheet {sheet.title!r} cannot be read "
+                                 f"({one_line(error)}).", _SAVE_AS) from None
 
     data = cells_of()
     first = next(data, None)
     if first is None:
-        raise InputFileError(f"{name} has a header row but no rows under it on its first sheet, {sheet.title!r}.",
+        raise InputFileError(f"{name} has a header row but no rows under it on its sheet {sheet.title!r}.",
                              "Put one row per image under the header, starting with its url (https://...).")
     return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=itertools.chain([first], data),
                  text=False)
+
+
+def _leading_rows(rows: Iterator[tuple[int, tuple]]) -> list[tuple[int, tuple]]:
+    """A sheet's first rows with anything in them, up to its header: the first with several cells, or the first of
+    `_TITLE_ROWS` rows of one; none for an empty sheet."""
+    leading = []
+    for line, values in rows:
+        filled = sum(1 for value in values if cell_text(value).strip())
+        if filled:
+            leading.append((line, values))
+            if filled > 1 or len(leading) == _TITLE_ROWS:
+                break
+    return leading
 
 
 def open_parquet(stream: BinaryIO, name: str):

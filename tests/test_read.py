@@ -115,8 +115,25 @@ def test_an_excel_workbooks_first_sheet_reads_as_a_table_with_the_row_numbers_ex
     one_column = {"A1": "url", **{f"A{n}": f"https://h.test/{n}.jpg" for n in range(2, 31)}}  # no title: 1 cell a row
     opened, rows = table(workbook(one_column))
     assert opened.header == ["url"] and rows[0] == (2, ["https://h.test/2.jpg"]) and len(rows) == 29
-    with pytest.raises(InputFileError, match="f.csv is empty: its first sheet, 'Sheet1', holds nothing"):
-        table(workbook({}, {"A1": "url"}))
-    with pytest.raises(InputFileError, match="has a header row but no rows under it on its first sheet, 'Sheet1'"):
+    opened, rows = table(workbook({}, {"A1": "url", "A2": "https://h.test/a.jpg"}))  # an empty first sheet
+    assert opened.header == ["url"] and rows == [(2, ["https://h.test/a.jpg"])]
+    with pytest.raises(InputFileError, match="f.csv is empty: none of its sheets holds anything"):
+        table(workbook({}, {}))
+    with pytest.raises(InputFileError, match="has a header row but no rows under it on its sheet 'Sheet1'"):
         table(workbook({"A1": "url", "B1": "id"}))
+
+
+def test_a_workbook_cut_short_names_the_row_after_which_it_cannot_be_read():
+    import zipfile
+
+    rows = {f"A{n}": f"https://h.test/{n}.jpg" for n in range(2, 500)}
+    whole = zipfile.ZipFile(io.BytesIO(workbook({"A1": "url", **rows})))
+    cut = io.BytesIO()
+    with zipfile.ZipFile(cut, "w") as out:
+        for info in whole.infolist():
+            body = whole.read(info)
+            out.writestr(info, body[:len(body) // 2] if info.filename == "xl/worksheets/sheet1.xml" else body)
+    opened = open_table(io.BytesIO(cut.getvalue()), "cut.xlsx")
+    with pytest.raises(InputFileError, match=r"cut.xlsx: the rows after row \d+ of its sheet 'Sheet1' cannot be read"):
+        list(opened.rows)
 
