@@ -81,8 +81,8 @@ def _chosen(value: object) -> bool:
 def _flattened(record: dict, choosers: set[str]) -> list[dict]:
     """A record as rows: a Label Studio task (full or JSON-MIN, where `choosers` name the Choices controls) as its
     data, choices and a row per rectangle; any other record as it is."""
-    if isinstance(record.get("data"), dict) and isinstance(record.get("annotations"), list):
-        fields, results = dict(record["data"]), _results(record["annotations"])
+    if isinstance(record.get("data"), dict) and isinstance(record.get("annotations", []), list):  # tasks to import
+        fields, results = dict(record["data"]), _results(record.get("annotations", []))  # have no annotations yet
     else:
         fields, results = dict(record), []
         for key, value in record.items():  # JSON-MIN: each control's results under its name

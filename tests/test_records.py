@@ -63,6 +63,12 @@ def test_label_studio_json_min_reads_its_choices_whether_one_or_several_and_its_
                      (4, ["https://h.test/b.jpg", "2", "1", "Indoor", "", "", "", "", ""])]  # kept to the image
 
 
+def test_label_studio_tasks_to_import_read_as_their_data():
+    tasks = [{"data": {"image": "https://h.test/a.jpg", "caption": "a cat"}}, {"data": {"image": "https://h.test/b.jpg"}}]
+    assert rows(json.dumps(tasks).encode()) == (
+        ["image", "caption"], [(2, ["https://h.test/a.jpg", "a cat"]), (3, ["https://h.test/b.jpg", ""])])
+
+
 def test_json_lines_of_records_read_as_a_table_and_gzip_unpacks_first():
     lines = (b'{"url": "https://h.test/a.jpg", "label": "cat", "boxes": [{"x": 1, "y": 2, "width": 3, "height": 4}]}\n'
              b'\n{"url": "https://h.test/b.jpg"}\n')  # boxes in pixels, not Label Studio's: a cell as any other
