@@ -662,6 +662,7 @@ class Layout:
     delimiter: str | None
     columns: dict[str, str] | None
     encoding: str | None = None
+    keep_others: bool = False  # the columns of no role go into each input's metadata
 
 
 def role_label(role: str) -> str:
@@ -733,7 +734,7 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
         if len(used) != len(set(used)):
             st.warning("The same column is chosen twice: give each column one meaning.")
     by_name = all(columns[role] == defaults.get(role, NOT_IN_FILE) for role in roles)
-    return Layout(delimiter, None if by_name else columns, encoding)
+    return Layout(delimiter, None if by_name else columns, encoding, bool(state.get(f"keep_{tag}")))
 
 
 def reading_choices(tag: str) -> None:
@@ -756,13 +757,14 @@ def show_file_problem(error: InputFileError) -> None:
 def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
     """The file's check, computed once per (file, separator, encoding, columns) in this session."""
     key = (chosen.digest, chosen.files_key, layout.delimiter, layout.encoding,
-           tuple(sorted((layout.columns or {}).items())))
+           tuple(sorted((layout.columns or {}).items())), layout.keep_others)
     cache: OrderedDict = st.session_state.setdefault("checks", OrderedDict())
     if key not in cache:
         with st.spinner(f"Checking every row of {chosen.name}…"):
             try:
                 cache[key] = check_file(io.BytesIO(chosen.data), chosen.name, layout.delimiter, layout.encoding,
-                                        columns=layout.columns, files=chosen.files)
+                                        columns=layout.columns, files=chosen.files,
+                                        keep_other_columns=layout.keep_others)
             except InputFileError as error:
                 cache[key] = error
         while len(cache) > CHECKS_KEPT:
@@ -784,6 +786,10 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
     if check.columns.unknown:
         boxes = f" {BOXES_ELSEWHERE} Add it under *Bounding boxes* below." if check.columns.ignores_boxes else ""
         st.caption(f"Not used: {', '.join(check.columns.unknown)} (this tool reads only the columns above).{boxes}")
+    if check.columns.kept or any(name for name in check.columns.unknown if not name.startswith("(unnamed")):
+        st.checkbox("Keep the other columns as each input's metadata", key=f"keep_{chosen.digest[:12]}",
+                    help="Each column this tool does not read goes into the input's metadata under its name, as "
+                         "text, beside what a metadata column holds.")
     if left_out := left_out_sentence(chosen.files):
         st.caption(left_out)
     if not check.rows:
@@ -1222,7 +1228,8 @@ def start_upload(chosen: ChosenFile, delimiter: str, layout: Layout, destination
     # check_downloads: a stored input whose url the server cannot fetch holds no image; say so per row.
     options = UploadOptions(batch_size=choices.batch, workers=choices.workers,
                             allow_duplicate_url=choices.allow_duplicates, delimiter=delimiter, columns=layout.columns,
-                            encoding=layout.encoding, check_downloads=True, restart=restart,
+                            encoding=layout.encoding, keep_other_columns=layout.keep_others, check_downloads=True,
+                            restart=restart,
                             dataset_id=choices.dataset_id, create_datasets=choices.create_datasets)
     state.pop("datasets_known", None)  # the upload may create datasets: ask again next time
     launch(chosen.name, chosen.data, delimiter, destination, options, chosen.digest, boxes=boxes, files=chosen.files)

@@ -69,6 +69,7 @@ def check_file(
     sample_rows: int = SAMPLE_ROWS,
     errors_kept: int = ERRORS_KEPT,
     files: LocalFiles | None = None,
+    keep_other_columns: bool = False,
 ) -> FileCheck:
     """Validate every row of `stream`; raises `InputFileError` when the file itself is unusable.
 
@@ -76,7 +77,8 @@ def check_file(
     UTF-8 text counts as invalid, as the upload reports it.
     """
     table = open_table(stream, name, delimiter, encoding)
-    column_map = map_columns(table.header, columns, name, lists_files=bool(files and files.manifest_name))
+    column_map = map_columns(table.header, columns, name, lists_files=bool(files and files.manifest_name),
+                             keep_others=keep_other_columns)
     rows = valid = 0
     sample: list[InputRecord | RowError] = []
     errors: list[RowError] = []

@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="ROLE=NAME", help="the file's column that holds ROLE (url, text, input_id, pos_concepts, "
                      "neg_concepts, metadata, type, dataset_id, latitude, longitude, file), such as url=image_link; "
                      "text= leaves a column named text unread; may be given more than once")
+    how.add_argument("--keep-other-columns", action="store_true",
+                     help="put the columns this tool does not read into each input's metadata, as text under their "
+                          "names, rather than leave them out")
     how.add_argument("--delimiter", help="cell delimiter (default: detected from the header line)")
     how.add_argument("--encoding", help="text encoding (default: UTF-8, or UTF-16 by its byte-order mark)")
     how.add_argument("--dry-run", action="store_true", help="read, check and build every request; send nothing")
@@ -153,6 +156,7 @@ def _upload_command(args: argparse.Namespace) -> int:
         dry_run=args.dry_run, delimiter=args.delimiter, encoding=args.encoding, max_rps=args.max_rps,
         restart=args.restart, check_downloads=args.check_downloads, dataset_id=args.dataset_id,
         create_datasets=args.create_datasets, columns=dict(args.columns) or None,
+        keep_other_columns=args.keep_other_columns,
     )
     return _run_upload(args.file, target, options, args.report, args.failed, args.boxes, args.folder_concepts,
                        args.chosen_list)

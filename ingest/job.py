@@ -73,6 +73,7 @@ class UploadOptions:
     delimiter: str | None = None
     encoding: str | None = None
     columns: Mapping[str, str] | None = None  # role -> header name, when the header uses other names
+    keep_other_columns: bool = False  # columns of no role go into each input's metadata, rather than unread
     max_rps: float | None = None
     retry: RetryPolicy = RetryPolicy()
     resume: bool = True  # skip rows an earlier, interrupted run of this file confirmed
@@ -302,7 +303,8 @@ class UploadJob:
             self.target.check()
         table = open_table(self._open_source(), self.name, options.delimiter, options.encoding)
         columns = map_columns(table.header, options.columns, self.name,
-                              lists_files=bool(self._files and self._files.manifest_name))
+                              lists_files=bool(self._files and self._files.manifest_name),
+                              keep_others=options.keep_other_columns)
         with self._lock:
             self._header = tuple(table.header)
             if columns.unknown:

@@ -153,6 +153,7 @@ class ColumnMap:
     url_kind: str = ""  # the kind a Portal url column names (input.data.video.url -> video), or Label Studio's
     concept_pairs: tuple[tuple[int, int | None], ...] = ()  # Portal: (id column, value column)
     boxes: bool = False  # each row is also one bounding box of its input (a detection list): see `input_rows`
+    kept: tuple[int, ...] = ()  # columns of no role kept as metadata, each under its name (see `map_columns`)
 
     @cached_property
     def role_cells(self) -> Callable[[list[str]], tuple[str, ...]]:
@@ -192,11 +193,12 @@ def detect_format(header: list[str]) -> str:
 
 
 def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name: str = "file",
-                lists_files: bool = False) -> ColumnMap:
+                lists_files: bool = False, keep_others: bool = False) -> ColumnMap:
     """Find each role's column by name (trimmed, any case), or as `chosen` maps role -> header name.
 
     The header style (the blog's, Portal's or the SDK's) is detected; `chosen` applies to the
-    blog's. Raises `InputFileError` when no column holds urls or text (for a folder's or zip's own
+    blog's. The named columns of no role are left out (`unknown`), or with `keep_others` kept as
+    metadata. Raises `InputFileError` when no column holds urls or text (for a folder's or zip's own
     list, `lists_files`, when none names its files), or a column appears twice.
     """
     folded = [cell.strip().lower() for cell in header]
@@ -262,11 +264,12 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
         else {}
     used = {p for p in positions.values() if p is not None} | {p for pair in concept_pairs for p in pair}
     used |= {p for p in box_positions.values() if p is not None}
+    kept = tuple(i for i in range(len(header)) if i not in used and header[i].strip()) if keep_others else ()
     unknown = tuple(
-        header[i].strip() or f"(unnamed column {i + 1})" for i in range(len(header)) if i not in used
+        header[i].strip() or f"(unnamed column {i + 1})" for i in range(len(header)) if i not in used and i not in kept
     )
     return ColumnMap(positions=positions, header=tuple(h.strip() for h in header), unknown=unknown, format=fmt,
-                     url_kind=url_kind, concept_pairs=concept_pairs, boxes=bool(box_positions))
+                     url_kind=url_kind, concept_pairs=concept_pairs, boxes=bool(box_positions), kept=kept)
 
 
 def _box_positions(header: list[str]) -> dict[str, int | None]:
@@ -435,6 +438,9 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
         metadata, problem, hint = _metadata(raw_metadata)
         if problem:
             return error("metadata", problem, hint)
+    if columns.kept:  # the metadata column's own fields win over a kept column of the same name
+        metadata = {**{columns.header[i]: cells[i].strip() for i in columns.kept if cells[i].strip()},
+                    **(metadata or {})} or None
     geo, geo_problem = _geo(cells, columns) if columns.has_geo else (None, None)
     if geo_problem:
         return error(*geo_problem)

@@ -535,6 +535,23 @@ def test_an_excel_workbook_is_previewed_and_uploaded_and_its_problems_name_excel
         "https://h.test/a.jpg": ["cat"]}
 
 
+def test_the_other_columns_can_be_kept_as_metadata(server_env: Sandbox) -> None:
+    data = (b'url,photographer,place,metadata\n'
+            b'https://h.test/a.jpg,Ana,Lisbon,"{""place"": ""Porto""}"\nhttps://h.test/b.jpg,Ben,,\n')
+    at = choose(page(), "credits.csv", data)
+    assert "Not used: photographer, place" in texts(at.caption)
+    keep = next(c for c in at.checkbox if c.key.startswith("keep_"))
+    keep.check().run()
+    assert "Not used:" not in texts(at.caption)
+    preview = at.dataframe[0].value
+    assert [json.loads(m) for m in preview["Metadata"]] == [{"photographer": "Ana", "place": "Porto"},
+                                                              {"photographer": "Ben"}]
+    upload(at)
+    stored = {i.data.image.url: MessageToDict(i.data.metadata) for i in server_env.stored_inputs()}
+    assert stored == {"https://h.test/a.jpg": {"photographer": "Ana", "place": "Porto"},  # the metadata column wins
+                      "https://h.test/b.jpg": {"photographer": "Ben"}}
+
+
 def test_a_label_studio_export_is_previewed_with_its_boxes_and_uploaded(server_env: Sandbox) -> None:
     from tests.test_records import FULL_EXPORT
 

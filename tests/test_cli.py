@@ -268,3 +268,14 @@ def test_a_label_studio_csv_export_uploads_its_images_with_their_choices(sandbox
            "updated_at." in result.stderr
     stored = {i.data.image.url: [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()}
     assert stored == {"https://h.test/a.jpg": ["Cat"], "https://h.test/b.jpg": ["Dog"]}
+
+
+def test_keep_other_columns_puts_them_in_the_metadata_and_leaves_no_warning(sandbox, tmp_path):
+    path = tmp_path / "credits.csv"
+    path.write_text("url,photographer,,place\nhttps://h.test/a.jpg,Ana,x,Lisbon\n")
+    result = run("upload", str(path), "--keep-other-columns", env=sandbox_env(sandbox))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Ignoring columns this tool does not use: (unnamed column 3)." in result.stderr  # no name to keep it by
+    [stored] = sandbox.stored_inputs()
+    assert dict(stored.data.metadata) == {"photographer": "Ana", "place": "Lisbon"}
+
