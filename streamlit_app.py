@@ -114,6 +114,7 @@ SOURCES = {LIST: "A list of web addresses (CSV, TSV, Excel)", FILES: "Files from
 MEDIA_TYPES = sorted({e.lstrip(".") for e in (*IMAGE_EXTENSIONS, *EXTENSION_KINDS)}
                      | {"zip", "parquet", "csv", "tsv", "xlsx", "xml", "json", "jsonl", "yaml", "yml", "names", "labels"})
 THUMBNAILS = 24  # preview rows of local images that get a thumbnail made from their bytes
+KEPT_SHOWN = 5  # columns named in the offer to keep them as metadata
 THUMBNAIL_PX = 96  # the longer side of a thumbnail
 ROLE_LABELS = {
     "url": "Web address (of the image, video, audio or text)",
@@ -786,8 +787,11 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
     if check.columns.unknown:
         boxes = f" {BOXES_ELSEWHERE} Add it under *Bounding boxes* below." if check.columns.ignores_boxes else ""
         st.caption(f"Not used: {', '.join(check.columns.unknown)} (this tool reads only the columns above).{boxes}")
-    if check.columns.kept or any(name for name in check.columns.unknown if not name.startswith("(unnamed")):
-        st.checkbox("Keep the other columns as each input's metadata", key=f"keep_{chosen.digest[:12]}",
+    columns = check.columns
+    if others := [columns.header[i] for i in columns.kept] or [n for n in columns.unknown if n in columns.header]:
+        shown = (listing(others, bold=False) if len(others) <= KEPT_SHOWN
+                 else f"{', '.join(others[:KEPT_SHOWN])} and {len(others) - KEPT_SHOWN:,} more")
+        st.checkbox(f"Keep {shown} as each input's metadata", key=f"keep_{chosen.digest[:12]}",
                     help="Each column this tool does not read goes into the input's metadata under its name, as "
                          "text, beside what a metadata column holds.")
     if left_out := left_out_sentence(chosen.files):

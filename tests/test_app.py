@@ -541,6 +541,7 @@ def test_the_other_columns_can_be_kept_as_metadata(server_env: Sandbox) -> None:
     at = choose(page(), "credits.csv", data)
     assert "Not used: photographer, place" in texts(at.caption)
     keep = next(c for c in at.checkbox if c.key.startswith("keep_"))
+    assert keep.label == "Keep photographer and place as each input's metadata"
     keep.check().run()
     assert "Not used:" not in texts(at.caption)
     preview = at.dataframe[0].value
