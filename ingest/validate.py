@@ -87,8 +87,8 @@ _ID_CONTENT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json.du
 _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_ID_CHARS)
 _DATASET_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_DATASET_ID_CHARS)
 _ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
-# http(s), a plain host name and printable ASCII: every check in _url_problem passes it.
 _HOST = re.compile(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::[0-9]+)?")  # a web address's, as it starts one
+# http(s), a plain host name and printable ASCII: every check in _url_problem passes it.
 _PLAIN_URL = re.compile(r"(?i:https?)://[A-Za-z0-9._~-]+(?::[0-9]*)?(?:[/?#][!-~]*)?")
 # The path's last ".ext" (a dot after some name, before any ? or # and at the path's end)
 _EXTENSION = re.compile(r"[^?#]*[^/?#](\.\w+)(?=[?#]|\Z)")
