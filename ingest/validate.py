@@ -1057,6 +1057,7 @@ def validate_cvat(root: ElementTree.Element) -> Iterator[BoxRecord | RowError]:
     for image in root.iterfind("image"):
         file_name = (image.get("name") or "").strip()
         width, height = image.get("width"), image.get("height")
+        size = (_number(width or ""), _number(height or ""))
         for box in image.iterfind("box"):
             number += 1
             concept = (box.get("label") or "").strip()
@@ -1066,7 +1067,6 @@ def validate_cvat(root: ElementTree.Element) -> Iterator[BoxRecord | RowError]:
                 return RowError(number, "", file_name, "", f"{what}: {message}", hint, [])
 
             corners = [_number(box.get(corner) or "") for corner in _CVAT_CORNERS]
-            size = (_number(width or ""), _number(height or ""))
             if not file_name:
                 yield error("its <image> has no name", "export the annotations again, with each image's file name")
             elif not concept:
