@@ -87,6 +87,7 @@ _ID_CONTENT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json.du
 _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_ID_CHARS)
 _DATASET_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_DATASET_ID_CHARS)
 _ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
+_LABEL_STUDIO_PATHS = ("/data/upload/", "/data/local-files/")  # where Label Studio serves the images it holds
 _HOST = re.compile(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::[0-9]+)?")  # a web address's, as it starts one
 # http(s), a plain host name and printable ASCII: every check in _url_problem passes it.
 _PLAIN_URL = re.compile(r"(?i:https?)://[A-Za-z0-9._~-]+(?::[0-9]*)?(?:[/?#][!-~]*)?")
@@ -554,6 +555,10 @@ def _url_problem(url: str) -> tuple[str, str]:
             "check this cell for text pasted into it; a web address is rarely over a few hundred characters")
     if _PLAIN_URL.fullmatch(url):
         return "", ""  # the usual url, settled without urlsplit and a look at every character
+    if url.startswith(_LABEL_STUDIO_PATHS):
+        return "this is an image Label Studio keeps itself, not a web address", (
+            "export the project as COCO or YOLO with its images and upload that zip, or point its tasks at web "
+            "addresses (such as a public bucket's https:// urls)")
     if _names_a_file(url):
         return "this is a file's name, not a web address", (
             "to upload files from your computer, upload this list together with them: the folder or zip that holds "

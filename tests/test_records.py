@@ -39,7 +39,8 @@ def test_a_label_studio_export_uploads_its_images_choices_and_rectangles(sandbox
     result = run("upload", str(path), env=sandbox_env(sandbox))
     assert result.returncode == 1, result.stdout + result.stderr  # the task whose image Label Studio holds
     assert "2 uploaded, 0 already there, 1 invalid" in result.stdout and "Boxes: 2 uploaded" in result.stdout
-    assert f"{path}:5: column 'image': this is a file's name, not a web address" in result.stdout
+    assert f"{path}:5: column 'image': this is an image Label Studio keeps itself, not a web address" in result.stdout
+    assert "export the project as COCO or YOLO with its images and upload that zip" in result.stdout
     assert "Ignoring columns this tool does not use: source." in result.stderr
     stored = {i.data.image.url: (i.id, [c.id for c in i.data.concepts]) for i in sandbox.stored_inputs()}
     assert {url: concepts for url, (_, concepts) in stored.items()} == {
