@@ -2,7 +2,7 @@
 
 Takes a binary stream (an open file, or `io.BytesIO` of an uploaded file), so the
 CLI and the page read the same way. Rows stream one at a time; nothing holds the
-whole file (but JSON records, see `records`).
+whole file (but a JSON array, see `records`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import json
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -127,10 +127,10 @@ def open_table(
             f"{name} is empty.",
             "Add a header line such as 'url,input_id,pos_concepts' and one row per image.",
         )
-    if _JSON_START.match(first):  # records (Label Studio's export), read whole
+    if _JSON_START.match(first):  # records: Label Studio's export, JSON Lines
         from .records import json_table
 
-        return json_table(first + _decode(text.read, name, encoding, line=first.count("\n") + 1), name)
+        return json_table(_lines_again(buffered, text, first, name, encoding), first.lstrip().startswith("["), name)
     _refuse_markup(first, name)
     header_line = first.lstrip("\r\n").split("\n", 1)[0]
     sep_line = _SEP_LINE.match(first.lstrip("\r\n"))
@@ -302,6 +302,33 @@ def _rows(reader, name: str, encoding: str) -> Iterator[RawRow]:
         ) from None
     except _DAMAGED_GZIP as error:
         raise _damaged(error, name, start) from None
+
+
+def _lines_again(buffered: BinaryIO, text: io.TextIOWrapper, first: str, name: str, encoding: str
+                 ) -> Callable[[], Iterator[str]]:
+    """The text's lines from its start, each time the result is called (JSON Lines are read for their columns,
+    then for their rows); a stream that cannot go back is read once and held."""
+    if not buffered.seekable():
+        held = (first + _decode(text.read, name, encoding, line=first.count("\n") + 1)).splitlines(keepends=True)
+        return lambda: iter(held)
+    text.detach()  # each reading gets its own reader of the same bytes
+
+    def lines() -> Iterator[str]:
+        buffered.seek(0)
+        reader = io.TextIOWrapper(buffered, encoding=encoding, newline="")
+        line = 0
+        try:
+            for line, content in enumerate(reader, 1):
+                yield content
+        except UnicodeDecodeError as error:
+            raise _undecodable(error, name, encoding, line + 1) from None
+        except _DAMAGED_GZIP as error:
+            raise _damaged(error, name, line + 1) from None
+        finally:  # the bytes stay open for the next reading (unless their owner closed them, as after an error)
+            if not buffered.closed:
+                reader.detach()
+
+    return lines
 
 
 def _refuse_binary(head: bytes, name: str) -> None:

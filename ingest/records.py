@@ -7,14 +7,15 @@ its choices as `pos_concepts`; a task with rectangles becomes a row per rectangl
 with `class` and the box's edges, so the file reads as a list of boxes. Other
 records are read as they are: their keys are the columns.
 
-The file is read whole: for millions of rows, a CSV or Parquet file streams.
+A JSON array is read whole. JSON Lines stream: read once for their columns (the keys
+of every record), then again for their rows.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from .errors import InputFileError
 from .read import RawRow, Table, cell_text
@@ -23,47 +24,78 @@ from .validate import BOX_EDGES
 _LABELS = ("rectanglelabels", "labels")  # a rectangle's labels (a RectangleLabels control, or Labels on a Rectangle)
 _RECTANGLES = ("rectanglelabels", "rectangle")  # the types of a full export's results that are rectangles
 _SLACK = 0.01  # of the image, that an upright rectangle may overrun it by (Label Studio rounds), kept to its edge
+_HINT = "Export a list of records, such as Label Studio's JSON or JSON-MIN export, or convert it to a CSV table."
 
 
-def json_table(text: str, name: str) -> Table:
-    """The records in `text` (a JSON array, or one JSON object a line) as a table: keys in the order first seen
-    are the header, and rows are numbered as in a CSV the records would make (the first on line 2)."""
-    records = _records(text, name)
-    choosers = {"choice"} | {key for record in records for key, value in record.items() if _chosen(value)}
-    records = [row for record in records for row in _flattened(record, choosers)]
-    if not records:
+def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str) -> Table:
+    """The records of a JSON array (`array`) or of JSON Lines, whose text `lines()` gives from its start each time
+    it is called, as a table: keys in the order first seen are the header, and rows are numbered as in a CSV the
+    records would make (the first on line 2)."""
+    if array:
+        records = _array("".join(lines()), name)
+        choosers = {"choice"} | {key for record in records for key, value in record.items() if _chosen(value)}
+
+        def flattened() -> Iterator[dict]:
+            return (row for record in records for row in _flattened(record, choosers))
+    else:
+        def flattened() -> Iterator[dict]:
+            return (row for record in _json_lines(lines(), name) for row in _flattened(record, {"choice"}))
+    try:
+        header = list(dict.fromkeys(key for row in flattened() for key in row))
+    except _NotLines as error:  # its first line is no object: one document over many lines, or broken
+        if _one_object("".join(lines())):
+            raise _one_object_error(name) from None
+        raise InputFileError(f"{name}, line 1: not readable JSON ({error.__cause__}).", _HINT) from None
+    if not header:
         raise InputFileError(f"{name} holds no records.", "Export it again with its tasks or rows.")
-    header = list(dict.fromkeys(key for record in records for key in record))
 
     def rows() -> Iterator[RawRow]:
-        for line, record in enumerate(records, 2):
+        for line, record in enumerate(flattened(), 2):
             yield RawRow(line, [cell_text(record.get(key)) for key in header])
 
     return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=rows(), text=False)
 
 
-def _records(text: str, name: str) -> list[dict]:
-    """The objects of a JSON array, or of JSON Lines; raises `InputFileError` for other JSON."""
-    hint = "Export a list of records, such as Label Studio's JSON or JSON-MIN export, or convert it to a CSV table."
-    one_object = InputFileError(f"{name} holds one JSON object, not a list of records (COCO annotations are one "
-                                "object: give them as a boxes file).", hint)
-    stripped = text.lstrip()
+def _array(text: str, name: str) -> list[dict]:
+    """The objects of a JSON array; raises `InputFileError` for anything else."""
     try:
-        if stripped.startswith("["):
-            document = json.loads(stripped)
-        else:
-            document = [json.loads(line) for line in stripped.splitlines() if line.strip()]
+        document = json.loads(text)
     except (ValueError, RecursionError) as error:
-        if stripped.startswith("{") and _one_object(stripped):
-            raise one_object from None
-        raise InputFileError(f"{name} is not readable JSON ({error}).", hint) from None
-    if len(document) == 1 and isinstance(document[0], dict) and all(
-            isinstance(document[0].get(key), list) for key in ("images", "annotations", "categories")):
-        raise one_object  # COCO's, on one line
+        raise InputFileError(f"{name} is not readable JSON ({error}).", _HINT) from None
     strays = [n for n, record in enumerate(document, 1) if not isinstance(record, dict)]
     if strays:
-        raise InputFileError(f"{name}: record {strays[0]} is not a JSON object.", hint)
+        raise InputFileError(f"{name}: record {strays[0]} is not a JSON object.", _HINT)
     return document
+
+
+class _NotLines(Exception):
+    """The first line of what looked like JSON Lines holds no JSON: the cause says why."""
+
+
+def _json_lines(lines: Iterable[str], name: str) -> Iterator[dict]:
+    """The object on each line that holds anything; raises `InputFileError` for a line that holds no object (or
+    COCO's annotations on one line), and `_NotLines` when the first one holds no JSON."""
+    first = True
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError) as error:
+            if first:
+                raise _NotLines() from error
+            raise InputFileError(f"{name}, line {number}: not readable JSON ({error}).", _HINT) from None
+        if not isinstance(record, dict):
+            raise InputFileError(f"{name}, line {number}: not a JSON object.", _HINT)
+        if first and all(isinstance(record.get(key), list) for key in ("images", "annotations", "categories")):
+            raise _one_object_error(name)  # COCO's, on one line
+        first = False
+        yield record
+
+
+def _one_object_error(name: str) -> InputFileError:
+    return InputFileError(f"{name} holds one JSON object, not a list of records (COCO annotations are one object: "
+                          "give them as a boxes file).", _HINT)
 
 
 def _one_object(text: str) -> bool:
@@ -79,14 +111,14 @@ def _chosen(value: object) -> bool:
 
 
 def _flattened(record: dict, choosers: set[str]) -> list[dict]:
-    """A record as rows: a Label Studio task (full or JSON-MIN, where `choosers` name the Choices controls) as its
-    data, choices and a row per rectangle; any other record as it is."""
+    """A record as rows: a Label Studio task (full or JSON-MIN, where `choosers` name the Choices controls a single
+    choice may stand under) as its data, choices and a row per rectangle; any other record as it is."""
     if isinstance(record.get("data"), dict) and isinstance(record.get("annotations", []), list):  # tasks to import
         fields, results = dict(record["data"]), _results(record.get("annotations", []))  # have no annotations yet
     else:
         fields, results = dict(record), []
         for key, value in record.items():  # JSON-MIN: each control's results under its name
-            if key in choosers and (_chosen(value) or isinstance(value, str)):  # several choices, or one
+            if _chosen(value) or (key in choosers and isinstance(value, str)):  # several choices, or one
                 results.append({"type": "choices", "value": value if _chosen(value) else {"choices": [value]}})
                 del fields[key]
             elif isinstance(value, list) and value and all(_min_rectangle(v) for v in value):

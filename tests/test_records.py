@@ -84,6 +84,9 @@ def test_json_lines_of_records_read_as_a_table_and_gzip_unpacks_first():
     (b'[{"url": "https://h.test/a.jpg"}, "stray"]', ["record 2 is not a JSON object"]),
     (b'[{"url": "https://h.test/a.jpg"}', ["is not readable JSON", "Label Studio's JSON or JSON-MIN export"]),
     (b"[]", ["holds no records"]),
+    (b'{\n  "images": [],\n  "annotations": []\n}\n', ["holds one JSON object, not a list of records"]),
+    (b'{"url": "https://h.test/a.jpg"}\n\n{"url": \n', ["export.json, line 3: not readable JSON"]),
+    (b'{"url": "https://h.test/a.jpg"}\n[1, 2]\n', ["export.json, line 2: not a JSON object"]),
 ])
 def test_json_that_is_no_list_of_records_stops_with_what_to_export(data, fragments):
     with pytest.raises(InputFileError) as caught:
