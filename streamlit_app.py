@@ -719,7 +719,7 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
         else:
             st.caption(f"Columns named {', '.join(roles[:-1])} and {roles[-1]} are found by themselves. "
                        "If yours have other names, say which is which.")
-        if table.text:  # a workbook's, a Parquet file's or JSON's cells and text need no choosing
+        if not table.read_as:  # a workbook's, a Parquet file's or JSON's cells and text need no choosing
             reading_choices(tag)
         columns: dict[str, str] = {}
         left, right = st.columns(2)
@@ -822,10 +822,12 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
 
 
 def format_sentence(check: FileCheck, layout: Layout) -> str:
-    """Which header format the columns were read as, in plain words."""
+    """What the file was read as, if no CSV (a workbook's sheet...), and its columns' header format, in plain
+    words."""
+    read_as = f"Read {check.name} as {check.read_as}. " if check.read_as else ""
     if layout.columns:
-        return "Columns read as you matched them under Match your columns."
-    return f"Columns read as {check.columns.format_name}."
+        return f"{read_as}Columns read as you matched them under Match your columns."
+    return f"{read_as}Columns read as {check.columns.format_name}."
 
 
 def cell_for(check: FileCheck, cells: list[str], role: str) -> str:

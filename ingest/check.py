@@ -54,6 +54,7 @@ class FileCheck:
     sample: tuple[InputRecord | RowError, ...]
     errors: tuple[RowError, ...]
     datasets: tuple[str, ...] = ()  # the dataset ids valid rows name, sorted (at most DATASETS_KEPT)
+    read_as: str = ""  # see `Table.read_as`
 
     @property
     def invalid(self) -> int:
@@ -96,7 +97,7 @@ def check_file(
         elif len(errors) < errors_kept:
             errors.append(result)
     return FileCheck(name, tuple(table.header), table.delimiter, column_map, rows, valid, tuple(sample),
-                     tuple(errors), tuple(sorted(datasets)))
+                     tuple(errors), tuple(sorted(datasets)), table.read_as)
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,8 @@ class Table:
     delimiter: str
     encoding: str
     rows: Iterator[RawRow]
-    text: bool = True  # a CSV or TSV, whose delimiter and encoding may be chosen; not Parquet, Excel or JSON
+    read_as: str = ""  # what a table that is no CSV or TSV was read as ("its sheet 'Photos'"); "" for a CSV or
+    # TSV, whose delimiter and encoding may be chosen
 
 
 def detect_encoding(head: bytes) -> str:
@@ -178,7 +179,7 @@ def _parquet_table(stream: BinaryIO, name: str) -> Table:
             raise InputFileError(f"{name}: the rows after line {line} cannot be read ({one_line(error)}).",
                                  "Download or export it again: it is damaged or cut short.") from None
 
-    return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=rows(), text=False)
+    return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=rows(), read_as="a Parquet table")
 
 
 def _is_workbook(stream: BinaryIO) -> bool:
@@ -238,7 +239,7 @@ def _excel_table(stream: BinaryIO, name: str) -> Table:
         raise InputFileError(f"{name} has a header row but no rows under it on its sheet {sheet.title!r}.",
                              "Put one row per image under the header, starting with its url (https://...).")
     return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=itertools.chain([first], data),
-                 text=False)
+                 read_as=f"its sheet {sheet.title!r}")
 
 
 def _leading_rows(rows: Iterator[tuple[int, tuple]]) -> list[tuple[int, tuple]]:

@@ -32,28 +32,38 @@ def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str) -> Ta
     it is called, as a table: keys in the order first seen are the header, and rows are numbered as in a CSV the
     records would make (the first on line 2)."""
     if array:
-        records = _array("".join(lines()), name)
-        choosers = {"choice"} | {key for record in records for key, value in record.items() if _chosen(value)}
+        held = _array("".join(lines()), name)
+        choosers = {"choice"} | {key for record in held for key, value in record.items() if _chosen(value)}
 
-        def flattened() -> Iterator[dict]:
-            return (row for record in records for row in _flattened(record, choosers))
+        def records() -> Iterable[dict]:
+            return held
     else:
-        def flattened() -> Iterator[dict]:
-            return (row for record in _json_lines(lines(), name) for row in _flattened(record, {"choice"}))
+        choosers = {"choice"}
+
+        def records() -> Iterable[dict]:
+            return _json_lines(lines(), name)
+    header: dict[str, None] = {}
+    label_studio = False
     try:
-        header = list(dict.fromkeys(key for row in flattened() for key in row))
+        for record in records():
+            label_studio = label_studio or _from_label_studio(record)
+            for row in _flattened(record, choosers):
+                header.update(dict.fromkeys(row))
     except _NotLines as error:  # its first line is no object: one document over many lines, or broken
         if _one_object("".join(lines())):
             raise _one_object_error(name) from None
         raise InputFileError(f"{name}, line 1: not readable JSON ({error.__cause__}).", _HINT) from None
     if not header:
         raise InputFileError(f"{name} holds no records.", "Export it again with its tasks or rows.")
+    columns = list(header)
 
     def rows() -> Iterator[RawRow]:
-        for line, record in enumerate(flattened(), 2):
-            yield RawRow(line, [cell_text(record.get(key)) for key in header])
+        flattened = (row for record in records() for row in _flattened(record, choosers))
+        for line, row in enumerate(flattened, 2):
+            yield RawRow(line, [cell_text(row.get(key)) for key in columns])
 
-    return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=rows(), text=False)
+    read_as = "Label Studio's export" if label_studio else "a JSON array" if array else "JSON Lines"
+    return Table(name=name, header=columns, delimiter=",", encoding="utf-8", rows=rows(), read_as=read_as)
 
 
 def _array(text: str, name: str) -> list[dict]:
@@ -105,6 +115,21 @@ def _one_object(text: str) -> bool:
         return False
 
 
+def _from_label_studio(record: dict) -> bool:
+    """Whether a record is a Label Studio task (full export), or holds its choices or rectangles (JSON-MIN)."""
+    return _is_task(record) or any(_chosen(value) or _rectangles(value) for value in record.values())
+
+
+def _is_task(record: dict) -> bool:
+    """A full export's task (its data and annotations), or a task to import (its data alone)."""
+    return isinstance(record.get("data"), dict) and isinstance(record.get("annotations", []), list)
+
+
+def _rectangles(value: object) -> bool:
+    """Whether a JSON-MIN value is a list of rectangles."""
+    return isinstance(value, list) and bool(value) and all(map(_min_rectangle, value))
+
+
 def _chosen(value: object) -> bool:
     """Whether a JSON-MIN value is a Choices control's, when several were chosen."""
     return isinstance(value, dict) and isinstance(value.get("choices"), list)
@@ -113,15 +138,15 @@ def _chosen(value: object) -> bool:
 def _flattened(record: dict, choosers: set[str]) -> list[dict]:
     """A record as rows: a Label Studio task (full or JSON-MIN, where `choosers` name the Choices controls a single
     choice may stand under) as its data, choices and a row per rectangle; any other record as it is."""
-    if isinstance(record.get("data"), dict) and isinstance(record.get("annotations", []), list):  # tasks to import
-        fields, results = dict(record["data"]), _results(record.get("annotations", []))  # have no annotations yet
+    if _is_task(record):
+        fields, results = dict(record["data"]), _results(record.get("annotations", []))
     else:
         fields, results = dict(record), []
         for key, value in record.items():  # JSON-MIN: each control's results under its name
             if _chosen(value) or (key in choosers and isinstance(value, str)):  # several choices, or one
                 results.append({"type": "choices", "value": value if _chosen(value) else {"choices": [value]}})
                 del fields[key]
-            elif isinstance(value, list) and value and all(_min_rectangle(v) for v in value):
+            elif _rectangles(value):
                 results.extend({"type": "rectangle", "value": v, **v} for v in value)
                 del fields[key]
     choices = [c for r in results if r.get("type") == "choices" for c in (r.get("value") or {}).get("choices") or []]

@@ -528,6 +528,7 @@ def test_an_excel_workbook_is_previewed_and_uploaded_and_its_problems_name_excel
     at = choose(page(), "Photos.xlsx", data)
     assert metrics(at) == {"Rows found": "2", "Ready to upload": "1", "Need fixing": "1"}
     assert not [s for s in at.selectbox if s.key.startswith(("sep_", "enc_"))]  # no separator or encoding to choose
+    assert "Read Photos.xlsx as its sheet 'Sheet1'." in texts(at.caption)
     problems = at.table[0].value  # the rows to fix, by the row numbers Excel shows
     assert list(problems["Line"]) == [4] and "a file's name, not a web address" in problems["What is wrong"][0]
     upload(at)
@@ -559,6 +560,7 @@ def test_a_label_studio_export_is_previewed_with_its_boxes_and_uploaded(server_e
     at = choose(page(), "project-1.json", json.dumps(FULL_EXPORT[:2]).encode())
     assert metrics(at).items() >= {"Ready to upload": "2", "Need fixing": "0"}.items()
     assert "project-1.json: 2 boxes, 2 ready." in texts(at.markdown)
+    assert "Read project-1.json as Label Studio's export." in texts(at.caption)
     upload(at)
     assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "2"}.items()
     assert {i.data.image.url: [c.id for c in i.data.concepts] for i in server_env.stored_inputs()} == {

@@ -28,8 +28,9 @@ FULL_EXPORT = [
 ]
 
 
-def rows(data: bytes, name: str = "export.json") -> tuple[list[str], list[tuple[int, list[str]]]]:
+def rows(data: bytes, name: str = "export.json", read_as: str = "") -> tuple[list[str], list[tuple[int, list[str]]]]:
     table = open_table(io.BytesIO(data), name)
+    assert table.read_as == read_as or not read_as
     return table.header, [(row.line, row.cells) for row in table.rows]
 
 
@@ -52,11 +53,13 @@ def test_a_label_studio_export_uploads_its_images_choices_and_rectangles(sandbox
 def test_label_studio_json_min_reads_its_choices_whether_one_or_several_and_its_boxes():
     exported = [
         {"image": "https://h.test/a.jpg", "id": 1, "choice": {"choices": ["Outdoor", "Day"]}, "annotator": 1,
-         "label": [{"x": 10, "y": 20, "width": 30, "height": 40, "rotation": 0, "rectanglelabels": ["Cat"], **RESULT},
-                   {"x": 80, "y": 0, "width": 20.4, "height": 10, "rotation": 0, "rectanglelabels": ["Sun"], **RESULT}]},
+         "label": [{"x": 10, "y": 20, "width": 30, "height": 40, "rotation": 0, "rectanglelabels": ["Cat"],
+                    **RESULT},
+                   {"x": 80, "y": 0, "width": 20.4, "height": 10, "rotation": 0, "rectanglelabels": ["Sun"],
+                    **RESULT}]},
         {"image": "https://h.test/b.jpg", "id": 2, "choice": "Indoor", "annotator": 1},
     ]
-    header, found = rows(json.dumps(exported).encode())
+    header, found = rows(json.dumps(exported).encode(), read_as="Label Studio's export")
     assert header == ["image", "id", "annotator", "pos_concepts", "class", *("left_col", "top_row", "right_col",
                                                                                "bottom_row")]
     assert found == [(2, ["https://h.test/a.jpg", "1", "1", "Outdoor|Day", "Cat", "0.1", "0.2", "0.4", "0.6"]),
@@ -73,7 +76,7 @@ def test_label_studio_tasks_to_import_read_as_their_data():
 def test_json_lines_of_records_read_as_a_table_and_gzip_unpacks_first():
     lines = (b'{"url": "https://h.test/a.jpg", "label": "cat", "boxes": [{"x": 1, "y": 2, "width": 3, "height": 4}]}\n'
              b'\n{"url": "https://h.test/b.jpg"}\n')  # boxes in pixels, not Label Studio's: a cell as any other
-    assert rows(gzip.compress(lines), "list.jsonl.gz") == (
+    assert rows(gzip.compress(lines), "list.jsonl.gz", read_as="JSON Lines") == (
         ["url", "label", "boxes"], [(2, ["https://h.test/a.jpg", "cat", '[{"x": 1, "y": 2, "width": 3, "height": 4}]']),
                                     (3, ["https://h.test/b.jpg", "", ""])])
 
