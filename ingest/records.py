@@ -52,7 +52,7 @@ def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str) -> Ta
     except _NotLines as error:  # its first line is no object: one document over many lines, or broken
         if _one_object("".join(lines())):
             raise _one_object_error(name) from None
-        raise InputFileError(f"{name}, line 1: not readable JSON ({error.__cause__}).", _HINT) from None
+        raise InputFileError(f"{name}, line {error.args[0]}: not readable JSON ({error.__cause__}).", _HINT) from None
     if not header:
         raise InputFileError(f"{name} holds no records.", "Export it again with its tasks or rows.")
     columns = list(header)
@@ -79,7 +79,7 @@ def _array(text: str, name: str) -> list[dict]:
 
 
 class _NotLines(Exception):
-    """The first line of what looked like JSON Lines holds no JSON: the cause says why."""
+    """The first line of what looked like JSON Lines (its number the argument) holds no JSON: the cause says why."""
 
 
 def _json_lines(lines: Iterable[str], name: str) -> Iterator[dict]:
@@ -93,7 +93,7 @@ def _json_lines(lines: Iterable[str], name: str) -> Iterator[dict]:
             record = json.loads(line)
         except (ValueError, RecursionError) as error:
             if first:
-                raise _NotLines() from error
+                raise _NotLines(number) from error
             raise InputFileError(f"{name}, line {number}: not readable JSON ({error}).", _HINT) from None
         if not isinstance(record, dict):
             raise InputFileError(f"{name}, line {number}: not a JSON object.", _HINT)
