@@ -26,6 +26,7 @@ import hashlib
 import io
 import json
 import posixpath
+import re
 import threading
 import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -62,6 +63,7 @@ MIRROR_FOLDERS = {"images": "labels", "JPEGImages": "Annotations"}  # images' fo
 NOTES = ("readme", "license", "licence", "changelog", "citation")  # a dataset's notes (README.txt): no inputs
 SKIPPED = ("__MACOSX/", "Thumbs.db", "desktop.ini")  # and hidden files and folders (.DS_Store, ._a.jpg, .git/)
 OnRead = Callable[[int, int], None]  # (bytes just read, bytes to read in all)
+_SHARD = re.compile(r"(?P<split>.+?)-\d+-of-\d+(?:-[0-9a-f]+)?\.parquet", re.IGNORECASE)  # train-00000-of-00004
 
 
 @dataclass(frozen=True)
@@ -354,6 +356,8 @@ def from_parquet(parts: Sequence[tuple[str, BinaryIO]], name: str, on_read: OnRe
     described: dict[str, Described] = {}
     missing = []  # rows that name a file without holding its bytes
     total = sum(_bytes_stored(parquet, column) for (_, parquet), column in zip(opened, columns))
+    splits = [_split(part) for part, _ in parts]
+    marked = all(splits) and len(set(splits)) > 1  # several splits at once: each file's goes in its metadata
     for shard, ((part, parquet), column) in enumerate(zip(opened, columns)):
         features = _hf_features(parquet.schema_arrow)
         feature = features.get(column)
@@ -381,7 +385,8 @@ def from_parquet(parts: Sequence[tuple[str, BinaryIO]], name: str, on_read: OnRe
                     on_read(len(data), total)
         others = [f.name for f in parquet.schema_arrow if f.name not in media[shard]]
         rows = parquet.read(columns=others).to_pylist() if others else [{}] * len(named)
-        described.update((file_name, _described(row, features)) for file_name, row in zip(named, rows)
+        split = {"split": splits[shard]} if marked else {}
+        described.update((file_name, _described({**split, **row}, features)) for file_name, row in zip(named, rows)
                          if file_name in sizes)
     manifest, copies = _manifest(sizes, ids, described)
 
@@ -392,6 +397,15 @@ def from_parquet(parts: Sequence[tuple[str, BinaryIO]], name: str, on_read: OnRe
     held = sum(stream.seek(0, io.SEEK_END) for _, stream in parts)
     return LocalFiles(name, manifest, _Contents(sizes, read), sizes, held=held, copies=copies,
                       folder_lists=tuple(PurePosixPath(part).name for part, _ in parts), missing=tuple(missing))
+
+
+def _split(part: str) -> str:
+    """The split a Hugging Face dataset's Parquet file holds, by its name (train-00000-of-00004.parquet) or, for a
+    numbered file (train/0000.parquet), its folder's; "" when neither says."""
+    path = PurePosixPath(part.replace("\\", "/"))
+    if shard := _SHARD.fullmatch(path.name):
+        return shard["split"]
+    return path.parent.name if path.stem.isdigit() else ""
 
 
 def _bytes_stored(parquet: pyarrow.parquet.ParquetFile, column: str) -> int:

@@ -810,3 +810,15 @@ def test_a_downloaded_hugging_face_dataset_uploads_every_parquet_shard_in_one_ru
     broken = upload(sandbox, snapshot, "--dry-run")
     assert broken.returncode == 2, broken.stdout + broken.stderr
     assert f"{snapshot / 'data' / 'train-00001-of-00002.parquet'} is not a readable Parquet file" in broken.stderr
+
+
+def test_a_datasets_splits_uploaded_together_each_say_their_split_in_the_metadata(sandbox, tmp_path):
+    snapshot = tmp_path / "beans"
+    (snapshot / "data").mkdir(parents=True)
+    (snapshot / "data" / "train-00000-of-00001.parquet").write_bytes(hugging_face_parquet([PNG + b"t"]))
+    (snapshot / "data" / "test-00000-of-00001.parquet").write_bytes(hugging_face_parquet([PNG + b"e"]))
+    result = upload(sandbox, snapshot)
+    assert result.returncode == 0, result.stdout + result.stderr
+    stored = {bytes(i.data.image.base64): json_format.MessageToDict(i.data.metadata) for i in sandbox.stored_inputs()}
+    assert stored == {PNG + b"t": {"split": "train"}, PNG + b"e": {"split": "test"}}
+
