@@ -547,7 +547,9 @@ def files_section() -> ChosenFile | None:
                              key=f"files_{state['uploader_round']}")
     folder = st.file_uploader("Or choose a folder", type=MEDIA_TYPES, accept_multiple_files="directory",
                               key=f"folder_{state['uploader_round']}",
-                              help="Every file in it and in its subfolders: a dataset as you keep it, no zip needed.")
+                              help="Every file in it and in its subfolders that this page reads (media, lists, boxes "
+                                   "and label files): a dataset as you keep it, no zip needed. The browser leaves out "
+                                   "files of other types, such as PDFs, without a word.")
     uploaded = [*files, *folder]
     if not uploaded:
         state.pop("local_files", None)
