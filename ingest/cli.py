@@ -27,6 +27,7 @@ from .validate import ROLES, BoxesFile
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 130
 PROBLEMS_SHOWN = 50
+UNREAD_NAMED = 5  # unused columns named in the hint to keep them
 STDIN = Path("-")  # FILE that reads the CSV from a pipe
 STDIN_NAME = "stdin"  # how rows read from it are named: stdin:LINE
 SPOOL_CHUNK = 1024 * 1024  # bytes read from the pipe at a time
@@ -310,6 +311,10 @@ def _finish(status: JobStatus, report: Path | None) -> int:
         return _fail(status.fatal)
     for warning in status.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if status.unread:
+        named = ", ".join(status.unread[:UNREAD_NAMED]) + (" ..." if len(status.unread) > UNREAD_NAMED else "")
+        print(f"hint: --keep-other-columns stores the columns not used ({named}) in each input's metadata.",
+              file=sys.stderr)
     print(summary_sentence(dict(status.counts), status.elapsed, status.dry_run, noun))
     if status.downloads is not None:
         print(downloads_sentence(status.downloads))

@@ -104,6 +104,7 @@ class JobStatus:
     problems: tuple[RowOutcome, ...] = ()
     warnings: tuple[str, ...] = ()
     header: tuple[str, ...] = ()
+    unread: tuple[str, ...] = ()  # the named columns no role reads (and not kept as metadata)
     dry_run: bool = False
     downloads: Mapping[str, int] | None = None  # fetched / failed / pending, once checking has begun
     boxes: Mapping[str, int] | None = None  # box rows by status, when a boxes file was given
@@ -214,6 +215,7 @@ class UploadJob:
         self._problems: list[RowOutcome] = []
         self._warnings: list[str] = []
         self._header: tuple[str, ...] = ()
+        self._unread: tuple[str, ...] = ()
         self._total: int | None = None
         self._started = 0.0
         self._ended: float | None = None
@@ -256,6 +258,7 @@ class UploadJob:
                 problems=tuple(self._problems),
                 warnings=tuple(self._warnings),
                 header=self._header,
+                unread=self._unread,
                 dry_run=self.options.dry_run,
                 downloads=dict(self._downloads) if self._downloads is not None else None,
                 boxes=dict(self._box_counts) if self._box_counts is not None else None,
@@ -307,6 +310,7 @@ class UploadJob:
                               keep_others=options.keep_other_columns)
         with self._lock:
             self._header = tuple(table.header)
+            self._unread = tuple(name for name in columns.unknown if name in columns.header)
             if columns.unknown:
                 shown = ", ".join(columns.unknown[:UNKNOWN_SHOWN])
                 more = len(columns.unknown) - UNKNOWN_SHOWN

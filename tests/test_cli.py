@@ -266,6 +266,8 @@ def test_a_label_studio_csv_export_uploads_its_images_with_their_choices(sandbox
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Ignoring columns this tool does not use: annotation_id, annotator, created_at, id, lead_time, " \
            "updated_at." in result.stderr
+    assert ("hint: --keep-other-columns stores the columns not used (annotation_id, annotator, created_at, id, "
+            "lead_time ...) in each input's metadata.") in result.stderr
     stored = {i.data.image.url: [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()}
     assert stored == {"https://h.test/a.jpg": ["Cat"], "https://h.test/b.jpg": ["Dog"]}
 
@@ -276,6 +278,7 @@ def test_keep_other_columns_puts_them_in_the_metadata_and_leaves_no_warning(sand
     result = run("upload", str(path), "--keep-other-columns", env=sandbox_env(sandbox))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Ignoring columns this tool does not use: (unnamed column 3)." in result.stderr  # no name to keep it by
+    assert "--keep-other-columns" not in result.stderr
     [stored] = sandbox.stored_inputs()
     assert dict(stored.data.metadata) == {"photographer": "Ana", "place": "Lisbon"}
 
