@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from .errors import InputFileError
 from .read import RawRow, Table, cell_text
-from .validate import BOX_EDGES
+from .validate import BOX_EDGES, kept_to_image, upright_box
 
 _LABELS = ("rectanglelabels", "labels")  # a rectangle's labels (a RectangleLabels control, or Labels on a Rectangle)
 _RECTANGLES = ("rectanglelabels", "rectangle")  # the types of a full export's results that are rectangles
@@ -186,15 +186,15 @@ def _edges(result: dict) -> dict[str, object]:
     angle = value.get("rotation") or 0
     if not all(type(v) in (int, float) for v in (x, y, width, height, angle)):
         return dict(zip(BOX_EDGES, (x, y, width, height)))
-    if angle:  # turned in pixels, where the image need not be square
-        across, down = (result.get(key) or 100 for key in ("original_width", "original_height"))
-        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
-        w, h = width / 100 * across, height / 100 * down
-        offsets = [(0, 0), (w * cos, w * sin), (-h * sin, h * cos), (w * cos - h * sin, w * sin + h * cos)]
-        xs = [x / 100 + dx / across for dx, _ in offsets]
-        ys = [y / 100 + dy / down for _, dy in offsets]
-        return dict(zip(BOX_EDGES, (max(0.0, min(xs)), max(0.0, min(ys)), min(1.0, max(xs)), min(1.0, max(ys)))))
-    edges = (x / 100, y / 100, (x + width) / 100, (y + height) / 100)
-    if all(-_SLACK <= edge <= 1 + _SLACK for edge in edges):
-        edges = tuple(min(1.0, max(0.0, edge)) for edge in edges)
-    return dict(zip(BOX_EDGES, edges))
+    if not angle:
+        edges = (x / 100, y / 100, (x + width) / 100, (y + height) / 100)
+        if all(-_SLACK <= edge <= 1 + _SLACK for edge in edges):
+            edges = tuple(min(1.0, max(0.0, edge)) for edge in edges)
+        return dict(zip(BOX_EDGES, edges))
+    # Turned in pixels, where the image need not be square: about its corner is about its centre, moved.
+    across, down = (result.get(key) or 100 for key in ("original_width", "original_height"))
+    left, top, w, h = x / 100 * across, y / 100 * down, width / 100 * across, height / 100 * down
+    cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    middle_x, middle_y = left + w / 2 * cos - h / 2 * sin, top + w / 2 * sin + h / 2 * cos
+    turned = upright_box((middle_x - w / 2, middle_y - h / 2, middle_x + w / 2, middle_y + h / 2), angle)
+    return dict(zip(BOX_EDGES, kept_to_image(turned, across, down, math.inf)))

@@ -934,13 +934,13 @@ def _coco_edges(bbox: object, width: object, height: object):
 def _image_edges(corners: Sequence[float], width: float, height: float, what: str):
     """Pixel edges (left, top, right, bottom) as fractions of the image, kept to its edges when they overrun
     them by exporters' rounding; or a problem."""
-    edges = _kept_to_image(corners, width, height, _EDGE_SLACK)
+    edges = kept_to_image(corners, width, height, _EDGE_SLACK)
     if edges is None or edges[0] >= edges[2] or edges[1] >= edges[3]:
         return (), (f"{what} reaches outside its {width:g} x {height:g} image", "check the box and the image's size")
     return edges, None
 
 
-def _kept_to_image(corners: Sequence[float], width: float, height: float, slack: float
+def kept_to_image(corners: Sequence[float], width: float, height: float, slack: float
                    ) -> tuple[float, float, float, float] | None:
     """Edges (left, top, right, bottom, in the unit of `width` and `height`) as fractions of the image, kept
     to its edges; None when one reaches more than `slack` past them."""
@@ -1083,17 +1083,17 @@ def validate_cvat(root: ElementTree.Element) -> Iterator[BoxRecord | RowError]:
                 yield error(f"its corners ({', '.join(f'{c}={box.get(c)!r}' for c in _CVAT_CORNERS)}) are not a box",
                             "give xtl and ytl (top left) less than xbr and ybr (bottom right), in pixels")
             else:
-                upright = _upright(corners, _number(box.get("rotation") or "0"))
+                upright = upright_box(corners, _number(box.get("rotation") or "0"))
                 edges, problem = _image_edges(upright, *size, "its box ({:g}, {:g}, {:g}, {:g})".format(*corners))
                 yield error(*problem) if problem else BoxRecord(number, "", file_name, concept, *edges)
 
 
-def _upright(corners: Sequence[float], degrees: float) -> Sequence[float]:
+def upright_box(corners: Sequence[float], degrees: float) -> Sequence[float]:
     """The upright box around a box (left, top, right, bottom) turned `degrees` about its centre."""
     if not degrees or not abs(degrees) < float("inf"):
         return corners
     left, top, right, bottom = corners
-    across, down = (right - left) / 2, (bottom - top) / 2
+    across, down = abs(right - left) / 2, abs(bottom - top) / 2
     cos, sin = abs(math.cos(math.radians(degrees))), abs(math.sin(math.radians(degrees)))
     half_across, half_down = across * cos + down * sin, across * sin + down * cos
     middle_x, middle_y = (left + right) / 2, (top + bottom) / 2
@@ -1168,7 +1168,7 @@ def validate_yolo(data: bytes, image: str, classes: YoloClasses) -> Iterator[Box
                 corners = (x - width / 2, y - height / 2, x + width / 2, y + height / 2)
             else:
                 corners = (min(numbers[0::2]), min(numbers[1::2]), max(numbers[0::2]), max(numbers[1::2]))
-            edges = _kept_to_image(corners, 1.0, 1.0, _YOLO_SLACK)
+            edges = kept_to_image(corners, 1.0, 1.0, _YOLO_SLACK)
             if edges is None:
                 yield error(f"the box reaches outside the image (its left, top, right and bottom edges are at "
                             f"{', '.join(f'{c:g}' for c in corners)})", "give the box's centre, width and height "
