@@ -216,7 +216,7 @@ def _excel_table(stream: BinaryIO, name: str) -> Table:
         raise InputFileError(f"{name} is empty: none of its sheets holds anything.",
                              "Put the list on a sheet: a header row such as 'url, input_id, pos_concepts', then one "
                              "row per image.")
-    titled = sum(1 for value in leading[-1][1] if cell_text(value).strip()) > 1  # rows of one cell above: titles
+    titled = _filled(leading[-1][1]) > 1  # the rows of one cell above it are titles
     (_, named), after_header = (leading[-1], []) if titled else (leading[0], leading[1:])
     header = [cell_text(value).strip() for value in named]
     while not header[-1]:
@@ -247,12 +247,16 @@ def _leading_rows(rows: Iterator[tuple[int, tuple]]) -> list[tuple[int, tuple]]:
     `_TITLE_ROWS` rows of one; none for an empty sheet."""
     leading = []
     for line, values in rows:
-        filled = sum(1 for value in values if cell_text(value).strip())
-        if filled:
+        if filled := _filled(values):
             leading.append((line, values))
             if filled > 1 or len(leading) == _TITLE_ROWS:
                 break
     return leading
+
+
+def _filled(values: tuple) -> int:
+    """How many of a sheet row's cells hold anything."""
+    return sum(1 for value in values if cell_text(value).strip())
 
 
 def open_parquet(stream: BinaryIO, name: str):
