@@ -112,7 +112,8 @@ LIST, FILES = "list", "files"  # what the person has: a table of web addresses o
 SOURCES = {LIST: "A list of web addresses (CSV, TSV, Excel)", FILES: "Files from my computer"}
 # Media, a zip of them, and the files that may come with them: a list naming them, boxes files, YOLO's classes
 MEDIA_TYPES = sorted({e.lstrip(".") for e in (*IMAGE_EXTENSIONS, *EXTENSION_KINDS)}
-                     | {"zip", "parquet", "csv", "tsv", "xlsx", "xml", "json", "jsonl", "yaml", "yml", "names", "labels"})
+                     | {"zip", "parquet", "csv", "tsv", "xlsx", "xml", "json", "jsonl", "yaml", "yml", "names",
+                        "labels"})
 THUMBNAILS = 24  # preview rows of local images that get a thumbnail made from their bytes
 KEPT_SHOWN = 5  # columns named in the offer to keep them as metadata
 THUMBNAIL_PX = 96  # the longer side of a thumbnail
@@ -501,9 +502,9 @@ def list_section() -> ChosenFile | None:
     uploaded = st.file_uploader(
         "Choose a CSV, TSV or Excel file",
         type=["csv", "tsv", "txt", "xlsx", "gz", "parquet", "json", "jsonl"],
-        help="An Excel workbook's first sheet with anything in it is read. A large file may be gzip-compressed (data.csv.gz), or a "
-             "Parquet table with the same columns. Label Studio's JSON (or JSON-MIN) export brings its images' "
-             "choices and rectangles.",
+        help="An Excel workbook's first sheet with anything in it is read. A large file may be gzip-compressed "
+             "(data.csv.gz), or a Parquet table with the same columns. Label Studio's JSON (or JSON-MIN) export "
+             "brings its images' choices and rectangles.",
         key=f"uploader_{state['uploader_round']}",
         on_change=forget_sample,
     )
