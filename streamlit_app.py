@@ -791,7 +791,7 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
         boxes = f" {BOXES_ELSEWHERE} Add it under *Bounding boxes* below." if check.columns.ignores_boxes else ""
         st.caption(f"Not used: {', '.join(check.columns.unknown)} (this tool reads only the columns above).{boxes}")
     columns = check.columns
-    if others := [columns.header[i] for i in columns.kept] or [n for n in columns.unknown if n in columns.header]:
+    if others := [columns.header[i] for i in columns.kept] or columns.unread:
         shown = (listing(others, bold=False) if len(others) <= KEPT_SHOWN
                  else f"{', '.join(others[:KEPT_SHOWN])} and {len(others) - KEPT_SHOWN:,} more")
         st.checkbox(f"Keep {shown} as each input's metadata", key=f"keep_{chosen.digest[:12]}",

@@ -310,7 +310,7 @@ class UploadJob:
                               keep_others=options.keep_other_columns)
         with self._lock:
             self._header = tuple(table.header)
-            self._unread = tuple(name for name in columns.unknown if name in columns.header)
+            self._unread = columns.unread
             if columns.unknown:
                 shown = ", ".join(columns.unknown[:UNKNOWN_SHOWN])
                 more = len(columns.unknown) - UNKNOWN_SHOWN

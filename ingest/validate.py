@@ -164,6 +164,11 @@ class ColumnMap:
                             for role in _CELL_ROLES))
 
     @property
+    def unread(self) -> tuple[str, ...]:
+        """The named columns left unread, which could be kept as metadata (an unnamed one has no name to go under)."""
+        return tuple(name for name in self.unknown if name in self.header)
+
+    @property
     def ignores_boxes(self) -> bool:
         """Whether columns left unread look like bounding boxes, too few to make one."""
         return any(name.lower() in BOX_LIKE_COLUMNS for name in self.unknown)
