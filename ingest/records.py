@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from .errors import InputFileError
 from .read import RawRow, Table, cell_text
-from .validate import BOX_EDGES, kept_to_image, upright_box
+from .validate import BOX_EDGES, is_coco, kept_to_image, upright_box
 
 _LABELS = ("rectanglelabels", "labels")  # a rectangle's labels (a RectangleLabels control, or Labels on a Rectangle)
 _RECTANGLES = ("rectanglelabels", "rectangle")  # the types of a full export's results that are rectangles
@@ -97,7 +97,7 @@ def _json_lines(lines: Iterable[str], name: str) -> Iterator[dict]:
             raise InputFileError(f"{name}, line {number}: not readable JSON ({error}).", _HINT) from None
         if not isinstance(record, dict):
             raise InputFileError(f"{name}, line {number}: not a JSON object.", _HINT)
-        if first and all(isinstance(record.get(key), list) for key in ("images", "annotations", "categories")):
+        if first and is_coco(record):
             raise _one_object_error(name)  # COCO's, on one line
         first = False
         yield record

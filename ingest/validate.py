@@ -886,11 +886,15 @@ def coco_document(data: bytes, name: str) -> dict | list:
                              "Export the annotations again, as COCO JSON.") from None
     createml = isinstance(document, list) and bool(document) and all(
         isinstance(entry, dict) and "image" in entry and "annotations" in entry for entry in document)
-    if not createml and not (isinstance(document, dict)
-                             and all(isinstance(document.get(key), list) for key in _COCO_LISTS)):
+    if not createml and not is_coco(document):
         raise InputFileError(f"{name} is not a COCO annotations file: it lacks its images, annotations or "
                              "categories.", "Export the annotations as COCO JSON, or give the boxes as a CSV file.")
     return document
+
+
+def is_coco(document: object) -> bool:
+    """Whether parsed JSON is COCO's annotations: an object with lists of images, annotations and categories."""
+    return isinstance(document, dict) and all(isinstance(document.get(key), list) for key in _COCO_LISTS)
 
 
 def validate_coco(document: dict) -> Iterator[BoxRecord | RowError]:
