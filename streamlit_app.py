@@ -45,8 +45,8 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from ingest import pictures
 from ingest.build import DEFAULT_BATCH, MAX_BATCH
 from ingest.check import BOX_ERRORS_KEPT, BoxesCheck, FileCheck, check_boxes, check_file
-from ingest.errors import EncodingError, IngestError, InputFileError, SeveralLists
-from ingest.journal import confirmed_count, file_digest
+from ingest.errors import EncodingError, IngestError, InputFileError, SeveralLists, SheetError
+from ingest.journal import confirmed_count, file_digest, table_digest
 from ingest.job import DEFAULT_WORKERS, MAX_WORKERS, JobStatus, UploadJob, UploadOptions
 from ingest.local import (LEFT_OUT_SHOWN, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, LocalFiles, dataset_parts, from_files,
                           from_parquet, from_zip, left_out_sentence, row_noun)
@@ -660,13 +660,14 @@ def forget_sample() -> None:
 
 @dataclass(frozen=True)
 class Layout:
-    """How to read the chosen file: the separator and encoding (None: find them) and role -> column, if not
-    by name."""
+    """How to read the chosen file: the separator and encoding (None: find them), a workbook's sheet, and role ->
+    column, if not by name."""
 
     delimiter: str | None
     columns: dict[str, str] | None
     encoding: str | None = None
     keep_others: bool = False  # the columns of no role go into each input's metadata
+    sheet: str | None = None
 
 
 def role_label(role: str) -> str:
@@ -694,12 +695,15 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
     delimiter = state.get(f"sep_{tag}") or None
     encoding = state.get(f"enc_{tag}") or None
     try:
-        table = open_table(io.BytesIO(chosen.data), chosen.name, delimiter, encoding)
+        table = open_table(io.BytesIO(chosen.data), chosen.name, delimiter, encoding, state.get(f"sheet_{tag}"))
     except InputFileError as error:
         show_file_problem(error)
-        if isinstance(error, EncodingError):  # the choice that fixes it, and nothing else yet
+        if isinstance(error, (EncodingError, SheetError)):  # the choice that fixes it, and nothing else yet
             with st.expander("Match your columns", expanded=True, icon=":material/view_column:"):
-                reading_choices(tag)
+                if isinstance(error, SheetError):
+                    sheet_choice(tag, error.sheets)
+                else:
+                    reading_choices(tag)
         return None
     header = table.header
     names = [h for h in header if h]
@@ -713,6 +717,9 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
         if missing and chosen.files:
             st.warning(f"{chosen.files.manifest_name} has no column named **file**. Choose below which column "
                        "names the files.")
+        elif missing and len(table.sheets) > 1:
+            st.warning(f"Its sheet {table.sheet!r} has no column named **url**. Choose the sheet that holds your "
+                       "list, or below which column holds the web addresses.")
         elif missing:
             st.warning("This file has no column named **url**. Choose below which column holds the web "
                        "addresses.")
@@ -724,6 +731,8 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
                        "If yours have other names, say which is which.")
         if not table.read_as:  # a workbook's, a Parquet file's or JSON's cells and text need no choosing
             reading_choices(tag)
+        elif len(table.sheets) > 1:
+            sheet_choice(tag, table.sheets)
         columns: dict[str, str] = {}
         left, right = st.columns(2)
         for i, role in enumerate(roles):
@@ -732,13 +741,13 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
             box = left if i % 2 == 0 else right
             columns[role] = box.selectbox(
                 role_label(role), options, index=options.index(default),
-                format_func=lambda h: h or "(not in this file)", key=f"role_{role}_{tag}",
+                format_func=lambda h: h or "(not in this file)", key=f"role_{role}_{tag}_{table.sheet}",
             )
         used = [c for c in columns.values() if c]
         if len(used) != len(set(used)):
             st.warning("The same column is chosen twice: give each column one meaning.")
     by_name = all(columns[role] == defaults.get(role, NOT_IN_FILE) for role in roles)
-    return Layout(delimiter, None if by_name else columns, encoding, bool(state.get(f"keep_{tag}")))
+    return Layout(delimiter, None if by_name else columns, encoding, bool(state.get(f"keep_{tag}")), table.sheet)
 
 
 def reading_choices(tag: str) -> None:
@@ -748,6 +757,12 @@ def reading_choices(tag: str) -> None:
     right.selectbox("Encoding", list(ENCODINGS), format_func=ENCODINGS.get, key=f"enc_{tag}",
                     help="Automatic reads UTF-8 (and UTF-16 with a byte-order mark). Files saved as CSV by "
                          "Excel on Windows are often Windows-1252.")
+
+
+def sheet_choice(tag: str, sheets: tuple[str, ...]) -> None:
+    """A workbook's sheets that hold anything, to read another."""
+    st.selectbox("Sheet", sheets, key=f"sheet_{tag}", help="The workbook's sheets that hold anything. The list is "
+                 "read from the one chosen here.")
 
 
 def show_file_problem(error: InputFileError) -> None:
@@ -760,7 +775,7 @@ def show_file_problem(error: InputFileError) -> None:
 
 def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
     """The file's check, computed once per (file, separator, encoding, columns) in this session."""
-    key = (chosen.digest, chosen.files_key, layout.delimiter, layout.encoding,
+    key = (chosen.digest, chosen.files_key, layout.delimiter, layout.encoding, layout.sheet,
            tuple(sorted((layout.columns or {}).items())), layout.keep_others)
     cache: OrderedDict = st.session_state.setdefault("checks", OrderedDict())
     if key not in cache:
@@ -768,7 +783,7 @@ def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
             try:
                 cache[key] = check_file(io.BytesIO(chosen.data), chosen.name, layout.delimiter, layout.encoding,
                                         columns=layout.columns, files=chosen.files,
-                                        keep_other_columns=layout.keep_others)
+                                        keep_other_columns=layout.keep_others, sheet=layout.sheet)
             except InputFileError as error:
                 cache[key] = error
         while len(cache) > CHECKS_KEPT:
@@ -828,6 +843,8 @@ def format_sentence(check: FileCheck, layout: Layout) -> str:
     """What the file was read as, if no CSV (a workbook's sheet...), and its columns' header format, in plain
     words."""
     read_as = f"Read {check.name} as {check.read_as}. " if check.read_as else ""
+    if len(check.sheets) > 1:
+        read_as += "Another sheet can be chosen under Match your columns. "
     if layout.columns:
         return f"{read_as}Columns read as you matched them under Match your columns."
     return f"{read_as}Columns read as {check.columns.format_name}."
@@ -1070,7 +1087,7 @@ def box_rows_download(chosen: ChosenFile, check: FileCheck, layout: Layout, resu
     lines = result.bad_lines  # a box to fix a line: as many rows
 
     def rows_to_fix() -> bytes:  # read when clicked, not on every rerun of the page
-        table = open_table(io.BytesIO(chosen.data), chosen.name, check.delimiter, layout.encoding)
+        table = open_table(io.BytesIO(chosen.data), chosen.name, check.delimiter, layout.encoding, layout.sheet)
         return rows_csv(check.header, check.delimiter, [row.cells for row in table.rows if row.line in lines])
 
     st.download_button(
@@ -1237,7 +1254,8 @@ def start_upload(chosen: ChosenFile, delimiter: str, layout: Layout, destination
     # check_downloads: a stored input whose url the server cannot fetch holds no image; say so per row.
     options = UploadOptions(batch_size=choices.batch, workers=choices.workers,
                             allow_duplicate_url=choices.allow_duplicates, delimiter=delimiter, columns=layout.columns,
-                            encoding=layout.encoding, keep_other_columns=layout.keep_others, check_downloads=True,
+                            encoding=layout.encoding, sheet=layout.sheet, keep_other_columns=layout.keep_others,
+                            check_downloads=True,
                             restart=restart,
                             dataset_id=choices.dataset_id, create_datasets=choices.create_datasets)
     state.pop("datasets_known", None)  # the upload may create datasets: ask again next time
@@ -1298,7 +1316,7 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
         reason = dataset_id_problem(choices.dataset_id) + " Fix it under Options."
     elif job_registry().sending((destination.target.identity, chosen.digest)):
         reason = sending_elsewhere(destination)
-    elif earlier := confirmed_count(destination.target.identity, chosen.digest):
+    elif earlier := confirmed_count(destination.target.identity, table_digest(chosen.digest, layout.sheet)):
         resume_offer(chosen, check, layout, destination, choices, earlier, boxes)
         return
     st.button(
@@ -1629,8 +1647,8 @@ def failed_rows(entry: JobEntry) -> tuple[bytes, dict[int, int]]:
     """The failed rows as they were written, to send again, and where each of them is in the file the person
     chose: the retry job numbers the lines of its own file."""
     options = entry.job.options
-    data, lines = retry_rows(io.BytesIO(entry.data), entry.name, entry.delimiter, options.encoding, options.columns,
-                             failed_lines(entry.report_path))
+    data, lines = retry_rows(io.BytesIO(entry.data), entry.name, entry.delimiter, options.encoding, options.sheet,
+                             options.columns, failed_lines(entry.report_path))
     return data, {line: entry.original_line(old) for line, old in lines.items()}
 
 
@@ -1642,7 +1660,8 @@ def retry_failed(job_id: str) -> None:
     destination = Destination(entry.job.target, entry.where)
     stem = file_stem(entry.name).removesuffix("-retry")
     data, lines = failed_rows(entry)
-    launch(f"{stem}-retry.csv", data, entry.delimiter, destination, replace(entry.job.options, encoding=None),
+    launch(f"{stem}-retry.csv", data, entry.delimiter, destination,
+           replace(entry.job.options, encoding=None, sheet=None),  # the rows again, as a CSV in UTF-8
            lines=lines, source=entry.source or entry.shown_name, boxes=entry.boxes, files=entry.files)
 
 

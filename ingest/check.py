@@ -55,6 +55,7 @@ class FileCheck:
     errors: tuple[RowError, ...]
     datasets: tuple[str, ...] = ()  # the dataset ids valid rows name, sorted (at most DATASETS_KEPT)
     read_as: str = ""  # see `Table.read_as`
+    sheets: tuple[str, ...] = ()  # see `Table.sheets`
 
     @property
     def invalid(self) -> int:
@@ -71,13 +72,14 @@ def check_file(
     errors_kept: int = ERRORS_KEPT,
     files: LocalFiles | None = None,
     keep_other_columns: bool = False,
+    sheet: str | None = None,
 ) -> FileCheck:
     """Validate every row of `stream`; raises `InputFileError` when the file itself is unusable.
 
     With `files` (the local files the rows name), a row whose file is missing, too large or not
     UTF-8 text counts as invalid, as the upload reports it.
     """
-    table = open_table(stream, name, delimiter, encoding)
+    table = open_table(stream, name, delimiter, encoding, sheet)
     column_map = map_columns(table.header, columns, name, lists_files=bool(files and files.manifest_name),
                              keep_others=keep_other_columns)
     rows = valid = 0
@@ -97,7 +99,7 @@ def check_file(
         elif len(errors) < errors_kept:
             errors.append(result)
     return FileCheck(name, tuple(table.header), table.delimiter, column_map, rows, valid, tuple(sample),
-                     tuple(errors), tuple(sorted(datasets)), table.read_as)
+                     tuple(errors), tuple(sorted(datasets)), table.read_as, table.sheets)
 
 
 @dataclass(frozen=True)

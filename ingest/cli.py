@@ -18,7 +18,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .build import DEFAULT_BATCH
-from .errors import IngestError, SeveralLists, UsageError
+from .errors import IngestError, SeveralLists, SheetError, UsageError
 from .local import LocalFiles, from_folder, from_parquet, from_zip, holds_files
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
 from .report import boxes_sentence, downloads_sentence, problem_line, summary_sentence
@@ -93,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
                           "names, rather than leave them out")
     how.add_argument("--delimiter", help="cell delimiter (default: detected from the header line)")
     how.add_argument("--encoding", help="text encoding (default: UTF-8, or UTF-16 by its byte-order mark)")
+    how.add_argument("--sheet", help="an Excel workbook's sheet to read, by its name (default: the first one with "
+                                     "anything in it)")
     how.add_argument("--dry-run", action="store_true", help="read, check and build every request; send nothing")
     how.add_argument("--check-downloads", action=argparse.BooleanOptionalAction, default=True,
                      help="after uploading, wait until the server has fetched every url and name the ones it "
@@ -154,7 +156,7 @@ def _upload_command(args: argparse.Namespace) -> int:
     )
     options = UploadOptions(
         batch_size=args.batch_size, workers=args.workers, allow_duplicate_url=args.allow_duplicate_url,
-        dry_run=args.dry_run, delimiter=args.delimiter, encoding=args.encoding, max_rps=args.max_rps,
+        dry_run=args.dry_run, delimiter=args.delimiter, encoding=args.encoding, sheet=args.sheet, max_rps=args.max_rps,
         restart=args.restart, check_downloads=args.check_downloads, dataset_id=args.dataset_id,
         create_datasets=args.create_datasets, columns=dict(args.columns) or None,
         keep_other_columns=args.keep_other_columns,
@@ -339,6 +341,8 @@ def _fail(error: IngestError) -> int:
     print(f"error: {error.message}", file=sys.stderr)
     if error.hint:
         print(f"  {error.hint}", file=sys.stderr)
+    if isinstance(error, SheetError):
+        print("hint: --sheet NAME reads the workbook's sheet NAME.", file=sys.stderr)
     return EXIT_NOT_RUN
 
 

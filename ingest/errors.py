@@ -32,6 +32,14 @@ class SeveralLists(InputFileError):
         self.lists = lists
 
 
+class SheetError(InputFileError):
+    """A workbook's sheet holds no list, or is not there: choosing another of its `sheets` may fix it."""
+
+    def __init__(self, message: str, hint: str, sheets: tuple[str, ...]) -> None:
+        super().__init__(message, hint)
+        self.sheets = sheets
+
+
 class EncodingError(InputFileError):
     """The file's bytes are not text in the encoding read: naming its encoding may fix it."""
 

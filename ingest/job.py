@@ -21,8 +21,8 @@ from typing import IO, BinaryIO
 
 from .build import DEFAULT_BATCH, MAX_BATCH, Batcher, build_batch, chunked
 from .check import read_boxes
-from .errors import IngestError, UsageError
-from .journal import Journal, file_digest
+from .errors import IngestError, InputFileError, UsageError
+from .journal import Journal, file_digest, table_digest
 from .local import LocalFiles, left_out_sentence, local_file, row_noun
 from .outcomes import (
     ALREADY_THERE,
@@ -36,7 +36,7 @@ from .outcomes import (
     BatchResult,
     RowOutcome,
 )
-from .read import Table, open_table
+from .read import Table, on_sheet, open_table
 from .report import ReportWriter
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
 from .validate import (
@@ -72,6 +72,7 @@ class UploadOptions:
     dry_run: bool = False
     delimiter: str | None = None
     encoding: str | None = None
+    sheet: str | None = None  # a workbook's sheet to read (None: its first with anything in it)
     columns: Mapping[str, str] | None = None  # role -> header name, when the header uses other names
     keep_other_columns: bool = False  # columns of no role go into each input's metadata, rather than unread
     max_rps: float | None = None
@@ -304,10 +305,13 @@ class UploadJob:
         options.check()
         if not options.dry_run:
             self.target.check()
-        table = open_table(self._open_source(), self.name, options.delimiter, options.encoding)
-        columns = map_columns(table.header, options.columns, self.name,
-                              lists_files=bool(self._files and self._files.manifest_name),
-                              keep_others=options.keep_other_columns)
+        table = open_table(self._open_source(), self.name, options.delimiter, options.encoding, options.sheet)
+        try:
+            columns = map_columns(table.header, options.columns, self.name,
+                                  lists_files=bool(self._files and self._files.manifest_name),
+                                  keep_others=options.keep_other_columns)
+        except InputFileError as error:
+            raise on_sheet(error, table.sheet, table.sheets) from None
         with self._lock:
             self._header = tuple(table.header)
             self._unread = columns.unread
@@ -333,7 +337,7 @@ class UploadJob:
                                     self._spreadsheet_safe, reference="file" if self._files else "url")
         # A first pass counts the rows for a progress total. It runs before anything is sent, so a quote
         # never closed or an undecodable byte deep in the file stops the job before any row is uploaded.
-        counted = open_table(self._open_source(), self.name, table.delimiter, table.encoding)
+        counted = open_table(self._open_source(), self.name, table.delimiter, table.encoding, table.sheet)
         total = sum(1 for _ in input_rows(counted.rows, columns))
         with self._lock:
             self._total = total
@@ -344,7 +348,7 @@ class UploadJob:
             if client:
                 client.wait_ready()
                 if options.resume:
-                    confirmed = self._open_journal()
+                    confirmed = self._open_journal(table.sheet)
             if client and options.check_downloads:
                 self._spool = tempfile.TemporaryFile("w+", newline="", encoding="utf-8")
             self._pump(validate_rows(table.rows, columns), client, confirmed)
@@ -358,9 +362,9 @@ class UploadJob:
             if client:
                 client.close()
 
-    def _open_journal(self) -> set[int]:
-        """Open this file's resume record for this target; return the rows it confirmed."""
-        digest = file_digest(self._open_source())
+    def _open_journal(self, sheet: str | None) -> set[int]:
+        """Open this file's (or its sheet's) resume record for this target; return the rows it confirmed."""
+        digest = table_digest(file_digest(self._open_source()), sheet)
         self._journal, warning = Journal.open(self.target.identity, digest, self.options.restart)
         confirmed = self._journal.confirmed()
         with self._lock:
@@ -519,7 +523,7 @@ class UploadJob:
         lines = self._boxes_fixing - self._fixing
         if not lines or not self.failed_path:
             return
-        again = open_table(self._open_source(), self.name, table.delimiter, table.encoding)
+        again = open_table(self._open_source(), self.name, table.delimiter, table.encoding, table.sheet)
         self._report.write_rows_to_fix(row.cells for row in again.rows if row.line in lines)
 
     def _count_boxes(self, outcomes: list[tuple[str, RowOutcome]]) -> None:

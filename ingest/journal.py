@@ -2,7 +2,7 @@
 
 Written as each batch is confirmed, so a crash, a `kill -9` or Ctrl-C loses at most
 the batches in flight. Keyed by the target (address, user, app; never the key) and
-the file's content hash. A damaged journal is set aside, never trusted.
+the file's content hash (with a workbook's sheet). A damaged journal is set aside, never trusted.
 """
 
 from __future__ import annotations
@@ -35,6 +35,11 @@ def file_digest(stream: BinaryIO) -> str:
         while chunk := stream.read(HASH_CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def table_digest(digest: str, sheet: str | None) -> str:
+    """What a record is keyed by: the file's digest, and for a workbook the sheet read, whose lines it holds."""
+    return digest if sheet is None else hashlib.blake2b(f"{digest}\n{sheet}".encode(), digest_size=16).hexdigest()
 
 
 def journal_path(target_key: str, digest: str) -> Path:

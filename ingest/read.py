@@ -16,11 +16,11 @@ import json
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from .errors import EncodingError, InputFileError, one_line
+from .errors import EncodingError, InputFileError, SheetError, one_line
 
 SNIFF_BYTES = 4096  # bytes looked at to tell a text table from an archive, an image or binary data
 SNIFF_CHARS = 64 * 1024  # characters read ahead to find the header line and delimiter
@@ -83,6 +83,8 @@ class Table:
     rows: Iterator[RawRow]
     read_as: str = ""  # what a table that is no CSV or TSV was read as ("its sheet 'Photos'"); "" for a CSV or
     # TSV, whose delimiter and encoding may be chosen
+    sheet: str | None = None  # a workbook's sheet read
+    sheets: tuple[str, ...] = ()  # a workbook's sheets that hold anything, in order: the ones to choose from
 
 
 def detect_encoding(head: bytes) -> str:
@@ -105,15 +107,16 @@ def open_table(
     name: str = "file",
     delimiter: str | None = None,
     encoding: str | None = None,
+    sheet: str | None = None,
 ) -> Table:
-    """Open `stream` as a table (a gzip-compressed one unpacks as it is read); raise `InputFileError`
-    for empty or unreadable files."""
+    """Open `stream` as a table (a gzip-compressed one unpacks as it is read; a workbook's `sheet`, or its first
+    with anything in it); raise `InputFileError` for empty or unreadable files."""
     buffered = stream if hasattr(stream, "peek") else io.BufferedReader(stream)
     head = buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES]
     if head.startswith(PARQUET_MAGIC):
         return _parquet_table(buffered, name)
     if head.startswith(_ZIP_MAGIC) and _is_workbook(buffered):
-        return _excel_table(buffered, name)
+        return _excel_table(buffered, name, sheet)
     if head.startswith(_GZIP_MAGIC):
         buffered = io.BufferedReader(gzip.GzipFile(fileobj=buffered, mode="rb"))
         head = _unpacked(lambda: buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES], name, line=1)
@@ -193,29 +196,39 @@ def _is_workbook(stream: BinaryIO) -> bool:
         stream.seek(start)
 
 
-def _excel_table(stream: BinaryIO, name: str) -> Table:
-    """An Excel workbook's first sheet with anything in it as a table, as most people keep their lists: its header
-    is the first row with anything in it (up to its last named column), or the first with several cells below rows
-    of one (titles), and each row keeps the number Excel shows it under. A formula gives the value Excel last saved
-    with it."""
+def _excel_table(stream: BinaryIO, name: str, sheet_name: str | None = None) -> Table:
+    """An Excel workbook's sheet `sheet_name`, or its first sheet with anything in it, as most people keep their
+    lists, as a table: its header is the first row with anything in it (up to its last named column), or the first
+    with several cells below rows of one (titles), and each row keeps the number Excel shows it under. A formula
+    gives the value Excel last saved with it."""
     import openpyxl  # only workbooks need it
 
     damaged = (openpyxl.utils.exceptions.InvalidFileException, zipfile.BadZipFile, zlib.error, KeyError, ValueError,
                SyntaxError, OSError)  # SyntaxError: the XML parsers' errors
     try:
         book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+        opened = {}  # each sheet holding anything -> (its rows, read up to the header; the rest of its rows)
         for sheet in book.worksheets:
             sheet.reset_dimensions()  # some writers record a wrong extent: read every row there is
             rows = enumerate(sheet.iter_rows(values_only=True), 1)
-            leading = _leading_rows(rows)
-            if leading:
-                break
+            if leading := _leading_rows(rows):
+                opened[sheet.title] = leading, rows
     except damaged as error:
         raise InputFileError(f"{name} is not a readable Excel workbook ({one_line(error)}).", _SAVE_AS) from None
-    if not leading:
+    sheets = tuple(opened)
+    if sheet_name is None and not sheets:
         raise InputFileError(f"{name} is empty: none of its sheets holds anything.",
                              "Put the list on a sheet: a header row such as 'url, input_id, pos_concepts', then one "
                              "row per image.")
+    sheet_name = sheets[0] if sheet_name is None else sheet_name
+    if sheet_name not in opened:
+        state = "is empty" if sheet_name in book.sheetnames else "is not in it"
+        if not sheets:
+            raise InputFileError(f"{name}: its sheet {sheet_name!r} {state}, and so are all the others.",
+                                 "Put the list on a sheet, then choose the file again.")
+        raise SheetError(f"{name}: its sheet {sheet_name!r} {state}.",
+                         f"Its sheets with anything in them: {_named(sheets)}. Choose one of them.", sheets)
+    leading, rows = opened[sheet_name]
     titled = _filled(leading[-1][1]) > 1  # the rows of one cell above it are titles
     (_, named), after_header = (leading[-1], []) if titled else (leading[0], leading[1:])
     header = [cell_text(value).strip() for value in named]
@@ -230,16 +243,31 @@ def _excel_table(stream: BinaryIO, name: str) -> Table:
                 if "".join(cells).strip():
                     yield RawRow(line, cells + [""] * (len(header) - len(cells)))
         except damaged as error:
-            raise InputFileError(f"{name}: the rows after row {line} of its sheet {sheet.title!r} cannot be read "
+            raise InputFileError(f"{name}: the rows after row {line} of its sheet {sheet_name!r} cannot be read "
                                  f"({one_line(error)}).", _SAVE_AS) from None
 
     data = cells_of()
     first = next(data, None)
     if first is None:
-        raise InputFileError(f"{name} has a header row but no rows under it on its sheet {sheet.title!r}.",
-                             "Put one row per image under the header, starting with its url (https://...).")
+        raise on_sheet(InputFileError(f"{name} has a header row but no rows under it on its sheet {sheet_name!r}.",
+                                      "Put one row per image under the header, starting with its url (https://...)."),
+                       sheet_name, sheets)
     return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=itertools.chain([first], data),
-                 read_as=f"its sheet {sheet.title!r}")
+                 read_as=f"its sheet {sheet_name!r}", sheet=sheet_name, sheets=sheets)
+
+
+def on_sheet(error: InputFileError, sheet: str | None, sheets: tuple[str, ...]) -> InputFileError:
+    """`error` about what a table holds; when it was a workbook's `sheet` and its other `sheets` hold something,
+    a `SheetError` that names them, as the list may be on one of them."""
+    others = [other for other in sheets if other != sheet]
+    if not others:
+        return error
+    return SheetError(error.message, f"{error.hint} Or choose the sheet that holds the list: {_named(others)}.",
+                      sheets)
+
+
+def _named(sheets: Iterable[str]) -> str:
+    return ", ".join(map(repr, sheets))
 
 
 def _leading_rows(rows: Iterator[tuple[int, tuple]]) -> list[tuple[int, tuple]]:

@@ -134,12 +134,12 @@ def renumbered_report(report_path: str, lines: Mapping[int, int]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def retry_rows(source: BinaryIO, name: str, delimiter: str, encoding: str | None,
+def retry_rows(source: BinaryIO, name: str, delimiter: str, encoding: str | None, sheet: str | None,
                columns: Mapping[str, str] | None, lines: set[int]) -> tuple[bytes, dict[int, int]]:
     """The rows on `lines` (in a list of boxes, with their inputs' other rows) in the file's own header and
     cells, unchanged (not spreadsheet-safe) and in UTF-8, to send again; and for each of them, its line in
     that new file -> its line in `source`."""
-    table = open_table(source, name, delimiter, encoding)
+    table = open_table(source, name, delimiter, encoding, sheet)
     column_map = map_columns(table.header, columns, name)
     rows = list(table.rows)
     inputs = {input_names(row.cells, column_map) for row in rows if row.line in lines} if column_map.boxes else set()

@@ -536,6 +536,30 @@ def test_an_excel_workbook_is_previewed_and_uploaded_and_its_problems_name_excel
         "https://h.test/a.jpg": ["cat"]}
 
 
+def test_a_workbooks_sheet_is_chosen_on_the_page_even_when_its_first_sheet_cannot_be_read(server_env: Sandbox
+                                                                                           ) -> None:
+    from tests.test_read import workbook
+
+    photos = {"A1": "image", "B1": "pos_concepts", "A2": "https://h.test/a.jpg", "B2": "cat"}
+    at = choose(page(), "book.xlsx", workbook({"A1": "Fill in the next sheet", "B1": "then upload it"}, photos))
+    assert "book.xlsx has a header row but no rows under it on its sheet 'Sheet1'." in texts(at.error)
+    sheet = next(s for s in at.selectbox if s.key.startswith("sheet_"))
+    assert sheet.options == ["Sheet1", "Sheet2"] and sheet.value == "Sheet1"
+    sheet.set_value("Sheet2").run()
+    assert metrics(at) == {"Rows found": "1", "Ready to upload": "1", "Need fixing": "0"}
+    assert ("Read book.xlsx as its sheet 'Sheet2'. Another sheet can be chosen under Match your columns. "
+            "Columns read as") in texts(at.caption)
+    upload(at)
+    assert {i.data.image.url: [c.id for c in i.data.concepts] for i in server_env.stored_inputs()} == {
+        "https://h.test/a.jpg": ["cat"]}
+
+    at = choose(page(), "notes-first.xlsx", workbook({"A1": "column", "B1": "means", "A2": "url"}, photos))
+    assert "Its sheet 'Sheet1' has no column named **url**. Choose the sheet that holds your list" in texts(
+        at.warning)
+    next(s for s in at.selectbox if s.key.startswith("sheet_")).set_value("Sheet2").run()
+    assert metrics(at) == {"Rows found": "1", "Ready to upload": "1", "Need fixing": "0"}
+
+
 def test_the_other_columns_can_be_kept_as_metadata(server_env: Sandbox) -> None:
     data = (b'url,photographer,place,metadata\n'
             b'https://h.test/a.jpg,Ana,Lisbon,"{""place"": ""Porto""}"\nhttps://h.test/b.jpg,Ben,,\n')

@@ -56,6 +56,26 @@ def test_upload_sends_valid_rows_names_invalid_ones_and_exits_1(sandbox, tmp_pat
     assert retry_rows == [original[0], original[3], original[4], original[5]]
 
 
+def test_a_workbooks_sheet_is_chosen_with_sheet_and_a_sheet_without_a_list_names_the_others(sandbox, tmp_path):
+    from tests.test_read import workbook
+
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(workbook({"A1": "column", "B1": "means", "A2": "url", "B2": "the image's web address"},
+                              {"A1": "url", "B1": "pos_concepts", "A2": "https://h.test/a.jpg", "B2": "cat"}))
+    first = run("upload", str(path), env=sandbox_env(sandbox))
+    assert first.returncode == 2 and not sandbox.stored_inputs()
+    assert "Or choose the sheet that holds the list: 'Sheet2'." in first.stderr
+    assert "hint: --sheet NAME reads the workbook's sheet NAME." in first.stderr
+    chosen = run("upload", str(path), "--sheet", "Sheet2", env=sandbox_env(sandbox))
+    assert chosen.returncode == 0, chosen.stderr
+    assert {i.data.image.url: [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()} == {
+        "https://h.test/a.jpg": ["cat"]}
+    missing = run("upload", str(path), "--sheet", "Photos", "--dry-run")
+    assert missing.returncode == 2
+    assert "book.xlsx: its sheet 'Photos' is not in it.\n  Its sheets with anything in them: 'Sheet1', 'Sheet2'." in (
+        missing.stderr)
+
+
 def test_a_csv_piped_in_uploads_and_its_rows_are_named_stdin(sandbox):
     listing = b"url,input_id\nhttps://h.test/p1.jpg,p1\nftp://h.test/p2.jpg,p2\n"
     compressed = gzip.compress(listing)  # a pipe may carry a .gz as it is

@@ -123,6 +123,22 @@ def test_an_excel_workbooks_first_sheet_reads_as_a_table_with_the_row_numbers_ex
         table(workbook({"A1": "url", "B1": "id"}))
 
 
+def test_a_workbooks_sheet_is_read_by_its_name_and_the_sheets_with_anything_in_them_are_named():
+    data = workbook({"A1": "column", "B1": "means", "A2": "url", "B2": "the image's address"}, {},
+                    {"A1": "url", "A2": "https://h.test/a.jpg"})
+    first = open_table(io.BytesIO(data), "book.xlsx")
+    assert (first.sheet, first.sheets, first.header) == ("Sheet1", ("Sheet1", "Sheet3"), ["column", "means"])
+    chosen = open_table(io.BytesIO(data), "book.xlsx", sheet="Sheet3")
+    assert (chosen.sheet, chosen.read_as, chosen.header) == ("Sheet3", "its sheet 'Sheet3'", ["url"])
+    assert [row.cells for row in chosen.rows] == [["https://h.test/a.jpg"]]
+    for sheet, problem in (("Sheet2", "is empty"), ("Photos", "is not in it")):
+        with pytest.raises(InputFileError) as caught:
+            open_table(io.BytesIO(data), "book.xlsx", sheet=sheet)
+        assert str(caught.value) == (f"book.xlsx: its sheet {sheet!r} {problem}. Its sheets with anything in them: "
+                                     "'Sheet1', 'Sheet3'. Choose one of them.")
+    assert open_table(io.BytesIO(b"url\nhttps://h.test/a.jpg\n"), sheet="Sheet1").sheet is None  # not a workbook
+
+
 def test_a_workbook_cut_short_names_the_row_after_which_it_cannot_be_read():
     import zipfile
 

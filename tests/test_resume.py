@@ -93,6 +93,26 @@ def test_restart_ignores_the_record_and_a_damaged_record_is_set_aside(throttled,
     assert restart.returncode == 0 and f"0 uploaded, {ROWS:,} already there" in restart.stdout
 
 
+def test_an_interrupted_sheet_resumes_and_another_sheet_of_the_workbook_is_sent_whole(throttled, tmp_path):
+    from tests.test_read import workbook
+
+    path = tmp_path / "book.xlsx"
+    rows = range(2, ROWS + 2)
+    path.write_bytes(workbook(*({"A1": "url", **{f"A{n}": f"https://h.test/{sheet}/{n}.jpg" for n in rows}}
+                                for sheet in ("a", "b"))))
+    first = subprocess.Popen(cli(throttled, path), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    wait_for(lambda: len(throttled.stored_inputs()) >= ROWS // 5)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    other = subprocess.run(cli(throttled, path, "--sheet", "Sheet2"), cwd=ROOT, capture_output=True, text=True,
+                           timeout=120)
+    assert other.returncode == 0 and "Resuming:" not in other.stderr, other.stderr
+    again = subprocess.run(cli(throttled, path), cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "Resuming:" in again.stderr, again.stderr
+    urls = [item.data.image.url for item in throttled.stored_inputs()]
+    assert len(urls) == len(set(urls)) == 2 * ROWS
+
+
 def test_confirmed_count_tells_a_front_end_how_much_an_earlier_run_did(tmp_path):
     import io
 
