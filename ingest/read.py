@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import gzip
 import io
 import itertools
@@ -310,6 +311,8 @@ def cell_text(value: object) -> str:
         return json.dumps(value, ensure_ascii=False, default=json_value)
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time() and value.tzinfo is None:
+        return value.date().isoformat()  # a date, as a workbook holds one: at midnight
     return str(value)
 
 

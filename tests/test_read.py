@@ -106,12 +106,13 @@ def test_an_excel_workbooks_first_sheet_reads_as_a_table_with_the_row_numbers_ex
 
     data = workbook({"A2": "URL ", "B2": "input_id", "C2": "pos_concepts", "D2": None, "E2": "added",
                      "A3": "https://h.test/a.jpg", "B3": 7, "C3": "cat|dog", "E3": datetime.date(2024, 1, 2),
-                     "A5": "https://h.test/b.jpg", "B5": 2.5, "C5": True, "F5": "a note beyond the header"},
+                     "A5": "https://h.test/b.jpg", "B5": 2.5, "C5": True, "E5": datetime.datetime(2024, 1, 2, 9, 30),
+                     "F5": "a note beyond the header"},
                     {"A1": "url", "A2": "https://h.test/on-another-sheet.jpg"})
     opened, rows = table(data, delimiter=";")  # no delimiter applies
     assert opened.header == ["URL", "input_id", "pos_concepts", "", "added"]
-    assert rows == [(3, ["https://h.test/a.jpg", "7", "cat|dog", "", "2024-01-02 00:00:00"]),
-                    (5, ["https://h.test/b.jpg", "2.5", "true", "", ""])]
+    assert rows == [(3, ["https://h.test/a.jpg", "7", "cat|dog", "", "2024-01-02"]),
+                    (5, ["https://h.test/b.jpg", "2.5", "true", "", "2024-01-02 09:30:00"])]
     one_column = {"A1": "url", **{f"A{n}": f"https://h.test/{n}.jpg" for n in range(2, 31)}}  # no title: 1 cell a row
     opened, rows = table(workbook(one_column))
     assert opened.header == ["url"] and rows[0] == (2, ["https://h.test/2.jpg"]) and len(rows) == 29
