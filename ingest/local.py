@@ -38,7 +38,7 @@ from .errors import InputFileError, SeveralLists, one_line
 from .read import json_value, open_parquet, open_table
 from .validate import (BLOG, CONCEPT_ALIASES, CONCEPT_SEPARATOR, CVAT_ROOT, EXTENSION_KINDS, IMAGE_EXTENSIONS,
                        KERAS_CLASSES, MEDIA_EXTENSIONS, ROLES, BoxesFile, ColumnMap, InputRecord, RowError, YoloClasses,
-                       cell_at, coco_document, looks_like_yolo, map_box_columns, map_columns, names_coco, names_keras,
+                       cell_at, coco_document, cvat_tags, looks_like_yolo, map_box_columns, map_columns, names_coco, names_keras,
                        names_voc, names_yolo_classes, voc_document, yolo_classes)
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ MAX_ANNOTATION_BYTES = 16 * 1024 * 1024  # nor a larger YOLO file of one image's
 MAX_FOLDER_LIST_BYTES = 64 * 1024 * 1024  # nor a larger list describing the files of its folder
 CLASS_LIST = "_classes.csv"  # Roboflow's multi-label export: one per split folder, a 0/1 column per class
 HF_LISTS = ("metadata.csv", "metadata.jsonl")  # Hugging Face's ImageFolder: file_name, then any fields
+CVAT_FILE = "annotations.xml"  # CVAT for images: every image's boxes and tags (its labels), its images in images/
 OWN_COLUMNS = frozenset(ROLES) - {"text", "file"}  # a list that has one of them is written for this tool
 LEFT_OUT_SHOWN = 10  # names listed in the sentence about files left out
 LAYOUT_FOLDERS = frozenset({"train", "training", "valid", "validation", "val", "test", "testing", "images", "imgs"})
@@ -538,24 +539,40 @@ def _folder_lists(file_names: list[str], open_file: Callable[[str], BinaryIO], s
                   ) -> dict[str, dict[str, Described]]:
     """The lists in a folder or zip that describe the files of their own folder, each with what it says of
     each file it names (by its name in the folder or zip): Roboflow's multi-label `_classes.csv` in a split
-    folder (filename, then a 0 or 1 column per class), and Hugging Face's ImageFolder `metadata.csv` or
-    `metadata.jsonl` (file_name, then any fields). A file of those names that is no such list is not among
-    them; raises `InputFileError` for a Hugging Face list with a line that cannot be read."""
+    folder (filename, then a 0 or 1 column per class), Hugging Face's ImageFolder `metadata.csv` or
+    `metadata.jsonl` (file_name, then any fields), and a CVAT export's `annotations.xml` with tags (each
+    image's labels). A file of those names that is no such list is not among them; raises `InputFileError` for
+    a Hugging Face list with a line that cannot be read."""
     found = {}
+    present, by_name = set(file_names), _by_key(file_names, lambda path: path.name)
     for file_name in file_names:
         path = PurePosixPath(file_name)
         if path.name == CLASS_LIST and path.parent != PurePosixPath("."):  # at the top, it is the list itself
             describe = _class_list
         elif path.name in HF_LISTS:
             describe = _hf_list
+        elif path.name == CVAT_FILE:
+            describe = _cvat_list
         else:
             continue
         with open_file(file_name) as stream:
-            data = _read_within(stream, MAX_FOLDER_LIST_BYTES)
+            data = _read_within(stream, MAX_COCO_BYTES if describe is _cvat_list else MAX_FOLDER_LIST_BYTES)
         described = describe(data, shown(file_name)) if data else None
         if described is not None:
-            found[file_name] = {str(path.parent / named): what for named, what in described.items()}
+            found[file_name] = {_named_file(path.parent, named, present, by_name): what
+                                for named, what in described.items()}
     return found
+
+
+def _named_file(folder: PurePosixPath, named: str, present: Collection[str], by_name: Mapping[str, str | None]
+                ) -> str:
+    """The file a folder's list names: in that folder, else in its `images/` (CVAT's export), else the one file
+    of that name anywhere; the first when none is there."""
+    in_folder, in_images = str(folder / named), str(folder / "images" / named)
+    for file_name in (in_folder, in_images):
+        if file_name in present:
+            return file_name
+    return by_name.get(PurePosixPath(named).name) or in_folder
 
 
 def _class_list(data: bytes, name: str) -> dict[str, Described] | None:
@@ -570,6 +587,19 @@ def _class_list(data: bytes, name: str) -> dict[str, Described] | None:
         concepts = cell_at(row.cells, columns.positions["pos_concepts"]).split(CONCEPT_SEPARATOR)
         described[cell_at(row.cells, columns.positions["file"])] = Described(tuple(filter(None, concepts)))
     return described
+
+
+def _cvat_list(data: bytes, name: str) -> dict[str, Described] | None:
+    """Each image's tags in a CVAT for images export, as its concepts; None for an XML file that is no such
+    export, or one with no tags (its boxes are read as a boxes file's)."""
+    try:
+        root = voc_document(data, name)
+    except InputFileError:
+        return None
+    tags = cvat_tags(root) if root.tag == CVAT_ROOT else {}
+    if not any(tags.values()):
+        return None
+    return {file_name: Described(labels) for file_name, labels in tags.items() if file_name}
 
 
 def _hf_list(data: bytes, name: str) -> dict[str, Described] | None:

@@ -1066,7 +1066,7 @@ _CVAT_CORNERS = ("xtl", "ytl", "xbr", "ybr")
 def validate_cvat(root: ElementTree.Element) -> Iterator[BoxRecord | RowError]:
     """Each <box> of a CVAT for images export as a `BoxRecord` naming its <image>'s file, or a `RowError` whose
     line is the box's position in the file. Corners are in pixels; a box turned `rotation` degrees about its
-    centre becomes the upright box around it. Polygons, points and tags are not boxes."""
+    centre becomes the upright box around it. Polygons, points and tags (see `cvat_tags`) are not boxes."""
     number = 0
     for image in root.iterfind("image"):
         file_name = (image.get("name") or "").strip()
@@ -1095,6 +1095,14 @@ def validate_cvat(root: ElementTree.Element) -> Iterator[BoxRecord | RowError]:
                 upright = upright_box(corners, _number(box.get("rotation") or "0"))
                 edges, problem = _image_edges(upright, *size, "its box ({:g}, {:g}, {:g}, {:g})".format(*corners))
                 yield error(*problem) if problem else BoxRecord(number, "", file_name, concept, *edges)
+
+
+def cvat_tags(root: ElementTree.Element) -> dict[str, tuple[str, ...]]:
+    """Each <image>'s file name in a CVAT for images export -> the labels of its <tag>s: what the whole image
+    shows."""
+    return {(image.get("name") or "").strip(): tuple(dict.fromkeys(
+        label for tag in image.iterfind("tag") if (label := (tag.get("label") or "").strip())))
+        for image in root.iterfind("image")}
 
 
 def upright_box(corners: Sequence[float], degrees: float) -> Sequence[float]:

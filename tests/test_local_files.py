@@ -83,17 +83,36 @@ def test_an_excel_list_in_a_folder_names_its_files_by_excels_rows_and_one_hot_co
     stored = {bytes(i.data.image.base64): [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()}
     assert stored == {PNG: ["cat"], PNG + b"b": ["cat", "dog"]}
 
-def test_a_cvat_export_with_its_images_uploads_them_with_their_boxes(sandbox, tmp_path):
+def test_a_cvat_export_with_its_images_uploads_them_with_their_boxes_and_tags(sandbox, tmp_path):
     from tests.test_validate import CVAT
 
     path = tmp_path / "task_pets-2026_11_27-cvat for images 1.1.zip"
-    path.write_bytes(zipped({"annotations.xml": CVAT, "images/train/a.jpg": PNG, "images/b.jpg": PNG + b"b"}))
+    path.write_bytes(zipped({"annotations.xml": CVAT, "images/train/a.jpg": PNG, "images/b.jpg": PNG + b"b",
+                             "images/c.jpg": PNG + b"c"}))
     result = upload(sandbox, path)
     assert result.returncode == 1, result.stdout + result.stderr  # three of its boxes need fixing
     assert "2 uploaded" in result.stdout and "Boxes: 2 uploaded, 0 already there, 3 invalid" in result.stdout
     assert f"{path}:annotations.xml:4: box 4 (cat): its corners" in result.stdout
-    ids = {bytes(i.data.image.base64): i.id for i in sandbox.stored_inputs()}
-    assert [(name, concept) for name, concept, _ in stored_boxes(sandbox)] == [(ids[PNG], "cat"), (ids[PNG], "dog")]
+    assert "1 file that annotations.xml does not name" in result.stderr  # c.jpg, in no task
+    stored = {bytes(i.data.image.base64): i for i in sandbox.stored_inputs()}
+    assert {data: [c.id for c in i.data.concepts] for data, i in stored.items()} == {PNG: ["indoor"], PNG + b"b": []}
+    assert [(name, concept) for name, concept, _ in stored_boxes(sandbox)] == [(stored[PNG].id, "cat"),
+                                                                             (stored[PNG].id, "dog")]
+
+
+def test_a_cvat_export_of_tags_alone_gives_each_image_its_labels(sandbox, tmp_path):
+    tags = (b'<annotations><version>1.1</version><image id="0" name="a.jpg" width="2" height="2">'
+            b'<tag label="cat"/><tag label="indoor"/></image><image id="1" name="b.jpg" width="2" height="2">'
+            b'<tag label="dog"/></image></annotations>')
+    folder = tmp_path / "export"
+    (folder / "images").mkdir(parents=True)
+    (folder / "annotations.xml").write_bytes(tags)
+    (folder / "images" / "a.jpg").write_bytes(PNG)
+    (folder / "images" / "b.jpg").write_bytes(PNG + b"b")
+    result = upload(sandbox, folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert {bytes(i.data.image.base64): [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()} == {
+        PNG: ["cat", "indoor"], PNG + b"b": ["dog"]}
 
 def test_a_zip_holding_a_detection_export_uploads_every_file_with_its_boxes(sandbox, tmp_path):
     path = tmp_path / "export.zip"
