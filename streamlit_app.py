@@ -88,6 +88,7 @@ from ingest.validate import (
 )
 
 SAMPLES = Path(__file__).parent / "ingest" / "samples"
+PASTED_NAME = "pasted.txt"  # what pasted web addresses are called in messages and downloads
 TITLE = "Upload images, videos, audio and text to Clarifai"
 POLL_SECONDS = 0.5  # how often the live progress redraws
 TABLE_ROWS = 300  # rows in the live result table: a 100k-row upload never becomes 100k DOM rows
@@ -475,6 +476,7 @@ class ChosenFile:
     digest: str  # the resume journal's content hash, so the page finds an interrupted upload of these bytes
     files: LocalFiles | None = None  # the local files themselves, sent as bytes
     files_key: str = ""  # which chosen files those are, for the checks kept in this session
+    pasted: bool = False  # pasted on the page (as PASTED_NAME), not a file
 
 
 def file_section() -> ChosenFile | None:
@@ -502,12 +504,19 @@ def list_section() -> ChosenFile | None:
     uploaded = st.file_uploader(
         "Choose a CSV, TSV or Excel file",
         type=["csv", "tsv", "txt", "xlsx", "gz", "parquet", "json", "jsonl"],
-        help="An Excel workbook's first sheet with anything in it is read. A large file may be gzip-compressed "
-             "(data.csv.gz), or a Parquet table with the same columns. Label Studio's JSON (or JSON-MIN) export "
-             "brings its images' choices and rectangles.",
+        help="An Excel workbook's first sheet with anything in it is read (another can be chosen under Match your "
+             "columns). A large file may be gzip-compressed (data.csv.gz), or a Parquet table with the same columns. "
+             "Label Studio's JSON (or JSON-MIN) export brings its images' choices and rectangles. A text file of web "
+             "addresses, one a line, needs no header.",
         key=f"uploader_{state['uploader_round']}",
         on_change=forget_sample,
     )
+    with st.expander("Or paste web addresses", icon=":material/content_paste:"):
+        pasted = st.text_area(
+            "One web address a line, or cells copied from a spreadsheet with their header row",
+            placeholder="https://samples.clarifai.com/metro-north.jpg\nhttps://samples.clarifai.com/wedding.jpg",
+            key=f"pasted_{state['uploader_round']}", on_change=forget_sample, height=150,
+            help="Read as a file named pasted.txt would be. Press Ctrl+Enter (or click elsewhere) to check it.")
     left, right = st.columns(2)
     left.button("Try it with sample data", key="sample", on_click=use_sample, icon=":material/auto_awesome:",
                 help="Loads a small example file of 12 images, so you can see every step.")
@@ -520,6 +529,9 @@ def list_section() -> ChosenFile | None:
             digests.clear()
             digests[uploaded.file_id] = file_digest(io.BytesIO(uploaded.getvalue()))
         return ChosenFile(uploaded.name, uploaded.getvalue(), digests[uploaded.file_id])
+    if pasted.strip():
+        data = pasted.encode("utf-8")
+        return ChosenFile(PASTED_NAME, data, file_digest(io.BytesIO(data)), pasted=True)
     if state.get("use_sample"):
         data = (SAMPLES / "sample.csv").read_bytes()
         return ChosenFile("sample.csv", data, file_digest(io.BytesIO(data)))
@@ -974,8 +986,10 @@ def invalid_rows_section(chosen: ChosenFile, check: FileCheck) -> None:
                     "They will be skipped. Fix them and choose them again.")
         problems_table(listed, by_file=True)
         return
+    how = ("Fix them in the pasted text above (the lines are its lines)." if chosen.pasted
+           else "Fix them in the file below and upload it again.")
     st.markdown(f"**{check.invalid:,} {'row needs' if check.invalid == 1 else 'rows need'} fixing.** "
-                "They will be skipped. Fix them in the file below and upload it again.")
+                f"They will be skipped. {how}")
     problems_table(listed)
     if check.invalid > len(listed):
         kept = f"the first {len(check.errors):,}" if check.invalid > len(check.errors) else "all of them"

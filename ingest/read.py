@@ -150,7 +150,9 @@ def open_table(
         header_row = next(rows, None)  # the header is on the line after "sep=;"
     if header_row is None:
         raise InputFileError(f"{name} has no header line.", "Put the column names on the first line.")
-    header = [cell.strip() for cell in header_row.cells]
+    header, read_as = [cell.strip() for cell in header_row.cells], ""
+    if len(header) == 1 and header[0].lower().startswith(("http://", "https://")):  # web addresses, no header
+        rows, header, read_as = itertools.chain([header_row], rows), ["url"], "a list of web addresses, one a line"
     first_row = next(rows, None)  # parsed now so a header-only file stops here, not as "0 rows uploaded"
     if first_row is None:
         raise InputFileError(
@@ -158,7 +160,7 @@ def open_table(
             "Add one line per image under the header, starting with its url (https://...).",
         )
     rows = itertools.chain([first_row], rows)
-    return Table(name=name, header=header, delimiter=delimiter, encoding=encoding, rows=rows)
+    return Table(name=name, header=header, delimiter=delimiter, encoding=encoding, rows=rows, read_as=read_as)
 
 
 def _parquet_table(stream: BinaryIO, name: str) -> Table:

@@ -560,6 +560,26 @@ def test_a_workbooks_sheet_is_chosen_on_the_page_even_when_its_first_sheet_canno
     assert metrics(at) == {"Rows found": "1", "Ready to upload": "1", "Need fixing": "0"}
 
 
+def test_pasted_web_addresses_are_checked_and_uploaded_as_a_list(server_env: Sandbox) -> None:
+    at = page()
+    pasted = next(area for area in at.text_area if area.key.startswith("pasted_"))
+    pasted.set_value("https://h.test/a.jpg\nhttps://h.test/b.jpg\nh.test/c.jpg\n").run()
+    assert metrics(at) == {"Rows found": "3", "Ready to upload": "2", "Need fixing": "1"}
+    assert "Read pasted.txt as a list of web addresses, one a line." in texts(at.caption)
+    assert list(at.table[0].value["Line"]) == [3]  # the rows to fix, by the pasted line
+    assert "Fix them in the pasted text above" in texts(at.markdown)
+    upload(at)
+    assert sorted(i.data.image.url for i in server_env.stored_inputs()) == ["https://h.test/a.jpg",
+                                                                             "https://h.test/b.jpg"]
+    at = page()  # cells copied from a spreadsheet come with tabs between them
+    next(area for area in at.text_area if area.key.startswith("pasted_")).set_value(
+        "url\tpos_concepts\nhttps://h.test/d.jpg\tcat|pet\n").run()
+    assert metrics(at) == {"Rows found": "1", "Ready to upload": "1", "Need fixing": "0"}
+    upload(at)
+    concepts = {i.data.image.url: [c.id for c in i.data.concepts] for i in server_env.stored_inputs()}
+    assert concepts["https://h.test/d.jpg"] == ["cat", "pet"]
+
+
 def test_the_other_columns_can_be_kept_as_metadata(server_env: Sandbox) -> None:
     data = (b'url,photographer,place,metadata\n'
             b'https://h.test/a.jpg,Ana,Lisbon,"{""place"": ""Porto""}"\nhttps://h.test/b.jpg,Ben,,\n')

@@ -88,6 +88,14 @@ def test_a_csv_piped_in_uploads_and_its_rows_are_named_stdin(sandbox):
     assert "0 uploaded, 1 already there, 1 invalid, 0 failed" in again.stdout
 
 
+def test_web_addresses_one_a_line_upload_without_a_header(sandbox):
+    result = run("upload", "-", env=sandbox_env(sandbox), piped=b"https://h.test/a.jpg\nhttps://h.test/b.mp4\n")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 uploaded, 0 already there, 0 invalid, 0 failed" in result.stdout
+    stored = {i.data.image.url or i.data.video.url for i in sandbox.stored_inputs()}
+    assert stored == {"https://h.test/a.jpg", "https://h.test/b.mp4"}
+
+
 def test_a_dash_with_nothing_piped_in_says_how_to_pipe_instead_of_waiting():
     controller, terminal = os.openpty()  # stdin a terminal, as when '-' is typed by mistake
     try:

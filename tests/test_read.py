@@ -69,6 +69,13 @@ def test_blank_lines_are_skipped_and_a_multiline_row_starts_on_its_first_line():
     assert [row.line for row in rows] == [2, 5]
 
 
+def test_web_addresses_one_a_line_need_no_header_and_keep_their_line_numbers():
+    opened, rows = table(b"https://h.test/a.jpg\r\n\r\n HTTP://h.test/b.jpg\nnot a url\n")
+    assert (opened.header, opened.read_as) == (["url"], "a list of web addresses, one a line")
+    assert rows == [(1, ["https://h.test/a.jpg"]), (3, [" HTTP://h.test/b.jpg"]), (4, ["not a url"])]
+    assert table(b"https://h.test/a.jpg,cat\nhttps://h.test/b.jpg,dog\n")[0].header[1] == "cat"  # no list of urls
+
+
 def test_a_parquet_files_rows_read_as_a_csvs_would():
     import pyarrow
     import pyarrow.parquet
