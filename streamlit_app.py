@@ -222,7 +222,7 @@ class JobEntry:
 
     @property
     def journal_key(self) -> tuple[str, str] | None:
-        """(target, file digest): what the resume journal is kept under; None without a target."""
+        """(target, file digest, or a workbook sheet's): what the resume journal is kept under; None without a target."""
         target = self.job.target
         return (target.identity, self.digest) if target and self.digest else None
 
@@ -1262,7 +1262,8 @@ def start_upload(chosen: ChosenFile, delimiter: str, layout: Layout, destination
     current = registry.get(state.get("job_id"))
     if current and not current.job.wait(0):
         return  # a second click while the first upload runs: never start a duplicate
-    if registry.sending((destination.target.identity, chosen.digest)):
+    key = journal_key(destination, chosen, layout)
+    if registry.sending(key):
         state["callback_error"] = sending_elsewhere(destination)
         return
     # check_downloads: a stored input whose url the server cannot fetch holds no image; say so per row.
@@ -1273,7 +1274,12 @@ def start_upload(chosen: ChosenFile, delimiter: str, layout: Layout, destination
                             restart=restart,
                             dataset_id=choices.dataset_id, create_datasets=choices.create_datasets)
     state.pop("datasets_known", None)  # the upload may create datasets: ask again next time
-    launch(chosen.name, chosen.data, delimiter, destination, options, chosen.digest, boxes=boxes, files=chosen.files)
+    launch(chosen.name, chosen.data, delimiter, destination, options, key[1], boxes=boxes, files=chosen.files)
+
+
+def journal_key(destination: Destination, chosen: ChosenFile, layout: Layout) -> tuple[str, str]:
+    """(target, digest): what the resume journal keeps the chosen file's rows under (a workbook's, its sheet's)."""
+    return destination.target.identity, table_digest(chosen.digest, layout.sheet)
 
 
 def sending_elsewhere(destination: Destination) -> str:
@@ -1328,9 +1334,9 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
         reason = "Fix the boxes file above first, or remove it."
     elif choices.dataset_id and not DATASET_ID.fullmatch(choices.dataset_id):
         reason = dataset_id_problem(choices.dataset_id) + " Fix it under Options."
-    elif job_registry().sending((destination.target.identity, chosen.digest)):
+    elif job_registry().sending(key := journal_key(destination, chosen, layout)):
         reason = sending_elsewhere(destination)
-    elif earlier := confirmed_count(destination.target.identity, table_digest(chosen.digest, layout.sheet)):
+    elif earlier := confirmed_count(*key):
         resume_offer(chosen, check, layout, destination, choices, earlier, boxes)
         return
     st.button(
