@@ -222,7 +222,7 @@ class JobEntry:
 
     @property
     def journal_key(self) -> tuple[str, str] | None:
-        """(target, file digest, or a workbook sheet's): what the resume journal is kept under; None without a target."""
+        """(target, file digest, or a workbook sheet's): what the resume journal keeps; None without a target."""
         target = self.job.target
         return (target.identity, self.digest) if target and self.digest else None
 
