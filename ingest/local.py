@@ -38,8 +38,8 @@ from .errors import InputFileError, SeveralLists, one_line
 from .read import json_value, open_parquet, open_table
 from .validate import (BLOG, CONCEPT_ALIASES, CONCEPT_SEPARATOR, CVAT_ROOT, EXTENSION_KINDS, IMAGE_EXTENSIONS,
                        KERAS_CLASSES, MEDIA_EXTENSIONS, ROLES, BoxesFile, ColumnMap, InputRecord, RowError, YoloClasses,
-                       cell_at, coco_document, cvat_tags, looks_like_yolo, map_box_columns, map_columns, names_coco, names_keras,
-                       names_voc, names_yolo_classes, voc_document, yolo_classes)
+                       cell_at, coco_document, cvat_tags, looks_like_yolo, map_box_columns, map_columns, names_coco,
+                       names_keras, names_voc, names_yolo_classes, voc_document, yolo_classes)
 
 if TYPE_CHECKING:
     import pyarrow
