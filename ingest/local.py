@@ -544,7 +544,7 @@ def _folder_lists(file_names: list[str], open_file: Callable[[str], BinaryIO], s
     image's labels). A file of those names that is no such list is not among them; raises `InputFileError` for
     a Hugging Face list with a line that cannot be read."""
     found = {}
-    present, by_name = set(file_names), _by_key(file_names, lambda path: path.name)
+    present = set(file_names)
     for file_name in file_names:
         path = PurePosixPath(file_name)
         if path.name == CLASS_LIST and path.parent != PurePosixPath("."):  # at the top, it is the list itself
@@ -559,20 +559,15 @@ def _folder_lists(file_names: list[str], open_file: Callable[[str], BinaryIO], s
             data = _read_within(stream, MAX_COCO_BYTES if describe is _cvat_list else MAX_FOLDER_LIST_BYTES)
         described = describe(data, shown(file_name)) if data else None
         if described is not None:
-            found[file_name] = {_named_file(path.parent, named, present, by_name): what
-                                for named, what in described.items()}
+            found[file_name] = {_named_file(path.parent, named, present): what for named, what in described.items()}
     return found
 
 
-def _named_file(folder: PurePosixPath, named: str, present: Collection[str], by_name: Mapping[str, str | None]
-                ) -> str:
-    """The file a folder's list names: in that folder, else in its `images/` (CVAT's export), else the one file
-    of that name anywhere; the first when none is there."""
+def _named_file(folder: PurePosixPath, named: str, present: Collection[str]) -> str:
+    """The file a folder's list names: in that folder, or else in its `images/` folder, where CVAT's export
+    puts them (the first when neither is there)."""
     in_folder, in_images = str(folder / named), str(folder / "images" / named)
-    for file_name in (in_folder, in_images):
-        if file_name in present:
-            return file_name
-    return by_name.get(PurePosixPath(named).name) or in_folder
+    return in_images if in_folder not in present and in_images in present else in_folder
 
 
 def _class_list(data: bytes, name: str) -> dict[str, Described] | None:
