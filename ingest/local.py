@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import InputFileError, SeveralLists, one_line
 from .read import json_value, open_parquet, open_table
-from .validate import (BLOG, CONCEPT_ALIASES, CONCEPT_SEPARATOR, CVAT_ROOT, EXTENSION_KINDS, IMAGE_EXTENSIONS,
-                       KERAS_CLASSES, MEDIA_EXTENSIONS, ROLES, BoxesFile, ColumnMap, InputRecord, RowError, YoloClasses,
+from .validate import (BLOG, CONCEPT_SEPARATOR, CVAT_ROOT, EXTENSION_KINDS, IMAGE_EXTENSIONS, KERAS_CLASSES,
+                       LABEL_ALIASES, MEDIA_EXTENSIONS, ROLES, BoxesFile, ColumnMap, InputRecord, RowError, YoloClasses,
                        cell_at, coco_document, cvat_tags, looks_like_yolo, map_box_columns, map_columns, names_coco,
                        names_keras, names_voc, names_yolo_classes, voc_document, yolo_classes)
 
@@ -470,7 +470,7 @@ def _described(fields: Mapping[str, object], features: Mapping[str, dict] | None
         values = value if isinstance(value, list) else [value]
         if names and all(isinstance(v, int) and 0 <= v < len(names) for v in values):
             concepts.extend(names[v] for v in values)
-        elif key.lower() in CONCEPT_ALIASES and all(isinstance(v, str) for v in values):
+        elif key.lower() in LABEL_ALIASES and all(isinstance(v, str) for v in values):
             concepts.extend(filter(None, values))
         elif value is not None and not isinstance(value, bytes):
             metadata[key] = value

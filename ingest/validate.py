@@ -78,8 +78,8 @@ FILE_ALIASES = ("filename", "file_name")  # the file column of exports (Roboflow
 LISTED_FILE_ALIASES = (*FILE_ALIASES, "image", "image_name", "image_id", "image_path", "img", "path", "filepath",
                        "file_path", "id")
 # A classification dataset's concept column (Label Studio's: choice), in a list of no boxes
-CONCEPT_ALIASES = ("label", "labels", "class", "category", "choice", "concepts", "concept", "tags", "tag")  # the first
-# of them a header has gives the concepts
+LABEL_ALIASES = ("label", "labels", "class", "category", "choice")  # what datasets call an input's labels
+CONCEPT_ALIASES = (*LABEL_ALIASES, "concepts", "concept", "tags", "tag")  # the first a header has gives the concepts
 MEDIA_COLUMNS = ("image", "video", "audio")  # Label Studio's exports name the url column by what it holds
 CONCEPT_SEPARATOR = "|"
 SDK_CONCEPT_SEPARATOR = ","
