@@ -89,6 +89,7 @@ _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_ID_CHARS)
 _DATASET_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_DATASET_ID_CHARS)
 _ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 _LABEL_STUDIO_PATHS = ("/data/upload/", "/data/local-files/")  # where Label Studio serves the images it holds
+_ATTACHED = re.compile(r"\((https?://[^\s()]+)\)", re.IGNORECASE)  # Airtable's attachments: "cat.jpg (https://...)"
 _HOST = re.compile(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::[0-9]+)?")  # a web address's, as it starts one
 # http(s), a plain host name and printable ASCII: every check in _url_problem passes it.
 _PLAIN_URL = re.compile(r"(?i:https?)://[A-Za-z0-9._~-]+(?::[0-9]*)?(?:[/?#][!-~]*)?")
@@ -404,6 +405,12 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
                      "keep one: a web address to fetch, the text itself, or a file's name")
     if not (url or text or file):
         return error("url", "the url is empty", "put the image's web address (starting with https://) here")
+    if url.endswith(")") and not url[:8].lower().startswith(("http://", "https://")) and (
+            attached := _ATTACHED.findall(url)):  # a table's attachment field, exported as name (url)
+        if len(attached) > 1:
+            return error("url", f"this cell holds {len(attached)} attachments; a row is one image",
+                         "keep one attachment in this field, or give each image a row of its own")
+        url = attached[0]
     if url:
         url_problem, url_hint = _url_problem(url)
         if url_problem:

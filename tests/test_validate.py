@@ -52,6 +52,15 @@ def test_header_names_are_trimmed_and_case_insensitive_and_unknown_ones_listed()
     assert columns.unknown == ("notes", "(unnamed column 4)")
 
 
+def test_an_attachment_cell_as_airtable_exports_it_gives_its_web_address_and_several_are_a_row_to_fix():
+    address = "https://v5.airtableusercontent.com/v3/u/1/a/b"
+    one, several, parenthesised = check([f"cat (1).jpg ({address})", "", "", "", ""],
+                                        ["a.jpg (https://h.test/a),b.jpg (https://h.test/b)", "", "", "", ""],
+                                        ["https://en.wikipedia.org/wiki/Cat_(band)", "", "", "", ""])
+    assert one.url == address and parenthesised.url == "https://en.wikipedia.org/wiki/Cat_(band)"
+    assert several.message == "this cell holds 2 attachments; a row is one image"
+
+
 def test_a_file_column_may_be_called_filename_where_no_url_or_text_column_is():
     assert map_columns(["FileName", "class"]).positions["file"] == 0
     listed = map_columns(["url", "filename"])  # a url file that also notes each image's file name
