@@ -334,7 +334,8 @@ class UploadJob:
         for boxes_file in self._boxes_files:
             self._load_boxes(boxes_file)
         self._report = ReportWriter(self.report_path, self.failed_path, table.header, table.delimiter,
-                                    self._spreadsheet_safe, reference="file" if self._files else "url")
+                                    self._spreadsheet_safe, reference="file" if self._files else "url",
+                                    dry_run=options.dry_run)
         # A first pass counts the rows for a progress total. It runs before anything is sent, so a quote
         # never closed or an undecodable byte deep in the file stops the job before any row is uploaded.
         counted = open_table(self._open_source(), self.name, table.delimiter, table.encoding, table.sheet)

@@ -13,6 +13,7 @@ from .read import open_table
 from .validate import input_names, map_columns
 
 REPORT_HEADER = ("line", "input_id", "url", "status", "reason", "download")
+READY = "ready"  # a dry run's status for a row it would upload
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
 
 
@@ -72,9 +73,12 @@ class ReportWriter:
         delimiter: str = ",",
         spreadsheet_safe: bool = False,
         reference: str = "url",
+        dry_run: bool = False,
     ) -> None:
-        """`reference` names the column of what each row points at: 'url', or 'file' for local files."""
+        """`reference` names the column of what each row points at: 'url', or 'file' for local files. In a dry run
+        a row that would be uploaded is 'ready'."""
         self._clean = safe_cell if spreadsheet_safe else str
+        self._uploaded = READY if dry_run else UPLOADED
         self._files: list[IO[str]] = []
         self._report = self._open(report_path, [reference if h == "url" else h for h in REPORT_HEADER], ",")
         self._failed = self._open(failed_path, header, delimiter)
@@ -92,7 +96,8 @@ class ReportWriter:
         clean = self._clean
         for o in outcomes:
             if self._report:
-                self._report.writerow([o.line, clean(o.input_id), clean(o.url), o.status, clean(o.reason), o.download])
+                status = self._uploaded if o.status == UPLOADED else o.status
+                self._report.writerow([o.line, clean(o.input_id), clean(o.url), status, clean(o.reason), o.download])
             if self._failed and o.status in (INVALID, FAILED) and o.cells is not None:
                 self._failed.writerow([clean(cell) for cell in o.cells])
 

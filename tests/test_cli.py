@@ -158,11 +158,15 @@ def test_blog_command_line_works_and_false_means_false(sandbox, tmp_path):
     assert bad.returncode == 2 and "write true or false" in bad.stderr
 
 
-def test_dry_run_needs_no_credentials_and_sends_nothing(sandbox):
-    result = run("upload", str(DATA / "mixed.csv"), "--dry-run")
+def test_dry_run_needs_no_credentials_and_sends_nothing(sandbox, tmp_path):
+    report = tmp_path / "report.csv"
+    result = run("upload", str(DATA / "mixed.csv"), "--dry-run", "--report", str(report))
     assert result.returncode == 1
     assert "5 rows checked" in result.stdout and "nothing sent: 2 ready to upload, 3 invalid" in result.stdout
     assert sandbox.stats().post_calls == 0
+    with open(report, newline="") as handle:  # nothing was uploaded: the report says so too
+        statuses = sorted((int(row["line"]), row["status"]) for row in csv.DictReader(handle))
+    assert statuses == [(2, "ready"), (3, "ready"), (4, "invalid"), (5, "invalid"), (6, "invalid")]
 
 
 @pytest.mark.parametrize(
