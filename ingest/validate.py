@@ -79,7 +79,8 @@ LISTED_FILE_ALIASES = (*FILE_ALIASES, "image", "image_name", "image_id", "image_
                        "file_path", "id")
 # A classification dataset's concept column (Label Studio's: choice), in a list of no boxes
 LABEL_ALIASES = ("label", "labels", "class", "category", "choice")  # what datasets call an input's labels
-CONCEPT_ALIASES = (*LABEL_ALIASES, "concepts", "concept", "tags", "tag")  # the first a header has gives the concepts
+CONCEPT_ALIASES = (*LABEL_ALIASES, "concepts", "concept")  # the first a header has gives the concepts (not "tags":
+# datasets separate those with spaces or commas, as Kaggle's Planet does)
 MEDIA_COLUMNS = ("image", "video", "audio")  # Label Studio's exports name the url column by what it holds
 CONCEPT_SEPARATOR = "|"
 SDK_CONCEPT_SEPARATOR = ","

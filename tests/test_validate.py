@@ -92,9 +92,9 @@ def test_a_classification_datasets_column_names_are_read_for_the_files_and_their
     assert map_columns(["url", "category"]).positions["pos_concepts"] == 1
     assert map_columns(["url", "labels"]).positions["pos_concepts"] == 1
     assert map_columns(["url", "Concepts"]).positions["pos_concepts"] == 1  # Clarifai's own word
-    assert map_columns(["url", "tags"]).positions["pos_concepts"] == 1
-    tagged = map_columns(["url", "tags", "label"])  # the first of the names in their order, not the header's
-    assert (tagged.positions["pos_concepts"], tagged.unknown) == (2, ("tags",))
+    assert map_columns(["url", "tags"]).unknown == ("tags",)  # "haze primary": separated by spaces, or commas
+    labelled = map_columns(["url", "concepts", "label"])  # the first of the names in their order, not the header's
+    assert (labelled.positions["pos_concepts"], labelled.unknown) == (2, ("concepts",))
     assert map_columns(["url", "pos_concepts", "label"]).unknown == ("label",)  # its own name comes first
     boxes = map_columns(["filename", "width", "height", "class", "xmin", "ymin", "xmax", "ymax"])
     assert boxes.boxes and boxes.positions["pos_concepts"] is None  # a list of boxes: the class is the box's
