@@ -920,7 +920,7 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None,
             rows.append({
                 "Line": item.line, "Status": "ready", "Kind": item.kind, "Image": image, "File": item.file,
                 "Text": text, "Input id": item.input_id,
-                "Concepts": ", ".join(item.positive), "Not in image": ", ".join(item.negative),
+                "Concepts": list(item.positive), "Not in image": list(item.negative),  # chips: one a concept
                 "Metadata": json.dumps(item.metadata, ensure_ascii=False) if item.metadata else "",
                 "Location": place(item.geo), "Dataset": item.dataset_id,
                 "Web address": item.url, "Problem": "",
@@ -930,8 +930,8 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None,
                 "Line": item.line, "Status": "needs fixing", "Kind": "", "Image": None,
                 "File": cell_for(check, item.cells, "file"),
                 "Text": snippet(cell_for(check, item.cells, "text")), "Input id": item.input_id,
-                "Concepts": cell_for(check, item.cells, "pos_concepts"),
-                "Not in image": cell_for(check, item.cells, "neg_concepts"),
+                "Concepts": as_written(cell_for(check, item.cells, "pos_concepts")),
+                "Not in image": as_written(cell_for(check, item.cells, "neg_concepts")),
                 "Metadata": cell_for(check, item.cells, "metadata"), "Location": "",
                 "Dataset": cell_for(check, item.cells, "dataset_id"), "Web address": cell_for(check, item.cells, "url"),
                 "Problem": item.reason,
@@ -943,6 +943,11 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None,
     if not numbered(files):
         unused.append("Line")
     return frame.drop(columns=unused)
+
+
+def as_written(cell: str) -> list[str]:
+    """A concept cell of a row to fix, as one chip: it is not read until it is fixed."""
+    return [cell] if cell else []
 
 
 def numbered(files: LocalFiles | None) -> bool:
@@ -1876,8 +1881,8 @@ def browse_rows(inputs: list[resources_pb2.Input], boxes: Mapping[str, list[Stor
             "Download": FETCH_STATES.get(code) or item.status.description or (
                 status_code_pb2.StatusCode.Name(code) if code else ""),
             "Text": snippet(data.text.raw),
-            "Concepts": ", ".join(c.name or c.id for c in data.concepts if c.value > 0),
-            "Not in image": ", ".join(c.name or c.id for c in data.concepts if c.value == 0),
+            "Concepts": [c.name or c.id for c in data.concepts if c.value > 0],
+            "Not in image": [c.name or c.id for c in data.concepts if c.value == 0],
             "Boxes": box_summary([box.concept for box in boxes.get(item.id, [])]),
             "Metadata": json.dumps(whole_numbers(MessageToDict(data.metadata)), ensure_ascii=False)
                         if data.metadata.fields else "",

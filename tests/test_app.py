@@ -104,7 +104,7 @@ def test_preview_counts_rows_and_lists_each_invalid_row_with_a_fix(server_env: S
     assert list(preview["Line"]) == [2, 3, 4, 5, 6]
     assert list(preview["Status"]) == ["ready", "ready", "needs fixing", "needs fixing", "ready"]
     assert preview["Image"][0] == "https://example.com/a.jpg"
-    assert preview["Concepts"][0] == "cat, pet" and preview["Not in image"][0] == "dog"
+    assert list(preview["Concepts"][0]) == ["cat", "pet"] and list(preview["Not in image"][0]) == ["dog"]
     assert json.loads(preview["Metadata"][0]) == {"shop": "north"}
 
     invalid = at.table[0].value

@@ -140,7 +140,7 @@ def test_a_zip_with_a_csv_naming_its_files_uploads_them_with_labels(server_env: 
     preview = at.dataframe[0].value.set_index("Input id")
     assert list(preview["Status"]) == ["ready", "needs fixing", "ready"]
     assert preview.loc["red-1", "Image"].startswith("data:image/")
-    assert preview.loc["red-1", "Concepts"] == "red, warm"
+    assert list(preview.loc["red-1", "Concepts"]) == ["red", "warm"]
     assert preview.loc["gone-1", "File"] == "missing.png"
     # The missing file in the words the upload will use, where and how to fix it.
     files = from_zip(io.BytesIO(data), "photos.zip")
@@ -391,7 +391,7 @@ def test_a_hugging_face_metadata_jsonl_chosen_with_its_images_labels_them(server
     at = choose_files(page(), ("red.png", RED), ("blue.png", BLUE), ("metadata.jsonl", listing))
     preview = at.dataframe[0].value.set_index("File")
     assert list(preview.index) == ["red.png"]  # the list names the inputs
-    assert preview.loc["red.png", "Concepts"] == "warm"
+    assert list(preview.loc["red.png", "Concepts"]) == ["warm"]
     assert json.loads(preview.loc["red.png", "Metadata"]) == {"text": "A red square"}
     assert "Left out 1 file that metadata.jsonl does not name" in texts(at.caption)
     assert "Concepts and metadata read from metadata.jsonl." in texts(at.caption)
@@ -406,7 +406,7 @@ def test_a_hugging_face_parquet_file_is_previewed_and_uploaded_image_by_image(se
     assert "Concepts and metadata read from beans.parquet." in texts(at.caption)
     preview = at.dataframe[0].value.set_index("File")
     assert list(preview.index) == ["000001-photo_0.png", "000002-photo_1.png", "000003-photo_2.png"]
-    assert list(preview["Concepts"]) == ["cat, indoor, night", "dog", "cat"]
+    assert [list(concepts) for concepts in preview["Concepts"]] == [["cat", "indoor", "night"], ["dog"], ["cat"]]
     assert preview["Image"].str.startswith("data:image/").all()  # thumbnails made from the bytes in the file
     upload(at)
     assert {bytes(i.data.image.base64): [c.id for c in i.data.concepts] for i in server_env.stored_inputs()} == {
@@ -492,7 +492,7 @@ def test_folder_names_may_become_concepts(server_env: Sandbox) -> None:
     assert by_folder.label == "Use each file's folder name as its concept (apple, leaf)" and not by_folder.value
     by_folder.check().run()
     preview = at.dataframe[0].value.set_index("File")
-    assert preview.loc["apple/red.png", "Concepts"] == "apple"  # named within the zip's one folder, train/
+    assert list(preview.loc["apple/red.png", "Concepts"]) == ["apple"]  # named within the zip's one folder, train/
     upload(at)
     assert "2 of 2 files in" in at.progress[0].text
     concepts = {item.id: [c.id for c in item.data.concepts] for item in server_env.stored_inputs()}
@@ -528,7 +528,7 @@ def test_a_windows_1252_file_reads_once_its_encoding_is_chosen(server_env: Sandb
     assert not at.exception and not at.error
     assert metrics(at) == {"Rows found": "2", "Ready to upload": "2", "Need fixing": "0"}
     preview = at.dataframe[0].value.set_index("Input id")
-    assert preview.loc["cafe-1", "Concepts"] == "café"
+    assert list(preview.loc["cafe-1", "Concepts"]) == ["café"]
     assert json.loads(preview.loc["cafe-1", "Metadata"]) == {"place": "Café de Flore"}
 
     upload(at)
