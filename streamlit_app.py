@@ -826,6 +826,11 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
                          "text, beside what a metadata column holds.")
     if left_out := left_out_sentence(chosen.files):
         st.caption(left_out)
+    if check.repeated_urls:
+        rows = f"{check.repeated_urls:,} rows repeat" if check.repeated_urls > 1 else "1 row repeats"
+        st.info(f"**{rows} the web address of an earlier row.** Each row is uploaded as an input of its own, so the "
+                "app will hold those images more than once. To give one image several concepts, write them in one "
+                "cell (such as cat|dog) on one row.", icon=":material/content_copy:")
     if not check.rows:
         st.warning("The file has column names but no rows. Add one row per input under the first line.")
         return

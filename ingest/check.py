@@ -56,6 +56,7 @@ class FileCheck:
     datasets: tuple[str, ...] = ()  # the dataset ids valid rows name, sorted (at most DATASETS_KEPT)
     read_as: str = ""  # see `Table.read_as`
     sheets: tuple[str, ...] = ()  # see `Table.sheets`
+    repeated_urls: int = 0  # valid rows whose url an earlier valid row has: an input each, the same image
 
     @property
     def invalid(self) -> int:
@@ -86,6 +87,8 @@ def check_file(
     sample: list[InputRecord | RowError] = []
     errors: list[RowError] = []
     datasets: set[str] = set()
+    urls: set[int] = set()  # hashes, to count repeats in little memory
+    repeated_urls = 0
     for result in validate_rows(table.rows, column_map):
         if isinstance(result, InputRecord):
             result = local_file(files, result)
@@ -96,10 +99,13 @@ def check_file(
             valid += 1
             if result.dataset_id and len(datasets) < DATASETS_KEPT:
                 datasets.add(result.dataset_id)
+            if result.url:
+                repeated_urls += hash(result.url) in urls
+                urls.add(hash(result.url))
         elif len(errors) < errors_kept:
             errors.append(result)
     return FileCheck(name, tuple(table.header), table.delimiter, column_map, rows, valid, tuple(sample),
-                     tuple(errors), tuple(sorted(datasets)), table.read_as, table.sheets)
+                     tuple(errors), tuple(sorted(datasets)), table.read_as, table.sheets, repeated_urls)
 
 
 @dataclass(frozen=True)

@@ -560,6 +560,16 @@ def test_a_workbooks_sheet_is_chosen_on_the_page_even_when_its_first_sheet_canno
     assert metrics(at) == {"Rows found": "1", "Ready to upload": "1", "Need fixing": "0"}
 
 
+def test_rows_that_repeat_a_web_address_are_pointed_out_before_they_become_copies_of_one_image(server_env: Sandbox
+                                                                                                ) -> None:
+    one_label_a_row = b"url,label\nhttps://h.test/a.jpg,cat\nhttps://h.test/a.jpg,pet\nhttps://h.test/b.jpg,dog\n"
+    at = choose(page(), "labels.csv", one_label_a_row)
+    assert metrics(at) == {"Rows found": "3", "Ready to upload": "3", "Need fixing": "0"}
+    assert "**1 row repeats the web address of an earlier row.**" in texts(at.info)
+    at = choose(page(), "labels.csv", b"url,label\nhttps://h.test/a.jpg,cat|pet\nhttps://h.test/b.jpg,dog\n")
+    assert "repeat" not in texts(at.info)
+
+
 def test_pasted_web_addresses_are_checked_and_uploaded_as_a_list(server_env: Sandbox) -> None:
     at = page()
     pasted = next(area for area in at.text_area if area.key.startswith("pasted_"))
