@@ -517,6 +517,8 @@ def list_section() -> ChosenFile | None:
             placeholder="https://samples.clarifai.com/metro-north.jpg\nhttps://samples.clarifai.com/wedding.jpg",
             key=f"pasted_{state['uploader_round']}", on_change=forget_sample, height=150,
             help="Read as a file named pasted.txt would be. Press Ctrl+Enter (or click elsewhere) to check it.")
+        if uploaded is not None and pasted.strip():
+            st.caption(f"{uploaded.name} is read, not these: remove it above to upload what is pasted here.")
     left, right = st.columns(2)
     left.button("Try it with sample data", key="sample", on_click=use_sample, icon=":material/auto_awesome:",
                 help="Loads a small example file of 12 images, so you can see every step.")

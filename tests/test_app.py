@@ -588,6 +588,8 @@ def test_pasted_web_addresses_are_checked_and_uploaded_as_a_list(server_env: San
     upload(at)
     concepts = {i.data.image.url: [c.id for c in i.data.concepts] for i in server_env.stored_inputs()}
     assert concepts["https://h.test/d.jpg"] == ["cat", "pet"]
+    at = choose(at, "photos.csv", GOOD_AND_BAD)  # a file chosen as well is what is read, and the page says so
+    assert "photos.csv is read, not these: remove it above" in texts(at.caption)
 
 
 def test_the_other_columns_can_be_kept_as_metadata(server_env: Sandbox) -> None:
