@@ -100,8 +100,9 @@ def check_file(
             if result.dataset_id and len(datasets) < DATASETS_KEPT:
                 datasets.add(result.dataset_id)
             if result.url:
-                repeated_urls += hash(result.url) in urls
-                urls.add(hash(result.url))
+                key = hash(result.url)
+                repeated_urls += key in urls
+                urls.add(key)
         elif len(errors) < errors_kept:
             errors.append(result)
     return FileCheck(name, tuple(table.header), table.delimiter, column_map, rows, valid, tuple(sample),

@@ -219,16 +219,13 @@ def _excel_table(stream: BinaryIO, name: str, sheet_name: str | None = None) -> 
     except damaged as error:
         raise InputFileError(f"{name} is not a readable Excel workbook ({one_line(error)}).", _SAVE_AS) from None
     sheets = tuple(opened)
-    if sheet_name is None and not sheets:
+    if not sheets:
         raise InputFileError(f"{name} is empty: none of its sheets holds anything.",
                              "Put the list on a sheet: a header row such as 'url, input_id, pos_concepts', then one "
                              "row per image.")
     sheet_name = sheets[0] if sheet_name is None else sheet_name
     if sheet_name not in opened:
         state = "is empty" if sheet_name in book.sheetnames else "is not in it"
-        if not sheets:
-            raise InputFileError(f"{name}: its sheet {sheet_name!r} {state}, and so are all the others.",
-                                 "Put the list on a sheet, then choose the file again.")
         raise SheetError(f"{name}: its sheet {sheet_name!r} {state}.",
                          f"Its sheets with anything in them: {_named(sheets)}. Choose one of them.", sheets)
     leading, rows = opened[sheet_name]
