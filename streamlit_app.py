@@ -833,6 +833,10 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
         st.info(f"**{rows} the web address of an earlier row.** Each row is uploaded as an input of its own, so the "
                 "app will hold those images more than once. To give one image several concepts, write them in one "
                 "cell (such as cat|dog) on one row.", icon=":material/content_copy:")
+    if check.comma_concepts:
+        named = listing([repr(concept) for concept in check.comma_concepts], bold=False)
+        st.info(f"**Concepts with a comma in their name: {named}.** Each is one concept. If you meant several, "
+                "separate them with | instead (such as cat|dog).", icon=":material/label:")
     if not check.rows:
         st.warning("The file has column names but no rows. Add one row per input under the first line.")
         return

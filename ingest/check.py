@@ -13,6 +13,7 @@ from . import pictures
 from .local import LocalFiles, local_file
 from .read import open_table
 from .validate import (
+    BLOG,
     CVAT_ROOT,
     BoxesFile,
     BoxRecord,
@@ -37,6 +38,7 @@ from .validate import (
 SAMPLE_ROWS = 100
 ERRORS_KEPT = 1000
 DATASETS_KEPT = 1000  # distinct dataset ids remembered; a file naming more is unusual
+COMMA_CONCEPTS_KEPT = 3  # concepts written with a comma, named in the preview as examples
 BOX_ERRORS_KEPT = 50  # bad boxes listed before upload; the upload lists them all
 BOXES_KEPT = 20_000  # valid boxes kept to draw on a preview's thumbnails
 
@@ -57,6 +59,7 @@ class FileCheck:
     read_as: str = ""  # see `Table.read_as`
     sheets: tuple[str, ...] = ()  # see `Table.sheets`
     repeated_urls: int = 0  # valid rows whose url an earlier valid row has: an input each, the same image
+    comma_concepts: tuple[str, ...] = ()  # concepts written with a comma where '|' separates them (a few)
 
     @property
     def invalid(self) -> int:
@@ -89,6 +92,8 @@ def check_file(
     datasets: set[str] = set()
     urls: set[int] = set()  # hashes, to count repeats in little memory
     repeated_urls = 0
+    comma_concepts: dict[str, None] = {}
+    separated = column_map.format == BLOG  # by '|': a comma is in the concept's name
     for result in validate_rows(table.rows, column_map):
         if isinstance(result, InputRecord):
             result = local_file(files, result)
@@ -103,10 +108,13 @@ def check_file(
                 key = hash(result.url)
                 repeated_urls += key in urls
                 urls.add(key)
+            if separated and len(comma_concepts) < COMMA_CONCEPTS_KEPT:
+                comma_concepts.update(dict.fromkeys(c for c in (*result.positive, *result.negative) if "," in c))
         elif len(errors) < errors_kept:
             errors.append(result)
     return FileCheck(name, tuple(table.header), table.delimiter, column_map, rows, valid, tuple(sample),
-                     tuple(errors), tuple(sorted(datasets)), table.read_as, table.sheets, repeated_urls)
+                     tuple(errors), tuple(sorted(datasets)), table.read_as, table.sheets, repeated_urls,
+                     tuple(comma_concepts)[:COMMA_CONCEPTS_KEPT])
 
 
 @dataclass(frozen=True)

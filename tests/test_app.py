@@ -570,6 +570,17 @@ def test_rows_that_repeat_a_web_address_are_pointed_out_before_they_become_copie
     assert "repeat" not in texts(at.info)
 
 
+def test_concepts_written_with_commas_are_named_as_one_concept_each(server_env: Sandbox) -> None:
+    data = b'url,pos_concepts\nhttps://h.test/a.jpg,"cat, dog"\nhttps://h.test/b.jpg,"Washington, D.C.|city"\n'
+    at = choose(page(), "places.csv", data)
+    assert ("**Concepts with a comma in their name: 'cat, dog' and 'Washington, D.C.'.** Each is one concept."
+            in texts(at.info))
+    assert [list(concepts) for concepts in at.dataframe[0].value["Concepts"]] == [["cat, dog"],
+                                                                                 ["Washington, D.C.", "city"]]
+    at = choose(page(), "sdk.csv", b'input,concepts\nhttps://h.test/a.jpg,"cat,dog"\n')  # the SDK's: commas part them
+    assert "comma" not in texts(at.info)
+
+
 def test_pasted_web_addresses_are_checked_and_uploaded_as_a_list(server_env: Sandbox) -> None:
     at = page()
     pasted = next(area for area in at.text_area if area.key.startswith("pasted_"))
