@@ -210,14 +210,21 @@ def _excel_table(stream: BinaryIO, name: str, sheet_name: str | None = None) -> 
                SyntaxError, OSError)  # SyntaxError: the XML parsers' errors
     try:
         book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
-        opened = {}  # each sheet holding anything -> (its rows, read up to the header; the rest of its rows)
-        for sheet in book.worksheets:
-            sheet.reset_dimensions()  # some writers record a wrong extent: read every row there is
-            rows = enumerate(sheet.iter_rows(values_only=True), 1)
-            if leading := _leading_rows(rows):
-                opened[sheet.title] = leading, rows
     except damaged as error:
         raise InputFileError(f"{name} is not a readable Excel workbook ({one_line(error)}).", _SAVE_AS) from None
+    opened = {}  # each sheet holding anything -> (its rows, read up to the header; the rest of its rows)
+    for sheet in book.worksheets:
+        try:
+            sheet.reset_dimensions()  # some writers record a wrong extent: read every row there is
+            rows = enumerate(sheet.iter_rows(values_only=True), 1)
+            leading = _leading_rows(rows)
+        except damaged as error:
+            if sheet.title == sheet_name or sheet_name is None and not opened:  # the sheet to read
+                raise InputFileError(f"{name}: its sheet {sheet.title!r} cannot be read ({one_line(error)}).",
+                                     _SAVE_AS) from None
+            continue  # another sheet: not offered
+        if leading:
+            opened[sheet.title] = leading, rows
     sheets = tuple(opened)
     if not sheets:
         raise InputFileError(f"{name} is empty: none of its sheets holds anything.",

@@ -147,6 +147,28 @@ def test_a_workbooks_sheet_is_read_by_its_name_and_the_sheets_with_anything_in_t
     assert open_table(io.BytesIO(b"url\nhttps://h.test/a.jpg\n"), sheet="Sheet1").sheet is None  # not a workbook
 
 
+def test_a_damaged_sheet_is_named_when_it_is_the_one_to_read_and_otherwise_not_offered():
+    import zipfile
+
+    whole = zipfile.ZipFile(io.BytesIO(workbook({"A1": "url", "A2": "https://h.test/1.jpg"},
+                                                {"A1": "url", "A2": "https://h.test/2.jpg"})))
+    members = {name: whole.read(name) for name in whole.namelist()}
+
+    def damaged(member: str) -> bytes:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as copy:
+            for name, body in members.items():  # the sheet `member` cut short in its first row
+                copy.writestr(name, body[:body.index(b"<sheetData>") + 20] if name == member else body)
+        return out.getvalue()
+
+    second = open_table(io.BytesIO(damaged("xl/worksheets/sheet2.xml")), "book.xlsx")
+    assert (second.sheet, second.sheets, [row.cells for row in second.rows]) == (
+        "Sheet1", ("Sheet1",), [["https://h.test/1.jpg"]])
+    for data, sheet in ((damaged("xl/worksheets/sheet1.xml"), None), (damaged("xl/worksheets/sheet2.xml"), "Sheet2")):
+        with pytest.raises(InputFileError, match=r"book.xlsx: its sheet 'Sheet\d' cannot be read"):
+            open_table(io.BytesIO(data), "book.xlsx", sheet=sheet)
+
+
 def test_a_workbook_cut_short_names_the_row_after_which_it_cannot_be_read():
     import zipfile
 
