@@ -108,7 +108,8 @@ def check_file(
                 key = hash(result.url)
                 repeated_urls += key in urls
                 urls.add(key)
-            if separated and len(comma_concepts) < COMMA_CONCEPTS_KEPT:
+            if separated and len(comma_concepts) < COMMA_CONCEPTS_KEPT and (
+                    "," in "".join(result.positive) or "," in "".join(result.negative)):  # the usual row: a quick no
                 comma_concepts.update(dict.fromkeys(c for c in (*result.positive, *result.negative) if "," in c))
         elif len(errors) < errors_kept:
             errors.append(result)
