@@ -870,7 +870,9 @@ def format_sentence(check: FileCheck, layout: Layout) -> str:
         read_as += "Another sheet can be chosen under Match your columns. "
     if layout.columns:
         return f"{read_as}Columns read as you matched them under Match your columns."
-    return f"{read_as}Columns read as {check.columns.format_name}."
+    renamed = ", ".join(f"{column} as {role_label(role).split(' (')[0]}" for role, column in check.columns.renamed)
+    return f"{read_as}Columns read as {check.columns.format_name}." + (f" Read by other names: {renamed}."
+                                                                        if renamed else "")
 
 
 def cell_for(check: FileCheck, cells: list[str], role: str) -> str:

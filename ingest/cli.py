@@ -311,6 +311,9 @@ def _finish(status: JobStatus, report: Path | None) -> int:
     noun = status.noun
     if status.fatal:
         return _fail(status.fatal)
+    if status.renamed:
+        read = ", ".join(f"{role} from {column!r}" for role, column in status.renamed)
+        print(f"note: columns read under other names: {read}.", file=sys.stderr)
     for warning in status.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if status.unread:

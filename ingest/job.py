@@ -106,6 +106,7 @@ class JobStatus:
     warnings: tuple[str, ...] = ()
     header: tuple[str, ...] = ()
     unread: tuple[str, ...] = ()  # the named columns no role reads (and not kept as metadata)
+    renamed: tuple[tuple[str, str], ...] = ()  # (role, column) read from a column of another name
     dry_run: bool = False
     downloads: Mapping[str, int] | None = None  # fetched / failed / pending, once checking has begun
     boxes: Mapping[str, int] | None = None  # box rows by status, when a boxes file was given
@@ -217,6 +218,7 @@ class UploadJob:
         self._warnings: list[str] = []
         self._header: tuple[str, ...] = ()
         self._unread: tuple[str, ...] = ()
+        self._renamed: tuple[tuple[str, str], ...] = ()
         self._total: int | None = None
         self._started = 0.0
         self._ended: float | None = None
@@ -260,6 +262,7 @@ class UploadJob:
                 warnings=tuple(self._warnings),
                 header=self._header,
                 unread=self._unread,
+                renamed=self._renamed,
                 dry_run=self.options.dry_run,
                 downloads=dict(self._downloads) if self._downloads is not None else None,
                 boxes=dict(self._box_counts) if self._box_counts is not None else None,
@@ -315,6 +318,7 @@ class UploadJob:
         with self._lock:
             self._header = tuple(table.header)
             self._unread = columns.unread
+            self._renamed = columns.renamed
             if columns.unknown:
                 shown = ", ".join(columns.unknown[:UNKNOWN_SHOWN])
                 more = len(columns.unknown) - UNKNOWN_SHOWN

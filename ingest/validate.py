@@ -172,6 +172,15 @@ class ColumnMap:
         return tuple(name for name in self.unknown if name in self.header)
 
     @property
+    def renamed(self) -> tuple[tuple[str, str], ...]:
+        """(role, column) for each role of the blog's style read from a column of another name: found by another name
+        it knows (url from image_url, pos_concepts from label), or chosen."""
+        if self.format != BLOG:
+            return ()
+        return tuple((role, self.header[position]) for role, position in self.positions.items()
+                     if role in ROLES and position is not None and self.header[position].lower() != role)
+
+    @property
     def ignores_boxes(self) -> bool:
         """Whether columns left unread look like bounding boxes, too few to make one."""
         return any(name.lower() in BOX_LIKE_COLUMNS for name in self.unknown)

@@ -568,6 +568,7 @@ def test_rows_that_repeat_a_web_address_are_pointed_out_before_they_become_copie
     assert "**1 row repeats the web address of an earlier row.**" in texts(at.info)
     at = choose(page(), "labels.csv", b"url,label\nhttps://h.test/a.jpg,cat|pet\nhttps://h.test/b.jpg,dog\n")
     assert "repeat" not in texts(at.info)
+    assert "Read by other names: label as Concepts." in texts(at.caption)
 
 
 def test_concepts_written_with_commas_are_named_as_one_concept_each(server_env: Sandbox) -> None:

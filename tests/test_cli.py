@@ -88,6 +88,15 @@ def test_a_csv_piped_in_uploads_and_its_rows_are_named_stdin(sandbox):
     assert "0 uploaded, 1 already there, 1 invalid, 0 failed" in again.stdout
 
 
+def test_columns_read_under_other_names_are_named(tmp_path):
+    path = tmp_path / "kaggle.csv"
+    path.write_text("image_url,label,notes\nhttps://h.test/a.jpg,cat,x\n")
+    result = run("upload", str(path), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "note: columns read under other names: url from 'image_url', pos_concepts from 'label'." in result.stderr
+    assert "note:" not in run("upload", str(DATA / "mixed.csv"), "--dry-run").stderr  # its names are the roles'
+
+
 def test_web_addresses_one_a_line_upload_without_a_header(sandbox):
     result = run("upload", "-", env=sandbox_env(sandbox), piped=b"https://h.test/a.jpg\nhttps://h.test/b.mp4\n")
     assert result.returncode == 0, result.stdout + result.stderr
