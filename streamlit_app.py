@@ -117,6 +117,7 @@ MEDIA_TYPES = sorted({e.lstrip(".") for e in (*IMAGE_EXTENSIONS, *EXTENSION_KIND
                         "labels"})
 THUMBNAILS = 24  # preview rows of local images that get a thumbnail made from their bytes
 KEPT_SHOWN = 5  # columns named in the offer to keep them as metadata
+CONCEPTS_NAMED = 3  # concepts named, with their counts, in the title of the preview's concept counts
 THUMBNAIL_PX = 96  # the longer side of a thumbnail
 ROLE_LABELS = {
     "url": "Web address (of the image, video, audio or text)",
@@ -829,8 +830,8 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
     if left_out := left_out_sentence(chosen.files):
         st.caption(left_out)
     if check.repeated_urls:
-        rows = f"{check.repeated_urls:,} rows repeat" if check.repeated_urls > 1 else "1 row repeats"
-        st.info(f"**{rows} the web address of an earlier row.** Each row is uploaded as an input of its own, so the "
+        repeating = f"{check.repeated_urls:,} rows repeat" if check.repeated_urls > 1 else "1 row repeats"
+        st.info(f"**{repeating} the web address of an earlier row.** Each row is uploaded as an input of its own, so the "
                 "app will hold those images more than once. To give one image several concepts, write them in one "
                 "cell (such as cat|dog) on one row.", icon=":material/content_copy:")
     if check.comma_concepts:
@@ -858,6 +859,7 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
             "Web address": st.column_config.LinkColumn(width="medium"),
         },
     )
+    concepts_section(check)
     if check.invalid:
         invalid_rows_section(chosen, check)
 
@@ -956,6 +958,28 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None,
     if not numbered(files):
         unused.append("Line")
     return frame.drop(columns=unused)
+
+
+def concepts_section(check: FileCheck) -> None:
+    """How many ready rows give each concept, to see the classes' balance and spot a misspelt one; and the concepts
+    that differ only in capitals or spaces."""
+    if not check.concepts:
+        return
+    top = ", ".join(f"{concept} {count:,}" for concept, count in check.concepts[:CONCEPTS_NAMED])
+    more = len(check.concepts) - CONCEPTS_NAMED
+    title = f"Concepts: {top}" + (f" and {more:,}{'' if check.concepts_counted else '+'} more" if more > 0 else "")
+    with st.expander(title, icon=":material/label:"):
+        most = check.concepts[0][1]
+        st.dataframe(pd.DataFrame(check.concepts, columns=["Concept", "Rows"]), hide_index=True,
+                     height=min(38 + 35 * len(check.concepts), 38 + 35 * 10),
+                     column_config={"Rows": st.column_config.ProgressColumn(format="%d", min_value=0,
+                                                                            max_value=most)})
+        if not check.concepts_counted:
+            st.caption(f"The first {len(check.concepts):,} concepts found are counted.")
+    if alike := check.look_alike_concepts:
+        named = "; ".join(listing([repr(concept) for concept in group], bold=False) for group in alike[:3])
+        st.info(f"**Concepts that differ only in capitals or spaces: {named}.** The app keeps them apart. Write "
+                "each one alike everywhere if they are the same thing.", icon=":material/match_case:")
 
 
 def as_written(cell: str) -> list[str]:

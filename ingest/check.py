@@ -39,6 +39,7 @@ SAMPLE_ROWS = 100
 ERRORS_KEPT = 1000
 DATASETS_KEPT = 1000  # distinct dataset ids remembered; a file naming more is unusual
 COMMA_CONCEPTS_KEPT = 3  # concepts written with a comma, named in the preview as examples
+CONCEPTS_COUNTED = 1000  # distinct concepts counted for the preview; a file with more has the first ones
 BOX_ERRORS_KEPT = 50  # bad boxes listed before upload; the upload lists them all
 BOXES_KEPT = 20_000  # valid boxes kept to draw on a preview's thumbnails
 
@@ -60,6 +61,16 @@ class FileCheck:
     sheets: tuple[str, ...] = ()  # see `Table.sheets`
     repeated_urls: int = 0  # valid rows whose url an earlier valid row has: an input each, the same image
     comma_concepts: tuple[str, ...] = ()  # concepts written with a comma where '|' separates them (a few)
+    concepts: tuple[tuple[str, int], ...] = ()  # (concept, the valid rows that give it), most given first
+    concepts_counted: bool = True  # False when the file gives more than CONCEPTS_COUNTED concepts
+
+    @property
+    def look_alike_concepts(self) -> tuple[tuple[str, ...], ...]:
+        """Concepts that differ only in capitals or spaces ('Cat', 'cat'): distinct in the app, likely meant as one."""
+        groups: dict[str, list[str]] = {}
+        for concept, _ in self.concepts:
+            groups.setdefault(" ".join(concept.casefold().split()), []).append(concept)
+        return tuple(tuple(group) for group in groups.values() if len(group) > 1)
 
     @property
     def invalid(self) -> int:
@@ -93,6 +104,8 @@ def check_file(
     urls: set[int] = set()  # hashes, to count repeats in little memory
     repeated_urls = 0
     comma_concepts: dict[str, None] = {}
+    concepts: dict[str, int] = {}
+    counted = True
     separated = column_map.format == BLOG  # by '|': a comma is in the concept's name
     for result in validate_rows(table.rows, column_map):
         if isinstance(result, InputRecord):
@@ -108,6 +121,13 @@ def check_file(
                 key = hash(result.url)
                 repeated_urls += key in urls
                 urls.add(key)
+            for concept in result.positive:
+                if concept in concepts:
+                    concepts[concept] += 1
+                elif len(concepts) < CONCEPTS_COUNTED:
+                    concepts[concept] = 1
+                else:
+                    counted = False
             if separated and len(comma_concepts) < COMMA_CONCEPTS_KEPT and (
                     "," in "".join(result.positive) or "," in "".join(result.negative)):  # the usual row: a quick no
                 comma_concepts.update(dict.fromkeys(c for c in (*result.positive, *result.negative) if "," in c))
@@ -115,7 +135,8 @@ def check_file(
             errors.append(result)
     return FileCheck(name, tuple(table.header), table.delimiter, column_map, rows, valid, tuple(sample),
                      tuple(errors), tuple(sorted(datasets)), table.read_as, table.sheets, repeated_urls,
-                     tuple(comma_concepts)[:COMMA_CONCEPTS_KEPT])
+                     tuple(comma_concepts)[:COMMA_CONCEPTS_KEPT],
+                     tuple(sorted(concepts.items(), key=lambda item: -item[1])), counted)
 
 
 @dataclass(frozen=True)

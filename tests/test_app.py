@@ -571,6 +571,17 @@ def test_rows_that_repeat_a_web_address_are_pointed_out_before_they_become_copie
     assert "Read by other names: label as Concepts." in texts(at.caption)
 
 
+def test_the_preview_counts_each_concept_and_names_those_that_differ_only_in_capitals(server_env: Sandbox) -> None:
+    data = (b"url,pos_concepts\n" + b"".join(b"https://h.test/%d.jpg,cat|pet\n" % n for n in range(3))
+            + b"https://h.test/d.jpg,dog\nhttps://h.test/e.jpg,Dog \nhttps://h.test/f.jpg,\nnot a url,bird\n")
+    at = choose(page(), "pets.csv", data)
+    expander = next(e for e in at.expander if e.label.startswith("Concepts:"))
+    assert expander.label == "Concepts: cat 3, pet 3, dog 1 and 1 more"
+    counts = expander.dataframe[0].value
+    assert list(zip(counts["Concept"], counts["Rows"])) == [("cat", 3), ("pet", 3), ("dog", 1), ("Dog", 1)]
+    assert "**Concepts that differ only in capitals or spaces: 'dog' and 'Dog'.**" in texts(at.info)  # bird: invalid
+
+
 def test_concepts_written_with_commas_are_named_as_one_concept_each(server_env: Sandbox) -> None:
     data = b'url,pos_concepts\nhttps://h.test/a.jpg,"cat, dog"\nhttps://h.test/b.jpg,"Washington, D.C.|city"\n'
     at = choose(page(), "places.csv", data)
