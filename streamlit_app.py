@@ -831,8 +831,8 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
         st.caption(left_out)
     if check.repeated_urls:
         repeating = f"{check.repeated_urls:,} rows repeat" if check.repeated_urls > 1 else "1 row repeats"
-        st.info(f"**{repeating} the web address of an earlier row.** Each row is uploaded as an input of its own, so the "
-                "app will hold those images more than once. To give one image several concepts, write them in one "
+        st.info(f"**{repeating} the web address of an earlier row.** Each row is uploaded as an input of its own, "
+                "so the app will hold those images more than once. To give one image several concepts, write them in one "
                 "cell (such as cat|dog) on one row.", icon=":material/content_copy:")
     if check.comma_concepts:
         named = listing([repr(concept) for concept in check.comma_concepts], bold=False)
