@@ -832,8 +832,8 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
     if check.repeated_urls:
         repeating = f"{check.repeated_urls:,} rows repeat" if check.repeated_urls > 1 else "1 row repeats"
         st.info(f"**{repeating} the web address of an earlier row.** Each row is uploaded as an input of its own, "
-                "so the app will hold those images more than once. To give one image several concepts, write them in one "
-                "cell (such as cat|dog) on one row.", icon=":material/content_copy:")
+                "so the app will hold those images more than once. To give one image several concepts, write them in "
+                "one cell (such as cat|dog) on one row.", icon=":material/content_copy:")
     if check.comma_concepts:
         named = listing([repr(concept) for concept in check.comma_concepts], bold=False)
         st.info(f"**Concepts with a comma in their name: {named}.** Each is one concept. If you meant several, "

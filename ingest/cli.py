@@ -93,8 +93,8 @@ def _parser() -> argparse.ArgumentParser:
                           "names, rather than leave them out")
     how.add_argument("--delimiter", help="cell delimiter (default: detected from the header line)")
     how.add_argument("--encoding", help="text encoding (default: UTF-8, or UTF-16 by its byte-order mark)")
-    how.add_argument("--sheet", metavar="NAME", help="an Excel workbook's sheet to read, by its name (default: the first one with "
-                                     "anything in it)")
+    how.add_argument("--sheet", metavar="NAME",
+                     help="an Excel workbook's sheet to read, by its name (default: the first one with anything in it)")
     how.add_argument("--dry-run", action="store_true", help="read, check and build every request; send nothing")
     how.add_argument("--check-downloads", action=argparse.BooleanOptionalAction, default=True,
                      help="after uploading, wait until the server has fetched every url and name the ones it "
