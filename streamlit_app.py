@@ -92,6 +92,7 @@ PASTED_NAME = "pasted.txt"  # what pasted web addresses are called in messages a
 TITLE = "Upload images, videos, audio and text to Clarifai"
 POLL_SECONDS = 0.5  # how often the live progress redraws
 TABLE_ROWS = 300  # rows in the live result table: a 100k-row upload never becomes 100k DOM rows
+TABLE_HEADER_PX, TABLE_ROW_PX = 38, 35  # st.dataframe's header and row heights, to size a table to its rows
 JOBS_KEPT = 50  # finished jobs the server keeps (with their files) before dropping the oldest
 FINISHED_BYTES_KEPT = 2 * 1024**3  # uploaded files kept for "Retry" by finished jobs, all sessions together
 FINISHED_SECONDS_KEPT = 24 * 3600  # a finished job older than this is dropped
@@ -848,7 +849,7 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
         colored(preview_frame(check, chosen.files, boxes, url_pictures(check, boxes))),
         hide_index=True,
         placeholder="",  # no thumbnail for a video, audio or text row: an empty cell, not "None"
-        height=min(38 + 35 * shown, 38 + 35 * 8),
+        height=table_height(shown),
         column_config={
             "Line": LINE_COLUMN,
             "Status": st.column_config.TextColumn(width=105),
@@ -960,6 +961,11 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None,
     return frame.drop(columns=unused)
 
 
+def table_height(rows: int, shown: int = 8) -> int:
+    """A table's height in pixels: its header and `rows` rows, at most `shown` of them before it scrolls."""
+    return TABLE_HEADER_PX + TABLE_ROW_PX * min(rows, shown)
+
+
 def concepts_section(check: FileCheck) -> None:
     """How many ready rows give each concept, to see the classes' balance and spot a misspelt one; and the concepts
     that differ only in capitals or spaces."""
@@ -971,7 +977,7 @@ def concepts_section(check: FileCheck) -> None:
     with st.expander(title, icon=":material/label:"):
         most = check.concepts[0][1]
         st.dataframe(pd.DataFrame(check.concepts, columns=["Concept", "Rows"]), hide_index=True,
-                     height=min(38 + 35 * len(check.concepts), 38 + 35 * 10),
+                     height=table_height(len(check.concepts), shown=10),
                      column_config={"Rows": st.column_config.ProgressColumn(format="%d", min_value=0,
                                                                             max_value=most)})
         if not check.concepts_counted:
@@ -1489,7 +1495,7 @@ def box_problems_table(status: JobStatus) -> None:
                                "Status": STATUS_LABELS[o.status], **({"Input id": o.input_id} if ids else {}),
                                target: o.url, "Reason": o.reason} for name, o in status.box_problems])),
         hide_index=True,
-        height=min(38 + 35 * len(status.box_problems), 38 + 35 * 8),
+        height=table_height(len(status.box_problems)),
         column_config={"Line": LINE_COLUMN, "Status": st.column_config.TextColumn(width=105),
                        "Reason": st.column_config.TextColumn(width="large")},
     )
@@ -1586,7 +1592,7 @@ def results_table(job_id: str, status: JobStatus, checks: bool, entry: JobEntry)
         st.dataframe(
             colored(pd.DataFrame(records), ("Status", "Download") if checks else ("Status",)),
             hide_index=True,
-            height=min(38 + 35 * len(rows), 38 + 35 * 8),
+            height=table_height(len(rows)),
             column_config={"Line": LINE_COLUMN, "Status": st.column_config.TextColumn(width=105),
                            "Download": st.column_config.TextColumn(width=105),
                            "File": st.column_config.TextColumn(width="medium"),
