@@ -77,10 +77,11 @@ FILE_ALIASES = ("filename", "file_name")  # the file column of exports (Roboflow
 # ...and in a folder's or zip's own list, the names datasets (Kaggle's) give it
 LISTED_FILE_ALIASES = (*FILE_ALIASES, "image", "image_name", "image_id", "image_path", "img", "path", "filepath",
                        "file_path", "id")
-# A classification dataset's concept column (Label Studio's: choice), in a list of no boxes
-LABEL_ALIASES = ("label", "labels", "class", "category", "choice")  # what datasets call an input's labels
-CONCEPT_ALIASES = (*LABEL_ALIASES, "concepts", "concept")  # the first a header has gives the concepts (not "tags":
-# datasets separate those with spaces or commas, as Kaggle's Planet does)
+# What datasets call an input's labels (Label Studio's: choice)
+LABEL_ALIASES = ("label", "labels", "class", "category", "choice")
+# A concept column's other names, in a list of no boxes: the first a header has gives the concepts. Not "tags":
+# datasets separate those with spaces or commas, as Kaggle's Planet does.
+CONCEPT_ALIASES = (*LABEL_ALIASES, "concepts", "concept")
 MEDIA_COLUMNS = ("image", "video", "audio")  # Label Studio's exports name the url column by what it holds
 CONCEPT_SEPARATOR = "|"
 SDK_CONCEPT_SEPARATOR = ","
@@ -968,7 +969,7 @@ def _image_edges(corners: Sequence[float], width: float, height: float, what: st
 
 
 def kept_to_image(corners: Sequence[float], width: float, height: float, slack: float
-                   ) -> tuple[float, float, float, float] | None:
+                  ) -> tuple[float, float, float, float] | None:
     """Edges (left, top, right, bottom, in the unit of `width` and `height`) as fractions of the image, kept
     to its edges; None when one reaches more than `slack` past them."""
     left, top, right, bottom = corners
