@@ -484,7 +484,7 @@ def _read_members(name: str, sizes: Mapping[str, int], open_file: Callable[[str]
     boxes files, their own list as written (`chosen_list`, among several) or one made from the files (with
     what the lists in their folders say of them; the copies left out of it), and the files left out."""
     boxes = _boxes_files(list(sizes), open_file, shown, name)
-    lists = _folder_lists(list(sizes), open_file, shown)
+    lists = _folder_lists(list(sizes), open_file, shown, boxes)
     described = {file_name: what for named in lists.values() for file_name, what in named.items()}
     own_list, listed, left_out, sidecars = _sort_listing(list(sizes), boxes, name, chosen_list, lists, described)
     listed_sizes = {file_name: sizes[file_name] for file_name in listed}
@@ -535,14 +535,14 @@ def _one_hot_concepts(listing: bytes, name: str) -> bytes:
     return text.getvalue().encode("utf-8")
 
 
-def _folder_lists(file_names: list[str], open_file: Callable[[str], BinaryIO], shown: Callable[[str], str]
-                  ) -> dict[str, dict[str, Described]]:
+def _folder_lists(file_names: list[str], open_file: Callable[[str], BinaryIO], shown: Callable[[str], str],
+                  boxes: Mapping[str, BoxesFile]) -> dict[str, dict[str, Described]]:
     """The lists in a folder or zip that describe the files of their own folder, each with what it says of
     each file it names (by its name in the folder or zip): Roboflow's multi-label `_classes.csv` in a split
     folder (filename, then a 0 or 1 column per class), Hugging Face's ImageFolder `metadata.csv` or
     `metadata.jsonl` (file_name, then any fields), and a CVAT export's `annotations.xml` with tags (each
-    image's labels). A file of those names that is no such list is not among them; raises `InputFileError` for
-    a Hugging Face list with a line that cannot be read."""
+    image's labels; its bytes are those its `boxes` file holds). A file of those names that is no such list is
+    not among them; raises `InputFileError` for a Hugging Face list with a line that cannot be read."""
     found = {}
     present = set(file_names)
     for file_name in file_names:
@@ -555,8 +555,11 @@ def _folder_lists(file_names: list[str], open_file: Callable[[str], BinaryIO], s
             describe = _cvat_list
         else:
             continue
-        with open_file(file_name) as stream:
-            data = _read_within(stream, MAX_COCO_BYTES if describe is _cvat_list else MAX_FOLDER_LIST_BYTES)
+        if describe is _cvat_list:  # read already, within MAX_COCO_BYTES, if it is CVAT's
+            data = boxes[file_name].data if file_name in boxes else None
+        else:
+            with open_file(file_name) as stream:
+                data = _read_within(stream, MAX_FOLDER_LIST_BYTES)
         described = describe(data, shown(file_name)) if data else None
         if described is not None:
             found[file_name] = {_named_file(path.parent, named, present): what for named, what in described.items()}
