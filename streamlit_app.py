@@ -63,8 +63,8 @@ from ingest.outcomes import (
     RowOutcome,
 )
 from ingest.read import open_table
-from ingest.report import (boxes_sentence, downloads_sentence, failed_lines, renumbered_report, retry_rows,
-                           rows_csv, summary_sentence)
+from ingest.report import (boxes_sentence, combined_sentence, downloads_sentence, failed_lines, renumbered_report,
+                           retry_rows, rows_csv, summary_sentence)
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
 from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, fetch_hosted, fetch_public,
@@ -830,11 +830,15 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
                          "text, beside what a metadata column holds.")
     if left_out := left_out_sentence(chosen.files):
         st.caption(left_out)
+    if check.combined:
+        st.info(f"**{combined_sentence(check.combined)}** So the app holds each image once, with all its concepts.",
+                icon=":material/merge:")
     if check.repeated_urls:
         repeating = f"{check.repeated_urls:,} rows repeat" if check.repeated_urls > 1 else "1 row repeats"
-        st.info(f"**{repeating} the web address of an earlier row.** Each row is uploaded as an input of its own, "
-                "so the app will hold those images more than once. To give one image several concepts, write them in "
-                "one cell (such as cat|dog) on one row.", icon=":material/content_copy:")
+        st.info(f"**{repeating} the web address of an earlier row.** Each is uploaded as an input of its own, "
+                "so the app will hold those images more than once. To give one image several concepts, put its rows "
+                "one after another (sort the list by web address), or write them in one cell (such as cat|dog).",
+                icon=":material/content_copy:")
     if check.comma_concepts:
         named = listing([repr(concept) for concept in check.comma_concepts], bold=False)
         st.info(f"**Concepts with a comma in their name: {named}.** Each is one concept. If you meant several, "
@@ -843,7 +847,7 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
         st.warning("The file has column names but no rows. Add one row per input under the first line.")
         return
     shown = len(check.sample)
-    st.markdown(f"**The first {shown:,} {noun}s**" if shown < check.rows else f"**All {noun}s**")
+    st.markdown(f"**The first {shown:,} {noun}s**" if shown < check.rows - check.combined else f"**All {noun}s**")
     boxes = preview_boxes(chosen, given_boxes)
     st.dataframe(
         colored(preview_frame(check, chosen.files, boxes, url_pictures(check, boxes))),
@@ -967,7 +971,7 @@ def table_height(rows: int, shown: int = 8) -> int:
 
 
 def concepts_section(check: FileCheck) -> None:
-    """How many ready rows give each concept, to see the classes' balance and spot a misspelt one; and the concepts
+    """How many ready inputs give each concept, to see the classes' balance and spot a misspelt one; and the concepts
     that differ only in capitals or spaces."""
     if not check.concepts:
         return
@@ -976,10 +980,10 @@ def concepts_section(check: FileCheck) -> None:
     title = f"Concepts: {top}" + (f" and {more:,}{'' if check.concepts_counted else '+'} more" if more > 0 else "")
     with st.expander(title, icon=":material/label:"):
         most = check.concepts[0][1]
-        st.dataframe(pd.DataFrame(check.concepts, columns=["Concept", "Rows"]), hide_index=True,
+        st.dataframe(pd.DataFrame(check.concepts, columns=["Concept", "Inputs"]), hide_index=True,
                      height=table_height(len(check.concepts), shown=10),
-                     column_config={"Rows": st.column_config.ProgressColumn(format="%d", min_value=0,
-                                                                            max_value=most)})
+                     column_config={"Inputs": st.column_config.ProgressColumn(format="%d", min_value=0,
+                                                                              max_value=most)})
         if not check.concepts_counted:
             st.caption(f"The first {len(check.concepts):,} concepts found are counted.")
     if alike := check.look_alike_concepts:
@@ -1469,6 +1473,8 @@ def progress_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
         download_metrics(status)
     if status.boxes is not None:
         box_metrics(status.boxes)
+    if status.combined:
+        st.caption(combined_sentence(status.combined))
     for warning in status.warnings:
         st.caption(warning)
     results_table(job_id, status, checks, entry)

@@ -59,9 +59,10 @@ class FileCheck:
     datasets: tuple[str, ...] = ()  # the dataset ids valid rows name, sorted (at most DATASETS_KEPT)
     read_as: str = ""  # see `Table.read_as`
     sheets: tuple[str, ...] = ()  # see `Table.sheets`
-    repeated_urls: int = 0  # valid rows whose url an earlier valid row has: an input each, the same image
+    repeated_urls: int = 0  # valid inputs whose url an earlier valid input has: the same image again
+    combined: int = 0  # rows combined into the input of the row above them (see `validate._combine`)
     comma_concepts: tuple[str, ...] = ()  # concepts written with a comma where '|' separates them (a few)
-    concepts: tuple[tuple[str, int], ...] = ()  # (concept, the valid rows that give it), most given first
+    concepts: tuple[tuple[str, int], ...] = ()  # (concept, the valid inputs that give it), most given first
     concepts_counted: bool = True  # False when the file gives more than CONCEPTS_COUNTED concepts
 
     @property
@@ -97,7 +98,7 @@ def check_file(
     table = open_table(stream, name, delimiter, encoding, sheet)
     column_map = map_columns(table.header, columns, name, lists_files=bool(files and files.manifest_name),
                              keep_others=keep_other_columns)
-    rows = valid = 0
+    rows = valid = combined = 0
     sample: list[InputRecord | RowError] = []
     errors: list[RowError] = []
     datasets: set[str] = set()
@@ -108,13 +109,16 @@ def check_file(
     counted = True
     separated = column_map.format == BLOG  # by '|': a comma is in the concept's name
     for result in validate_rows(table.rows, column_map):
+        joined: tuple[tuple[int, list[str]], ...] = ()
         if isinstance(result, InputRecord):
+            joined = result.joined
             result = local_file(files, result)
-        rows += 1
+        rows += 1 + len(joined)
+        combined += len(joined)
         if len(sample) < sample_rows:
             sample.append(result)
         if isinstance(result, InputRecord):
-            valid += 1
+            valid += 1 + len(joined)
             if result.dataset_id and len(datasets) < DATASETS_KEPT:
                 datasets.add(result.dataset_id)
             if result.url:
@@ -131,10 +135,11 @@ def check_file(
             if separated and len(comma_concepts) < COMMA_CONCEPTS_KEPT and (
                     "," in "".join(result.positive) or "," in "".join(result.negative)):  # the usual row: a quick no
                 comma_concepts.update(dict.fromkeys(c for c in (*result.positive, *result.negative) if "," in c))
-        elif len(errors) < errors_kept:
-            errors.append(result)
+        else:  # rows combined into an input whose file cannot be sent are each a row to fix
+            errors += [result, *(replace(result, line=line, cells=cells) for line, cells in joined)][
+                :errors_kept - len(errors)]
     return FileCheck(name, tuple(table.header), table.delimiter, column_map, rows, valid, tuple(sample),
-                     tuple(errors), tuple(sorted(datasets)), table.read_as, table.sheets, repeated_urls,
+                     tuple(errors), tuple(sorted(datasets)), table.read_as, table.sheets, repeated_urls, combined,
                      tuple(comma_concepts)[:COMMA_CONCEPTS_KEPT],
                      tuple(sorted(concepts.items(), key=lambda item: -item[1])), counted)
 

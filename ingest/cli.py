@@ -21,7 +21,7 @@ from .build import DEFAULT_BATCH
 from .errors import IngestError, SeveralLists, SheetError, UsageError
 from .local import LocalFiles, from_folder, from_parquet, from_zip, holds_files
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
-from .report import boxes_sentence, downloads_sentence, problem_line, summary_sentence
+from .report import boxes_sentence, combined_sentence, downloads_sentence, problem_line, summary_sentence
 from .upload import Target
 from .validate import ROLES, BoxesFile
 
@@ -314,6 +314,8 @@ def _finish(status: JobStatus, report: Path | None) -> int:
     if status.renamed:
         read = ", ".join(f"{role} from {column!r}" for role, column in status.renamed)
         print(f"note: columns read under other names: {read}.", file=sys.stderr)
+    if status.combined:
+        print(f"note: {combined_sentence(status.combined)}", file=sys.stderr)
     for warning in status.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if status.unread:

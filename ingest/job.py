@@ -16,7 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, BinaryIO
 
 from .build import DEFAULT_BATCH, MAX_BATCH, Batcher, build_batch, chunked
@@ -107,6 +107,7 @@ class JobStatus:
     header: tuple[str, ...] = ()
     unread: tuple[str, ...] = ()  # the named columns no role reads (and not kept as metadata)
     renamed: tuple[tuple[str, str], ...] = ()  # (role, column) read from a column of another name
+    combined: int = 0  # rows combined into the input of the row above them (see `validate._combine`)
     dry_run: bool = False
     downloads: Mapping[str, int] | None = None  # fetched / failed / pending, once checking has begun
     boxes: Mapping[str, int] | None = None  # box rows by status, when a boxes file was given
@@ -219,6 +220,8 @@ class UploadJob:
         self._header: tuple[str, ...] = ()
         self._unread: tuple[str, ...] = ()
         self._renamed: tuple[tuple[str, str], ...] = ()
+        self._joined: dict[int, tuple[tuple[int, list[str]], ...]] = {}  # a combined input's first line -> its others
+        self._combined = 0
         self._total: int | None = None
         self._started = 0.0
         self._ended: float | None = None
@@ -263,6 +266,7 @@ class UploadJob:
                 header=self._header,
                 unread=self._unread,
                 renamed=self._renamed,
+                combined=self._combined,
                 dry_run=self.options.dry_run,
                 downloads=dict(self._downloads) if self._downloads is not None else None,
                 boxes=dict(self._box_counts) if self._box_counts is not None else None,
@@ -422,6 +426,8 @@ class UploadJob:
                 for result in results:
                     if self._stop.is_set():
                         break
+                    if isinstance(result, InputRecord) and result.joined:
+                        self._joined[result.line] = result.joined  # its outcome is theirs too: see _collect
                     if isinstance(result, InputRecord) and result.line not in confirmed:
                         result = local_file(self._files, result)
                     skipped = self._screen(result, confirmed)
@@ -569,7 +575,12 @@ class UploadJob:
         self._notify()
 
     def _collect(self, outcomes: list[RowOutcome], journal: bool = True) -> None:
-        """The one place that counts outcomes, keeps the recent and problem rows, and reports."""
+        """The one place that counts outcomes, keeps the recent and problem rows, and reports; the outcome of an input
+        combined from several rows is each of those rows'."""
+        given = len(outcomes)
+        if self._joined:  # each combined row right after its input's first, so rows to fix stay together
+            outcomes = [each for o in outcomes for each in (o, *(replace(o, line=line, cells=o.cells and cells)
+                                                                 for line, cells in self._joined.pop(o.line, ())))]
         if self._spool:  # stored rows reach the report once their download is checked
             spool = csv.writer(self._spool)
             spool.writerows((o.line, o.input_id, o.url, o.status, o.reason) for o in outcomes if o.ok)
@@ -590,6 +601,7 @@ class UploadJob:
         if self._journal and journal:
             self._journal.record(o.line for o in outcomes if o.status in SUCCESSFUL)
         with self._lock:
+            self._combined += len(outcomes) - given
             for outcome in outcomes:
                 self._counts[outcome.status] += 1
                 if outcome.status in (INVALID, FAILED) and len(self._problems) < PROBLEMS_KEPT:

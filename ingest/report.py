@@ -43,6 +43,14 @@ def summary_sentence(counts: dict[str, int], seconds: float, dry_run: bool = Fal
     return f"{handled} in {seconds:.1f} s ({rate:,.0f} {noun}s/s): {parts}."
 
 
+def combined_sentence(rows: int) -> str:
+    """What became of the rows that name the input of the row above them (see `validate._combine`)."""
+    if rows == 1:
+        return "1 row names the same web address or file as the row above it: it adds its concepts to that row's input."
+    return (f"{rows:,} rows name the same web address or file as the row above them: each adds its concepts to that "
+            "row's input.")
+
+
 def downloads_sentence(downloads: dict[str, int]) -> str:
     """What the server made of the stored urls."""
     text = f"Downloads: {downloads[DOWNLOAD_FETCHED]:,} fetched by the server, {downloads[DOWNLOAD_FAILED]:,} failed"

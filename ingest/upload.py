@@ -576,10 +576,13 @@ def check_downloads(
 ) -> list[RowOutcome]:
     """Poll ListInputs by ids until each input's download succeeded or failed, or `wait_seconds` pass.
 
-    Returns the outcomes with `download` set to fetched, failed (with the server's reason) or pending.
+    Returns the outcomes with `download` set to fetched, failed (with the server's reason) or pending; rows
+    combined into one input share its id, and its answer.
     """
     pacer = pacer or Pacer()
-    pending = {o.input_id: o for o in outcomes}
+    pending: dict[str, list[RowOutcome]] = {}
+    for outcome in outcomes:
+        pending.setdefault(outcome.input_id, []).append(outcome)
     checked: list[RowOutcome] = []
     deadline = time.monotonic() + wait_seconds
     delay = DOWNLOAD_POLL_SECONDS
@@ -588,16 +591,17 @@ def check_downloads(
         answer = call_with_retries(lambda: client.list_inputs(ids), retry, pacer, stop, READ_INPUTS)
         listed = {item.id for item in answer.response.inputs} if answer.response is not None else set(ids)
         for absent in set(ids) - listed:  # stored under another id (a duplicate url): nothing to wait for
-            checked.append(pending.pop(absent))
+            checked.extend(pending.pop(absent))
         for item in answer.response.inputs if answer.response is not None else ():
             code = item.status.code
             if code == status_code_pb2.INPUT_DOWNLOAD_SUCCESS and item.id in pending:
-                checked.append(replace(pending.pop(item.id), download=DOWNLOAD_FETCHED))
+                checked.extend(replace(o, download=DOWNLOAD_FETCHED) for o in pending.pop(item.id))
             elif code == status_code_pb2.INPUT_DOWNLOAD_FAILED and item.id in pending:
                 why = item.status.description or "no reason given"
-                checked.append(replace(pending.pop(item.id), download=DOWNLOAD_FAILED,
+                checked.extend(replace(o, download=DOWNLOAD_FAILED,
                                        reason=f"the server could not download the url ({why}) - check that "
-                                              "it opens in a browser without logging in"))
+                                              "it opens in a browser without logging in")
+                               for o in pending.pop(item.id))
         if answer.response is None or time.monotonic() + delay > deadline:
             break
         if stop is not None and stop.wait(delay):
@@ -605,7 +609,7 @@ def check_downloads(
         if stop is None:
             time.sleep(delay)
         delay = min(delay * 2, DOWNLOAD_POLL_MAX_SECONDS)
-    return checked + [replace(o, download=DOWNLOAD_PENDING) for o in pending.values()]
+    return checked + [replace(o, download=DOWNLOAD_PENDING) for rows in pending.values() for o in rows]
 
 
 def post_boxes(

@@ -12,10 +12,10 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from itertools import islice
-from operator import itemgetter
+from operator import attrgetter, eq, itemgetter
 from pathlib import PurePosixPath, PureWindowsPath
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
@@ -102,6 +102,9 @@ _LONG_DIGITS = re.compile(r"\d{300}")  # only such a number can overflow a doubl
 _CELL_ROLES = ("input_id", "url", "text", "input", "file", "type", "pos_concepts", "neg_concepts", "sdk_concepts",
                "metadata", "dataset_id")  # in the order validate_row unpacks them
 _CHUNK_ROWS = 128  # rows validated, then their ids looked up together (more keep the GC busy)
+MAX_JOINED = 1000  # rows combined into one input at most, so a long run of one url keeps memory flat
+# What rows combined into one input have alike (their concepts may differ)
+_INPUT_FIELDS = attrgetter("url", "file", "text", "kind", "id_generated", "dataset_id", "geo", "metadata")
 _HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, format marks, unassigned
 
 
@@ -122,6 +125,7 @@ class InputRecord:
     dataset_id: str = ""
     geo: tuple[float, float] | None = None  # (latitude, longitude)
     file: str = ""  # a local file's name, sent as bytes (see `ingest.local`)
+    joined: tuple[tuple[int, list[str]], ...] = ()  # (line, cells) of the rows below it combined into this input
 
     @property
     def reference(self) -> str:
@@ -341,21 +345,92 @@ def generated_id(
     return hashlib.blake2b(content.encode("utf-8"), digest_size=16).hexdigest()
 
 
+def _content_id(url: str, file: str, positive: tuple[str, ...], negative: tuple[str, ...], metadata: dict | None,
+                kind: str, text: str, dataset_id: str, geo: tuple[float, float] | None) -> str:
+    """The generated id of a row without one: its content's hash (a local file counts by its name)."""
+    return generated_id(url or (file and f"file:{file}"), positive, negative, metadata, (kind, text, dataset_id, geo))
+
+
 def validate_rows(rows: Iterable[RawRow], columns: ColumnMap) -> Iterator[InputRecord | RowError]:
     """Turn each raw row into a record or an error; a repeated input id loses to its first line.
 
-    A well-formed id claims its line even when its row is invalid, so fixing that row
+    Rows one after another that name the same input with other concepts become one record (see
+    `_combine`). A well-formed id claims its line even when its row is invalid, so fixing that row
     later cannot collide with a row further down.
     """
     index = IdIndex()
     iterator = iter(input_rows(rows, columns))
-    while chunk := [validate_row(row, columns) for row in islice(iterator, _CHUNK_ROWS)]:
+    held: list[InputRecord | RowError] = []  # a chunk's last rows, which the next chunk's first rows may join
+    while chunk := held + [validate_row(row, columns) for row in islice(iterator, _CHUNK_ROWS)]:
+        if not columns.boxes:  # a list of boxes has its own rows of one input: see `input_rows`
+            chunk, held = _combine(chunk, columns, last=len(chunk) < len(held) + _CHUNK_ROWS)
         claiming = [r for r in chunk if isinstance(r, InputRecord) or _ID_PATTERN.fullmatch(r.input_id)]
         first_lines = index.claim([hash(r.input_id) for r in claiming], [r.line for r in claiming])
         repeated = {r.line: earlier for r, earlier in zip(claiming, first_lines)
                     if earlier != r.line and isinstance(r, InputRecord)}
         for result in chunk:
             yield _duplicate(result, repeated[result.line], columns) if result.line in repeated else result
+
+
+def _combine(chunk: list[InputRecord | RowError], columns: ColumnMap, last: bool
+             ) -> tuple[list[InputRecord | RowError], list[InputRecord | RowError]]:
+    """A list of one label a row (a.jpg,cat then a.jpg,pet) as one input a url: rows one after another that name
+    the same url (or text, or file) with the same id, metadata, dataset and geo point join the first one's record,
+    with all their concepts. A row that repeats one of them exactly is an error, as it is anywhere else; a row whose
+    concepts would be both positive and negative, or past `MAX_JOINED`, starts an input of its own.
+
+    Returns the chunk's results, and unless it is the `last` chunk, the rows held back for the next one to join.
+    """
+    names = [r.url or r.text or r.file if type(r) is InputRecord else n for n, r in enumerate(chunk)]
+    if not any(map(eq, names, islice(names, 1, None))):  # the usual chunk: no row names its neighbour's input
+        return (chunk, []) if last else (chunk[:-1], chunk[-1:])
+    results: list[InputRecord | RowError] = []
+    group: list[InputRecord] = []  # a record the rows below may join, and those that have
+    for result in chunk:
+        if group:
+            if type(result) is InputRecord and _joins(group, result):
+                earlier = next((r.line for r in group
+                                if (r.positive, r.negative) == (result.positive, result.negative)), None)
+                if earlier is None:
+                    group.append(result)
+                    continue
+                results += [_joined(group), _duplicate(result, earlier, columns)]
+                group = []
+                continue
+            results.append(_joined(group))
+        if type(result) is InputRecord:
+            group = [result]
+        else:
+            group = []
+            results.append(result)
+    if last and group:
+        results.append(_joined(group))
+    return results, [] if last else group
+
+
+def _joins(group: list[InputRecord], record: InputRecord) -> bool:
+    """Whether `record` names the input of `group`'s rows and can add its concepts to them."""
+    first = group[0]
+    if _INPUT_FIELDS(record) != _INPUT_FIELDS(first) or len(group) >= MAX_JOINED:
+        return False
+    if not record.id_generated and record.input_id != first.input_id:
+        return False
+    positive = {c for r in group for c in r.positive}.union(record.positive)
+    negative = {c for r in group for c in r.negative}.union(record.negative)
+    return positive.isdisjoint(negative)
+
+
+def _joined(group: list[InputRecord]) -> InputRecord:
+    """The one record of a group of rows: the first row's, with every row's concepts (and a new generated id)."""
+    first = group[0]
+    if len(group) == 1:
+        return first
+    positive = tuple(dict.fromkeys(c for r in group for c in r.positive))
+    negative = tuple(dict.fromkeys(c for r in group for c in r.negative))
+    input_id = _content_id(first.url, first.file, positive, negative, first.metadata, first.kind, first.text,
+                           first.dataset_id, first.geo) if first.id_generated else first.input_id
+    return replace(first, input_id=input_id, positive=positive, negative=negative,
+                   joined=tuple((r.line, r.cells) for r in group[1:]))
 
 
 def input_rows(rows: Iterable[RawRow], columns: ColumnMap) -> Iterable[RawRow]:
@@ -474,7 +549,7 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
                      "use only letters, digits, '-' and '_', as in the dataset's id in Clarifai")
     id_generated = not input_id
     if id_generated:
-        input_id = generated_id(url or (file and f"file:{file}"), positive, negative, metadata, (kind, text, dataset_id, geo))
+        input_id = _content_id(url, file, positive, negative, metadata, kind, text, dataset_id, geo)
     return InputRecord(row.line, input_id, url, positive, negative, metadata, id_generated, cells,
                        kind, text, dataset_id, geo, file)
 

@@ -562,13 +562,35 @@ def test_a_workbooks_sheet_is_chosen_on_the_page_even_when_its_first_sheet_canno
 
 def test_rows_that_repeat_a_web_address_are_pointed_out_before_they_become_copies_of_one_image(server_env: Sandbox
                                                                                                 ) -> None:
-    one_label_a_row = b"url,label\nhttps://h.test/a.jpg,cat\nhttps://h.test/a.jpg,pet\nhttps://h.test/b.jpg,dog\n"
-    at = choose(page(), "labels.csv", one_label_a_row)
+    apart = b"url,label\nhttps://h.test/a.jpg,cat\nhttps://h.test/b.jpg,dog\nhttps://h.test/a.jpg,pet\n"
+    at = choose(page(), "labels.csv", apart)
     assert metrics(at) == {"Rows found": "3", "Ready to upload": "3", "Need fixing": "0"}
     assert "**1 row repeats the web address of an earlier row.**" in texts(at.info)
+    assert "put its rows one after another (sort the list by web address)" in texts(at.info)
     at = choose(page(), "labels.csv", b"url,label\nhttps://h.test/a.jpg,cat|pet\nhttps://h.test/b.jpg,dog\n")
     assert "repeat" not in texts(at.info)
     assert "Read by other names: label as Concepts." in texts(at.caption)
+
+
+def test_a_list_of_one_label_a_row_becomes_one_input_an_image_with_all_its_labels(server_env: Sandbox) -> None:
+    one_label_a_row = (b"url,label\nhttps://h.test/a.jpg,cat\nhttps://h.test/a.jpg,pet\nhttps://h.test/b.jpg,dog\n"
+                       b"https://h.test/b.jpg,pet\nhttps://h.test/c.jpg,cow\n")
+    at = choose(page(), "labels.csv", one_label_a_row)
+    assert metrics(at) == {"Rows found": "5", "Ready to upload": "5", "Need fixing": "0"}
+    assert ("**2 rows name the same web address or file as the row above them: each adds its concepts to that row's "
+            "input.** So the app holds each image once, with all its concepts.") in texts(at.info)
+    assert "repeat" not in texts(at.info)
+    preview = at.dataframe[0].value
+    assert list(preview["Line"]) == [2, 4, 6] and [list(c) for c in preview["Concepts"]] == [["cat", "pet"],
+                                                                                             ["dog", "pet"], ["cow"]]
+    expander = next(e for e in at.expander if e.label.startswith("Concepts:"))
+    assert expander.label == "Concepts: pet 2, cat 1, dog 1 and 1 more"  # an input each, not a row each
+    at = upload(at)
+    assert sorted((i.data.image.url, sorted(c.name for c in i.data.concepts)) for i in server_env.stored_inputs()) == [
+        ("https://h.test/a.jpg", ["cat", "pet"]), ("https://h.test/b.jpg", ["dog", "pet"]),
+        ("https://h.test/c.jpg", ["cow"])]
+    assert "5 uploaded" in texts(at.success)
+    assert "2 rows name the same web address or file as the row above them" in texts(at.caption)
 
 
 def test_the_preview_counts_each_concept_and_names_those_that_differ_only_in_capitals(server_env: Sandbox) -> None:
@@ -578,7 +600,7 @@ def test_the_preview_counts_each_concept_and_names_those_that_differ_only_in_cap
     expander = next(e for e in at.expander if e.label.startswith("Concepts:"))
     assert expander.label == "Concepts: cat 3, pet 3, dog 1 and 1 more"
     counts = expander.dataframe[0].value
-    assert list(zip(counts["Concept"], counts["Rows"])) == [("cat", 3), ("pet", 3), ("dog", 1), ("Dog", 1)]
+    assert list(zip(counts["Concept"], counts["Inputs"])) == [("cat", 3), ("pet", 3), ("dog", 1), ("Dog", 1)]
     assert "**Concepts that differ only in capitals or spaces: 'dog' and 'Dog'.**" in texts(at.info)  # bird: invalid
 
 

@@ -228,6 +228,34 @@ def test_dead_urls_are_named_after_upload_and_exit_1(tmp_path):
         assert skipped.returncode == 0 and "Downloads:" not in skipped.stdout
 
 
+def test_a_list_of_one_label_a_row_uploads_each_image_once_and_reports_every_row(tmp_path):
+    from ingest.sandbox import SandboxConfig, start
+
+    path, report, failed = tmp_path / "labels.csv", tmp_path / "report.csv", tmp_path / "failed.csv"
+    path.write_text("url,label\nhttps://h.test/a.jpg,cat\nhttps://h.test/a.jpg,pet\nhttps://h.test/dead/b.jpg,dog\n"
+                    "https://h.test/dead/b.jpg,pet\nhttps://h.test/c.jpg,cow\n")
+    with start(SandboxConfig(fail_urls=r"/dead/", download_delay=0.1)) as server:
+        missing = run("upload", str(path), "--dataset-id", "nope", "--failed", str(failed), env=sandbox_env(server))
+        assert missing.returncode == 1 and "5 failed" in missing.stdout
+        assert failed.read_text().splitlines() == path.read_text().splitlines()  # every row, to send again
+
+        result = run("upload", str(path), "--report", str(report), env=sandbox_env(server))
+        assert result.returncode == 1, result.stderr
+        assert "5 rows in" in result.stdout and "5 uploaded" in result.stdout
+        assert "Downloads: 3 fetched by the server, 2 failed." in result.stdout
+        assert ("note: 2 rows name the same web address or file as the row above them: each adds its concepts to "
+                "that row's input.") in result.stderr
+        assert sorted((i.data.image.url, sorted(c.name for c in i.data.concepts)) for i in server.stored_inputs()) == [
+            ("https://h.test/a.jpg", ["cat", "pet"]), ("https://h.test/c.jpg", ["cow"]),
+            ("https://h.test/dead/b.jpg", ["dog", "pet"])]
+        with open(report, newline="") as handle:
+            rows = {int(row["line"]): (row["input_id"], row["status"], row["download"])
+                    for row in csv.DictReader(handle)}
+        assert sorted(rows) == [2, 3, 4, 5, 6]
+        assert rows[2] == rows[3] and rows[2][1:] == ("uploaded", "fetched")
+        assert rows[4] == rows[5] and rows[4][1:] == ("uploaded", "failed")
+
+
 def test_a_list_of_boxes_uploads_each_image_once_with_all_its_boxes(sandbox, tmp_path):
     path = tmp_path / "detections.csv"
     path.write_text("url,class,xmin,ymin,xmax,ymax,width,height\n"

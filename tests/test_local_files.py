@@ -12,6 +12,7 @@ import PIL.Image
 import pytest
 from google.protobuf import json_format
 
+from ingest.check import check_file
 from ingest.errors import InputFileError
 from ingest.local import MAX_IMAGE_BYTES, content_id, from_files, from_folder, from_zip
 from tests.conftest import stored_boxes
@@ -52,6 +53,24 @@ def test_a_zip_of_media_is_sent_as_bytes_with_content_ids_once(sandbox, tmp_path
     assert len(stored) == 2
     again = upload(sandbox, path)
     assert again.returncode == 0 and "0 uploaded, 2 already there" in again.stdout
+
+
+def test_a_list_of_one_label_a_row_gives_each_file_all_its_labels_and_each_row_its_outcome(sandbox, tmp_path):
+    path, failed = tmp_path / "labelled.zip", tmp_path / "failed.csv"
+    labels = "file,label\na.png,cat\na.png,pet\nmissing.png,dog\nmissing.png,pet\n"
+    path.write_bytes(zipped({"a.png": PNG, "labels.csv": labels.encode()}))
+    files = from_zip(io.BytesIO(path.read_bytes()), path.name)
+    check = check_file(io.BytesIO(files.manifest), files.source_name, files=files)
+    assert (check.rows, check.valid, check.combined) == (4, 2, 2)
+    assert [(e.line, e.cells) for e in check.errors] == [(4, ["missing.png", "dog"]), (5, ["missing.png", "pet"])]
+    result = upload(sandbox, path, "--failed", str(failed))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "2 uploaded, 0 already there, 2 invalid" in result.stdout
+    assert [line.split(": ", 1)[0] for line in result.stdout.splitlines() if "no file named 'missing.png'" in line
+            ] == [f"{path}:labels.csv:4", f"{path}:labels.csv:5"]
+    [stored] = sandbox.stored_inputs()
+    assert stored.data.image.base64 == PNG and [c.name for c in stored.data.concepts] == ["cat", "pet"]
+    assert failed.read_text().splitlines() == ["file,label", "missing.png,dog", "missing.png,pet"]
 
 
 def test_a_csv_inside_the_zip_names_files_and_labels_them(sandbox, tmp_path):

@@ -10,6 +10,7 @@ from ingest.index import MAX_RUNS, IdIndex
 from ingest.read import RawRow
 from ingest.validate import (
     MAX_ID_CHARS,
+    MAX_JOINED,
     BoxRecord,
     InputRecord,
     RowError,
@@ -200,6 +201,40 @@ def test_generated_ids_are_stable_content_hashes_and_exact_repeats_are_flagged()
     assert first.id_generated and first.input_id == generated_id("http://h/1", ("a",), (), {"k": 1, "j": 2})
     assert second.input_id != first.input_id
     assert isinstance(repeat, RowError) and "repeats line 2 exactly" in repeat.reason
+
+
+def test_rows_one_after_another_naming_one_url_become_one_input_with_every_concept():
+    cat, pet, dog, again, cow, after_error, conflicting = check(
+        ["http://h/a", "", "cat", "", ""],
+        ["http://h/a", "", "pet", "dog", ""],
+        ["http://h/a", "", "cat", "", ""],  # already one of them: a repeat, as anywhere else
+        ["http://h/a", "", "pet", "", ""],  # after the repeat: an input of its own
+        ["http://h/b", "b-1", "cow", "", ""],
+        ["http://h/b", "b-1", "cat", "", '{"k": 1}'],  # other metadata: another input, with a taken id
+        ["http://h/b", "", "cow", "", ""],
+        ["http://h/b", "", "", "cow", ""],  # cow both positive and negative: another input
+    )
+    assert isinstance(cat, InputRecord) and (cat.line, cat.positive, cat.negative) == (2, ("cat", "pet"), ("dog",))
+    assert cat.joined == ((3, ["http://h/a", "", "pet", "dog", ""]),)
+    assert cat.input_id == generated_id("http://h/a", ("cat", "pet"), ("dog",), None)
+    assert isinstance(pet, RowError) and pet.line == 4 and "this row repeats line 2 exactly" in pet.reason
+    assert (dog.line, dog.positive, dog.joined) == (5, ("pet",), ())
+    assert (again.line, again.input_id, again.positive, [line for line, _ in again.joined]) == (6, "b-1", ("cow",), [])
+    assert isinstance(cow, RowError) and "the input id 'b-1' is already used on line 6" in cow.reason
+    assert (after_error.line, after_error.positive, after_error.joined) == (8, ("cow",), ())
+    assert (conflicting.line, conflicting.negative, conflicting.joined) == (9, ("cow",), ())
+
+
+def test_a_run_of_one_url_is_combined_across_chunks_and_at_most_max_joined_rows_to_an_input():
+    rows = [[f"http://h/{n}", "", "x", "", ""] for n in range(200)] + [
+        ["http://h/run", "", f"c{n}", "", ""] for n in range(MAX_JOINED + 5)] + [["http://h/end", "", "", "", ""]]
+    results = check(*rows)
+    assert all(isinstance(r, InputRecord) for r in results) and len(results) == 203
+    first, second = results[200:202]
+    assert (first.line, len(first.joined), len(first.positive)) == (202, MAX_JOINED - 1, MAX_JOINED)
+    assert (second.line, len(second.joined), second.positive) == (202 + MAX_JOINED, 4, ("c1000", "c1001", "c1002",
+                                                                                       "c1003", "c1004"))
+    assert sum(1 + len(r.joined) for r in results) == len(rows)
 
 
 def test_the_id_index_keeps_each_first_line_while_packing_ids_into_sorted_runs():
