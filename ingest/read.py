@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
+from xml.etree import ElementTree
 
 from .errors import EncodingError, InputFileError, SheetError, one_line
 
@@ -43,6 +44,12 @@ _WRONG_FILE = "Choose the CSV or TSV file that lists the image urls."
 _ZIP_MAGIC = b"PK\x03\x04"  # a zip, and so an Excel workbook (.xlsx)
 _WORKBOOK = "xl/workbook.xml"  # what makes a zip a workbook
 _TITLE_ROWS = 20  # rows of one cell above a workbook's header that are taken as titles, at most
+_SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_LINK_MARKS = (b"<hyperlink ", b"HYPERLINK(")  # a sheet holds links only where its XML says one of these
+_HYPERLINK_FORMULA = re.compile(r'\s*HYPERLINK\(\s*"((?:[^"]|"")*)"', re.IGNORECASE)  # its address, written out
+_SCAN_BYTES = 1024 * 1024
+_MAX_LINKED_CELLS = 100_000  # in one link's range, read; a link over more is a sheet's odd one, not a list's
 _MAGIC = (  # how other kinds of file start, and what they are
     (_ZIP_MAGIC, "a ZIP archive", "To upload the files it holds, give it a .zip name and upload it as it is (on the "
                                   "page: under 'Files from my computer'); or take the list of urls out of it."),
@@ -151,7 +158,7 @@ def open_table(
     if header_row is None:
         raise InputFileError(f"{name} has no header line.", "Put the column names on the first line.")
     header, read_as = [cell.strip() for cell in header_row.cells], ""
-    if len(header) == 1 and header[0].lower().startswith(("http://", "https://")):  # web addresses, no header
+    if len(header) == 1 and is_web_address(header[0]):  # web addresses, no header
         rows, header, read_as = itertools.chain([header_row], rows), ["url"], "a list of web addresses, one a line"
     first_row = next(rows, None)  # parsed now so a header-only file stops here, not as "0 rows uploaded"
     if first_row is None:
@@ -202,8 +209,9 @@ def _is_workbook(stream: BinaryIO) -> bool:
 def _excel_table(stream: BinaryIO, name: str, sheet_name: str | None = None) -> Table:
     """An Excel workbook's sheet `sheet_name`, or its first sheet with anything in it, as most people keep their
     lists, as a table: its header is the first row with anything in it (up to its last named column), or the first
-    with several cells below rows of one (titles), and each row keeps the number Excel shows it under. A formula
-    gives the value Excel last saved with it."""
+    with several cells below rows of one (titles), and each row keeps the number Excel shows it under. A cell that
+    links to a web address gives that address (see `_sheet_links`); another formula, the value Excel last saved
+    with it."""
     import openpyxl  # only workbooks need it
 
     damaged = (openpyxl.utils.exceptions.InvalidFileException, zipfile.BadZipFile, zlib.error, KeyError, ValueError,
@@ -236,6 +244,10 @@ def _excel_table(stream: BinaryIO, name: str, sheet_name: str | None = None) -> 
         raise SheetError(f"{name}: its sheet {sheet_name!r} {state}.",
                          f"Its sheets with anything in them: {_named(sheets)}. Choose one of them.", sheets)
     leading, rows = opened[sheet_name]
+    try:  # openpyxl's read-only sheets leave links out; its path to the sheet's XML is where to find them
+        links = _sheet_links(stream, getattr(book[sheet_name], "_worksheet_path", ""))
+    except damaged:
+        links = {}  # reading the rows names what is wrong
     titled = _filled(leading[-1][1]) > 1  # the rows of one cell above it are titles
     (_, named), after_header = (leading[-1], []) if titled else (leading[0], leading[1:])
     header = [cell_text(value).strip() for value in named]
@@ -247,6 +259,8 @@ def _excel_table(stream: BinaryIO, name: str, sheet_name: str | None = None) -> 
         try:
             for line, values in itertools.chain(after_header, rows):
                 cells = [cell_text(value) for value in values[:len(header)]]
+                if line in links:
+                    cells = [_linked(cell, links[line].get(column)) for column, cell in enumerate(cells)]
                 if "".join(cells).strip():
                     yield RawRow(line, cells + [""] * (len(header) - len(cells)))
         except damaged as error:
@@ -261,6 +275,69 @@ def _excel_table(stream: BinaryIO, name: str, sheet_name: str | None = None) -> 
                        sheet_name, sheets)
     return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=itertools.chain([first], data),
                  read_as=f"its sheet {sheet_name!r}", sheet=sheet_name, sheets=sheets)
+
+
+def _sheet_links(stream: BinaryIO, sheet_path: str) -> dict[int, dict[int, str]]:
+    """Row -> column (from 0) -> the address a cell links to: a link inserted in it (Excel, LibreOffice, SharePoint's
+    lists), or its HYPERLINK formula's (Google Sheets exports its links so). A sheet's links come after its rows,
+    so a sheet that names none is found by a quick scan and not parsed twice."""
+    from openpyxl.utils.cell import range_boundaries  # only workbooks need it
+
+    archive = zipfile.ZipFile(stream)
+    if not sheet_path or not _mentions(archive, sheet_path, _LINK_MARKS):
+        return {}
+    folder, _, file_name = sheet_path.rpartition("/")
+    try:
+        relations = ElementTree.fromstring(archive.read(f"{folder}/_rels/{file_name}.rels"))
+    except KeyError:
+        relations = ElementTree.Element("none")
+    targets = {relation.get("Id"): relation.get("Target", "") for relation in relations
+               if relation.get("TargetMode") == "External"}
+    links: dict[int, dict[int, str]] = {}
+    rows = ElementTree.Element("none")  # the sheet's rows, emptied as they are read
+    with archive.open(sheet_path) as source:
+        for event, element in ElementTree.iterparse(source, ("start", "end")):
+            if event == "start":
+                if element.tag == f"{_SHEET_NS}sheetData":
+                    rows = element
+            elif element.tag == f"{_SHEET_NS}c":
+                formula = _HYPERLINK_FORMULA.match(element.findtext(f"{_SHEET_NS}f") or "")
+                if formula and element.get("r"):  # a cell's place may go unsaid, then its link is not read
+                    first_column, row, _, _ = range_boundaries(element.get("r"))
+                    links.setdefault(row, {})[first_column - 1] = formula[1].replace('""', '"')
+            elif element.tag == f"{_SHEET_NS}row":
+                rows.clear()
+            elif element.tag == f"{_SHEET_NS}hyperlink" and element.get(_RELATIONSHIP_ID) in targets:
+                first_column, first_row, last_column, last_row = range_boundaries(element.get("ref"))
+                if (last_row - first_row + 1) * (last_column - first_column + 1) > _MAX_LINKED_CELLS:
+                    continue
+                for row in range(first_row, last_row + 1):
+                    for column in range(first_column, last_column + 1):
+                        links.setdefault(row, {})[column - 1] = targets[element.get(_RELATIONSHIP_ID)]
+    return links
+
+
+def _mentions(archive: zipfile.ZipFile, member: str, marks: tuple[bytes, ...]) -> bool:
+    """Whether an archive's member holds any of `marks`, read a megabyte at a time."""
+    overlap = max(map(len, marks)) - 1
+    tail = b""
+    with archive.open(member) as source:
+        while chunk := source.read(_SCAN_BYTES):
+            window = tail + chunk
+            if any(mark in window for mark in marks):
+                return True
+            tail = window[-overlap:]
+    return False
+
+
+def _linked(cell: str, target: str | None) -> str:
+    """A cell that links to a web address reads as that address, unless it shows one already."""
+    return target.strip() if target and is_web_address(target.strip()) and not is_web_address(cell.strip()) else cell
+
+
+def is_web_address(text: str) -> bool:
+    """Whether `text` starts as a web address that can be fetched: http:// or https://, in any case."""
+    return text[:8].lower().startswith(("http://", "https://"))
 
 
 def on_sheet(error: InputFileError, sheet: str | None, sheets: tuple[str, ...]) -> InputFileError:

@@ -24,7 +24,7 @@ import yaml
 
 from .errors import InputFileError, one_line
 from .index import IdIndex
-from .read import RawRow
+from .read import RawRow, is_web_address
 
 ROLES = ("url", "input_id", "pos_concepts", "neg_concepts", "metadata", "text", "type", "dataset_id",
          "latitude", "longitude", "file")
@@ -319,7 +319,7 @@ def _url_alias(folded: list[str]) -> int | None:
 
 def _refuse_data_as_header(header: list[str], name: str) -> None:
     """A file of rows without a header line is common; say so rather than 'no url column'."""
-    data = next((cell.strip() for cell in header if cell.strip().lower().startswith(("http://", "https://"))), None)
+    data = next((cell.strip() for cell in header if is_web_address(cell.strip())), None)
     if data:
         raise InputFileError(
             f"{name} has no header line: its first line is data ({data[:60]!r}), not column names.",
@@ -485,13 +485,13 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
         input_id = _shown_id(input_id)
         return error("input_id", message, hint)
     if given:  # the SDK's one column: a url, or the text itself
-        url, text = (given, "") if given[:8].lower().startswith(("http://", "https://")) else ("", given)
+        url, text = (given, "") if is_web_address(given) else ("", given)
     if (url, text, file).count("") < 2:
         return error("text" if text else "file", "the row has more than one of a url, a text and a file",
                      "keep one: a web address to fetch, the text itself, or a file's name")
     if not (url or text or file):
         return error("url", "the url is empty", "put the image's web address (starting with https://) here")
-    if url.endswith(")") and not url[:8].lower().startswith(("http://", "https://")) and (
+    if url.endswith(")") and not is_web_address(url) and (
             attached := _ATTACHED.findall(url)):  # a table's attachment field, exported as name (url)
         if len(attached) > 1:
             return error("url", f"this cell holds {len(attached)} attachments; a row is one image",

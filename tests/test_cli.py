@@ -61,7 +61,8 @@ def test_a_workbooks_sheet_is_chosen_with_sheet_and_a_sheet_without_a_list_names
 
     path = tmp_path / "book.xlsx"
     path.write_bytes(workbook({"A1": "column", "B1": "means", "A2": "url", "B2": "the image's web address"},
-                              {"A1": "url", "B1": "pos_concepts", "A2": "https://h.test/a.jpg", "B2": "cat"}))
+                              {"A1": "url", "B1": "pos_concepts", "B2": "cat",
+                               "A2": '=HYPERLINK("https://h.test/a.jpg","a photo")'}))  # a link, as Google Sheets
     first = run("upload", str(path), env=sandbox_env(sandbox))
     assert first.returncode == 2 and not sandbox.stored_inputs()
     assert "Or choose the sheet that holds the list: 'Sheet2'." in first.stderr

@@ -131,6 +131,32 @@ def test_an_excel_workbooks_first_sheet_reads_as_a_table_with_the_row_numbers_ex
         table(workbook({"A1": "url", "B1": "id"}))
 
 
+def test_a_workbook_cell_that_links_to_a_web_address_reads_as_that_address():
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["url", "pos_concepts", "source"])
+    sheet.append(["photo 1", "cat", "the shop"])  # a link inserted in Excel: its text is not the address
+    sheet["A2"].hyperlink = "https://h.test/1.jpg"
+    sheet["C2"].hyperlink = "https://shop.test/page"
+    sheet.append(['=HYPERLINK("https://h.test/2.jpg?q=""a""","photo 2")', "dog", ""])  # Google Sheets' links
+    sheet.append(["https://h.test/3.jpg", "cow", ""])  # a cell that shows its address keeps it
+    sheet["A4"].hyperlink = "https://h.test/elsewhere.jpg"
+    sheet.append(["photo 4", "bird", ""])  # a link to a place in the workbook is no web address
+    sheet["A5"].hyperlink = "#Sheet!A1"
+    sheet.append(["=HYPERLINK(D6)", "emu", ""])  # the address in another cell: not followed (and never computed)
+    out = io.BytesIO()
+    book.save(out)
+    opened, rows = table(out.getvalue())
+    assert opened.header == ["url", "pos_concepts", "source"]
+    assert rows == [(2, ["https://h.test/1.jpg", "cat", "https://shop.test/page"]),
+                    (3, ['https://h.test/2.jpg?q="a"', "dog", ""]),
+                    (4, ["https://h.test/3.jpg", "cow", ""]),
+                    (5, ["photo 4", "bird", ""]),
+                    (6, ["", "emu", ""])]
+
+
 def test_a_workbooks_sheet_is_read_by_its_name_and_the_sheets_with_anything_in_them_are_named():
     data = workbook({"A1": "column", "B1": "means", "A2": "url", "B2": "the image's address"}, {},
                     {"A1": "url", "A2": "https://h.test/a.jpg"})
