@@ -451,7 +451,7 @@ def _hf_features(schema: pyarrow.Schema) -> dict[str, dict]:
     in a Parquet file's metadata; empty when it wrote none."""
     try:
         features = json.loads((schema.metadata or {}).get(b"huggingface", b"{}"))["info"]["features"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         return {}
     return features if isinstance(features, dict) else {}
 
@@ -642,8 +642,9 @@ def _json_lines(data: bytes, name: str) -> Iterator[tuple[int, dict]]:
             continue
         try:
             fields = json.loads(source)
-        except ValueError as error:
-            raise InputFileError(f"{name}:{line}: the line is not valid JSON ({error}).",
+        except (ValueError, RecursionError) as error:
+            problem = "nested too deeply to read" if isinstance(error, RecursionError) else f"not valid JSON ({error})"
+            raise InputFileError(f"{name}:{line}: the line is {problem}.",
                                  "Write one JSON object a line, such as {\"file_name\": \"a.jpg\"}.") from None
         if not isinstance(fields, dict):
             raise InputFileError(f"{name}:{line}: the line is not a JSON object.",
