@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import InputFileError, SeveralLists, one_line
 from .read import json_value, open_parquet, open_table
+from .records import NotJsonLines, json_lines, json_problem
 from .validate import (BLOG, CONCEPT_SEPARATOR, CVAT_ROOT, EXTENSION_KINDS, IMAGE_EXTENSIONS, KERAS_CLASSES,
                        LABEL_ALIASES, MEDIA_EXTENSIONS, ROLES, BoxesFile, ColumnMap, InputRecord, RowError, YoloClasses,
                        cell_at, coco_document, cvat_tags, looks_like_yolo, map_box_columns, map_columns, names_coco,
@@ -56,6 +57,7 @@ MAX_ANNOTATION_BYTES = 16 * 1024 * 1024  # nor a larger YOLO file of one image's
 MAX_FOLDER_LIST_BYTES = 64 * 1024 * 1024  # nor a larger list describing the files of its folder
 CLASS_LIST = "_classes.csv"  # Roboflow's multi-label export: one per split folder, a 0/1 column per class
 HF_LISTS = ("metadata.csv", "metadata.jsonl")  # Hugging Face's ImageFolder: file_name, then any fields
+_JSON_LINES_HINT = 'Write one JSON object a line, such as {"file_name": "a.jpg"}.'
 CVAT_FILE = "annotations.xml"  # CVAT for images: every image's boxes and tags (its labels), its images in images/
 OWN_COLUMNS = frozenset(ROLES) - {"text", "file"}  # a list that has one of them is written for this tool
 LEFT_OUT_SHOWN = 10  # names listed in the sentence about files left out
@@ -631,25 +633,17 @@ def _hf_list(data: bytes, name: str) -> dict[str, Described] | None:
 
 
 def _json_lines(data: bytes, name: str) -> Iterator[tuple[int, dict]]:
-    """The objects of a JSON Lines file, one a line, with their lines; raises `InputFileError` naming a line
+    """The objects of a JSON Lines list, one a line, with their lines; raises `InputFileError` naming a line
     that holds none."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputFileError(f"{name} is not UTF-8 text.", "Save it again as UTF-8.") from None
-    for line, source in enumerate(text.splitlines(), 1):
-        if not source.strip():
-            continue
-        try:
-            fields = json.loads(source)
-        except (ValueError, RecursionError) as error:
-            problem = "nested too deeply to read" if isinstance(error, RecursionError) else f"not valid JSON ({error})"
-            raise InputFileError(f"{name}:{line}: the line is {problem}.",
-                                 "Write one JSON object a line, such as {\"file_name\": \"a.jpg\"}.") from None
-        if not isinstance(fields, dict):
-            raise InputFileError(f"{name}:{line}: the line is not a JSON object.",
-                                 "Write one JSON object a line, such as {\"file_name\": \"a.jpg\"}.")
-        yield line, fields
+    try:
+        yield from json_lines(text.splitlines(), name, _JSON_LINES_HINT)
+    except NotJsonLines as error:
+        raise InputFileError(f"{name}, line {error.args[0]}: not readable JSON ({json_problem(error.__cause__)}).",
+                             _JSON_LINES_HINT) from None
 
 
 def _root_folder(file_names: list[str]) -> str:

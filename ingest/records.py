@@ -41,7 +41,7 @@ def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str) -> Ta
         choosers = {"choice"}
 
         def records() -> Iterable[dict]:
-            return _json_lines(lines(), name)
+            return _records_of_lines(lines(), name)
     header: dict[str, None] = {}
     label_studio = False
     try:
@@ -49,10 +49,11 @@ def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str) -> Ta
             label_studio = label_studio or _from_label_studio(record)
             for row in _flattened(record, choosers):
                 header.update(dict.fromkeys(row))
-    except _NotLines as error:  # its first line is no object: one document over many lines, or broken
+    except NotJsonLines as error:  # its first line is no object: one document over many lines, or broken
         if _one_object("".join(lines())):
             raise _one_object_error(name) from None
-        raise InputFileError(f"{name}, line {error.args[0]}: not readable JSON ({error.__cause__}).", _HINT) from None
+        raise InputFileError(f"{name}, line {error.args[0]}: not readable JSON ({json_problem(error.__cause__)}).",
+                             _HINT) from None
     if not header:
         raise InputFileError(f"{name} holds no records.", "Export it again with its tasks or rows.")
     columns = list(header)
@@ -71,20 +72,20 @@ def _array(text: str, name: str) -> list[dict]:
     try:
         document = json.loads(text)
     except (ValueError, RecursionError) as error:
-        raise InputFileError(f"{name} is not readable JSON ({error}).", _HINT) from None
+        raise InputFileError(f"{name} is not readable JSON ({json_problem(error)}).", _HINT) from None
     strays = [n for n, record in enumerate(document, 1) if not isinstance(record, dict)]
     if strays:
         raise InputFileError(f"{name}: record {strays[0]} is not a JSON object.", _HINT)
     return document
 
 
-class _NotLines(Exception):
+class NotJsonLines(Exception):
     """The first line of what looked like JSON Lines (its number the argument) holds no JSON: the cause says why."""
 
 
-def _json_lines(lines: Iterable[str], name: str) -> Iterator[dict]:
-    """The object on each line that holds anything; raises `InputFileError` for a line that holds no object (or
-    COCO's annotations on one line), and `_NotLines` when the first one holds no JSON."""
+def json_lines(lines: Iterable[str], name: str, hint: str = _HINT) -> Iterator[tuple[int, dict]]:
+    """The object on each line that holds anything, with its line's number; raises `InputFileError` for a line that
+    holds no object, and `NotJsonLines` when the first one holds no JSON."""
     first = True
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -93,13 +94,24 @@ def _json_lines(lines: Iterable[str], name: str) -> Iterator[dict]:
             record = json.loads(line)
         except (ValueError, RecursionError) as error:
             if first:
-                raise _NotLines(number) from error
-            raise InputFileError(f"{name}, line {number}: not readable JSON ({error}).", _HINT) from None
+                raise NotJsonLines(number) from error
+            raise InputFileError(f"{name}, line {number}: not readable JSON ({json_problem(error)}).", hint) from None
         if not isinstance(record, dict):
-            raise InputFileError(f"{name}, line {number}: not a JSON object.", _HINT)
-        if first and is_coco(record):
-            raise _one_object_error(name)  # COCO's, on one line
+            raise InputFileError(f"{name}, line {number}: not a JSON object.", hint)
         first = False
+        yield number, record
+
+
+def json_problem(error: ValueError | RecursionError) -> str:
+    """What json.loads found wrong, in words."""
+    return "nested too deeply to read" if isinstance(error, RecursionError) else str(error)
+
+
+def _records_of_lines(lines: Iterable[str], name: str) -> Iterator[dict]:
+    """JSON Lines' records; raises `InputFileError` for COCO's annotations on one line, which are no records."""
+    for count, (_, record) in enumerate(json_lines(lines, name)):
+        if not count and is_coco(record):
+            raise _one_object_error(name)
         yield record
 
 

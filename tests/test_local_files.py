@@ -729,11 +729,12 @@ def test_a_hugging_face_image_folder_gives_each_image_its_label_and_its_other_fi
     (path / "train" / "metadata.jsonl").write_bytes(b'{"file_name": "1.png"}\n["not", "an", "object"]\n')
     broken = upload(sandbox, path)
     assert broken.returncode == 2
-    assert f"{path / 'train' / 'metadata.jsonl'}:2: the line is not a JSON object." in broken.stderr
+    assert f"{path / 'train' / 'metadata.jsonl'}, line 2: not a JSON object." in broken.stderr
     (path / "train" / "metadata.jsonl").write_bytes(b'{"file_name": "1.png"}\n{"a": ' + b"[" * 100_000 + b"}\n")
     deep = upload(sandbox, path)
     assert deep.returncode == 2 and "Traceback" not in deep.stderr
-    assert f"{path / 'train' / 'metadata.jsonl'}:2: the line is nested too deeply to read." in deep.stderr
+    assert f"{path / 'train' / 'metadata.jsonl'}, line 2: not readable JSON (nested too deeply to read)." in (
+        deep.stderr)
 
 
 def test_a_list_named_metadata_csv_written_for_this_tool_is_read_as_written(sandbox, tmp_path):
