@@ -48,7 +48,7 @@ PORTAL_COLUMNS = {
     "input.data.geo.geo_point.longitude": ("longitude", ""),
     "input.dataset_ids[0]": ("dataset_id", ""),
 }
-_PORTAL_CONCEPT = re.compile(r"input\.data\.concepts\[(\d+)\]\.(id|value|name)")
+_PORTAL_CONCEPT = re.compile(r"input\.data\.concepts\[([0-9]{1,9})\]\.(id|value|name)")  # int() refuses 4300 digits
 # The Python SDK's `Inputs.get_inputs_from_csv` columns: `input` is a url or the text itself.
 SDK_COLUMNS = {"inputid": "input_id", "input": "input", "concepts": "sdk_concepts", "metadata": "metadata",
                "geopoints": "geopoints"}
@@ -994,12 +994,13 @@ def is_coco(document: object) -> bool:
 def validate_coco(document: dict) -> Iterator[BoxRecord | RowError]:
     """Each annotation of a COCO file as a `BoxRecord` naming its image's file, or a `RowError` whose line
     is the annotation's position in the file's list of annotations."""
-    images = {image.get("id"): image for image in document["images"] if isinstance(image, dict)}
-    names = {category.get("id"): category.get("name") for category in document["categories"]
-             if isinstance(category, dict)}
+    images = {image["id"]: image for image in document["images"] if isinstance(image, dict) and _is_id(image.get("id"))}
+    names = {category["id"]: category.get("name") for category in document["categories"]
+             if isinstance(category, dict) and _is_id(category.get("id"))}
     for number, annotation in enumerate(document["annotations"], 1):
         annotation = annotation if isinstance(annotation, dict) else {}
-        image = images.get(annotation.get("image_id"), {})
+        image_id, category_id = annotation.get("image_id"), annotation.get("category_id")
+        image = images.get(image_id, {}) if _is_id(image_id) else {}
         file_name = image.get("file_name") if isinstance(image.get("file_name"), str) else ""
         what = f"annotation {annotation.get('id', number)}"
 
@@ -1007,12 +1008,12 @@ def validate_coco(document: dict) -> Iterator[BoxRecord | RowError]:
             return RowError(number, "", file_name, "", f"{what}: {message}", hint, [])
 
         if not file_name:
-            yield error(f"its image id {annotation.get('image_id')!r} is not among the file's images",
+            yield error(f"its image id {image_id!r} is not among the file's images",
                         "export the dataset again: every annotation should name one of its images")
             continue
-        concept = names.get(annotation.get("category_id"))
+        concept = names.get(category_id) if _is_id(category_id) else None
         if not isinstance(concept, str) or not concept.strip():
-            yield error(f"its category id {annotation.get('category_id')!r} has no name in the file's categories",
+            yield error(f"its category id {category_id!r} has no name in the file's categories",
                         "export the dataset again with its categories")
             continue
         edges, problem = _coco_edges(annotation.get("bbox"), image.get("width"), image.get("height"))
@@ -1022,14 +1023,32 @@ def validate_coco(document: dict) -> Iterator[BoxRecord | RowError]:
         yield BoxRecord(number, "", file_name, concept.strip(), *edges)
 
 
+def _is_id(value: object) -> bool:
+    """Whether parsed JSON's value can be a COCO id (a list or an object cannot)."""
+    return isinstance(value, (int, float, str))
+
+
+def is_finite(value: object) -> bool:
+    """Whether parsed JSON's value is a number a double holds: not true/false, NaN, infinite or too large."""
+    try:
+        return type(value) in (int, float) and math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+_NOT_FINITE = "a number that is not valid (NaN, infinite or too large)"
+
+
 def _coco_edges(bbox: object, width: object, height: object):
     """A COCO bbox [x, y, width, height] in pixels as (left, top, right, bottom) fractions, or a problem."""
-    if not all(type(size) in (int, float) and size > 0 for size in (width, height)):
+    if not all(is_finite(size) and size > 0 for size in (width, height)):
         return (), _no_image_size(width, height)
-    if not (isinstance(bbox, list) and len(bbox) == 4 and all(type(v) in (int, float) for v in bbox)
-            and bbox[2] > 0 and bbox[3] > 0):
-        return (), (f"its bbox {bbox!r} is not [x, y, width, height] with a width and height",
-                    "give each box as [x, y, width, height] in pixels from the image's top left corner")
+    hint = "give each box as [x, y, width, height] in pixels from the image's top left corner"
+    numbers = isinstance(bbox, list) and len(bbox) == 4 and all(type(v) in (int, float) for v in bbox)
+    if numbers and not all(map(is_finite, bbox)):
+        return (), (f"its bbox {bbox!r} holds {_NOT_FINITE}", hint)
+    if not (numbers and bbox[2] > 0 and bbox[3] > 0):
+        return (), (f"its bbox {bbox!r} is not [x, y, width, height] with a width and height", hint)
     x, y, w, h = bbox
     return _image_edges((x, y, x + w, y + h), width, height, f"its bbox {bbox!r}")
 
@@ -1079,6 +1098,7 @@ def validate_createml(document: list, image_size: Callable[[str], tuple[int, int
             box = annotation.get("coordinates")
             box = box if isinstance(box, dict) else {}
             x, y, w, h = (box.get(key) for key in ("x", "y", "width", "height"))
+            numbers = all(type(v) in (int, float) for v in (x, y, w, h))
             if not file_name:
                 yield error("it names no image", "export the dataset again: every entry should name its image")
             elif not concept.strip():
@@ -1086,7 +1106,10 @@ def validate_createml(document: list, image_size: Callable[[str], tuple[int, int
             elif size is None:
                 yield error(f"the size of {file_name!r} is unknown, and Create ML's boxes are in pixels",
                             "choose the images with the file, in the same folder or zip")
-            elif not (all(type(v) in (int, float) for v in (x, y, w, h)) and w > 0 and h > 0):
+            elif numbers and not all(map(is_finite, (x, y, w, h))):
+                yield error(f"its coordinates {box!r} hold {_NOT_FINITE}",
+                            "give each box's centre (x, y), width and height in pixels")
+            elif not (numbers and w > 0 and h > 0):
                 yield error(f"its coordinates {box!r} are not x, y, width and height in pixels",
                             "give each box's centre (x, y), width and height in pixels")
             else:
@@ -1214,6 +1237,8 @@ def upright_box(corners: Sequence[float], degrees: float) -> Sequence[float]:
 # -- YOLO: a text file of boxes per image, the classes named in data.yaml (or classes.txt) -------------
 _YOLO_LINE = re.compile(r"\s*\d+(?:\s+[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?){4,}\s*")
 _YOLO_SLACK = 0.001  # how far past the image an edge may reach from rounding (a share of its size); kept to the edge
+MAX_CLASSES = 100_000  # class numbers in a data.yaml's {number: name}, each a name kept in memory
+_CLASS_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits: str.isdigit() takes '²', which int() refuses
 
 
 def yolo_classes(data: bytes, name: str) -> YoloClasses:
@@ -1222,12 +1247,16 @@ def yolo_classes(data: bytes, name: str) -> YoloClasses:
     if name.lower().endswith((".yaml", ".yml")):
         try:
             document = yaml.safe_load(data)
-        except yaml.YAMLError as error:
+        except (yaml.YAMLError, ValueError, RecursionError) as error:  # a date such as 2024-13-45 is a ValueError
             raise InputFileError(f"{name} is not readable YAML ({one_line(error)}).",
                                  "Export the dataset again, in YOLO format.") from None
         document = document if isinstance(document, dict) else {}
         names, pose = document.get("names"), "kpt_shape" in document
         if isinstance(names, dict) and all(isinstance(number, int) and number >= 0 for number in names):
+            if max(names, default=0) >= MAX_CLASSES:
+                raise InputFileError(f"{name} gives the class number {max(names)}, which is too large (a dataset has "
+                                     f"at most {MAX_CLASSES:,} classes).",
+                                     "Number the classes in its 'names' from 0, one after another.")
             names = [names.get(number, "") for number in range(max(names, default=-1) + 1)]
     else:
         names, pose = data.decode("utf-8", "replace").rstrip().splitlines(), False
@@ -1262,11 +1291,11 @@ def validate_yolo(data: bytes, image: str, classes: YoloClasses) -> Iterator[Box
         def error(message: str, hint: str) -> RowError:
             return RowError(line, "", image, "", message, hint, [])
 
-        number = int(values[0]) if values[0].isdigit() else -1
+        concept = _class_name(values[0], names)
         numbers = [_number(value) for value in values[1:]]
         if classes.pose:
             numbers = numbers[:4]  # the box; its keypoints follow
-        if not 0 <= number < len(names) or not names[number]:
+        if not concept:
             yield error(f"the class {values[0]!r} is not one of the {len(names)} classes {classes.source} names",
                         f"number the classes from 0, in the order of the names in {classes.source}")
         elif not (len(numbers) == 4 or (len(numbers) >= 6 and len(numbers) % 2 == 0)) \
@@ -1287,7 +1316,12 @@ def validate_yolo(data: bytes, image: str, classes: YoloClasses) -> Iterator[Box
             elif edges[0] >= edges[2] or edges[1] >= edges[3]:
                 yield error("the box has no width or height", "check the box's width and height")
             else:
-                yield BoxRecord(line, "", image, names[number], *edges)
+                yield BoxRecord(line, "", image, concept, *edges)
+
+
+def _class_name(number: str, names: Sequence[str]) -> str:
+    """The name a YOLO or Keras class number (as written) stands for; "" when it names none."""
+    return names[int(number)] if _CLASS_NUMBER.fullmatch(number) and int(number) < len(names) else ""
 
 
 # -- Keras TXT: Roboflow's export for keras-yolo3, _annotations.txt and _classes.txt in each split folder ------
@@ -1318,7 +1352,7 @@ def validate_keras(data: bytes, classes: YoloClasses, image_size: Callable[[str]
             if len(fields) != 5 or not all(abs(corner) < float("inf") for corner in corners):
                 yield error(f"{box!r} is not x_min,y_min,x_max,y_max,class",
                             "give each box's edges in pixels and its class number, with commas and no spaces")
-            elif not (fields[4].isdigit() and int(fields[4]) < len(names) and names[int(fields[4])]):
+            elif not (concept := _class_name(fields[4], names)):
                 yield error(f"the class {fields[4]!r} is not one of the {len(names)} classes {classes.source} names",
                             f"number the classes from 0, in the order of the names in {classes.source}")
             elif size is None:
@@ -1329,4 +1363,4 @@ def validate_keras(data: bytes, classes: YoloClasses, image_size: Callable[[str]
                             "swap the two edges, or check which holds which")
             else:
                 edges, problem = _image_edges(corners, *size, f"its box {box!r}")
-                yield error(*problem) if problem else BoxRecord(line, "", file_name, names[int(fields[4])], *edges)
+                yield error(*problem) if problem else BoxRecord(line, "", file_name, concept, *edges)

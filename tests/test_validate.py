@@ -118,6 +118,13 @@ def test_a_list_whose_columns_make_a_box_is_a_list_of_boxes_and_reads_each_input
     assert not map_columns(["text", "class", "left_col", "top_row", "right_col", "bottom_row"]).boxes  # no image
 
 
+def test_a_portal_concept_column_numbered_past_ints_limit_is_an_unknown_column():
+    """int() refuses a string of more than 4300 digits."""
+    long = "input.data.concepts[" + "1" * 5000 + "].id"
+    columns = map_columns(["input.data.image.url", "input.data.concepts[0].id", long])
+    assert (columns.concept_pairs, columns.unknown) == (((1, None),), (long,))
+
+
 def test_columns_can_be_mapped_by_hand():
     columns = map_columns(["image", "tags"], {"url": "image", "pos_concepts": "tags"})
     [record] = list(validate_rows([RawRow(2, ["http://a/x", "a|b"])], columns))
@@ -273,6 +280,34 @@ def test_coco_annotations_become_boxes_and_each_fault_is_named():
         coco_document(b'{"images": []}', "a.json")
 
 
+def test_coco_ids_of_the_wrong_type_and_numbers_that_are_not_valid_make_boxes_to_fix():
+    """An id that is a list or an object, and NaN, infinite or too large numbers, are boxes to fix, not crashes."""
+    document = coco_document(json.dumps({
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 100, "height": 50}, {"id": [2], "file_name": "b.jpg"},
+                   {"id": 3, "file_name": "c.jpg", "width": 10 ** 400, "height": 50},
+                   {"id": 4, "file_name": "d.jpg", "width": float("inf"), "height": 50}],
+        "categories": [{"id": 1, "name": "cat"}, {"id": [2], "name": "dog"}],
+        "annotations": [{"id": 1, "image_id": [1], "category_id": 1, "bbox": [0, 0, 1, 1]},
+                        {"id": 2, "image_id": 1, "category_id": {"x": 1}, "bbox": [0, 0, 1, 1]},
+                        {"id": 3, "image_id": 2, "category_id": 1, "bbox": [0, 0, 1, 1]},
+                        {"id": 4, "image_id": 1, "category_id": [2], "bbox": [0, 0, 1, 1]},
+                        {"id": 5, "image_id": 1, "category_id": 1, "bbox": [float("nan"), float("nan"), 50, 50]},
+                        {"id": 6, "image_id": 3, "category_id": 1, "bbox": [0, 0, 1, 1]},
+                        {"id": 7, "image_id": 4, "category_id": 1, "bbox": [0, 0, 1, 1]},
+                        {"id": 8, "image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20]}]}).encode(), "a.json")
+    *errors, good = validate_coco(document)
+    assert good == BoxRecord(8, "", "a.jpg", "cat", 0.1, 0.2, 0.3, 0.6)
+    assert [(r.line, r.message) for r in errors] == [
+        (1, "annotation 1: its image id [1] is not among the file's images"),
+        (2, "annotation 2: its category id {'x': 1} has no name in the file's categories"),
+        (3, "annotation 3: its image id 2 is not among the file's images"),
+        (4, "annotation 4: its category id [2] has no name in the file's categories"),
+        (5, "annotation 5: its bbox [nan, nan, 50, 50] holds a number that is not valid (NaN, infinite or too large)"),
+        (6, f"annotation 6: its image's width and height ({10 ** 400}, 50) are not numbers of pixels"),
+        (7, "annotation 7: its image's width and height (inf, 50) are not numbers of pixels"),
+    ]
+
+
 def voc(objects: str, image: str = "<filename>a.jpg</filename><size><width>100</width><height>50</height></size>"):
     return f"<annotation><folder>VOC2012</folder>{image}{objects}</annotation>".encode()
 
@@ -355,6 +390,21 @@ def test_a_file_naming_no_classes_is_refused(name, data):
         yolo_classes(data, name)
 
 
+@pytest.mark.parametrize("data", [b"date: 2024-13-45\nnames: [cat]\n", b"names: " + b"[" * 5000])
+def test_a_data_yaml_that_yaml_cannot_build_is_unreadable_yaml(data):
+    """A date no calendar has (a ValueError) and nesting too deep (a RecursionError) are unreadable YAML."""
+    with pytest.raises(InputFileError, match="^data.yaml is not readable YAML"):
+        yolo_classes(data, "data.yaml")
+
+
+def test_a_class_number_too_large_is_refused_before_its_names_are_built():
+    """{0: cat, 300000000: dog} would build a list of 300 million names."""
+    with pytest.raises(InputFileError) as refused:
+        yolo_classes(b"names: {0: cat, 300000000: dog}\n", "data.yaml")
+    assert refused.value.message == ("data.yaml gives the class number 300000000, which is too large (a dataset has at "
+                                     "most 100,000 classes).")
+
+
 def test_create_ml_boxes_need_their_images_size_and_name_each_fault():
     document = [{"image": "a.png", "annotations": [{"label": "cat", "coordinates": {"x": 50, "y": 50, "width": 20,
                                                                                      "height": 40}},
@@ -374,6 +424,17 @@ def test_create_ml_boxes_need_their_images_size_and_name_each_fault():
         coco_document(b'[{"image": "a.png"}]', "boxes.json")
 
 
+def test_create_ml_coordinates_that_are_nan_infinite_or_too_large_are_boxes_to_fix():
+    document = [{"image": "a.png", "annotations": [
+        {"label": "cat", "coordinates": {"x": float("nan"), "y": 50, "width": 20, "height": 40}},
+        {"label": "cat", "coordinates": {"x": 10 ** 400, "y": 50, "width": 20, "height": 40}},
+        {"label": "cat", "coordinates": {"x": 50, "y": 50, "width": 20, "height": 40}}]}]
+    nan, too_large, cat = validate_createml(document, {"a.png": (100, 200)}.get)
+    assert nan.message.endswith("hold a number that is not valid (NaN, infinite or too large)")
+    assert too_large.message.endswith("hold a number that is not valid (NaN, infinite or too large)")
+    assert cat == BoxRecord(1, "", "a.png", "cat", 0.4, 0.15, 0.6, 0.35)
+
+
 def test_keras_txt_boxes_need_their_images_size_and_name_each_fault():
     data = b"a.png 10,20,30,60,0 1,2,3 5,5,9,9,7 9,9,5,5,0\n\nb.png 1,1,2,2,0\n"
     classes = YoloClasses(("cat",), "_classes.txt")
@@ -383,6 +444,19 @@ def test_keras_txt_boxes_need_their_images_size_and_name_each_fault():
     assert unknown_class.message == "box 3: the class '7' is not one of the 1 classes _classes.txt names"
     assert inverted.message.startswith("box 4: the box is inverted or empty")
     assert (no_size.line, no_size.url) == (3, "b.png") and "the size of 'b.png' is unknown" in no_size.message
+
+
+def test_a_class_number_in_other_than_ascii_digits_is_a_box_to_fix():
+    """'²' passes str.isdigit() but int() refuses it; 5000 digits are past int()'s limit."""
+    classes = YoloClasses(("cat",), "_classes.txt")
+    keras = validate_keras("a.png 1,1,10,10,² 1,1,10,10,0\n".encode(), classes, {"a.png": (100, 100)}.get)
+    superscript, cat = keras
+    assert superscript.message == "box 1: the class '²' is not one of the 1 classes _classes.txt names"
+    assert cat == BoxRecord(1, "", "a.png", "cat", 0.01, 0.01, 0.1, 0.1)
+    labels = "² 0.5 0.5 0.2 0.2\n{} 0.5 0.5 0.2 0.2\n0 0.5 0.5 0.2 0.2\n".format("9" * 5000).encode()
+    *errors, cat = validate_yolo(labels, "a.jpg", classes)
+    assert [r.line for r in errors] == [1, 2]
+    assert cat == BoxRecord(3, "", "a.jpg", "cat", 0.4, 0.4, 0.6, 0.6)
 
 
 def test_yolo_labels_become_boxes_and_each_fault_is_named():
