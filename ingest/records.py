@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from .errors import InputFileError
 from .read import RawRow, Table, cell_text
-from .validate import BOX_EDGES, is_coco, kept_to_image, upright_box
+from .validate import BOX_EDGES, is_coco, is_finite, kept_to_image, upright_box
 
 _LABELS = ("rectanglelabels", "labels")  # a rectangle's labels (a RectangleLabels control, or Labels on a Rectangle)
 _RECTANGLES = ("rectanglelabels", "rectangle")  # the types of a full export's results that are rectangles
@@ -52,19 +52,35 @@ def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str) -> Ta
     except NotJsonLines as error:  # its first line is no object: one document over many lines, or broken
         if _one_object("".join(lines())):
             raise _one_object_error(name) from None
-        raise InputFileError(f"{name}, line {error.args[0]}: not readable JSON ({json_problem(error.__cause__)}).",
-                             _HINT) from None
+        raise _unreadable_line(error, name) from None
     if not header:
         raise InputFileError(f"{name} holds no records.", "Export it again with its tasks or rows.")
     columns = list(header)
 
     def rows() -> Iterator[RawRow]:
         flattened = (row for record in records() for row in _flattened(record, choosers))
-        for line, row in enumerate(flattened, 2):
-            yield RawRow(line, [cell_text(row.get(key)) for key in columns])
+        try:
+            for line, row in enumerate(flattened, 2):
+                cells = [cell_text(row.get(key)) for key in columns]
+                try:
+                    "".join(cells).encode("utf-8")
+                except UnicodeEncodeError as error:  # a \ud800 escape: JSON keeps half of a character pair
+                    raise InputFileError(
+                        f"{name}: the record of line {line} holds half of a character pair "
+                        f"({error.object[error.start]!r}), which cannot be stored.",
+                        "Write the character itself, or both halves of its escape (such as \\ud83d\\ude00).",
+                    ) from None
+                yield RawRow(line, cells)
+        except NotJsonLines as error:  # the first line read again, where only a deeper stack fails it
+            raise _unreadable_line(error, name) from None
 
     read_as = "Label Studio's export" if label_studio else "a JSON array" if array else "JSON Lines"
     return Table(name=name, header=columns, delimiter=",", encoding="utf-8", rows=rows(), read_as=read_as)
+
+
+def _unreadable_line(error: NotJsonLines, name: str) -> InputFileError:
+    return InputFileError(f"{name}, line {error.args[0]}: not readable JSON ({json_problem(error.__cause__)}).",
+                          _HINT)
 
 
 def _array(text: str, name: str) -> list[dict]:
@@ -161,7 +177,8 @@ def _flattened(record: dict, choosers: set[str]) -> list[dict]:
             elif _rectangles(value):
                 results.extend({"type": "rectangle", "value": v, **v} for v in value)
                 del fields[key]
-    choices = [c for r in results if r.get("type") == "choices" for c in (r.get("value") or {}).get("choices") or []]
+    choices = [c for r in results if r.get("type") == "choices" and isinstance(r.get("value"), dict)
+               for c in r["value"].get("choices") or []]
     if choices:
         fields["pos_concepts"] = choices
     boxes = [(label, _edges(r)) for r in results if r.get("type") in _RECTANGLES and isinstance(r.get("value"), dict)
@@ -196,7 +213,7 @@ def _edges(result: dict) -> dict[str, object]:
     value = result["value"]
     x, y, width, height = (value.get(key) for key in ("x", "y", "width", "height"))
     angle = value.get("rotation") or 0
-    if not all(type(v) in (int, float) for v in (x, y, width, height, angle)):
+    if not all(map(is_finite, (x, y, width, height, angle))):
         return dict(zip(BOX_EDGES, (x, y, width, height)))
     if not angle:
         edges = (x / 100, y / 100, (x + width) / 100, (y + height) / 100)
@@ -204,7 +221,8 @@ def _edges(result: dict) -> dict[str, object]:
             edges = tuple(min(1.0, max(0.0, edge)) for edge in edges)
         return dict(zip(BOX_EDGES, edges))
     # Turned in pixels, where the image need not be square: about its corner is about its centre, moved.
-    across, down = (result.get(key) or 100 for key in ("original_width", "original_height"))
+    across, down = (size if is_finite(size := result.get(key)) and size > 0 else 100
+                    for key in ("original_width", "original_height"))
     left, top, w, h = x / 100 * across, y / 100 * down, width / 100 * across, height / 100 * down
     cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
     middle_x, middle_y = left + w / 2 * cos - h / 2 * sin, top + w / 2 * sin + h / 2 * cos

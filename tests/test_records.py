@@ -67,6 +67,24 @@ def test_label_studio_json_min_reads_its_choices_whether_one_or_several_and_its_
                      (4, ["https://h.test/b.jpg", "2", "1", "Indoor", "", "", "", "", ""])]  # kept to the image
 
 
+def test_label_studio_results_of_odd_shapes_are_left_out_or_named_by_the_box_check_never_a_crash():
+    task = {"data": {"image": "https://h.test/a.jpg"}, "annotations": [{"result": [
+        {"type": "choices", "value": "Outdoor"},  # not {"choices": [...]}: no concept to read
+        {"type": "rectanglelabels", "original_width": "wide", "original_height": 100,
+         "value": {"x": 10, "y": 20, "width": 30, "height": 40, "rotation": 90, "rectanglelabels": ["Cat"]}},
+        {"type": "rectanglelabels", **RESULT,
+         "value": {"x": 10 ** 400, "y": 0, "width": 1, "height": 1, "rectanglelabels": ["Huge"]}},
+        {"type": "rectanglelabels", **RESULT,
+         "value": {"x": 1, "y": 1, "width": 1, "height": 1, "rotation": float("inf"), "rectanglelabels": ["Inf"]}},
+    ]}]}
+    header, found = rows(json.dumps([task]).encode())
+    assert header == ["image", "class", "left_col", "top_row", "right_col", "bottom_row"]
+    cat, huge, inf = found
+    assert cat[1][:2] == ["https://h.test/a.jpg", "Cat"] and all(0 <= float(edge) <= 1 for edge in cat[1][2:])
+    assert huge[1][:3] == ["https://h.test/a.jpg", "Huge", str(10 ** 400)]  # for the box check to name
+    assert inf[1][1:] == ["Inf", "1", "1", "1", "1"]
+
+
 def test_label_studio_tasks_to_import_read_as_their_data():
     tasks = [{"data": {"image": "https://h.test/a.jpg", "caption": "a cat"}}, {"data": {"image": "https://h.test/b.jpg"}}]
     assert rows(json.dumps(tasks).encode()) == (
@@ -90,6 +108,11 @@ def test_json_lines_of_records_read_as_a_table_and_gzip_unpacks_first():
     (b'{\n  "images": [],\n  "annotations": []\n}\n', ["holds one JSON object, not a list of records"]),
     (b'{"url": "https://h.test/a.jpg"}\n\n{"url": \n', ["export.json, line 3: not readable JSON"]),
     (b'{"url": "https://h.test/a.jpg"}\n[1, 2]\n', ["export.json, line 2: not a JSON object"]),
+    (b'{"url": "https://h.test/a.jpg"}\n{"url": "https://h.test/b.jpg", "label": "\\ud800"}\n',
+     ["export.json: the record of line 3 holds half of a character pair ('\\ud800'), which cannot be stored",
+      "both halves of its escape"]),
+    (b'{"url": "https://h.test/a.jpg"}\n{"url": ' + b"[" * 100_000 + b"}\n",
+     ["export.json, line 2: not readable JSON (nested too deeply to read)"]),
 ])
 def test_json_that_is_no_list_of_records_stops_with_what_to_export(data, fragments):
     with pytest.raises(InputFileError) as caught:
