@@ -15,6 +15,7 @@ import io
 import itertools
 import json
 import re
+import warnings
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -49,7 +50,9 @@ _RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relat
 _LINK_MARKS = (b"<hyperlink ", b"HYPERLINK(")  # a sheet holds links only where its XML says one of these
 _HYPERLINK_FORMULA = re.compile(r'\s*HYPERLINK\(\s*"((?:[^"]|"")*)"', re.IGNORECASE)  # its address, written out
 _SCAN_BYTES = 1024 * 1024
-_MAX_LINKED_CELLS = 100_000  # in one link's range, read; a link over more is a sheet's odd one, not a list's
+_MAX_LINKED_CELLS = 2_000_000  # cells given links, read at most (twice a sheet's rows): a link over a range is read
+# cell by cell, and more would be a damaged or hostile sheet's, whose links are then left unread
+_EXCEL_ROWS = 1_048_576  # the most a sheet has; a row numbered beyond is a damaged file's
 _MAGIC = (  # how other kinds of file start, and what they are
     (_ZIP_MAGIC, "a ZIP archive", "To upload the files it holds, give it a .zip name and upload it as it is (on the "
                                   "page: under 'Files from my computer'); or take the list of urls out of it."),
@@ -188,7 +191,7 @@ def _parquet_table(stream: BinaryIO, name: str) -> Table:
                 for values in zip(*(column.to_pylist() for column in batch.columns)):
                     line += 1
                     yield RawRow(line, [cell_text(value) for value in values])
-        except (pyarrow.ArrowException, OSError) as error:
+        except (pyarrow.ArrowException, OSError, OverflowError, ValueError) as error:  # Overflow: a date past 9999
             raise InputFileError(f"{name}: the rows after line {line} cannot be read ({one_line(error)}).",
                                  "Download or export it again: it is damaged or cut short.") from None
 
@@ -214,8 +217,10 @@ def _excel_table(stream: BinaryIO, name: str, sheet_name: str | None = None) -> 
     with it."""
     import openpyxl  # only workbooks need it
 
+    warnings.filterwarnings("ignore", module="openpyxl")  # its notes on styles and dates, with its paths, are not ours
     damaged = (openpyxl.utils.exceptions.InvalidFileException, zipfile.BadZipFile, zlib.error, KeyError, ValueError,
-               SyntaxError, OSError)  # SyntaxError: the XML parsers' errors
+               SyntaxError, OSError, IndexError, TypeError)  # SyntaxError: the XML parsers'; Index-, TypeError:
+    # openpyxl's, on a shared text or a style that is not there
     try:
         book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except damaged as error:
@@ -224,7 +229,7 @@ def _excel_table(stream: BinaryIO, name: str, sheet_name: str | None = None) -> 
     for sheet in book.worksheets:
         try:
             sheet.reset_dimensions()  # some writers record a wrong extent: read every row there is
-            rows = enumerate(sheet.iter_rows(values_only=True), 1)
+            rows = _numbered_rows(sheet)
             leading = _leading_rows(rows)
         except damaged as error:
             if sheet.title == sheet_name or sheet_name is None and not opened:  # the sheet to read
@@ -277,12 +282,19 @@ def _excel_table(stream: BinaryIO, name: str, sheet_name: str | None = None) -> 
                  read_as=f"its sheet {sheet_name!r}", sheet=sheet_name, sheets=sheets)
 
 
+def _numbered_rows(sheet) -> Iterator[tuple[int, tuple]]:
+    """A sheet's rows with their numbers, empty ones too; raises ValueError past Excel's last row, where a damaged
+    file's row number would have openpyxl make empty rows for minutes."""
+    for line, values in enumerate(sheet.iter_rows(values_only=True), 1):
+        if line > _EXCEL_ROWS:
+            raise ValueError(f"a row is numbered beyond Excel's last, {_EXCEL_ROWS:,}")
+        yield line, values
+
+
 def _sheet_links(stream: BinaryIO, sheet_path: str) -> dict[int, dict[int, str]]:
     """Row -> column (from 0) -> the address a cell links to: a link inserted in it (Excel, LibreOffice, SharePoint's
     lists), or its HYPERLINK formula's (Google Sheets exports its links so). A sheet's links come after its rows,
     so a sheet that names none is found by a quick scan and not parsed twice."""
-    from openpyxl.utils.cell import range_boundaries  # only workbooks need it
-
     archive = zipfile.ZipFile(stream)
     if not sheet_path or not _mentions(archive, sheet_path, _LINK_MARKS):
         return {}
@@ -294,27 +306,48 @@ def _sheet_links(stream: BinaryIO, sheet_path: str) -> dict[int, dict[int, str]]
     targets = {relation.get("Id"): relation.get("Target", "") for relation in relations
                if relation.get("TargetMode") == "External"}
     links: dict[int, dict[int, str]] = {}
+    linked = 0
     rows = ElementTree.Element("none")  # the sheet's rows, emptied as they are read
     with archive.open(sheet_path) as source:
         for event, element in ElementTree.iterparse(source, ("start", "end")):
             if event == "start":
                 if element.tag == f"{_SHEET_NS}sheetData":
                     rows = element
-            elif element.tag == f"{_SHEET_NS}c":
+                continue
+            if element.tag == f"{_SHEET_NS}c":
                 formula = _HYPERLINK_FORMULA.match(element.findtext(f"{_SHEET_NS}f") or "")
-                if formula and element.get("r"):  # a cell's place may go unsaid, then its link is not read
-                    first_column, row, _, _ = range_boundaries(element.get("r"))
-                    links.setdefault(row, {})[first_column - 1] = formula[1].replace('""', '"')
-            elif element.tag == f"{_SHEET_NS}row":
-                rows.clear()
-            elif element.tag == f"{_SHEET_NS}hyperlink" and element.get(_RELATIONSHIP_ID) in targets:
-                first_column, first_row, last_column, last_row = range_boundaries(element.get("ref"))
-                if (last_row - first_row + 1) * (last_column - first_column + 1) > _MAX_LINKED_CELLS:
-                    continue
-                for row in range(first_row, last_row + 1):
-                    for column in range(first_column, last_column + 1):
-                        links.setdefault(row, {})[column - 1] = targets[element.get(_RELATIONSHIP_ID)]
+                places = _cells_of(element.get("r")) if formula else []
+                target = formula[1].replace('""', '"') if formula else ""
+            elif element.tag == f"{_SHEET_NS}hyperlink":
+                target = targets.get(element.get(_RELATIONSHIP_ID), "")
+                places = _cells_of(element.get("ref")) if target else []
+            else:
+                if element.tag == f"{_SHEET_NS}row":
+                    rows.clear()
+                continue
+            linked += len(places)
+            if linked > _MAX_LINKED_CELLS:
+                return {}
+            for row, column in places:
+                links.setdefault(row, {})[column] = target
     return links
+
+
+def _cells_of(reference: str | None) -> list[tuple[int, int]]:
+    """(row, column from 0) of each cell a reference names (B2, or a range such as A2:A9); none for a whole column or
+    row, or a reference that names no cell."""
+    from openpyxl.utils.cell import range_boundaries  # only workbooks need it
+
+    try:
+        first_column, first_row, last_column, last_row = range_boundaries(reference or "")
+    except (ValueError, TypeError):
+        return []
+    if None in (first_column, first_row, last_column, last_row):
+        return []
+    if (last_row - first_row + 1) * (last_column - first_column + 1) > _MAX_LINKED_CELLS:
+        return []
+    return [(row, column - 1) for row in range(first_row, last_row + 1)
+            for column in range(first_column, last_column + 1)]
 
 
 def _mentions(archive: zipfile.ZipFile, member: str, marks: tuple[bytes, ...]) -> bool:
@@ -511,6 +544,10 @@ def _decode(read, name: str, encoding: str, line: int) -> str:
         return _unpacked(read, name, line)
     except UnicodeDecodeError as error:
         raise _undecodable(error, name, encoding, line) from None
+    except UnicodeError as error:  # UTF-16 named without its byte order, for a file without a byte-order mark
+        raise EncodingError(f"{name} is not readable as {encoding.upper()} text ({error}).",
+                            f"Name the byte order too (--encoding {encoding}-le or {encoding}-be), or leave the "
+                            "encoding out to detect it.") from None
 
 
 def _unpacked(read, name: str, line: int):

@@ -91,6 +91,11 @@ def test_a_parquet_files_rows_read_as_a_csvs_would():
                     (3, ["", "", "4", "false", ""])]
     with pytest.raises(InputFileError, match="is not a readable Parquet file"):
         table(b"PAR1 and nothing after")
+    out = io.BytesIO()  # a date past the year 9999, which Python's dates cannot hold
+    pyarrow.parquet.write_table(pyarrow.table({"url": ["https://h.test/a.jpg"],
+                                               "taken": pyarrow.array([10 ** 12], pyarrow.timestamp("s"))}), out)
+    with pytest.raises(InputFileError, match=r"f.csv: the rows after line 1 cannot be read \(date value out of range"):
+        table(out.getvalue())
 
 
 def workbook(*sheets: dict[str, object]) -> bytes:
@@ -155,6 +160,43 @@ def test_a_workbook_cell_that_links_to_a_web_address_reads_as_that_address():
                     (4, ["https://h.test/3.jpg", "cow", ""]),
                     (5, ["photo 4", "bird", ""]),
                     (6, ["", "emu", ""])]
+
+
+def rewritten(data: bytes, member: str, old: bytes, new: bytes) -> bytes:
+    """A zip (a workbook) with `old` replaced by `new` in its member `member`."""
+    import zipfile
+
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as copy:
+        for name in source.namelist():
+            body = source.read(name)
+            copy.writestr(name, body.replace(old, new) if name == member else body)
+    return out.getvalue()
+
+
+def test_a_workbook_damaged_in_its_links_rows_or_texts_is_named_or_read_without_them():
+    sheet = "xl/worksheets/sheet1.xml"
+    book = workbook({"A1": "url", "B1": "pos_concepts", "A2": "https://h.test/a.jpg", "B2": "cat"})
+    import openpyxl
+
+    linked = openpyxl.load_workbook(io.BytesIO(book))
+    linked.active["A2"].hyperlink = "https://h.test/elsewhere.jpg"
+    out = io.BytesIO()
+    linked.save(out)
+    for reference in (b' ref="A:A"', b' ref="2:2"'):  # a whole column or row linked: not read as a cell's link
+        _, rows = table(rewritten(out.getvalue(), sheet, b' ref="A2"', reference))
+        assert rows == [(2, ["https://h.test/a.jpg", "cat"])]
+    with pytest.raises(InputFileError, match="f.csv: the rows after row 2 of its sheet 'Sheet1' cannot be read"):
+        table(rewritten(out.getvalue(), sheet, b' ref="A2"', b""))  # a link to no cell
+    far = book
+    for old, new in ((b'<row r="2"', b'<row r="2000000"'), (b'r="A2"', b'r="A2000000"'), (b'r="B2"', b'r="B2000000"')):
+        far = rewritten(far, sheet, old, new)
+    with pytest.raises(InputFileError, match="a row is numbered beyond Excel's last, 1,048,576"):
+        table(far)
+    shared = rewritten(book, sheet, b'<c r="B2" t="inlineStr"><is><t>cat</t></is></c>',
+                       b'<c r="B2" t="s"><v>99</v></c>')  # a shared text that is not there
+    with pytest.raises(InputFileError, match=r"f.csv: the rows after row \d of its sheet 'Sheet1' cannot be read"):
+        table(shared)
 
 
 def test_a_workbooks_sheet_is_read_by_its_name_and_the_sheets_with_anything_in_them_are_named():
