@@ -47,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.command(args)
     except IngestError as error:
         return _fail(error)
+    except Exception:  # a bug: its details for the team (a traceback shows no values, so no key), then plain words
+        log.exception("the command stopped on an unexpected error")
+        return _fail(IngestError("Something unexpected stopped the command.",
+                                 "Try again; if it happens again, send the lines above to the team."))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -91,8 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     how.add_argument("--keep-other-columns", action="store_true",
                      help="put the columns this tool does not read into each input's metadata, as text under their "
                           "names, rather than leave them out")
-    how.add_argument("--delimiter", help="cell delimiter (default: detected from the header line)")
-    how.add_argument("--encoding", help="text encoding (default: UTF-8, or UTF-16 by its byte-order mark)")
+    how.add_argument("--delimiter", type=_delimiter,
+                     help="cell delimiter: one character, or tab (default: detected from the header line)")
+    how.add_argument("--encoding", type=_encoding,
+                     help="text encoding (default: UTF-8, or UTF-16 by its byte-order mark)")
     how.add_argument("--sheet", metavar="NAME",
                      help="an Excel workbook's sheet to read, by its name (default: the first one with anything in it)")
     how.add_argument("--dry-run", action="store_true", help="read, check and build every request; send nothing")
@@ -187,6 +193,24 @@ def _column_choice(text: str) -> tuple[str, str]:
     return role.strip(), name.strip()
 
 
+def _delimiter(text: str) -> str:
+    """One character; a tab also as typed in a shell (\\t) or by its name."""
+    delimiter = {"\\t": "\t", "tab": "\t"}.get(text.strip().lower(), text)
+    if len(delimiter) != 1:
+        raise argparse.ArgumentTypeError(f"write one character (such as ';'), or tab, not {text!r}")
+    return delimiter
+
+
+def _encoding(text: str) -> str:
+    """A text encoding Python knows."""
+    try:
+        "".encode(text)
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a text encoding Python knows; write one such as utf-8, "
+                                         "cp1252 or latin-1") from None
+    return text
+
+
 def _yes_no(text: str) -> bool:
     value = text.strip().lower()
     if value in ("true", "yes", "1", "y"):
@@ -206,6 +230,10 @@ def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path
     for given in (path, *boxes):
         if not (given.is_file() or given is path and path.is_dir()):
             raise UsageError(f"{given} does not exist or is not a file.", "Check the path and try again.")
+    for written in filter(None, (report, failed)):
+        if written.is_dir() or not written.absolute().parent.is_dir():
+            raise UsageError(f"{written} cannot be written: it is a folder, or its folder does not exist.",
+                             "Give the path of a file in a folder that exists.")
     files = _local_files(path, chosen_list)
     if folder_concepts and not files:
         raise UsageError("--folder-concepts is for a folder or a zip of files.",

@@ -186,6 +186,14 @@ def test_dry_run_needs_no_credentials_and_sends_nothing(sandbox, tmp_path):
         (["upload", str(DATA / "two.tsv"), "--batch-size", "500", "--dry-run"], ["between 1 and 128"]),
         (["upload", str(DATA / "two.tsv")], ["No key was given", "--pat"]),
         (["upload", str(DATA / "two.tsv"), "--column", "colour=hue"], ["--column: write ROLE=NAME with ROLE one of"]),
+        (["upload", str(DATA / "two.tsv"), "--dry-run", "--delimiter", "::"],
+         ["--delimiter: write one character (such as ';'), or tab, not '::'"]),
+        (["upload", str(DATA / "two.tsv"), "--dry-run", "--encoding", "rot13"],
+         ["--encoding: 'rot13' is not a text encoding Python knows"]),
+        (["upload", str(DATA / "two.tsv"), "--dry-run", "--encoding", "utf-16"],
+         ["two.tsv is not readable as UTF-16 text", "--encoding utf-16-le or utf-16-be"]),
+        (["upload", str(DATA / "two.tsv"), "--dry-run", "--report", "no/such/folder/report.csv"],
+         ["no/such/folder/report.csv cannot be written: it is a folder, or its folder does not exist"]),
     ],
 )
 def test_bad_usage_exits_2_with_what_to_do(args, fragments):
@@ -194,6 +202,12 @@ def test_bad_usage_exits_2_with_what_to_do(args, fragments):
     for fragment in fragments:
         assert fragment in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_tab_delimiter_may_be_typed_as_a_shell_passes_it_or_by_its_name():
+    for typed in ("\\t", "tab", "\t"):
+        result = run("upload", str(DATA / "two.tsv"), "--dry-run", "--delimiter", typed)
+        assert result.returncode == 0 and "2 ready to upload, 0 invalid" in result.stdout, result.stderr
 
 
 @pytest.mark.parametrize("command", [[], ["upload"], ["sandbox"]])
