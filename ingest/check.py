@@ -23,7 +23,6 @@ from .validate import (
     coco_document,
     map_box_columns,
     map_columns,
-    names_keras,
     validate_boxes,
     validate_coco,
     validate_createml,
@@ -197,7 +196,7 @@ def _boxes_of(source: BoxesFile, image_size: Callable[[str], tuple[int, int] | N
               ) -> Iterator[BoxRecord | RowError]:
     """One file's boxes, read as its kind is: Keras TXT, YOLO labels, COCO or Create ML JSON, Pascal VOC XML, or a
     CSV of boxes."""
-    if source.classes and names_keras(source.name):
+    if source.classes and not source.image:  # Keras TXT: every image's boxes (a YOLO label file is one image's)
         return validate_keras(source.data, source.classes, image_size)
     if source.classes:
         return validate_yolo(source.data, source.image, source.classes)

@@ -20,15 +20,18 @@ of any size uploads in the memory of the batches in flight.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import functools
 import hashlib
 import io
 import json
+import os
 import posixpath
 import re
 import threading
 import zipfile
+import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
@@ -66,6 +69,8 @@ MIRROR_FOLDERS = {"images": "labels", "JPEGImages": "Annotations"}  # images' fo
 NOTES = ("readme", "license", "licence", "changelog", "citation")  # a dataset's notes (README.txt): no inputs
 SKIPPED = ("__MACOSX/", "Thumbs.db", "desktop.ini")  # and hidden files and folders (.DS_Store, ._a.jpg, .git/)
 OnRead = Callable[[int, int], None]  # (bytes just read, bytes to read in all)
+OpenFile = Callable[[str], contextlib.AbstractContextManager[BinaryIO]]  # a file by its name, opened to read
+_SURROGATE = re.compile("[\ud800-\udfff]")  # half of a UTF-16 pair: JSON can escape one, UTF-8 cannot hold it
 _SHARD = re.compile(r"(?P<split>.+?)-\d+-of-\d+(?:-[0-9a-f]+)?\.parquet", re.IGNORECASE)  # train-00000-of-00004
 
 
@@ -280,6 +285,13 @@ def from_folder(folder: Path, chosen_list: str | None = None, on_read: OnRead | 
     `on_read(size, total)` follows the first read, for the files' ids: a file's bytes, of all of them."""
     paths = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
     found = {file_name: paths[file_name].stat().st_size for file_name in paths if not _skipped(file_name)}
+    for file_name in found:
+        try:
+            file_name.encode("utf-8")
+        except UnicodeEncodeError:  # Python keeps bytes that are not UTF-8 as lone surrogates, which no list can hold
+            raise InputFileError(f"{folder}: the name of the file "
+                                 f"'{os.fsencode(file_name).decode('utf-8', 'backslashreplace')}' is not UTF-8 text.",
+                                 "Rename the file, or move it out of the folder.") from None
     if chosen_list is None and (parts := dataset_parts(found)):  # a Hugging Face dataset, downloaded
         return from_parquet([(str(paths[part]), open(paths[part], "rb")) for part in parts], str(folder), on_read)
 
@@ -319,13 +331,14 @@ def from_zip(stream: BinaryIO, name: str, chosen_list: str | None = None, on_rea
     except zipfile.BadZipFile:
         raise InputFileError(f"{name} is not a readable zip archive.",
                              "Make the zip again, or choose the files themselves.") from None
-    members = [info for info in archive.infolist() if not info.is_dir()]
+    members = [info for info in archive.infolist()  # a name '' or '.' names no file, as a folder's does not
+               if PurePosixPath(info.filename).parts and not info.is_dir()]
     _check_archive(members, name)  # every member, the ones left out too: a hidden name must not hide '../'
     members = [info for info in members if not _skipped(info.filename)]
     root = _root_folder([info.filename for info in members])  # a zipped folder is read as that folder
     infos = {info.filename.removeprefix(root): info for info in members}
     return _read_members(name, {file_name: info.file_size for file_name, info in infos.items()},
-                         lambda file_name: archive.open(infos[file_name]),  # stops at the size declared
+                         lambda file_name: _open_member(archive, infos[file_name], name),  # stops at its size
                          lambda file_name: _read(archive, infos[file_name], name),
                          lambda file_name: f"{name}:{root}{file_name}", chosen_list, root, on_read,
                          held=stream.seek(0, io.SEEK_END))
@@ -342,7 +355,7 @@ def from_parquet(parts: Sequence[tuple[str, BinaryIO]], name: str, on_read: OnRe
     media = [_file_columns(parquet.schema_arrow) for _, parquet in opened]  # each part's columns of files
     if empty := next((part for (part, _), found in zip(opened, media) if not found), None):
         raise InputFileError(f"{empty} holds no images, audio or other files (no column of file bytes and paths, "
-                             "as Hugging Face stores them).",
+                             "as Hugging Face stores them: the bytes binary, the path text).",
                              "If it lists web addresses, choose it as a list of web addresses instead.")
     columns = [found[0] for found in media]  # the one read as files
     lock = threading.Lock()
@@ -387,7 +400,7 @@ def from_parquet(parts: Sequence[tuple[str, BinaryIO]], name: str, on_read: OnRe
                 if on_read:
                     on_read(len(data), total)
         others = [f.name for f in parquet.schema_arrow if f.name not in media[shard]]
-        rows = parquet.read(columns=others).to_pylist() if others else [{}] * len(named)
+        rows = _rows(parquet.read(columns=others), part) if others else [{}] * len(named)
         split = {"split": splits[shard]} if marked else {}
         described.update((file_name, _described({**split, **row}, features)) for file_name, row in zip(named, rows)
                          if file_name in sizes)
@@ -400,6 +413,20 @@ def from_parquet(parts: Sequence[tuple[str, BinaryIO]], name: str, on_read: OnRe
     held = sum(stream.seek(0, io.SEEK_END) for _, stream in parts)
     return LocalFiles(name, manifest, _Contents(sizes, read), sizes, held=held, copies=copies,
                       folder_lists=tuple(PurePosixPath(part).name for part, _ in parts), missing=tuple(missing))
+
+
+def _rows(table: pyarrow.Table, name: str) -> list[dict]:
+    """A table's rows as Python values; raises `InputFileError` naming a column with a value Python cannot hold
+    (a date after the year 9999)."""
+    columns = []
+    for column, values in zip(table.column_names, table.columns):
+        try:
+            columns.append(values.to_pylist())
+        except (OverflowError, ValueError) as error:
+            raise InputFileError(f"{name}: its column {column!r} holds a value that cannot be read "
+                                 f"({one_line(error)}).",
+                                 "Export the file again, with that column's values in range or without it.") from None
+    return [dict(zip(table.column_names, row)) for row in zip(*columns)]
 
 
 def _split(part: str) -> str:
@@ -433,19 +460,28 @@ def dataset_parts(file_names: Iterable[str]) -> list[str]:
 
 def holds_files(stream: BinaryIO) -> bool:
     """Whether a Parquet file holds files (a column of their bytes and paths, as Hugging Face stores images), rather
-    than being a table of rows to read as a list."""
+    than being a table of rows to read as a list. By the fields' names: reading it as files says what a column of
+    other types lacks."""
     import pyarrow.parquet
 
     try:
-        return bool(_file_columns(pyarrow.parquet.read_schema(stream)))
+        schema = pyarrow.parquet.read_schema(stream)
     except (pyarrow.ArrowException, OSError):
         return True  # reading it as files says what is wrong with it
+    return any(pyarrow.types.is_struct(f.type) and {"bytes", "path"} <= set(f.type.names) for f in schema)
 
 
 def _file_columns(schema: pyarrow.Schema) -> list[str]:
-    import pyarrow
+    """The columns that hold files: structs of their bytes and path, as Hugging Face stores Image and Audio."""
+    from pyarrow import types
 
-    return [f.name for f in schema if pyarrow.types.is_struct(f.type) and {"bytes", "path"} <= set(f.type.names)]
+    def typed(struct: pyarrow.StructType, name: str, *kinds: Callable[[pyarrow.DataType], bool]) -> bool:
+        index = struct.get_field_index(name)  # -1 for no such field, or several
+        return index >= 0 and any(kind(struct.field(index).type) for kind in (types.is_null, *kinds))
+
+    return [f.name for f in schema if types.is_struct(f.type)
+            and typed(f.type, "bytes", types.is_binary, types.is_large_binary)
+            and typed(f.type, "path", types.is_string, types.is_large_string)]
 
 
 def _hf_features(schema: pyarrow.Schema) -> dict[str, dict]:
@@ -469,6 +505,8 @@ def _described(fields: Mapping[str, object], features: Mapping[str, dict] | None
         feature = features.get(key) if isinstance(features.get(key), dict) else {}
         inner = feature.get("feature") if isinstance(feature.get("feature"), dict) else {}
         names = feature.get("names") or inner.get("names")  # a ClassLabel, or a list of them
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            names = []  # not names a class number can stand for: the value goes to the metadata
         values = value if isinstance(value, list) else [value]
         if names and all(isinstance(v, int) and 0 <= v < len(names) for v in values):
             concepts.extend(names[v] for v in values)
@@ -479,7 +517,7 @@ def _described(fields: Mapping[str, object], features: Mapping[str, dict] | None
     return Described(tuple(concepts), metadata)
 
 
-def _read_members(name: str, sizes: Mapping[str, int], open_file: Callable[[str], BinaryIO],
+def _read_members(name: str, sizes: Mapping[str, int], open_file: OpenFile,
                   read: Callable[[str], bytes], shown: Callable[[str], str], chosen_list: str | None,
                   root: str = "", on_read: OnRead | None = None, **how_held: object) -> LocalFiles:
     """A folder's, zip's or the page's files (by name within `root`, with their sizes) as local files: their
@@ -537,7 +575,7 @@ def _one_hot_concepts(listing: bytes, name: str) -> bytes:
     return text.getvalue().encode("utf-8")
 
 
-def _folder_lists(file_names: list[str], open_file: Callable[[str], BinaryIO], shown: Callable[[str], str],
+def _folder_lists(file_names: list[str], open_file: OpenFile, shown: Callable[[str], str],
                   boxes: Mapping[str, BoxesFile]) -> dict[str, dict[str, Described]]:
     """The lists in a folder or zip that describe the files of their own folder, each with what it says of
     each file it names (by its name in the folder or zip): Roboflow's multi-label `_classes.csv` in a split
@@ -620,6 +658,9 @@ def _hf_list(data: bytes, name: str) -> dict[str, Described] | None:
                    for row in table.rows)
     described: dict[str, Described] = {}
     for line, fields in records:
+        if _half_pair(fields):
+            raise InputFileError(f"{name}, line {line}: it holds half of a character pair (such as \\ud800 alone), "
+                                 "which cannot be stored.", "Write the whole pair, or take out the half.")
         file_name = fields.pop("file_name", None)
         if not described and OWN_COLUMNS & {key.lower() for key in fields}:
             return None  # its first line decides
@@ -630,6 +671,20 @@ def _hf_list(data: bytes, name: str) -> dict[str, Described] | None:
                                  "Give every line the name of its file, as file_name.")
         described[file_name.strip()] = _described(fields)
     return described
+
+
+def _half_pair(value: object) -> bool:
+    """Whether a JSON value holds a lone surrogate (JSON may escape one, as "\\ud800"), which UTF-8 cannot encode."""
+    values = [value]
+    while values:  # not recursive: a line may nest as deep as the JSON reader goes
+        value = values.pop()
+        if isinstance(value, str) and _SURROGATE.search(value):
+            return True
+        if isinstance(value, dict):
+            values.extend([*value, *value.values()])
+        elif isinstance(value, list):
+            values.extend(value)
+    return False
 
 
 def _json_lines(data: bytes, name: str) -> Iterator[tuple[int, dict]]:
@@ -678,8 +733,8 @@ def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: s
     return "", *_sort_files(names, bool(boxes), described if folder_lists else None)
 
 
-def _boxes_files(file_names: list[str], open_file: Callable[[str], BinaryIO],
-                 shown: Callable[[str], str], where: str) -> dict[str, BoxesFile]:
+def _boxes_files(file_names: list[str], open_file: OpenFile, shown: Callable[[str], str], where: str
+                 ) -> dict[str, BoxesFile]:
     """The boxes files among a folder's or zip's files, by file name: CSVs (by their header), JSON files
     (COCO's), XML files (Pascal VOC's, an image's each, read together as one; or CVAT's), and YOLO's labels.
     Each names files relative to its own folder."""
@@ -702,6 +757,8 @@ def _boxes_files(file_names: list[str], open_file: Callable[[str], BinaryIO],
                 else:
                     map_box_columns(open_table(stream, shown(file_name)).header)
                     data = b""
+        except _UnreadableMember:
+            raise
         except InputFileError:
             continue
         if not data:
@@ -717,8 +774,7 @@ def _boxes_files(file_names: list[str], open_file: Callable[[str], BinaryIO],
     return found
 
 
-def _keras_boxes(file_names: list[str], open_file: Callable[[str], BinaryIO], shown: Callable[[str], str]
-                 ) -> dict[str, BoxesFile]:
+def _keras_boxes(file_names: list[str], open_file: OpenFile, shown: Callable[[str], str]) -> dict[str, BoxesFile]:
     """Keras TXT's annotations, with the class names of the _classes.txt beside them; by file name, the
     classes file too."""
     found = {}
@@ -741,8 +797,8 @@ def _keras_boxes(file_names: list[str], open_file: Callable[[str], BinaryIO], sh
     return found
 
 
-def _yolo_labels(file_names: list[str], open_file: Callable[[str], BinaryIO],
-                 shown: Callable[[str], str], where: str) -> dict[str, BoxesFile]:
+def _yolo_labels(file_names: list[str], open_file: OpenFile, shown: Callable[[str], str], where: str
+                 ) -> dict[str, BoxesFile]:
     """YOLO's label files (an image's text file of numbers) with the class names of the data.yaml or
     classes.txt nearest above them, read together as one boxes file; by file name, the files naming the
     classes too."""
@@ -906,8 +962,7 @@ def content_id(data: bytes | BinaryIO) -> str:
     return hashlib.file_digest(data, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
 
 
-def _content_ids(sizes: dict[str, int], open_file: Callable[[str], BinaryIO], on_read: OnRead | None = None
-                 ) -> dict[str, str]:
+def _content_ids(sizes: dict[str, int], open_file: OpenFile, on_read: OnRead | None = None) -> dict[str, str]:
     """`content_id` of each file small enough to send."""
     wanted = {file_name: size for file_name, size in sizes.items() if size <= size_limit(file_name)}
     total = sum(wanted.values())
@@ -963,7 +1018,7 @@ def _check_archive(members: list[zipfile.ZipInfo], name: str) -> None:
     total = 0
     for info in members:
         path = PurePosixPath(info.filename.replace("\\", "/"))
-        if path.is_absolute() or ".." in path.parts or ":" in path.parts[0]:
+        if path.is_absolute() or ".." in path.parts or ":" in "".join(path.parts[:1]):  # '.\\' has none
             raise InputFileError(
                 f"{name} holds a file named {info.filename!r}, which points outside the archive.",
                 "This zip may have been made to attack; make a new zip of the files themselves.")
@@ -980,9 +1035,39 @@ def _check_archive(members: list[zipfile.ZipInfo], name: str) -> None:
 
 def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
     """Read one member, never more than its header declares."""
-    with archive.open(info) as member:
+    with _open_member(archive, info, name) as member:
         data = member.read(info.file_size + 1)
     if len(data) > info.file_size:
         raise InputFileError(f"{name}: {info.filename!r} is larger than the zip says.",
                              "The zip is damaged or forged; make it again.")
     return data
+
+
+class _UnreadableMember(InputFileError):
+    """A zip's file that cannot be unpacked: unlike a file that is not what its name says, it is never left out."""
+
+
+@contextlib.contextmanager
+def _open_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> Iterator[BinaryIO]:
+    """One member of a zip, opened to read; raises `InputFileError` naming it when it is damaged (found as it
+    unpacks), locked with a password, or packed in a way zipfile cannot unpack."""
+    try:
+        member = archive.open(info)
+    except NotImplementedError as error:  # AES encryption, Deflate64; a RuntimeError, so caught first
+        raise _UnreadableMember(f"{name}: its file {info.filename!r} is packed in a way that cannot be unpacked "
+                                f"here ({one_line(error)}).", "Zip it again with the usual compression.") from None
+    except RuntimeError:  # zipfile's "File ... is encrypted, password required for extraction"
+        raise _UnreadableMember(f"{name}: its file {info.filename!r} is locked with a password.",
+                                "Unzip it and choose the folder, or zip it again without a password.") from None
+    except zipfile.BadZipFile as error:  # its name in the directory and in its header differ
+        raise _damaged(name, info, error) from None
+    with member:
+        try:
+            yield member
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:  # a bad CRC, corrupt data, cut short
+            raise _damaged(name, info, error) from None
+
+
+def _damaged(name: str, info: zipfile.ZipInfo, error: Exception) -> InputFileError:
+    return _UnreadableMember(f"{name}: its file {info.filename!r} cannot be read ({one_line(error) or 'cut short'}).",
+                             "Make the zip again, or choose the folder itself.")

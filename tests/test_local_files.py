@@ -337,6 +337,78 @@ def test_a_damaged_zip_says_so():
         from_zip(io.BytesIO(b"PK\x03\x04 not really"), "broken.zip")
 
 
+@pytest.mark.parametrize(
+    ("changes", "problem", "hint"),
+    [
+        ({"CRC": 0}, "cannot be read (Bad CRC-32 for file 'a.png').", "Make the zip again"),
+        ({"compress_type": zipfile.ZIP_DEFLATED}, "cannot be read (Error -3 while decompressing data: invalid stored "
+         "block lengths).", "Make the zip again"),
+        ({"file_size": 2_000_000, "compress_size": 2_000_000}, "cannot be read (cut short).", "Make the zip again"),
+        ({"flag_bits": 1}, "is locked with a password.", "zip it again without a password"),
+        ({"compress_type": 9}, "is packed in a way that cannot be unpacked here (That compression method is not "
+         "supported).", "Zip it again with the usual compression."),
+    ],
+)
+def test_a_damaged_or_locked_file_in_a_zip_is_named_with_what_to_do(sandbox, tmp_path, changes, problem, hint):
+    """The zip's directory, written as it closes, says of a.png what its bytes do not bear out."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.png", PNG)
+        for attribute, value in changes.items():
+            setattr(archive.getinfo("a.png"), attribute, value)
+    path = tmp_path / "photos.zip"
+    path.write_bytes(buffer.getvalue())
+    result = upload(sandbox, path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{path}: its file 'a.png' {problem}" in result.stderr and hint in result.stderr
+
+
+def test_a_file_whose_name_in_the_zip_and_in_its_header_differ_is_named(sandbox, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.png", PNG)
+        archive.getinfo("a.png").filename = "b.png"  # in the directory; its own header keeps a.png
+    path = tmp_path / "photos.zip"
+    path.write_bytes(buffer.getvalue())
+    result = upload(sandbox, path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (f"{path}: its file 'b.png' cannot be read (File name in directory 'b.png' and header b'a.png' differ.)"
+            in result.stderr)
+
+
+def test_zip_members_named_dot_or_nothing_are_left_out_as_folders_are(sandbox, tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.png", PNG)
+        for odd in (".", ""):
+            with archive.open(zipfile.ZipInfo(odd), "w") as member:
+                member.write(PNG + b"odd")
+    path = tmp_path / "odd.zip"
+    path.write_bytes(buffer.getvalue())
+    result = upload(sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [bytes(i.data.image.base64) for i in sandbox.stored_inputs()] == [PNG]
+
+
+def test_a_file_name_that_is_not_utf_8_is_named_with_its_bytes_escaped(sandbox, tmp_path):
+    (tmp_path / "a.png").write_bytes(PNG)
+    (tmp_path / os.fsdecode(b"\xff.png")).write_bytes(PNG + b"b")
+    result = upload(sandbox, tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{tmp_path}: the name of the file '\\xff.png' is not UTF-8 text." in result.stderr
+    assert "Rename the file, or move it out of the folder." in result.stderr
+
+
+def test_a_hugging_face_list_holding_half_a_character_pair_names_its_line(sandbox, tmp_path):
+    path = tmp_path / "pets.zip"
+    path.write_bytes(zipped({"a.png": PNG, "metadata.jsonl": b'{"file_name": "a.png"}\n'
+                                                              b'{"file_name": "a.png", "label": "\\ud800"}\n'}))
+    result = upload(sandbox, path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (f"{path}:metadata.jsonl, line 2: it holds half of a character pair (such as \\ud800 alone), which "
+            "cannot be stored.") in result.stderr
+
+
 def test_folder_names_become_concepts_when_asked(sandbox, tmp_path):
     path = tmp_path / "pets.zip"
     cat, dog = PNG + b"cat", PNG + b"dog"
@@ -448,19 +520,20 @@ def test_a_create_ml_export_adds_its_boxes_in_pixels_of_each_images_own_size(san
     assert stored_boxes(sandbox) == [(content_id(image), "cat", (0.1, 0.1, 0.5, 0.5))]
 
 
-def test_a_keras_txt_export_adds_its_boxes_and_sends_no_text(sandbox, tmp_path):
-    """Roboflow's Keras TXT export (keras-yolo3's format): per split folder, _annotations.txt (a line an image: its
-    file, then x_min,y_min,x_max,y_max,class boxes in pixels) and _classes.txt."""
+@pytest.mark.parametrize("folder", ["train/", ""])
+def test_a_keras_txt_export_adds_its_boxes_and_sends_no_text(sandbox, tmp_path, folder):
+    """Roboflow's Keras TXT export (keras-yolo3's format): per split folder (or at the top), _annotations.txt (a line
+    an image: its file, then x_min,y_min,x_max,y_max,class boxes in pixels) and _classes.txt."""
     picture = io.BytesIO()
     PIL.Image.new("RGB", (640, 480), "white").save(picture, "PNG")
     image = picture.getvalue()
     path = tmp_path / "keras.zip"
-    path.write_bytes(zipped({"train/_annotations.txt": b"a.png 64,48,320,240,1 600,0,700,10,0\n",
-                             "train/_classes.txt": b"cat\ndog\n", "train/a.png": image}))
+    path.write_bytes(zipped({f"{folder}_annotations.txt": b"a.png 64,48,320,240,1 600,0,700,10,0\n",
+                             f"{folder}_classes.txt": b"cat\ndog\n", f"{folder}a.png": image}))
     result = upload(sandbox, path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 file in" in result.stdout and "Boxes: 1 uploaded, 0 already there, 1 invalid, 0 failed." in result.stdout
-    assert (f"{path}:train/_annotations.txt:1: box 2: its box '600,0,700,10,0' reaches outside its 640 x 480 image"
+    assert (f"{path}:{folder}_annotations.txt:1: box 2: its box '600,0,700,10,0' reaches outside its 640 x 480 image"
             in result.stdout)
     assert stored_boxes(sandbox) == [(content_id(image), "dog", (0.1, 0.1, 0.5, 0.5))]
 
@@ -865,3 +938,45 @@ def test_a_datasets_splits_uploaded_together_each_say_their_split_in_the_metadat
     stored = {bytes(i.data.image.base64): json_format.MessageToDict(i.data.metadata) for i in sandbox.stored_inputs()}
     assert stored == {PNG + b"t": {"split": "train"}, PNG + b"e": {"split": "test"}}
 
+
+
+@pytest.mark.parametrize("names", [2, {"0": "cat"}, [None, ["cat"]]])
+def test_class_label_names_that_are_no_list_of_texts_leave_the_number_in_the_metadata(sandbox, tmp_path, names):
+    import pyarrow
+    import pyarrow.parquet
+
+    table = pyarrow.table({"image": [{"bytes": PNG, "path": "a.png"}], "label": [0]})
+    features = {"image": {"_type": "Image"}, "label": {"names": names, "_type": "ClassLabel"}}
+    path = tmp_path / "odd.parquet"
+    pyarrow.parquet.write_table(table.replace_schema_metadata(
+        {b"huggingface": json.dumps({"info": {"features": features}}).encode()}), path)
+    result = upload(sandbox, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    [item] = sandbox.stored_inputs()
+    assert not item.data.concepts and json_format.MessageToDict(item.data.metadata) == {"label": 0.0}
+
+
+@pytest.mark.parametrize("cell", [{"bytes": "text, not bytes", "path": "a.png"}, {"bytes": PNG, "path": 7}])
+def test_a_column_of_bytes_and_paths_of_other_types_holds_no_files(sandbox, tmp_path, cell):
+    import pyarrow
+    import pyarrow.parquet
+
+    path = tmp_path / "odd.parquet"
+    pyarrow.parquet.write_table(pyarrow.table({"image": [cell]}), path)
+    result = upload(sandbox, path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (f"{path} holds no images, audio or other files (no column of file bytes and paths, as Hugging Face "
+            "stores them: the bytes binary, the path text).") in result.stderr
+
+
+def test_a_parquet_column_python_cannot_hold_is_named(sandbox, tmp_path):
+    import pyarrow
+    import pyarrow.parquet
+
+    path = tmp_path / "far.parquet"
+    taken = pyarrow.array([10**12], pyarrow.timestamp("s"))  # in the year 33658
+    pyarrow.parquet.write_table(pyarrow.table({"image": [{"bytes": PNG, "path": "a.png"}], "taken": taken}), path)
+    result = upload(sandbox, path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{path}: its column 'taken' holds a value that cannot be read (date value out of range)." in result.stderr
+    assert "Export the file again" in result.stderr
