@@ -41,6 +41,7 @@ from .report import ReportWriter
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
 from .validate import (
     BOXES_ELSEWHERE,
+    DATASET_ID_PATTERN,
     BoxesFile,
     BoxRecord,
     InputRecord,
@@ -88,6 +89,9 @@ class UploadOptions:
         if not 1 <= self.batch_size <= MAX_BATCH:
             raise UsageError(f"The batch size must be between 1 and {MAX_BATCH}, not {self.batch_size}.",
                              f"Use {DEFAULT_BATCH} unless you have a reason not to.")
+        if self.dataset_id and not DATASET_ID_PATTERN.fullmatch(self.dataset_id):
+            raise UsageError(f"The dataset id {self.dataset_id!r} is not valid.",
+                             "Use only letters, digits, '-' and '_', as in the dataset's id in Clarifai.")
         if not 1 <= self.workers <= MAX_WORKERS:
             raise UsageError(f"The number of workers must be between 1 and {MAX_WORKERS}, not {self.workers}.",
                              f"Use {DEFAULT_WORKERS} unless you have a reason not to.")

@@ -527,6 +527,10 @@ def _read_members(name: str, sizes: Mapping[str, int], open_file: OpenFile,
     lists = _folder_lists(list(sizes), open_file, shown, boxes)
     described = {file_name: what for named in lists.values() for file_name, what in named.items()}
     own_list, listed, left_out, sidecars = _sort_listing(list(sizes), boxes, name, chosen_list, lists, described)
+    if not own_list and not listed:  # else a list of no rows, whose error speaks of a header line
+        held = f" (only {_some(left_out)})" if left_out else ""
+        raise InputFileError(f"{name} holds no images, videos, audio or text files to upload{held}.",
+                             "Choose the folder or zip that holds them, or a list of their web addresses.")
     listed_sizes = {file_name: sizes[file_name] for file_name in listed}
     if own_list:
         manifest, copies, lists, described = _one_hot_concepts(read(own_list), shown(own_list)), (), {}, {}
@@ -946,6 +950,8 @@ def _type_problem(file_name: str) -> tuple[str, str] | None:
 
 
 def _size_problem(files: LocalFiles, file_name: str) -> tuple[str, str] | None:
+    if not files.sizes.get(file_name, 1):
+        return f"{file_name!r} is empty (0 bytes)", "choose the file again, or leave it out of the upload"
     if files.usable(file_name):
         return None
     kind = kind_of_file(file_name)

@@ -88,7 +88,7 @@ SDK_CONCEPT_SEPARATOR = ","
 
 _ID_CONTENT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json.dumps would build one per row
 _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_ID_CHARS)
-_DATASET_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_DATASET_ID_CHARS)
+DATASET_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_DATASET_ID_CHARS)
 _ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 _LABEL_STUDIO_PATHS = ("/data/upload/", "/data/local-files/")  # where Label Studio serves the images it holds
 _ATTACHED = re.compile(r"\((https?://[^\s()]+)\)", re.IGNORECASE)  # Airtable's attachments: "cat.jpg (https://...)"
@@ -544,7 +544,7 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     geo, geo_problem = _geo(cells, columns) if columns.has_geo else (None, None)
     if geo_problem:
         return error(*geo_problem)
-    if dataset_id and not _DATASET_ID_PATTERN.fullmatch(dataset_id):
+    if dataset_id and not DATASET_ID_PATTERN.fullmatch(dataset_id):
         return error("dataset_id", f"the dataset id {_shown_id(dataset_id)!r} is not valid",
                      "use only letters, digits, '-' and '_', as in the dataset's id in Clarifai")
     id_generated = not input_id

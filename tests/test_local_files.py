@@ -55,6 +55,24 @@ def test_a_zip_of_media_is_sent_as_bytes_with_content_ids_once(sandbox, tmp_path
     assert again.returncode == 0 and "0 uploaded, 2 already there" in again.stdout
 
 
+def test_a_zip_or_folder_of_no_media_says_so_and_an_empty_file_is_a_row_to_fix(sandbox, tmp_path):
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "plan.doc").write_bytes(b"words")
+    for path in (tmp_path / "notes", tmp_path / "empty.zip"):
+        if path.suffix:
+            path.write_bytes(zipped({}))
+        result = upload(sandbox, path, "--dry-run")
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert f"error: {path} holds no images, videos, audio or text files to upload" in result.stderr
+    assert "(only plan.doc)" in upload(sandbox, tmp_path / "notes", "--dry-run").stderr
+    path = tmp_path / "photos.zip"
+    path.write_bytes(zipped({"a.png": PNG, "b.png": b""}))
+    result = upload(sandbox, path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{path}: b.png: 'b.png' is empty (0 bytes) - choose the file again, or leave it out" in result.stdout
+    assert [bytes(i.data.image.base64) for i in sandbox.stored_inputs()] == [PNG]
+
+
 def test_a_list_of_one_label_a_row_gives_each_file_all_its_labels_and_each_row_its_outcome(sandbox, tmp_path):
     path, failed = tmp_path / "labelled.zip", tmp_path / "failed.csv"
     labels = "file,label\na.png,cat\na.png,pet\nmissing.png,dog\nmissing.png,pet\n"
