@@ -1274,8 +1274,11 @@ def names_yolo_classes(file_name: str) -> bool:
 
 
 def looks_like_yolo(data: bytes) -> bool:
-    """Whether a text file holds YOLO labels: a class number and four or more fractions a line (or nothing)."""
-    return all(_YOLO_LINE.fullmatch(line) for line in data.decode("utf-8", "replace").splitlines() if line.strip())
+    """Whether a text file holds YOLO labels: nothing (an image without boxes), or a line of a class number and four
+    or more fractions. One such line is enough: its other lines are boxes to fix, never the reason to drop them
+    all."""
+    lines = [line for line in data.decode("utf-8", "replace").splitlines() if line.strip()]
+    return not lines or any(map(_YOLO_LINE.fullmatch, lines))
 
 
 def validate_yolo(data: bytes, image: str, classes: YoloClasses) -> Iterator[BoxRecord | RowError]:

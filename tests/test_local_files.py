@@ -469,12 +469,14 @@ def test_a_yolo_export_adds_the_boxes_of_each_images_labels_in_the_classes_of_it
     other = PNG + b"b"
     path.write_bytes(zipped({"data.yaml": b"train: ../train/images\nnc: 2\nnames: ['cat', 'dog']\n",
                              "README.roboflow.txt": b"Exported", "train/images/a.png": PNG,
-                             "train/labels/a.txt": b"0 0.3 0.3 0.2 0.2\n1 0.1 0.2 0.3 0.2 0.2 0.4\n2 0.5 0.5 0.1 0.1\n",
+                             "train/labels/a.txt": b"0 0.3 0.3 0.2 0.2\n1 0.1 0.2 0.3 0.2 0.2 0.4\n2 0.5 0.5 0.1 0.1\n"
+                                                   b"0 nan 0.5 0.1 0.1\n",  # a bad line: a box to fix, not all lost
                              "valid/images/b.png": other, "valid/labels/b.txt": b"",
                              "c.png": PNG + b"c", "c.txt": b"a caption"}))
     result = upload(sandbox, path)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "3 files in" in result.stdout and "Boxes: 2 uploaded, 0 already there, 1 invalid, 0 failed." in result.stdout
+    assert "3 files in" in result.stdout and "Boxes: 2 uploaded, 0 already there, 2 invalid, 0 failed." in result.stdout
+    assert f"{path}:train/labels/a.txt:4: " in result.stdout
     assert (f"{path}:train/labels/a.txt:3: the class '2' is not one of the 2 classes data.yaml names - number the "
             "classes from 0, in the order of the names in data.yaml") in result.stdout
     assert ("Left out 1 file that is not an image (with boxes files, only the images are inputs): README.roboflow.txt. "
