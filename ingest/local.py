@@ -62,6 +62,9 @@ CLASS_LIST = "_classes.csv"  # Roboflow's multi-label export: one per split fold
 HF_LISTS = ("metadata.csv", "metadata.jsonl")  # Hugging Face's ImageFolder: file_name, then any fields
 _JSON_LINES_HINT = 'Write one JSON object a line, such as {"file_name": "a.jpg"}.'
 CVAT_FILE = "annotations.xml"  # CVAT for images: every image's boxes and tags (its labels), its images in images/
+# Names only an export's boxes files have (Roboflow's COCO, COCO's own, CVAT's): one that cannot be read is named,
+# where another JSON or XML file that holds no boxes is left out as any other file
+_BOXES_FILE_NAME = re.compile(r"(_annotations\.coco|instances_[\w-]+)\.json|annotations\.xml", re.IGNORECASE)
 OWN_COLUMNS = frozenset(ROLES) - {"text", "file"}  # a list that has one of them is written for this tool
 LEFT_OUT_SHOWN = 10  # names listed in the sentence about files left out
 LAYOUT_FOLDERS = frozenset({"train", "training", "valid", "validation", "val", "test", "testing", "images", "imgs"})
@@ -764,6 +767,8 @@ def _boxes_files(file_names: list[str], open_file: OpenFile, shown: Callable[[st
         except _UnreadableMember:
             raise
         except InputFileError:
+            if _BOXES_FILE_NAME.fullmatch(PurePosixPath(file_name).name):
+                raise
             continue
         if not data:
             with open_file(file_name) as stream:

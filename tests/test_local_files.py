@@ -55,6 +55,18 @@ def test_a_zip_of_media_is_sent_as_bytes_with_content_ids_once(sandbox, tmp_path
     assert again.returncode == 0 and "0 uploaded, 2 already there" in again.stdout
 
 
+def test_an_exports_boxes_file_that_cannot_be_read_is_named_and_other_json_is_left_out(sandbox, tmp_path):
+    path = tmp_path / "export.zip"
+    for name in ("train/_annotations.coco.json", "annotations/instances_val2017.json", "annotations.xml"):
+        path.write_bytes(zipped({"train/a.png": PNG, name: b'{"images": ['}))
+        result = upload(sandbox, path, "--dry-run")
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert f"error: {path}:{name} is not readable" in result.stderr
+    path.write_bytes(zipped({"train/a.png": PNG, "info.json": b'{"version": 1}'}))  # no boxes file: left out
+    result = upload(sandbox, path, "--dry-run")
+    assert result.returncode == 0 and "1 ready to upload" in result.stdout, result.stdout + result.stderr
+
+
 def test_a_zip_or_folder_of_no_media_says_so_and_an_empty_file_is_a_row_to_fix(sandbox, tmp_path):
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "plan.doc").write_bytes(b"words")
