@@ -206,9 +206,12 @@ def left_out_sentence(files: LocalFiles | None) -> str:
                          f"there: {_some(files.missing)}.")
     if files.sidecars:
         count = len(files.sidecars)
+        unread = tuple(filter(names_yolo_classes, files.left_out))  # there, but naming no classes that can be read
+        fix = (f"check that {_some(unread)} can be read and names their classes (in order, from class 0)" if unread
+               else "add the data.yaml (or classes.txt) naming their classes")
         sentences.append(f"Left out {count:,} text {'files' if count > 1 else 'file'} named like the images "
-                         f"beside them, captions or labels: {_some(files.sidecars)}. If they are YOLO labels, add "
-                         "the data.yaml (or classes.txt) naming their classes to read them as boxes.")
+                         f"beside them, captions or labels: {_some(files.sidecars)}. If they are YOLO labels, {fix} "
+                         "to read them as boxes.")
     return " ".join(sentences)
 
 
