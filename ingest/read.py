@@ -491,8 +491,8 @@ def _refuse_binary(head: bytes, name: str) -> None:
     if b"\0" not in head:
         return
     half = max(1, len(head) // 2)
-    for order, zeros in (("le", head[1::2]), ("be", head[0::2])):
-        if zeros.count(0) > 0.9 * half:  # ASCII text in UTF-16: every other byte is zero
+    for order, zeros, text in (("le", head[1::2], head[0::2]), ("be", head[0::2], head[1::2])):
+        if zeros.count(0) > 0.9 * half and text.count(0) < 0.1 * half:  # ASCII in UTF-16: every other byte is 0
             raise EncodingError(
                 f"{name} looks like UTF-16 text without a byte-order mark.",
                 f"Save it again as 'CSV UTF-8', or name the encoding (for example --encoding utf-16-{order}).",

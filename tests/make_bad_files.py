@@ -62,6 +62,7 @@ CORPUS: dict[str, bytes] = {
         b'    {"url": "https://img.test/2.jpg", "input_id": "two"}\n  ]\n}\n'
     ),
     "utf16_no_bom.csv": "url,input_id\r\nhttps://img.test/1.jpg,one\r\n".encode("utf-16-le"),
+    "zeros.csv": b"\0" * 100,  # every byte zero: not UTF-16, whose every other byte is text
     "latin1.csv": table([
         ["url", "input_id", "pos_concepts"],
         ["https://img.test/l1.jpg", "l1", "cat"],

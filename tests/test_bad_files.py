@@ -96,6 +96,8 @@ FILE_CASES = [
              "Export a list of records, such as Label Studio's JSON or JSON-MIN export, or convert it to a CSV table."),
     FileCase("utf16_no_bom.csv", ("utf16_no_bom.csv looks like UTF-16 text without a byte-order mark.",),
              "--encoding utf-16-le"),
+    FileCase("zeros.csv", ("zeros.csv is not a text file: its first bytes are binary data.",),
+             "Choose the CSV or TSV file that lists the image urls"),
     FileCase("latin1.csv", ("latin1.csv is not readable as UTF-8 text", "near line 3: byte b'\\xe9'",
                             "it looks like Windows-1252, where it is 'é'"), SAVE_AS_UTF8),
     FileCase("cp1252_excel.csv", ("cp1252_excel.csv is not readable as UTF-8 text", "near line 2: byte b'\\x93'",
