@@ -72,6 +72,7 @@ from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, 
 from ingest.validate import (
     BLOG,
     BOXES_ELSEWHERE,
+    DATASET_ID_PATTERN,
     EXTENSION_KINDS,
     FORMAT_NAMES,
     IMAGE_EXTENSIONS,
@@ -137,7 +138,6 @@ ROLE_LABELS = {
 PAGE_ROLES = tuple(role for role in ROLES if role != "file")
 ZIP_ROLES = ("file", *PAGE_ROLES)
 TEXT_SHOWN = 80  # characters of an input's text shown in a table cell
-DATASET_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")  # as ingest.validate checks a dataset_id cell
 BOXES_TEMPLATE = (  # boxes for two rows of the sample data, so the template works with "Try it with sample data"
     b"input_id,url,concept,left_col,top_row,right_col,bottom_row\n"
     b"sample-03,,dog,0.2,0.1,0.8,0.9\n"
@@ -1198,7 +1198,7 @@ def options_section() -> Choices:
             help="The id of a dataset in your app, such as 'pets'. Rows whose file gives a dataset_id keep "
                  "their own.",
         ).strip()
-        if dataset_id and not DATASET_ID.fullmatch(dataset_id):
+        if dataset_id and not DATASET_ID_PATTERN.fullmatch(dataset_id):
             st.error(dataset_id_problem(dataset_id), icon=":material/error:")
         allow_duplicates = st.checkbox(
             "Allow the same web address more than once", value=True, key="allow_duplicates",
@@ -1223,7 +1223,8 @@ def datasets_section(check: FileCheck, choices: Choices, destination: Destinatio
 
     Returns True when the person agreed to create the missing ones.
     """
-    named = sorted(set(check.datasets) | ({choices.dataset_id} if DATASET_ID.fullmatch(choices.dataset_id) else set()))
+    given = {choices.dataset_id} if DATASET_ID_PATTERN.fullmatch(choices.dataset_id) else set()
+    named = sorted(set(check.datasets) | given)
     if not named:
         return False
     st.markdown(f"**Datasets:** the rows go to {listing(named)}.")
@@ -1384,7 +1385,7 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
         reason = "No row is ready to upload: fix the rows above first."
     elif boxes_unusable:
         reason = "Fix the boxes file above first, or remove it."
-    elif choices.dataset_id and not DATASET_ID.fullmatch(choices.dataset_id):
+    elif choices.dataset_id and not DATASET_ID_PATTERN.fullmatch(choices.dataset_id):
         reason = dataset_id_problem(choices.dataset_id) + " Fix it under Options."
     elif job_registry().sending(key := journal_key(destination, chosen, layout)):
         reason = sending_elsewhere(destination)
