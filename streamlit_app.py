@@ -714,11 +714,14 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
         table = open_table(io.BytesIO(chosen.data), chosen.name, delimiter, encoding, state.get(f"sheet_{tag}"))
     except InputFileError as error:
         show_file_problem(error)
-        if isinstance(error, (EncodingError, SheetError)):  # the choice that fixes it, and nothing else yet
+        # The choice that fixes it, and nothing else yet; or the separator or encoding chosen, which may be the cause
+        if isinstance(error, (EncodingError, SheetError)) or delimiter or encoding:
             with st.expander("Match your columns", expanded=True, icon=":material/view_column:"):
                 if isinstance(error, SheetError):
                     sheet_choice(tag, error.sheets)
                 else:
+                    if delimiter or encoding:
+                        st.caption("The file was read with the choices below: try others, or let them be found.")
                     reading_choices(tag)
         return None
     header = table.header
@@ -757,7 +760,8 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
             box = left if i % 2 == 0 else right
             columns[role] = box.selectbox(
                 role_label(role), options, index=options.index(default),
-                format_func=lambda h: h or "(not in this file)", key=f"role_{role}_{tag}_{table.sheet}",
+                format_func=lambda h: h or "(not in this file)",
+                key=f"role_{role}_{tag}_{table.sheet}_{delimiter}_{encoding}",  # a reading's own header, own choices
             )
         used = [c for c in columns.values() if c]
         if len(used) != len(set(used)):

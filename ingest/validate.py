@@ -277,6 +277,10 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
                 "Name the column of file names 'file' in the first line, or take this CSV out of the folder or "
                 "zip to upload every file in it.",
             )
+        if chosen and chosen.get("url") == "" and not any(chosen.get(role) for role in ("text", "file")):
+            raise InputFileError(f"No column of {name} is chosen as the web addresses (url), the text or the files.",
+                                 "Choose the column that holds them: on the page under Match your columns, on the "
+                                 "command line with --column url=NAME.")
         raise InputFileError(
             f"{name} has no 'url' column (its header is: {', '.join(repr(c) for c in header)}).",
             "Name the column with the image web addresses 'url' in the first line (or 'text' for inline text; "

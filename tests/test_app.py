@@ -572,6 +572,22 @@ def test_rows_that_repeat_a_web_address_are_pointed_out_before_they_become_copie
     assert "Read by other names: label as Concepts." in texts(at.caption)
 
 
+def test_a_separator_or_encoding_tried_then_taken_back_reads_the_file_as_before(server_env: Sandbox) -> None:
+    at = choose(page(), "p.csv", b"url,label\nhttps://h.test/a.jpg,cat\nhttps://h.test/b.jpg,dog\n")
+    tag = next(k for k in keys(at, "selectbox") if k.startswith("sep_")).removeprefix("sep_")
+    at.selectbox(key=f"sep_{tag}").set_value("\t").run()  # one column, 'url,label': no url column
+    assert "no 'url' column" in texts(at.error)
+    at.selectbox(key=f"sep_{tag}").set_value("").run()
+    assert metrics(at) == {"Rows found": "2", "Ready to upload": "2", "Need fixing": "0"} and not at.error
+    at.selectbox(key=f"enc_{tag}").set_value("utf-16-le").run()  # the wrong one: the file reads as no rows...
+    assert at.error and "The file was read with the choices below" in texts(at.caption)
+    at.selectbox(key=f"enc_{tag}").set_value("").run()  # ...and the choice is still there to take back
+    assert metrics(at) == {"Rows found": "2", "Ready to upload": "2", "Need fixing": "0"} and not at.error
+    role = next(k for k in keys(at, "selectbox") if k.startswith("role_url_"))
+    at.selectbox(key=role).set_value("").run()  # no column chosen for the web addresses
+    assert "No column of p.csv is chosen as the web addresses (url), the text or the files." in texts(at.error)
+
+
 def test_a_list_of_one_label_a_row_becomes_one_input_an_image_with_all_its_labels(server_env: Sandbox) -> None:
     one_label_a_row = (b"url,label\nhttps://h.test/a.jpg,cat\nhttps://h.test/a.jpg,pet\nhttps://h.test/b.jpg,dog\n"
                        b"https://h.test/b.jpg,pet\nhttps://h.test/c.jpg,cow\n")
