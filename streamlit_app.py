@@ -45,7 +45,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from ingest import pictures
 from ingest.build import DEFAULT_BATCH, MAX_BATCH
 from ingest.check import BOX_ERRORS_KEPT, BoxesCheck, FileCheck, check_boxes, check_file
-from ingest.errors import EncodingError, IngestError, InputFileError, SeveralLists, SheetError
+from ingest.errors import EncodingError, IngestError, InputFileError, MissingKey, SeveralLists, SheetError
 from ingest.journal import confirmed_count, file_digest, table_digest
 from ingest.job import DEFAULT_WORKERS, MAX_WORKERS, JobStatus, UploadJob, UploadOptions
 from ingest.local import (LEFT_OUT_SHOWN, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, LocalFiles, dataset_parts, from_files,
@@ -413,8 +413,10 @@ def clarifai_destination(config: Mapping[str, str]) -> Destination:
     problem = None
     try:
         target.check()
-    except IngestError as error:
+    except MissingKey as error:
         problem = IngestError(error.message, missing_key_hint(key_kind))
+    except IngestError as error:
+        problem = error
     return Destination(target, where, problem)
 
 

@@ -56,6 +56,10 @@ class UsageError(IngestError):
     """Options that contradict each other or are out of range."""
 
 
+class MissingKey(UsageError):
+    """No key was given, or a personal access token without its user and app: front ends say where to give them."""
+
+
 def one_line(error: BaseException) -> str:
     """A library's error text on one line, to quote inside a message."""
     return " ".join(str(error).split())

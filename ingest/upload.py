@@ -29,7 +29,7 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc
 from clarifai_grpc.grpc.api.status import status_code_pb2
 
 from .build import Batch, build_annotations
-from .errors import AuthError, ConnectionFailed, UsageError
+from .errors import AuthError, ConnectionFailed, MissingKey, UsageError
 from .outcomes import (
     ALREADY_THERE,
     DOWNLOAD_FAILED,
@@ -108,18 +108,24 @@ class Target:
     api_key: str = field(default="", repr=False)
 
     def check(self) -> None:
-        """Raise `UsageError` unless the credentials are complete."""
+        """Raise `UsageError` unless the credentials are complete, and the key can be sent (a gRPC header holds
+        printable ASCII only: a key pasted with an invisible character would read as the server failing)."""
         if self.pat and not (self.user_id and self.app_id):
-            raise UsageError(
+            raise MissingKey(
                 "A personal access token needs a user id and an app id.",
                 "Give --user-id and --app-id (or CLARIFAI_USER_ID and CLARIFAI_APP_ID).",
             )
         if not (self.pat or self.api_key):
-            raise UsageError(
+            raise MissingKey(
                 "No key was given.",
                 "Give a personal access token with --pat, --user-id and --app-id "
                 "(or CLARIFAI_PAT, CLARIFAI_USER_ID, CLARIFAI_APP_ID), or an app key with --api-key.",
             )
+        key = self.pat or self.api_key
+        if not all(" " < character < "\x7f" for character in key):
+            kind = "personal access token" if self.pat else "app key"
+            raise UsageError(f"The {kind} holds a character no key has (a space, an invisible character or a letter "
+                             "outside A-Z).", "Copy the key again from Clarifai, and paste only the key.")
 
     @property
     def address(self) -> str:

@@ -227,6 +227,15 @@ def test_a_wrong_key_is_refused_in_plain_words(server_env: Sandbox) -> None:
     assert "not-a-real-key" not in str(at.main) and "not-a-real-key" not in str(at.query_params)
 
 
+def test_a_key_pasted_with_an_invisible_character_is_named_not_blamed_on_the_server(server_env: Sandbox) -> None:
+    at = page()
+    at.text_input(key="pat").input(server_env.config.pat + "\u200b").run()  # a zero-width space, copied with it
+    at.button(key="check_connection").click().run()
+    shown = texts(at.error) + texts(at.caption) + texts(at.warning)
+    assert "The personal access token holds a character no key has" in shown and "did not answer" not in shown
+    assert server_env.config.pat not in str(at.main)
+
+
 def test_missing_credentials_say_what_to_fill_in(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLARIFAI_GRPC_BASE", "127.0.0.1:1")
     at = page()

@@ -186,6 +186,8 @@ def test_dry_run_needs_no_credentials_and_sends_nothing(sandbox, tmp_path):
         (["upload", str(DATA / "two.tsv"), "--batch-size", "500", "--dry-run"], ["between 1 and 128"]),
         (["upload", str(DATA / "two.tsv")], ["No key was given", "--pat"]),
         (["upload", str(DATA / "two.tsv"), "--column", "colour=hue"], ["--column: write ROLE=NAME with ROLE one of"]),
+        (["upload", str(DATA / "two.tsv"), "--pat", "0123abc\u200b", "--user-id", "me", "--app-id", "pets"],
+         ["The personal access token holds a character no key has", "paste only the key"]),
         (["upload", str(DATA / "two.tsv"), "--dry-run", "--dataset-id", "my set"],
          ["The dataset id 'my set' is not valid.", "Use only letters, digits, '-' and '_'"]),
         (["upload", str(DATA / "two.tsv"), "--dry-run", "--delimiter", "::"],
