@@ -10,10 +10,12 @@ from pathlib import PurePosixPath
 from typing import BinaryIO
 
 from . import pictures
+from .errors import InputFileError
 from .local import LocalFiles, local_file
 from .read import open_table
 from .validate import (
     BLOG,
+    BOXES_FILE_COLUMNS,
     CVAT_ROOT,
     BoxesFile,
     BoxRecord,
@@ -206,7 +208,10 @@ def _boxes_of(source: BoxesFile, image_size: Callable[[str], tuple[int, int] | N
     if source.is_voc:
         root = voc_document(source.data, source.name)
         return validate_cvat(root) if root.tag == CVAT_ROOT else validate_voc(root, source.image, image_size)
-    table = open_table(io.BytesIO(source.data), source.name)
+    try:
+        table = open_table(io.BytesIO(source.data), source.name)
+    except InputFileError as error:  # its hint is a list's: say what a boxes file holds instead
+        raise InputFileError(error.message, BOXES_FILE_COLUMNS) from None
     return validate_boxes(table.rows, map_box_columns(table.header, source.name), table.header)
 
 

@@ -128,6 +128,8 @@ def open_table(
         return _parquet_table(buffered, name)
     if head.startswith(_ZIP_MAGIC) and _is_workbook(buffered):
         return _excel_table(buffered, name, sheet)
+    if head.startswith(_ZIP_MAGIC) and name.lower().endswith((".xlsx", ".xlsm")):  # a workbook, damaged: not a zip
+        raise InputFileError(f"{name} is not a readable Excel workbook (its parts are damaged or missing).", _SAVE_AS)
     if head.startswith(_GZIP_MAGIC):
         buffered = io.BufferedReader(gzip.GzipFile(fileobj=buffered, mode="rb"))
         head = _unpacked(lambda: buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES], name, line=1)

@@ -513,7 +513,9 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
         return error("type", f"the type {kind!r} is not one of {', '.join(KINDS)}",
                      "write image, video, audio or text, or leave it empty to decide by the url")
     if kind and kind != "text" and text:
-        return error("url", f"a {kind} needs a url", f"put the {kind}'s web address (starting with https://) here")
+        article = "an" if kind[0] in "aeiou" else "a"
+        return error("url", f"{article} {kind} input needs a url",
+                     f"put the {kind}'s web address (starting with https://) here")
     kind = kind or ("text" if text else columns.url_kind if url else "") or _kind_of_url(url or file)
     if columns.format == PORTAL:
         positive, negative, concept_problem = _portal_concepts(cells, columns)

@@ -4,6 +4,7 @@ import io
 
 import pytest
 
+from ingest.check import check_boxes
 from ingest.errors import InputFileError
 from ingest.job import UploadJob, UploadOptions
 from ingest.sandbox import SandboxConfig, start
@@ -101,3 +102,14 @@ def test_a_key_that_may_not_add_annotations_stops_the_boxes_with_words_that_say_
         assert status.counts["uploaded"] == 2  # the inputs went up; then the boxes were refused
         assert status.fatal.message == ("The key works but is not allowed to add bounding boxes (annotations) "
                                         "to this app.")
+
+
+@pytest.mark.parametrize(("data", "problem"), [
+    (b"", "boxes.csv is empty."),
+    (b"input_id,concept,left_col,top_row,right_col,bottom_row\n", "boxes.csv has a header line but no rows under it."),
+    (b"\x89PNG\r\n\x1a\n" + bytes(64), "boxes.csv is a PNG image, not a CSV or TSV file."),
+])
+def test_a_boxes_file_that_cannot_be_read_says_what_a_boxes_file_holds(data, problem):
+    with pytest.raises(InputFileError) as caught:
+        check_boxes(BoxesFile("boxes.csv", data))
+    assert caught.value.message == problem and caught.value.hint == BOXES_FILE_COLUMNS  # not a list's hint

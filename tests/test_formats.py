@@ -98,7 +98,8 @@ def test_sdk_columns_arrive_as_the_sdk_would_send_them(sandbox):
     [
         ("url,type\nhttps://h.test/a.jpg,movie\n", "type", "not one of image, video, audio, text"),
         ("url,text\nhttps://h.test/a.jpg,words\n", "text", "more than one of a url, a text and a file"),
-        ("text,type\nwords,video\n", "url", "a video needs a url"),
+        ("text,type\nwords,video\n", "url", "a video input needs a url"),
+        ("text,type\nwords,image\n", "url", "an image input needs a url"),
         ("url,latitude,longitude\nhttps://h.test/a.jpg,91,0\n", "latitude", "off the globe"),
         ("url,latitude,longitude\nhttps://h.test/a.jpg,10,\n", "longitude", "both a latitude and a longitude"),
         ("url,latitude,longitude\nhttps://h.test/a.jpg,north,3\n", "latitude", "not two numbers"),

@@ -193,6 +193,8 @@ def test_a_workbook_damaged_in_its_links_rows_or_texts_is_named_or_read_without_
         far = rewritten(far, sheet, old, new)
     with pytest.raises(InputFileError, match="a row is numbered beyond Excel's last, 1,048,576"):
         table(far)
+    with pytest.raises(InputFileError, match=r"Photos.xlsx is not a readable Excel workbook"):  # not: rename it .zip
+        open_table(io.BytesIO(b"PK\x03\x04 damaged"), "Photos.xlsx")
     shared = rewritten(book, sheet, b'<c r="B2" t="inlineStr"><is><t>cat</t></is></c>',
                        b'<c r="B2" t="s"><v>99</v></c>')  # a shared text that is not there
     with pytest.raises(InputFileError, match=r"f.csv: the rows after row \d of its sheet 'Sheet1' cannot be read"):
