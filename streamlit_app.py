@@ -644,9 +644,6 @@ def read_local(uploaded: list[UploadedFile], key: str, chosen_list: str | None =
         files = from_parquet([(u.name, u) for u in packed], name)
     elif packed:
         files = from_zip(packed[0], packed[0].name, chosen_list)
-        if not files.contents:
-            raise InputFileError(f"{files.name} holds no files to upload.",
-                                 "Make the zip again with the images, videos, audio or text files in it.")
     else:
         count = len(uploaded)
         files = from_files(unique_names((u.name, u.getvalue()) for u in uploaded),
@@ -698,8 +695,9 @@ def found_columns(header: list[str], lists_files: bool) -> dict[str, str] | None
     when it finds no column of inputs (url, text or file), so the person must say which."""
     try:
         positions = map_columns(header, lists_files=lists_files).positions
-    except InputFileError:
-        return None
+    except InputFileError:  # no column of inputs; or one named twice, which the preview names: nothing to ask
+        inputs = {"file"} if lists_files else {"url", "text", "file", "input"}
+        return {} if {h.strip().lower() for h in header} & inputs else None
     return {role: header[position] for role, position in positions.items() if position is not None}
 
 

@@ -227,6 +227,12 @@ def test_a_wrong_key_is_refused_in_plain_words(server_env: Sandbox) -> None:
     assert "not-a-real-key" not in str(at.main) and "not-a-real-key" not in str(at.query_params)
 
 
+def test_a_column_named_twice_is_named_once_without_asking_for_a_url_column(server_env: Sandbox) -> None:
+    at = choose(page(), "d.csv", b"url,url\nhttps://h.test/a.jpg,https://h.test/b.jpg\n")
+    assert "appears 2 times" in texts(at.error)
+    assert "no column named" not in texts(at.warning)
+
+
 def test_a_key_pasted_with_an_invisible_character_is_named_not_blamed_on_the_server(server_env: Sandbox) -> None:
     at = page()
     at.text_input(key="pat").input(server_env.config.pat + "\u200b").run()  # a zero-width space, copied with it

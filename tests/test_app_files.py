@@ -206,7 +206,8 @@ def test_a_chosen_file_that_cannot_be_sent_is_named_with_what_to_do() -> None:
         ((("photos.zip", zipped({"a.png": RED})), ("b.png", GREEN)),
          "A zip and other files were chosen together.", "Choose one zip, or the files themselves without a zip."),
         ((("empty.zip", zipped({"__MACOSX/._a.png": b"junk"})),),
-         "empty.zip holds no files to upload.", "Make the zip again with the images, videos, audio or text files in it."),
+         "empty.zip holds no images, videos, audio or text files to upload.",
+         "Choose the folder or zip that holds them, or a list of their web addresses."),
     ],
     ids=["escaping-name", "damaged", "zip-and-files", "empty"],
 )
