@@ -786,8 +786,9 @@ def sheet_choice(tag: str, sheets: tuple[str, ...]) -> None:
 
 
 def show_file_problem(error: InputFileError) -> None:
-    """The problem in ingest's words; for text in another encoding, also where the page lets you name it."""
-    show_problem(error)
+    """The problem in ingest's words; for text in another encoding, where the page lets you name it (instead of its
+    hint, which names the command line's --encoding)."""
+    show_problem(IngestError(error.message) if isinstance(error, EncodingError) else error)
     if isinstance(error, EncodingError):
         st.info("Choose the file's encoding in **Match your columns** (Encoding). Files saved by Excel on Windows "
                 "are most often **Windows-1252**.", icon=":material/translate:")

@@ -523,6 +523,7 @@ def test_a_windows_1252_file_reads_once_its_encoding_is_chosen(server_env: Sandb
     error = texts(at.error)
     assert "cafes.csv is not readable as UTF-8 text" in error and "Windows-1252" in error  # ingest's words
     assert "Choose the file's encoding in **Match your columns** (Encoding)." in texts(at.info)
+    assert "--encoding" not in error  # the command line's words, not the page's
     assert at.button(key="upload").disabled
 
     encoding_box(at).set_value("cp1252").run()
