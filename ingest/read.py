@@ -148,6 +148,10 @@ def open_table(
         from .records import json_table
 
         return json_table(_lines_again(buffered, text, first, name, encoding), first.lstrip().startswith("["), name)
+    if name.lower().endswith((".json", ".jsonl")):  # {} or a number: JSON, but no records to read as rows
+        from .records import RECORDS_HINT
+
+        raise InputFileError(f"{name} holds no list of records: it starts {first.strip()[:40]!r}.", RECORDS_HINT)
     _refuse_markup(first, name)
     header_line = first.lstrip("\r\n").split("\n", 1)[0]
     sep_line = _SEP_LINE.match(first.lstrip("\r\n"))

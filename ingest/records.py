@@ -24,7 +24,8 @@ from .validate import BOX_EDGES, is_coco, is_finite, kept_to_image, upright_box
 _LABELS = ("rectanglelabels", "labels")  # a rectangle's labels (a RectangleLabels control, or Labels on a Rectangle)
 _RECTANGLES = ("rectanglelabels", "rectangle")  # the types of a full export's results that are rectangles
 _SLACK = 0.01  # of the image, that an upright rectangle may overrun it by (Label Studio rounds), kept to its edge
-_HINT = "Export a list of records, such as Label Studio's JSON or JSON-MIN export, or convert it to a CSV table."
+RECORDS_HINT = ("Export a list of records, such as Label Studio's JSON or JSON-MIN export, or convert it to a CSV "
+                "table.")
 
 
 def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str) -> Table:
@@ -80,7 +81,7 @@ def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str) -> Ta
 
 def _unreadable_line(error: NotJsonLines, name: str) -> InputFileError:
     return InputFileError(f"{name}, line {error.args[0]}: not readable JSON ({json_problem(error.__cause__)}).",
-                          _HINT)
+                          RECORDS_HINT)
 
 
 def _array(text: str, name: str) -> list[dict]:
@@ -88,10 +89,10 @@ def _array(text: str, name: str) -> list[dict]:
     try:
         document = json.loads(text)
     except (ValueError, RecursionError) as error:
-        raise InputFileError(f"{name} is not readable JSON ({json_problem(error)}).", _HINT) from None
+        raise InputFileError(f"{name} is not readable JSON ({json_problem(error)}).", RECORDS_HINT) from None
     strays = [n for n, record in enumerate(document, 1) if not isinstance(record, dict)]
     if strays:
-        raise InputFileError(f"{name}: record {strays[0]} is not a JSON object.", _HINT)
+        raise InputFileError(f"{name}: record {strays[0]} is not a JSON object.", RECORDS_HINT)
     return document
 
 
@@ -99,7 +100,7 @@ class NotJsonLines(Exception):
     """The first line of what looked like JSON Lines (its number the argument) holds no JSON: the cause says why."""
 
 
-def json_lines(lines: Iterable[str], name: str, hint: str = _HINT) -> Iterator[tuple[int, dict]]:
+def json_lines(lines: Iterable[str], name: str, hint: str = RECORDS_HINT) -> Iterator[tuple[int, dict]]:
     """The object on each line that holds anything, with its line's number; raises `InputFileError` for a line that
     holds no object, and `NotJsonLines` when the first one holds no JSON."""
     first = True
@@ -133,7 +134,7 @@ def _records_of_lines(lines: Iterable[str], name: str) -> Iterator[dict]:
 
 def _one_object_error(name: str) -> InputFileError:
     return InputFileError(f"{name} holds one JSON object, not a list of records (COCO annotations are one object: "
-                          "give them as a boxes file).", _HINT)
+                          "give them as a boxes file).", RECORDS_HINT)
 
 
 def _one_object(text: str) -> bool:

@@ -105,6 +105,8 @@ def test_json_lines_of_records_read_as_a_table_and_gzip_unpacks_first():
     (b'[{"url": "https://h.test/a.jpg"}, "stray"]', ["record 2 is not a JSON object"]),
     (b'[{"url": "https://h.test/a.jpg"}', ["is not readable JSON", "Label Studio's JSON or JSON-MIN export"]),
     (b"[]", ["holds no records"]),
+    (b"{}", ["export.json holds no list of records: it starts '{}'."]),
+    (b"42\n", ["export.json holds no list of records: it starts '42'."]),
     (b'{\n  "images": [],\n  "annotations": []\n}\n', ["holds one JSON object, not a list of records"]),
     (b'{"url": "https://h.test/a.jpg"}\n\n{"url": \n', ["export.json, line 3: not readable JSON"]),
     (b'{"url": "https://h.test/a.jpg"}\n[1, 2]\n', ["export.json, line 2: not a JSON object"]),
