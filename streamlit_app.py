@@ -110,6 +110,9 @@ SEPARATORS = {"": "Find it for me", ",": "Comma (,)", "\t": "Tab", ";": "Semicol
 ENCODINGS = {  # codec -> its name on the page; "" reads UTF-8, or UTF-16 by its byte-order mark
     "": "Automatic", "cp1252": "Windows-1252 (cp1252)", "latin-1": "Latin-1",
     "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE",
+    "cp1250": "Central European (Windows-1250)", "cp1251": "Cyrillic (Windows-1251)",
+    "cp932": "Japanese (Shift-JIS)", "gb18030": "Chinese (GB18030, GBK)", "big5": "Chinese (Big5)",
+    "cp949": "Korean (EUC-KR)",  # what Excel writes for 'CSV' on Windows in those languages
 }
 LIST, FILES = "list", "files"  # what the person has: a table of web addresses or texts, or the files themselves
 SOURCES = {LIST: "A list of web addresses (CSV, TSV, Excel)", FILES: "Files from my computer"}

@@ -516,6 +516,14 @@ def test_a_gzipped_list_is_previewed_and_uploaded_as_it_unpacks(server_env: Sand
     assert set(stored(server_env)) == {f"gz-{n}" for n in range(300)}
 
 
+def test_a_shift_jis_file_from_excel_reads_once_japanese_is_chosen(server_env: Sandbox) -> None:
+    at = choose(page(), "ねこ.csv", "url,pos_concepts\nhttps://h.test/a.jpg,ねこ|いぬ\n".encode("cp932"))
+    assert "is not readable as UTF-8 text" in texts(at.error)
+    encoding_box(at).set_value("cp932").run()
+    assert not at.error and metrics(at) == {"Rows found": "1", "Ready to upload": "1", "Need fixing": "0"}
+    assert list(at.dataframe[0].value["Concepts"][0]) == ["ねこ", "いぬ"]
+
+
 def test_a_windows_1252_file_reads_once_its_encoding_is_chosen(server_env: Sandbox) -> None:
     # An input already holds the id creme-1, so that row fails; the retry after it is gone keeps the accents.
     take_id(server_env, "creme-1")
