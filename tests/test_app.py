@@ -167,7 +167,7 @@ BAD_FILES_ON_THE_PAGE = ["empty.csv", "binary_garbage.csv", "latin1.csv", "unter
 @pytest.mark.parametrize("name", BAD_FILES_ON_THE_PAGE)
 def test_a_bad_file_gets_the_same_message_on_the_page_as_in_the_cli(name: str) -> None:
     from ingest.check import check_file
-    from ingest.errors import InputFileError
+    from ingest.errors import EncodingError, InputFileError
 
     path = BAD_FILES / name
     if not path.exists():
@@ -179,7 +179,10 @@ def test_a_bad_file_gets_the_same_message_on_the_page_as_in_the_cli(name: str) -
         check = check_file(io.BytesIO(data), name)
     except InputFileError as error:
         shown = [e.value for e in at.error]
-        assert f"{error.message}\n\n{error.hint}" in shown, shown
+        if isinstance(error, EncodingError):  # the same words, with the page's Encoding box for the CLI's flag
+            assert error.message in shown and "(Encoding)" in texts(at.info), shown
+        else:
+            assert f"{error.message}\n\n{error.hint}" in shown, shown
         assert at.button(key="upload").disabled
         return
     assert check.errors, f"{name} was expected to have bad rows"
