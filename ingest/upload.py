@@ -185,6 +185,8 @@ class Target:
             values["api_key"] = ""
         values.update(given)
         values["insecure"] = bool(values["insecure"]) or str(values["base"]).strip().startswith("http://")
+        for name in ("pat", "user_id", "app_id", "api_key"):  # a value read from a file may end in a line break
+            values[name] = str(values[name] or "").strip()
         return cls(**values)
 
 

@@ -136,6 +136,12 @@ def test_flags_win_over_environment(sandbox):
     assert len(sandbox.stored_inputs()) == 2
 
 
+def test_a_key_read_from_a_file_with_its_line_break_still_works(sandbox):
+    env = {**sandbox_env(sandbox), "CLARIFAI_PAT": sandbox.config.pat + "\n"}  # as a .env file may leave it
+    result = run("upload", str(DATA / "two.tsv"), env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_wrong_key_exits_2_with_a_plain_message_and_never_prints_the_key(sandbox):
     env = {**sandbox_env(sandbox), "CLARIFAI_PAT": "very-secret-wrong-token"}
     result = run("upload", str(DATA / "two.tsv"), env=env)
