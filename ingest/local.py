@@ -977,8 +977,9 @@ def content_id(data: bytes | BinaryIO) -> str:
 
 
 def _content_ids(sizes: dict[str, int], open_file: OpenFile, on_read: OnRead | None = None) -> dict[str, str]:
-    """`content_id` of each file small enough to send."""
-    wanted = {file_name: size for file_name, size in sizes.items() if size <= size_limit(file_name)}
+    """`content_id` of each file small enough to send, and not empty (each empty file is a row to fix of its own, not
+    a copy of the first)."""
+    wanted = {file_name: size for file_name, size in sizes.items() if 0 < size <= size_limit(file_name)}
     total = sum(wanted.values())
     ids = {}
     for file_name, size in wanted.items():

@@ -78,10 +78,11 @@ def test_a_zip_or_folder_of_no_media_says_so_and_an_empty_file_is_a_row_to_fix(s
         assert f"error: {path} holds no images, videos, audio or text files to upload" in result.stderr
     assert "(only plan.doc)" in upload(sandbox, tmp_path / "notes", "--dry-run").stderr
     path = tmp_path / "photos.zip"
-    path.write_bytes(zipped({"a.png": PNG, "b.png": b""}))
+    path.write_bytes(zipped({"a.png": PNG, "b.png": b"", "c.txt": b""}))
     result = upload(sandbox, path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"{path}: b.png: 'b.png' is empty (0 bytes) - choose the file again, or leave it out" in result.stdout
+    assert f"{path}: c.txt: 'c.txt' is empty (0 bytes)" in result.stdout and "same content" not in result.stderr
     assert [bytes(i.data.image.base64) for i in sandbox.stored_inputs()] == [PNG]
 
 
