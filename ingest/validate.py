@@ -126,6 +126,7 @@ class InputRecord:
     geo: tuple[float, float] | None = None  # (latitude, longitude)
     file: str = ""  # a local file's name, sent as bytes (see `ingest.local`)
     joined: tuple[tuple[int, list[str]], ...] = ()  # (line, cells) of the rows below it combined into this input
+    row_ids: tuple[str, ...] = ()  # the generated ids its combined rows have alone (see `_joined`)
 
     @property
     def reference(self) -> str:
@@ -369,11 +370,33 @@ def validate_rows(rows: Iterable[RawRow], columns: ColumnMap) -> Iterator[InputR
         if not columns.boxes:  # a list of boxes has its own rows of one input: see `input_rows`
             chunk, held = _combine(chunk, columns, last=len(chunk) < len(held) + _CHUNK_ROWS)
         claiming = [r for r in chunk if isinstance(r, InputRecord) or _ID_PATTERN.fullmatch(r.input_id)]
-        first_lines = index.claim([hash(r.input_id) for r in claiming], [r.line for r in claiming])
+        keys, lines = [hash(r.input_id) for r in claiming], [r.line for r in claiming]
+        if any(type(r) is InputRecord and r.row_ids for r in claiming):
+            keys, lines, claiming = _with_row_ids(claiming)
+        first_lines = index.claim(keys, lines)
         repeated = {r.line: earlier for r, earlier in zip(claiming, first_lines)
-                    if earlier != r.line and isinstance(r, InputRecord)}
+                    if isinstance(r, InputRecord) and earlier != r.line}
         for result in chunk:
-            yield _duplicate(result, repeated[result.line], columns) if result.line in repeated else result
+            yield from _duplicates(result, repeated[result.line], columns) if result.line in repeated else (result,)
+
+
+def _with_row_ids(claiming: list[InputRecord | RowError]
+                  ) -> tuple[list[int], list[int], list[InputRecord | RowError | None]]:
+    """The claims of a chunk that holds combined inputs: after each such input's own id, the ids its rows have
+    alone, so a row further down that repeats one of them exactly is found. Their claims are made, not judged:
+    the third list, of whose claim each is, has None for them."""
+    keys: list[int] = []
+    lines: list[int] = []
+    claimers: list[InputRecord | RowError | None] = []
+    for result in claiming:
+        keys.append(hash(result.input_id))
+        lines.append(result.line)
+        claimers.append(result)
+        if type(result) is InputRecord and result.row_ids:
+            keys += map(hash, result.row_ids)
+            lines += [result.line, *(line for line, _ in result.joined)]
+            claimers += [None] * len(result.row_ids)
+    return keys, lines, claimers
 
 
 def _combine(chunk: list[InputRecord | RowError], columns: ColumnMap, last: bool
@@ -434,7 +457,8 @@ def _joined(group: list[InputRecord]) -> InputRecord:
     input_id = _content_id(first.url, first.file, positive, negative, first.metadata, first.kind, first.text,
                            first.dataset_id, first.geo) if first.id_generated else first.input_id
     return replace(first, input_id=input_id, positive=positive, negative=negative,
-                   joined=tuple((r.line, r.cells) for r in group[1:]))
+                   joined=tuple((r.line, r.cells) for r in group[1:]),
+                   row_ids=tuple(r.input_id for r in group) if first.id_generated else ())
 
 
 def input_rows(rows: Iterable[RawRow], columns: ColumnMap) -> Iterable[RawRow]:
@@ -634,6 +658,29 @@ def _shown_id(input_id: str) -> str:
         for ch in input_id[:SHOWN_ID_CHARS]
     )
     return shown + "..." if len(input_id) > SHOWN_ID_CHARS else shown
+
+
+def _duplicates(record: InputRecord, earlier: int, columns: ColumnMap) -> list[RowError]:
+    """A record whose id `earlier` has, as rows to fix: one, or each row of a combined input."""
+    error = _duplicate(record, earlier, columns)
+    rows = [(record.line, record.cells), *record.joined]
+    if len(rows) == 1:
+        return [error]
+    if not record.id_generated:  # each row names the id
+        return [replace(error, line=line, cells=cells) for line, cells in rows]
+    return [replace(error, line=line, cells=cells,
+                    message=f"this row is combined with {_lines_named([o for o, _ in rows if o != line])} into one "
+                            f"input, which repeats line {earlier} exactly")
+            for line, cells in rows]
+
+
+def _lines_named(lines: list[int]) -> str:
+    """'line 5', 'lines 5 and 6', 'lines 5, 6, 7 and 2 more'."""
+    if len(lines) == 1:
+        return f"line {lines[0]}"
+    if len(lines) > 4:
+        return f"lines {lines[0]}, {lines[1]}, {lines[2]} and {len(lines) - 3:,} more"
+    return f"lines {', '.join(map(str, lines[:-1]))} and {lines[-1]}"
 
 
 def _duplicate(record: InputRecord, earlier: int, columns: ColumnMap) -> RowError:

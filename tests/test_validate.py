@@ -244,6 +244,38 @@ def test_a_run_of_one_url_is_combined_across_chunks_and_at_most_max_joined_rows_
     assert sum(1 + len(r.joined) for r in results) == len(rows)
 
 
+def test_a_combined_input_that_repeats_an_earlier_one_is_each_of_its_rows_to_fix_and_its_rows_stay_claimed():
+    results = check(
+        ["http://h/a", "", "cat|dog", "", ""],
+        ["http://h/b", "", "x", "", ""],
+        ["http://h/a", "", "cat", "", ""],  # with the next row: line 2's input again
+        ["http://h/a", "", "dog", "", ""],
+        ["http://h/c", "", "y", "", ""],
+        ["http://h/c", "", "z", "", ""],
+        ["http://h/b", "", "x", "", ""],
+        ["http://h/c", "", "y", "", ""],  # far from its group: still line 6 exactly
+    )
+    assert [r.line for r in results] == [2, 3, 4, 5, 6, 8, 9]  # every row, in order; line 7 is in line 6's input
+    _, _, first, second, group, _, far = results
+    assert isinstance(first, RowError) and first.reason.startswith(
+        "this row is combined with line 5 into one input, which repeats line 2 exactly")
+    assert isinstance(second, RowError) and second.cells == ["http://h/a", "", "dog", "", ""] and \
+        second.reason.startswith("this row is combined with line 4 into one input, which repeats line 2 exactly")
+    assert isinstance(group, InputRecord) and group.positive == ("y", "z")
+    assert isinstance(far, RowError) and far.reason.startswith("this row repeats line 6 exactly")
+
+
+def test_a_combined_input_whose_id_is_taken_is_each_of_its_rows_to_fix():
+    results = check(
+        ["http://h/z", "a-1", "cat", "", ""],
+        ["http://h/a", "a-1", "cat", "", ""],
+        ["http://h/a", "a-1", "dog", "", ""],
+    )
+    assert [(r.line, r.reason.split(" - ")[0]) for r in results[1:]] == [
+        (3, "column 'input_id': the input id 'a-1' is already used on line 2"),
+        (4, "column 'input_id': the input id 'a-1' is already used on line 2")]
+
+
 def test_the_id_index_keeps_each_first_line_while_packing_ids_into_sorted_runs():
     rng = random.Random(3)
     index = IdIndex(recent_limit=50)  # packs every 50 new ids; past MAX_RUNS runs they merge
