@@ -519,9 +519,9 @@ def call_with_retries(
     """
     reason, maybe_stored = "", False
     for attempt in range(1, retry.attempts + 1):
-        if stop is not None and stop.is_set():
-            return Answer(None, attempt - 1, "not sent: the upload was stopped", maybe_stored)
         sent_at = pacer.wait_turn(stop)
+        if stop is not None and stop.is_set():  # before, or while waiting for its turn
+            return Answer(None, attempt - 1, "not sent: the upload was stopped", maybe_stored)
         try:
             response = call()
         except grpc.RpcError as error:

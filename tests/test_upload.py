@@ -146,6 +146,21 @@ def test_rows_whose_attempts_run_out_are_reported_failed_not_dropped():
         assert all("gave up after 2 attempts (UNAVAILABLE" in o.reason for o in status.problems)
 
 
+def test_rows_waiting_for_their_turn_when_the_upload_is_stopped_are_not_sent(sandbox):
+    rows = b"url\n" + b"".join(b"https://h.test/%d.jpg\n" % n for n in range(10))
+    job = UploadJob(lambda: io.BytesIO(rows), "paced.csv", target_for(sandbox),
+                    UploadOptions(batch_size=1, workers=4, max_rps=0.5, retry=FAST_RETRY))
+    running = threading.Thread(target=job.run)
+    running.start()
+    while not sandbox.stored_inputs():
+        running.join(0.01)
+    job.cancel()  # three rows wait 2, 4 and 6 s for their turn
+    running.join()
+    status = job.snapshot()
+    assert len(sandbox.stored_inputs()) == status.counts["uploaded"] == 1
+    assert len(status.problems) >= 3 and {o.reason for o in status.problems} == {"not sent: the upload was stopped"}
+
+
 def test_dry_run_needs_no_target_and_sends_nothing(sandbox):
     status = upload(EDGE_CASES, None, dry_run=True)
     assert dict(status.counts) == {"uploaded": 2, "already_there": 0, "invalid": 3, "failed": 0}
