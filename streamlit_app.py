@@ -1647,8 +1647,11 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
     if status.fatal:
         st.error(f"**The upload stopped.** {status.fatal.message}\n\n{status.fatal.hint}\n\n{summary}", icon=":material/block:")
     elif status.cancelled:
-        st.warning(f"**You stopped the upload.** {summary}\n\nRows that were not sent are not in the app. "
-                   "Upload the same file again to send them: the page offers to continue where it stopped.",
+        if stored_rows(status) and not status.dry_run:  # its record of confirmed rows is kept: see resume_offer
+            rest = "**Continue** above sends them; the page offers it whenever this file is chosen for this app."
+        else:
+            rest = "Upload the file again to send them."
+        st.warning(f"**You stopped the upload.** {summary}\n\nRows that were not sent are not in the app. {rest}",
                    icon=":material/stop_circle:")
     elif status.succeeded:
         later = ""
@@ -1691,7 +1694,7 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
                               icon=":material/download:", on_click="ignore",
                               help="The invalid and failed rows in your file's own columns, ready to correct "
                                    "and upload again.")
-    if counts[FAILED] and not status.fatal:
+    if counts[FAILED] and not (status.fatal or status.cancelled):  # a stopped upload is continued instead
         st.button(f"Retry {counts[FAILED]:,} failed {'row' if counts[FAILED] == 1 else 'rows'}",
                   key="retry", on_click=retry_failed, args=(job_id,), icon=":material/replay:")
     st.button("Start a new upload", key="start_over", on_click=start_over, args=(job_id,), type="tertiary")
