@@ -41,7 +41,12 @@ class SheetError(InputFileError):
 
 
 class EncodingError(InputFileError):
-    """The file's bytes are not text in the encoding read: naming its encoding may fix it."""
+    """The file's bytes are not text in the encoding read: naming its encoding may fix it. `line` holds the bytes
+    of the line that does not decode, when known, to show how it reads in other encodings."""
+
+    def __init__(self, message: str, hint: str, line: bytes = b"") -> None:
+        super().__init__(message, hint)
+        self.line = line
 
 
 class AuthError(IngestError):

@@ -29,6 +29,9 @@ SNIFF_BYTES = 4096  # bytes looked at to tell a text table from an archive, an i
 SNIFF_CHARS = 64 * 1024  # characters read ahead to find the header line and delimiter
 DELIMITERS = (",", "\t", ";")  # '|' is left out: it separates concepts inside a cell
 MAX_FIELD_CHARS = 64 * 1024 * 1024  # the csv module's default (128 KiB) is below real metadata
+MAX_READING_BYTES = 4096  # a line that does not decode, kept to show in other encodings (cut, a character may split)
+READING_CHARS = 80  # of it shown per encoding
+_CP1252_MARKS = "’‘“”–—…•€£°©®™«»·"  # besides letters, what Windows-1252 text holds outside ASCII (others: Asian text)
 
 csv.field_size_limit(MAX_FIELD_CHARS)
 
@@ -574,14 +577,38 @@ def _damaged(error: Exception, name: str, line: int) -> InputFileError:
 def _undecodable(error: UnicodeDecodeError, name: str, encoding: str, line: int) -> EncodingError:
     """`line` is where the failing read began; the decoder's chunk may reach further."""
     line += len(_LINE_BREAK.findall(error.object[: error.start]))
-    bad = error.object[error.start : error.start + 1]
+    data = error.object
+    bad = data[error.start : error.start + 1]
+    starts, ends = data.rfind(b"\n", 0, error.start) + 1, data.find(b"\n", error.start)
+    bad_line = data[starts : len(data) if ends < 0 else ends].rstrip(b"\r")  # a long one is left out, not cut
     as_cp1252 = bad.decode("cp1252", errors="replace")
+    around = {ch for ch in data[error.start - 64 : error.start + 64].decode("cp1252", errors="replace")
+              if not ch.isascii()}
     guess = f"; it looks like Windows-1252, where it is {as_cp1252!r}" if (
-        encoding.startswith("utf-8") and as_cp1252.isprintable() and as_cp1252 != "\ufffd") else ""
+        encoding.startswith("utf-8") and all(ch.isalpha() or ch in _CP1252_MARKS for ch in around)) else ""
     return EncodingError(
         f"{name} is not readable as {encoding.replace('-sig', '').upper()} text "
         f"(near line {line}: byte {bad!r} does not fit{guess}).",
         "If it came from Excel on Windows, save it again as 'CSV UTF-8', "
         "or name the encoding (for example --encoding cp1252). "
         "If it is not a CSV or TSV file, choose the right file.",
+        bad_line if len(bad_line) <= MAX_READING_BYTES else b"",
     )
+
+
+def readings(line: bytes, encodings: Iterable[str], chars: int = READING_CHARS) -> list[tuple[str, str]]:
+    """(encoding, text) for each of `encodings` that decodes `line` to printable text: about `chars` of it from
+    just before its first letter outside ASCII, where encodings differ, so a person can see which one reads right."""
+    shown = []
+    for encoding in encodings:
+        try:
+            text = line.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if not text.replace("\t", " ").isprintable():  # control characters: plainly not this encoding
+            continue
+        first = next((i for i, ch in enumerate(text) if not ch.isascii()), 0)
+        start = max(0, first - chars // 4)
+        shown.append((encoding, ("..." if start else "") + text[start : start + chars]
+                      + ("..." if len(text) > start + chars else "")))
+    return shown

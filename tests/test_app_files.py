@@ -518,7 +518,11 @@ def test_a_gzipped_list_is_previewed_and_uploaded_as_it_unpacks(server_env: Sand
 
 def test_a_shift_jis_file_from_excel_reads_once_japanese_is_chosen(server_env: Sandbox) -> None:
     at = choose(page(), "ねこ.csv", "url,pos_concepts\nhttps://h.test/a.jpg,ねこ|いぬ\n".encode("cp932"))
-    assert "is not readable as UTF-8 text" in texts(at.error)
+    assert "is not readable as UTF-8 text" in texts(at.error) and "Windows-1252" not in texts(at.error)
+    readings = at.dataframe[0].value  # the line, as each encoding that can read it reads it
+    shown = dict(zip(readings["Encoding"], readings["The line reads"]))
+    assert shown["Japanese (Shift-JIS)"] == "...ttps://h.test/a.jpg,ねこ|いぬ"
+    assert shown["Windows-1252 (cp1252)"] == "...ttps://h.test/a.jpg,‚Ë‚±|‚¢‚Ê" and "Latin-1" not in shown
     encoding_box(at).set_value("cp932").run()
     assert not at.error and metrics(at) == {"Rows found": "1", "Ready to upload": "1", "Need fixing": "0"}
     assert list(at.dataframe[0].value["Concepts"][0]) == ["ねこ", "いぬ"]

@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from ingest.errors import InputFileError
-from ingest.read import open_table
+from ingest.errors import EncodingError, InputFileError
+from ingest.read import open_table, readings
 
 
 def table(data: bytes, **kwargs):
@@ -62,6 +62,20 @@ def test_unreadable_files_stop_with_a_located_hint(data, fragments):
     text = str(caught.value)
     for fragment in fragments:
         assert fragment in text
+
+
+def test_a_line_in_another_encoding_is_kept_to_show_how_it_reads_and_asian_text_is_not_called_windows_1252():
+    japanese = "url,pos_concepts\nhttps://h.test/a.jpg,ねこ|いぬ\n".encode("cp932")
+    with pytest.raises(EncodingError) as caught:
+        list(table(japanese)[1])
+    assert caught.value.line == "https://h.test/a.jpg,ねこ|いぬ".encode("cp932")
+    assert "Windows-1252" not in caught.value.message
+    shown = dict(readings(caught.value.line, ["cp1252", "latin-1", "cp932", "big5"], chars=12))
+    assert shown["cp932"] == "...pg,ねこ|いぬ"  # from just before its first letter outside ASCII
+    assert "latin-1" not in shown and "big5" not in shown  # control characters; bytes Big5 cannot read
+    with pytest.raises(EncodingError) as caught:
+        list(table(b"url,name\nhttp://a," + b"x" * 5000 + b"caf\xe9\n")[1])
+    assert caught.value.line == b"" and "it looks like Windows-1252, where it is '\xe9'" in caught.value.message
 
 
 def test_blank_lines_are_skipped_and_a_multiline_row_starts_on_its_first_line():
