@@ -98,7 +98,6 @@ _PLAIN_URL = re.compile(r"(?i:https?)://[A-Za-z0-9._~-]+(?::[0-9]*)?(?:[/?#][!-~
 # The path's last ".ext" (a dot after some name, before any ? or # and at the path's end)
 _EXTENSION = re.compile(r"[^?#]*[^/?#](\.\w+)(?=[?#]|\Z)")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # json.loads keeps a lone one, UTF-8 cannot
-_LONG_DIGITS = re.compile(r"\d{300}")  # only such a number can overflow a double
 _CELL_ROLES = ("input_id", "url", "text", "input", "file", "type", "pos_concepts", "neg_concepts", "sdk_concepts",
                "metadata", "dataset_id")  # in the order validate_row unpacks them
 _CHUNK_ROWS = 128  # rows validated, then their ids looked up together (more keep the GC busy)
@@ -760,6 +759,40 @@ def _concepts(cell: str, separator: str = CONCEPT_SEPARATOR) -> tuple[str, ...]:
 
 
 _METADATA_HINT = 'write it as a JSON object, for example {"key": "value"}'
+_NUMBER_HINT = "write it as text, in quotes, to keep it as it is"
+
+
+class _Unstorable(Exception):
+    """A number in metadata that a Struct (doubles) cannot hold as written; its text says which."""
+
+
+def _whole_number(text: str) -> int:
+    value = int(text)  # more than 4,300 digits: ValueError
+    if len(text) > 15:  # fewer digits always fit a double
+        try:
+            stored = int(float(value))
+        except OverflowError:
+            shown = text if len(text) <= 40 else f"{text[:20]}... ({len(text):,} digits)"
+            raise _Unstorable(f"the number {shown} in the metadata is too large to store") from None
+        if stored != value:
+            raise _Unstorable(f"the whole number {text} in the metadata has too many digits to store exactly: "
+                              f"it would arrive as {stored}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _Unstorable(f"the number {text[:40]} in the metadata is too large to store")
+    return value
+
+
+def _not_a_number(name: str) -> float:
+    raise _Unstorable(f"the metadata holds {name}, which is not a number JSON can store")
+
+
+# json.loads, but a number a Struct would not hold as written stops it (its hooks cost next to nothing)
+_METADATA_JSON = json.JSONDecoder(parse_int=_whole_number, parse_float=_fraction, parse_constant=_not_a_number)
 
 
 def _metadata(raw: str) -> tuple[dict | None, str, str]:
@@ -770,19 +803,18 @@ def _metadata(raw: str) -> tuple[dict | None, str, str]:
         problem = f"the metadata is {len(raw):,} characters long (at most {MAX_METADATA_CHARS:,})"
         return None, problem, "keep short fields here; store large data elsewhere and put its link here"
     try:
-        value = json.loads(raw)
-        if _LONG_DIGITS.search(raw):
-            _check_numbers(value)
-    except (OverflowError, ValueError) as error:
-        if isinstance(error, json.JSONDecodeError):
-            problem = error.msg.removesuffix(" at")  # json's "Invalid control character at"
-            if problem.startswith("Invalid control character"):
-                inside = _char_name(raw[error.pos])
-                return None, f"not valid JSON ({inside} inside a text, at character {error.pos + 1})", (
-                    "write a line break inside a text as \\n and a tab as \\t, or remove it")
-            return None, f"not valid JSON ({problem} at character {error.pos + 1})", _METADATA_HINT
-        return None, "a number in the metadata is too large to store", (
-            "write very large numbers as text, in quotes")
+        value = _METADATA_JSON.decode(raw)
+    except _Unstorable as error:
+        return None, str(error), _NUMBER_HINT
+    except json.JSONDecodeError as error:
+        problem = error.msg.removesuffix(" at")  # json's "Invalid control character at"
+        if problem.startswith("Invalid control character"):
+            inside = _char_name(raw[error.pos])
+            return None, f"not valid JSON ({inside} inside a text, at character {error.pos + 1})", (
+                "write a line break inside a text as \\n and a tab as \\t, or remove it")
+        return None, f"not valid JSON ({problem} at character {error.pos + 1})", _METADATA_HINT
+    except ValueError:  # a whole number of more digits than Python converts
+        return None, "a number in the metadata is too large to store", _NUMBER_HINT
     except RecursionError:
         return None, too_deep, flatten
     if _SURROGATE_ESCAPE.search(raw) and not _encodes(value):
@@ -802,19 +834,6 @@ def _encodes(value: object) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _check_numbers(value: object) -> None:
-    """Raise OverflowError for a whole number a Struct (a double) cannot hold."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, int) and not isinstance(item, bool):
-            float(item)
 
 
 def _json_kind(value: object) -> str:

@@ -168,6 +168,12 @@ def test_unusable_headers_stop_the_file(header, fragments):
         (["http://h/x", "a", "", "", '{"a":' * 40 + "1" + "}" * 40], "metadata", ["nested too deeply"]),
         (["http://h/x", "a", "", "", '{"n": ' + "9" * 400 + "}"], "metadata", ["too large to store", "as text"]),
         (["http://h/x", "a", "", "", '{"n": ' + "9" * 5000 + "}"], "metadata", ["too large to store"]),
+        (["http://h/x", "a", "", "", '{"id": 1152921504606846977}'], "metadata",
+         ["the whole number 1152921504606846977 in the metadata has too many digits to store exactly: it would arrive "
+          "as 1152921504606846976", "write it as text, in quotes"]),
+        (["http://h/x", "a", "", "", '{"n": [1, NaN]}'], "metadata", ["holds NaN, which is not a number JSON can"]),
+        (["http://h/x", "a", "", "", '{"n": {"m": -Infinity}}'], "metadata", ["holds -Infinity, which is not"]),
+        (["http://h/x", "a", "", "", '{"n": 1e400}'], "metadata", ["the number 1e400 in the metadata is too large"]),
         (["http://h/x", "a", "", "", '{"a": "\\ud800"}'], "metadata", ["half of a character pair", "\\ud83d"]),
         (["http://h/x", "a", "", ""], "", ["4 cells but the header has 5 columns"]),
         (["http://h/x", "a", "", "", "", "extra"], "", ["6 cells but the header has 5 columns", "quote cells"]),
@@ -180,6 +186,12 @@ def test_bad_rows_become_errors_naming_line_id_column_and_fix(cells, column, fra
     assert error.input_id == cells[1]
     for fragment in fragments:
         assert fragment in error.reason
+
+
+def test_numbers_a_double_holds_exactly_are_metadata_as_written():
+    [record] = check(["http://h/x", "a", "", "", '{"big": 1152921504606846976, "long": 0.1234567890123456789, '
+                                                  '"tiny": 1e-300, "text": "NaN Infinity 12345678901234567"}'])
+    assert isinstance(record, InputRecord) and record.metadata["big"] == 2 ** 60
 
 
 def test_escaped_character_pairs_in_metadata_are_fine():
