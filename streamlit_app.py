@@ -1970,12 +1970,13 @@ def box_summary(concepts: list[str]) -> str:
 
 
 def whole_numbers(value: object) -> object:
-    """Metadata numbers as written: a Struct keeps every number as a float, so 3 comes back as 3.0."""
+    """Metadata numbers as written: a Struct keeps every number as a float, so 3 comes back as 3.0 (and a 64-bit
+    id, which the upload sends only when a float holds it exactly, as 1.15e+18)."""
     if isinstance(value, dict):
         return {k: whole_numbers(v) for k, v in value.items()}
     if isinstance(value, list):
         return [whole_numbers(v) for v in value]
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**64:
         return int(value)
     return value
 

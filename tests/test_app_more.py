@@ -322,7 +322,7 @@ def seed(sandbox: Sandbox, images: int) -> None:
         concepts=[resources_pb2.Concept(id="cat", name="cat", value=1.0),
                   resources_pb2.Concept(id="dog", name="dog", value=0.0)]))
         for i in range(images)]
-    inputs[0].data.metadata.update({"n": 3, "shop": "north"})
+    inputs[0].data.metadata.update({"n": 3, "shop": "north", "id": 2**60})
     inputs.append(resources_pb2.Input(id="note", data=resources_pb2.Data(text=resources_pb2.Text(raw=LONG_TEXT))))
     inputs.append(resources_pb2.Input(id="clip", data=resources_pb2.Data(video=resources_pb2.Video(url="https://h.test/c.mp4"))))
     stub, metadata = stub_for(sandbox)
@@ -356,8 +356,8 @@ def test_browse_pages_through_what_the_app_holds(server_env: Sandbox) -> None:
     assert len(first) == 24 and first["Input id"][0] == "img-00"
     assert first["Image"][0] == "https://h.test/0.jpg" and first["Kind"][0] == "image"
     assert list(first["Concepts"][0]) == ["cat"] and list(first["Not in image"][0]) == ["dog"]
-    assert json.loads(first["Metadata"][0]) == {"n": 3, "shop": "north"}
-    assert '"n": 3' in first["Metadata"][0]  # as written, not 3.0
+    assert json.loads(first["Metadata"][0]) == {"n": 3, "shop": "north", "id": 2**60}
+    assert '"n": 3' in first["Metadata"][0] and '"id": 1152921504606846976' in first["Metadata"][0]  # not 3.0, 1e18
     assert set(first["Download"]) == {"fetched"}
     assert "Page 1 of 2 · inputs 1–24 of 30" in texts(at.caption)
     assert at.button(key="browse_previous").disabled and not at.button(key="browse_next").disabled
