@@ -19,6 +19,7 @@ import warnings
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from dataclasses import dataclass
 from typing import BinaryIO
 from xml.etree import ElementTree
@@ -28,7 +29,13 @@ from .errors import EncodingError, InputFileError, SheetError, one_line
 SNIFF_BYTES = 4096  # bytes looked at to tell a text table from an archive, an image or binary data
 SNIFF_CHARS = 64 * 1024  # characters read ahead to find the header line and delimiter
 DELIMITERS = (",", "\t", ";")  # '|' is left out: it separates concepts inside a cell
-MAX_FIELD_CHARS = 64 * 1024 * 1024  # the csv module's default (128 KiB) is below real metadata
+# Of a cell: the csv module's default (128 KiB) is below real metadata. A row's metadata or text may hold 512 K;
+# a longer cell up to this is that row's problem, a longer one the file's (most often a quote never closed).
+MAX_FIELD_CHARS = 16 * 1024 * 1024
+# A line is read in pieces of at most this, so one without line breaks (a 150 MB line, packed into a 150 KB gzip)
+# costs tens of MB, not gigabytes, before the csv module refuses its cell. Only a line this long, outside quotes,
+# reads as several rows: its cells are too long to upload anyway.
+MAX_LINE_CHARS = 2 * MAX_FIELD_CHARS
 MAX_READING_BYTES = 4096  # a line that does not decode, kept to show in other encodings (cut, a character may split)
 READING_CHARS = 80  # of it shown per encoding
 _CP1252_MARKS = "’‘“”–—…•€£°©®™«»·"  # besides letters, what Windows-1252 text holds outside ASCII (others: Asian text)
@@ -43,6 +50,7 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
+_HUGE_LINE = "Each line holds one record: check that a line break follows each one."
 _SAVE_AS = "Open it in Excel and save it as a workbook (.xlsx) or as 'CSV UTF-8', then choose that file."
 _WRONG_FILE = "Choose the CSV or TSV file that lists the image urls."
 _ZIP_MAGIC = b"PK\x03\x04"  # a zip, and so an Excel workbook (.xlsx)
@@ -141,7 +149,8 @@ def open_table(
         if encoding == "utf-8-sig" and not head.startswith(codecs.BOM_UTF8):
             _refuse_binary(head, name)
     text = io.TextIOWrapper(buffered, encoding=encoding, newline="")
-    first = _read_lines(text, SNIFF_CHARS, name, encoding)
+    first_lines = _read_lines(text, SNIFF_CHARS, name, encoding)
+    first = "".join(first_lines)
     if not first.strip():
         raise InputFileError(
             f"{name} is empty.",
@@ -161,7 +170,7 @@ def open_table(
     if sep_line:
         delimiter = delimiter or sep_line.group(1)
     delimiter = delimiter or sniff_delimiter(header_line)
-    lines = itertools.chain(io.StringIO(first, newline=""), text)
+    lines = itertools.chain(first_lines, iter(partial(text.readline, MAX_LINE_CHARS), ""))
     reader = csv.reader(lines, delimiter=delimiter, strict=True)
     rows = _rows(reader, name, encoding)
     header_row = next(rows, None)
@@ -479,7 +488,10 @@ def _lines_again(buffered: BinaryIO, text: io.TextIOWrapper, first: str, name: s
         reader = io.TextIOWrapper(buffered, encoding=encoding, newline="")
         line = 0
         try:
-            for line, content in enumerate(reader, 1):
+            for line, content in enumerate(iter(partial(reader.readline, MAX_LINE_CHARS), ""), 1):
+                if len(content) == MAX_LINE_CHARS and not content.endswith("\n"):
+                    raise InputFileError(f"{name}, line {line}: the line is longer than "
+                                         f"{MAX_LINE_CHARS // (1024 * 1024)} MB.", _HUGE_LINE)
                 yield content
         except UnicodeDecodeError as error:
             raise _undecodable(error, name, encoding, line + 1) from None
@@ -532,20 +544,20 @@ def _csv_hint(problem: str) -> str:
     return 'Quote cells that contain the delimiter, quotes or line breaks, and double any quote inside them ("").'
 
 
-def _read_lines(text: io.TextIOWrapper, chars: int, name: str, encoding: str) -> str:
-    """Whole lines up to about `chars`, line by line so a decoding error knows its line.
+def _read_lines(text: io.TextIOWrapper, chars: int, name: str, encoding: str) -> list[str]:
+    """Whole lines (a long one's first piece) up to about `chars`, line by line so a decoding error knows its line.
 
     (One read(chars) decodes several chunks and loses the lines before the failing one.)
     """
     lines: list[str] = []
     size = 0
     while size < chars:
-        line = _decode(text.readline, name, encoding, line=len(lines) + 1)
+        line = _decode(partial(text.readline, MAX_LINE_CHARS), name, encoding, line=len(lines) + 1)
         if not line:
             break
         lines.append(line)
         size += len(line)
-    return "".join(lines)
+    return lines
 
 
 def _decode(read, name: str, encoding: str, line: int) -> str:

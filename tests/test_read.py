@@ -1,6 +1,8 @@
 """Reading: encodings, delimiters, line endings, quoting, blank lines and start lines."""
 
+import gzip
 import io
+import tracemalloc
 
 import pytest
 
@@ -76,6 +78,23 @@ def test_a_line_in_another_encoding_is_kept_to_show_how_it_reads_and_asian_text_
     with pytest.raises(EncodingError) as caught:
         list(table(b"url,name\nhttp://a," + b"x" * 5000 + b"caf\xe9\n")[1])
     assert caught.value.line == b"" and "it looks like Windows-1252, where it is '\xe9'" in caught.value.message
+
+
+@pytest.mark.parametrize(("start", "message"), [
+    (b"url,concepts\nhttps://h.test/a.jpg,", "z.gz, line 2: the file cannot be split into cells"),
+    (b'{"url": "https://h.test/a.jpg"}\n{"x": "', "z.gz, line 2: the line is longer than 32 MB."),
+], ids=["csv", "json-lines"])
+def test_a_line_of_100_million_characters_from_a_small_gzip_stops_the_file_in_little_memory(start, message):
+    packed = gzip.compress(start + b"a" * 100_000_000 + b"\n", compresslevel=1)
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputFileError) as caught:
+            list(open_table(io.BytesIO(packed), "z.gz").rows)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert caught.value.message.startswith(message)
+    assert peak < 160 * 1024 * 1024  # a piece of the line and a cell, not the whole line held several times
 
 
 def test_blank_lines_are_skipped_and_a_multiline_row_starts_on_its_first_line():
