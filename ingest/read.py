@@ -50,7 +50,6 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 
-_HUGE_LINE = "Each line holds one record: check that a line break follows each one."
 _SAVE_AS = "Open it in Excel and save it as a workbook (.xlsx) or as 'CSV UTF-8', then choose that file."
 _WRONG_FILE = "Choose the CSV or TSV file that lists the image urls."
 _ZIP_MAGIC = b"PK\x03\x04"  # a zip, and so an Excel workbook (.xlsx)
@@ -489,10 +488,7 @@ def _lines_again(buffered: BinaryIO, text: io.TextIOWrapper, first: str, name: s
         line = 0
         try:
             for line, content in enumerate(iter(partial(reader.readline, MAX_LINE_CHARS), ""), 1):
-                if len(content) == MAX_LINE_CHARS and not content.endswith("\n"):
-                    raise InputFileError(f"{name}, line {line}: the line is longer than "
-                                         f"{MAX_LINE_CHARS // (1024 * 1024)} MB.", _HUGE_LINE)
-                yield content
+                yield content  # a long line in pieces: a JSON array's may be one line, JSON Lines' are refused
         except UnicodeDecodeError as error:
             raise _undecodable(error, name, encoding, line + 1) from None
         except _DAMAGED_GZIP as error:

@@ -7,23 +7,27 @@ its choices as `pos_concepts`; a task with rectangles becomes a row per rectangl
 with `class` and the box's edges, so the file reads as a list of boxes. Other
 records are read as they are: their keys are the columns.
 
-A JSON array is read whole. JSON Lines stream: read once for their columns (the keys
-of every record), then again for their rows.
+Both stream, a record at a time: read once for their columns (the keys of every record),
+then again for their rows (a JSON array once more first, for its Choices controls).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator
 
 from .errors import InputFileError
-from .read import RawRow, Table, cell_text
+from .read import MAX_LINE_CHARS, RawRow, Table, cell_text
 from .validate import BOX_EDGES, is_coco, is_finite, kept_to_image, upright_box
 
 _LABELS = ("rectanglelabels", "labels")  # a rectangle's labels (a RectangleLabels control, or Labels on a Rectangle)
 _RECTANGLES = ("rectanglelabels", "rectangle")  # the types of a full export's results that are rectangles
 _SLACK = 0.01  # of the image, that an upright rectangle may overrun it by (Label Studio rounds), kept to its edge
+_WHITE_SPACE = re.compile(r"[ \t\n\r]*")  # JSON's
+_DECODED_KEPT = 1024 * 1024  # characters of a JSON array's text kept after they are decoded, before they are dropped
 RECORDS_HINT = ("Export a list of records, such as Label Studio's JSON or JSON-MIN export, or convert it to a CSV "
                 "table.")
 
@@ -33,11 +37,10 @@ def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str) -> Ta
     it is called, as a table: keys in the order first seen are the header, and rows are numbered as in a CSV the
     records would make (the first on line 2)."""
     if array:
-        held = _array("".join(lines()), name)
-        choosers = {"choice"} | {key for record in held for key, value in record.items() if _chosen(value)}
-
         def records() -> Iterable[dict]:
-            return held
+            return _array_records(lines(), name)
+
+        choosers = {"choice"} | {key for record in records() for key, value in record.items() if _chosen(value)}
     else:
         choosers = {"choice"}
 
@@ -84,16 +87,69 @@ def _unreadable_line(error: NotJsonLines, name: str) -> InputFileError:
                           RECORDS_HINT)
 
 
-def _array(text: str, name: str) -> list[dict]:
-    """The objects of a JSON array; raises `InputFileError` for anything else."""
-    try:
-        document = json.loads(text)
-    except (ValueError, RecursionError) as error:
-        raise InputFileError(f"{name} is not readable JSON ({json_problem(error)}).", RECORDS_HINT) from None
-    strays = [n for n, record in enumerate(document, 1) if not isinstance(record, dict)]
-    if strays:
-        raise InputFileError(f"{name}: record {strays[0]} is not a JSON object.", RECORDS_HINT)
-    return document
+def _array_records(pieces: Iterable[str], name: str) -> Iterator[dict]:
+    """The objects of a JSON array, decoded one at a time as its text (`pieces` of it) is read, so memory holds one
+    record rather than all (json.loads of the whole took about 17 times the file's size); raises `InputFileError`
+    for anything else."""
+    decoder = json.JSONDecoder()
+    pieces = iter(pieces)
+    text, at, lines_dropped = "", 0, 0  # the text read and not dropped, where decoding is in it, the lines before it
+
+    def read(wanted: int) -> bool:
+        """Read at least `wanted` more characters (or up to the end); whether there were any."""
+        nonlocal text
+        added: list[str] = []
+        for piece in pieces:
+            added.append(piece)
+            wanted -= len(piece)
+            if wanted <= 0:
+                break
+        text += "".join(added)
+        return bool(added)
+
+    def next_mark() -> str:
+        """The next character that is not white space ("" at the end), with `at` on it."""
+        nonlocal at
+        while (at := _WHITE_SPACE.match(text, at).end()) == len(text) and read(1):
+            pass
+        return text[at : at + 1]
+
+    def unreadable(problem: str, position: int) -> InputFileError:
+        line = lines_dropped + text.count("\n", 0, position) + 1
+        return InputFileError(f"{name} is not readable JSON ({problem}: line {line}).", RECORDS_HINT)
+
+    if next_mark() != "[":
+        raise unreadable("Expecting '['", at)
+    at += 1
+    if next_mark() == "]":
+        at += 1
+    else:
+        for count in itertools.count(1):
+            next_mark()
+            while True:  # a record cut off where the text read so far ends is decoded again with more of it
+                try:
+                    record, at = decoder.raw_decode(text, at)
+                    break
+                except json.JSONDecodeError as error:
+                    if not read(len(text) - at + MAX_LINE_CHARS // 32):
+                        raise unreadable(error.msg, error.pos) from None
+                except RecursionError:
+                    raise InputFileError(f"{name} is not readable JSON (nested too deeply to read).",
+                                         RECORDS_HINT) from None
+            if not isinstance(record, dict):
+                raise InputFileError(f"{name}: record {count} is not a JSON object.", RECORDS_HINT)
+            yield record
+            if at > _DECODED_KEPT:  # drop what is decoded
+                lines_dropped += text.count("\n", 0, at)
+                text, at = text[at:], 0
+            mark = next_mark()
+            at += 1
+            if mark == "]":
+                break
+            if mark != ",":
+                raise unreadable("Expecting ',' delimiter", at - 1)
+    if next_mark():
+        raise unreadable("Extra data", at)
 
 
 class NotJsonLines(Exception):
@@ -105,6 +161,9 @@ def json_lines(lines: Iterable[str], name: str, hint: str = RECORDS_HINT) -> Ite
     holds no object, and `NotJsonLines` when the first one holds no JSON."""
     first = True
     for number, line in enumerate(lines, 1):
+        if len(line) >= MAX_LINE_CHARS and not line.endswith("\n"):  # only a piece of it: see read.MAX_LINE_CHARS
+            raise InputFileError(f"{name}, line {number}: the line is longer than {MAX_LINE_CHARS // 1024**2} MB.",
+                                 "Each line holds one record: check that a line break follows each one.")
         if not line.strip():
             continue
         try:

@@ -3,11 +3,14 @@
 import gzip
 import io
 import json
+import tracemalloc
 
 import pytest
 
 from ingest.errors import InputFileError
 from ingest.read import open_table
+from ingest import records
+from ingest.records import json_table
 from tests.conftest import stored_boxes
 from tests.test_cli import run, sandbox_env
 
@@ -97,6 +100,35 @@ def test_json_lines_of_records_read_as_a_table_and_gzip_unpacks_first():
     assert rows(gzip.compress(lines), "list.jsonl.gz", read_as="JSON Lines") == (
         ["url", "label", "boxes"], [(2, ["https://h.test/a.jpg", "cat", '[{"x": 1, "y": 2, "width": 3, "height": 4}]']),
                                     (3, ["https://h.test/b.jpg", "", ""])])
+
+
+def test_a_json_array_streams_a_record_at_a_time_even_cut_into_small_pieces(monkeypatch):
+    monkeypatch.setattr(records, "_DECODED_KEPT", 100)  # what is decoded is dropped all along, lines counted
+    tasks = [{"url": f"https://h.test/{n}.jpg", "choice": {"choices": ["cat", "pet"]} if n % 2 else "dog",
+                "caption": "a " * n} for n in range(300)]
+    text = json.dumps(tasks, indent=1)
+    pieces = [text[at : at + 7] for at in range(0, len(text), 7)]  # every record cut, many times
+    table = json_table(lambda: iter(pieces), True, "cut.json")
+    assert table.header == ["url", "caption", "pos_concepts"]
+    assert [row.cells for row in table.rows] == [[r["url"], r["caption"], "dog" if n % 2 == 0 else "cat|pet"]
+                                                 for n, r in enumerate(tasks)]
+    broken = text.replace('"https://h.test/250.jpg"', '"https://h.test/250.jpg" "x"')
+    with pytest.raises(InputFileError) as caught:
+        list(json_table(lambda: iter([broken[at : at + 7] for at in range(0, len(broken), 7)]), True, "cut.json").rows)
+    line = broken[: broken.index('250.jpg" "x"')].count("\n") + 1
+    assert caught.value.message == f"cut.json is not readable JSON (Expecting ',' delimiter: line {line})."
+
+
+def test_a_json_array_is_read_in_little_more_memory_than_its_text():
+    records = [{"url": f"https://h.test/{n}.jpg", "label": "cat", "n": n, "tags": ["a", "b"]} for n in range(40_000)]
+    data = json.dumps(records).encode()  # 3 MB on one line, as Label Studio's JSON-MIN export writes it
+    tracemalloc.start()
+    try:
+        assert sum(1 for _ in open_table(io.BytesIO(data), "min.json").rows) == 40_000
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * len(data)  # json.loads of the whole held every record at once: 17 times its text
 
 
 @pytest.mark.parametrize(("data", "fragments"), [
