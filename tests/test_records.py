@@ -9,7 +9,7 @@ import pytest
 
 from ingest.errors import InputFileError
 from ingest.read import open_table
-from ingest import records
+from ingest import read, records
 from ingest.records import json_table
 from tests.conftest import stored_boxes
 from tests.test_cli import run, sandbox_env
@@ -117,6 +117,16 @@ def test_a_json_array_streams_a_record_at_a_time_even_cut_into_small_pieces(monk
         list(json_table(lambda: iter([broken[at : at + 7] for at in range(0, len(broken), 7)]), True, "cut.json").rows)
     line = broken[: broken.index('250.jpg" "x"')].count("\n") + 1
     assert caught.value.message == f"cut.json is not readable JSON (Expecting ',' delimiter: line {line})."
+
+
+def test_only_json_lines_refuse_a_line_longer_than_a_piece(monkeypatch):
+    for module in (read, records):
+        monkeypatch.setattr(module, "MAX_LINE_CHARS", 1000)  # lines are read in pieces of this
+    tasks = [{"url": f"https://h.test/{n}.jpg", "label": "cat"} for n in range(500)]
+    assert len(rows(json.dumps(tasks).encode())[1]) == 500  # one line of 26,000 characters: a JSON array
+    with pytest.raises(InputFileError) as caught:
+        rows(b'{"url": "https://h.test/a.jpg"}\n{"url": "https://h.test/b.jpg", "x": "' + b"y" * 2000 + b'"}\n')
+    assert caught.value.message.startswith("export.json, line 2: the line is longer than")
 
 
 def test_a_json_array_is_read_in_little_more_memory_than_its_text():
