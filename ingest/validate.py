@@ -1270,6 +1270,7 @@ def validate_cvat(root: ElementTree.Element) -> Iterator[BoxRecord | RowError]:
                 return RowError(number, "", file_name, "", f"{what}: {message}", hint, [])
 
             corners = [_number(box.get(corner) or "") for corner in _CVAT_CORNERS]
+            rotation = _number(box.get("rotation") or "0")
             if not file_name:
                 yield error("its <image> has no name", "export the annotations again, with each image's file name")
             elif not concept:
@@ -1280,8 +1281,11 @@ def validate_cvat(root: ElementTree.Element) -> Iterator[BoxRecord | RowError]:
                     corners[0] < corners[2] and corners[1] < corners[3]):
                 yield error(f"its corners ({', '.join(f'{c}={box.get(c)!r}' for c in _CVAT_CORNERS)}) are not a box",
                             "give xtl and ytl (top left) less than xbr and ybr (bottom right), in pixels")
+            elif not is_finite(rotation):
+                yield error(f"its rotation {box.get('rotation')!r} is not a number of degrees",
+                            "give the turn in degrees clockwise, such as 15.5, or leave it out")
             else:
-                upright = upright_box(corners, _number(box.get("rotation") or "0"))
+                upright = upright_box(corners, rotation)
                 edges, problem = _image_edges(upright, *size, "its box ({:g}, {:g}, {:g}, {:g})".format(*corners))
                 yield error(*problem) if problem else BoxRecord(number, "", file_name, concept, *edges)
 
@@ -1307,7 +1311,7 @@ def upright_box(corners: Sequence[float], degrees: float) -> Sequence[float]:
 
 
 # -- YOLO: a text file of boxes per image, the classes named in data.yaml (or classes.txt) -------------
-_YOLO_LINE = re.compile(r"\s*\d+(?:\s+[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?){4,}\s*")
+_YOLO_LINE = re.compile(r"\s*\d+(?:\s+[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?){4,}\s*", re.ASCII)
 _YOLO_SLACK = 0.001  # how far past the image an edge may reach from rounding (a share of its size); kept to the edge
 MAX_CLASSES = 100_000  # class numbers in a data.yaml's {number: name}, each a name kept in memory
 _CLASS_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits: str.isdigit() takes '²', which int() refuses

@@ -17,6 +17,7 @@ from ingest.validate import (
     YoloClasses,
     coco_document,
     generated_id,
+    looks_like_yolo,
     map_box_columns,
     validate_cvat,
     map_columns,
@@ -390,6 +391,7 @@ CVAT = b"""<?xml version="1.0" encoding="utf-8"?>
     <box label="" xtl="0" ytl="0" xbr="1" ybr="1"/>
     <box label="cat" xtl="50" ytl="0" xbr="40" ybr="1"/>
     <box label="cat" xtl="150" ytl="0" xbr="260" ybr="10"/>
+    <box label="cat" xtl="0" ytl="0" xbr="10" ybr="10" rotation="nan"/>
   </image>
 </annotations>"""
 
@@ -404,6 +406,7 @@ def test_a_cvat_exports_boxes_are_read_upright_and_each_fault_is_named():
         (3, "b.jpg", "box 3: it has no label"),
         (4, "b.jpg", "box 4 (cat): its corners (xtl='50', ytl='0', xbr='40', ybr='1') are not a box"),
         (5, "b.jpg", "box 5 (cat): its box (150, 0, 260, 10) reaches outside its 200 x 100 image"),
+        (6, "b.jpg", "box 6 (cat): its rotation 'nan' is not a number of degrees"),
     ]
 
 
@@ -501,6 +504,15 @@ def test_a_class_number_in_other_than_ascii_digits_is_a_box_to_fix():
     *errors, cat = validate_yolo(labels, "a.jpg", classes)
     assert [r.line for r in errors] == [1, 2]
     assert cat == BoxRecord(3, "", "a.jpg", "cat", 0.4, 0.4, 0.6, 0.6)
+
+
+@pytest.mark.parametrize("data, labels", [
+    (b"", True), (b"0 0.5 0.5 0.2 0.2\nnot a box\n", True), (b"12 1 0 1 .5e-1\n", True),
+    ("\u0660 0.5 0.5 0.2 0.2\n".encode(), False),  # an Arabic-Indic class digit: a caption, not a box
+    (b"a cat on a mat\n", False),
+])
+def test_a_text_file_is_yolo_labels_only_with_a_line_of_ascii_numbers(data, labels):
+    assert looks_like_yolo(data) is labels
 
 
 def test_yolo_labels_become_boxes_and_each_fault_is_named():
