@@ -901,8 +901,9 @@ def cell_for(check: FileCheck, cells: list[str], role: str) -> str:
     return cells[position] if position is not None and position < len(cells) else ""
 
 
-# Preview columns left out when no row in the sample has one.
-PREVIEW_OPTIONAL = ("File", "Text", "Location", "Dataset", "Web address")
+# Preview columns left out when no row in the sample has one; "With lines" are the rows combined into a line's input.
+PREVIEW_OPTIONAL = ("With lines", "File", "Text", "Location", "Dataset", "Web address")
+JOINED_SHOWN = 5  # lines named in "With lines"
 
 
 def preview_boxes(chosen: ChosenFile, given: Sequence[BoxesFile]) -> dict[str, tuple[BoxRecord, ...]]:
@@ -951,8 +952,11 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None,
                 text = snippet(content[:TEXT_SHOWN * 4].decode("utf-8", errors="replace"))
             elif image and url_images.get(item.url):
                 image = thumbnail(url_images[item.url], boxes_of(item, boxes), colors) or image
+            joined = [line for line, _ in item.joined]
             rows.append({
-                "Line": item.line, "Status": "ready", "Kind": item.kind, "Image": image, "File": item.file,
+                "Line": item.line, "With lines": ", ".join(map(str, joined[:JOINED_SHOWN])) + (
+                    f" and {len(joined) - JOINED_SHOWN:,} more" if len(joined) > JOINED_SHOWN else ""),
+                "Status": "ready", "Kind": item.kind, "Image": image, "File": item.file,
                 "Text": text, "Input id": item.input_id,
                 "Concepts": list(item.positive), "Not in image": list(item.negative),  # chips: one a concept
                 "Metadata": json.dumps(item.metadata, ensure_ascii=False) if item.metadata else "",
@@ -961,7 +965,7 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None,
             })
         else:
             rows.append({
-                "Line": item.line, "Status": "needs fixing", "Kind": "", "Image": None,
+                "Line": item.line, "With lines": "", "Status": "needs fixing", "Kind": "", "Image": None,
                 "File": cell_for(check, item.cells, "file"),
                 "Text": snippet(cell_for(check, item.cells, "text")), "Input id": item.input_id,
                 "Concepts": as_written(cell_for(check, item.cells, "pos_concepts")),
@@ -975,8 +979,8 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None,
     if frame["Image"].isna().all():
         unused.append("Image")
     if not numbered(files):
-        unused.append("Line")
-    return frame.drop(columns=unused)
+        unused += ["Line", "With lines"]
+    return frame.drop(columns=list(dict.fromkeys(unused)))
 
 
 def table_height(rows: int, shown: int = 8) -> int:

@@ -603,7 +603,7 @@ def test_rows_that_repeat_a_web_address_are_pointed_out_before_they_become_copie
     assert "**1 row repeats the web address of an earlier row.**" in texts(at.info)
     assert "put its rows one after another (sort the list by web address)" in texts(at.info)
     at = choose(page(), "labels.csv", b"url,label\nhttps://h.test/a.jpg,cat|pet\nhttps://h.test/b.jpg,dog\n")
-    assert "repeat" not in texts(at.info)
+    assert "repeat" not in texts(at.info) and "With lines" not in at.dataframe[0].value  # no row combined
     assert "Read by other names: label as Concepts." in texts(at.caption)
 
 
@@ -634,6 +634,7 @@ def test_a_list_of_one_label_a_row_becomes_one_input_an_image_with_all_its_label
     preview = at.dataframe[0].value
     assert list(preview["Line"]) == [2, 4, 6] and [list(c) for c in preview["Concepts"]] == [["cat", "pet"],
                                                                                              ["dog", "pet"], ["cow"]]
+    assert list(preview["With lines"]) == ["3", "5", ""]  # where the rows combined into each input went
     expander = next(e for e in at.expander if e.label.startswith("Concepts:"))
     assert expander.label == "Concepts: pet 2, cat 1, dog 1 and 1 more"  # an input each, not a row each
     at = upload(at)
