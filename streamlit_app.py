@@ -62,7 +62,7 @@ from ingest.outcomes import (
     UPLOADED,
     RowOutcome,
 )
-from ingest.read import open_table, readings
+from ingest.read import OTHER_ENCODINGS, open_table, readings
 from ingest.report import (boxes_sentence, combined_sentence, downloads_sentence, failed_lines, renumbered_report,
                            retry_rows, rows_csv, summary_sentence)
 from ingest.sandbox import Sandbox, SandboxConfig
@@ -795,7 +795,7 @@ def show_file_problem(error: InputFileError) -> None:
     if isinstance(error, EncodingError):
         st.info("Choose the file's encoding in **Match your columns** (Encoding). Files saved by Excel on Windows "
                 "are most often **Windows-1252**.", icon=":material/translate:")
-        shown = readings(error.line, [encoding for encoding in ENCODINGS if encoding and "utf" not in encoding])
+        shown = readings(error.line, OTHER_ENCODINGS)
         if shown:
             st.caption("The line that does not read, in each encoding that can read it: choose the one where your "
                        "text looks right.")

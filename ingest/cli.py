@@ -18,8 +18,9 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .build import DEFAULT_BATCH
-from .errors import IngestError, SeveralLists, SheetError, UsageError
+from .errors import EncodingError, IngestError, SeveralLists, SheetError, UsageError
 from .local import LocalFiles, from_folder, from_parquet, from_zip, holds_files
+from .read import OTHER_ENCODINGS, readings
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
 from .report import boxes_sentence, combined_sentence, downloads_sentence, problem_line, summary_sentence
 from .upload import Target
@@ -376,6 +377,10 @@ def _fail(error: IngestError) -> int:
         print(f"  {error.hint}", file=sys.stderr)
     if isinstance(error, SheetError):
         print("hint: --sheet NAME reads the workbook's sheet NAME.", file=sys.stderr)
+    if isinstance(error, EncodingError) and (shown := readings(error.line, OTHER_ENCODINGS)):
+        print("hint: the line, read with each --encoding that can (use the one that looks right):", file=sys.stderr)
+        for encoding, text in shown:
+            print(f"  {encoding:<8} {text}", file=sys.stderr)
     return EXIT_NOT_RUN
 
 

@@ -38,6 +38,8 @@ MAX_FIELD_CHARS = 16 * 1024 * 1024
 MAX_LINE_CHARS = 2 * MAX_FIELD_CHARS
 MAX_READING_BYTES = 4096  # a line that does not decode, kept to show in other encodings (cut, a character may split)
 READING_CHARS = 80  # of it shown per encoding
+# What a text that is not UTF-8 most often is: what Excel writes for 'CSV' on Windows, by language
+OTHER_ENCODINGS = ("cp1252", "latin-1", "cp1250", "cp1251", "cp932", "gb18030", "big5", "cp949")
 _CP1252_MARKS = "’‘“”–—…•€£°©®™«»·"  # besides letters, what Windows-1252 text holds outside ASCII (others: Asian text)
 
 csv.field_size_limit(MAX_FIELD_CHARS)

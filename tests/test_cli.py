@@ -214,6 +214,17 @@ def test_bad_usage_exits_2_with_what_to_do(args, fragments):
     assert "Traceback" not in result.stderr
 
 
+def test_a_file_in_another_encoding_shows_its_line_as_each_encoding_reads_it(tmp_path):
+    path = tmp_path / "neko.csv"
+    path.write_bytes("url,pos_concepts\nhttps://h.test/a.jpg,ねこ|いぬ\n".encode("cp932"))
+    result = run("upload", str(path), "--dry-run")
+    assert result.returncode == 2
+    assert ("hint: the line, read with each --encoding that can (use the one that looks right):\n"
+            "  cp1252   ...ttps://h.test/a.jpg,") in result.stderr
+    assert "\n  cp932    ...ttps://h.test/a.jpg,ねこ|いぬ\n" in result.stderr
+    assert run("upload", str(path), "--dry-run", "--encoding", "cp932").returncode == 0
+
+
 def test_a_tab_delimiter_may_be_typed_as_a_shell_passes_it_or_by_its_name():
     for typed in ("\\t", "tab", "\t"):
         result = run("upload", str(DATA / "two.tsv"), "--dry-run", "--delimiter", typed)
