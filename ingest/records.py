@@ -133,9 +133,8 @@ def _array_records(pieces: Iterable[str], name: str) -> Iterator[dict]:
                 except json.JSONDecodeError as error:
                     if not read(len(text) - at + MAX_LINE_CHARS // 32):
                         raise unreadable(error.msg, error.pos) from None
-                except RecursionError:
-                    raise InputFileError(f"{name} is not readable JSON (nested too deeply to read).",
-                                         RECORDS_HINT) from None
+                except (ValueError, RecursionError) as error:  # too deep, or a number of too many digits
+                    raise InputFileError(f"{name} is not readable JSON ({json_problem(error)}).", RECORDS_HINT) from None
             if not isinstance(record, dict):
                 raise InputFileError(f"{name}: record {count} is not a JSON object.", RECORDS_HINT)
             yield record
@@ -180,7 +179,11 @@ def json_lines(lines: Iterable[str], name: str, hint: str = RECORDS_HINT) -> Ite
 
 def json_problem(error: ValueError | RecursionError) -> str:
     """What json.loads found wrong, in words."""
-    return "nested too deeply to read" if isinstance(error, RecursionError) else str(error)
+    if isinstance(error, RecursionError):
+        return "nested too deeply to read"
+    if not isinstance(error, json.JSONDecodeError):  # Python's own limit on a whole number's digits
+        return "a number of more than 4,300 digits"
+    return str(error)
 
 
 def _records_of_lines(lines: Iterable[str], name: str) -> Iterator[dict]:

@@ -62,6 +62,7 @@ MEDIA_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | frozenset(EXTENSION_KINDS)
 MAX_ID_CHARS = 48  # the hosted API refuses longer input ids ("id must be between 1 and 48 characters long")
 MAX_DATASET_ID_CHARS = 255  # no lower hosted limit is known for dataset ids
 SHOWN_ID_CHARS = 300  # a longer rejected id is cut where it is printed
+SHOWN_NUMBER_CHARS = 40  # and a box's edge or size that is no number
 MAX_METADATA_CHARS = 512 * 1024  # per row, so 128 rows stay well under a request's 128 MB
 MAX_URL_CHARS = 8192  # web servers refuse longer request lines (nginx and Apache stop near 8 KB)
 MAX_METADATA_DEPTH = 32  # nesting levels; protobuf refuses messages nested past 100 and a level costs two
@@ -509,7 +510,7 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
             bad = "".join(dict.fromkeys(_ID_BAD_CHARS.findall(input_id)))
             message = f"the input id has characters that are not allowed: {bad!r}"
             hint = "use only letters, digits, '-' and '_', or leave it empty"
-        input_id = _shown_id(input_id)
+        input_id = _shown(input_id)
         return error("input_id", message, hint)
     if given:  # the SDK's one column: a url, or the text itself
         url, text = (given, "") if is_web_address(given) else ("", given)
@@ -574,7 +575,7 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     if geo_problem:
         return error(*geo_problem)
     if dataset_id and not DATASET_ID_PATTERN.fullmatch(dataset_id):
-        return error("dataset_id", f"the dataset id {_shown_id(dataset_id)!r} is not valid",
+        return error("dataset_id", f"the dataset id {_shown(dataset_id)!r} is not valid",
                      "use only letters, digits, '-' and '_', as in the dataset's id in Clarifai")
     id_generated = not input_id
     if id_generated:
@@ -646,17 +647,17 @@ def cell_at(cells: list[str], position: int | None) -> str:
     return cells[position].strip() if position is not None and position < len(cells) else ""
 
 
-def _shown_id(input_id: str) -> str:
-    """A rejected id as it can be printed: control and invisible characters escaped, a huge one cut.
+def _shown(cell: str, chars: int = SHOWN_ID_CHARS) -> str:
+    """A rejected id (or cell) as it can be printed: control and invisible characters escaped, a huge one cut.
 
     It lands in `FILE:LINE: ID:` lines, so a NUL, an escape sequence or a right-to-left
     override must not reach the terminal, and a megabyte-long id must not fill it.
     """
     shown = "".join(
         ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in _HIDDEN_CATEGORIES else ch
-        for ch in input_id[:SHOWN_ID_CHARS]
+        for ch in cell[:chars]
     )
-    return shown + "..." if len(input_id) > SHOWN_ID_CHARS else shown
+    return shown + "..." if len(cell) > chars else shown
 
 
 def _duplicates(record: InputRecord, earlier: int, columns: ColumnMap) -> list[RowError]:
@@ -1002,7 +1003,7 @@ def _fraction_edges(cells: list[str], positions: Mapping[str, int | None]):
         raw = cell_at(cells, positions[role])
         value = _number(raw)
         if not 0.0 <= value <= 1.0:
-            return (), (role, f"{raw!r} is not a number from 0 to 1",
+            return (), (role, f"{_shown(raw, SHOWN_NUMBER_CHARS)!r} is not a number from 0 to 1",
                         "give each edge as a fraction of the image: 0 is the left or top, 1 the right or bottom")
         edges.append(value)
     return edges, None
@@ -1016,7 +1017,7 @@ def _pixel_edges(cells: list[str], positions: Mapping[str, int | None]):
         raw = cell_at(cells, positions[role])
         value = _number(raw)
         if not 0.0 < value < float("inf"):
-            return (), (role, f"the image {role} {raw!r} is not a number of pixels",
+            return (), (role, f"the image {role} {_shown(raw, SHOWN_NUMBER_CHARS)!r} is not a number of pixels",
                         f"give the image's {role} in pixels, such as 640")
         size.append(value)
     edges = [_number(cell_at(cells, positions[role])) for role in PIXEL_EDGES]
@@ -1024,7 +1025,8 @@ def _pixel_edges(cells: list[str], positions: Mapping[str, int | None]):
         return edges, None  # already fractions of the image, as some exports write them
     for role, value, extent in zip(PIXEL_EDGES, edges, (*size, *size)):
         if not 0.0 <= value <= extent:
-            return (), (role, f"{cell_at(cells, positions[role])!r} is not a number of pixels from 0 to {extent:g}",
+            shown = _shown(cell_at(cells, positions[role]), SHOWN_NUMBER_CHARS)
+            return (), (role, f"{shown!r} is not a number of pixels from 0 to {extent:g}",
                         "give each edge in pixels from the image's left or top, within its width and height")
     return [value / extent for value, extent in zip(edges, (*size, *size))], None
 

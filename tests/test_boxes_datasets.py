@@ -52,9 +52,10 @@ def test_boxes_in_pixels_with_a_class_column_land_as_fractions_of_the_image(sand
               b"https://h.test/b.jpg,cat,64,48,320,240,640,480\n"  # a quarter of the image from (0.1, 0.1)
               b"https://h.test/b.jpg,dog,0,0,700,10,640,480\n"  # wider than the image
               b"https://h.test/b.jpg,dog,10,10,20,20,,480\n"  # no width
-              b"https://h.test/b.jpg,dog,30,10,20,20,640,480\n")  # inverted
+              b"https://h.test/b.jpg,dog,30,10,20,20,640,480\n"  # inverted
+              b"https://h.test/b.jpg,dog,10,10,20,1" + b"0" * 400 + b",640,480\n")  # cut where it is named
     status = run(sandbox, MAIN, pixels)
-    assert dict(status.boxes) == {"uploaded": 1, "already_there": 0, "invalid": 4, "failed": 0}
+    assert dict(status.boxes) == {"uploaded": 1, "already_there": 0, "invalid": 5, "failed": 0}
     assert [(p.line, p.reason) for _, p in status.box_problems] == [
         (2, "column 'class': the box has no concept - name what the box shows, such as 'dog'"),
         (4, "column 'xmax': '700' is not a number of pixels from 0 to 640 - give each edge in pixels from the "
@@ -63,6 +64,8 @@ def test_boxes_in_pixels_with_a_class_column_land_as_fractions_of_the_image(sand
             "such as 640"),
         (6, "column 'xmax': the box is inverted or empty (xmin must be less than xmax) - swap the two edges, or "
             "check which column holds which edge"),
+        (7, f"column 'ymax': '1{'0' * 39}...' is not a number of pixels from 0 to 480 - give each edge in pixels from "
+            "the image's left or top, within its width and height"),
     ]
     b_id = next(i.id for i in sandbox.stored_inputs() if i.data.image.url.endswith("b.jpg"))
     assert stored_boxes(sandbox) == [(b_id, "cat", (0.1, 0.1, 0.5, 0.5))]
