@@ -141,7 +141,7 @@ def test_a_cvat_export_with_its_images_uploads_them_with_their_boxes_and_tags(sa
                              "images/c.jpg": PNG + b"c"}))
     result = upload(sandbox, path)
     assert result.returncode == 1, result.stdout + result.stderr  # three of its boxes need fixing
-    assert "2 uploaded" in result.stdout and "Boxes: 2 uploaded, 0 already there, 3 invalid" in result.stdout
+    assert "2 uploaded" in result.stdout and "Boxes: 2 uploaded, 0 already there, 4 invalid" in result.stdout
     assert f"{path}:annotations.xml:4: box 4 (cat): its corners" in result.stdout
     assert "1 file that annotations.xml does not name" in result.stderr  # c.jpg, in no task
     stored = {bytes(i.data.image.base64): i for i in sandbox.stored_inputs()}
