@@ -849,10 +849,10 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
                 icon=":material/merge:")
     if check.repeated_urls:
         repeating = f"{check.repeated_urls:,} rows repeat" if check.repeated_urls > 1 else "1 row repeats"
-        st.info(f"**{repeating} the web address of an earlier row.** Each is uploaded as an input of its own, "
-                "so the app will hold those images more than once. To give one image several concepts, put its rows "
-                "one after another (sort the list by web address), or write them in one cell (such as cat|dog).",
-                icon=":material/content_copy:")
+        st.info(f"**{repeating} the web address of an earlier row** with another input id, metadata, dataset or "
+                "location, so each is uploaded as an input of its own and the app will hold those images more than "
+                "once. To give one image several concepts, give its rows the same (or no) input id and the same "
+                "metadata, or write them in one cell (such as cat|dog).", icon=":material/content_copy:")
     if check.comma_concepts:
         named = listing([repr(concept) for concept in check.comma_concepts], bold=False)
         st.info(f"**Concepts with a comma in their name: {named}.** Each is one concept. If you meant several, "

@@ -23,8 +23,11 @@ from .validate import (
     InputRecord,
     RowError,
     coco_document,
+    gathered,
+    input_rows,
     map_box_columns,
     map_columns,
+    repeated_inputs,
     validate_boxes,
     validate_coco,
     validate_createml,
@@ -96,9 +99,12 @@ def check_file(
     With `files` (the local files the rows name), a row whose file is missing, too large or not
     UTF-8 text counts as invalid, as the upload reports it.
     """
-    table = open_table(stream, name, delimiter, encoding, sheet)
+    data = stream.read()  # read twice: first to find the inputs that rows apart name, as the upload does
+    table = open_table(io.BytesIO(data), name, delimiter, encoding, sheet)
     column_map = map_columns(table.header, columns, name, lists_files=bool(files and files.manifest_name),
                              keep_others=keep_other_columns)
+    _, last_lines = repeated_inputs(input_rows(table.rows, column_map), column_map)
+    table = open_table(io.BytesIO(data), name, delimiter, encoding, sheet)
     rows = valid = combined = 0
     sample: list[InputRecord | RowError] = []
     errors: list[RowError] = []
@@ -109,7 +115,7 @@ def check_file(
     concepts: dict[str, int] = {}
     counted = True
     separated = column_map.format == BLOG  # by '|': a comma is in the concept's name
-    for result in validate_rows(table.rows, column_map):
+    for result in validate_rows(gathered(table.rows, column_map, last_lines), column_map):
         joined: tuple[tuple[int, list[str]], ...] = ()
         if isinstance(result, InputRecord):
             joined = result.joined

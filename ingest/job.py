@@ -46,8 +46,10 @@ from .validate import (
     BoxRecord,
     InputRecord,
     RowError,
+    gathered,
     input_rows,
     map_columns,
+    repeated_inputs,
     validate_rows,
 )
 
@@ -348,10 +350,11 @@ class UploadJob:
         self._report = ReportWriter(self.report_path, self.failed_path, table.header, table.delimiter,
                                     self._spreadsheet_safe, reference="file" if self._files else "url",
                                     dry_run=options.dry_run)
-        # A first pass counts the rows for a progress total. It runs before anything is sent, so a quote
-        # never closed or an undecodable byte deep in the file stops the job before any row is uploaded.
+        # A first pass counts the rows for a progress total, and finds the inputs rows apart name (see `gathered`).
+        # It runs before anything is sent, so a quote never closed or an undecodable byte deep in the file stops
+        # the job before any row is uploaded.
         counted = open_table(self._open_source(), self.name, table.delimiter, table.encoding, table.sheet)
-        total = sum(1 for _ in input_rows(counted.rows, columns))
+        total, last_lines = repeated_inputs(input_rows(counted.rows, columns), columns)
         with self._lock:
             self._total = total
         self._notify(force=True)
@@ -364,7 +367,7 @@ class UploadJob:
                     confirmed = self._open_journal(table.sheet)
             if client and options.check_downloads:
                 self._spool = tempfile.TemporaryFile("w+", newline="", encoding="utf-8")
-            self._pump(validate_rows(table.rows, columns), client, confirmed)
+            self._pump(validate_rows(gathered(table.rows, columns, last_lines), columns), client, confirmed)
             if self._spool and not self._stop.is_set():
                 self._check_downloads(client)
             if (self._boxes or self._bad_boxes) and not self._stop.is_set():

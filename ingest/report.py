@@ -44,10 +44,10 @@ def summary_sentence(counts: dict[str, int], seconds: float, dry_run: bool = Fal
 
 
 def combined_sentence(rows: int) -> str:
-    """What became of the rows that name the input of the row above them (see `validate._combine`)."""
+    """What became of the rows that name the input of an earlier row (see `validate._combine` and `gathered`)."""
     if rows == 1:
-        return "1 row names the same web address or file as the row above it: it adds its concepts to that row's input."
-    return (f"{rows:,} rows name the same web address or file as the row above them: each adds its concepts to that "
+        return "1 row names the same web address or file as an earlier row: it adds its concepts to that row's input."
+    return (f"{rows:,} rows name the same web address or file as an earlier row: each adds its concepts to that "
             "row's input.")
 
 

@@ -103,6 +103,7 @@ _CELL_ROLES = ("input_id", "url", "text", "input", "file", "type", "pos_concepts
                "metadata", "dataset_id")  # in the order validate_row unpacks them
 _CHUNK_ROWS = 128  # rows validated, then their ids looked up together (more keep the GC busy)
 MAX_JOINED = 1000  # rows combined into one input at most, so a long run of one url keeps memory flat
+MAX_HELD = 100_000  # rows held back to meet a later row of their input (see `gathered`), at most
 # What rows combined into one input have alike (their concepts may differ)
 _INPUT_FIELDS = attrgetter("url", "file", "text", "kind", "id_generated", "dataset_id", "geo", "metadata")
 _HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # controls, format marks, unassigned
@@ -474,6 +475,76 @@ def _first_of_each_input(rows: Iterable[RawRow], columns: ColumnMap) -> Iterator
         if names not in seen:
             seen.add(names)
             yield row
+
+
+def repeated_inputs(rows: Iterable[RawRow], columns: ColumnMap) -> tuple[int, dict[int, int]]:
+    """How many rows there are; and for each input that rows without an id name more than once, by the hash of
+    its name (url, text or file), the line of the last such row: what `gathered` needs, in one reading."""
+    position = _gathering_position(columns)
+    if position is None:
+        return sum(1 for _ in rows), {}
+    index = IdIndex()
+    last_lines: dict[int, int] = {}
+    count = 0
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, _CHUNK_ROWS * 8)):
+        count += len(chunk)
+        keys = [_gathering_key(row.cells, position, columns) for row in chunk]
+        lines = [row.line for row in chunk]
+        last_lines.update((key, line) for key, line, first in zip(keys, lines, index.claim(keys, lines))
+                          if first != line)
+    last_lines.pop(_NOT_GATHERED, None)
+    return count, last_lines
+
+
+def gathered(rows: Iterable[RawRow], columns: ColumnMap, last_lines: Mapping[int, int]) -> Iterable[RawRow]:
+    """The rows, with those of one input that are apart (`repeated_inputs` found them) held back and given
+    together at its last one, so `validate_rows` combines them as it does rows one after another: a list of
+    one label a row, sorted by label, still stores each image once. Each row keeps its line.
+
+    Rows with an input id stay where they are: held, one would claim its id after rows below it. At most
+    `MAX_HELD` rows wait; past that, the input waiting longest goes on without its later rows."""
+    position = _gathering_position(columns)
+    return _gathered(rows, columns, position, last_lines) if last_lines and position is not None else rows
+
+
+def _gathered(rows: Iterable[RawRow], columns: ColumnMap, position: int, last_lines: Mapping[int, int]
+              ) -> Iterator[RawRow]:
+    held: dict[int, list[RawRow]] = {}  # in the order they began to wait
+    waiting = 0
+    for row in rows:
+        key = _gathering_key(row.cells, position, columns)
+        last = last_lines.get(key)
+        if last is None:
+            yield row
+            continue
+        held.setdefault(key, []).append(row)
+        waiting += 1
+        if row.line >= last or waiting > MAX_HELD:
+            group = held.pop(key if row.line >= last else next(iter(held)))
+            waiting -= len(group)
+            yield from group
+    for group in held.values():  # only when the file changed between the two readings
+        yield from group
+
+
+def _gathering_position(columns: ColumnMap) -> int | None:
+    """The column that names a row's input for `gathered`; None when rows are not gathered (a list of boxes has
+    its own rows of one input: see `input_rows`)."""
+    if columns.boxes:
+        return None
+    return next((columns.positions[role] for role in ("url", "input", "text", "file")
+                 if columns.positions.get(role) is not None), None)
+
+
+_NOT_GATHERED = hash("")
+
+
+def _gathering_key(cells: list[str], position: int, columns: ColumnMap) -> int:
+    """The hash of what names a row's input; `_NOT_GATHERED` for a row with an input id, or naming nothing."""
+    if cell_at(cells, columns.positions["input_id"]):
+        return _NOT_GATHERED
+    return hash(cell_at(cells, position))
 
 
 def input_names(cells: list[str], columns: ColumnMap) -> tuple[str, ...]:

@@ -595,13 +595,16 @@ def test_a_workbooks_sheet_is_chosen_on_the_page_even_when_its_first_sheet_canno
     assert metrics(at) == {"Rows found": "1", "Ready to upload": "1", "Need fixing": "0"}
 
 
-def test_rows_that_repeat_a_web_address_are_pointed_out_before_they_become_copies_of_one_image(server_env: Sandbox
-                                                                                                ) -> None:
+def test_rows_of_one_web_address_apart_are_combined_and_copies_that_stay_are_pointed_out(server_env: Sandbox) -> None:
     apart = b"url,label\nhttps://h.test/a.jpg,cat\nhttps://h.test/b.jpg,dog\nhttps://h.test/a.jpg,pet\n"
-    at = choose(page(), "labels.csv", apart)
+    at = choose(page(), "labels.csv", apart)  # one label a row, sorted by label: combined all the same
     assert metrics(at) == {"Rows found": "3", "Ready to upload": "3", "Need fixing": "0"}
-    assert "**1 row repeats the web address of an earlier row.**" in texts(at.info)
-    assert "put its rows one after another (sort the list by web address)" in texts(at.info)
+    assert "1 row names the same web address or file as an earlier row" in texts(at.info)
+    assert "repeat" not in texts(at.info)
+    assert [list(c) for c in at.dataframe[0].value["Concepts"]] == [["dog"], ["cat", "pet"]]
+    ids = b"url,input_id,label\nhttps://h.test/a.jpg,a-1,cat\nhttps://h.test/b.jpg,,dog\nhttps://h.test/a.jpg,a-2,pet\n"
+    at = choose(page(), "labels.csv", ids)  # two inputs by their ids: the same image twice
+    assert "**1 row repeats the web address of an earlier row** with another input id" in texts(at.info)
     at = choose(page(), "labels.csv", b"url,label\nhttps://h.test/a.jpg,cat|pet\nhttps://h.test/b.jpg,dog\n")
     assert "repeat" not in texts(at.info) and "With lines" not in at.dataframe[0].value  # no row combined
     assert "Read by other names: label as Concepts." in texts(at.caption)
@@ -628,7 +631,7 @@ def test_a_list_of_one_label_a_row_becomes_one_input_an_image_with_all_its_label
                        b"https://h.test/b.jpg,pet\nhttps://h.test/c.jpg,cow\n")
     at = choose(page(), "labels.csv", one_label_a_row)
     assert metrics(at) == {"Rows found": "5", "Ready to upload": "5", "Need fixing": "0"}
-    assert ("**2 rows name the same web address or file as the row above them: each adds its concepts to that row's "
+    assert ("**2 rows name the same web address or file as an earlier row: each adds its concepts to that row's "
             "input.** So the app holds each image once, with all its concepts.") in texts(at.info)
     assert "repeat" not in texts(at.info)
     preview = at.dataframe[0].value
@@ -642,7 +645,7 @@ def test_a_list_of_one_label_a_row_becomes_one_input_an_image_with_all_its_label
         ("https://h.test/a.jpg", ["cat", "pet"]), ("https://h.test/b.jpg", ["dog", "pet"]),
         ("https://h.test/c.jpg", ["cow"])]
     assert "5 uploaded" in texts(at.success)
-    assert "2 rows name the same web address or file as the row above them" in texts(at.caption)
+    assert "2 rows name the same web address or file as an earlier row" in texts(at.caption)
 
 
 def test_the_preview_counts_each_concept_and_names_those_that_differ_only_in_capitals(server_env: Sandbox) -> None:

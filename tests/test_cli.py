@@ -279,7 +279,7 @@ def test_a_list_of_one_label_a_row_uploads_each_image_once_and_reports_every_row
         assert result.returncode == 1, result.stderr
         assert "5 rows in" in result.stdout and "5 uploaded" in result.stdout
         assert "Downloads: 3 fetched by the server, 2 failed." in result.stdout
-        assert ("note: 2 rows name the same web address or file as the row above them: each adds its concepts to "
+        assert ("note: 2 rows name the same web address or file as an earlier row: each adds its concepts to "
                 "that row's input.") in result.stderr
         assert sorted((i.data.image.url, sorted(c.name for c in i.data.concepts)) for i in server.stored_inputs()) == [
             ("https://h.test/a.jpg", ["cat", "pet"]), ("https://h.test/c.jpg", ["cow"]),

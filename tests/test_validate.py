@@ -7,15 +7,18 @@ import pytest
 
 from ingest.errors import InputFileError
 from ingest.index import MAX_RUNS, IdIndex
+from ingest import validate
 from ingest.read import RawRow
 from ingest.validate import (
     MAX_ID_CHARS,
     MAX_JOINED,
     BoxRecord,
+    ColumnMap,
     InputRecord,
     RowError,
     YoloClasses,
     coco_document,
+    gathered,
     generated_id,
     looks_like_yolo,
     map_box_columns,
@@ -24,6 +27,7 @@ from ingest.validate import (
     validate_coco,
     validate_createml,
     validate_keras,
+    repeated_inputs,
     validate_rows,
     validate_voc,
     validate_yolo,
@@ -287,6 +291,47 @@ def test_a_combined_input_whose_id_is_taken_is_each_of_its_rows_to_fix():
     assert [(r.line, r.reason.split(" - ")[0]) for r in results[1:]] == [
         (3, "column 'input_id': the input id 'a-1' is already used on line 2"),
         (4, "column 'input_id': the input id 'a-1' is already used on line 2")]
+
+
+def gather_and_check(*cells_per_row: list[str], columns: ColumnMap = COLUMNS) -> list:
+    """`check`, with the rows of one input apart gathered first, as the upload and the preview do."""
+    rows = [RawRow(line, list(cells)) for line, cells in enumerate(cells_per_row, start=2)]
+    count, last_lines = repeated_inputs(iter(rows), columns)
+    assert count == len(rows)
+    return list(validate_rows(gathered(iter(rows), columns, last_lines), columns))
+
+
+def test_rows_of_one_url_apart_are_gathered_at_its_last_row_and_combined_keeping_their_lines():
+    results = gather_and_check(
+        ["http://h/a", "", "cat", "", ""],
+        ["http://h/b", "", "cat", "", ""],
+        ["http://h/c", "c-1", "cat", "", ""],
+        ["http://h/a", "", "pet", "", ""],
+        ["http://h/d", "c-1", "pet", "", ""],  # a row with an id stays where it is: here, its id is taken
+        ["http://h/b", "", "dog", "", ""],
+        ["http://h/a", "", "cat", "", ""],  # line 2 again, exactly
+    )
+    assert [(r.line, type(r).__name__) for r in results] == [
+        (4, "InputRecord"), (6, "RowError"), (3, "InputRecord"), (2, "InputRecord"), (8, "RowError")]
+    c, taken, b, a, again = results
+    assert (a.positive, [line for line, _ in a.joined]) == (("cat", "pet"), [5])
+    assert (b.positive, [line for line, _ in b.joined]) == (("cat", "dog"), [7])
+    assert c.input_id == "c-1" and "the input id 'c-1' is already used on line 4" in taken.reason
+    assert "this row repeats line 2 exactly" in again.reason
+
+
+def test_at_most_max_held_rows_wait_for_their_input_and_a_list_of_boxes_is_never_gathered(monkeypatch):
+    monkeypatch.setattr(validate, "MAX_HELD", 1)
+    results = gather_and_check(["http://h/a", "", "cat", "", ""], ["http://h/b", "", "cat", "", ""],
+                               ["http://h/c", "", "cat", "", ""], ["http://h/a", "", "pet", "", ""],
+                               ["http://h/b", "", "pet", "", ""])
+    assert [(r.line, r.positive, len(r.joined)) for r in results] == [  # a waited longest: it went on alone
+        (2, ("cat",), 0), (4, ("cat",), 0), (5, ("pet",), 0), (3, ("cat", "pet"), 1)]
+    boxes = map_columns(["url", "class", "left_col", "top_row", "right_col", "bottom_row"])
+    rows = [RawRow(2, ["http://h/a", "cat", "0", "0", "1", "1"]), RawRow(3, ["http://h/b", "cat", "0", "0", "1", "1"]),
+            RawRow(4, ["http://h/a", "dog", "0", "0", "1", "1"])]
+    assert repeated_inputs(iter(rows), boxes) == (3, {})
+    assert list(gathered(iter(rows), boxes, {hash("http://h/a"): 4})) == rows
 
 
 def test_the_id_index_keeps_each_first_line_while_packing_ids_into_sorted_runs():
