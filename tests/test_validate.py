@@ -13,7 +13,6 @@ from ingest.validate import (
     MAX_ID_CHARS,
     MAX_JOINED,
     BoxRecord,
-    ColumnMap,
     InputRecord,
     RowError,
     YoloClasses,
@@ -39,9 +38,13 @@ HEADER = ["url", "input_id", "pos_concepts", "neg_concepts", "metadata"]
 COLUMNS = map_columns(HEADER)
 
 
-def check(*cells_per_row: list[str]) -> list:
+def check(*cells_per_row: list[str], gather: bool = True) -> list:
+    """The rows' results as the upload and the preview have them: the rows of one input apart gathered first
+    (unless `gather` is off, to see validate_rows alone)."""
     rows = [RawRow(line, list(cells)) for line, cells in enumerate(cells_per_row, start=2)]
-    return list(validate_rows(rows, COLUMNS))
+    count, last_lines = repeated_inputs(iter(rows), COLUMNS)
+    assert count == len(rows)
+    return list(validate_rows(gathered(iter(rows), COLUMNS, last_lines if gather else {}), COLUMNS))
 
 
 def test_valid_row_becomes_a_record_with_clean_concepts_and_metadata():
@@ -271,6 +274,7 @@ def test_a_combined_input_that_repeats_an_earlier_one_is_each_of_its_rows_to_fix
         ["http://h/c", "", "z", "", ""],
         ["http://h/b", "", "x", "", ""],
         ["http://h/c", "", "y", "", ""],  # far from its group: still line 6 exactly
+        gather=False,  # so that far (gathered, the rows of a url are combined wherever they are)
     )
     assert [r.line for r in results] == [2, 3, 4, 5, 6, 8, 9]  # every row, in order; line 7 is in line 6's input
     _, _, first, second, group, _, far = results
@@ -293,16 +297,8 @@ def test_a_combined_input_whose_id_is_taken_is_each_of_its_rows_to_fix():
         (4, "column 'input_id': the input id 'a-1' is already used on line 2")]
 
 
-def gather_and_check(*cells_per_row: list[str], columns: ColumnMap = COLUMNS) -> list:
-    """`check`, with the rows of one input apart gathered first, as the upload and the preview do."""
-    rows = [RawRow(line, list(cells)) for line, cells in enumerate(cells_per_row, start=2)]
-    count, last_lines = repeated_inputs(iter(rows), columns)
-    assert count == len(rows)
-    return list(validate_rows(gathered(iter(rows), columns, last_lines), columns))
-
-
 def test_rows_of_one_url_apart_are_gathered_at_its_last_row_and_combined_keeping_their_lines():
-    results = gather_and_check(
+    results = check(
         ["http://h/a", "", "cat", "", ""],
         ["http://h/b", "", "cat", "", ""],
         ["http://h/c", "c-1", "cat", "", ""],
@@ -322,7 +318,7 @@ def test_rows_of_one_url_apart_are_gathered_at_its_last_row_and_combined_keeping
 
 def test_at_most_max_held_rows_wait_for_their_input_and_a_list_of_boxes_is_never_gathered(monkeypatch):
     monkeypatch.setattr(validate, "MAX_HELD", 1)
-    results = gather_and_check(["http://h/a", "", "cat", "", ""], ["http://h/b", "", "cat", "", ""],
+    results = check(["http://h/a", "", "cat", "", ""], ["http://h/b", "", "cat", "", ""],
                                ["http://h/c", "", "cat", "", ""], ["http://h/a", "", "pet", "", ""],
                                ["http://h/b", "", "pet", "", ""])
     assert [(r.line, r.positive, len(r.joined)) for r in results] == [  # a waited longest: it went on alone
