@@ -1,5 +1,6 @@
 """Uploading through the job to a real sandbox over loopback gRPC; asserts what the server stored."""
 
+import csv
 import io
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -144,6 +145,20 @@ def test_rows_whose_attempts_run_out_are_reported_failed_not_dropped():
                         retry=RetryPolicy(attempts=2, base_seconds=0.01, max_seconds=0.01))
         assert status.counts["failed"] == 2 and not status.succeeded
         assert all("gave up after 2 attempts (UNAVAILABLE" in o.reason for o in status.problems)
+
+
+def test_a_list_of_one_label_a_row_sorted_by_label_stores_each_image_once_with_all_its_labels(sandbox, tmp_path):
+    by_label = (b"url,label\n" + b"".join(b"https://h.test/%d.jpg,cat\n" % n for n in range(300))
+                + b"".join(b"https://h.test/%d.jpg,pet\n" % n for n in range(0, 300, 2)))  # 150 rows further down
+    report = tmp_path / "report.csv"
+    status = UploadJob(lambda: io.BytesIO(by_label), "labels.csv", target_for(sandbox),
+                       UploadOptions(retry=FAST_RETRY), report_path=str(report)).run()
+    assert status.succeeded and status.counts["uploaded"] == 450 and status.combined == 150
+    concepts = {i.data.image.url: sorted(c.name for c in i.data.concepts) for i in sandbox.stored_inputs()}
+    assert len(sandbox.stored_inputs()) == len(concepts) == 300
+    assert concepts == {f"https://h.test/{n}.jpg": ["cat", "pet"] if n % 2 == 0 else ["cat"] for n in range(300)}
+    with open(report, newline="") as handle:
+        assert sorted(int(row["line"]) for row in csv.DictReader(handle)) == list(range(2, 452))  # every row
 
 
 def test_rows_waiting_for_their_turn_when_the_upload_is_stopped_are_not_sent(sandbox):
