@@ -32,6 +32,7 @@ import weakref
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from pathlib import Path
 
 import pandas as pd
@@ -974,7 +975,7 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None,
                 "Dataset": cell_for(check, item.cells, "dataset_id"), "Web address": cell_for(check, item.cells, "url"),
                 "Problem": item.reason,
             })
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(sorted(rows, key=itemgetter("Line")))  # in file order, though inputs of rows apart come last
     unused = [c for c in PREVIEW_OPTIONAL if not frame[c].any()]
     if frame["Image"].isna().all():
         unused.append("Image")
