@@ -7,8 +7,8 @@ its choices as `pos_concepts`; a task with rectangles becomes a row per rectangl
 with `class` and the box's edges, so the file reads as a list of boxes. Other
 records are read as they are: their keys are the columns.
 
-Both stream, a record at a time: read once for their columns (the keys of every record),
-then again for their rows (a JSON array once more first, for its Choices controls).
+Both stream, a record at a time: read once for their columns (the keys of every record,
+and the Choices controls among them), then again for their rows.
 """
 
 from __future__ import annotations
@@ -36,23 +36,13 @@ def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str) -> Ta
     """The records of a JSON array (`array`) or of JSON Lines, whose text `lines()` gives from its start each time
     it is called, as a table: keys in the order first seen are the header, and rows are numbered as in a CSV the
     records would make (the first on line 2)."""
-    if array:
-        def records() -> Iterable[dict]:
-            return _array_records(lines(), name)
+    def records() -> Iterable[dict]:
+        return _array_records(lines(), name) if array else _records_of_lines(lines(), name)
 
-        choosers = {"choice"} | {key for record in records() for key, value in record.items() if _chosen(value)}
-    else:
-        choosers = {"choice"}
-
-        def records() -> Iterable[dict]:
-            return _records_of_lines(lines(), name)
-    header: dict[str, None] = {}
-    label_studio = False
     try:
-        for record in records():
-            label_studio = label_studio or _from_label_studio(record)
-            for row in _flattened(record, choosers):
-                header.update(dict.fromkeys(row))
+        header, choosers, label_studio, stale = _columns(records())
+        if stale:  # a Choices control found below a record that gave it one choice, as text: read that one again
+            header, *_ = _columns(records(), choosers)
     except NotJsonLines as error:  # its first line is no object: one document over many lines, or broken
         if _one_object("".join(lines())):
             raise _one_object_error(name) from None
@@ -80,6 +70,29 @@ def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str) -> Ta
 
     read_as = "Label Studio's export" if label_studio else "a JSON array" if array else "JSON Lines"
     return Table(name=name, header=columns, delimiter=",", encoding="utf-8", rows=rows(), read_as=read_as)
+
+
+def _columns(records: Iterable[dict], choosers: set[str] | None = None
+             ) -> tuple[dict[str, None], set[str], bool, bool]:
+    """The header of the records' rows (their keys, in the order first seen); the Choices controls of a JSON-MIN
+    export, found as they come unless `choosers` names them (under one, a single choice is written as text);
+    whether the records are Label Studio's; and whether the header is stale: a control was found only after a
+    record gave it one choice, which that record's row then read as a column of its own."""
+    found = choosers is None
+    choosers = {"choice"} if choosers is None else choosers
+    texts: set[str] = set()  # keys that have held text: a control found among them makes the header stale
+    header: dict[str, None] = {}
+    label_studio = stale = False
+    for record in records:
+        label_studio = label_studio or _from_label_studio(record)
+        if found:
+            new = {key for key, value in record.items() if _chosen(value)} - choosers
+            stale = stale or not new.isdisjoint(texts)
+            choosers |= new
+            texts.update(key for key, value in record.items() if isinstance(value, str))
+        for row in _flattened(record, choosers):
+            header.update(dict.fromkeys(row))
+    return header, choosers, label_studio, stale
 
 
 def _unreadable_line(error: NotJsonLines, name: str) -> InputFileError:
@@ -138,7 +151,8 @@ def _array_records(pieces: Iterable[str], name: str) -> Iterator[dict]:
             if not isinstance(record, dict):
                 raise InputFileError(f"{name}: record {count} is not a JSON object.", RECORDS_HINT)
             yield record
-            if at > _DECODED_KEPT:  # drop what is decoded
+            # Drop what is decoded once it is half the text: the copies then add up to the text once, not once a record
+            if at > _DECODED_KEPT and 2 * at > len(text):
                 lines_dropped += text.count("\n", 0, at)
                 text, at = text[at:], 0
             mark = next_mark()

@@ -70,6 +70,18 @@ def test_label_studio_json_min_reads_its_choices_whether_one_or_several_and_its_
                      (4, ["https://h.test/b.jpg", "2", "1", "Indoor", "", "", "", "", ""])]  # kept to the image
 
 
+@pytest.mark.parametrize("lines", [False, True], ids=["array", "json-lines"])
+def test_a_choices_control_of_any_name_reads_a_single_choice_above_or_below_a_multiple_one(lines):
+    exported = [{"image": "https://h.test/a.jpg", "sentiment": "Happy"},  # one choice, before the control is known
+                {"image": "https://h.test/b.jpg", "sentiment": {"choices": ["Sad", "Tired"]}},
+                {"image": "https://h.test/c.jpg", "sentiment": "Calm"}]
+    text = "".join(json.dumps(task) + "\n" for task in exported) if lines else json.dumps(exported)
+    header, found = rows(text.encode(), read_as="Label Studio's export")
+    assert header == ["image", "pos_concepts"]
+    assert found == [(2, ["https://h.test/a.jpg", "Happy"]), (3, ["https://h.test/b.jpg", "Sad|Tired"]),
+                     (4, ["https://h.test/c.jpg", "Calm"])]
+
+
 def test_label_studio_results_of_odd_shapes_are_left_out_or_named_by_the_box_check_never_a_crash():
     task = {"data": {"image": "https://h.test/a.jpg"}, "annotations": [{"result": [
         {"type": "choices", "value": "Outdoor"},  # not {"choices": [...]}: no concept to read
