@@ -975,7 +975,7 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None,
                 "Dataset": cell_for(check, item.cells, "dataset_id"), "Web address": cell_for(check, item.cells, "url"),
                 "Problem": item.reason,
             })
-    frame = pd.DataFrame(sorted(rows, key=itemgetter("Line")))  # in file order, though inputs of rows apart come last
+    frame = pd.DataFrame(sorted(rows, key=itemgetter("Line")))  # file order: an input of rows apart comes at its last
     unused = [c for c in PREVIEW_OPTIONAL if not frame[c].any()]
     if frame["Image"].isna().all():
         unused.append("Image")

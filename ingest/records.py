@@ -147,7 +147,8 @@ def _array_records(pieces: Iterable[str], name: str) -> Iterator[dict]:
                     if not read(len(text) - at + MAX_LINE_CHARS // 32):
                         raise unreadable(error.msg, error.pos) from None
                 except (ValueError, RecursionError) as error:  # too deep, or a number of too many digits
-                    raise InputFileError(f"{name} is not readable JSON ({json_problem(error)}).", RECORDS_HINT) from None
+                    raise InputFileError(f"{name} is not readable JSON ({json_problem(error)}).",
+                                         RECORDS_HINT) from None
             if not isinstance(record, dict):
                 raise InputFileError(f"{name}: record {count} is not a JSON object.", RECORDS_HINT)
             yield record
