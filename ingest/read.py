@@ -19,8 +19,8 @@ import warnings
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 from typing import BinaryIO
 from xml.etree import ElementTree
 
@@ -36,7 +36,7 @@ MAX_FIELD_CHARS = 16 * 1024 * 1024
 # costs tens of MB, not gigabytes, before the csv module refuses its cell. Only a line this long, outside quotes,
 # reads as several rows: its cells are too long to upload anyway.
 MAX_LINE_CHARS = 2 * MAX_FIELD_CHARS
-MAX_READING_BYTES = 4096  # a line that does not decode, kept to show in other encodings (cut, a character may split)
+MAX_READING_BYTES = 4096  # a longer line that does not decode is not shown in other encodings (cut, one might split)
 READING_CHARS = 80  # of it shown per encoding
 # What a text that is not UTF-8 most often is: what Excel writes for 'CSV' on Windows, by language
 OTHER_ENCODINGS = ("cp1252", "latin-1", "cp1250", "cp1251", "cp932", "gb18030", "big5", "cp949")
@@ -592,7 +592,7 @@ def _undecodable(error: UnicodeDecodeError, name: str, encoding: str, line: int)
     starts, ends = data.rfind(b"\n", 0, error.start) + 1, data.find(b"\n", error.start)
     bad_line = data[starts : len(data) if ends < 0 else ends].rstrip(b"\r")  # a long one is left out, not cut
     as_cp1252 = bad.decode("cp1252", errors="replace")
-    around = {ch for ch in data[error.start - 64 : error.start + 64].decode("cp1252", errors="replace")
+    around = {ch for ch in data[max(0, error.start - 64) : error.start + 64].decode("cp1252", errors="replace")
               if not ch.isascii()}
     guess = f"; it looks like Windows-1252, where it is {as_cp1252!r}" if (
         encoding.startswith("utf-8") and all(ch.isalpha() or ch in _CP1252_MARKS for ch in around)) else ""

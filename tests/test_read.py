@@ -78,6 +78,9 @@ def test_a_line_in_another_encoding_is_kept_to_show_how_it_reads_and_asian_text_
     with pytest.raises(EncodingError) as caught:
         list(table(b"url,name\nhttp://a," + b"x" * 5000 + b"caf\xe9\n")[1])
     assert caught.value.line == b"" and "it looks like Windows-1252, where it is '\xe9'" in caught.value.message
+    with pytest.raises(EncodingError) as caught:
+        list(table(b"\x82\xa0" + b"a" * 300 + b",b\n")[1])  # at the very start: the bytes after it are looked at
+    assert "Windows-1252" not in caught.value.message
 
 
 @pytest.mark.parametrize(("start", "message"), [
