@@ -231,25 +231,26 @@ def test_generated_ids_are_stable_content_hashes_and_exact_repeats_are_flagged()
 
 
 def test_rows_one_after_another_naming_one_url_become_one_input_with_every_concept():
-    cat, pet, dog, again, cow, after_error, conflicting = check(
+    bad, cat, repeat, again, cow, after_error, conflicting = check(
         ["http://h/a", "", "cat", "", ""],
         ["http://h/a", "", "pet", "dog", ""],
-        ["http://h/a", "", "cat", "", ""],  # already one of them: a repeat, as anywhere else
-        ["http://h/a", "", "pet", "", ""],  # after the repeat: an input of its own
+        ["http://h/a", "", "cat", "", ""],  # already one of them: a repeat, as anywhere else, after their input
+        ["http://h/a", "", "bird", "bird", ""],  # a row of this url to fix: the next row still joins
+        ["http://h/a", "", "pet", "", ""],  # after the repeat: still one of them
         ["http://h/b", "b-1", "cow", "", ""],
         ["http://h/b", "b-1", "cat", "", '{"k": 1}'],  # other metadata: another input, with a taken id
         ["http://h/b", "", "cow", "", ""],
         ["http://h/b", "", "", "cow", ""],  # cow both positive and negative: another input
     )
+    assert isinstance(bad, RowError) and bad.line == 5 and "'bird' is listed as both" in bad.reason
     assert isinstance(cat, InputRecord) and (cat.line, cat.positive, cat.negative) == (2, ("cat", "pet"), ("dog",))
-    assert cat.joined == ((3, ["http://h/a", "", "pet", "dog", ""]),)
+    assert [line for line, _ in cat.joined] == [3, 6] and cat.joined[0][1] == ["http://h/a", "", "pet", "dog", ""]
     assert cat.input_id == generated_id("http://h/a", ("cat", "pet"), ("dog",), None)
-    assert isinstance(pet, RowError) and pet.line == 4 and "this row repeats line 2 exactly" in pet.reason
-    assert (dog.line, dog.positive, dog.joined) == (5, ("pet",), ())
-    assert (again.line, again.input_id, again.positive, [line for line, _ in again.joined]) == (6, "b-1", ("cow",), [])
-    assert isinstance(cow, RowError) and "the input id 'b-1' is already used on line 6" in cow.reason
-    assert (after_error.line, after_error.positive, after_error.joined) == (8, ("cow",), ())
-    assert (conflicting.line, conflicting.negative, conflicting.joined) == (9, ("cow",), ())
+    assert isinstance(repeat, RowError) and repeat.line == 4 and "this row repeats line 2 exactly" in repeat.reason
+    assert (again.line, again.input_id, again.positive, [line for line, _ in again.joined]) == (7, "b-1", ("cow",), [])
+    assert isinstance(cow, RowError) and "the input id 'b-1' is already used on line 7" in cow.reason
+    assert (after_error.line, after_error.positive, after_error.joined) == (9, ("cow",), ())
+    assert (conflicting.line, conflicting.negative, conflicting.joined) == (10, ("cow",), ())
 
 
 def test_a_run_of_one_url_is_combined_across_chunks_and_at_most_max_joined_rows_to_an_input():
@@ -314,6 +315,29 @@ def test_rows_of_one_url_apart_are_gathered_at_its_last_row_and_combined_keeping
     assert (b.positive, [line for line, _ in b.joined]) == (("cat", "dog"), [7])
     assert c.input_id == "c-1" and "the input id 'c-1' is already used on line 4" in taken.reason
     assert "this row repeats line 2 exactly" in again.reason
+
+
+CONCEPTS = ("cat", "dog", "pet")
+
+
+def test_random_lists_give_every_row_one_outcome_and_each_image_one_input(monkeypatch):
+    """Rows of a few urls, with and without ids, concepts that may clash, rows to fix: every line comes out once
+    (as a result, or combined into one), and an image's rows without an id make one input, unless its concepts
+    clash (a concept positive in one row and negative in another) or too many rows waited."""
+    for trial in range(400):
+        rng = random.Random(trial)
+        monkeypatch.setattr(validate, "MAX_HELD", rng.choice([1, 5, 100_000]))
+        urls = [rng.choice(["http://h/a", "http://h/b", "ftp://h/c", ""]) for _ in range(rng.randint(1, 200))]
+        rows = [[url, rng.choice(["", "", "", "x", "y"]), "|".join(rng.sample(CONCEPTS, rng.randint(0, 2))),
+                 rng.choice(["", "", "dog"]), '{"k": 1}' if url.endswith("b") else ""] for url in urls]
+        results = check(*rows)
+        lines = [line for r in results for line in (r.line, *(line for line, _ in getattr(r, "joined", ())))]
+        assert sorted(lines) == list(range(2, len(rows) + 2)), trial
+        inputs = [r for r in results if isinstance(r, InputRecord) and r.id_generated]
+        for url in {r.url for r in inputs}:
+            concepts = [r for r in inputs if r.url == url]
+            clash = {c for r in concepts for c in r.positive} & {c for r in concepts for c in r.negative}
+            assert len(concepts) == 1 or clash or validate.MAX_HELD < 100_000, trial
 
 
 def test_at_most_max_held_rows_wait_for_their_input_and_a_list_of_boxes_is_never_gathered(monkeypatch):
