@@ -367,10 +367,10 @@ def validate_rows(rows: Iterable[RawRow], columns: ColumnMap) -> Iterator[InputR
     index = IdIndex()
     iterator = iter(input_rows(rows, columns))
     held: list[InputRecord | RowError] = []  # a chunk's last rows, which the next chunk's first rows may join
-    repeats: list[RowError] = []  # rows that repeat one of the held rows exactly, reported after their input
+    after: list[RowError] = []  # rows of the held rows' url to report after their input (see `_combine`)
     while chunk := held + [validate_row(row, columns) for row in islice(iterator, _CHUNK_ROWS)]:
         if not columns.boxes:  # a list of boxes has its own rows of one input: see `input_rows`
-            chunk, held, repeats = _combine(chunk, columns, len(chunk) < len(held) + _CHUNK_ROWS, repeats)
+            chunk, held, after = _combine(chunk, columns, len(chunk) < len(held) + _CHUNK_ROWS, after)
         claiming = [r for r in chunk if isinstance(r, InputRecord) or _ID_PATTERN.fullmatch(r.input_id)]
         keys, lines = [hash(r.input_id) for r in claiming], [r.line for r in claiming]
         if any(type(r) is InputRecord and r.row_ids for r in claiming):
@@ -401,23 +401,24 @@ def _with_row_ids(claiming: list[InputRecord | RowError]
     return keys, lines, claimers
 
 
-def _combine(chunk: list[InputRecord | RowError], columns: ColumnMap, last: bool, repeats: list[RowError]
+def _combine(chunk: list[InputRecord | RowError], columns: ColumnMap, last: bool, after: list[RowError]
              ) -> tuple[list[InputRecord | RowError], list[InputRecord | RowError], list[RowError]]:
     """A list of one label a row (a.jpg,cat then a.jpg,pet) as one input a url: rows one after another that name
     the same url (or text, or file) with the same id, metadata, dataset and geo point join the first one's record,
-    with all their concepts. A row that repeats one of them exactly is an error, as it is anywhere else, reported
-    right after their input (which it leaves as it is); a row whose concepts would be both positive and negative,
-    or past `MAX_JOINED`, starts an input of its own.
+    with all their concepts. A row that repeats one of them exactly is an error, as it is anywhere else; it and a
+    row of that url to fix are reported right after their input, which goes on (so its record claims its id
+    first). A row whose concepts would be both positive and negative, or past `MAX_JOINED`, starts an input of
+    its own.
 
     Returns the chunk's results; and unless it is the `last` chunk, the rows held back for the next one to join,
-    with the `repeats` of them found so far (the next call is given these).
+    with the rows to report `after` them found so far (the next call is given these).
     """
     names = [r.url or r.text or r.file if type(r) is InputRecord else r.url or n for n, r in enumerate(chunk)]
-    if not repeats and not any(map(eq, names, islice(names, 1, None))):  # the usual chunk: no row names its
+    if not after and not any(map(eq, names, islice(names, 1, None))):  # the usual chunk: no row names its
         return (chunk, [], []) if last else (chunk[:-1], chunk[-1:], [])  # neighbour's input
     results: list[InputRecord | RowError] = []
     group: list[InputRecord] = []  # a record the rows below may join, and those that have
-    repeats = list(repeats)
+    after = list(after)
     for result in chunk:
         if group:
             if type(result) is InputRecord and _joins(group, result):
@@ -426,22 +427,22 @@ def _combine(chunk: list[InputRecord | RowError], columns: ColumnMap, last: bool
                 if earlier is None:
                     group.append(result)
                 else:
-                    repeats.append(_duplicate(result, earlier, columns))
+                    after.append(_duplicate(result, earlier, columns))
                 continue
             if type(result) is RowError and result.url and result.url == group[0].reference:
-                results.append(result)  # a row of this url to fix: the rows after it may still join
+                after.append(result)
                 continue
-            results += [_joined(group), *repeats]
-            repeats = []
+            results += [_joined(group), *after]
+            after = []
         if type(result) is InputRecord:
             group = [result]
         else:
             group = []
             results.append(result)
     if last and group:
-        results += [_joined(group), *repeats]
+        results += [_joined(group), *after]
         return results, [], []
-    return results, group, repeats
+    return results, group, after
 
 
 def _joins(group: list[InputRecord], record: InputRecord) -> bool:

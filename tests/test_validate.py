@@ -231,7 +231,7 @@ def test_generated_ids_are_stable_content_hashes_and_exact_repeats_are_flagged()
 
 
 def test_rows_one_after_another_naming_one_url_become_one_input_with_every_concept():
-    bad, cat, repeat, again, cow, after_error, conflicting = check(
+    cat, repeat, bad, again, cow, after_error, conflicting = check(
         ["http://h/a", "", "cat", "", ""],
         ["http://h/a", "", "pet", "dog", ""],
         ["http://h/a", "", "cat", "", ""],  # already one of them: a repeat, as anywhere else, after their input
@@ -251,6 +251,13 @@ def test_rows_one_after_another_naming_one_url_become_one_input_with_every_conce
     assert isinstance(cow, RowError) and "the input id 'b-1' is already used on line 7" in cow.reason
     assert (after_error.line, after_error.positive, after_error.joined) == (9, ("cow",), ())
     assert (conflicting.line, conflicting.negative, conflicting.joined) == (10, ("cow",), ())
+
+
+def test_a_row_to_fix_among_the_rows_of_an_input_with_an_id_leaves_the_id_to_that_input():
+    one, bad = check(["http://h/a", "a-1", "cat", "", ""], ["http://h/a", "a-1", "dog", "dog", ""],
+                     ["http://h/a", "a-1", "pet", "", ""])
+    assert isinstance(one, InputRecord) and (one.input_id, one.positive) == ("a-1", ("cat", "pet"))
+    assert isinstance(bad, RowError) and bad.line == 3 and "'dog' is listed as both" in bad.reason
 
 
 def test_a_run_of_one_url_is_combined_across_chunks_and_at_most_max_joined_rows_to_an_input():
