@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import IO, BinaryIO
@@ -37,7 +38,7 @@ from .outcomes import (
     RowOutcome,
 )
 from .read import Table, on_sheet, open_table
-from .report import ReportWriter
+from .report import ReportWriter, split_sentence
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
 from .validate import (
     BOXES_ELSEWHERE,
@@ -367,7 +368,12 @@ class UploadJob:
                     confirmed = self._open_journal(table.sheet)
             if client and options.check_downloads:
                 self._spool = tempfile.TemporaryFile("w+", newline="", encoding="utf-8")
-            self._pump(validate_rows(gathered(table.rows, columns, last_lines), columns), client, confirmed)
+            splits: list[None] = []  # one for each input sent on before its last row (see `gathered`)
+            rows = gathered(table.rows, columns, last_lines, on_split=partial(splits.append, None))
+            self._pump(validate_rows(rows, columns), client, confirmed)
+            if splits:
+                with self._lock:
+                    self._warnings.append(split_sentence(len(splits)))
             if self._spool and not self._stop.is_set():
                 self._check_downloads(client)
             if (self._boxes or self._bad_boxes) and not self._stop.is_set():

@@ -10,7 +10,7 @@ from typing import IO, BinaryIO
 
 from .outcomes import DOWNLOAD_FAILED, DOWNLOAD_FETCHED, DOWNLOAD_PENDING, FAILED, INVALID, STATUS_LABELS, STATUSES, UPLOADED, RowOutcome
 from .read import open_table
-from .validate import input_names, map_columns
+from .validate import MAX_HELD, input_names, map_columns
 
 REPORT_HEADER = ("line", "input_id", "url", "status", "reason", "download")
 READY = "ready"  # a dry run's status for a row it would upload
@@ -49,6 +49,13 @@ def combined_sentence(rows: int) -> str:
         return "1 row names the same web address or file as an earlier row: it adds its concepts to that row's input."
     return (f"{rows:,} rows name the same web address or file as an earlier row: each adds its concepts to that "
             "row's input.")
+
+
+def split_sentence(inputs: int) -> str:
+    """What became of the inputs whose rows were too far apart to wait for (see `validate.gathered`)."""
+    images = "1 image has rows" if inputs == 1 else f"{inputs:,} images have rows"
+    return (f"{images} too far apart in the list to combine (more than {MAX_HELD:,} rows waited at once): each is "
+            "stored as more than one input. Sort the list by web address to combine them.")
 
 
 def downloads_sentence(downloads: dict[str, int]) -> str:

@@ -506,19 +506,23 @@ def repeated_inputs(rows: Iterable[RawRow], columns: ColumnMap) -> tuple[int, di
     return count, last_lines
 
 
-def gathered(rows: Iterable[RawRow], columns: ColumnMap, last_lines: Mapping[int, int]) -> Iterable[RawRow]:
+def gathered(rows: Iterable[RawRow], columns: ColumnMap, last_lines: Mapping[int, int],
+             on_split: Callable[[], None] = lambda: None) -> Iterable[RawRow]:
     """The rows, with those of one input that are apart (`repeated_inputs` found them) held back and given
     together at its last one, so `validate_rows` combines them as it does rows one after another: a list of
     one label a row, sorted by label, still stores each image once. Each row keeps its line.
 
     Rows with an input id stay where they are: held, one would claim its id after rows below it. At most
-    `MAX_HELD` rows wait; past that, the input waiting longest goes on without its later rows."""
+    `MAX_HELD` rows wait; past that, the input waiting longest goes on without its later rows (`on_split` is
+    called: they will make another input of it)."""
     position = _gathering_position(columns)
-    return _gathered(rows, columns, position, last_lines) if last_lines and position is not None else rows
+    if not last_lines or position is None:
+        return rows
+    return _gathered(rows, columns, position, last_lines, on_split)
 
 
-def _gathered(rows: Iterable[RawRow], columns: ColumnMap, position: int, last_lines: Mapping[int, int]
-              ) -> Iterator[RawRow]:
+def _gathered(rows: Iterable[RawRow], columns: ColumnMap, position: int, last_lines: Mapping[int, int],
+              on_split: Callable[[], None]) -> Iterator[RawRow]:
     held: dict[int, list[RawRow]] = {}  # in the order they began to wait
     waiting = 0
     for row in rows:
@@ -530,6 +534,8 @@ def _gathered(rows: Iterable[RawRow], columns: ColumnMap, position: int, last_li
         held.setdefault(key, []).append(row)
         waiting += 1
         if row.line >= last or waiting > MAX_HELD:
+            if row.line < last:
+                on_split()
             group = held.pop(key if row.line >= last else next(iter(held)))
             waiting -= len(group)
             yield from group

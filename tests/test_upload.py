@@ -10,6 +10,7 @@ from clarifai_grpc.grpc.api import resources_pb2, service_pb2
 from clarifai_grpc.grpc.api.status import status_code_pb2
 from google.protobuf.json_format import MessageToDict
 
+from ingest import validate
 from ingest.errors import AuthError, ConnectionFailed
 from ingest.job import JobStatus, UploadJob, UploadOptions
 from ingest.local import from_files
@@ -159,6 +160,18 @@ def test_a_list_of_one_label_a_row_sorted_by_label_stores_each_image_once_with_a
     assert concepts == {f"https://h.test/{n}.jpg": ["cat", "pet"] if n % 2 == 0 else ["cat"] for n in range(300)}
     with open(report, newline="") as handle:
         assert sorted(int(row["line"]) for row in csv.DictReader(handle)) == list(range(2, 452))  # every row
+
+
+def test_rows_too_far_apart_to_wait_for_are_uploaded_and_said_to_make_more_than_one_input(sandbox, monkeypatch):
+    monkeypatch.setattr(validate, "MAX_HELD", 2)  # a, b and c wait: a goes on without its second row
+    listing = ("url,label\n" + "".join(f"https://h.test/{name}.jpg,cat\n" for name in "abcd")
+               + "".join(f"https://h.test/{name}.jpg,pet\n" for name in "abc")).encode()
+    status = upload(listing, target_for(sandbox))
+    assert status.succeeded and status.counts["uploaded"] == 7 and status.combined == 2
+    images = sorted(i.data.image.url.rsplit("/", 1)[1] for i in sandbox.stored_inputs())
+    assert images == ["a.jpg", "a.jpg", "b.jpg", "c.jpg", "d.jpg"]
+    assert ("1 image has rows too far apart in the list to combine (more than 100,000 rows waited at once): each is "
+            "stored as more than one input. Sort the list by web address to combine them.") in status.warnings
 
 
 def test_rows_waiting_for_their_turn_when_the_upload_is_stopped_are_not_sent(sandbox):
