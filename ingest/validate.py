@@ -1387,8 +1387,9 @@ def cvat_tags(root: ElementTree.Element) -> dict[str, tuple[str, ...]]:
 
 
 def upright_box(corners: Sequence[float], degrees: float) -> Sequence[float]:
-    """The upright box around a box (left, top, right, bottom) turned `degrees` about its centre."""
-    if not degrees or not abs(degrees) < float("inf"):
+    """The upright box around a box (left, top, right, bottom) turned `degrees` (a finite number: its callers refuse
+    others as boxes to fix) about its centre."""
+    if not degrees:
         return corners
     left, top, right, bottom = corners
     across, down = abs(right - left) / 2, abs(bottom - top) / 2
