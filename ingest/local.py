@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import InputFileError, SeveralLists, one_line
 from .read import json_value, open_parquet, open_table
-from .records import NotJsonLines, json_lines, json_problem
+from .records import NotJsonLines, json_lines, unreadable_line
 from .validate import (BLOG, CONCEPT_SEPARATOR, CVAT_ROOT, EXTENSION_KINDS, IMAGE_EXTENSIONS, KERAS_CLASSES,
                        LABEL_ALIASES, MEDIA_EXTENSIONS, ROLES, BoxesFile, ColumnMap, InputRecord, RowError, YoloClasses,
                        cell_at, coco_document, cvat_tags, looks_like_yolo, map_box_columns, map_columns, names_coco,
@@ -707,8 +707,7 @@ def _json_lines(data: bytes, name: str) -> Iterator[tuple[int, dict]]:
     try:
         yield from json_lines(text.splitlines(), name, _JSON_LINES_HINT)
     except NotJsonLines as error:
-        raise InputFileError(f"{name}, line {error.args[0]}: not readable JSON ({json_problem(error.__cause__)}).",
-                             _JSON_LINES_HINT) from None
+        raise unreadable_line(error, name, _JSON_LINES_HINT) from None
 
 
 def _root_folder(file_names: list[str]) -> str:

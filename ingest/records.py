@@ -46,7 +46,7 @@ def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str) -> Ta
     except NotJsonLines as error:  # its first line is no object: one document over many lines, or broken
         if _one_object("".join(lines())):
             raise _one_object_error(name) from None
-        raise _unreadable_line(error, name) from None
+        raise unreadable_line(error, name) from None
     if not header:
         raise InputFileError(f"{name} holds no records.", "Export it again with its tasks or rows.")
     columns = list(header)
@@ -66,7 +66,7 @@ def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str) -> Ta
                     ) from None
                 yield RawRow(line, cells)
         except NotJsonLines as error:  # the first line read again, where only a deeper stack fails it
-            raise _unreadable_line(error, name) from None
+            raise unreadable_line(error, name) from None
 
     read_as = "Label Studio's export" if label_studio else "a JSON array" if array else "JSON Lines"
     return Table(name=name, header=columns, delimiter=",", encoding="utf-8", rows=rows(), read_as=read_as)
@@ -95,9 +95,9 @@ def _columns(records: Iterable[dict], choosers: set[str] | None = None
     return header, choosers, label_studio, stale
 
 
-def _unreadable_line(error: NotJsonLines, name: str) -> InputFileError:
-    return InputFileError(f"{name}, line {error.args[0]}: not readable JSON ({json_problem(error.__cause__)}).",
-                          RECORDS_HINT)
+def unreadable_line(error: NotJsonLines, name: str, hint: str = RECORDS_HINT) -> InputFileError:
+    """The words for JSON Lines whose first line holds no JSON."""
+    return InputFileError(f"{name}, line {error.args[0]}: not readable JSON ({json_problem(error.__cause__)}).", hint)
 
 
 def _array_records(pieces: Iterable[str], name: str) -> Iterator[dict]:
