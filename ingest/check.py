@@ -24,7 +24,7 @@ from .validate import (
     RowError,
     coco_document,
     gathered,
-    input_rows,
+    gathers,
     map_box_columns,
     map_columns,
     repeated_inputs,
@@ -99,12 +99,14 @@ def check_file(
     With `files` (the local files the rows name), a row whose file is missing, too large or not
     UTF-8 text counts as invalid, as the upload reports it.
     """
-    data = stream.read()  # read twice: first to find the inputs that rows apart name, as the upload does
+    data = stream.read()  # read twice, unless its rows are not gathered: first to find the inputs rows apart name
     table = open_table(io.BytesIO(data), name, delimiter, encoding, sheet)
     column_map = map_columns(table.header, columns, name, lists_files=bool(files and files.manifest_name),
                              keep_others=keep_other_columns)
-    _, last_lines = repeated_inputs(input_rows(table.rows, column_map), column_map)
-    table = open_table(io.BytesIO(data), name, delimiter, encoding, sheet)
+    last_lines: dict[int, int] = {}
+    if gathers(column_map):  # as the upload does
+        _, last_lines = repeated_inputs(table.rows, column_map)
+        table = open_table(io.BytesIO(data), name, delimiter, encoding, sheet)
     rows = valid = combined = 0
     sample: list[InputRecord | RowError] = []
     errors: list[RowError] = []

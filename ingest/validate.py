@@ -543,6 +543,11 @@ def _gathered(rows: Iterable[RawRow], columns: ColumnMap, position: int, last_li
         yield from group
 
 
+def gathers(columns: ColumnMap) -> bool:
+    """Whether rows read by `columns` are gathered (and so need `repeated_inputs` first)."""
+    return _gathering_position(columns) is not None
+
+
 def _gathering_position(columns: ColumnMap) -> int | None:
     """The column that names a row's input for `gathered`; None when rows are not gathered (a list of boxes has
     its own rows of one input: see `input_rows`)."""
