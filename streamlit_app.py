@@ -981,7 +981,7 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None,
         unused.append("Image")
     if not numbered(files):
         unused += ["Line", "With lines"]
-    return frame.drop(columns=list(dict.fromkeys(unused)))
+    return frame.drop(columns=unused)  # a column named twice is dropped once
 
 
 def table_height(rows: int, shown: int = 8) -> int:
