@@ -521,7 +521,8 @@ def call_with_retries(
     for attempt in range(1, retry.attempts + 1):
         sent_at = pacer.wait_turn(stop)
         if stop is not None and stop.is_set():  # before, or while waiting for its turn
-            return Answer(None, attempt - 1, "not sent: the upload was stopped", maybe_stored)
+            stopped = "not sent: the upload was stopped" if attempt == 1 else _stopped_retrying(reason)
+            return Answer(None, attempt - 1, stopped, maybe_stored)
         try:
             response = call()
         except grpc.RpcError as error:
@@ -543,10 +544,14 @@ def call_with_retries(
         delay = retry.delay(attempt)
         log.warning("retry %d/%d in %.1f s: %s", attempt + 1, retry.attempts, delay, retry_name)
         if stop is not None and stop.wait(delay):
-            return Answer(None, attempt, f"not sent: the upload was stopped ({reason})", maybe_stored)
+            return Answer(None, attempt, _stopped_retrying(reason), maybe_stored)
         if stop is None:
             time.sleep(delay)
     return Answer(None, retry.attempts, f"gave up after {retry.attempts} attempts ({reason})", maybe_stored)
+
+
+def _stopped_retrying(reason: str) -> str:
+    return f"the upload was stopped before this was sent again ({reason})"
 
 
 def post_batch(
@@ -556,10 +561,14 @@ def post_batch(
     pacer: Pacer | None = None,
     stop: threading.Event | None = None,
 ) -> BatchResult:
-    """Send one batch until it is answered or its attempts run out; every row gets an outcome."""
+    """Send one batch until it is answered or its attempts run out; every row gets an outcome, unless the upload
+    is stopped before the batch is first sent: its rows are then left for the next run, as the rows not read yet
+    are, rather than counted as failed."""
     started = time.monotonic()
     pacer = pacer or Pacer()
     answer = call_with_retries(lambda: client.post_inputs(batch.request), retry, pacer, stop)
+    if not answer.attempts:
+        return BatchResult([], 0, time.monotonic() - started)
     response, reason = answer.response, answer.reason
     if response is not None:
         status = response.status

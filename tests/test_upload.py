@@ -174,19 +174,25 @@ def test_rows_too_far_apart_to_wait_for_are_uploaded_and_said_to_make_more_than_
             "stored as more than one input. Sort the list by web address to combine them.") in status.warnings
 
 
-def test_rows_waiting_for_their_turn_when_the_upload_is_stopped_are_not_sent(sandbox):
+def test_rows_waiting_for_their_turn_when_the_upload_is_stopped_are_not_sent_and_not_counted_as_failed(
+        sandbox, tmp_path):
     rows = b"url\n" + b"".join(b"https://h.test/%d.jpg\n" % n for n in range(10))
+    report, to_fix = tmp_path / "report.csv", tmp_path / "to-fix.csv"
     job = UploadJob(lambda: io.BytesIO(rows), "paced.csv", target_for(sandbox),
-                    UploadOptions(batch_size=1, workers=4, max_rps=0.5, retry=FAST_RETRY))
+                    UploadOptions(batch_size=1, workers=4, max_rps=0.5, retry=FAST_RETRY, check_downloads=False),
+                    report_path=str(report), failed_path=str(to_fix))
     running = threading.Thread(target=job.run)
     running.start()
     while not sandbox.stored_inputs():
         running.join(0.01)
-    job.cancel()  # three rows wait 2, 4 and 6 s for their turn
+    job.cancel()  # three rows wait 2, 4 and 6 s for their turn: like the rows not read yet, they are left to send
     running.join()
     status = job.snapshot()
-    assert len(sandbox.stored_inputs()) == status.counts["uploaded"] == 1
-    assert len(status.problems) >= 3 and {o.reason for o in status.problems} == {"not sent: the upload was stopped"}
+    assert len(sandbox.stored_inputs()) == 1
+    assert status.cancelled and dict(status.counts) == {"uploaded": 1, "already_there": 0, "invalid": 0, "failed": 0}
+    assert status.processed == 1 and status.problems == ()
+    assert [row["status"] for row in csv.DictReader(report.open())] == ["uploaded"]
+    assert to_fix.read_text() == "url\n"
 
 
 def test_dry_run_needs_no_target_and_sends_nothing(sandbox):
