@@ -21,13 +21,17 @@ from collections.abc import Callable, Iterable, Iterator
 
 from .errors import InputFileError
 from .read import MAX_LINE_CHARS, RawRow, Table, cell_text
-from .validate import BOX_EDGES, is_coco, is_finite, kept_to_image, upright_box
+from .validate import BOX_EDGES, is_coco, is_finite, kept_to_image, nesting_depth, upright_box
 
 _LABELS = ("rectanglelabels", "labels")  # a rectangle's labels (a RectangleLabels control, or Labels on a Rectangle)
 _RECTANGLES = ("rectanglelabels", "rectangle")  # the types of a full export's results that are rectangles
 _SLACK = 0.01  # of the image, that an upright rectangle may overrun it by (Label Studio rounds), kept to its edge
 _WHITE_SPACE = re.compile(r"[ \t\n\r]*")  # JSON's
 _DECODED_KEPT = 1024 * 1024  # characters of a JSON array's text kept after they are decoded, before they are dropped
+# Nesting levels of a record: past what protobuf stores, and few enough to read and write again at any depth of the
+# call stack (json's own limit depends on it, so the page and the command line would find different records)
+MAX_RECORD_DEPTH = 100
+_TOO_DEEP = f"nested more than {MAX_RECORD_DEPTH} levels deep"
 RECORDS_HINT = ("Export a list of records, such as Label Studio's JSON or JSON-MIN export, or convert it to a CSV "
                 "table.")
 
@@ -141,6 +145,7 @@ def _array_records(pieces: Iterable[str], name: str) -> Iterator[dict]:
             next_mark()
             while True:  # a record cut off where the text read so far ends is decoded again with more of it
                 try:
+                    start = at
                     record, at = decoder.raw_decode(text, at)
                     break
                 except json.JSONDecodeError as error:
@@ -151,6 +156,8 @@ def _array_records(pieces: Iterable[str], name: str) -> Iterator[dict]:
                                          RECORDS_HINT) from None
             if not isinstance(record, dict):
                 raise InputFileError(f"{name}: record {count} is not a JSON object.", RECORDS_HINT)
+            if _too_deep(record, text.count("[", start, at) + text.count("{", start, at)):
+                raise unreadable(_TOO_DEEP, start)
             yield record
             # Drop what is decoded once it is half the text: the copies then add up to the text once, not once a record
             if at > _DECODED_KEPT and 2 * at > len(text):
@@ -188,8 +195,15 @@ def json_lines(lines: Iterable[str], name: str, hint: str = RECORDS_HINT) -> Ite
             raise InputFileError(f"{name}, line {number}: not readable JSON ({json_problem(error)}).", hint) from None
         if not isinstance(record, dict):
             raise InputFileError(f"{name}, line {number}: not a JSON object.", hint)
+        if _too_deep(record, line.count("[") + line.count("{")):
+            raise InputFileError(f"{name}, line {number}: not readable JSON ({_TOO_DEEP}).", hint)
         first = False
         yield number, record
+
+
+def _too_deep(record: dict, brackets: int) -> bool:
+    """Whether a record is nested past `MAX_RECORD_DEPTH`; its text's count of '[' and '{' rules most out at once."""
+    return brackets > MAX_RECORD_DEPTH and nesting_depth(record) > MAX_RECORD_DEPTH
 
 
 def json_problem(error: ValueError | RecursionError) -> str:

@@ -914,7 +914,7 @@ def _metadata(raw: str) -> tuple[dict | None, str, str]:
             "write the character itself, or both halves of its escape (such as \\ud83d\\ude00)")
     if not isinstance(value, dict):
         return None, f"the metadata is a JSON {_json_kind(value)}, not an object", _METADATA_HINT
-    if raw.count("{") + raw.count("[") > MAX_METADATA_DEPTH and _depth(value) > MAX_METADATA_DEPTH:
+    if raw.count("{") + raw.count("[") > MAX_METADATA_DEPTH and nesting_depth(value) > MAX_METADATA_DEPTH:
         return None, too_deep, flatten
     return value, "", ""
 
@@ -932,7 +932,7 @@ def _json_kind(value: object) -> str:
     return {list: "list", str: "string", bool: "true/false", type(None): "null"}.get(type(value), "number")
 
 
-def _depth(value: object) -> int:
+def nesting_depth(value: object) -> int:
     """Nesting levels of dicts and lists; a loop, since json.loads accepts more levels than recursion."""
     deepest = 0
     stack = [(value, 1)]

@@ -153,6 +153,12 @@ def test_a_json_array_is_read_in_little_more_memory_than_its_text():
     assert peak < 8 * len(data)  # json.loads of the whole held every record at once: 17 times its text
 
 
+def test_a_record_nested_100_levels_deep_is_read():
+    value = "[" * 99 + "]" * 99
+    header, table = rows(f'[{{"url": "https://h.test/a.jpg", "m": {value}}}]'.encode())
+    assert header == ["url", "m"] and table == [(2, ["https://h.test/a.jpg", value])]
+
+
 @pytest.mark.parametrize(("data", "fragments"), [
     (b'{"images": [], "annotations": [], "categories": []}',
      ["holds one JSON object, not a list of records", "give them as a boxes file"]),
@@ -173,6 +179,11 @@ def test_a_json_array_is_read_in_little_more_memory_than_its_text():
       "both halves of its escape"]),
     (b'{"url": "https://h.test/a.jpg"}\n{"url": ' + b"[" * 100_000 + b"}\n",
      ["export.json, line 2: not readable JSON (nested too deeply to read)"]),
+    # deep enough for json to read or not by how deep the call stack is: the page and the command line differed
+    (b'{"url": "https://h.test/a.jpg"}\n{"url": "https://h.test/b.jpg", "m": ' + b"[" * 101 + b"]" * 101 + b"}\n",
+     ["export.json, line 2: not readable JSON (nested more than 100 levels deep)."]),
+    (b'[{"url": "https://h.test/a.jpg"},\n {"url": "https://h.test/b.jpg", "m": ' + b"[" * 101 + b"]" * 101 + b"}]",
+     ["export.json is not readable JSON (nested more than 100 levels deep: line 2)."]),
 ])
 def test_json_that_is_no_list_of_records_stops_with_what_to_export(data, fragments):
     with pytest.raises(InputFileError) as caught:
