@@ -160,7 +160,8 @@ def open_table(
     if _JSON_START.match(first):  # records: Label Studio's export, JSON Lines
         from .records import json_table
 
-        return json_table(_lines_again(buffered, text, first, name, encoding), first.lstrip().startswith("["), name)
+        return json_table(_lines_again(buffered, text, first, name, encoding), first.lstrip().startswith("["), name,
+                          encoding)
     if name.lower().endswith((".json", ".jsonl")):  # {} or a number: JSON, but no records to read as rows
         from .records import RECORDS_HINT
 

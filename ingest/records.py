@@ -36,10 +36,10 @@ RECORDS_HINT = ("Export a list of records, such as Label Studio's JSON or JSON-M
                 "table.")
 
 
-def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str) -> Table:
+def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str, encoding: str) -> Table:
     """The records of a JSON array (`array`) or of JSON Lines, whose text `lines()` gives from its start each time
-    it is called, as a table: keys in the order first seen are the header, and rows are numbered as in a CSV the
-    records would make (the first on line 2)."""
+    it is called (decoded from `encoding`), as a table: keys in the order first seen are the header, and rows are
+    numbered as in a CSV the records would make (the first on line 2)."""
     def records() -> Iterable[dict]:
         return _array_records(lines(), name) if array else _records_of_lines(lines(), name)
 
@@ -73,7 +73,7 @@ def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str) -> Ta
             raise unreadable_line(error, name) from None
 
     read_as = "Label Studio's export" if label_studio else "a JSON array" if array else "JSON Lines"
-    return Table(name=name, header=columns, delimiter=",", encoding="utf-8", rows=rows(), read_as=read_as)
+    return Table(name=name, header=columns, delimiter=",", encoding=encoding, rows=rows(), read_as=read_as)
 
 
 def _columns(records: Iterable[dict], choosers: set[str] | None = None

@@ -53,6 +53,22 @@ def test_a_label_studio_export_uploads_its_images_choices_and_rectangles(sandbox
     assert stored_boxes(sandbox) == [(first, "Cat", (0.1, 0.2, 0.4, 0.6)), (first, "Dog", (0.45, 0.5, 0.5, 0.7))]
 
 
+@pytest.mark.parametrize("lines", [False, True], ids=["array", "json-lines"])
+def test_records_in_utf_16_upload_as_a_csv_in_utf_16_does(sandbox, tmp_path, lines):
+    folder = "lines" if lines else "array"  # the sandbox is shared: each case its own images
+    records = [{"url": f"https://h.test/{folder}/é.jpg", "label": "café"},
+               {"url": f"https://h.test/{folder}/b.jpg", "label": "tea"}]
+    text = "\n".join(map(json.dumps, records)) if lines else json.dumps(records)
+    path = tmp_path / "export.json"
+    path.write_text(text, encoding="utf-16")  # with its byte-order mark, as Windows tools write it
+    result = run("upload", str(path), env=sandbox_env(sandbox))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 uploaded, 0 already there, 0 invalid, 0 failed" in result.stdout
+    stored = {i.data.image.url: [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()
+              if f"/{folder}/" in i.data.image.url}
+    assert stored == {f"https://h.test/{folder}/é.jpg": ["café"], f"https://h.test/{folder}/b.jpg": ["tea"]}
+
+
 def test_label_studio_json_min_reads_its_choices_whether_one_or_several_and_its_boxes():
     exported = [
         {"image": "https://h.test/a.jpg", "id": 1, "choice": {"choices": ["Outdoor", "Day"]}, "annotator": 1,
@@ -120,13 +136,14 @@ def test_a_json_array_streams_a_record_at_a_time_even_cut_into_small_pieces(monk
                 "caption": "a " * n} for n in range(300)]
     text = json.dumps(tasks, indent=1)
     pieces = [text[at : at + 7] for at in range(0, len(text), 7)]  # every record cut, many times
-    table = json_table(lambda: iter(pieces), True, "cut.json")
+    table = json_table(lambda: iter(pieces), True, "cut.json", "utf-8")
     assert table.header == ["url", "caption", "pos_concepts"]
     assert [row.cells for row in table.rows] == [[r["url"], r["caption"], "dog" if n % 2 == 0 else "cat|pet"]
                                                  for n, r in enumerate(tasks)]
     broken = text.replace('"https://h.test/250.jpg"', '"https://h.test/250.jpg" "x"')
     with pytest.raises(InputFileError) as caught:
-        list(json_table(lambda: iter([broken[at : at + 7] for at in range(0, len(broken), 7)]), True, "cut.json").rows)
+        list(json_table(lambda: iter([broken[at : at + 7] for at in range(0, len(broken), 7)]), True, "cut.json",
+                            "utf-8").rows)
     line = broken[: broken.index('250.jpg" "x"')].count("\n") + 1
     assert caught.value.message == f"cut.json is not readable JSON (Expecting ',' delimiter: line {line})."
 
