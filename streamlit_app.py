@@ -1658,11 +1658,19 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
     if status.fatal:
         st.error(f"**The upload stopped.** {status.fatal.message}\n\n{status.fatal.hint}\n\n{summary}", icon=":material/block:")
     elif status.cancelled:
+        left = (status.total or 0) - status.processed  # not read, or read and not answered
+        them = "it" if left == 1 else "them"
         if stored_rows(status) and not status.dry_run:  # its record of confirmed rows is kept: see resume_offer
-            rest = "**Continue** above sends them; the page offers it whenever this file is chosen for this app."
+            rest = f"**Continue** above sends {them}; the page offers it whenever this file is chosen for this app."
         else:
-            rest = "Upload the file again to send them."
-        st.warning(f"**You stopped the upload.** {summary}\n\nRows that were not sent are not in the app. {rest}",
+            rest = f"Upload the file again to send {them}."
+        if left == 1:
+            not_sent = f"1 {status.noun} was not sent, so it is"
+        elif left:
+            not_sent = f"{left:,} {status.noun}s were not sent, so they are"
+        else:  # stopped before they were counted
+            not_sent = f"{status.noun.capitalize()}s that were not sent are"
+        st.warning(f"**You stopped the upload.** {summary}\n\n{not_sent} not in the app. {rest}",
                    icon=":material/stop_circle:")
     elif status.succeeded:
         later = ""

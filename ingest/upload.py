@@ -503,6 +503,7 @@ class Answer:
     attempts: int
     reason: str
     maybe_stored: bool  # a lost reply may hide a stored batch; a throttled refusal stores nothing
+    stopped: bool = False  # the stop came before an answer
 
 
 def call_with_retries(
@@ -522,7 +523,7 @@ def call_with_retries(
         sent_at = pacer.wait_turn(stop)
         if stop is not None and stop.is_set():  # before, or while waiting for its turn
             stopped = "not sent: the upload was stopped" if attempt == 1 else _stopped_retrying(reason)
-            return Answer(None, attempt - 1, stopped, maybe_stored)
+            return Answer(None, attempt - 1, stopped, maybe_stored, stopped=True)
         try:
             response = call()
         except grpc.RpcError as error:
@@ -544,7 +545,7 @@ def call_with_retries(
         delay = retry.delay(attempt)
         log.warning("retry %d/%d in %.1f s: %s", attempt + 1, retry.attempts, delay, retry_name)
         if stop is not None and stop.wait(delay):
-            return Answer(None, attempt, _stopped_retrying(reason), maybe_stored)
+            return Answer(None, attempt, _stopped_retrying(reason), maybe_stored, stopped=True)
         if stop is None:
             time.sleep(delay)
     return Answer(None, retry.attempts, f"gave up after {retry.attempts} attempts ({reason})", maybe_stored)
@@ -562,13 +563,13 @@ def post_batch(
     stop: threading.Event | None = None,
 ) -> BatchResult:
     """Send one batch until it is answered or its attempts run out; every row gets an outcome, unless the upload
-    is stopped before the batch is first sent: its rows are then left for the next run, as the rows not read yet
-    are, rather than counted as failed."""
+    is stopped before the batch is answered (while it waits to be sent, or sent again after a throttled or lost
+    reply): its rows are then left for the next run, as the rows not read yet are, rather than counted as failed."""
     started = time.monotonic()
     pacer = pacer or Pacer()
     answer = call_with_retries(lambda: client.post_inputs(batch.request), retry, pacer, stop)
-    if not answer.attempts:
-        return BatchResult([], 0, time.monotonic() - started)
+    if answer.stopped:
+        return BatchResult([], answer.attempts, time.monotonic() - started)
     response, reason = answer.response, answer.reason
     if response is not None:
         status = response.status

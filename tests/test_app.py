@@ -25,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 from ingest.report import renumbered_report, rows_csv
 from ingest.sandbox import Sandbox, SandboxConfig, start
+from ingest.validate import generated_id
 from tests.conftest import point_at, stub_for
 
 PAGE = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -421,16 +422,26 @@ def test_a_stopped_upload_offers_to_continue_rather_than_to_retry_the_rows_it_di
         monkeypatch: pytest.MonkeyPatch) -> None:
     with start(SandboxConfig(latency_ms=50, throttle_rps=5, download_delay=0.0), port=0) as throttling:
         point_at(throttling, monkeypatch)
+        stub, metadata = stub_for(throttling)  # another image holds the first row's id: that row fails
+        app = resources_pb2.UserAppIDSet(user_id=throttling.config.user_id, app_id=throttling.config.app_id)
+        taken = generated_id("https://example.com/r0.jpg", (), (), None)
+        stub.PostInputs(service_pb2.PostInputsRequest(user_app_id=app, inputs=[resources_pb2.Input(
+            id=taken, data=resources_pb2.Data(image=resources_pb2.Image(url="https://example.com/other.jpg")))]),
+            metadata=metadata)
         at = choose(page(), "many.csv", RESUME_FILE)
         at.number_input(key="batch_size").set_value(1)
         at.number_input(key="workers").set_value(10).run()
         at.button(key="upload").click().run()
-        run_until(at, lambda at: len(throttling.stored_inputs()) >= 10 and "cancel" in keys(at, "button"))
+        run_until(at, lambda at: len(throttling.stored_inputs()) >= 10 and metrics(at)["Failed"] == "1"
+                  and "cancel" in keys(at, "button"))
         at.button(key="cancel").click().run()  # rows waiting to be sent again after a refusal are not sent
         run_until(at, upload_finished)
 
-    assert int(metrics(at)["Failed"]) > 0  # those rows: a Retry button would send only them
-    assert "Rows that were not sent are not in the app. **Continue** above sends them" in texts(at.warning)
+    # The throttled rows stopped before an answer are left to Continue, like the rows not read: not failed
+    assert metrics(at)["Failed"] == "1"
+    left = RESUME_ROWS - sum(int(metrics(at)[name]) for name in ("Uploaded", "Already there", "Invalid", "Failed"))
+    assert (f"{left:,} rows were not sent, so they are not in the app. **Continue** above sends them"
+            in texts(at.warning))
     assert {"resume", "restart"} <= keys(at, "button") and "retry" not in keys(at, "button")
 
 
