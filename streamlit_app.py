@@ -64,8 +64,9 @@ from ingest.outcomes import (
     RowOutcome,
 )
 from ingest.read import OTHER_ENCODINGS, open_table, readings
-from ingest.report import (boxes_sentence, combined_sentence, downloads_sentence, failed_lines, renumbered_report,
-                           retry_rows, rows_csv, summary_sentence)
+from ingest.report import (and_list, boxes_sentence, combined_sentence, comma_concepts_note, downloads_sentence,
+                           failed_lines, look_alike_concepts, look_alike_note, renumbered_report, retry_rows, rows_csv,
+                           summary_sentence)
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
 from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, fetch_hosted, fetch_public,
@@ -855,9 +856,8 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
                 "once. To give one image several concepts, give its rows the same (or no) input id and the same "
                 "metadata, or write them in one cell (such as cat|dog).", icon=":material/content_copy:")
     if check.comma_concepts:
-        named = listing([repr(concept) for concept in check.comma_concepts], bold=False)
-        st.info(f"**Concepts with a comma in their name: {named}.** Each is one concept. If you meant several, "
-                "separate them with | instead (such as cat|dog).", icon=":material/label:")
+        headline, advice = comma_concepts_note(check.comma_concepts)
+        st.info(f"**{headline}** {advice}", icon=":material/label:")
     if not check.rows:
         st.warning("The file has column names but no rows. Add one row per input under the first line.")
         return
@@ -1005,10 +1005,9 @@ def concepts_section(check: FileCheck) -> None:
                                                                               max_value=most)})
         if not check.concepts_counted:
             st.caption(f"The first {len(check.concepts):,} concepts found are counted.")
-    if alike := check.look_alike_concepts:
-        named = "; ".join(listing([repr(concept) for concept in group], bold=False) for group in alike[:3])
-        st.info(f"**Concepts that differ only in capitals or spaces: {named}.** The app keeps them apart. Write "
-                "each one alike everywhere if they are the same thing.", icon=":material/match_case:")
+    if alike := look_alike_concepts(concept for concept, _ in check.concepts):
+        headline, advice = look_alike_note(alike)
+        st.info(f"**{headline}** {advice}", icon=":material/match_case:")
 
 
 def as_written(cell: str) -> list[str]:
@@ -1284,8 +1283,7 @@ def datasets_section(check: FileCheck, choices: Choices, destination: Destinatio
 
 def listing(names: Sequence[str], bold: bool = True) -> str:
     """'a', 'a and b', 'a, b and c', in bold unless told otherwise."""
-    shown = [f"**{name}**" if bold else name for name in names]
-    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return and_list([f"**{name}**" if bold else name for name in names])
 
 
 def known_datasets(target: Target) -> set[str] | IngestError:

@@ -13,6 +13,7 @@ from . import pictures
 from .errors import InputFileError
 from .local import LocalFiles, local_file
 from .read import open_table
+from .report import COMMA_CONCEPTS_SHOWN
 from .validate import (
     BLOG,
     BOXES_FILE_COLUMNS,
@@ -42,7 +43,6 @@ from .validate import (
 SAMPLE_ROWS = 100
 ERRORS_KEPT = 1000
 DATASETS_KEPT = 1000  # distinct dataset ids remembered; a file naming more is unusual
-COMMA_CONCEPTS_KEPT = 3  # concepts written with a comma, named in the preview as examples
 CONCEPTS_COUNTED = 1000  # distinct concepts counted for the preview; a file with more has the first ones
 BOX_ERRORS_KEPT = 50  # bad boxes listed before upload; the upload lists them all
 BOXES_KEPT = 20_000  # valid boxes kept to draw on a preview's thumbnails
@@ -68,14 +68,6 @@ class FileCheck:
     comma_concepts: tuple[str, ...] = ()  # concepts written with a comma where '|' separates them (a few)
     concepts: tuple[tuple[str, int], ...] = ()  # (concept, the valid inputs that give it), most given first
     concepts_counted: bool = True  # False when the file gives more than CONCEPTS_COUNTED concepts
-
-    @property
-    def look_alike_concepts(self) -> tuple[tuple[str, ...], ...]:
-        """Concepts that differ only in capitals or spaces ('Cat', 'cat'): distinct in the app, likely meant as one."""
-        groups: dict[str, list[str]] = {}
-        for concept, _ in self.concepts:
-            groups.setdefault(" ".join(concept.casefold().split()), []).append(concept)
-        return tuple(tuple(group) for group in groups.values() if len(group) > 1)
 
     @property
     def invalid(self) -> int:
@@ -141,7 +133,7 @@ def check_file(
                     concepts[concept] = 1
                 else:
                     counted = False
-            if separated and len(comma_concepts) < COMMA_CONCEPTS_KEPT and (
+            if separated and len(comma_concepts) < COMMA_CONCEPTS_SHOWN and (
                     "," in "".join(result.positive) or "," in "".join(result.negative)):  # the usual row: a quick no
                 comma_concepts.update(dict.fromkeys(c for c in (*result.positive, *result.negative) if "," in c))
         else:  # rows combined into an input whose file cannot be sent are each a row to fix
@@ -149,7 +141,7 @@ def check_file(
                 :errors_kept - len(errors)]
     return FileCheck(name, tuple(table.header), table.delimiter, column_map, rows, valid, tuple(sample),
                      tuple(errors), tuple(sorted(datasets)), table.read_as, table.sheets, repeated_urls, combined,
-                     tuple(comma_concepts)[:COMMA_CONCEPTS_KEPT],
+                     tuple(comma_concepts)[:COMMA_CONCEPTS_SHOWN],
                      tuple(sorted(concepts.items(), key=lambda item: -item[1])), counted)
 
 

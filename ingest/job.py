@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from functools import partial
+from itertools import chain
+from operator import attrgetter
 from typing import IO, BinaryIO
 
 from .build import DEFAULT_BATCH, MAX_BATCH, Batcher, build_batch, chunked
@@ -38,13 +40,15 @@ from .outcomes import (
     RowOutcome,
 )
 from .read import Table, on_sheet, open_table
-from .report import ReportWriter, split_sentence
+from .report import ReportWriter, comma_concepts_note, look_alike_concepts, look_alike_note, split_sentence
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
 from .validate import (
+    BLOG,
     BOXES_ELSEWHERE,
     DATASET_ID_PATTERN,
     BoxesFile,
     BoxRecord,
+    ColumnMap,
     InputRecord,
     RowError,
     gathered,
@@ -61,6 +65,7 @@ PROBLEMS_KEPT = 1000  # invalid and failed rows kept in memory; the report file 
 DOWNLOAD_WAIT_SECONDS = 120.0  # per batch of ids, from its first check
 UNKNOWN_SHOWN = 20  # unknown column names listed in the warning
 MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024  # of requests being sent: files sent as bytes would fill memory first
+MAX_CONCEPT_NAMES = 100_000  # distinct concept names looked over for `JobStatus.concept_notes`
 NOTIFY_SECONDS = 0.1  # at most this often to the progress callback, so a file of bad rows stays fast
 
 log = logging.getLogger("ingest")
@@ -120,6 +125,7 @@ class JobStatus:
     boxes: Mapping[str, int] | None = None  # box rows by status, when a boxes file was given
     box_problems: tuple[tuple[str, RowOutcome], ...] = ()  # (the boxes file's name, the box's outcome)
     noun: str = "row"  # what a counted row stands for: a row, a file, or an input of a list of boxes
+    concept_notes: tuple[str, ...] = ()  # concepts likely written wrong (the page's preview finds its own)
     done: bool = False
     cancelled: bool = False
     fatal: IngestError | None = None
@@ -229,6 +235,8 @@ class UploadJob:
         self._renamed: tuple[tuple[str, str], ...] = ()
         self._joined: dict[int, tuple[tuple[int, list[str]], ...]] = {}  # a combined input's first line -> its others
         self._combined = 0
+        self._concepts: set[str] = set()  # the names rows give (at most MAX_CONCEPT_NAMES), for `concept_notes`
+        self._concept_notes: tuple[str, ...] = ()
         self._total: int | None = None
         self._started = 0.0
         self._ended: float | None = None
@@ -279,6 +287,7 @@ class UploadJob:
                 boxes=dict(self._box_counts) if self._box_counts is not None else None,
                 box_problems=tuple(self._box_problems),
                 noun=self._noun,
+                concept_notes=self._concept_notes,
                 done=self._finished.is_set(),
                 cancelled=self._stop.is_set() and self._fatal is None,
                 fatal=self._fatal,
@@ -371,6 +380,7 @@ class UploadJob:
             splits: list[None] = []  # one for each input sent on before its last row (see `gathered`)
             rows = gathered(table.rows, columns, last_lines, on_split=partial(splits.append, None))
             self._pump(validate_rows(rows, columns), client, confirmed)
+            self._note_concepts(columns)
             if splits:
                 with self._lock:
                     self._warnings.append(split_sentence(len(splits)))
@@ -398,6 +408,17 @@ class UploadJob:
                 )
         return confirmed
 
+    def _note_concepts(self, columns: ColumnMap) -> None:
+        """Concepts that look alike, and in a list that separates them with '|', concepts with a comma."""
+        notes = []
+        if alike := look_alike_concepts(sorted(self._concepts)):
+            notes.append(" ".join(look_alike_note(alike)))
+        if columns.format == BLOG and (commas := sorted(c for c in self._concepts if "," in c)):
+            notes.append(" ".join(comma_concepts_note(commas)))
+        self._concepts.clear()  # a finished job may stay on the page a long time
+        with self._lock:
+            self._concept_notes = tuple(notes)
+
     def _close_journal(self) -> None:
         """Keep the record while rows remain to send; drop it once the file is done."""
         status = self.snapshot()
@@ -413,9 +434,13 @@ class UploadJob:
         user_app_id = self.target.user_app_id if self.target else None
         in_flight: dict[Future, int] = {}  # -> bytes of its request
         batcher = Batcher(options.batch_size)
+        concepts = self._concepts
         with ThreadPoolExecutor(options.workers, thread_name_prefix="post") as pool:
 
             def send(records: list[InputRecord]) -> None:
+                if len(concepts) < MAX_CONCEPT_NAMES:
+                    concepts.update(chain.from_iterable(map(attrgetter("positive"), records)),
+                                    chain.from_iterable(map(attrgetter("negative"), records)))
                 if client is not None:
                     missing = self._missing_datasets(client, records)
                     if missing:

@@ -51,6 +51,37 @@ def combined_sentence(rows: int) -> str:
             "row's input.")
 
 
+def and_list(names: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+LOOK_ALIKE_SHOWN = 3  # groups of look-alike concepts named
+COMMA_CONCEPTS_SHOWN = 3  # concepts with a comma named
+
+
+def look_alike_concepts(concepts: Iterable[str]) -> list[tuple[str, ...]]:
+    """Concepts that differ only in capitals or spaces ('Cat', 'cat'): distinct in the app, likely meant as one."""
+    groups: dict[str, list[str]] = {}
+    for concept in concepts:
+        groups.setdefault(" ".join(concept.casefold().split()), []).append(concept)
+    return [tuple(group) for group in groups.values() if len(group) > 1]
+
+
+def look_alike_note(groups: Sequence[tuple[str, ...]]) -> tuple[str, str]:
+    """What the groups of `look_alike_concepts` are, and what to do: (headline, advice)."""
+    named = "; ".join(and_list([repr(concept) for concept in group]) for group in groups[:LOOK_ALIKE_SHOWN])
+    return (f"Concepts that differ only in capitals or spaces: {named}.",
+            "The app keeps them apart. Write each one alike everywhere if they are the same thing.")
+
+
+def comma_concepts_note(concepts: Sequence[str]) -> tuple[str, str]:
+    """Concepts written with a comma where '|' separates them, and what to do: (headline, advice)."""
+    named = and_list([repr(concept) for concept in concepts[:COMMA_CONCEPTS_SHOWN]])
+    return (f"Concepts with a comma in their name: {named}.",
+            "Each is one concept. If you meant several, separate them with | instead (such as cat|dog).")
+
+
 def split_sentence(inputs: int) -> str:
     """What became of the inputs whose rows were too far apart to wait for (see `validate.gathered`)."""
     images = "1 image has rows" if inputs == 1 else f"{inputs:,} images have rows"

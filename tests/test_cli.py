@@ -185,6 +185,20 @@ def test_dry_run_needs_no_credentials_and_sends_nothing(sandbox, tmp_path):
     assert statuses == [(2, "ready"), (3, "ready"), (4, "invalid"), (5, "invalid"), (6, "invalid")]
 
 
+def test_concepts_that_look_alike_or_hold_a_comma_are_named_as_the_preview_names_them(tmp_path):
+    path = tmp_path / "places.csv"
+    path.write_text('url,pos_concepts,neg_concepts\nhttps://h.test/a.jpg,"cat, dog",Dog\n'
+                    'https://h.test/b.jpg,"Washington, D.C.|dog",\nhttps://h.test/c.jpg,City , city\n')
+    result = run("upload", str(path), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert ("note: Concepts that differ only in capitals or spaces: 'City' and 'city'; 'Dog' and 'dog'. The app keeps "
+            "them apart. Write each one alike everywhere if they are the same thing.") in result.stderr.splitlines()
+    assert ("note: Concepts with a comma in their name: 'Washington, D.C.' and 'cat, dog'. Each is one concept. If you "
+            "meant several, separate them with | instead (such as cat|dog).") in result.stderr.splitlines()
+    clean = run("upload", str(DATA / "mixed.csv"), "--dry-run")
+    assert "note: Concepts" not in clean.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
