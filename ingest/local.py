@@ -104,6 +104,7 @@ class LocalFiles:
     root: str = ""  # the folder the files' names are relative to, in a zip of one folder ('photos/')
     folder_lists: tuple[str, ...] = ()  # the lists that described the files of their folders (see `_folder_lists`)
     missing: tuple[str, ...] = ()  # files those lists name that are not there (both named as the files are)
+    class_problems: tuple[str, ...] = ()  # why the files left out that may name YOLO classes name none
 
     @functools.cached_property
     def by_name(self) -> dict[str, str | None]:
@@ -206,12 +207,12 @@ def left_out_sentence(files: LocalFiles | None) -> str:
                          f"there: {_some(files.missing)}.")
     if files.sidecars:
         count = len(files.sidecars)
-        unread = tuple(filter(names_yolo_classes, files.left_out))  # there, but naming no classes that can be read
-        fix = (f"check that {_some(unread)} can be read and names their classes (in order, from class 0)" if unread
-               else "add the data.yaml (or classes.txt) naming their classes")
+        if files.class_problems:
+            fix = f"they need their classes, but {files.class_problems[0]}"
+        else:
+            fix = "add the data.yaml (or classes.txt) naming their classes to read them as boxes."
         sentences.append(f"Left out {count:,} text {'files' if count > 1 else 'file'} named like the images "
-                         f"beside them, captions or labels: {_some(files.sidecars)}. If they are YOLO labels, {fix} "
-                         "to read them as boxes.")
+                         f"beside them, captions or labels: {_some(files.sidecars)}. If they are YOLO labels, {fix}")
     return " ".join(sentences)
 
 
@@ -538,6 +539,9 @@ def _read_members(name: str, sizes: Mapping[str, int], open_file: OpenFile,
         raise InputFileError(f"{name} holds no images, videos, audio or text files to upload{held}.",
                              "Choose the folder or zip that holds them, or a list of their web addresses.")
     listed_sizes = {file_name: sizes[file_name] for file_name in listed}
+    class_files = [file_name for file_name in left_out if names_yolo_classes(file_name)] if sidecars else []
+    class_problems = tuple(problem for file_name in class_files
+                           if isinstance(problem := _yolo_classes_of(file_name, open_file), str))
     if own_list:
         manifest, copies, lists, described = _one_hot_concepts(read(own_list), shown(own_list)), (), {}, {}
     else:
@@ -545,7 +549,8 @@ def _read_members(name: str, sizes: Mapping[str, int], open_file: OpenFile,
     return LocalFiles(name, manifest, _Contents(listed_sizes, read), listed_sizes, own_list and root + own_list,
                       left_out=left_out, sidecars=sidecars, boxes=tuple(dict.fromkeys(boxes.values())), copies=copies,
                       root=root, folder_lists=tuple(lists),
-                      missing=tuple(file_name for file_name in described if file_name not in sizes), **how_held)
+                      missing=tuple(file_name for file_name in described if file_name not in sizes),
+                      class_problems=class_problems, **how_held)
 
 
 def _one_hot_concepts(listing: bytes, name: str) -> bytes:
@@ -816,13 +821,9 @@ def _yolo_labels(file_names: list[str], open_file: OpenFile, shown: Callable[[st
     sidecars = _sidecars(file_names)
     classes: dict[str, tuple[str, YoloClasses]] = {}  # by folder: (the file, the names)
     for file_name in filter(names_yolo_classes, file_names if sidecars else ()):
-        with open_file(file_name) as stream:
-            data = _read_within(stream, MAX_ANNOTATION_BYTES)
-        try:
-            if data is not None:
-                classes.setdefault(posixpath.dirname(file_name), (file_name, yolo_classes(data, file_name)))
-        except InputFileError:
-            continue
+        named = _yolo_classes_of(file_name, open_file)
+        if isinstance(named, YoloClasses):
+            classes.setdefault(posixpath.dirname(file_name), (file_name, named))
     labels: dict[str, BoxesFile] = {}
     used: set[str] = set()
     for label, image in sidecars.items() if classes else ():
@@ -840,6 +841,19 @@ def _yolo_labels(file_names: list[str], open_file: OpenFile, shown: Callable[[st
     if not labels:
         return {}
     return dict.fromkeys([*labels, *sorted(used)], _read_together(list(labels.values()), "YOLO label", where))
+
+
+def _yolo_classes_of(file_name: str, open_file: OpenFile) -> YoloClasses | str:
+    """The classes a file names, or why it names none (what is wrong, and what to do)."""
+    with open_file(file_name) as stream:
+        data = _read_within(stream, MAX_ANNOTATION_BYTES)
+    if data is None:
+        return (f"{file_name} is larger than {MAX_ANNOTATION_BYTES >> 20} MB, which is too large for a list of "
+                "class names. Check that it is the dataset's data.yaml (or classes.txt).")
+    try:
+        return yolo_classes(data, file_name)
+    except InputFileError as error:
+        return f"{error.message} {error.hint}"
 
 
 def _read_together(parts: list[BoxesFile], kind: str, where: str) -> BoxesFile:

@@ -1418,7 +1418,7 @@ def yolo_classes(data: bytes, name: str) -> YoloClasses:
         try:
             document = yaml.safe_load(data)
         except (yaml.YAMLError, ValueError, RecursionError) as error:  # a date such as 2024-13-45 is a ValueError
-            raise InputFileError(f"{name} is not readable YAML ({one_line(error)}).",
+            raise InputFileError(f"{name} is not readable YAML ({_yaml_problem(error)}).",
                                  "Export the dataset again, in YOLO format.") from None
         document = document if isinstance(document, dict) else {}
         names, pose = document.get("names"), "kpt_shape" in document
@@ -1434,6 +1434,14 @@ def yolo_classes(data: bytes, name: str) -> YoloClasses:
         raise InputFileError(f"{name} names no classes.", "Give the class names in its 'names' list, in the "
                              "order of their numbers.")
     return YoloClasses(tuple(str(n).strip() if isinstance(n, (str, int, float)) else "" for n in names), name, pose)
+
+
+def _yaml_problem(error: Exception) -> str:
+    """What the YAML reader found wrong and where, without its copy of the text around it."""
+    mark = getattr(error, "problem_mark", None)
+    if not (isinstance(error, yaml.MarkedYAMLError) and error.problem and mark):
+        return one_line(error)
+    return f"{error.problem}, at line {mark.line + 1}, column {mark.column + 1}"
 
 
 def names_yolo_classes(file_name: str) -> bool:

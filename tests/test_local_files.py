@@ -471,13 +471,18 @@ def test_text_files_named_like_their_images_are_left_out_not_sent_as_texts(sandb
     assert "3 files in" in result.stdout
     assert ("warning: Left out 1 file that is not an image, video, audio or text file (by its extension): data.yaml. "
             "Left out 2 text files named like the images beside them, captions or labels: train/labels/a.txt, "
-            "b.txt. If they are YOLO labels, check that data.yaml can be read and names their classes (in order, "
-            "from class 0) to read them as boxes.") in result.stderr
+            "b.txt. If they are YOLO labels, they need their classes, but data.yaml names no classes. Give the class "
+            "names in its 'names' list, in the order of their numbers.") in result.stderr
     stored = {item.id for item in sandbox.stored_inputs()}
     assert stored == {content_id(PNG), content_id(other), content_id(b"some words")}
     path.write_bytes(zipped({"train/images/a.png": PNG, "train/labels/a.txt": b"0 0.5 0.5 0.2 0.2\n"}))
     assert ("If they are YOLO labels, add the data.yaml (or classes.txt) naming their classes to read them as "
             "boxes.") in upload(sandbox, path, "--dry-run").stderr
+    path.write_bytes(zipped({"data.yaml": b"names: [cat, dog\n", "train/images/a.png": PNG,
+                             "train/labels/a.txt": b"0 0.5 0.5 0.2 0.2\n"}))
+    assert ("If they are YOLO labels, they need their classes, but data.yaml is not readable YAML (expected ',' or "
+            "']', but got '<stream end>', at line 2, column 1). Export the dataset again, in YOLO format."
+            ) in upload(sandbox, path, "--dry-run").stderr
 
 
 def test_a_yolo_export_adds_the_boxes_of_each_images_labels_in_the_classes_of_its_data_yaml(sandbox, tmp_path):
