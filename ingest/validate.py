@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from difflib import get_close_matches
 from functools import cached_property
 from itertools import islice
 from operator import attrgetter, eq, itemgetter
@@ -94,6 +95,7 @@ _ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 _LABEL_STUDIO_PATHS = ("/data/upload/", "/data/local-files/")  # where Label Studio serves the images it holds
 _ATTACHED = re.compile(r"\((https?://[^\s()]+)\)", re.IGNORECASE)  # Airtable's attachments: "cat.jpg (https://...)"
 _HOST = re.compile(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::[0-9]+)?")  # a web address's, as it starts one
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")  # of two letters or more: C: is a drive
 # http(s), a plain host name and printable ASCII: every check in _url_problem passes it.
 _PLAIN_URL = re.compile(r"(?i:https?)://[A-Za-z0-9._~-]+(?::[0-9]*)?(?:[/?#][!-~]*)?")
 # The path's last ".ext" (a dot after some name, before any ? or # and at the path's end)
@@ -820,9 +822,15 @@ def _url_problem(url: str) -> tuple[str, str]:
     if not parts.scheme:
         return "the url has no scheme; only http:// and https:// addresses can be fetched", full_address
     if parts.scheme.lower() not in ("http", "https"):
+        if get_close_matches(parts.scheme.lower(), ("https", "http"), cutoff=0.75):  # htp:, htps:, hhttps:
+            return f"the url starts with '{parts.scheme}:', not http:// or https://", (
+                "correct its start to https:// (or http://)")
         return f"the url has '{parts.scheme}:'; only http:// and https:// addresses can be fetched", (
             "put the image where the web can reach it (a site or a public bucket) and use its https:// address")
     if not host:
+        if not url[len(parts.scheme) + 1:].startswith("//"):  # https:/example.com, https:example.com
+            return "the url has no host name", (
+                f"write two slashes after '{parts.scheme}:', as in https://example.com/cat.jpg")
         return "the url has no host name", full_address
     return "", ""
 
@@ -832,6 +840,8 @@ def _names_a_file(url: str) -> bool:
     a web address (example.com/cat.jpg lacks only its scheme)."""
     extension = _EXTENSION.match(url)
     if "://" in url or url.startswith("//") or not extension or extension[1].lower() not in MEDIA_EXTENSIONS:
+        return False
+    if _SCHEME.match(url):  # https:/example.com/cat.jpg: a web address, mistyped
         return False
     first, slash, _ = url.replace("\\", "/").partition("/")
     return not (slash and _HOST.fullmatch(first))

@@ -163,6 +163,11 @@ def test_unusable_headers_stop_the_file(header, fragments):
         (["ftp://h/x.jpg", "a", "", "", ""], "url", ["'ftp:'", "only http:// and https://"]),
         (["javascript:alert(1)", "a", "", "", ""], "url", ["'javascript:'"]),
         (["https:///x.jpg", "a", "", "", ""], "url", ["no host name"]),
+        (["htps://h.test/x.jpg", "a", "", "", ""], "url",  # a typo, not another kind of address
+         ["the url starts with 'htps:', not http:// or https://", "correct its start to https:// (or http://)"]),
+        (["hhttp://h.test/x.jpg", "a", "", "", ""], "url", ["starts with 'hhttp:'"]),
+        (["https:/h.test/x.jpg", "a", "", "", ""], "url",  # not a file's name
+         ["no host name", "write two slashes after 'https:', as in https://example.com/cat.jpg"]),
         (["https://h/a b.jpg", "a", "", "", ""], "url", ["spaces"]),
         (["http://h/x", "a b!", "", "", ""], "input_id", ["' !'", "letters, digits, '-' and '_'"]),
         (["http://h/x", "a" * (MAX_ID_CHARS + 1), "", "", ""], "input_id", ["49 characters", "at most 48"]),
