@@ -71,6 +71,7 @@ from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
 from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, fetch_hosted, fetch_public,
                            hosted_url, source_url)
+from ingest.boxes import BoxRecord, BoxesFile, names_coco, names_voc
 from ingest.validate import (
     BLOG,
     BOXES_ELSEWHERE,
@@ -80,14 +81,10 @@ from ingest.validate import (
     IMAGE_EXTENSIONS,
     KINDS,
     ROLES,
-    BoxesFile,
-    BoxRecord,
     InputRecord,
     RowError,
     detect_format,
     map_columns,
-    names_coco,
-    names_voc,
 )
 
 SAMPLES = Path(__file__).parent / "ingest" / "samples"

@@ -11,7 +11,8 @@ from typing import TypeVar
 from clarifai_grpc.grpc.api import service_pb2
 
 from . import wire
-from .validate import BoxRecord, InputRecord
+from .boxes import BoxRecord
+from .validate import InputRecord
 
 MAX_BATCH = 128  # inputs per PostInputs call, the API's limit
 DEFAULT_BATCH = 128  # full batches: the hosted API limits requests, not inputs, per second

@@ -14,30 +14,32 @@ from .errors import InputFileError
 from .local import LocalFiles, local_file
 from .read import open_table
 from .report import COMMA_CONCEPTS_SHOWN
-from .validate import (
-    BLOG,
-    BOXES_FILE_COLUMNS,
+from .boxes import (
     CVAT_ROOT,
-    BoxesFile,
     BoxRecord,
-    ColumnMap,
-    InputRecord,
-    RowError,
+    BoxesFile,
     coco_document,
-    gathered,
-    gathers,
     map_box_columns,
-    map_columns,
-    repeated_inputs,
     validate_boxes,
     validate_coco,
     validate_createml,
     validate_cvat,
     validate_keras,
-    validate_rows,
     validate_voc,
     validate_yolo,
     voc_document,
+)
+from .validate import (
+    BLOG,
+    BOXES_FILE_COLUMNS,
+    ColumnMap,
+    InputRecord,
+    RowError,
+    gathered,
+    gathers,
+    map_columns,
+    repeated_inputs,
+    validate_rows,
 )
 
 SAMPLE_ROWS = 100

@@ -24,7 +24,8 @@ from .read import OTHER_ENCODINGS, readings
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
 from .report import boxes_sentence, combined_sentence, downloads_sentence, problem_line, summary_sentence
 from .upload import Target
-from .validate import ROLES, BoxesFile
+from .boxes import BoxesFile
+from .validate import ROLES
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 130
 PROBLEMS_SHOWN = 50

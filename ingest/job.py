@@ -42,12 +42,11 @@ from .outcomes import (
 from .read import Table, on_sheet, open_table
 from .report import ReportWriter, comma_concepts_note, look_alike_concepts, look_alike_note, split_sentence
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
+from .boxes import BoxRecord, BoxesFile
 from .validate import (
     BLOG,
     BOXES_ELSEWHERE,
     DATASET_ID_PATTERN,
-    BoxesFile,
-    BoxRecord,
     ColumnMap,
     InputRecord,
     RowError,

@@ -40,10 +40,36 @@ from typing import TYPE_CHECKING, BinaryIO
 from .errors import InputFileError, SeveralLists, one_line
 from .read import json_value, open_parquet, open_table
 from .records import NotJsonLines, json_lines, unreadable_line
-from .validate import (BLOG, CONCEPT_SEPARATOR, CVAT_ROOT, EXTENSION_KINDS, IMAGE_EXTENSIONS, KERAS_CLASSES,
-                       LABEL_ALIASES, MEDIA_EXTENSIONS, ROLES, BoxesFile, ColumnMap, InputRecord, RowError, YoloClasses,
-                       cell_at, coco_document, cvat_tags, looks_like_yolo, map_box_columns, map_columns, names_coco,
-                       names_keras, names_voc, names_yolo_classes, voc_document, yolo_classes)
+from .boxes import (
+    CVAT_ROOT,
+    KERAS_CLASSES,
+    BoxesFile,
+    YoloClasses,
+    coco_document,
+    cvat_tags,
+    looks_like_yolo,
+    map_box_columns,
+    names_coco,
+    names_keras,
+    names_voc,
+    names_yolo_classes,
+    voc_document,
+    yolo_classes,
+)
+from .validate import (
+    BLOG,
+    CONCEPT_SEPARATOR,
+    EXTENSION_KINDS,
+    IMAGE_EXTENSIONS,
+    LABEL_ALIASES,
+    MEDIA_EXTENSIONS,
+    ROLES,
+    ColumnMap,
+    InputRecord,
+    RowError,
+    cell_at,
+    map_columns,
+)
 
 if TYPE_CHECKING:
     import pyarrow

@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterable, Iterator
 
 from .errors import InputFileError
 from .read import MAX_LINE_CHARS, RawRow, Table, cell_text
-from .validate import BOX_EDGES, is_coco, is_finite, kept_to_image, nesting_depth, upright_box
+from .boxes import BOX_EDGES, is_coco, is_finite, kept_to_image, upright_box
+from .validate import nesting_depth
 
 _LABELS = ("rectanglelabels", "labels")  # a rectangle's labels (a RectangleLabels control, or Labels on a Rectangle)
 _RECTANGLES = ("rectanglelabels", "rectangle")  # the types of a full export's results that are rectangles

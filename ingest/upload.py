@@ -41,7 +41,7 @@ from .outcomes import (
     BatchResult,
     RowOutcome,
 )
-from .validate import BoxRecord
+from .boxes import BoxRecord
 
 HOSTED_BASE = "api.clarifai.com"
 TLS_PORT = 443

@@ -24,7 +24,8 @@ from ingest.read import open_table
 from ingest.report import boxes_sentence
 from ingest.sandbox import Sandbox, SandboxConfig, start
 from ingest.upload import StoredBox
-from ingest.validate import BOXES_ELSEWHERE, FORMAT_NAMES, RowError, map_box_columns, validate_boxes
+from ingest.boxes import map_box_columns, validate_boxes
+from ingest.validate import BOXES_ELSEWHERE, FORMAT_NAMES, RowError
 from tests.conftest import point_at, stored_boxes, stub_for
 from tests.test_app import choose, keys, metrics, page, run_until, texts, upload, upload_finished
 

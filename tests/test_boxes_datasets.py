@@ -9,7 +9,8 @@ from ingest.errors import InputFileError
 from ingest.job import UploadJob, UploadOptions
 from ingest.sandbox import SandboxConfig, start
 from ingest.upload import Client, RetryPolicy, Target
-from ingest.validate import BOXES_FILE_COLUMNS, BoxesFile, map_box_columns
+from ingest.boxes import BoxesFile, map_box_columns
+from ingest.validate import BOXES_FILE_COLUMNS
 from tests.conftest import stored_boxes
 
 MAIN = b"url,input_id\nhttps://h.test/a.jpg,a\nhttps://h.test/b.jpg,\n"

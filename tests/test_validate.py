@@ -9,29 +9,31 @@ from ingest.errors import InputFileError
 from ingest.index import MAX_RUNS, IdIndex
 from ingest import validate
 from ingest.read import RawRow
-from ingest.validate import (
-    MAX_ID_CHARS,
-    MAX_JOINED,
+from ingest.boxes import (
     BoxRecord,
-    InputRecord,
-    RowError,
     YoloClasses,
     coco_document,
-    gathered,
-    generated_id,
     looks_like_yolo,
     map_box_columns,
-    validate_cvat,
-    map_columns,
     validate_coco,
     validate_createml,
+    validate_cvat,
     validate_keras,
-    repeated_inputs,
-    validate_rows,
     validate_voc,
     validate_yolo,
     voc_document,
     yolo_classes,
+)
+from ingest.validate import (
+    MAX_ID_CHARS,
+    MAX_JOINED,
+    InputRecord,
+    RowError,
+    gathered,
+    generated_id,
+    map_columns,
+    repeated_inputs,
+    validate_rows,
 )
 
 HEADER = ["url", "input_id", "pos_concepts", "neg_concepts", "metadata"]
