@@ -17,7 +17,7 @@ from difflib import get_close_matches
 from functools import cached_property
 from itertools import islice
 from operator import attrgetter, eq, itemgetter
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from .errors import InputFileError
 from .index import IdIndex
@@ -92,7 +92,11 @@ _ATTACHED = re.compile(r"\((https?://[^\s()]+)\)", re.IGNORECASE)  # Airtable's 
 _HOST = re.compile(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::[0-9]+)?")  # a web address's, as it starts one
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")  # of two letters or more: C: is a drive
 # http(s), a plain host name and printable ASCII: every check in _url_problem passes it.
-_PLAIN_URL = re.compile(r"(?i:https?)://[A-Za-z0-9._~-]+(?::[0-9]*)?(?:[/?#][!-~]*)?")
+_PLAIN_URL = re.compile(r"(?i:https?)://([A-Za-z0-9._~-]+)(?::[0-9]*)?(?:[/?#][!-~]*)?")
+# Hosts whose share links open a page that shows the file rather than the file itself: see _share_page
+_SHARE_HOSTS = frozenset({"drive.google.com", "www.dropbox.com", "dropbox.com"})
+_DRIVE_FILE_ID = re.compile(r"/file/d/([A-Za-z0-9_-]+)")
+_DRIVE_DOWNLOAD = "https://drive.google.com/uc?export=download&id="
 # The path's last ".ext" (a dot after some name, before any ? or # and at the path's end)
 _EXTENSION = re.compile(r"[^?#]*[^/?#](\.\w+)(?=[?#]|\Z)")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # json.loads keeps a lone one, UTF-8 cannot
@@ -795,8 +799,8 @@ def _url_problem(url: str) -> tuple[str, str]:
     if len(url) > MAX_URL_CHARS:
         return f"the url is {len(url):,} characters long (at most {MAX_URL_CHARS:,})", (
             "check this cell for text pasted into it; a web address is rarely over a few hundred characters")
-    if _PLAIN_URL.fullmatch(url):
-        return "", ""  # the usual url, settled without urlsplit and a look at every character
+    if plain := _PLAIN_URL.fullmatch(url):  # the usual url, settled without urlsplit and a look at every character
+        return _share_page(url) if plain[1].lower() in _SHARE_HOSTS else ("", "")
     if url.startswith(_LABEL_STUDIO_PATHS):
         return "this is an image Label Studio keeps itself, not a web address", (
             "export the project as COCO or YOLO with its images and upload that zip, or point its tasks at web "
@@ -824,12 +828,43 @@ def _url_problem(url: str) -> tuple[str, str]:
                 "correct its start to https:// (or http://)")
         return f"the url has '{parts.scheme}:'; only http:// and https:// addresses can be fetched", (
             "put the image where the web can reach it (a site or a public bucket) and use its https:// address")
+    if host in _SHARE_HOSTS:
+        return _share_page(url)
     if not host:
         if not url[len(parts.scheme) + 1:].startswith("//"):  # https:/example.com, https:example.com
             return "the url has no host name", (
                 f"write two slashes after '{parts.scheme}:', as in https://example.com/cat.jpg")
         return "the url has no host name", full_address
     return "", ""
+
+
+def _share_page(url: str) -> tuple[str, str]:
+    """What is wrong with a Google Drive or Dropbox share link that opens a page showing the file (Drive's
+    /file/d/ID/view, Dropbox's dl=0), and the link to the file itself to use; two empty strings for a link to
+    the file."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    if parts.hostname == "drive.google.com":
+        if parts.path in ("/uc", "/thumbnail"):
+            return "", ""
+        if parts.path.startswith("/drive/folders/"):
+            return "this is a Google Drive folder, not a file", (
+                f"give each file a row of its own, with its own link ({_DRIVE_DOWNLOAD}... for a shared file)")
+        found = _DRIVE_FILE_ID.match(parts.path)
+        file_id = found[1] if found else query.get("id", [""])[0]
+        if not file_id:
+            return "this is a Google Drive page, not a file", (
+                f"share each file with 'Anyone with the link' and write {_DRIVE_DOWNLOAD} followed by its id")
+        return "this is a Google Drive page that shows the file, not the file itself", (
+            f"share it with 'Anyone with the link' and write {_DRIVE_DOWNLOAD}{file_id}")
+    if query.get("dl") == ["1"] or query.get("raw") == ["1"]:
+        return "", ""
+    if parts.path.startswith("/sh/"):
+        return "this is a Dropbox folder, not a file", "give each file a row of its own, with its own link"
+    fixed = re.sub(r"([?&])dl=0(?=&|$)", r"\1dl=1", url) if query.get("dl") else (
+        f"{url}{'&' if parts.query else '?'}dl=1")
+    return "this Dropbox link opens a page that shows the file, not the file itself", (
+        f"end it with dl=1 to link to the file: {fixed}")
 
 
 def _names_a_file(url: str) -> bool:
