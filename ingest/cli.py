@@ -346,7 +346,7 @@ def _finish(status: JobStatus, report: Path | None) -> int:
         print(f"note: columns read under other names: {read}.", file=sys.stderr)
     if status.combined:
         print(f"note: {combined_sentence(status.combined)}", file=sys.stderr)
-    for note in status.concept_notes:
+    for note in status.notes:
         print(f"note: {note}", file=sys.stderr)
     for warning in status.warnings:
         print(f"warning: {warning}", file=sys.stderr)

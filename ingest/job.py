@@ -40,7 +40,8 @@ from .outcomes import (
     RowOutcome,
 )
 from .read import Table, on_sheet, open_table
-from .report import ReportWriter, comma_concepts_note, look_alike_concepts, look_alike_note, split_sentence
+from .report import (ReportWriter, comma_concepts_note, look_alike_concepts, look_alike_note, share_links_note,
+                     split_sentence)
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
 from .boxes import BoxRecord, BoxesFile
 from .validate import (
@@ -64,7 +65,7 @@ PROBLEMS_KEPT = 1000  # invalid and failed rows kept in memory; the report file 
 DOWNLOAD_WAIT_SECONDS = 120.0  # per batch of ids, from its first check
 UNKNOWN_SHOWN = 20  # unknown column names listed in the warning
 MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024  # of requests being sent: files sent as bytes would fill memory first
-MAX_CONCEPT_NAMES = 100_000  # distinct concept names looked over for `JobStatus.concept_notes`
+MAX_CONCEPT_NAMES = 100_000  # distinct concept names looked over for `JobStatus.notes`
 NOTIFY_SECONDS = 0.1  # at most this often to the progress callback, so a file of bad rows stays fast
 
 log = logging.getLogger("ingest")
@@ -124,7 +125,8 @@ class JobStatus:
     boxes: Mapping[str, int] | None = None  # box rows by status, when a boxes file was given
     box_problems: tuple[tuple[str, RowOutcome], ...] = ()  # (the boxes file's name, the box's outcome)
     noun: str = "row"  # what a counted row stands for: a row, a file, or an input of a list of boxes
-    concept_notes: tuple[str, ...] = ()  # concepts likely written wrong (the page's preview finds its own)
+    notes: tuple[str, ...] = ()  # on the rows as read: concepts likely mistyped, share links sent as the files' own
+    # (the page's preview makes its own)
     done: bool = False
     cancelled: bool = False
     fatal: IngestError | None = None
@@ -234,8 +236,9 @@ class UploadJob:
         self._renamed: tuple[tuple[str, str], ...] = ()
         self._joined: dict[int, tuple[tuple[int, list[str]], ...]] = {}  # a combined input's first line -> its others
         self._combined = 0
-        self._concepts: set[str] = set()  # the names rows give (at most MAX_CONCEPT_NAMES), for `concept_notes`
-        self._concept_notes: tuple[str, ...] = ()
+        self._concepts: set[str] = set()  # the names rows give (at most MAX_CONCEPT_NAMES), for `notes`
+        self._share_links = 0  # rows sent with the link to the file their share link shows, for `notes`
+        self._notes: tuple[str, ...] = ()
         self._total: int | None = None
         self._started = 0.0
         self._ended: float | None = None
@@ -286,7 +289,7 @@ class UploadJob:
                 boxes=dict(self._box_counts) if self._box_counts is not None else None,
                 box_problems=tuple(self._box_problems),
                 noun=self._noun,
-                concept_notes=self._concept_notes,
+                notes=self._notes,
                 done=self._finished.is_set(),
                 cancelled=self._stop.is_set() and self._fatal is None,
                 fatal=self._fatal,
@@ -379,7 +382,7 @@ class UploadJob:
             splits: list[None] = []  # one for each input sent on before its last row (see `gathered`)
             rows = gathered(table.rows, columns, last_lines, on_split=partial(splits.append, None))
             self._pump(validate_rows(rows, columns), client, confirmed)
-            self._note_concepts(columns)
+            self._note_rows(columns)
             if splits:
                 with self._lock:
                     self._warnings.append(split_sentence(len(splits)))
@@ -407,16 +410,19 @@ class UploadJob:
                 )
         return confirmed
 
-    def _note_concepts(self, columns: ColumnMap) -> None:
-        """Concepts that look alike, and in a list that separates them with '|', concepts with a comma."""
+    def _note_rows(self, columns: ColumnMap) -> None:
+        """Concepts that look alike, and in a list that separates them with '|', concepts with a comma; share links
+        sent as the files' own."""
         notes = []
         if alike := look_alike_concepts(sorted(self._concepts)):
             notes.append(" ".join(look_alike_note(alike)))
         if columns.format == BLOG and (commas := sorted(c for c in self._concepts if "," in c)):
             notes.append(" ".join(comma_concepts_note(commas)))
+        if self._share_links:
+            notes.append(" ".join(share_links_note(self._share_links)))
         self._concepts.clear()  # a finished job may stay on the page a long time
         with self._lock:
-            self._concept_notes = tuple(notes)
+            self._notes = tuple(notes)
 
     def _close_journal(self) -> None:
         """Keep the record while rows remain to send; drop it once the file is done."""
@@ -440,6 +446,7 @@ class UploadJob:
                 if len(concepts) < MAX_CONCEPT_NAMES:
                     concepts.update(chain.from_iterable(map(attrgetter("positive"), records)),
                                     chain.from_iterable(map(attrgetter("negative"), records)))
+                self._share_links += sum(map(bool, map(attrgetter("share_link"), records)))
                 if client is not None:
                     missing = self._missing_datasets(client, records)
                     if missing:

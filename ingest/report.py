@@ -82,6 +82,14 @@ def comma_concepts_note(concepts: Sequence[str]) -> tuple[str, str]:
             "Each is one concept. If you meant several, separate them with | instead (such as cat|dog).")
 
 
+def share_links_note(rows: int) -> tuple[str, str]:
+    """Rows whose Google Drive or Dropbox link opens a page showing the file (see `validate._share_link`):
+    (headline, advice)."""
+    link = "1 row links" if rows == 1 else f"{rows:,} rows link"
+    return (f"{link} to a Google Drive or Dropbox page that shows the file: the link to the file itself is sent "
+            "instead.", "The server can fetch a file only if it is shared with anyone who has the link.")
+
+
 def split_sentence(inputs: int) -> str:
     """What became of the inputs whose rows were too far apart to wait for (see `validate.gathered`)."""
     images = "1 image has rows" if inputs == 1 else f"{inputs:,} images have rows"

@@ -91,12 +91,12 @@ _LABEL_STUDIO_PATHS = ("/data/upload/", "/data/local-files/")  # where Label Stu
 _ATTACHED = re.compile(r"\((https?://[^\s()]+)\)", re.IGNORECASE)  # Airtable's attachments: "cat.jpg (https://...)"
 _HOST = re.compile(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::[0-9]+)?")  # a web address's, as it starts one
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")  # of two letters or more: C: is a drive
-# http(s), a plain host name and printable ASCII: every check in _url_problem passes it.
+# http(s), a plain host name and printable ASCII: every check in _checked_url passes it.
 _PLAIN_URL = re.compile(r"(?i:https?)://([A-Za-z0-9._~-]+)(?::[0-9]*)?(?:[/?#][!-~]*)?")
-# Hosts whose share links open a page that shows the file rather than the file itself: see _share_page
+# Hosts whose share links open a page that shows the file rather than the file itself: see _share_link
 _SHARE_HOSTS = frozenset({"drive.google.com", "www.dropbox.com", "dropbox.com"})
 _DRIVE_FILE_ID = re.compile(r"/file/d/([A-Za-z0-9_-]+)")
-_DRIVE_DOWNLOAD = "https://drive.google.com/uc?export=download&id="
+DRIVE_FILE_LINK = "https://drive.google.com/uc?export=download&id="  # then a shared file's id
 # The path's last ".ext" (a dot after some name, before any ? or # and at the path's end)
 _EXTENSION = re.compile(r"[^?#]*[^/?#](\.\w+)(?=[?#]|\Z)")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # json.loads keeps a lone one, UTF-8 cannot
@@ -129,6 +129,7 @@ class InputRecord:
     file: str = ""  # a local file's name, sent as bytes (see `ingest.local`)
     joined: tuple[tuple[int, list[str]], ...] = ()  # (line, cells) of the rows below it combined into this input
     row_ids: tuple[str, ...] = ()  # the generated ids its combined rows have alone (see `_joined`)
+    share_link: str = ""  # the Google Drive or Dropbox page the row gave, when `url` is the file's own link
 
     @property
     def reference(self) -> str:
@@ -619,10 +620,13 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
             return error("url", f"this cell holds {len(attached)} attachments; a row is one image",
                          "keep one attachment in this field, or give each image a row of its own")
         url = attached[0]
+    share_link = ""
     if url:
-        url_problem, url_hint = _url_problem(url)
+        sent, url_problem, url_hint = _checked_url(url)
         if url_problem:
             return error("url", url_problem, url_hint)
+        if sent != url:
+            url, share_link = sent, url
     if len(text) > MAX_TEXT_CHARS:
         return error("text", f"the text is {len(text):,} characters long (at most {MAX_TEXT_CHARS:,})",
                      "split it into several rows, or put it online and give its url")
@@ -674,8 +678,9 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     id_generated = not input_id
     if id_generated:
         input_id = _content_id(url, file, positive, negative, metadata, kind, text, dataset_id, geo)
-    return InputRecord(row.line, input_id, url, positive, negative, metadata, id_generated, cells,
-                       kind, text, dataset_id, geo, file)
+    record = InputRecord(row.line, input_id, url, positive, negative, metadata, id_generated, cells,
+                         kind, text, dataset_id, geo, file)
+    return replace(record, share_link=share_link) if share_link else record
 
 
 def _kind_of_url(url: str) -> str:
@@ -793,78 +798,77 @@ def _duplicate(record: InputRecord, earlier: int, columns: ColumnMap) -> RowErro
     )
 
 
-def _url_problem(url: str) -> tuple[str, str]:
-    """What is wrong with the url and how to fix it, or two empty strings."""
+def _checked_url(url: str) -> tuple[str, str, str]:
+    """(the url to send, "", ""), or ("", what is wrong with it, how to fix it). The url to send is the url, or for a
+    share link that opens a page showing the file, the link to the file itself (see `_share_link`)."""
     full_address = "write a full web address such as https://example.com/cat.jpg"
     if len(url) > MAX_URL_CHARS:
-        return f"the url is {len(url):,} characters long (at most {MAX_URL_CHARS:,})", (
+        return "", f"the url is {len(url):,} characters long (at most {MAX_URL_CHARS:,})", (
             "check this cell for text pasted into it; a web address is rarely over a few hundred characters")
     if plain := _PLAIN_URL.fullmatch(url):  # the usual url, settled without urlsplit and a look at every character
-        return _share_page(url) if plain[1].lower() in _SHARE_HOSTS else ("", "")
+        return _share_link(url) if plain[1].lower() in _SHARE_HOSTS else (url, "", "")
     if url.startswith(_LABEL_STUDIO_PATHS):
-        return "this is an image Label Studio keeps itself, not a web address", (
+        return "", "this is an image Label Studio keeps itself, not a web address", (
             "export the project as COCO or YOLO with its images and upload that zip, or point its tasks at web "
             "addresses (such as a public bucket's https:// urls)")
     if _names_a_file(url):
-        return "this is a file's name, not a web address", (
+        return "", "this is a file's name, not a web address", (
             "to upload files from your computer, upload this list together with them: the folder or zip that holds "
             "both, or both chosen under 'Files from my computer' on the page")
     if " " in url:  # before the scheme: "https ://x" should not read as having no scheme
-        return "the url contains spaces", "write each space as %20, for example https://example.com/my%20cat.jpg"
+        return "", "the url contains spaces", "write each space as %20, for example https://example.com/my%20cat.jpg"
     hidden = next((ch for ch in url if unicodedata.category(ch)[0] in "CZ"), None)
     if hidden is not None:
-        return f"the url contains the invisible character U+{ord(hidden):04X} ({_char_name(hidden)})", (
+        return "", f"the url contains the invisible character U+{ord(hidden):04X} ({_char_name(hidden)})", (
             "delete it: retype the url, or save the file again as 'CSV UTF-8'")
     try:
         parts = urlsplit(url)
         host = parts.hostname
     except ValueError as error:
-        return f"the url cannot be read ({error})", full_address
+        return "", f"the url cannot be read ({error})", full_address
     if not parts.scheme:
-        return "the url has no scheme; only http:// and https:// addresses can be fetched", full_address
+        return "", "the url has no scheme; only http:// and https:// addresses can be fetched", full_address
     if parts.scheme.lower() not in ("http", "https"):
         if get_close_matches(parts.scheme.lower(), ("https", "http"), cutoff=0.75):  # htp:, htps:, hhttps:
-            return f"the url starts with '{parts.scheme}:', not http:// or https://", (
+            return "", f"the url starts with '{parts.scheme}:', not http:// or https://", (
                 "correct its start to https:// (or http://)")
-        return f"the url has '{parts.scheme}:'; only http:// and https:// addresses can be fetched", (
+        return "", f"the url has '{parts.scheme}:'; only http:// and https:// addresses can be fetched", (
             "put the image where the web can reach it (a site or a public bucket) and use its https:// address")
     if host in _SHARE_HOSTS:
-        return _share_page(url)
+        return _share_link(url)
     if not host:
         if not url[len(parts.scheme) + 1:].startswith("//"):  # https:/example.com, https:example.com
-            return "the url has no host name", (
+            return "", "the url has no host name", (
                 f"write two slashes after '{parts.scheme}:', as in https://example.com/cat.jpg")
-        return "the url has no host name", full_address
-    return "", ""
+        return "", "the url has no host name", full_address
+    return url, "", ""
 
 
-def _share_page(url: str) -> tuple[str, str]:
-    """What is wrong with a Google Drive or Dropbox share link that opens a page showing the file (Drive's
-    /file/d/ID/view, Dropbox's dl=0), and the link to the file itself to use; two empty strings for a link to
-    the file."""
+def _share_link(url: str) -> tuple[str, str, str]:
+    """A Google Drive or Dropbox link as `_checked_url` has it. A share link that opens a page showing the file
+    (Drive's /file/d/ID/view, Dropbox's dl=0) gives the link to the file itself, which the server can fetch once
+    the file is shared with anyone who has the link; a folder's, or a Drive page naming no file, is a problem."""
     parts = urlsplit(url)
     query = parse_qs(parts.query)
     if parts.hostname == "drive.google.com":
         if parts.path in ("/uc", "/thumbnail"):
-            return "", ""
+            return url, "", ""
         if parts.path.startswith("/drive/folders/"):
-            return "this is a Google Drive folder, not a file", (
-                f"give each file a row of its own, with its own link ({_DRIVE_DOWNLOAD}... for a shared file)")
+            return "", "this is a Google Drive folder, not a file", (
+                f"give each file a row of its own, with its own link ({DRIVE_FILE_LINK}... for a shared file)")
         found = _DRIVE_FILE_ID.match(parts.path)
         file_id = found[1] if found else query.get("id", [""])[0]
         if not file_id:
-            return "this is a Google Drive page, not a file", (
-                f"share each file with 'Anyone with the link' and write {_DRIVE_DOWNLOAD} followed by its id")
-        return "this is a Google Drive page that shows the file, not the file itself", (
-            f"share it with 'Anyone with the link' and write {_DRIVE_DOWNLOAD}{file_id}")
+            return "", "this is a Google Drive page, not a file", (
+                f"share each file with 'Anyone with the link' and write {DRIVE_FILE_LINK} followed by its id")
+        return DRIVE_FILE_LINK + file_id, "", ""
     if query.get("dl") == ["1"] or query.get("raw") == ["1"]:
-        return "", ""
+        return url, "", ""
     if parts.path.startswith("/sh/"):
-        return "this is a Dropbox folder, not a file", "give each file a row of its own, with its own link"
-    fixed = re.sub(r"([?&])dl=0(?=&|$)", r"\1dl=1", url) if query.get("dl") else (
-        f"{url}{'&' if parts.query else '?'}dl=1")
-    return "this Dropbox link opens a page that shows the file, not the file itself", (
-        f"end it with dl=1 to link to the file: {fixed}")
+        return "", "this is a Dropbox folder, not a file", "give each file a row of its own, with its own link"
+    if query.get("dl"):
+        return re.sub(r"([?&])dl=0(?=&|$)", r"\1dl=1", url), "", ""
+    return f"{url}{'&' if parts.query else '?'}dl=1", "", ""
 
 
 def _names_a_file(url: str) -> bool:

@@ -185,6 +185,21 @@ def test_dry_run_needs_no_credentials_and_sends_nothing(sandbox, tmp_path):
     assert statuses == [(2, "ready"), (3, "ready"), (4, "invalid"), (5, "invalid"), (6, "invalid")]
 
 
+def test_share_links_that_open_a_page_are_sent_as_the_links_to_their_files(sandbox, tmp_path):
+    path = tmp_path / "drive.csv"
+    path.write_text("url,label\nhttps://drive.google.com/file/d/1AbC/view?usp=sharing,cat\n"
+                    "https://www.dropbox.com/s/k3y/dog.jpg?dl=0,dog\nhttps://drive.google.com/drive/folders/9Z,pet\n")
+    result = run("upload", str(path), env=sandbox_env(sandbox))
+    assert result.returncode == 1, result.stderr  # the folder's row
+    assert ("note: 2 rows link to a Google Drive or Dropbox page that shows the file: the link to the file itself is "
+            "sent instead. The server can fetch a file only if it is shared with anyone who has the link."
+            ) in result.stderr.splitlines()
+    assert f"{path}:4: column 'url': this is a Google Drive folder, not a file" in result.stdout
+    stored = {i.data.image.url for i in sandbox.stored_inputs()}
+    assert {"https://drive.google.com/uc?export=download&id=1AbC", "https://www.dropbox.com/s/k3y/dog.jpg?dl=1"} <= stored
+    assert not {url for url in stored if "/view" in url or "dl=0" in url}
+
+
 def test_concepts_that_look_alike_or_hold_a_comma_are_named_as_the_preview_names_them(tmp_path):
     path = tmp_path / "places.csv"
     path.write_text('url,pos_concepts,neg_concepts\nhttps://h.test/a.jpg,"cat, dog",Dog\n'

@@ -57,11 +57,22 @@ def test_valid_row_becomes_a_record_with_clean_concepts_and_metadata():
     )
 
 
-def test_share_links_to_the_file_itself_are_valid_urls():
+def test_a_share_link_that_opens_a_page_is_sent_as_the_link_to_the_file_it_shows():
+    """Drive's /file/d/ID/view and Dropbox's dl=0 open a page: the server would store an input it cannot read."""
+    given = {"https://drive.google.com/file/d/1AbC-d_9/view?usp=sharing":
+             "https://drive.google.com/uc?export=download&id=1AbC-d_9",
+             "https://drive.google.com/open?id=2XyZ": "https://drive.google.com/uc?export=download&id=2XyZ",
+             "https://www.dropbox.com/scl/fi/k3y/cat.jpg?rlkey=xyz&dl=0":
+             "https://www.dropbox.com/scl/fi/k3y/cat.jpg?rlkey=xyz&dl=1",
+             "https://www.dropbox.com/s/k3y/clip.mp4": "https://www.dropbox.com/s/k3y/clip.mp4?dl=1"}
+    records = check(*([link, "", "cat", "", ""] for link in given))
+    assert [(r.share_link, r.url) for r in records] == list(given.items())
+    assert records[0].input_id == generated_id(records[0].url, ("cat",), (), None)  # the file's link, not the page's
+    assert records[3].kind == "video"  # by the file's name, as for any url
     links = ["https://drive.google.com/uc?export=download&id=1AbC", "https://www.dropbox.com/s/k/cat.jpg?dl=1",
              "https://www.dropbox.com/s/k/cat.jpg?raw=1", "https://dl.dropboxusercontent.com/s/k/cat.jpg"]
-    results = check(*([link, f"id-{n}", "", "", ""] for n, link in enumerate(links)))
-    assert [type(result).__name__ for result in results] == ["InputRecord"] * len(links)
+    assert [(r.share_link, r.url) for r in check(*([link, "", "", "", ""] for link in links))] == [
+        ("", link) for link in links]  # already links to the files
 
 
 def test_header_names_are_trimmed_and_case_insensitive_and_unknown_ones_listed():
@@ -177,14 +188,12 @@ def test_unusable_headers_stop_the_file(header, fragments):
         (["hhttp://h.test/x.jpg", "a", "", "", ""], "url", ["starts with 'hhttp:'"]),
         (["https:/h.test/x.jpg", "a", "", "", ""], "url",  # not a file's name
          ["no host name", "write two slashes after 'https:', as in https://example.com/cat.jpg"]),
-        # share links that open a page showing the file: the server would store a page it cannot read as an image
-        (["https://drive.google.com/file/d/1AbC-d_9/view?usp=sharing", "a", "", "", ""], "url",
-         ["a Google Drive page that shows the file, not the file itself",
-          "share it with 'Anyone with the link' and write https://drive.google.com/uc?export=download&id=1AbC-d_9"]),
-        (["https://drive.google.com/drive/folders/1xyz", "a", "", "", ""], "url", ["a Google Drive folder"]),
-        (["https://www.dropbox.com/scl/fi/k3y/cat.jpg?rlkey=xyz&dl=0", "a", "", "", ""], "url",
-         ["this Dropbox link opens a page that shows the file",
-          "end it with dl=1 to link to the file: https://www.dropbox.com/scl/fi/k3y/cat.jpg?rlkey=xyz&dl=1"]),
+        # share links that name no one file
+        (["https://drive.google.com/drive/folders/1xyz", "a", "", "", ""], "url",
+         ["a Google Drive folder, not a file", "give each file a row of its own"]),
+        (["https://drive.google.com/drive/my-drive", "a", "", "", ""], "url",
+         ["a Google Drive page, not a file", "https://drive.google.com/uc?export=download&id= followed by its id"]),
+        (["https://www.dropbox.com/sh/k3y/AAB?dl=0", "a", "", "", ""], "url", ["a Dropbox folder, not a file"]),
         (["https://h/a b.jpg", "a", "", "", ""], "url", ["spaces"]),
         (["http://h/x", "a b!", "", "", ""], "input_id", ["' !'", "letters, digits, '-' and '_'"]),
         (["http://h/x", "a" * (MAX_ID_CHARS + 1), "", "", ""], "input_id", ["49 characters", "at most 48"]),
