@@ -83,11 +83,10 @@ def comma_concepts_note(concepts: Sequence[str]) -> tuple[str, str]:
 
 
 def share_links_note(rows: int) -> tuple[str, str]:
-    """Rows whose Google Drive or Dropbox link opens a page showing the file (see `validate._share_link`):
-    (headline, advice)."""
+    """Rows whose link opens a page showing the file (see `validate._share_link`): (headline, advice)."""
     link = "1 row links" if rows == 1 else f"{rows:,} rows link"
-    return (f"{link} to a Google Drive or Dropbox page that shows the file: the link to the file itself is sent "
-            "instead.", "The server can fetch a file only if it is shared with anyone who has the link.")
+    return (f"{link} to a page that shows the file (on Google Drive, Dropbox, GitHub or Hugging Face): the link to "
+            "the file itself is sent instead.", "The server can fetch a file only if anyone with the link may open it.")
 
 
 def split_sentence(inputs: int) -> str:

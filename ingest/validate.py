@@ -94,8 +94,9 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")  # of two letters or more: C: 
 # http(s), a plain host name and printable ASCII: every check in _checked_url passes it.
 _PLAIN_URL = re.compile(r"(?i:https?)://([A-Za-z0-9._~-]+)(?::[0-9]*)?(?:[/?#][!-~]*)?")
 # Hosts whose share links open a page that shows the file rather than the file itself: see _share_link
-_SHARE_HOSTS = frozenset({"drive.google.com", "www.dropbox.com", "dropbox.com"})
+_SHARE_HOSTS = frozenset({"drive.google.com", "www.dropbox.com", "dropbox.com", "github.com", "huggingface.co"})
 _DRIVE_FILE_ID = re.compile(r"/file/d/([A-Za-z0-9_-]+)")
+_REPOSITORY_FOLDER = re.compile(r"(?:/datasets|/spaces)?/[^/]+/[^/]+/tree/")  # GitHub's and Hugging Face's
 DRIVE_FILE_LINK = "https://drive.google.com/uc?export=download&id="  # then a shared file's id
 # The path's last ".ext" (a dot after some name, before any ? or # and at the path's end)
 _EXTENSION = re.compile(r"[^?#]*[^/?#](\.\w+)(?=[?#]|\Z)")
@@ -845,11 +846,22 @@ def _checked_url(url: str) -> tuple[str, str, str]:
 
 
 def _share_link(url: str) -> tuple[str, str, str]:
-    """A Google Drive or Dropbox link as `_checked_url` has it. A share link that opens a page showing the file
-    (Drive's /file/d/ID/view, Dropbox's dl=0) gives the link to the file itself, which the server can fetch once
-    the file is shared with anyone who has the link; a folder's, or a Drive page naming no file, is a problem."""
+    """A Google Drive, Dropbox, GitHub or Hugging Face link as `_checked_url` has it. A link that opens a page
+    showing the file (Drive's /file/d/ID/view, Dropbox's dl=0, a repository's /blob/) gives the link to the file
+    itself, which the server can fetch when anyone with the link may open it; a folder's, or a Drive page naming
+    no file, is a problem."""
     parts = urlsplit(url)
     query = parse_qs(parts.query)
+    if parts.hostname in ("github.com", "huggingface.co"):
+        owner_repo, blob, path = parts.path.partition("/blob/")
+        if _REPOSITORY_FOLDER.match(parts.path):
+            return "", "this is a folder of a repository, not a file", (
+                "give each file a row of its own, with its own link")
+        if not blob or query.get("raw") == ["true"]:
+            return url, "", ""
+        if parts.hostname == "huggingface.co":
+            return url.replace("/blob/", "/resolve/", 1), "", ""
+        return f"https://raw.githubusercontent.com{owner_repo}/{path}", "", ""
     if parts.hostname == "drive.google.com":
         if parts.path in ("/uc", "/thumbnail"):
             return url, "", ""

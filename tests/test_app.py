@@ -675,9 +675,9 @@ def test_the_preview_says_share_links_that_open_a_page_are_sent_as_the_links_to_
         server_env: Sandbox) -> None:
     data = b"url\nhttps://drive.google.com/file/d/1AbC/view?usp=sharing\nhttps://h.test/b.jpg\n"
     at = choose(page(), "drive.csv", data)
-    assert ("**1 row links to a Google Drive or Dropbox page that shows the file: the link to the file itself is sent "
-            "instead.** The server can fetch a file only if it is shared with anyone who has the link."
-            ) in texts(at.info)
+    assert ("**1 row links to a page that shows the file (on Google Drive, Dropbox, GitHub or Hugging Face): the link "
+            "to the file itself is sent instead.** The server can fetch a file only if anyone with the link may open "
+            "it.") in texts(at.info)
     assert metrics(at)["Ready to upload"] == "2"
     upload(at)
     assert {item.data.image.url for item in server_env.stored_inputs()} == {

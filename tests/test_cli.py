@@ -191,12 +191,13 @@ def test_share_links_that_open_a_page_are_sent_as_the_links_to_their_files(sandb
                     "https://www.dropbox.com/s/k3y/dog.jpg?dl=0,dog\nhttps://drive.google.com/drive/folders/9Z,pet\n")
     result = run("upload", str(path), env=sandbox_env(sandbox))
     assert result.returncode == 1, result.stderr  # the folder's row
-    assert ("note: 2 rows link to a Google Drive or Dropbox page that shows the file: the link to the file itself is "
-            "sent instead. The server can fetch a file only if it is shared with anyone who has the link."
-            ) in result.stderr.splitlines()
+    assert ("note: 2 rows link to a page that shows the file (on Google Drive, Dropbox, GitHub or Hugging Face): the "
+            "link to the file itself is sent instead. The server can fetch a file only if anyone with the link may "
+            "open it.") in result.stderr.splitlines()
     assert f"{path}:4: column 'url': this is a Google Drive folder, not a file" in result.stdout
     stored = {i.data.image.url for i in sandbox.stored_inputs()}
-    assert {"https://drive.google.com/uc?export=download&id=1AbC", "https://www.dropbox.com/s/k3y/dog.jpg?dl=1"} <= stored
+    assert {"https://drive.google.com/uc?export=download&id=1AbC",
+            "https://www.dropbox.com/s/k3y/dog.jpg?dl=1"} <= stored
     assert not {url for url in stored if "/view" in url or "dl=0" in url}
 
 
