@@ -6,6 +6,7 @@ carrying the line, the input id, the column, what is wrong and how to fix it.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import math
@@ -647,9 +648,10 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     elif columns.format == SDK:
         positive, negative = _concepts(sdk_concepts, SDK_CONCEPT_SEPARATOR), ()
     else:
-        for role, cell in (("pos_concepts", positive), ("neg_concepts", negative)):
-            if cell[:1] in ("[", "{") and cell[-1:] in ("]", "}"):  # Label Studio's CSV: boxes as JSON
-                return error(role, "the concepts are JSON, not names separated by '|'",
+        if positive[-1:] in ("]", "}") or negative[-1:] in ("]", "}"):  # a list of names, or Label Studio's boxes
+            positive, negative, listed_problem = _listed_concepts(positive, negative)
+            if listed_problem:
+                return error(listed_problem, "the concepts are JSON, not names separated by '|'",
                              "write names such as cat|pet; a Label Studio project's boxes come with it when it "
                              "is exported as JSON (or JSON-MIN) rather than CSV")
         positive, negative = _concepts(positive), _concepts(negative)
@@ -899,6 +901,37 @@ def _char_name(ch: str) -> str:
     names = {"\ufeff": "a byte-order mark, often left where two files were joined", "\x00": "a NUL byte",
              "\t": "a tab", "\n": "a line break", "\r": "a line break"}
     return names.get(ch) or unicodedata.name(ch, "a control character").lower()
+
+
+def _listed_concepts(positive: str, negative: str) -> tuple[str, str, str]:
+    """Concept cells written as a list of names, as pandas writes a list (['cat', 'dog']) or JSON does
+    (["cat", "dog"]), as names separated by '|'; with the role of a cell that holds other JSON (Label Studio's CSV
+    writes its boxes so) last, or "" when there is none."""
+    cells = []
+    for role, cell in (("pos_concepts", positive), ("neg_concepts", negative)):
+        if cell[:1] in ("[", "{") and cell[-1:] in ("]", "}"):
+            names = _name_list(cell)
+            if names is None:
+                return positive, negative, role
+            cell = CONCEPT_SEPARATOR.join(names)
+        cells.append(cell)
+    return cells[0], cells[1], ""
+
+
+def _name_list(cell: str) -> list[str] | None:
+    """The names of a list of texts written as JSON or as Python writes it; None for anything else."""
+    try:
+        value = json.loads(cell)
+    except RecursionError:
+        return None
+    except ValueError:
+        try:
+            value = ast.literal_eval(cell)  # values only: nothing in the cell runs
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return None
+    if isinstance(value, (list, tuple)) and all(isinstance(name, str) for name in value):
+        return list(value)
+    return None
 
 
 def _concepts(cell: str, separator: str = CONCEPT_SEPARATOR) -> tuple[str, ...]:

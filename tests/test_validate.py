@@ -57,6 +57,18 @@ def test_valid_row_becomes_a_record_with_clean_concepts_and_metadata():
     )
 
 
+def test_concepts_written_as_a_list_of_names_as_pandas_or_json_writes_one_are_those_names():
+    rows = check(["https://a.com/1.jpg", "", "['cat', 'pet']", "", ""],  # pandas' to_csv of a list column
+                 ["https://a.com/2.jpg", "", '["dog", " pet "]', '["cat"]', ""],
+                 ["https://a.com/3.jpg", "", "[]", "['bird']", ""])
+    assert [(r.positive, r.negative) for r in rows] == [(("cat", "pet"), ()), (("dog", "pet"), ("cat",)),
+                                                        ((), ("bird",))]
+    [numbers, boxes] = check(["https://a.com/4.jpg", "", "[3, 7]", "", ""],
+                             ["https://a.com/5.jpg", "", "", '[{"x": 1, "rectanglelabels": ["Cat"]}]', ""])
+    assert (numbers.column, boxes.column) == ("pos_concepts", "neg_concepts")
+    assert numbers.message == boxes.message == "the concepts are JSON, not names separated by '|'"
+
+
 def test_a_share_link_that_opens_a_page_is_sent_as_the_link_to_the_file_it_shows():
     """Drive's /file/d/ID/view and Dropbox's dl=0 open a page: the server would store an input it cannot read."""
     given = {"https://drive.google.com/file/d/1AbC-d_9/view?usp=sharing":
