@@ -664,8 +664,6 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
         )
     metadata = None
     if raw_metadata:
-        if columns.format == SDK and raw_metadata.startswith("{'"):
-            raw_metadata = raw_metadata.replace("'", '"')  # the SDK's own reader accepts {'key': 'value'}
         metadata, problem, hint = _metadata(raw_metadata)
         if problem:
             return error("metadata", problem, hint)
@@ -990,6 +988,8 @@ def _metadata(raw: str) -> tuple[dict | None, str, str]:
     except _Unstorable as error:
         return None, str(error), _NUMBER_HINT
     except json.JSONDecodeError as error:
+        if raw.startswith("{") and (as_json := _python_dict_as_json(raw)) is not None:
+            return _metadata(as_json)
         problem = error.msg.removesuffix(" at")  # json's "Invalid control character at"
         if problem.startswith("Invalid control character"):
             inside = _char_name(raw[error.pos])
@@ -1008,6 +1008,16 @@ def _metadata(raw: str) -> tuple[dict | None, str, str]:
     if raw.count("{") + raw.count("[") > MAX_METADATA_DEPTH and nesting_depth(value) > MAX_METADATA_DEPTH:
         return None, too_deep, flatten
     return value, "", ""
+
+
+def _python_dict_as_json(raw: str) -> str | None:
+    """A dict written as Python writes one ({'source': 'shop', 'ok': True}: pandas' to_csv of a column of dicts,
+    and the Python SDK's own files), as JSON; None for anything else."""
+    try:
+        value = ast.literal_eval(raw)  # values only: nothing in the cell runs
+        return json.dumps(value) if isinstance(value, dict) else None  # half a character pair escaped: see _metadata
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
 
 
 def _encodes(value: object) -> bool:
