@@ -1012,11 +1012,19 @@ def _metadata(raw: str) -> tuple[dict | None, str, str]:
 
 def _python_dict_as_json(raw: str) -> str | None:
     """A dict written as Python writes one ({'source': 'shop', 'ok': True}: pandas' to_csv of a column of dicts,
-    and the Python SDK's own files), as JSON; None for anything else."""
+    and the Python SDK's own files), as JSON; None for anything else. The SDK's reader swaps ' for " instead, which
+    also reads {'ok': true}: that is tried last."""
     try:
         value = ast.literal_eval(raw)  # values only: nothing in the cell runs
-        return json.dumps(value) if isinstance(value, dict) else None  # half a character pair escaped: see _metadata
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        swapped = raw.replace("'", '"')
+        try:
+            return swapped if isinstance(json.loads(swapped), dict) else None
+        except (ValueError, RecursionError):
+            return None
+    try:
+        return json.dumps(value) if isinstance(value, dict) else None  # half a character pair escaped: see _metadata
+    except (TypeError, ValueError, RecursionError):  # a set, bytes: nothing JSON holds
         return None
 
 

@@ -59,12 +59,14 @@ def test_valid_row_becomes_a_record_with_clean_concepts_and_metadata():
 
 def test_metadata_written_as_python_writes_a_dict_is_read_as_that_object_with_the_same_checks():
     """pandas' to_csv of a column of dicts, and the Python SDK's files, write {'key': 'value'}."""
-    [shop, exact, half, a_set] = check(
+    [shop, sdk, exact, half, a_set] = check(
         ["https://a.com/1.jpg", "", "", "", "{'source': 'shop', 'ok': True, 'note': \"it's\", 'sizes': (1, 2)}"],
+        ["https://a.com/1b.jpg", "", "", "", "{'ok': true, 'n': null}"],  # read by the SDK's own swap of ' for \"
         ["https://a.com/2.jpg", "", "", "", "{'id': 1152921504606846977}"],
         ["https://a.com/3.jpg", "", "", "", "{'a': '\\ud800'}"],
         ["https://a.com/4.jpg", "", "", "", "{'a': {1, 2}}"])
     assert shop.metadata == {"source": "shop", "ok": True, "note": "it's", "sizes": [1, 2]}
+    assert sdk.metadata == {"ok": True, "n": None}
     assert "has too many digits to store exactly" in exact.message
     assert "half of a character pair" in half.message
     assert a_set.message.startswith("not valid JSON")  # a set is no JSON: the JSON reader's words are the ones to fix
