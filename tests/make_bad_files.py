@@ -172,6 +172,7 @@ CORPUS: dict[str, bytes] = {
         ["https://img.test/m8.jpg", "m8", '{"cell": "=HYPERLINK(\\"http://evil.test\\",\\"click\\")"}'],
         ["https://img.test/m9.jpg", "m9", ""],
         ["https://img.test/m10.jpg", "m10", '{"n": 1.5, "tags": ["a"], "nested": {"ok": true}}'],
+        ["https://img.test/m11.jpg", "m11", '{"a": }'],
     ]).encode(),
     "duplicates.csv": table([
         ["url", "input_id", "pos_concepts"],
