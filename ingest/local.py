@@ -392,12 +392,15 @@ def from_parquet(parts: Sequence[tuple[str, BinaryIO]], name: str, on_read: OnRe
                              "If it lists web addresses, choose it as a list of web addresses instead.")
     columns = [found[0] for found in media]  # the one read as files
     lock = threading.Lock()
+    # Read on this thread (use_threads=False): a process that ended soon after Arrow's thread pool had started, as
+    # after a row to fix, aborted now and then ("terminate called without an active exception") instead of exiting
 
     @functools.lru_cache(maxsize=2)  # files are sent in order: a row group is read once, or twice at its edge
     def group_cells(shard: int, group: int) -> list[dict]:
         parquet, column = opened[shard][1], columns[shard]
         with lock:  # the page's preview and its upload may read at once
-            return [cell or {} for cell in parquet.read_row_group(group, columns=[column]).column(column).to_pylist()]
+            cells = parquet.read_row_group(group, columns=[column], use_threads=False).column(column)
+            return [cell or {} for cell in cells.to_pylist()]
 
     places: dict[str, tuple[int, int, int]] = {}  # file -> (part, row group, row in it)
     sizes: dict[str, int] = {}
@@ -433,7 +436,7 @@ def from_parquet(parts: Sequence[tuple[str, BinaryIO]], name: str, on_read: OnRe
                 if on_read:
                     on_read(len(data), total)
         others = [f.name for f in parquet.schema_arrow if f.name not in media[shard]]
-        rows = _rows(parquet.read(columns=others), part) if others else [{}] * len(named)
+        rows = _rows(parquet.read(columns=others, use_threads=False), part) if others else [{}] * len(named)
         split = {"split": splits[shard]} if marked else {}
         described.update((file_name, _described({**split, **row}, features)) for file_name, row in zip(named, rows)
                          if file_name in sizes)
