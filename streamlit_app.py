@@ -66,7 +66,7 @@ from ingest.outcomes import (
 from ingest.read import OTHER_ENCODINGS, open_table, readings
 from ingest.report import (and_list, boxes_sentence, combined_sentence, comma_concepts_note, downloads_sentence,
                            failed_lines, look_alike_concepts, look_alike_note, renumbered_report, retry_rows, rows_csv,
-                           share_links_note, summary_sentence)
+                           share_links_note, spaced_urls_note, summary_sentence)
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
 from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, fetch_hosted, fetch_public,
@@ -858,6 +858,8 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
     if check.share_links:
         headline, advice = share_links_note(check.share_links)
         st.info(f"**{headline}** {advice}", icon=":material/link:")
+    if check.spaced_urls:
+        st.info(f"**{spaced_urls_note(check.spaced_urls)[0]}**", icon=":material/space_bar:")
     if not check.rows:
         st.warning("The file has column names but no rows. Add one row per input under the first line.")
         return

@@ -70,7 +70,8 @@ class FileCheck:
     comma_concepts: tuple[str, ...] = ()  # concepts written with a comma where '|' separates them (a few)
     concepts: tuple[tuple[str, int], ...] = ()  # (concept, the valid inputs that give it), most given first
     concepts_counted: bool = True  # False when the file gives more than CONCEPTS_COUNTED concepts
-    share_links: int = 0  # valid inputs sent with the link to the file their share link shows
+    share_links: int = 0  # valid inputs sent with the link to the file their link shows a page of...
+    spaced_urls: int = 0  # ...and with the spaces in their url written %20
 
     @property
     def invalid(self) -> int:
@@ -107,7 +108,7 @@ def check_file(
     errors: list[RowError] = []
     datasets: set[str] = set()
     urls: set[int] = set()  # hashes, to count repeats in little memory
-    repeated_urls = share_links = 0
+    repeated_urls = share_links = spaced_urls = 0
     comma_concepts: dict[str, None] = {}
     concepts: dict[str, int] = {}
     counted = True
@@ -128,7 +129,10 @@ def check_file(
             if result.url:
                 key = hash(result.url)
                 repeated_urls += key in urls
-                share_links += bool(result.share_link)
+                if result.given_url:
+                    spaced = " " in result.given_url
+                    spaced_urls += spaced
+                    share_links += not spaced
                 urls.add(key)
             for concept in result.positive:
                 if concept in concepts:
@@ -146,7 +150,8 @@ def check_file(
     return FileCheck(name, tuple(table.header), table.delimiter, column_map, rows, valid, tuple(sample),
                      tuple(errors), tuple(sorted(datasets)), table.read_as, table.sheets, repeated_urls, combined,
                      tuple(comma_concepts)[:COMMA_CONCEPTS_SHOWN],
-                     tuple(sorted(concepts.items(), key=lambda item: -item[1])), counted, share_links)
+                     tuple(sorted(concepts.items(), key=lambda item: -item[1])), counted, share_links,
+                     spaced_urls)
 
 
 @dataclass(frozen=True)

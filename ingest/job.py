@@ -41,7 +41,7 @@ from .outcomes import (
 )
 from .read import Table, on_sheet, open_table
 from .report import (ReportWriter, comma_concepts_note, look_alike_concepts, look_alike_note, share_links_note,
-                     split_sentence)
+                     spaced_urls_note, split_sentence)
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
 from .boxes import BoxRecord, BoxesFile
 from .validate import (
@@ -237,7 +237,8 @@ class UploadJob:
         self._joined: dict[int, tuple[tuple[int, list[str]], ...]] = {}  # a combined input's first line -> its others
         self._combined = 0
         self._concepts: set[str] = set()  # the names rows give (at most MAX_CONCEPT_NAMES), for `notes`
-        self._share_links = 0  # rows sent with the link to the file their share link shows, for `notes`
+        self._share_links = 0  # rows sent with the link to the file their link shows a page of, for `notes`...
+        self._spaced_urls = 0  # ...and with the spaces in their url written %20
         self._notes: tuple[str, ...] = ()
         self._total: int | None = None
         self._started = 0.0
@@ -420,6 +421,8 @@ class UploadJob:
             notes.append(" ".join(comma_concepts_note(commas)))
         if self._share_links:
             notes.append(" ".join(share_links_note(self._share_links)))
+        if self._spaced_urls:
+            notes.append(spaced_urls_note(self._spaced_urls)[0])
         self._concepts.clear()  # a finished job may stay on the page a long time
         with self._lock:
             self._notes = tuple(notes)
@@ -446,7 +449,11 @@ class UploadJob:
                 if len(concepts) < MAX_CONCEPT_NAMES:
                     concepts.update(chain.from_iterable(map(attrgetter("positive"), records)),
                                     chain.from_iterable(map(attrgetter("negative"), records)))
-                self._share_links += sum(map(bool, map(attrgetter("share_link"), records)))
+                for given in filter(None, map(attrgetter("given_url"), records)):  # the few urls sent changed
+                    if " " in given:
+                        self._spaced_urls += 1
+                    else:
+                        self._share_links += 1
                 if client is not None:
                     missing = self._missing_datasets(client, records)
                     if missing:

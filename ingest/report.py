@@ -89,6 +89,13 @@ def share_links_note(rows: int) -> tuple[str, str]:
             "the file itself is sent instead.", "The server can fetch a file only if anyone with the link may open it.")
 
 
+def spaced_urls_note(rows: int) -> tuple[str, str]:
+    """Rows whose url has spaces in its path or query, sent written %20 (see `validate._spaced`): (headline,
+    advice)."""
+    give = "1 row gives a web address" if rows == 1 else f"{rows:,} rows give web addresses"
+    return f"{give} with spaces: each space is sent written as %20, as a browser sends it.", ""
+
+
 def split_sentence(inputs: int) -> str:
     """What became of the inputs whose rows were too far apart to wait for (see `validate.gathered`)."""
     images = "1 image has rows" if inputs == 1 else f"{inputs:,} images have rows"

@@ -131,7 +131,7 @@ class InputRecord:
     file: str = ""  # a local file's name, sent as bytes (see `ingest.local`)
     joined: tuple[tuple[int, list[str]], ...] = ()  # (line, cells) of the rows below it combined into this input
     row_ids: tuple[str, ...] = ()  # the generated ids its combined rows have alone (see `_joined`)
-    share_link: str = ""  # the Google Drive or Dropbox page the row gave, when `url` is the file's own link
+    given_url: str = ""  # the url as the row wrote it, when `url` is sent instead (see `_checked_url`)
 
     @property
     def reference(self) -> str:
@@ -622,13 +622,13 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
             return error("url", f"this cell holds {len(attached)} attachments; a row is one image",
                          "keep one attachment in this field, or give each image a row of its own")
         url = attached[0]
-    share_link = ""
+    given_url = ""
     if url:
         sent, url_problem, url_hint = _checked_url(url)
         if url_problem:
             return error("url", url_problem, url_hint)
         if sent != url:
-            url, share_link = sent, url
+            url, given_url = sent, url
     if len(text) > MAX_TEXT_CHARS:
         return error("text", f"the text is {len(text):,} characters long (at most {MAX_TEXT_CHARS:,})",
                      "split it into several rows, or put it online and give its url")
@@ -681,7 +681,7 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
         input_id = _content_id(url, file, positive, negative, metadata, kind, text, dataset_id, geo)
     record = InputRecord(row.line, input_id, url, positive, negative, metadata, id_generated, cells,
                          kind, text, dataset_id, geo, file)
-    return replace(record, share_link=share_link) if share_link else record
+    return replace(record, given_url=given_url) if given_url else record
 
 
 def _kind_of_url(url: str) -> str:
@@ -800,8 +800,9 @@ def _duplicate(record: InputRecord, earlier: int, columns: ColumnMap) -> RowErro
 
 
 def _checked_url(url: str) -> tuple[str, str, str]:
-    """(the url to send, "", ""), or ("", what is wrong with it, how to fix it). The url to send is the url, or for a
-    share link that opens a page showing the file, the link to the file itself (see `_share_link`)."""
+    """(the url to send, "", ""), or ("", what is wrong with it, how to fix it). The url to send is the url; for a
+    link that opens a page showing the file, the link to the file itself (see `_share_link`); with spaces in its
+    path or query, the url with each written %20, as a browser sends it."""
     full_address = "write a full web address such as https://example.com/cat.jpg"
     if len(url) > MAX_URL_CHARS:
         return "", f"the url is {len(url):,} characters long (at most {MAX_URL_CHARS:,})", (
@@ -817,7 +818,7 @@ def _checked_url(url: str) -> tuple[str, str, str]:
             "to upload files from your computer, upload this list together with them: the folder or zip that holds "
             "both, or both chosen under 'Files from my computer' on the page")
     if " " in url:  # before the scheme: "https ://x" should not read as having no scheme
-        return "", "the url contains spaces", "write each space as %20, for example https://example.com/my%20cat.jpg"
+        return _spaced(url)
     hidden = next((ch for ch in url if unicodedata.category(ch)[0] in "CZ"), None)
     if hidden is not None:
         return "", f"the url contains the invisible character U+{ord(hidden):04X} ({_char_name(hidden)})", (
@@ -843,6 +844,21 @@ def _checked_url(url: str) -> tuple[str, str, str]:
                 f"write two slashes after '{parts.scheme}:', as in https://example.com/cat.jpg")
         return "", "the url has no host name", full_address
     return url, "", ""
+
+
+def _spaced(url: str) -> tuple[str, str, str]:
+    """A url with spaces as `_checked_url` has it: spaces in its path or query are written %20, in its scheme or host
+    name they are a problem."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts and " " not in parts.scheme + parts.netloc:
+        sent, problem, _ = _checked_url(url.replace(" ", "%20"))
+        if not problem:
+            return sent, "", ""
+    return "", "the url has a space in its site's name or its start", (
+        "remove it: a web address may hold spaces only after its site's name, as in https://example.com/my cat.jpg")
 
 
 def _share_link(url: str) -> tuple[str, str, str]:

@@ -128,6 +128,7 @@ CORPUS: dict[str, bytes] = {
     "url_spaces.csv": table([
         ["url", "input_id"],
         ["https://img.test/my cat.jpg", "sp-inside"],
+        ["https://img .test/host.jpg", "sp-host"],
         ["   https://img.test/padded.jpg   ", "sp-padded"],
         ["https://img.test/two\nlines.jpg", "sp-newline"],
         ["https://img.test/nbsp\u00a0x.jpg", "sp-nbsp"],

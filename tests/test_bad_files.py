@@ -142,10 +142,11 @@ ROW_CASES = [
         P(10, "s-empty", "url", "the url is empty", "put the image's web address (starting with https://) here"),
     ), ("s-upper", "s-http")),
     RowCase("url_spaces.csv", EXIT_ROWS_INVALID, (
-        P(2, "sp-inside", "url", "the url contains spaces", "write each space as %20"),
-        P(4, "sp-newline", "url", "the url contains the invisible character U+000A (a line break)", "retype the url"),
-        P(6, "sp-nbsp", "url", "the url contains the invisible character U+00A0 (no-break space)", "retype the url"),
-    ), ("sp-padded", "sp-after"), content={"sp-padded": ("https://img.test/padded.jpg", [], [], {})}),
+        P(3, "sp-host", "url", "the url has a space in its site's name or its start", "remove it"),
+        P(5, "sp-newline", "url", "the url contains the invisible character U+000A (a line break)", "retype the url"),
+        P(7, "sp-nbsp", "url", "the url contains the invisible character U+00A0 (no-break space)", "retype the url"),
+    ), ("sp-inside", "sp-padded", "sp-after"), content={"sp-padded": ("https://img.test/padded.jpg", [], [], {}),
+                                                        "sp-inside": ("https://img.test/my%20cat.jpg", [], [], {})}),
     RowCase("bad_ids.csv", EXIT_ROWS_INVALID, (
         P(2, "a" * 49, "input_id", "the input id is 49 characters long (at most 48)", "shorten it to at most 48"),
         P(3, "cat-\U0001f600", "input_id", "characters that are not allowed: '\U0001f600'", ID_CHARS),

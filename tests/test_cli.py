@@ -185,19 +185,22 @@ def test_dry_run_needs_no_credentials_and_sends_nothing(sandbox, tmp_path):
     assert statuses == [(2, "ready"), (3, "ready"), (4, "invalid"), (5, "invalid"), (6, "invalid")]
 
 
-def test_share_links_that_open_a_page_are_sent_as_the_links_to_their_files(sandbox, tmp_path):
+def test_share_links_that_open_a_page_and_urls_with_spaces_are_sent_as_a_browser_would(sandbox, tmp_path):
     path = tmp_path / "drive.csv"
     path.write_text("url,label\nhttps://drive.google.com/file/d/1AbC/view?usp=sharing,cat\n"
-                    "https://www.dropbox.com/s/k3y/dog.jpg?dl=0,dog\nhttps://drive.google.com/drive/folders/9Z,pet\n")
+                    "https://www.dropbox.com/s/k3y/dog.jpg?dl=0,dog\nhttps://drive.google.com/drive/folders/9Z,pet\n"
+                    "https://h.test/my cat.jpg,cat\n")
     result = run("upload", str(path), env=sandbox_env(sandbox))
     assert result.returncode == 1, result.stderr  # the folder's row
     assert ("note: 2 rows link to a page that shows the file (on Google Drive, Dropbox, GitHub or Hugging Face): the "
             "link to the file itself is sent instead. The server can fetch a file only if anyone with the link may "
             "open it.") in result.stderr.splitlines()
+    assert ("note: 1 row gives a web address with spaces: each space is sent written as %20, as a browser sends it."
+            ) in result.stderr.splitlines()
     assert f"{path}:4: column 'url': this is a Google Drive folder, not a file" in result.stdout
     stored = {i.data.image.url for i in sandbox.stored_inputs()}
-    assert {"https://drive.google.com/uc?export=download&id=1AbC",
-            "https://www.dropbox.com/s/k3y/dog.jpg?dl=1"} <= stored
+    assert {"https://drive.google.com/uc?export=download&id=1AbC", "https://www.dropbox.com/s/k3y/dog.jpg?dl=1",
+            "https://h.test/my%20cat.jpg"} <= stored
     assert not {url for url in stored if "/view" in url or "dl=0" in url}
 
 

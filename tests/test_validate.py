@@ -97,14 +97,14 @@ def test_a_share_link_that_opens_a_page_is_sent_as_the_link_to_the_file_it_shows
              "https://huggingface.co/datasets/me/pets/blob/main/img/dog.jpg":
              "https://huggingface.co/datasets/me/pets/resolve/main/img/dog.jpg"}
     records = check(*([link, "", "cat", "", ""] for link in given))
-    assert [(r.share_link, r.url) for r in records] == list(given.items())
+    assert [(r.given_url, r.url) for r in records] == list(given.items())
     assert records[0].input_id == generated_id(records[0].url, ("cat",), (), None)  # the file's link, not the page's
     assert records[3].kind == "video"  # by the file's name, as for any url
     links = ["https://drive.google.com/uc?export=download&id=1AbC", "https://www.dropbox.com/s/k/cat.jpg?dl=1",
              "https://www.dropbox.com/s/k/cat.jpg?raw=1", "https://dl.dropboxusercontent.com/s/k/cat.jpg",
              "https://github.com/me/pets/blob/main/cat.png?raw=true", "https://github.com/user-attachments/assets/7f3a",
              "https://huggingface.co/datasets/me/pets/resolve/main/dog.jpg"]
-    assert [(r.share_link, r.url) for r in check(*([link, "", "", "", ""] for link in links))] == [
+    assert [(r.given_url, r.url) for r in check(*([link, "", "", "", ""] for link in links))] == [
         ("", link) for link in links]  # already links to the files
 
 
@@ -228,7 +228,7 @@ def test_unusable_headers_stop_the_file(header, fragments):
          ["a Google Drive page, not a file", "https://drive.google.com/uc?export=download&id= followed by its id"]),
         (["https://www.dropbox.com/sh/k3y/AAB?dl=0", "a", "", "", ""], "url", ["a Dropbox folder, not a file"]),
         (["https://github.com/me/pets/tree/main/img", "a", "", "", ""], "url", ["a folder of a repository"]),
-        (["https://h/a b.jpg", "a", "", "", ""], "url", ["spaces"]),
+        (["https://h t/a b.jpg", "a", "", "", ""], "url", ["a space in its site's name or its start", "remove it"]),
         (["http://h/x", "a b!", "", "", ""], "input_id", ["' !'", "letters, digits, '-' and '_'"]),
         (["http://h/x", "a" * (MAX_ID_CHARS + 1), "", "", ""], "input_id", ["49 characters", "at most 48"]),
         (["http://h/x", "a", "cat|dog", "dog", ""], "neg_concepts", ["'dog' is listed as both", "one of the two columns"]),
