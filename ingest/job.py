@@ -125,8 +125,8 @@ class JobStatus:
     boxes: Mapping[str, int] | None = None  # box rows by status, when a boxes file was given
     box_problems: tuple[tuple[str, RowOutcome], ...] = ()  # (the boxes file's name, the box's outcome)
     noun: str = "row"  # what a counted row stands for: a row, a file, or an input of a list of boxes
-    notes: tuple[str, ...] = ()  # on the rows as read: concepts likely mistyped, share links sent as the files' own
-    # (the page's preview makes its own)
+    notes: tuple[str, ...] = ()  # on the rows as read: concepts likely mistyped, urls sent changed (the page's
+    # preview makes its own)
     done: bool = False
     cancelled: bool = False
     fatal: IngestError | None = None
@@ -412,8 +412,8 @@ class UploadJob:
         return confirmed
 
     def _note_rows(self, columns: ColumnMap) -> None:
-        """Concepts that look alike, and in a list that separates them with '|', concepts with a comma; share links
-        sent as the files' own."""
+        """Concepts that look alike, and in a list that separates them with '|', concepts with a comma; urls sent
+        changed: share links as the files' own, spaces written %20."""
         notes = []
         if alike := look_alike_concepts(sorted(self._concepts)):
             notes.append(" ".join(look_alike_note(alike)))

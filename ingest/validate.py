@@ -98,7 +98,7 @@ _PLAIN_URL = re.compile(r"(?i:https?)://([A-Za-z0-9._~-]+)(?::[0-9]*)?(?:[/?#][!
 _SHARE_HOSTS = frozenset({"drive.google.com", "www.dropbox.com", "dropbox.com", "github.com", "huggingface.co"})
 _DRIVE_FILE_ID = re.compile(r"/file/d/([A-Za-z0-9_-]+)")
 _REPOSITORY_FOLDER = re.compile(r"(?:/datasets|/spaces)?/[^/]+/[^/]+/tree/")  # GitHub's and Hugging Face's
-DRIVE_FILE_LINK = "https://drive.google.com/uc?export=download&id="  # then a shared file's id
+_DRIVE_FILE_LINK = "https://drive.google.com/uc?export=download&id="  # then a shared file's id
 # The path's last ".ext" (a dot after some name, before any ? or # and at the path's end)
 _EXTENSION = re.compile(r"[^?#]*[^/?#](\.\w+)(?=[?#]|\Z)")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # json.loads keeps a lone one, UTF-8 cannot
@@ -883,13 +883,13 @@ def _share_link(url: str) -> tuple[str, str, str]:
             return url, "", ""
         if parts.path.startswith("/drive/folders/"):
             return "", "this is a Google Drive folder, not a file", (
-                f"give each file a row of its own, with its own link ({DRIVE_FILE_LINK}... for a shared file)")
+                f"give each file a row of its own, with its own link ({_DRIVE_FILE_LINK}... for a shared file)")
         found = _DRIVE_FILE_ID.match(parts.path)
         file_id = found[1] if found else query.get("id", [""])[0]
         if not file_id:
             return "", "this is a Google Drive page, not a file", (
-                f"share each file with 'Anyone with the link' and write {DRIVE_FILE_LINK} followed by its id")
-        return DRIVE_FILE_LINK + file_id, "", ""
+                f"share each file with 'Anyone with the link' and write {_DRIVE_FILE_LINK} followed by its id")
+        return _DRIVE_FILE_LINK + file_id, "", ""
     if query.get("dl") == ["1"] or query.get("raw") == ["1"]:
         return url, "", ""
     if parts.path.startswith("/sh/"):
