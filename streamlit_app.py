@@ -859,7 +859,7 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
         headline, advice = share_links_note(check.share_links)
         st.info(f"**{headline}** {advice}", icon=":material/link:")
     if check.spaced_urls:
-        st.info(f"**{spaced_urls_note(check.spaced_urls)[0]}**", icon=":material/space_bar:")
+        st.info(f"**{spaced_urls_note(check.spaced_urls)}**", icon=":material/space_bar:")
     if not check.rows:
         st.warning("The file has column names but no rows. Add one row per input under the first line.")
         return

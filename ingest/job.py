@@ -422,7 +422,7 @@ class UploadJob:
         if self._share_links:
             notes.append(" ".join(share_links_note(self._share_links)))
         if self._spaced_urls:
-            notes.append(spaced_urls_note(self._spaced_urls)[0])
+            notes.append(spaced_urls_note(self._spaced_urls))
         self._concepts.clear()  # a finished job may stay on the page a long time
         with self._lock:
             self._notes = tuple(notes)

@@ -89,11 +89,10 @@ def share_links_note(rows: int) -> tuple[str, str]:
             "the file itself is sent instead.", "The server can fetch a file only if anyone with the link may open it.")
 
 
-def spaced_urls_note(rows: int) -> tuple[str, str]:
-    """Rows whose url has spaces in its path or query, sent written %20 (see `validate._spaced`): (headline,
-    advice)."""
+def spaced_urls_note(rows: int) -> str:
+    """Rows whose url has spaces in its path or query, sent written %20 (see `validate._spaced`)."""
     give = "1 row gives a web address" if rows == 1 else f"{rows:,} rows give web addresses"
-    return f"{give} with spaces: each space is sent written as %20, as a browser sends it.", ""
+    return f"{give} with spaces: each space is sent written as %20, as a browser sends it."
 
 
 def split_sentence(inputs: int) -> str:
