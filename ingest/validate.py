@@ -709,6 +709,12 @@ def _portal_concepts(cells: list[str], columns: ColumnMap):
     return tuple(dict.fromkeys(positive)), tuple(dict.fromkeys(negative)), None
 
 
+def _decimal_point(number: str) -> str:
+    """A number written with a decimal comma (48,85: a semicolon-separated export of a European spreadsheet) with
+    a point instead."""
+    return number.replace(",", ".") if number.count(",") == 1 and "." not in number else number
+
+
 def _geo(cells: list[str], columns: ColumnMap) -> tuple[tuple[float, float] | None, tuple[str, str, str] | None]:
     """(latitude, longitude) from two columns, or the SDK's 'longitude,latitude' cell."""
     positions = columns.positions
@@ -725,6 +731,7 @@ def _geo(cells: list[str], columns: ColumnMap) -> tuple[tuple[float, float] | No
         latitude, longitude = cell_at(cells, positions["latitude"]), cell_at(cells, positions["longitude"])
         if not latitude and not longitude:
             return None, None
+        latitude, longitude = _decimal_point(latitude), _decimal_point(longitude)
         role = "latitude" if not latitude else "longitude"
         if not latitude or not longitude:
             return None, (role, "a geo point needs both a latitude and a longitude",

@@ -114,6 +114,14 @@ def test_bad_new_columns_are_row_errors(text, column, fragment):
     assert error.column == column and fragment in error.message
 
 
+def test_geo_points_with_a_decimal_comma_as_european_spreadsheets_write_them_are_read():
+    check = check_file(io.BytesIO(b"url;latitude;longitude\nhttps://h.test/a.jpg;48,8566;2,3522\n"
+                                  b"https://h.test/b.jpg;1,000,5;3\n"), "paris.csv")
+    assert [record.geo for record in check.sample[:1]] == [(48.8566, 2.3522)]
+    [error] = check.errors  # two commas: no decimal comma, and no number
+    assert error.line == 3 and "not two numbers" in error.message
+
+
 def test_a_file_with_only_text_needs_no_url_column():
     check = check_file(io.BytesIO(b"text\nfirst\nsecond\n"), "f.csv")
     assert check.valid == 2 and all(record.kind == "text" for record in check.sample)
