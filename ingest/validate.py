@@ -92,6 +92,7 @@ _LABEL_STUDIO_PATHS = ("/data/upload/", "/data/local-files/")  # where Label Stu
 _ATTACHED = re.compile(r"\((https?://[^\s()]+)\)", re.IGNORECASE)  # Airtable's attachments: "cat.jpg (https://...)"
 _HOST = re.compile(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::[0-9]+)?")  # a web address's, as it starts one
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")  # of two letters or more: C: is a drive
+_SCHEME_AND_SITE = re.compile(r"[^:/?#]*://[^/?#]*")  # a url's start, up to its path, query or fragment
 # http(s), a plain host name and printable ASCII: every check in _checked_url passes it.
 _PLAIN_URL = re.compile(r"(?i:https?)://([A-Za-z0-9._~-]+)(?::[0-9]*)?(?:[/?#][!-~]*)?")
 # Hosts whose share links open a page that shows the file rather than the file itself: see _share_link
@@ -854,16 +855,11 @@ def _checked_url(url: str) -> tuple[str, str, str]:
 
 
 def _spaced(url: str) -> tuple[str, str, str]:
-    """A url with spaces as `_checked_url` has it: spaces in its path or query are written %20, in its scheme or host
-    name they are a problem."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        parts = None
-    if parts and " " not in parts.scheme + parts.netloc:
-        sent, problem, _ = _checked_url(url.replace(" ", "%20"))
-        if not problem:
-            return sent, "", ""
+    """A url with spaces as `_checked_url` has it: spaces after its site's name are written %20 (and the url is
+    checked so), before it they are a problem."""
+    site = _SCHEME_AND_SITE.match(url)
+    if not site or site.end() < url.index(" "):  # no scheme: that is its problem
+        return _checked_url(url.replace(" ", "%20"))
     return "", "the url has a space in its site's name or its start", (
         "remove it: a web address may hold spaces only after its site's name, as in https://example.com/my cat.jpg")
 

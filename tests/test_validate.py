@@ -84,6 +84,15 @@ def test_concepts_written_as_a_list_of_names_as_pandas_or_json_writes_one_are_th
     assert numbers.message == boxes.message == "the concepts are JSON, not names separated by '|'"
 
 
+def test_spaces_after_a_urls_site_name_are_sent_written_percent_20_and_the_url_is_checked_so():
+    rows = check(["https://h.test/my cat.jpg", "", "", "", ""], ["https://h.test?q=a b", "", "", "", ""],
+                 ["https://h.test/" + "a " * 3000, "", "", "", ""], ["https://h.test /a.jpg", "", "", "", ""])
+    assert [(r.given_url, r.url) for r in rows[:2]] == [("https://h.test/my cat.jpg", "https://h.test/my%20cat.jpg"),
+                                                       ("https://h.test?q=a b", "https://h.test?q=a%20b")]
+    assert rows[2].message == "the url is 12,012 characters long (at most 8,192)"  # as it would be sent
+    assert rows[3].message == "the url has a space in its site's name or its start"
+
+
 def test_a_share_link_that_opens_a_page_is_sent_as_the_link_to_the_file_it_shows():
     """Drive's /file/d/ID/view and Dropbox's dl=0 open a page: the server would store an input it cannot read."""
     given = {"https://drive.google.com/file/d/1AbC-d_9/view?usp=sharing":
