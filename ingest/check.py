@@ -12,7 +12,7 @@ from typing import BinaryIO
 from . import pictures
 from .errors import InputFileError
 from .local import LocalFiles, local_file
-from .read import open_table
+from .read import open_table, read_again
 from .report import COMMA_CONCEPTS_SHOWN
 from .boxes import (
     CVAT_ROOT,
@@ -100,9 +100,10 @@ def check_file(
     column_map = map_columns(table.header, columns, name, lists_files=bool(files and files.manifest_name),
                              keep_others=keep_other_columns)
     last_lines: dict[int, int] = {}
+    raw_rows = table.rows
     if gathers(column_map):  # as the upload does
-        _, last_lines = repeated_inputs(table.rows, column_map)
-        table = open_table(io.BytesIO(data), name, delimiter, encoding, sheet)
+        _, last_lines = repeated_inputs(raw_rows, column_map)
+        raw_rows = read_again(table, lambda: io.BytesIO(data))
     rows = valid = combined = 0
     sample: list[InputRecord | RowError] = []
     errors: list[RowError] = []
@@ -113,7 +114,7 @@ def check_file(
     concepts: dict[str, int] = {}
     counted = True
     separated = column_map.format == BLOG  # by '|': a comma is in the concept's name
-    for result in validate_rows(gathered(table.rows, column_map, last_lines), column_map):
+    for result in validate_rows(gathered(raw_rows, column_map, last_lines), column_map):
         joined: tuple[tuple[int, list[str]], ...] = ()
         if isinstance(result, InputRecord):
             joined = result.joined

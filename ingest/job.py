@@ -39,7 +39,7 @@ from .outcomes import (
     BatchResult,
     RowOutcome,
 )
-from .read import Table, on_sheet, open_table
+from .read import Table, on_sheet, open_table, read_again
 from .report import (ReportWriter, comma_concepts_note, look_alike_concepts, look_alike_note, share_links_note,
                      spaced_urls_note, split_sentence)
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
@@ -366,8 +366,7 @@ class UploadJob:
         # A first pass counts the rows for a progress total, and finds the inputs rows apart name (see `gathered`).
         # It runs before anything is sent, so a quote never closed or an undecodable byte deep in the file stops
         # the job before any row is uploaded.
-        counted = open_table(self._open_source(), self.name, table.delimiter, table.encoding, table.sheet)
-        total, last_lines = repeated_inputs(input_rows(counted.rows, columns), columns)
+        total, last_lines = repeated_inputs(input_rows(read_again(table, self._open_source), columns), columns)
         with self._lock:
             self._total = total
         self._notify(force=True)
@@ -585,8 +584,7 @@ class UploadJob:
         lines = self._boxes_fixing - self._fixing
         if not lines or not self.failed_path:
             return
-        again = open_table(self._open_source(), self.name, table.delimiter, table.encoding, table.sheet)
-        self._report.write_rows_to_fix(row.cells for row in again.rows if row.line in lines)
+        self._report.write_rows_to_fix(row.cells for row in read_again(table, self._open_source) if row.line in lines)
 
     def _count_boxes(self, outcomes: list[tuple[str, RowOutcome]]) -> None:
         """Count (the boxes file's name, a box's outcome) pairs."""

@@ -108,6 +108,17 @@ class Table:
     # TSV, whose delimiter and encoding may be chosen
     sheet: str | None = None  # a workbook's sheet read
     sheets: tuple[str, ...] = ()  # a workbook's sheets that hold anything, in order: the ones to choose from
+    # The rows once more, from the first, without finding the header again: for JSON records, whose header takes a
+    # pass over every record (a CSV's second opening reads one line). None: open the file again.
+    rows_again: Callable[[], Iterator[RawRow]] | None = None
+
+
+def read_again(table: Table, open_source: Callable[[], BinaryIO]) -> Iterator[RawRow]:
+    """The table's rows once more, from the first: its own (see `Table.rows_again`), or its file's, opened again
+    with what the first opening found."""
+    if table.rows_again:
+        return table.rows_again()
+    return open_table(open_source(), table.name, table.delimiter, table.encoding, table.sheet).rows
 
 
 def detect_encoding(head: bytes) -> str:

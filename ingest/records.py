@@ -74,7 +74,8 @@ def json_table(lines: Callable[[], Iterable[str]], array: bool, name: str, encod
             raise unreadable_line(error, name) from None
 
     read_as = "Label Studio's export" if label_studio else "a JSON array" if array else "JSON Lines"
-    return Table(name=name, header=columns, delimiter=",", encoding=encoding, rows=rows(), read_as=read_as)
+    return Table(name=name, header=columns, delimiter=",", encoding=encoding, rows=rows(), read_as=read_as,
+                 rows_again=rows)
 
 
 def _columns(records: Iterable[dict], choosers: set[str] | None = None
