@@ -63,6 +63,8 @@ SHOWN_ID_CHARS = 300  # a longer rejected id is cut where it is printed
 MAX_METADATA_CHARS = 512 * 1024  # per row, so 128 rows stay well under a request's 128 MB
 MAX_URL_CHARS = 8192  # web servers refuse longer request lines (nginx and Apache stop near 8 KB)
 MAX_METADATA_DEPTH = 32  # nesting levels; protobuf refuses messages nested past 100 and a level costs two
+# Of a cell read in Python's notation when JSON refuses it: Python's parser takes about 250 times a text's size
+MAX_PYTHON_NOTATION_CHARS = 64 * 1024
 MAX_TEXT_CHARS = 512 * 1024  # inline text per row, so 128 rows stay well under a request's 128 MB
 BOX_LIKE_COLUMNS = frozenset({"left_col", "top_row", "right_col", "bottom_row", "xmin", "ymin", "xmax", "ymax",
                               "x_min", "y_min", "x_max", "y_max", "bbox", "box"})
@@ -942,6 +944,8 @@ def _name_list(cell: str) -> list[str] | None:
     except RecursionError:
         return None
     except ValueError:
+        if len(cell) > MAX_PYTHON_NOTATION_CHARS:
+            return None
         try:
             value = ast.literal_eval(cell)  # values only: nothing in the cell runs
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -1033,6 +1037,8 @@ def _python_dict_as_json(raw: str) -> str | None:
     """A dict written as Python writes one ({'source': 'shop', 'ok': True}: pandas' to_csv of a column of dicts,
     and the Python SDK's own files), as JSON; None for anything else. The SDK's reader swaps ' for " instead, which
     also reads {'ok': true}: that is tried last."""
+    if len(raw) > MAX_PYTHON_NOTATION_CHARS:
+        return None
     try:
         value = ast.literal_eval(raw)  # values only: nothing in the cell runs
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):

@@ -2,6 +2,7 @@
 
 import json
 import random
+import tracemalloc
 
 import pytest
 
@@ -91,6 +92,20 @@ def test_spaces_after_a_urls_site_name_are_sent_written_percent_20_and_the_url_i
                                                        ("https://h.test?q=a b", "https://h.test?q=a%20b")]
     assert rows[2].message == "the url is 12,012 characters long (at most 8,192)"  # as it would be sent
     assert rows[3].message == "the url has a space in its site's name or its start"
+
+
+def test_a_long_cell_is_not_read_in_pythons_notation_whose_parser_takes_250_times_its_size():
+    concepts, metadata = "[" + "'a'," * 250_000 + "]", "{" + ",".join(f"'k{n}': 1" for n in range(40_000)) + "}"
+    tracemalloc.start()
+    try:
+        [listed, described] = check(["https://a.com/1.jpg", "", concepts, "", ""],
+                                    ["https://a.com/2.jpg", "", "", "", metadata])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert listed.message == "the concepts are JSON, not names separated by '|'"
+    assert described.message.startswith("not valid JSON")
+    assert peak < 30 * 1024 * 1024  # Python's parser took about 250 MB for the list alone
 
 
 def test_a_share_link_that_opens_a_page_is_sent_as_the_link_to_the_file_it_shows():
