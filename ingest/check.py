@@ -39,6 +39,7 @@ from .validate import (
     gathers,
     map_columns,
     repeated_inputs,
+    spaces_written,
     validate_rows,
 )
 
@@ -131,7 +132,7 @@ def check_file(
                 key = hash(result.url)
                 repeated_urls += key in urls
                 if result.given_url:
-                    spaced = " " in result.given_url
+                    spaced = spaces_written(result.given_url)
                     spaced_urls += spaced
                     share_links += not spaced
                 urls.add(key)

@@ -55,6 +55,7 @@ from .validate import (
     input_rows,
     map_columns,
     repeated_inputs,
+    spaces_written,
     validate_rows,
 )
 
@@ -449,7 +450,7 @@ class UploadJob:
                     concepts.update(chain.from_iterable(map(attrgetter("positive"), records)),
                                     chain.from_iterable(map(attrgetter("negative"), records)))
                 for given in filter(None, map(attrgetter("given_url"), records)):  # the few urls sent changed
-                    if " " in given:
+                    if spaces_written(given):
                         self._spaced_urls += 1
                     else:
                         self._share_links += 1

@@ -856,6 +856,12 @@ def _checked_url(url: str) -> tuple[str, str, str]:
     return url, "", ""
 
 
+def spaces_written(given_url: str) -> bool:
+    """Whether a url sent changed (a record's `given_url`) had its spaces written %20; else it was a page's link,
+    sent as its file's."""
+    return " " in given_url
+
+
 def _spaced(url: str) -> tuple[str, str, str]:
     """A url with spaces as `_checked_url` has it: spaces after its site's name are written %20 (and the url is
     checked so), before it they are a problem."""
