@@ -290,10 +290,18 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
             raise InputFileError(f"No column of {name} is chosen as the web addresses (url), the text or the files.",
                                  "Choose the column that holds them: on the page under Match your columns, on the "
                                  "command line with --column url=NAME.")
+        if len(candidates := url_columns(folded)) > 1:
+            raise InputFileError(
+                f"{name} has no 'url' column, and {len(candidates)} columns could hold the web addresses: "
+                f"{', '.join(repr(header[i].strip()) for i in candidates)}.",
+                "Choose the one with the images: on the page under Match your columns, on the command line with "
+                f"--column url={header[candidates[0]].strip()}.",
+            )
         raise InputFileError(
             f"{name} has no 'url' column (its header is: {', '.join(repr(c) for c in header)}).",
             "Name the column with the image web addresses 'url' in the first line (or 'text' for inline text; "
-            "in a zip, 'file' for the names of its files), or choose which column holds them.",
+            "in a zip, 'file' for the names of its files), or choose it: on the page under Match your columns, "
+            "on the command line with --column url=NAME.",
         )
     concept_pairs = tuple((ids, value) for ids, value in (pairs[k] for k in sorted(pairs)) if ids is not None)
     box_positions = _box_positions(header) if fmt == BLOG and (positions["url"], positions["file"]) != (None, None) \
@@ -324,12 +332,17 @@ def first_position(folded: list[str], names: Sequence[str]) -> int | None:
 
 
 def url_alias(folded: list[str]) -> int | None:
-    """Where the one column whose name ends in 'url' stands (image_url, photo_url, OriginalURL), else the one
-    named for its media (Label Studio's image), in a header without a 'url' column; None when there are none or
-    several (a thumbnail's url beside the image's)."""
-    found = ([i for i, cell in enumerate(folded) if cell.endswith("url")]
-             or [i for i, cell in enumerate(folded) if cell in MEDIA_COLUMNS])
+    """Where the one column of `url_columns` stands, in a header without a 'url' column; None when there are none
+    or several (a thumbnail's url beside the image's)."""
+    found = url_columns(folded)
     return found[0] if len(found) == 1 else None
+
+
+def url_columns(folded: list[str]) -> list[int]:
+    """Where the columns that may hold web addresses stand: those whose name ends in 'url' (image_url, photo_url,
+    OriginalURL), else those named for their media (Label Studio's image)."""
+    return ([i for i, cell in enumerate(folded) if cell.endswith("url")]
+            or [i for i, cell in enumerate(folded) if cell in MEDIA_COLUMNS])
 
 
 def _refuse_data_as_header(header: list[str], name: str) -> None:

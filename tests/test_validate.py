@@ -157,8 +157,11 @@ def test_the_one_column_whose_name_ends_in_url_holds_the_web_addresses_where_non
     assert map_columns(["id", "image_url", "label"]).positions["url"] == 1
     assert map_columns(["ImageID", "OriginalURL", "Title"]).positions["url"] == 1  # Open Images' list
     assert map_box_columns(["image_url", "label", "left_col", "top_row", "right_col", "bottom_row"])["url"] == 0
-    with pytest.raises(InputFileError, match="no 'url' column"):  # which one is the image? the person says
-        map_columns(["OriginalURL", "Thumbnail300KURL"])
+    with pytest.raises(InputFileError) as several:  # which one is the image? the person says
+        map_columns(["ImageID", "OriginalURL", "Thumbnail300KURL"], name="oi.csv")
+    assert several.value.message == ("oi.csv has no 'url' column, and 2 columns could hold the web addresses: "
+                                     "'OriginalURL', 'Thumbnail300KURL'.")
+    assert several.value.hint.endswith("on the command line with --column url=OriginalURL.")
     own_list = map_columns(["filename", "source_url"], lists_files=True)  # a folder's list names its files first
     assert own_list.positions["file"] == 0 and own_list.positions["url"] is None
 
