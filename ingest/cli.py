@@ -34,6 +34,7 @@ STDIN = Path("-")  # FILE that reads the CSV from a pipe
 STDIN_NAME = "stdin"  # how rows read from it are named: stdin:LINE
 SPOOL_CHUNK = 1024 * 1024  # bytes read from the pipe at a time
 POLL_SECONDS = 0.1
+COMMANDS = ("upload", "sandbox")
 
 log = logging.getLogger("ingest")
 
@@ -45,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if any(arg.split("=")[0] in ("--api_key", "--csv_file") for arg in argv):
             return _run_upload(*_blog_form(argv))
+        if argv and argv[0] not in COMMANDS and (argv[0] == "-" or Path(argv[0]).exists()):
+            argv.insert(0, "upload")  # python -m ingest data.csv: what else could it mean
         args = _parser().parse_args(argv)
         return args.command(args)
     except IngestError as error:

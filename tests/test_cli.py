@@ -185,6 +185,13 @@ def test_dry_run_needs_no_credentials_and_sends_nothing(sandbox, tmp_path):
     assert statuses == [(2, "ready"), (3, "ready"), (4, "invalid"), (5, "invalid"), (6, "invalid")]
 
 
+def test_a_file_named_without_the_upload_command_is_uploaded(sandbox):
+    result = run(str(DATA / "mixed.csv"), "--dry-run")
+    assert result.returncode == 1 and "nothing sent: 2 ready to upload, 3 invalid" in result.stdout
+    typo = run("uplaod", str(DATA / "mixed.csv"))  # not a file: a command mistyped
+    assert typo.returncode == 2 and "invalid choice: 'uplaod' (choose from 'upload', 'sandbox')" in typo.stderr
+
+
 def test_share_links_that_open_a_page_and_urls_with_spaces_are_sent_as_a_browser_would(sandbox, tmp_path):
     path = tmp_path / "drive.csv"
     path.write_text("url,label\nhttps://drive.google.com/file/d/1AbC/view?usp=sharing,cat\n"
