@@ -13,7 +13,7 @@ from . import pictures
 from .errors import InputFileError
 from .local import LocalFiles, local_file
 from .read import open_table, read_again
-from .report import COMMA_CONCEPTS_SHOWN
+from .report import COMMA_CONCEPTS_SHOWN, comma_concepts
 from .boxes import (
     CVAT_ROOT,
     BoxRecord,
@@ -111,7 +111,7 @@ def check_file(
     datasets: set[str] = set()
     urls: set[int] = set()  # hashes, to count repeats in little memory
     repeated_urls = share_links = spaced_urls = 0
-    comma_concepts: dict[str, None] = {}
+    commas: dict[str, None] = {}
     concepts: dict[str, int] = {}
     counted = True
     separated = column_map.format == BLOG  # by '|': a comma is in the concept's name
@@ -143,15 +143,14 @@ def check_file(
                     concepts[concept] = 1
                 else:
                     counted = False
-            if separated and len(comma_concepts) < COMMA_CONCEPTS_SHOWN and (
-                    "," in "".join(result.positive) or "," in "".join(result.negative)):  # the usual row: a quick no
-                comma_concepts.update(dict.fromkeys(c for c in (*result.positive, *result.negative) if "," in c))
+            if separated and len(commas) < COMMA_CONCEPTS_SHOWN:
+                commas.update(dict.fromkeys(comma_concepts((*result.positive, *result.negative))))
         else:  # rows combined into an input whose file cannot be sent are each a row to fix
             errors += [result, *(replace(result, line=line, cells=cells) for line, cells in joined)][
                 :errors_kept - len(errors)]
     return FileCheck(name, tuple(table.header), table.delimiter, column_map, rows, valid, tuple(sample),
                      tuple(errors), tuple(sorted(datasets)), table.read_as, table.sheets, repeated_urls, combined,
-                     tuple(comma_concepts)[:COMMA_CONCEPTS_SHOWN],
+                     tuple(commas)[:COMMA_CONCEPTS_SHOWN],
                      tuple(sorted(concepts.items(), key=lambda item: -item[1])), counted, share_links,
                      spaced_urls)
 

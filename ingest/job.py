@@ -40,8 +40,8 @@ from .outcomes import (
     RowOutcome,
 )
 from .read import Table, on_sheet, open_table, read_again
-from .report import (ReportWriter, comma_concepts_note, look_alike_concepts, look_alike_note, share_links_note,
-                     spaced_urls_note, split_sentence)
+from .report import (ReportWriter, comma_concepts, comma_concepts_note, look_alike_concepts, look_alike_note,
+                     share_links_note, spaced_urls_note, split_sentence)
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
 from .boxes import BoxRecord, BoxesFile
 from .validate import (
@@ -417,7 +417,7 @@ class UploadJob:
         notes = []
         if alike := look_alike_concepts(sorted(self._concepts)):
             notes.append(" ".join(look_alike_note(alike)))
-        if columns.format == BLOG and (commas := sorted(c for c in self._concepts if "," in c)):
+        if columns.format == BLOG and (commas := comma_concepts(sorted(self._concepts))):
             notes.append(" ".join(comma_concepts_note(commas)))
         if self._share_links:
             notes.append(" ".join(share_links_note(self._share_links)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, BinaryIO
 
@@ -75,10 +76,22 @@ def look_alike_note(groups: Sequence[tuple[str, ...]]) -> tuple[str, str]:
             "The app keeps them apart. Write each one alike everywhere if they are the same thing.")
 
 
+_LIST_MARK = re.compile("[,;]")  # what other lists separate names with
+
+
+def comma_concepts(concepts: Sequence[str]) -> list[str]:
+    """The concepts with a comma or semicolon in their name: where '|' separates names, likely several meant."""
+    if not _LIST_MARK.search("".join(concepts)):  # the usual row's: a quick no
+        return []
+    return [concept for concept in concepts if _LIST_MARK.search(concept)]
+
+
 def comma_concepts_note(concepts: Sequence[str]) -> tuple[str, str]:
-    """Concepts written with a comma where '|' separates them, and what to do: (headline, advice)."""
-    named = and_list([repr(concept) for concept in concepts[:COMMA_CONCEPTS_SHOWN]])
-    return (f"Concepts with a comma in their name: {named}.",
+    """The concepts of `comma_concepts`, and what to do: (headline, advice)."""
+    shown = concepts[:COMMA_CONCEPTS_SHOWN]
+    marks = and_list([mark for mark, char in (("a comma", ","), ("a semicolon", ";")) if any(char in c for c in shown)])
+    named = and_list([repr(concept) for concept in shown])
+    return (f"Concepts with {marks.replace(' and ', ' or ')} in their name: {named}.",
             "Each is one concept. If you meant several, separate them with | instead (such as cat|dog).")
 
 

@@ -686,13 +686,14 @@ def test_the_preview_says_which_urls_are_sent_as_a_browser_would_send_them(serve
         "https://drive.google.com/uc?export=download&id=1AbC", "https://h.test/b.jpg", "https://h.test/my%20c.jpg"}
 
 
-def test_concepts_written_with_commas_are_named_as_one_concept_each(server_env: Sandbox) -> None:
-    data = b'url,pos_concepts\nhttps://h.test/a.jpg,"cat, dog"\nhttps://h.test/b.jpg,"Washington, D.C.|city"\n'
+def test_concepts_written_with_commas_or_semicolons_are_named_as_one_concept_each(server_env: Sandbox) -> None:
+    data = (b'url,pos_concepts\nhttps://h.test/a.jpg,"cat, dog"\nhttps://h.test/b.jpg,"Washington, D.C.|city"\n'
+            b'https://h.test/c.jpg,bird;fish\n')
     at = choose(page(), "places.csv", data)
-    assert ("**Concepts with a comma in their name: 'cat, dog' and 'Washington, D.C.'.** Each is one concept."
-            in texts(at.info))
-    assert [list(concepts) for concepts in at.dataframe[0].value["Concepts"]] == [["cat, dog"],
-                                                                                 ["Washington, D.C.", "city"]]
+    assert ("**Concepts with a comma or a semicolon in their name: 'cat, dog', 'Washington, D.C.' and 'bird;fish'.** "
+            "Each is one concept." in texts(at.info))
+    assert [list(concepts) for concepts in at.dataframe[0].value["Concepts"]] == [
+        ["cat, dog"], ["Washington, D.C.", "city"], ["bird;fish"]]
     at = choose(page(), "sdk.csv", b'input,concepts\nhttps://h.test/a.jpg,"cat,dog"\n')  # the SDK's: commas part them
     assert "comma" not in texts(at.info)
 

@@ -211,16 +211,18 @@ def test_share_links_that_open_a_page_and_urls_with_spaces_are_sent_as_a_browser
     assert not {url for url in stored if "/view" in url or "dl=0" in url}
 
 
-def test_concepts_that_look_alike_or_hold_a_comma_are_named_as_the_preview_names_them(tmp_path):
+def test_concepts_that_look_alike_or_hold_a_comma_or_semicolon_are_named_as_the_preview_names_them(tmp_path):
     path = tmp_path / "places.csv"
     path.write_text('url,pos_concepts,neg_concepts\nhttps://h.test/a.jpg,"cat, dog",Dog\n'
-                    'https://h.test/b.jpg,"Washington, D.C.|dog",\nhttps://h.test/c.jpg,City , city\n')
+                    'https://h.test/b.jpg,"Washington, D.C.|dog",\nhttps://h.test/c.jpg,City , city\n'
+                    'https://h.test/d.jpg,cat;dog,\n')
     result = run("upload", str(path), "--dry-run")
     assert result.returncode == 0, result.stderr
     assert ("note: Concepts that differ only in capitals or spaces: 'City' and 'city'; 'Dog' and 'dog'. The app keeps "
             "them apart. Write each one alike everywhere if they are the same thing.") in result.stderr.splitlines()
-    assert ("note: Concepts with a comma in their name: 'Washington, D.C.' and 'cat, dog'. Each is one concept. If you "
-            "meant several, separate them with | instead (such as cat|dog).") in result.stderr.splitlines()
+    assert ("note: Concepts with a comma or a semicolon in their name: 'Washington, D.C.', 'cat, dog' and 'cat;dog'. "
+            "Each is one concept. If you meant several, separate them with | instead (such as cat|dog)."
+            ) in result.stderr.splitlines()
     clean = run("upload", str(DATA / "mixed.csv"), "--dry-run")
     assert "note: Concepts" not in clean.stderr
 
