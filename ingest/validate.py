@@ -98,7 +98,12 @@ _SCHEME_AND_SITE = re.compile(r"[^:/?#]*://[^/?#]*")  # a url's start, up to its
 # http(s), a plain host name and printable ASCII: every check in _checked_url passes it.
 _PLAIN_URL = re.compile(r"(?i:https?)://([A-Za-z0-9._~-]+)(?::[0-9]*)?(?:[/?#][!-~]*)?")
 # Hosts whose share links open a page that shows the file rather than the file itself: see _share_link
-_SHARE_HOSTS = frozenset({"drive.google.com", "www.dropbox.com", "dropbox.com", "github.com", "huggingface.co"})
+# Hosts whose share links open a page whose file's own link cannot be derived from it (see _share_link)
+_PAGE_ONLY_HOSTS = {"1drv.ms": "OneDrive", "onedrive.live.com": "OneDrive", "app.box.com": "Box",
+                    "www.icloud.com": "iCloud", "share.icloud.com": "iCloud"}
+_FILE_PATHS = ("/download", "/embed", "/shared/static/")  # OneDrive's and Box's links to the file itself
+_SHARE_HOSTS = frozenset({"drive.google.com", "www.dropbox.com", "dropbox.com", "github.com", "huggingface.co",
+                          *_PAGE_ONLY_HOSTS})
 _DRIVE_FILE_ID = re.compile(r"/file/d/([A-Za-z0-9_-]+)")
 _REPOSITORY_FOLDER = re.compile(r"(?:/datasets|/spaces)?/[^/]+/[^/]+/tree/")  # GitHub's and Hugging Face's
 _DRIVE_FILE_LINK = "https://drive.google.com/uc?export=download&id="  # then a shared file's id
@@ -889,8 +894,14 @@ def _share_link(url: str) -> tuple[str, str, str]:
     """A Google Drive, Dropbox, GitHub or Hugging Face link as `_checked_url` has it. A link that opens a page
     showing the file (Drive's /file/d/ID/view, Dropbox's dl=0, a repository's /blob/) gives the link to the file
     itself, which the server can fetch when anyone with the link may open it; a folder's, or a Drive page naming
-    no file, is a problem."""
+    no file, is a problem, as is a OneDrive, Box or iCloud page's link: their files' own links are not in them."""
     parts = urlsplit(url)
+    if service := _PAGE_ONLY_HOSTS.get(parts.hostname or ""):
+        if parts.path.startswith(_FILE_PATHS):
+            return url, "", ""
+        return "", f"this link opens the file's page on {service}, not the file itself", (
+            "the server cannot fetch the file from it: download the files and upload them with this list (a folder "
+            "or zip holding both), or give links that open each file itself")
     query = parse_qs(parts.query)
     if parts.hostname in ("github.com", "huggingface.co"):
         owner_repo, blob, path = parts.path.partition("/blob/")

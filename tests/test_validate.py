@@ -127,7 +127,8 @@ def test_a_share_link_that_opens_a_page_is_sent_as_the_link_to_the_file_it_shows
     links = ["https://drive.google.com/uc?export=download&id=1AbC", "https://www.dropbox.com/s/k/cat.jpg?dl=1",
              "https://www.dropbox.com/s/k/cat.jpg?raw=1", "https://dl.dropboxusercontent.com/s/k/cat.jpg",
              "https://github.com/me/pets/blob/main/cat.png?raw=true", "https://github.com/user-attachments/assets/7f3a",
-             "https://huggingface.co/datasets/me/pets/resolve/main/dog.jpg"]
+             "https://huggingface.co/datasets/me/pets/resolve/main/dog.jpg",
+             "https://onedrive.live.com/download?resid=A1%21105&authkey=!k3y", "https://app.box.com/shared/static/k3y.jpg"]
     assert [(r.given_url, r.url) for r in check(*([link, "", "", "", ""] for link in links))] == [
         ("", link) for link in links]  # already links to the files
 
@@ -255,6 +256,11 @@ def test_unusable_headers_stop_the_file(header, fragments):
          ["a Google Drive page, not a file", "https://drive.google.com/uc?export=download&id= followed by its id"]),
         (["https://www.dropbox.com/sh/k3y/AAB?dl=0", "a", "", "", ""], "url", ["a Dropbox folder, not a file"]),
         (["https://github.com/me/pets/tree/main/img", "a", "", "", ""], "url", ["a folder of a repository"]),
+        # share links whose file's own link cannot be derived
+        (["https://1drv.ms/i/s!AkX9/cat.jpg", "a", "", "", ""], "url",
+         ["this link opens the file's page on OneDrive, not the file itself", "download the files"]),
+        (["https://app.box.com/s/k3y", "a", "", "", ""], "url", ["the file's page on Box"]),
+        (["https://www.icloud.com/photos/#0a1B", "a", "", "", ""], "url", ["the file's page on iCloud"]),
         (["https://h t/a b.jpg", "a", "", "", ""], "url", ["a space in its site's name or its start", "remove it"]),
         (["http://h/x", "a b!", "", "", ""], "input_id", ["' !'", "letters, digits, '-' and '_'"]),
         (["http://h/x", "a" * (MAX_ID_CHARS + 1), "", "", ""], "input_id", ["49 characters", "at most 48"]),
