@@ -953,9 +953,9 @@ def _char_name(ch: str) -> str:
 
 
 def _listed_concepts(positive: str, negative: str) -> tuple[str, str, str]:
-    """Concept cells written as a list of names, as pandas writes a list (['cat', 'dog']) or JSON does
-    (["cat", "dog"]), as names separated by '|'; with the role of a cell that holds other JSON (Label Studio's CSV
-    writes its boxes so) last, or "" when there is none."""
+    """Concept cells written as a list of names, as pandas writes a list (['cat', 'dog']), JSON does
+    (["cat", "dog"]) or Java prints one ([cat, dog]), as names separated by '|'; with the role of a cell that holds
+    other JSON (Label Studio's CSV writes its boxes so) last, or "" when there is none."""
     cells = []
     for role, cell in (("pos_concepts", positive), ("neg_concepts", negative)):
         if cell[:1] in ("[", "{") and cell[-1:] in ("]", "}"):
@@ -968,12 +968,15 @@ def _listed_concepts(positive: str, negative: str) -> tuple[str, str, str]:
 
 
 def _name_list(cell: str) -> list[str] | None:
-    """The names of a list of texts written as JSON or as Python writes it; None for anything else."""
+    """The names of a list of texts written as JSON, as Python writes it or with bare names; None for anything
+    else."""
     try:
         value = json.loads(cell)
     except RecursionError:
         return None
     except ValueError:
+        if bare := _BARE_NAMES.fullmatch(cell):
+            return bare[1].split(",")
         if len(cell) > MAX_PYTHON_NOTATION_CHARS:
             return None
         try:
@@ -992,6 +995,7 @@ def _concepts(cell: str, separator: str = CONCEPT_SEPARATOR) -> tuple[str, ...]:
     return tuple(dict.fromkeys(filter(None, map(str.strip, cell.split(separator)))))
 
 
+_BARE_NAMES = re.compile(r"\[([^][{}\"':]*)\]")  # [cat, dog]: names without quotes, as Java prints a list
 _METADATA_HINT = 'write it as a JSON object, for example {"key": "value"}'
 _NUMBER_HINT = "write it as text, in quotes, to keep it as it is"
 

@@ -73,12 +73,13 @@ def test_metadata_written_as_python_writes_a_dict_is_read_as_that_object_with_th
     assert a_set.message.startswith("not valid JSON")  # a set is no JSON: the JSON reader's words are the ones to fix
 
 
-def test_concepts_written_as_a_list_of_names_as_pandas_or_json_writes_one_are_those_names():
+def test_concepts_written_as_a_list_of_names_as_pandas_json_or_java_writes_one_are_those_names():
     rows = check(["https://a.com/1.jpg", "", "['cat', 'pet']", "", ""],  # pandas' to_csv of a list column
                  ["https://a.com/2.jpg", "", '["dog", " pet "]', '["cat"]', ""],
-                 ["https://a.com/3.jpg", "", "[]", "['bird']", ""])
+                 ["https://a.com/3.jpg", "", "[]", "['bird']", ""],
+                 ["https://a.com/6.jpg", "", "[cat, pet ]", "[bird]", ""])  # as Java prints a list
     assert [(r.positive, r.negative) for r in rows] == [(("cat", "pet"), ()), (("dog", "pet"), ("cat",)),
-                                                        ((), ("bird",))]
+                                                        ((), ("bird",)), (("cat", "pet"), ("bird",))]
     [numbers, boxes] = check(["https://a.com/4.jpg", "", "[3, 7]", "", ""],
                              ["https://a.com/5.jpg", "", "", '[{"x": 1, "rectanglelabels": ["Cat"]}]', ""])
     assert (numbers.column, boxes.column) == ("pos_concepts", "neg_concepts")
