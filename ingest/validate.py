@@ -684,7 +684,7 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
             "keep each concept in one of the two columns",
         )
     metadata = None
-    if raw_metadata:
+    if raw_metadata and raw_metadata not in _NO_METADATA:
         metadata, problem, hint = _metadata(raw_metadata)
         if problem:
             return error("metadata", problem, hint)
@@ -996,6 +996,7 @@ def _concepts(cell: str, separator: str = CONCEPT_SEPARATOR) -> tuple[str, ...]:
 
 
 _BARE_NAMES = re.compile(r"\[([^][{}\"':]*)\]")  # [cat, dog]: names without quotes, as Java prints a list
+_NO_METADATA = frozenset({"null", "NULL", "None"})  # none, as JSON, a database's export and Python write it
 _METADATA_HINT = 'write it as a JSON object, for example {"key": "value"}'
 _NUMBER_HINT = "write it as text, in quotes, to keep it as it is"
 

@@ -171,11 +171,11 @@ ROW_CASES = [
         P(2, "m1", "metadata", "the metadata is a JSON list, not an object", AS_OBJECT),
         P(3, "m2", "metadata", "the metadata is a JSON number, not an object", AS_OBJECT),
         P(4, "m3", "metadata", "the metadata is a JSON string, not an object", AS_OBJECT),
-        P(5, "m4", "metadata", "the metadata is a JSON null, not an object", AS_OBJECT),
         P(6, "m5", "metadata", "the metadata is a JSON true/false, not an object", AS_OBJECT),
         P(12, "m11", "metadata", "not valid JSON (Expecting value at character 7)", AS_OBJECT),
-    ), ("m6", "m7", "m8", "m9", "m10"), content={
+    ), ("m4", "m6", "m7", "m8", "m9", "m10"), content={
         # Python's notation (pandas writes a dict so), and its trailing comma: what the row means is plain
+        "m4": ("https://img.test/m4.jpg", [], [], {}),  # null: none, as an empty cell
         "m6": ("https://img.test/m6.jpg", [], [], {"single": "quotes"}),
         "m7": ("https://img.test/m7.jpg", [], [], {"a": 1}),
         # A formula-looking text is data: it is stored as written, never evaluated or altered.
