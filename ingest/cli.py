@@ -19,6 +19,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .build import DEFAULT_BATCH
 from .errors import EncodingError, IngestError, SeveralLists, SheetError, UsageError
+from .outcomes import FAILED, INVALID
 from .local import LocalFiles, from_folder, from_parquet, from_zip, holds_files
 from .read import OTHER_ENCODINGS, readings
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
@@ -258,7 +259,7 @@ def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path
         target.check()
         print(f"Uploading {name} to {target.label}", file=sys.stderr)
     status = _follow(job.start(), options.dry_run)
-    return _finish(status, report)
+    return _finish(status, report, failed)
 
 
 @contextmanager
@@ -340,7 +341,7 @@ def _follow(job: UploadJob, dry_run: bool) -> JobStatus:
                 return status
 
 
-def _finish(status: JobStatus, report: Path | None) -> int:
+def _finish(status: JobStatus, report: Path | None, failed: Path | None) -> int:
     noun = status.noun
     if status.fatal:
         return _fail(status.fatal)
@@ -374,7 +375,26 @@ def _finish(status: JobStatus, report: Path | None) -> int:
         print(f"Stopped before the end: {status.processed:,} of {status.total or 0:,} {noun}s handled. "
               f"Run the same command again to {rest}.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    _next_steps(status, failed)
     return EXIT_OK if status.succeeded else EXIT_ROWS_FAILED
+
+
+def _next_steps(status: JobStatus, failed: Path | None) -> None:
+    """What to do about the rows the server did not take and the rows to fix."""
+    not_taken, invalid, noun = status.counts[FAILED], status.counts[INVALID], status.noun
+    if not_taken:
+        print(f"hint: run the same command again to send the {not_taken:,} failed {noun}{'s' * (not_taken > 1)} again "
+              f"(after the change their reasons ask for, if any); {noun}s already stored are not sent twice.",
+              file=sys.stderr)
+    if not invalid or noun != "row":
+        return
+    rows = "the invalid row" if invalid == 1 else f"the {invalid:,} invalid rows"
+    if failed:
+        print(f"hint: {rows} {'is' if invalid == 1 else 'are'} in {failed}, in the file's own columns: correct "
+              "them there and upload that file.", file=sys.stderr)
+    else:
+        print(f"hint: --failed PATH writes {rows}, in the file's own columns, to a file to correct and upload.",
+              file=sys.stderr)
 
 
 def _fail(error: IngestError) -> int:

@@ -44,7 +44,9 @@ def test_upload_sends_valid_rows_names_invalid_ones_and_exits_1(sandbox, tmp_pat
     assert f"{name}:4: bad-1: column 'url': the url has no scheme" in result.stdout
     assert f"{name}:5: cat-1: column 'input_id': the input id 'cat-1' is already used on line 2" in result.stdout
     assert f"{name}:6: emu: column 'neg_concepts': 'bird' is listed as both positive and negative" in result.stdout
-    assert "Traceback" not in result.stderr
+    assert (f"hint: the 3 invalid rows are in {failed}, in the file's own columns: correct them there and upload "
+            "that file.") in result.stderr
+    assert "Traceback" not in result.stderr and "run the same command again" not in result.stderr
     assert sorted(i.data.image.url for i in sandbox.stored_inputs()) == ["https://h.test/cat.jpg", "https://h.test/dog.jpg"]
     with open(report, newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -125,7 +127,7 @@ def test_second_run_is_all_already_there_and_exits_0(sandbox):
     assert first.returncode == 0, first.stdout + first.stderr
     again = run("upload", str(DATA / "two.tsv"), env=env)
     assert again.returncode == 0
-    assert "0 uploaded, 2 already there, 0 invalid, 0 failed" in again.stdout
+    assert "0 uploaded, 2 already there, 0 invalid, 0 failed" in again.stdout and "hint:" not in again.stderr
     assert len(sandbox.stored_inputs()) == 2
 
 
@@ -179,6 +181,8 @@ def test_dry_run_needs_no_credentials_and_sends_nothing(sandbox, tmp_path):
     result = run("upload", str(DATA / "mixed.csv"), "--dry-run", "--report", str(report))
     assert result.returncode == 1
     assert "5 rows checked" in result.stdout and "nothing sent: 2 ready to upload, 3 invalid" in result.stdout
+    assert ("hint: --failed PATH writes the 3 invalid rows, in the file's own columns, to a file to correct and "
+            "upload.") in result.stderr
     assert sandbox.stats().post_calls == 0
     with open(report, newline="") as handle:  # nothing was uploaded: the report says so too
         statuses = sorted((int(row["line"]), row["status"]) for row in csv.DictReader(handle))
@@ -315,6 +319,8 @@ def test_a_list_of_one_label_a_row_uploads_each_image_once_and_reports_every_row
     with start(SandboxConfig(fail_urls=r"/dead/", download_delay=0.1)) as server:
         missing = run("upload", str(path), "--dataset-id", "nope", "--failed", str(failed), env=sandbox_env(server))
         assert missing.returncode == 1 and "5 failed" in missing.stdout
+        assert ("hint: run the same command again to send the 5 failed rows again (after the change their reasons "
+                "ask for, if any); rows already stored are not sent twice.") in missing.stderr
         assert failed.read_text().splitlines() == path.read_text().splitlines()  # every row, to send again
 
         result = run("upload", str(path), "--report", str(report), env=sandbox_env(server))
