@@ -6,7 +6,6 @@ import argparse
 import io
 import logging
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -265,12 +264,16 @@ def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path
 @contextmanager
 def _spooled_stdin() -> Iterator[Path]:
     """What is piped in, kept in a temporary file (deleted afterwards) so it can be read twice:
-    once to count and check it, once to send it."""
+    once to count and check it, once to send it. On a terminal, a bar counts the bytes as they come."""
     if sys.stdin is None or sys.stdin.isatty():
         raise UsageError("'-' reads the CSV from a pipe, but nothing is piped in.",
                          "Pipe a file in, such as: zcat data.csv.gz | python -m ingest upload -")
     with tempfile.NamedTemporaryFile(prefix="ingest-stdin-") as spool:
-        shutil.copyfileobj(sys.stdin.buffer, spool, SPOOL_CHUNK)
+        with tqdm(unit="B", unit_scale=True, desc="reading the pipe", file=sys.stderr, dynamic_ncols=True,
+                  disable=None, leave=False) as bar:
+            while chunk := sys.stdin.buffer.read(SPOOL_CHUNK):
+                spool.write(chunk)
+                bar.update(len(chunk))
         spool.flush()
         yield Path(spool.name)
 

@@ -108,6 +108,41 @@ def test_web_addresses_one_a_line_upload_without_a_header(sandbox):
     assert stored == {"https://h.test/a.jpg", "https://h.test/b.mp4"}
 
 
+def test_a_pipe_read_with_a_terminal_open_shows_a_bar_of_its_bytes_before_the_rows_are_checked():
+    """Everything piped in is kept before the rows are read: a long export would otherwise show nothing for minutes."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    import threading
+
+    terminal, its_end = pty.openpty()
+    fcntl.ioctl(its_end, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new one is 0 columns wide
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CLARIFAI_")}
+    process = subprocess.Popen([sys.executable, "-m", "ingest", "upload", "-", "--dry-run"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=its_end, cwd=ROOT, env=base)
+    os.close(its_end)
+
+    def pipe_in() -> None:
+        process.stdin.write(b"url\n" + b"".join(b"https://h.test/%d.jpg\n" % n for n in range(2000)))
+        process.stdin.close()
+
+    threading.Thread(target=pipe_in).start()
+    shown = b""
+    while select.select([terminal], [], [], 60)[0]:
+        try:
+            chunk = os.read(terminal, 4096)
+        except OSError:  # the terminal's other end is closed: the command is done
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(terminal)
+    assert process.wait(timeout=60) == 0 and b"2,000 rows checked" in process.stdout.read()
+    assert shown.index(b"reading the pipe") < shown.index(b"checking")
+
+
 def test_a_dash_with_nothing_piped_in_says_how_to_pipe_instead_of_waiting():
     controller, terminal = os.openpty()  # stdin a terminal, as when '-' is typed by mistake
     try:
