@@ -59,8 +59,9 @@ _WORKBOOK = "xl/workbook.xml"  # what makes a zip a workbook
 _TITLE_ROWS = 20  # rows of one cell above a workbook's header that are taken as titles, at most
 _SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATIONSHIP_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-_LINK_MARKS = (b"<hyperlink ", b"HYPERLINK(")  # a sheet holds links only where its XML says one of these
-_HYPERLINK_FORMULA = re.compile(r'\s*HYPERLINK\(\s*"((?:[^"]|"")*)"', re.IGNORECASE)  # its address, written out
+_LINK_MARKS = (b"<hyperlink ", b"HYPERLINK(", b"IMAGE(")  # a sheet holds links only where its XML says one of these
+# A HYPERLINK or IMAGE formula's address, written out (Excel writes its newer functions with the _xlfn. prefix)
+_LINK_FORMULA = re.compile(r'\s*(?:_xlfn\.)?(?:HYPERLINK|IMAGE)\(\s*"((?:[^"]|"")*)"', re.IGNORECASE)
 _SCAN_BYTES = 1024 * 1024
 _MAX_LINKED_CELLS = 2_000_000  # cells given links, read at most (twice a sheet's rows): a link over a range is read
 # cell by cell, and more would be a damaged or hostile sheet's, whose links are then left unread
@@ -324,8 +325,9 @@ def _numbered_rows(sheet) -> Iterator[tuple[int, tuple]]:
 
 def _sheet_links(stream: BinaryIO, sheet_path: str) -> dict[int, dict[int, str]]:
     """Row -> column (from 0) -> the address a cell links to: a link inserted in it (Excel, LibreOffice, SharePoint's
-    lists), or its HYPERLINK formula's (Google Sheets exports its links so). A sheet's links come after its rows,
-    so a sheet that names none is found by a quick scan and not parsed twice."""
+    lists), its HYPERLINK formula's (Google Sheets exports its links so), or the picture's of its IMAGE formula (a
+    sheet showing each image in its cell). A sheet's links come after its rows, so a sheet that names none is found
+    by a quick scan and not parsed twice."""
     archive = zipfile.ZipFile(stream)
     if not sheet_path or not _mentions(archive, sheet_path, _LINK_MARKS):
         return {}
@@ -346,7 +348,7 @@ def _sheet_links(stream: BinaryIO, sheet_path: str) -> dict[int, dict[int, str]]
                     rows = element
                 continue
             if element.tag == f"{_SHEET_NS}c":
-                formula = _HYPERLINK_FORMULA.match(element.findtext(f"{_SHEET_NS}f") or "")
+                formula = _LINK_FORMULA.match(element.findtext(f"{_SHEET_NS}f") or "")
                 places = _cells_of(element.get("r")) if formula else []
                 target = formula[1].replace('""', '"') if formula else ""
             elif element.tag == f"{_SHEET_NS}hyperlink":

@@ -172,7 +172,7 @@ def test_an_excel_workbooks_first_sheet_reads_as_a_table_with_the_row_numbers_ex
         table(workbook({"A1": "url", "B1": "id"}))
 
 
-def test_a_workbook_cell_that_links_to_a_web_address_reads_as_that_address():
+def test_a_workbook_cell_that_links_to_or_shows_a_web_address_reads_as_that_address():
     import openpyxl
 
     book = openpyxl.Workbook()
@@ -187,6 +187,8 @@ def test_a_workbook_cell_that_links_to_a_web_address_reads_as_that_address():
     sheet.append(["photo 4", "bird", ""])  # a link to a place in the workbook is no web address
     sheet["A5"].hyperlink = "#Sheet!A1"
     sheet.append(["=HYPERLINK(D6)", "emu", ""])  # the address in another cell: not followed (and never computed)
+    sheet.append(['=IMAGE("https://h.test/7.jpg")', "owl", ""])  # a picture shown in its cell (Google Sheets)
+    sheet.append(['=_xlfn.IMAGE("https://h.test/8.jpg", "a fox", 1)', "fox", ""])  # Excel's
     out = io.BytesIO()
     book.save(out)
     opened, rows = table(out.getvalue())
@@ -195,7 +197,9 @@ def test_a_workbook_cell_that_links_to_a_web_address_reads_as_that_address():
                     (3, ['https://h.test/2.jpg?q="a"', "dog", ""]),
                     (4, ["https://h.test/3.jpg", "cow", ""]),
                     (5, ["photo 4", "bird", ""]),
-                    (6, ["", "emu", ""])]
+                    (6, ["", "emu", ""]),
+                    (7, ["https://h.test/7.jpg", "owl", ""]),
+                    (8, ["https://h.test/8.jpg", "fox", ""])]
 
 
 def rewritten(data: bytes, member: str, old: bytes, new: bytes) -> bytes:
