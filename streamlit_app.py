@@ -65,7 +65,7 @@ from ingest.outcomes import (
 )
 from ingest.read import OTHER_ENCODINGS, open_table, readings
 from ingest.report import (and_list, boxes_sentence, combined_sentence, comma_concepts_note, downloads_sentence,
-                           failed_lines, look_alike_concepts, look_alike_note, renumbered_report, retry_rows, rows_csv,
+                           failed_lines, look_alike_note, renumbered_report, retry_rows, rows_csv,
                            share_links_note, spaced_urls_note, summary_sentence)
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
@@ -993,9 +993,16 @@ def table_height(rows: int, shown: int = 8) -> int:
 
 def concepts_section(check: FileCheck) -> None:
     """How many ready inputs give each concept, to see the classes' balance and spot a misspelt one; and the concepts
-    that differ only in capitals or spaces."""
-    if not check.concepts:
-        return
+    that differ only in capitals or spaces (negative ones too)."""
+    if check.concepts:
+        concept_counts(check)
+    if check.look_alike:
+        headline, advice = look_alike_note(check.look_alike)
+        st.info(f"**{headline}** {advice}", icon=":material/match_case:")
+
+
+def concept_counts(check: FileCheck) -> None:
+    """The positive concepts and how many ready inputs give each, most given first."""
     top = ", ".join(f"{concept} {count:,}" for concept, count in check.concepts[:CONCEPTS_NAMED])
     more = len(check.concepts) - CONCEPTS_NAMED
     title = f"Concepts: {top}" + (f" and {more:,}{'' if check.concepts_counted else '+'} more" if more > 0 else "")
@@ -1007,9 +1014,6 @@ def concepts_section(check: FileCheck) -> None:
                                                                               max_value=most)})
         if not check.concepts_counted:
             st.caption(f"The first {len(check.concepts):,} concepts found are counted.")
-    if alike := look_alike_concepts(concept for concept, _ in check.concepts):
-        headline, advice = look_alike_note(alike)
-        st.info(f"**{headline}** {advice}", icon=":material/match_case:")
 
 
 def as_written(cell: str) -> list[str]:

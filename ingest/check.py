@@ -13,7 +13,7 @@ from . import pictures
 from .errors import InputFileError
 from .local import LocalFiles, local_file
 from .read import open_table, read_again
-from .report import COMMA_CONCEPTS_SHOWN, comma_concepts
+from .report import COMMA_CONCEPTS_SHOWN, comma_concepts, look_alike_concepts
 from .boxes import (
     CVAT_ROOT,
     BoxRecord,
@@ -73,6 +73,7 @@ class FileCheck:
     concepts_counted: bool = True  # False when the file gives more than CONCEPTS_COUNTED concepts
     share_links: int = 0  # valid inputs sent with the link to the file their link shows a page of...
     spaced_urls: int = 0  # ...and with the spaces in their url written %20
+    look_alike: tuple[tuple[str, ...], ...] = ()  # concepts, positive or negative, that differ only in capitals
 
     @property
     def invalid(self) -> int:
@@ -113,6 +114,7 @@ def check_file(
     repeated_urls = share_links = spaced_urls = 0
     commas: dict[str, None] = {}
     concepts: dict[str, int] = {}
+    negatives: set[str] = set()  # the negative concepts' names, for the look-alike ones
     counted = True
     separated = column_map.format == BLOG  # by '|': a comma is in the concept's name
     for result in validate_rows(gathered(raw_rows, column_map, last_lines), column_map):
@@ -143,6 +145,8 @@ def check_file(
                     concepts[concept] = 1
                 else:
                     counted = False
+            if result.negative and len(negatives) < CONCEPTS_COUNTED:
+                negatives.update(result.negative)
             if separated and len(commas) < COMMA_CONCEPTS_SHOWN:
                 commas.update(dict.fromkeys(comma_concepts((*result.positive, *result.negative))))
         else:  # rows combined into an input whose file cannot be sent are each a row to fix
@@ -152,7 +156,7 @@ def check_file(
                      tuple(errors), tuple(sorted(datasets)), table.read_as, table.sheets, repeated_urls, combined,
                      tuple(commas)[:COMMA_CONCEPTS_SHOWN],
                      tuple(sorted(concepts.items(), key=lambda item: -item[1])), counted, share_links,
-                     spaced_urls)
+                     spaced_urls, tuple(look_alike_concepts(dict.fromkeys([*concepts, *sorted(negatives)]))))
 
 
 @dataclass(frozen=True)

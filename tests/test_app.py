@@ -661,14 +661,15 @@ def test_a_list_of_one_label_a_row_becomes_one_input_an_image_with_all_its_label
 
 
 def test_the_preview_counts_each_concept_and_names_those_that_differ_only_in_capitals(server_env: Sandbox) -> None:
-    data = (b"url,pos_concepts\n" + b"".join(b"https://h.test/%d.jpg,cat|pet\n" % n for n in range(3))
-            + b"https://h.test/d.jpg,dog\nhttps://h.test/e.jpg,Dog \nhttps://h.test/f.jpg,\nnot a url,bird\n")
+    data = (b"url,pos_concepts,neg_concepts\n" + b"".join(b"https://h.test/%d.jpg,cat|pet,\n" % n for n in range(3))
+            + b"https://h.test/d.jpg,dog,\nhttps://h.test/e.jpg,Dog ,\nhttps://h.test/f.jpg,,Pet\nnot a url,bird,\n")
     at = choose(page(), "pets.csv", data)
     expander = next(e for e in at.expander if e.label.startswith("Concepts:"))
     assert expander.label == "Concepts: cat 3, pet 3, dog 1 and 1 more"
     counts = expander.dataframe[0].value
     assert list(zip(counts["Concept"], counts["Inputs"])) == [("cat", 3), ("pet", 3), ("dog", 1), ("Dog", 1)]
-    assert "**Concepts that differ only in capitals or spaces: 'dog' and 'Dog'.**" in texts(at.info)  # bird: invalid
+    assert ("**Concepts that differ only in capitals or spaces: 'pet' and 'Pet'; 'dog' and 'Dog'.**"  # as negatives too
+            in texts(at.info))  # bird: invalid
 
 
 def test_the_preview_says_which_urls_are_sent_as_a_browser_would_send_them(server_env: Sandbox) -> None:
