@@ -73,7 +73,7 @@ class FileCheck:
     concepts_counted: bool = True  # False when the file gives more than CONCEPTS_COUNTED concepts
     share_links: int = 0  # valid inputs sent with the link to the file their link shows a page of...
     spaced_urls: int = 0  # ...and with the spaces in their url written %20
-    look_alike: tuple[tuple[str, ...], ...] = ()  # concepts, positive or negative, that differ only in capitals
+    look_alike: tuple[tuple[str, ...], ...] = ()  # concepts, positive or negative, differing only in capitals or spaces
 
     @property
     def invalid(self) -> int:

@@ -97,11 +97,11 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")  # of two letters or more: C: 
 _SCHEME_AND_SITE = re.compile(r"[^:/?#]*://[^/?#]*")  # a url's start, up to its path, query or fragment
 # http(s), a plain host name and printable ASCII: every check in _checked_url passes it.
 _PLAIN_URL = re.compile(r"(?i:https?)://([A-Za-z0-9._~-]+)(?::[0-9]*)?(?:[/?#][!-~]*)?")
-# Hosts whose share links open a page that shows the file rather than the file itself: see _share_link
 # Hosts whose share links open a page whose file's own link cannot be derived from it (see _share_link)
 _PAGE_ONLY_HOSTS = {"1drv.ms": "OneDrive", "onedrive.live.com": "OneDrive", "app.box.com": "Box",
                     "www.icloud.com": "iCloud", "share.icloud.com": "iCloud"}
 _FILE_PATHS = ("/download", "/embed", "/shared/static/")  # OneDrive's and Box's links to the file itself
+# Hosts whose share links open a page that shows the file rather than the file itself: see _share_link
 _SHARE_HOSTS = frozenset({"drive.google.com", "www.dropbox.com", "dropbox.com", "github.com", "huggingface.co",
                           *_PAGE_ONLY_HOSTS})
 _DRIVE_FILE_ID = re.compile(r"/file/d/([A-Za-z0-9_-]+)")
