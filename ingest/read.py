@@ -219,7 +219,8 @@ def _parquet_table(stream: BinaryIO, name: str) -> Table:
     def rows() -> Iterator[RawRow]:
         line = 1
         try:
-            for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            # on this thread: a process ending soon after Arrow's threads started may abort (see local.py)
+            for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, use_threads=False):
                 for values in zip(*(column.to_pylist() for column in batch.columns)):
                     line += 1
                     yield RawRow(line, [cell_text(value) for value in values])
