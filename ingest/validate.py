@@ -900,8 +900,9 @@ def _share_link(url: str) -> tuple[str, str, str]:
         if parts.path.startswith(_FILE_PATHS):
             return url, "", ""
         return "", f"this link opens the file's page on {service}, not the file itself", (
-            "the server cannot fetch the file from it: download the files and upload them with this list (a folder "
-            "or zip holding both), or give links that open each file itself")
+            "the server cannot fetch the file from it: download the files and upload them with this list (the folder "
+            "or zip that holds both, or both chosen under 'Files from my computer' on the page), or give links that "
+            "open each file itself")
     query = parse_qs(parts.query)
     if parts.hostname in ("github.com", "huggingface.co"):
         owner_repo, blob, path = parts.path.partition("/blob/")
