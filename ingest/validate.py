@@ -978,12 +978,7 @@ def _name_list(cell: str) -> list[str] | None:
     except ValueError:
         if bare := _BARE_NAMES.fullmatch(cell):
             return bare[1].split(",")
-        if len(cell) > MAX_PYTHON_NOTATION_CHARS:
-            return None
-        try:
-            value = ast.literal_eval(cell)  # values only: nothing in the cell runs
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            return None
+        value = _python_value(cell)
     if isinstance(value, (list, tuple)) and all(isinstance(name, str) for name in value):
         return list(value)
     return None
@@ -1073,11 +1068,8 @@ def _python_dict_as_json(raw: str) -> str | None:
     """A dict written as Python writes one ({'source': 'shop', 'ok': True}: pandas' to_csv of a column of dicts,
     and the Python SDK's own files), as JSON; None for anything else. The SDK's reader swaps ' for " instead, which
     also reads {'ok': true}: that is tried last."""
-    if len(raw) > MAX_PYTHON_NOTATION_CHARS:
-        return None
-    try:
-        value = ast.literal_eval(raw)  # values only: nothing in the cell runs
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+    value = _python_value(raw)
+    if value is _NOT_PYTHON:
         swapped = raw.replace("'", '"')
         try:
             return swapped if isinstance(json.loads(swapped), dict) else None
@@ -1087,6 +1079,20 @@ def _python_dict_as_json(raw: str) -> str | None:
         return json.dumps(value) if isinstance(value, dict) else None  # half a character pair escaped: see _metadata
     except (TypeError, ValueError, RecursionError):  # a set, bytes: nothing JSON holds
         return None
+
+
+_NOT_PYTHON = object()  # what `_python_value` gives for a cell it does not read
+
+
+def _python_value(cell: str) -> object:
+    """The value a cell writes in Python's notation (values only: nothing in it runs), or `_NOT_PYTHON`: also for a
+    cell over MAX_PYTHON_NOTATION_CHARS, as Python's parser takes about 250 times a text's size."""
+    if len(cell) > MAX_PYTHON_NOTATION_CHARS:
+        return _NOT_PYTHON
+    try:
+        return ast.literal_eval(cell)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _NOT_PYTHON
 
 
 def _encodes(value: object) -> bool:
