@@ -580,7 +580,7 @@ def files_section() -> ChosenFile | None:
     key = files_key if chosen_list is None else f"{files_key}+list:{chosen_list}"
     held = state.get("local_files")
     if not held or held[0] != key:  # read once per choice, not on every rerun
-        with st.spinner("Reading the files…"):
+        with st.spinner("Reading the files…", show_time=True):
             try:
                 held = (key, read_local(uploaded, key, chosen_list))
             except InputFileError as error:
@@ -808,7 +808,7 @@ def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
            tuple(sorted((layout.columns or {}).items())), layout.keep_others)
     cache: OrderedDict = st.session_state.setdefault("checks", OrderedDict())
     if key not in cache:
-        with st.spinner(f"Checking every row of {chosen.name}…"):
+        with st.spinner(f"Checking every row of {chosen.name}…", show_time=True):
             try:
                 cache[key] = check_file(io.BytesIO(chosen.data), chosen.name, layout.delimiter, layout.encoding,
                                         columns=layout.columns, files=chosen.files,
