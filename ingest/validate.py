@@ -616,7 +616,9 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
         return error(
             "",
             f"this row has {len(cells)} cells but the header has {width} columns",
-            "quote cells that contain the delimiter, and give every row one cell per column",
+            "give every row one cell per column" + (
+                ", empty ones too: nothing between two separators" if len(cells) < width else
+                ': put a cell that holds the separator in double quotes ("cat, dog"), or remove the extra cells'),
         )
     input_id, url, text, given, file, kind, positive, negative, sdk_concepts, raw_metadata, dataset_id = map(
         str.strip, columns.role_cells([*cells, ""]))

@@ -283,8 +283,8 @@ def test_unusable_headers_stop_the_file(header, fragments):
         (["http://h/x", "a", "", "", '{"n": {"m": -Infinity}}'], "metadata", ["holds -Infinity, which is not"]),
         (["http://h/x", "a", "", "", '{"n": 1e400}'], "metadata", ["the number 1e400 in the metadata is too large"]),
         (["http://h/x", "a", "", "", '{"a": "\\ud800"}'], "metadata", ["half of a character pair", "\\ud83d"]),
-        (["http://h/x", "a", "", ""], "", ["4 cells but the header has 5 columns"]),
-        (["http://h/x", "a", "", "", "", "extra"], "", ["6 cells but the header has 5 columns", "quote cells"]),
+        (["http://h/x", "a", "", ""], "", ["4 cells but the header has 5 columns", "empty ones too"]),
+        (["http://h/x", "a", "", "", "", "extra"], "", ["6 cells but the header has 5 columns", "in double quotes"]),
     ],
 )
 def test_bad_rows_become_errors_naming_line_id_column_and_fix(cells, column, fragments):
