@@ -345,9 +345,11 @@ def url_alias(folded: list[str]) -> int | None:
 
 def url_columns(folded: list[str]) -> list[int]:
     """Where the columns that may hold web addresses stand: those whose name ends in 'url' (image_url, photo_url,
-    OriginalURL), else those named for their media (Label Studio's image)."""
+    OriginalURL), else those named for their media (Label Studio's image), else those whose name ends in 'link' or
+    'uri' (Photo link, image_uri)."""
     return ([i for i, cell in enumerate(folded) if cell.endswith("url")]
-            or [i for i, cell in enumerate(folded) if cell in MEDIA_COLUMNS])
+            or [i for i, cell in enumerate(folded) if cell in MEDIA_COLUMNS]
+            or [i for i, cell in enumerate(folded) if cell.endswith(("link", "uri"))])
 
 
 def _refuse_data_as_header(header: list[str], name: str) -> None:
