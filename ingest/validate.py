@@ -91,6 +91,7 @@ _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_ID_CHARS)
 DATASET_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_DATASET_ID_CHARS)
 _ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 _LABEL_STUDIO_PATHS = ("/data/upload/", "/data/local-files/")  # where Label Studio serves the images it holds
+_BEFORE_ANOTHER_URL = re.compile(r"[\s|,;]+(?=https?://)", re.IGNORECASE)  # urls listed in one cell
 _ATTACHED = re.compile(r"\((https?://[^\s()]+)\)", re.IGNORECASE)  # Airtable's attachments: "cat.jpg (https://...)"
 _HOST = re.compile(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::[0-9]+)?")  # a web address's, as it starts one
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")  # of two letters or more: C: is a drive
@@ -836,6 +837,9 @@ def _checked_url(url: str) -> tuple[str, str, str]:
     link that opens a page showing the file, the link to the file itself (see `_share_link`); with spaces in its
     path or query, the url with each written %20, as a browser sends it."""
     full_address = "write a full web address such as https://example.com/cat.jpg"
+    if url.find("://", 8) != -1 and len(parts := _BEFORE_ANOTHER_URL.split(url)) > 1:  # the usual url: a quick no
+        return "", f"this cell holds {len(parts)} web addresses; a row is one image", (
+            "give each image a row of its own, with its own web address")
     if len(url) > MAX_URL_CHARS:
         return "", f"the url is {len(url):,} characters long (at most {MAX_URL_CHARS:,})", (
             "check this cell for text pasted into it; a web address is rarely over a few hundred characters")

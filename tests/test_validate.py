@@ -130,7 +130,8 @@ def test_a_share_link_that_opens_a_page_is_sent_as_the_link_to_the_file_it_shows
              "https://www.dropbox.com/s/k/cat.jpg?raw=1", "https://dl.dropboxusercontent.com/s/k/cat.jpg",
              "https://github.com/me/pets/blob/main/cat.png?raw=true", "https://github.com/user-attachments/assets/7f3a",
              "https://huggingface.co/datasets/me/pets/resolve/main/dog.jpg",
-             "https://onedrive.live.com/download?resid=A1%21105&authkey=!k3y", "https://app.box.com/shared/static/k3y.jpg"]
+             "https://onedrive.live.com/download?resid=A1%21105&authkey=!k3y", "https://app.box.com/shared/static/k3y.jpg",
+             "https://img.proxy.test/?url=https://h.test/a.jpg"]  # another url inside one is no second url
     assert [(r.given_url, r.url) for r in check(*([link, "", "", "", ""] for link in links))] == [
         ("", link) for link in links]  # already links to the files
 
@@ -262,6 +263,10 @@ def test_unusable_headers_stop_the_file(header, fragments):
          ["a Google Drive page, not a file", "https://drive.google.com/uc?export=download&id= followed by its id"]),
         (["https://www.dropbox.com/sh/k3y/AAB?dl=0", "a", "", "", ""], "url", ["a Dropbox folder, not a file"]),
         (["https://github.com/me/pets/tree/main/img", "a", "", "", ""], "url", ["a folder of a repository"]),
+        # several web addresses in one cell (a sheet's cell of links, one a line), which would be sent as one
+        (["https://h.test/a.jpg\nhttps://h.test/b.jpg", "a", "", "", ""], "url",
+         ["this cell holds 2 web addresses; a row is one image", "give each image a row of its own"]),
+        (["https://h.test/a.jpg https://h.test/b.jpg|https://h.test/c.jpg", "a", "", "", ""], "url", ["holds 3 web"]),
         # share links whose file's own link cannot be derived
         (["https://1drv.ms/i/s!AkX9/cat.jpg", "a", "", "", ""], "url",
          ["this link opens the file's page on OneDrive, not the file itself", "download the files"]),
