@@ -46,7 +46,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from ingest import pictures
 from ingest.build import DEFAULT_BATCH, MAX_BATCH
 from ingest.check import BOX_ERRORS_KEPT, BoxesCheck, FileCheck, check_boxes, check_file
-from ingest.errors import EncodingError, IngestError, InputFileError, MissingKey, SeveralLists, SheetError
+from ingest.errors import EncodingError, IngestError, InputFileError, MissingKey, SeveralLists, SheetError, UsageError
 from ingest.journal import confirmed_count, file_digest, table_digest
 from ingest.job import DEFAULT_WORKERS, MAX_WORKERS, JobStatus, UploadJob, UploadOptions
 from ingest.local import (LEFT_OUT_SHOWN, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, LocalFiles, dataset_parts, from_files,
@@ -1222,8 +1222,8 @@ def options_section() -> Choices:
             help="The id of a dataset in your app, such as 'pets'. Rows whose file gives a dataset_id keep "
                  "their own.",
         ).strip()
-        if dataset_id and not DATASET_ID_PATTERN.fullmatch(dataset_id):
-            st.error(dataset_id_problem(dataset_id), icon=":material/error:")
+        if problem := dataset_id_problem(dataset_id):
+            st.error(problem, icon=":material/error:")
         allow_duplicates = st.checkbox(
             "Allow the same web address more than once", value=True, key="allow_duplicates",
             help="When off, an input whose web address is already in the app is not added again "
@@ -1238,8 +1238,12 @@ def options_section() -> Choices:
 
 
 def dataset_id_problem(dataset_id: str) -> str:
-    return (f"The dataset id {dataset_id[:60]!r} is not valid: use only letters, digits, '-' and '_', "
-            "as in the dataset's id in Clarifai.")
+    """What is wrong with a dataset id typed under Options, as the command line says it; "" when nothing is."""
+    try:
+        UploadOptions(dataset_id=dataset_id).check()
+    except UsageError as error:
+        return str(error)
+    return ""
 
 
 def datasets_section(check: FileCheck, choices: Choices, destination: Destination) -> bool:
@@ -1408,8 +1412,8 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
         reason = "No row is ready to upload: fix the rows above first."
     elif boxes_unusable:
         reason = "Fix the boxes file above first, or remove it."
-    elif choices.dataset_id and not DATASET_ID_PATTERN.fullmatch(choices.dataset_id):
-        reason = dataset_id_problem(choices.dataset_id) + " Fix it under Options."
+    elif problem := dataset_id_problem(choices.dataset_id):
+        reason = problem + " Fix it under Options."
     elif job_registry().sending(key := journal_key(destination, chosen, layout)):
         reason = sending_elsewhere(destination)
     elif earlier := confirmed_count(*key):

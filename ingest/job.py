@@ -55,6 +55,7 @@ from .validate import (
     input_rows,
     map_columns,
     repeated_inputs,
+    shortened,
     spaces_written,
     validate_rows,
 )
@@ -99,7 +100,7 @@ class UploadOptions:
             raise UsageError(f"The batch size must be between 1 and {MAX_BATCH}, not {self.batch_size}.",
                              f"Use {DEFAULT_BATCH} unless you have a reason not to.")
         if self.dataset_id and not DATASET_ID_PATTERN.fullmatch(self.dataset_id):
-            raise UsageError(f"The dataset id {self.dataset_id!r} is not valid.",
+            raise UsageError(f"The dataset id {shortened(self.dataset_id)!r} is not valid.",
                              "Use only letters, digits, '-' and '_', as in the dataset's id in Clarifai.")
         if not 1 <= self.workers <= MAX_WORKERS:
             raise UsageError(f"The number of workers must be between 1 and {MAX_WORKERS}, not {self.workers}.",

@@ -198,7 +198,8 @@ def test_missing_datasets_are_named_their_rows_fail_and_agreeing_creates_them(st
 def test_a_bad_dataset_id_in_the_options_stops_the_upload(server_env: Sandbox) -> None:
     at = choose(page(), "photos.csv", b"url\nhttps://h.test/a.jpg\n")
     at.text_input(key="dataset_id").input("my set").run()
-    assert "is not valid: use only letters, digits" in texts(at.error)
+    assert ("The dataset id 'my set' is not valid. Use only letters, digits, '-' and '_', as in the dataset's id in "
+            "Clarifai.") in texts(at.error)
     assert at.button(key="upload").disabled
 
 
