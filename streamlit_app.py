@@ -64,9 +64,9 @@ from ingest.outcomes import (
     RowOutcome,
 )
 from ingest.read import OTHER_ENCODINGS, open_table, readings
-from ingest.report import (and_list, boxes_sentence, combined_sentence, comma_concepts_note, downloads_sentence,
-                           failed_lines, look_alike_note, renumbered_report, retry_rows, rows_csv,
-                           share_links_note, spaced_urls_note, summary_sentence)
+from ingest.report import (and_list, boxes_sentence, changed_urls_notes, combined_sentence, comma_concepts_note,
+                           downloads_sentence, failed_lines, look_alike_note, renumbered_report, retry_rows, rows_csv,
+                           summary_sentence)
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
 from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, fetch_hosted, fetch_public,
@@ -77,10 +77,13 @@ from ingest.validate import (
     BOXES_ELSEWHERE,
     DATASET_ID_PATTERN,
     EXTENSION_KINDS,
+    FILE_LINK,
     FORMAT_NAMES,
     IMAGE_EXTENSIONS,
     KINDS,
     ROLES,
+    SCHEME_ADDED,
+    SPACES_WRITTEN,
     InputRecord,
     RowError,
     detect_format,
@@ -88,6 +91,8 @@ from ingest.validate import (
 )
 
 SAMPLES = Path(__file__).parent / "ingest" / "samples"
+URL_CHANGE_ICONS = {FILE_LINK: ":material/link:", SPACES_WRITTEN: ":material/space_bar:",
+                    SCHEME_ADDED: ":material/public:"}  # see `validate.url_change`
 PASTED_NAME = "pasted.txt"  # what pasted web addresses are called in messages and downloads
 TITLE = "Upload images, videos, audio and text to Clarifai"
 POLL_SECONDS = 0.5  # how often the live progress redraws
@@ -855,11 +860,8 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
     if check.comma_concepts:
         headline, advice = comma_concepts_note(check.comma_concepts)
         st.info(f"**{headline}** {advice}", icon=":material/label:")
-    if check.share_links:
-        headline, advice = share_links_note(check.share_links)
-        st.info(f"**{headline}** {advice}", icon=":material/link:")
-    if check.spaced_urls:
-        st.info(f"**{spaced_urls_note(check.spaced_urls)}**", icon=":material/space_bar:")
+    for kind, headline, advice in changed_urls_notes(check.changed_urls):
+        st.info(f"**{headline}** {advice}".strip(), icon=URL_CHANGE_ICONS[kind])
     if not check.rows:
         st.warning("The file has column names but no rows. Add one row per input under the first line.")
         return

@@ -4,8 +4,9 @@ and the same for a boxes file, whose boxes the upload reads here too."""
 from __future__ import annotations
 
 import io
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
@@ -39,7 +40,7 @@ from .validate import (
     gathers,
     map_columns,
     repeated_inputs,
-    spaces_written,
+    url_change,
     validate_rows,
 )
 
@@ -71,8 +72,7 @@ class FileCheck:
     comma_concepts: tuple[str, ...] = ()  # concepts written with a comma where '|' separates them (a few)
     concepts: tuple[tuple[str, int], ...] = ()  # (concept, the valid inputs that give it), most given first
     concepts_counted: bool = True  # False when the file gives more than CONCEPTS_COUNTED concepts
-    share_links: int = 0  # valid inputs sent with the link to the file their link shows a page of...
-    spaced_urls: int = 0  # ...and with the spaces in their url written %20
+    changed_urls: Mapping[str, int] = field(default_factory=dict)  # valid inputs sent with their url changed, by how
     look_alike: tuple[tuple[str, ...], ...] = ()  # concepts, positive or negative, differing only in capitals or spaces
 
     @property
@@ -111,7 +111,8 @@ def check_file(
     errors: list[RowError] = []
     datasets: set[str] = set()
     urls: set[int] = set()  # hashes, to count repeats in little memory
-    repeated_urls = share_links = spaced_urls = 0
+    repeated_urls = 0
+    changed_urls: Counter[str] = Counter()  # see `validate.url_change`
     commas: dict[str, None] = {}
     concepts: dict[str, int] = {}
     negatives: set[str] = set()  # the negative concepts' names, for the look-alike ones
@@ -134,9 +135,7 @@ def check_file(
                 key = hash(result.url)
                 repeated_urls += key in urls
                 if result.given_url:
-                    spaced = spaces_written(result.given_url)
-                    spaced_urls += spaced
-                    share_links += not spaced
+                    changed_urls[url_change(result.given_url)] += 1
                 urls.add(key)
             for concept in result.positive:
                 if concept in concepts:
@@ -155,8 +154,8 @@ def check_file(
     return FileCheck(name, tuple(table.header), table.delimiter, column_map, rows, valid, tuple(sample),
                      tuple(errors), tuple(sorted(datasets)), table.read_as, table.sheets, repeated_urls, combined,
                      tuple(commas)[:COMMA_CONCEPTS_SHOWN],
-                     tuple(sorted(concepts.items(), key=lambda item: -item[1])), counted, share_links,
-                     spaced_urls, tuple(look_alike_concepts(dict.fromkeys([*concepts, *sorted(negatives)]))))
+                     tuple(sorted(concepts.items(), key=lambda item: -item[1])), counted, dict(changed_urls),
+                     tuple(look_alike_concepts(dict.fromkeys([*concepts, *sorted(negatives)]))))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import logging
 import tempfile
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -40,8 +40,8 @@ from .outcomes import (
     RowOutcome,
 )
 from .read import Table, on_sheet, open_table, read_again
-from .report import (ReportWriter, comma_concepts, comma_concepts_note, look_alike_concepts, look_alike_note,
-                     share_links_note, spaced_urls_note, split_sentence)
+from .report import (ReportWriter, changed_urls_notes, comma_concepts, comma_concepts_note, look_alike_concepts,
+                     look_alike_note, split_sentence)
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
 from .boxes import BoxRecord, BoxesFile
 from .validate import (
@@ -56,7 +56,7 @@ from .validate import (
     map_columns,
     repeated_inputs,
     shortened,
-    spaces_written,
+    url_change,
     validate_rows,
 )
 
@@ -239,8 +239,7 @@ class UploadJob:
         self._joined: dict[int, tuple[tuple[int, list[str]], ...]] = {}  # a combined input's first line -> its others
         self._combined = 0
         self._concepts: set[str] = set()  # the names rows give (at most MAX_CONCEPT_NAMES), for `notes`
-        self._share_links = 0  # rows sent with the link to the file their link shows a page of, for `notes`...
-        self._spaced_urls = 0  # ...and with the spaces in their url written %20
+        self._changed_urls: Counter[str] = Counter()  # rows sent with their url changed, by how, for `notes`
         self._notes: tuple[str, ...] = ()
         self._total: int | None = None
         self._started = 0.0
@@ -414,16 +413,13 @@ class UploadJob:
 
     def _note_rows(self, columns: ColumnMap) -> None:
         """Concepts that look alike, and in a list that separates them with '|', concepts with a comma; urls sent
-        changed: share links as the files' own, spaces written %20."""
+        changed: share links as the files' own, spaces written %20, https:// put before them."""
         notes = []
         if alike := look_alike_concepts(sorted(self._concepts)):
             notes.append(" ".join(look_alike_note(alike)))
         if columns.format == BLOG and (commas := comma_concepts(sorted(self._concepts))):
             notes.append(" ".join(comma_concepts_note(commas)))
-        if self._share_links:
-            notes.append(" ".join(share_links_note(self._share_links)))
-        if self._spaced_urls:
-            notes.append(spaced_urls_note(self._spaced_urls))
+        notes += [f"{headline} {advice}".strip() for _, headline, advice in changed_urls_notes(self._changed_urls)]
         self._concepts.clear()  # a finished job may stay on the page a long time
         with self._lock:
             self._notes = tuple(notes)
@@ -450,11 +446,7 @@ class UploadJob:
                 if len(concepts) < MAX_CONCEPT_NAMES:
                     concepts.update(chain.from_iterable(map(attrgetter("positive"), records)),
                                     chain.from_iterable(map(attrgetter("negative"), records)))
-                for given in filter(None, map(attrgetter("given_url"), records)):  # the few urls sent changed
-                    if spaces_written(given):
-                        self._spaced_urls += 1
-                    else:
-                        self._share_links += 1
+                self._changed_urls.update(map(url_change, filter(None, map(attrgetter("given_url"), records))))
                 if client is not None:
                     missing = self._missing_datasets(client, records)
                     if missing:

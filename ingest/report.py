@@ -11,7 +11,7 @@ from typing import IO, BinaryIO
 
 from .outcomes import DOWNLOAD_FAILED, DOWNLOAD_FETCHED, DOWNLOAD_PENDING, FAILED, INVALID, STATUS_LABELS, STATUSES, UPLOADED, RowOutcome
 from .read import open_table
-from .validate import MAX_HELD, input_names, map_columns
+from .validate import FILE_LINK, MAX_HELD, SCHEME_ADDED, SPACES_WRITTEN, input_names, map_columns
 
 REPORT_HEADER = ("line", "input_id", "url", "status", "reason", "download")
 READY = "ready"  # a dry run's status for a row it would upload
@@ -95,17 +95,25 @@ def comma_concepts_note(concepts: Sequence[str]) -> tuple[str, str]:
             "Each is one concept. If you meant several, separate them with | instead (such as cat|dog).")
 
 
-def share_links_note(rows: int) -> tuple[str, str]:
-    """Rows whose link opens a page showing the file (see `validate._share_link`): (headline, advice)."""
-    link = "1 row links" if rows == 1 else f"{rows:,} rows link"
-    return (f"{link} to a page that shows the file (on Google Drive, Dropbox, GitHub or Hugging Face): the link to "
-            "the file itself is sent instead.", "The server can fetch a file only if anyone with the link may open it.")
-
-
-def spaced_urls_note(rows: int) -> str:
-    """Rows whose url has spaces in its path or query, sent written %20 (see `validate._spaced`)."""
-    give = "1 row gives a web address" if rows == 1 else f"{rows:,} rows give web addresses"
-    return f"{give} with spaces: each space is sent written as %20, as a browser sends it."
+def changed_urls_notes(changes: Mapping[str, int]) -> list[tuple[str, str, str]]:
+    """What was done to the urls sent changed, by how they were (`validate.url_change`: its kind -> rows):
+    (kind, headline, advice) for each kind that has rows, in a fixed order."""
+    notes = []
+    if rows := changes.get(FILE_LINK):
+        link = "1 row links" if rows == 1 else f"{rows:,} rows link"
+        notes.append((FILE_LINK, f"{link} to a page that shows the file (on Google Drive, Dropbox, GitHub or Hugging "
+                                 "Face): the link to the file itself is sent instead.",
+                      "The server can fetch a file only if anyone with the link may open it."))
+    if rows := changes.get(SPACES_WRITTEN):
+        give = "1 row gives a web address" if rows == 1 else f"{rows:,} rows give web addresses"
+        notes.append((SPACES_WRITTEN, f"{give} with spaces: each space is sent written as %20, as a browser sends it.",
+                      ""))
+    if rows := changes.get(SCHEME_ADDED):
+        give = "1 row gives a web address" if rows == 1 else f"{rows:,} rows give web addresses"
+        notes.append((SCHEME_ADDED, f"{give} without https:// at the start: https:// is put there, as a browser "
+                                    "does.", "A site that only answers http:// is named after the upload, when the "
+                                             "server cannot fetch from it."))
+    return notes
 
 
 def split_sentence(inputs: int) -> str:

@@ -835,7 +835,8 @@ def _duplicate(record: InputRecord, earlier: int, columns: ColumnMap) -> RowErro
 def _checked_url(url: str) -> tuple[str, str, str]:
     """(the url to send, "", ""), or ("", what is wrong with it, how to fix it). The url to send is the url; for a
     link that opens a page showing the file, the link to the file itself (see `_share_link`); with spaces in its
-    path or query, the url with each written %20, as a browser sends it."""
+    path or query, the url with each written %20, as a browser sends it; without a scheme (www.example.com/a.jpg,
+    //example.com/a.jpg), with https:// before it, as a browser fetches it."""
     full_address = "write a full web address such as https://example.com/cat.jpg"
     if url.find("://", 8) != -1 and len(parts := _BEFORE_ANOTHER_URL.split(url)) > 1:  # the usual url: a quick no
         return "", f"this cell holds {len(parts)} web addresses; a row is one image", (
@@ -865,6 +866,8 @@ def _checked_url(url: str) -> tuple[str, str, str]:
     except ValueError as error:
         return "", f"the url cannot be read ({error})", full_address
     if not parts.scheme:
+        if _HOST.fullmatch(url.removeprefix("//").partition("/")[0]) and "/" in url.removeprefix("//"):
+            return _checked_url("https:" + url if url.startswith("//") else "https://" + url)  # as a browser does
         return "", "the url has no scheme; only http:// and https:// addresses can be fetched", full_address
     if parts.scheme.lower() not in ("http", "https"):
         if get_close_matches(parts.scheme.lower(), ("https", "http"), cutoff=0.75):  # htp:, htps:, hhttps:
@@ -882,10 +885,16 @@ def _checked_url(url: str) -> tuple[str, str, str]:
     return url, "", ""
 
 
-def spaces_written(given_url: str) -> bool:
-    """Whether a url sent changed (a record's `given_url`) had its spaces written %20; else it was a page's link,
-    sent as its file's."""
-    return " " in given_url
+# How a url sent changed (see `url_change`) was changed
+SCHEME_ADDED, SPACES_WRITTEN, FILE_LINK = "scheme added", "spaces written", "file link"
+
+
+def url_change(given_url: str) -> str:
+    """How a url sent changed (a record's `given_url`) was changed: https:// put before it, its spaces written %20,
+    or a page's link sent as its file's (see `_checked_url`); the first that applies."""
+    if not given_url[:8].lower().startswith(("http://", "https://")):
+        return SCHEME_ADDED
+    return SPACES_WRITTEN if " " in given_url else FILE_LINK
 
 
 def _spaced(url: str) -> tuple[str, str, str]:

@@ -674,17 +674,20 @@ def test_the_preview_counts_each_concept_and_names_those_that_differ_only_in_cap
 
 def test_the_preview_says_which_urls_are_sent_as_a_browser_would_send_them(server_env: Sandbox) -> None:
     data = (b"url\nhttps://drive.google.com/file/d/1AbC/view?usp=sharing\nhttps://h.test/b.jpg\n"
-            b"https://h.test/my c.jpg\n")
+            b"https://h.test/my c.jpg\nh.test/d.jpg\n")
     at = choose(page(), "drive.csv", data)
     assert ("**1 row links to a page that shows the file (on Google Drive, Dropbox, GitHub or Hugging Face): the link "
             "to the file itself is sent instead.** The server can fetch a file only if anyone with the link may open "
             "it.") in texts(at.info)
     assert ("**1 row gives a web address with spaces: each space is sent written as %20, as a browser sends it.**"
             in texts(at.info))
-    assert metrics(at)["Ready to upload"] == "3"
+    assert "**1 row gives a web address without https:// at the start: https:// is put there, as a browser does.**" \
+        in texts(at.info)
+    assert metrics(at)["Ready to upload"] == "4"
     upload(at)
     assert {item.data.image.url for item in server_env.stored_inputs()} == {
-        "https://drive.google.com/uc?export=download&id=1AbC", "https://h.test/b.jpg", "https://h.test/my%20c.jpg"}
+        "https://drive.google.com/uc?export=download&id=1AbC", "https://h.test/b.jpg", "https://h.test/my%20c.jpg",
+        "https://h.test/d.jpg"}
 
 
 def test_concepts_written_with_commas_or_semicolons_are_named_as_one_concept_each(server_env: Sandbox) -> None:

@@ -136,11 +136,11 @@ ROW_CASES = [
         P(3, "s-js", "url", "the url has 'javascript:'", NOT_WEB),
         P(4, "s-data", "url", "the url has 'data:'", NOT_WEB),
         P(5, "s-ftp", "url", "the url has 'ftp:'", NOT_WEB),
-        P(7, "s-relative", "url", "the url has no scheme", FULL_ADDRESS),
         P(8, "s-nohost", "url", "the url has no host name", FULL_ADDRESS),
         P(9, "s-formula", "url", "the url has no scheme", FULL_ADDRESS),
         P(10, "s-empty", "url", "the url is empty", "put the image's web address (starting with https://) here"),
-    ), ("s-upper", "s-http")),
+    ), ("s-upper", "s-http", "s-relative"), content={  # a url without a scheme is fetched as a browser does
+        "s-relative": ("https://img.test/no-scheme.jpg", [], [], {})}),
     RowCase("url_spaces.csv", EXIT_ROWS_INVALID, (
         P(3, "sp-host", "url", "the url has a space in its site's name or its start", "remove it"),
         P(5, "sp-newline", "url", "the url contains the invisible character U+000A (a line break)", "retype the url"),

@@ -231,11 +231,11 @@ def test_a_file_named_without_the_upload_command_is_uploaded(sandbox):
     assert typo.returncode == 2 and "invalid choice: 'uplaod' (choose from 'upload', 'sandbox')" in typo.stderr
 
 
-def test_share_links_that_open_a_page_and_urls_with_spaces_are_sent_as_a_browser_would(sandbox, tmp_path):
+def test_share_links_urls_with_spaces_and_urls_without_https_are_sent_as_a_browser_would(sandbox, tmp_path):
     path = tmp_path / "drive.csv"
     path.write_text("url,label\nhttps://drive.google.com/file/d/1AbC/view?usp=sharing,cat\n"
                     "https://www.dropbox.com/s/k3y/dog.jpg?dl=0,dog\nhttps://drive.google.com/drive/folders/9Z,pet\n"
-                    "https://h.test/my cat.jpg,cat\n")
+                    "https://h.test/my cat.jpg,cat\nwww.h.test/owl.jpg,owl\n//h.test/emu.jpg,emu\n")
     result = run("upload", str(path), env=sandbox_env(sandbox))
     assert result.returncode == 1, result.stderr  # the folder's row
     assert ("note: 2 rows link to a page that shows the file (on Google Drive, Dropbox, GitHub or Hugging Face): the "
@@ -243,10 +243,13 @@ def test_share_links_that_open_a_page_and_urls_with_spaces_are_sent_as_a_browser
             "open it.") in result.stderr.splitlines()
     assert ("note: 1 row gives a web address with spaces: each space is sent written as %20, as a browser sends it."
             ) in result.stderr.splitlines()
+    assert ("note: 2 rows give web addresses without https:// at the start: https:// is put there, as a browser does. "
+            "A site that only answers http:// is named after the upload, when the server cannot fetch from it."
+            ) in result.stderr.splitlines()
     assert f"{path}:4: column 'url': this is a Google Drive folder, not a file" in result.stdout
     stored = {i.data.image.url for i in sandbox.stored_inputs()}
     assert {"https://drive.google.com/uc?export=download&id=1AbC", "https://www.dropbox.com/s/k3y/dog.jpg?dl=1",
-            "https://h.test/my%20cat.jpg"} <= stored
+            "https://h.test/my%20cat.jpg", "https://www.h.test/owl.jpg", "https://h.test/emu.jpg"} <= stored
     assert not {url for url in stored if "/view" in url or "dl=0" in url}
 
 
@@ -382,7 +385,7 @@ def test_a_list_of_boxes_uploads_each_image_once_with_all_its_boxes(sandbox, tmp
                     "https://h.test/a.jpg,dog,0,0,640,480,640,480\n"
                     "https://h.test/b.jpg,dog,0,0,64,48,640,480\n"
                     "https://h.test/c.jpg,dog,0,0,700,48,640,480\n"  # a bad box on a good image
-                    "h.test/d.jpg,dog,0,0,64,48,640,480\n")  # a bad url: neither image nor box is sent
+                    "not-a-url,dog,0,0,64,48,640,480\n")  # a bad url: neither image nor box is sent
     result = run("upload", str(path), env=sandbox_env(sandbox))
     assert result.returncode == 1, result.stderr
     assert "4 inputs in" in result.stdout and "3 uploaded, 0 already there, 1 invalid, 0 failed" in result.stdout
@@ -401,9 +404,9 @@ def test_a_list_of_boxes_rows_to_fix_hold_every_row_whose_box_was_not_added(sand
     path, failed = tmp_path / "detections.csv", tmp_path / "failed.csv"
     lines = ["url,class,xmin,ymin,xmax,ymax,width,height",
              "https://h.test/a.jpg,cat,64,48,320,240,640,480",
-             "h.test/b.jpg,dog,0,0,64,48,640,480",  # a bad url: the row to fix...
+             "ftp://h.test/b.jpg,dog,0,0,64,48,640,480",  # a bad url: the row to fix...
              "https://h.test/a.jpg,dog,0,0,700,48,640,480",  # a bad box on a good image
-             "h.test/b.jpg,cat,1,1,64,48,640,480"]  # ...and its image's other box, which would be lost
+             "ftp://h.test/b.jpg,cat,1,1,64,48,640,480"]  # ...and its image's other box, which would be lost
     path.write_text("\n".join(lines) + "\n")
     result = run("upload", str(path), "--failed", str(failed), env=sandbox_env(sandbox))
     assert result.returncode == 1, result.stderr

@@ -13,12 +13,14 @@ from ingest.boxes import map_box_columns
 from ingest.validate import (
     MAX_ID_CHARS,
     MAX_JOINED,
+    SCHEME_ADDED,
     InputRecord,
     RowError,
     gathered,
     generated_id,
     map_columns,
     repeated_inputs,
+    url_change,
     validate_rows,
 )
 
@@ -78,6 +80,15 @@ def test_spaces_after_a_urls_site_name_are_sent_written_percent_20_and_the_url_i
                                                        ("https://h.test?q=a b", "https://h.test?q=a%20b")]
     assert rows[2].message == "the url is 12,012 characters long (at most 8,192)"  # as it would be sent
     assert rows[3].message == "the url has a space in its site's name or its start"
+
+
+def test_a_url_without_a_scheme_is_sent_with_https_before_it_as_a_browser_fetches_it():
+    rows = check(["www.h.test/a.jpg", "", "", "", ""], ["//h.test/b.jpg", "", "", "", ""],
+                 ["h.test/my c.jpg", "", "", "", ""])
+    assert [(r.given_url, r.url) for r in rows] == [("www.h.test/a.jpg", "https://www.h.test/a.jpg"),
+                                                   ("//h.test/b.jpg", "https://h.test/b.jpg"),
+                                                   ("h.test/my c.jpg", "https://h.test/my%20c.jpg")]
+    assert [url_change(r.given_url) for r in rows] == [SCHEME_ADDED] * 3  # with spaces too: that is said first
 
 
 def test_a_long_cell_is_not_read_in_pythons_notation_whose_parser_takes_250_times_its_size():
@@ -230,7 +241,7 @@ def test_unusable_headers_stop_the_file(header, fragments):
     ("cells", "column", "fragments"),
     [
         (["", "a", "", "", ""], "url", ["url is empty", "https://"]),
-        (["example.com/x.jpg", "a", "", "", ""], "url", ["no scheme", "https://example.com/cat.jpg"]),
+        (["example.com", "a", "", "", ""], "url", ["no scheme", "https://example.com/cat.jpg"]),  # no file named
         (["photos/x.jpg", "a", "", "", ""], "url", ["a file's name, not a web address", "the folder or zip"]),
         (["C:\\My Photos\\x.JPG", "a", "", "", ""], "url", ["a file's name", "'Files from my computer'"]),
         (["ftp://h/x.jpg", "a", "", "", ""], "url", ["'ftp:'", "only http:// and https://"]),
