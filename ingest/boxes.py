@@ -21,7 +21,8 @@ import yaml
 
 from .errors import InputFileError, one_line
 from .read import RawRow
-from .validate import BOXES_FILE_COLUMNS, FILE_ALIASES, RowError, cell_at, first_position, shortened, url_alias
+from .validate import (BOXES_FILE_COLUMNS, FILE_ALIASES, RowError, cell_at, first_position, shortened, url_alias,
+                       url_sent)
 
 BOX_EDGES = ("left_col", "top_row", "right_col", "bottom_row")  # fractions of the image, 0..1
 PIXEL_EDGES = ("xmin", "ymin", "xmax", "ymax")  # pixels, with the image's size in these columns:
@@ -161,7 +162,7 @@ def validate_boxes(rows: Iterable[RawRow], positions: Mapping[str, int | None],
             yield error(column, f"the box is inverted or empty ({low} must be less than {high})",
                         "swap the two edges, or check which column holds which edge")
             continue
-        yield BoxRecord(row.line, input_id, url, concept, left, top, right, bottom)
+        yield BoxRecord(row.line, input_id, url_sent(url) if url else "", concept, left, top, right, bottom)
 
 
 def _fraction_edges(cells: list[str], positions: Mapping[str, int | None]):

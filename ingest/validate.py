@@ -885,6 +885,13 @@ def _checked_url(url: str) -> tuple[str, str, str]:
     return url, "", ""
 
 
+def url_sent(cell: str) -> str:
+    """The url a row whose url cell is `cell` sends (see `_checked_url`), or the cell itself when it sends none: what
+    a box that names its input by url names."""
+    sent, problem, _ = _checked_url(cell)
+    return cell if problem else sent
+
+
 # How a url sent changed (see `url_change`) was changed
 SCHEME_ADDED, SPACES_WRITTEN, FILE_LINK = "scheme added", "spaces written", "file link"
 

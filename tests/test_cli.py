@@ -414,6 +414,23 @@ def test_a_list_of_boxes_rows_to_fix_hold_every_row_whose_box_was_not_added(sand
     assert failed.read_text().splitlines() == [lines[0], lines[2], lines[3], lines[4]]
 
 
+def test_a_list_of_boxes_whose_urls_are_sent_changed_puts_each_box_on_its_input(sandbox, tmp_path):
+    """A share link, spaces and a missing https:// change the url sent; the boxes name the input by it."""
+    path = tmp_path / "detections.csv"
+    path.write_text("url,class,xmin,ymin,xmax,ymax,width,height\n"
+                    "https://drive.google.com/file/d/1AbC/view,cat,0,0,64,48,640,480\n"
+                    "https://h.test/my dog.jpg,dog,0,0,64,48,640,480\n"
+                    "www.h.test/owl.jpg,owl,0,0,64,48,640,480\n")
+    result = run("upload", str(path), env=sandbox_env(sandbox))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Boxes: 3 uploaded, 0 already there, 0 invalid, 0 failed." in result.stdout
+    ids = {item.data.image.url: item.id for item in sandbox.stored_inputs()}
+    assert stored_boxes(sandbox) == sorted([
+        (ids["https://drive.google.com/uc?export=download&id=1AbC"], "cat", (0.0, 0.0, 0.1, 0.1)),
+        (ids["https://h.test/my%20dog.jpg"], "dog", (0.0, 0.0, 0.1, 0.1)),
+        (ids["https://www.h.test/owl.jpg"], "owl", (0.0, 0.0, 0.1, 0.1))])
+
+
 def test_a_list_of_boxes_puts_each_box_on_its_own_rows_input(sandbox, tmp_path):
     path = tmp_path / "detections.csv"  # one image stored twice under two ids, a box each
     path.write_text("url,input_id,class,left_col,top_row,right_col,bottom_row\n"
