@@ -866,8 +866,9 @@ def _checked_url(url: str) -> tuple[str, str, str]:
     except ValueError as error:
         return "", f"the url cannot be read ({error})", full_address
     if not parts.scheme:
-        if _HOST.fullmatch(url.removeprefix("//").partition("/")[0]) and "/" in url.removeprefix("//"):
-            return _checked_url("https:" + url if url.startswith("//") else "https://" + url)  # as a browser does
+        site, slash, _ = url.removeprefix("//").partition("/")
+        if slash and _HOST.fullmatch(site):  # www.example.com/a.jpg: fetched as a browser does
+            return _checked_url(f"https://{url.removeprefix('//')}")
         return "", "the url has no scheme; only http:// and https:// addresses can be fetched", full_address
     if parts.scheme.lower() not in ("http", "https"):
         if get_close_matches(parts.scheme.lower(), ("https", "http"), cutoff=0.75):  # htp:, htps:, hhttps:
