@@ -705,7 +705,7 @@ def test_concepts_written_with_commas_or_semicolons_are_named_as_one_concept_eac
 def test_pasted_web_addresses_are_checked_and_uploaded_as_a_list(server_env: Sandbox) -> None:
     at = page()
     pasted = next(area for area in at.text_area if area.key.startswith("pasted_"))
-    pasted.set_value("https://h.test/a.jpg\nhttps://h.test/b.jpg\nh.test/c.jpg\n").run()
+    pasted.set_value("https://h.test/a.jpg\nhttps://h.test/b.jpg\nftp://h.test/c.jpg\n").run()
     assert metrics(at) == {"Rows found": "3", "Ready to upload": "2", "Need fixing": "1"}
     assert "Read pasted.txt as a list of web addresses, one a line." in texts(at.caption)
     assert list(at.table[0].value["Line"]) == [3]  # the rows to fix, by the pasted line

@@ -134,7 +134,7 @@ def test_an_excel_list_in_a_folder_names_its_files_by_excels_rows_and_one_hot_co
     assert stored == {PNG: ["cat"], PNG + b"b": ["cat", "dog"]}
 
 def test_a_cvat_export_with_its_images_uploads_them_with_their_boxes_and_tags(sandbox, tmp_path):
-    from tests.test_validate import CVAT
+    from tests.test_boxes import CVAT
 
     path = tmp_path / "task_pets-2026_11_27-cvat for images 1.1.zip"
     path.write_bytes(zipped({"annotations.xml": CVAT, "images/train/a.jpg": PNG, "images/b.jpg": PNG + b"b",
