@@ -72,18 +72,14 @@ from ingest.sandbox import start as start_sandbox
 from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, fetch_hosted, fetch_public,
                            hosted_url, source_url)
 from ingest.boxes import BoxRecord, BoxesFile, names_coco, names_voc
+from ingest.urls import EXTENSION_KINDS, FILE_LINK, IMAGE_EXTENSIONS, SCHEME_ADDED, SPACES_WRITTEN
 from ingest.validate import (
     BLOG,
     BOXES_ELSEWHERE,
     DATASET_ID_PATTERN,
-    EXTENSION_KINDS,
-    FILE_LINK,
     FORMAT_NAMES,
-    IMAGE_EXTENSIONS,
     KINDS,
     ROLES,
-    SCHEME_ADDED,
-    SPACES_WRITTEN,
     InputRecord,
     RowError,
     detect_format,
@@ -92,7 +88,7 @@ from ingest.validate import (
 
 SAMPLES = Path(__file__).parent / "ingest" / "samples"
 URL_CHANGE_ICONS = {FILE_LINK: ":material/link:", SPACES_WRITTEN: ":material/space_bar:",
-                    SCHEME_ADDED: ":material/public:"}  # see `validate.url_change`
+                    SCHEME_ADDED: ":material/public:"}  # see `urls.url_change`
 PASTED_NAME = "pasted.txt"  # what pasted web addresses are called in messages and downloads
 TITLE = "Upload images, videos, audio and text to Clarifai"
 POLL_SECONDS = 0.5  # how often the live progress redraws

@@ -21,8 +21,8 @@ import yaml
 
 from .errors import InputFileError, one_line
 from .read import RawRow
-from .validate import (BOXES_FILE_COLUMNS, FILE_ALIASES, RowError, cell_at, first_position, shortened, url_alias,
-                       url_sent)
+from .urls import url_sent
+from .validate import BOXES_FILE_COLUMNS, FILE_ALIASES, RowError, cell_at, first_position, shortened, url_alias
 
 BOX_EDGES = ("left_col", "top_row", "right_col", "bottom_row")  # fractions of the image, 0..1
 PIXEL_EDGES = ("xmin", "ymin", "xmax", "ymax")  # pixels, with the image's size in these columns:

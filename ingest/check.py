@@ -30,6 +30,7 @@ from .boxes import (
     validate_yolo,
     voc_document,
 )
+from .urls import url_change
 from .validate import (
     BLOG,
     BOXES_FILE_COLUMNS,
@@ -40,7 +41,6 @@ from .validate import (
     gathers,
     map_columns,
     repeated_inputs,
-    url_change,
     validate_rows,
 )
 
@@ -112,7 +112,7 @@ def check_file(
     datasets: set[str] = set()
     urls: set[int] = set()  # hashes, to count repeats in little memory
     repeated_urls = 0
-    changed_urls: Counter[str] = Counter()  # see `validate.url_change`
+    changed_urls: Counter[str] = Counter()  # see `urls.url_change`
     commas: dict[str, None] = {}
     concepts: dict[str, int] = {}
     negatives: set[str] = set()  # the negative concepts' names, for the look-alike ones

@@ -7,6 +7,8 @@ Front ends turn them into output in exactly one place: the CLI's exit, the page'
 
 from __future__ import annotations
 
+import unicodedata
+
 
 class IngestError(Exception):
     """A problem that stops the job, with a message and a hint for the user."""
@@ -68,3 +70,10 @@ class MissingKey(UsageError):
 def one_line(error: BaseException) -> str:
     """A library's error text on one line, to quote inside a message."""
     return " ".join(str(error).split())
+
+
+def char_name(ch: str) -> str:
+    """How a message names a character: a tab, a line break, or its Unicode name."""
+    names = {"\ufeff": "a byte-order mark, often left where two files were joined", "\x00": "a NUL byte",
+             "\t": "a tab", "\n": "a line break", "\r": "a line break"}
+    return names.get(ch) or unicodedata.name(ch, "a control character").lower()

@@ -44,6 +44,7 @@ from .report import (ReportWriter, changed_urls_notes, comma_concepts, comma_con
                      look_alike_note, split_sentence)
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
 from .boxes import BoxRecord, BoxesFile
+from .urls import url_change
 from .validate import (
     BLOG,
     BOXES_ELSEWHERE,
@@ -56,7 +57,6 @@ from .validate import (
     map_columns,
     repeated_inputs,
     shortened,
-    url_change,
     validate_rows,
 )
 

@@ -56,13 +56,11 @@ from .boxes import (
     voc_document,
     yolo_classes,
 )
+from .urls import EXTENSION_KINDS, IMAGE_EXTENSIONS, MEDIA_EXTENSIONS
 from .validate import (
     BLOG,
     CONCEPT_SEPARATOR,
-    EXTENSION_KINDS,
-    IMAGE_EXTENSIONS,
     LABEL_ALIASES,
-    MEDIA_EXTENSIONS,
     ROLES,
     ColumnMap,
     InputRecord,

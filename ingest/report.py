@@ -11,7 +11,8 @@ from typing import IO, BinaryIO
 
 from .outcomes import DOWNLOAD_FAILED, DOWNLOAD_FETCHED, DOWNLOAD_PENDING, FAILED, INVALID, STATUS_LABELS, STATUSES, UPLOADED, RowOutcome
 from .read import open_table
-from .validate import FILE_LINK, MAX_HELD, SCHEME_ADDED, SPACES_WRITTEN, input_names, map_columns
+from .urls import FILE_LINK, SCHEME_ADDED, SPACES_WRITTEN
+from .validate import MAX_HELD, input_names, map_columns
 
 REPORT_HEADER = ("line", "input_id", "url", "status", "reason", "download")
 READY = "ready"  # a dry run's status for a row it would upload
@@ -96,7 +97,7 @@ def comma_concepts_note(concepts: Sequence[str]) -> tuple[str, str]:
 
 
 def changed_urls_notes(changes: Mapping[str, int]) -> list[tuple[str, str, str]]:
-    """What was done to the urls sent changed, by how they were (`validate.url_change`: its kind -> rows):
+    """What was done to the urls sent changed, by how they were (`urls.url_change`: its kind -> rows):
     (kind, headline, advice) for each kind that has rows, in a fixed order."""
     notes = []
     if rows := changes.get(FILE_LINK):

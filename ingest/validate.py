@@ -14,15 +14,14 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from difflib import get_close_matches
 from functools import cached_property
 from itertools import islice
 from operator import attrgetter, eq, itemgetter
-from urllib.parse import parse_qs, urlsplit
 
-from .errors import InputFileError
+from .errors import InputFileError, char_name
 from .index import IdIndex
 from .read import RawRow, is_web_address
+from .urls import checked_url, kind_of_url
 
 ROLES = ("url", "input_id", "pos_concepts", "neg_concepts", "metadata", "text", "type", "dataset_id",
          "latitude", "longitude", "file")
@@ -50,18 +49,10 @@ _PORTAL_CONCEPT = re.compile(r"input\.data\.concepts\[([0-9]{1,9})\]\.(id|value|
 # The Python SDK's `Inputs.get_inputs_from_csv` columns: `input` is a url or the text itself.
 SDK_COLUMNS = {"inputid": "input_id", "input": "input", "concepts": "sdk_concepts", "metadata": "metadata",
                "geopoints": "geopoints"}
-EXTENSION_KINDS = {
-    **dict.fromkeys((".mp4", ".mov", ".avi", ".webm", ".mkv", ".m4v", ".mpeg", ".mpg", ".3gp"), "video"),
-    **dict.fromkeys((".mp3", ".wav", ".flac", ".ogg", ".m4a", ".aac", ".opus", ".wma"), "audio"),
-    **dict.fromkeys((".txt", ".md"), "text"),
-}
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jfif", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".heic")
-MEDIA_EXTENSIONS = frozenset(IMAGE_EXTENSIONS) | frozenset(EXTENSION_KINDS)
 MAX_ID_CHARS = 48  # the hosted API refuses longer input ids ("id must be between 1 and 48 characters long")
 MAX_DATASET_ID_CHARS = 255  # no lower hosted limit is known for dataset ids
 SHOWN_ID_CHARS = 300  # a longer rejected id is cut where it is printed
 MAX_METADATA_CHARS = 512 * 1024  # per row, so 128 rows stay well under a request's 128 MB
-MAX_URL_CHARS = 8192  # web servers refuse longer request lines (nginx and Apache stop near 8 KB)
 MAX_METADATA_DEPTH = 32  # nesting levels; protobuf refuses messages nested past 100 and a level costs two
 # Of a cell read in Python's notation when JSON refuses it: Python's parser takes about 250 times a text's size
 MAX_PYTHON_NOTATION_CHARS = 64 * 1024
@@ -90,26 +81,7 @@ _ID_CONTENT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json.du
 _ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_ID_CHARS)
 DATASET_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_DATASET_ID_CHARS)
 _ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
-_LABEL_STUDIO_PATHS = ("/data/upload/", "/data/local-files/")  # where Label Studio serves the images it holds
-_BEFORE_ANOTHER_URL = re.compile(r"[\s|,;]+(?=https?://)", re.IGNORECASE)  # urls listed in one cell
 _ATTACHED = re.compile(r"\((https?://[^\s()]+)\)", re.IGNORECASE)  # Airtable's attachments: "cat.jpg (https://...)"
-_HOST = re.compile(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::[0-9]+)?")  # a web address's, as it starts one
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")  # of two letters or more: C: is a drive
-_SCHEME_AND_SITE = re.compile(r"[^:/?#]*://[^/?#]*")  # a url's start, up to its path, query or fragment
-# http(s), a plain host name and printable ASCII: every check in _checked_url passes it.
-_PLAIN_URL = re.compile(r"(?i:https?)://([A-Za-z0-9._~-]+)(?::[0-9]*)?(?:[/?#][!-~]*)?")
-# Hosts whose share links open a page whose file's own link cannot be derived from it (see _share_link)
-_PAGE_ONLY_HOSTS = {"1drv.ms": "OneDrive", "onedrive.live.com": "OneDrive", "app.box.com": "Box",
-                    "www.icloud.com": "iCloud", "share.icloud.com": "iCloud"}
-_FILE_PATHS = ("/download", "/embed", "/shared/static/")  # OneDrive's and Box's links to the file itself
-# Hosts whose share links open a page that shows the file rather than the file itself: see _share_link
-_SHARE_HOSTS = frozenset({"drive.google.com", "www.dropbox.com", "dropbox.com", "github.com", "huggingface.co",
-                          *_PAGE_ONLY_HOSTS})
-_DRIVE_FILE_ID = re.compile(r"/file/d/([A-Za-z0-9_-]+)")
-_REPOSITORY_FOLDER = re.compile(r"(?:/datasets|/spaces)?/[^/]+/[^/]+/tree/")  # GitHub's and Hugging Face's
-_DRIVE_FILE_LINK = "https://drive.google.com/uc?export=download&id="  # then a shared file's id
-# The path's last ".ext" (a dot after some name, before any ? or # and at the path's end)
-_EXTENSION = re.compile(r"[^?#]*[^/?#](\.\w+)(?=[?#]|\Z)")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # json.loads keeps a lone one, UTF-8 cannot
 _CELL_ROLES = ("input_id", "url", "text", "input", "file", "type", "pos_concepts", "neg_concepts", "sdk_concepts",
                "metadata", "dataset_id")  # in the order validate_row unpacks them
@@ -140,7 +112,7 @@ class InputRecord:
     file: str = ""  # a local file's name, sent as bytes (see `ingest.local`)
     joined: tuple[tuple[int, list[str]], ...] = ()  # (line, cells) of the rows below it combined into this input
     row_ids: tuple[str, ...] = ()  # the generated ids its combined rows have alone (see `_joined`)
-    given_url: str = ""  # the url as the row wrote it, when `url` is sent instead (see `_checked_url`)
+    given_url: str = ""  # the url as the row wrote it, when `url` is sent instead (see `checked_url`)
 
     @property
     def reference(self) -> str:
@@ -650,7 +622,7 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
         url = attached[0]
     given_url = ""
     if url:
-        sent, url_problem, url_hint = _checked_url(url)
+        sent, url_problem, url_hint = checked_url(url)
         if url_problem:
             return error("url", url_problem, url_hint)
         if sent != url:
@@ -666,7 +638,7 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
         article = "an" if kind[0] in "aeiou" else "a"
         return error("url", f"{article} {kind} input needs a url",
                      f"put the {kind}'s web address (starting with https://) here")
-    kind = kind or ("text" if text else columns.url_kind if url else "") or _kind_of_url(url or file)
+    kind = kind or ("text" if text else columns.url_kind if url else "") or kind_of_url(url or file)
     if columns.format == PORTAL:
         positive, negative, concept_problem = _portal_concepts(cells, columns)
         if concept_problem:
@@ -708,12 +680,6 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     record = InputRecord(row.line, input_id, url, positive, negative, metadata, id_generated, cells,
                          kind, text, dataset_id, geo, file)
     return replace(record, given_url=given_url) if given_url else record
-
-
-def _kind_of_url(url: str) -> str:
-    """Video, audio or text by the extension of the url's last path segment; image otherwise."""
-    extension = _EXTENSION.match(url)
-    return EXTENSION_KINDS.get(extension[1].lower(), "image") if extension else "image"
 
 
 def _portal_concepts(cells: list[str], columns: ColumnMap):
@@ -832,152 +798,6 @@ def _duplicate(record: InputRecord, earlier: int, columns: ColumnMap) -> RowErro
     )
 
 
-def _checked_url(url: str) -> tuple[str, str, str]:
-    """(the url to send, "", ""), or ("", what is wrong with it, how to fix it). The url to send is the url; for a
-    link that opens a page showing the file, the link to the file itself (see `_share_link`); with spaces in its
-    path or query, the url with each written %20, as a browser sends it; without a scheme (www.example.com/a.jpg,
-    //example.com/a.jpg), with https:// before it, as a browser fetches it."""
-    full_address = "write a full web address such as https://example.com/cat.jpg"
-    if url.find("://", 8) != -1 and len(parts := _BEFORE_ANOTHER_URL.split(url)) > 1:  # the usual url: a quick no
-        return "", f"this cell holds {len(parts)} web addresses; a row is one image", (
-            "give each image a row of its own, with its own web address")
-    if len(url) > MAX_URL_CHARS:
-        return "", f"the url is {len(url):,} characters long (at most {MAX_URL_CHARS:,})", (
-            "check this cell for text pasted into it; a web address is rarely over a few hundred characters")
-    if plain := _PLAIN_URL.fullmatch(url):  # the usual url, settled without urlsplit and a look at every character
-        return _share_link(url) if plain[1].lower() in _SHARE_HOSTS else (url, "", "")
-    if url.startswith(_LABEL_STUDIO_PATHS):
-        return "", "this is an image Label Studio keeps itself, not a web address", (
-            "export the project as COCO or YOLO with its images and upload that zip, or point its tasks at web "
-            "addresses (such as a public bucket's https:// urls)")
-    if _names_a_file(url):
-        return "", "this is a file's name, not a web address", (
-            "to upload files from your computer, upload this list together with them: the folder or zip that holds "
-            "both, or both chosen under 'Files from my computer' on the page")
-    if " " in url:  # before the scheme: "https ://x" should not read as having no scheme
-        return _spaced(url)
-    hidden = next((ch for ch in url if unicodedata.category(ch)[0] in "CZ"), None)
-    if hidden is not None:
-        return "", f"the url contains the invisible character U+{ord(hidden):04X} ({_char_name(hidden)})", (
-            "delete it: retype the url, or save the file again as 'CSV UTF-8'")
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError as error:
-        return "", f"the url cannot be read ({error})", full_address
-    if not parts.scheme:
-        site, slash, _ = url.removeprefix("//").partition("/")
-        if slash and _HOST.fullmatch(site):  # www.example.com/a.jpg: fetched as a browser does
-            return _checked_url(f"https://{url.removeprefix('//')}")
-        return "", "the url has no scheme; only http:// and https:// addresses can be fetched", full_address
-    if parts.scheme.lower() not in ("http", "https"):
-        if get_close_matches(parts.scheme.lower(), ("https", "http"), cutoff=0.75):  # htp:, htps:, hhttps:
-            return "", f"the url starts with '{parts.scheme}:', not http:// or https://", (
-                "correct its start to https:// (or http://)")
-        return "", f"the url has '{parts.scheme}:'; only http:// and https:// addresses can be fetched", (
-            "put the image where the web can reach it (a site or a public bucket) and use its https:// address")
-    if host in _SHARE_HOSTS:
-        return _share_link(url)
-    if not host:
-        if not url[len(parts.scheme) + 1:].startswith("//"):  # https:/example.com, https:example.com
-            return "", "the url has no host name", (
-                f"write two slashes after '{parts.scheme}:', as in https://example.com/cat.jpg")
-        return "", "the url has no host name", full_address
-    return url, "", ""
-
-
-def url_sent(cell: str) -> str:
-    """The url a row whose url cell is `cell` sends (see `_checked_url`), or the cell itself when it sends none: what
-    a box that names its input by url names."""
-    sent, problem, _ = _checked_url(cell)
-    return cell if problem else sent
-
-
-# How a url sent changed (see `url_change`) was changed
-SCHEME_ADDED, SPACES_WRITTEN, FILE_LINK = "scheme added", "spaces written", "file link"
-
-
-def url_change(given_url: str) -> str:
-    """How a url sent changed (a record's `given_url`) was changed: https:// put before it, its spaces written %20,
-    or a page's link sent as its file's (see `_checked_url`); the first that applies."""
-    if not given_url[:8].lower().startswith(("http://", "https://")):
-        return SCHEME_ADDED
-    return SPACES_WRITTEN if " " in given_url else FILE_LINK
-
-
-def _spaced(url: str) -> tuple[str, str, str]:
-    """A url with spaces as `_checked_url` has it: spaces after its site's name are written %20 (and the url is
-    checked so), before it they are a problem."""
-    site = _SCHEME_AND_SITE.match(url)
-    if not site or site.end() < url.index(" "):  # no scheme: that is its problem
-        return _checked_url(url.replace(" ", "%20"))
-    return "", "the url has a space in its site's name or its start", (
-        "remove it: a web address may hold spaces only after its site's name, as in https://example.com/my cat.jpg")
-
-
-def _share_link(url: str) -> tuple[str, str, str]:
-    """A Google Drive, Dropbox, GitHub or Hugging Face link as `_checked_url` has it. A link that opens a page
-    showing the file (Drive's /file/d/ID/view, Dropbox's dl=0, a repository's /blob/) gives the link to the file
-    itself, which the server can fetch when anyone with the link may open it; a folder's, or a Drive page naming
-    no file, is a problem, as is a OneDrive, Box or iCloud page's link: their files' own links are not in them."""
-    parts = urlsplit(url)
-    if service := _PAGE_ONLY_HOSTS.get(parts.hostname or ""):
-        if parts.path.startswith(_FILE_PATHS):
-            return url, "", ""
-        return "", f"this link opens the file's page on {service}, not the file itself", (
-            "the server cannot fetch the file from it: download the files and upload them with this list (the folder "
-            "or zip that holds both, or both chosen under 'Files from my computer' on the page), or give links that "
-            "open each file itself")
-    query = parse_qs(parts.query)
-    if parts.hostname in ("github.com", "huggingface.co"):
-        owner_repo, blob, path = parts.path.partition("/blob/")
-        if _REPOSITORY_FOLDER.match(parts.path):
-            return "", "this is a folder of a repository, not a file", (
-                "give each file a row of its own, with its own link")
-        if not blob or query.get("raw") == ["true"]:
-            return url, "", ""
-        if parts.hostname == "huggingface.co":
-            return url.replace("/blob/", "/resolve/", 1), "", ""
-        return f"https://raw.githubusercontent.com{owner_repo}/{path}", "", ""
-    if parts.hostname == "drive.google.com":
-        if parts.path in ("/uc", "/thumbnail"):
-            return url, "", ""
-        if parts.path.startswith("/drive/folders/"):
-            return "", "this is a Google Drive folder, not a file", (
-                f"give each file a row of its own, with its own link ({_DRIVE_FILE_LINK}... for a shared file)")
-        found = _DRIVE_FILE_ID.match(parts.path)
-        file_id = found[1] if found else query.get("id", [""])[0]
-        if not file_id:
-            return "", "this is a Google Drive page, not a file", (
-                f"share each file with 'Anyone with the link' and write {_DRIVE_FILE_LINK} followed by its id")
-        return _DRIVE_FILE_LINK + file_id, "", ""
-    if query.get("dl") == ["1"] or query.get("raw") == ["1"]:
-        return url, "", ""
-    if parts.path.startswith("/sh/"):
-        return "", "this is a Dropbox folder, not a file", "give each file a row of its own, with its own link"
-    if query.get("dl"):
-        return re.sub(r"([?&])dl=0(?=&|$)", r"\1dl=1", url), "", ""
-    return f"{url}{'&' if parts.query else '?'}dl=1", "", ""
-
-
-def _names_a_file(url: str) -> bool:
-    """Whether a url cell holds a file's name or path (cat.jpg, images/cat.jpg, C:\\photos\\cat.jpg) rather than
-    a web address (example.com/cat.jpg lacks only its scheme)."""
-    extension = _EXTENSION.match(url)
-    if "://" in url or url.startswith("//") or not extension or extension[1].lower() not in MEDIA_EXTENSIONS:
-        return False
-    if _SCHEME.match(url):  # https:/example.com/cat.jpg: a web address, mistyped
-        return False
-    first, slash, _ = url.replace("\\", "/").partition("/")
-    return not (slash and _HOST.fullmatch(first))
-
-
-def _char_name(ch: str) -> str:
-    names = {"\ufeff": "a byte-order mark, often left where two files were joined", "\x00": "a NUL byte",
-             "\t": "a tab", "\n": "a line break", "\r": "a line break"}
-    return names.get(ch) or unicodedata.name(ch, "a control character").lower()
-
-
 def _listed_concepts(positive: str, negative: str) -> tuple[str, str, str]:
     """Concept cells written as a list of names, as pandas writes a list (['cat', 'dog']), JSON does
     (["cat", "dog"]) or Java prints one ([cat, dog]), as names separated by '|'; with the role of a cell that holds
@@ -1071,7 +891,7 @@ def _metadata(raw: str) -> tuple[dict | None, str, str]:
             return _metadata(as_json)
         problem = error.msg.removesuffix(" at")  # json's "Invalid control character at"
         if problem.startswith("Invalid control character"):
-            inside = _char_name(raw[error.pos])
+            inside = char_name(raw[error.pos])
             return None, f"not valid JSON ({inside} inside a text, at character {error.pos + 1})", (
                 "write a line break inside a text as \\n and a tab as \\t, or remove it")
         return None, f"not valid JSON ({problem} at character {error.pos + 1})", _METADATA_HINT

@@ -10,17 +10,16 @@ from ingest.index import MAX_RUNS, IdIndex
 from ingest import validate
 from ingest.read import RawRow
 from ingest.boxes import map_box_columns
+from ingest.urls import SCHEME_ADDED, url_change
 from ingest.validate import (
     MAX_ID_CHARS,
     MAX_JOINED,
-    SCHEME_ADDED,
     InputRecord,
     RowError,
     gathered,
     generated_id,
     map_columns,
     repeated_inputs,
-    url_change,
     validate_rows,
 )
 
