@@ -83,8 +83,7 @@ def checked_url(url: str) -> tuple[str, str, str]:
     except ValueError as error:
         return "", f"the url cannot be read ({error})", full_address
     if not parts.scheme:
-        site, slash, _ = url.removeprefix("//").partition("/")
-        if slash and _HOST.fullmatch(site):  # www.example.com/a.jpg: fetched as a browser does
+        if bare_web_address(url):  # www.example.com/a.jpg: fetched as a browser does
             return checked_url(f"https://{url.removeprefix('//')}")
         return "", "the url has no scheme; only http:// and https:// addresses can be fetched", full_address
     if parts.scheme.lower() not in ("http", "https"):
@@ -101,6 +100,13 @@ def checked_url(url: str) -> tuple[str, str, str]:
                 f"write two slashes after '{parts.scheme}:', as in https://example.com/cat.jpg")
         return "", "the url has no host name", full_address
     return url, "", ""
+
+
+def bare_web_address(text: str) -> bool:
+    """Whether `text` is a web address written without its scheme (www.example.com/a.jpg, //example.com/a.jpg), which
+    `checked_url` sends with https:// before it."""
+    site, slash, _ = text.removeprefix("//").partition("/")
+    return bool(slash) and _HOST.fullmatch(site) is not None
 
 
 def url_sent(cell: str) -> str:

@@ -110,6 +110,8 @@ def test_web_addresses_one_a_line_need_no_header_and_keep_their_line_numbers():
     assert (opened.header, opened.read_as) == (["url"], "a list of web addresses, one a line")
     assert rows == [(1, ["https://h.test/a.jpg"]), (3, [" HTTP://h.test/b.jpg"]), (4, ["not a url"])]
     assert table(b"https://h.test/a.jpg,cat\nhttps://h.test/b.jpg,dog\n")[0].header[1] == "cat"  # no list of urls
+    bare, rows = table(b"www.h.test/a.jpg\nh.test/b.jpg\n")  # without https://, sent with it
+    assert (bare.header, rows) == (["url"], [(1, ["www.h.test/a.jpg"]), (2, ["h.test/b.jpg"])])
 
 
 def test_a_parquet_files_rows_read_as_a_csvs_would():

@@ -227,6 +227,7 @@ def test_columns_can_be_mapped_by_hand():
     [
         (["photo", "id"], ["no 'url' column", "'photo', 'id'", "Name the column"]),
         (["url", "URL"], ["'url' appears 2 times", "columns 1, 2", "Rename or remove"]),
+        (["www.h.test/a.jpg", "cat"], ["has no header line: its first line is data ('www.h.test/a.jpg')"]),
     ],
 )
 def test_unusable_headers_stop_the_file(header, fragments):
