@@ -17,7 +17,7 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from .build import DEFAULT_BATCH
-from .errors import EncodingError, IngestError, SeveralLists, SheetError, UsageError
+from .errors import EncodingError, IngestError, MissingKey, SeveralLists, SheetError, UsageError
 from .outcomes import FAILED, INVALID
 from .local import LocalFiles, from_folder, from_parquet, from_zip, holds_files
 from .read import OTHER_ENCODINGS, readings
@@ -406,6 +406,9 @@ def _fail(error: IngestError) -> int:
         print(f"  {error.hint}", file=sys.stderr)
     if isinstance(error, SheetError):
         print("hint: --sheet NAME reads the workbook's sheet NAME.", file=sys.stderr)
+    if isinstance(error, MissingKey):
+        print("hint: --dry-run checks the file without a key; to try an upload without an account, run "
+              "'python -m ingest sandbox' in another terminal and use what it prints.", file=sys.stderr)
     if isinstance(error, EncodingError) and (shown := readings(error.line, OTHER_ENCODINGS)):
         print("hint: the line, read with each --encoding that can (use the one that looks right):", file=sys.stderr)
         for encoding, text in shown:

@@ -274,7 +274,8 @@ def test_concepts_that_look_alike_or_hold_a_comma_or_semicolon_are_named_as_the_
     [
         (["upload", "missing.csv"], ["missing.csv does not exist"]),
         (["upload", str(DATA / "two.tsv"), "--batch-size", "500", "--dry-run"], ["between 1 and 128"]),
-        (["upload", str(DATA / "two.tsv")], ["No key was given", "--pat"]),
+        (["upload", str(DATA / "two.tsv")], ["No key was given", "--pat", "hint: --dry-run checks the file without a "
+                                             "key; to try an upload without an account, run 'python -m ingest sandbox'"]),
         (["upload", str(DATA / "two.tsv"), "--column", "colour=hue"], ["--column: write ROLE=NAME with ROLE one of"]),
         (["upload", str(DATA / "two.tsv"), "--pat", "0123abc\u200b", "--user-id", "me", "--app-id", "pets"],
          ["The personal access token holds a character no key has", "paste only the key"]),
