@@ -77,6 +77,7 @@ _MAGIC = (  # how other kinds of file start, and what they are
     (b"GIF8", "a GIF image", _WRONG_FILE),
     (b"SQLite format 3\x00", "an SQLite database", _WRONG_FILE),
 )
+_SPREADSHEETS = {".ods": "a LibreOffice or OpenOffice spreadsheet (.ods)", ".numbers": "an Apple Numbers spreadsheet"}
 _GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 PARQUET_BATCH_ROWS = 4096  # rows read from a Parquet file at a time
@@ -519,7 +520,13 @@ def _lines_again(buffered: BinaryIO, text: io.TextIOWrapper, first: str, name: s
 
 
 def _refuse_binary(head: bytes, name: str) -> None:
-    """Raise for a file that is plainly not text: an archive, an image, UTF-16 without its mark."""
+    """Raise for a file that is plainly not text: an archive, another program's spreadsheet, an image, UTF-16 without
+    its mark."""
+    spreadsheet = next((what for extension, what in _SPREADSHEETS.items() if name.lower().endswith(extension)), None)
+    if spreadsheet and head.startswith(_ZIP_MAGIC):
+        raise InputFileError(f"{name} is {spreadsheet}, not a CSV or TSV file.",
+                             "Save it as an Excel workbook (.xlsx) or as 'CSV UTF-8' (File > Export To, or Save As), "
+                             "then choose that file.")
     for magic, what, hint in _MAGIC:
         if head.startswith(magic):
             raise InputFileError(f"{name} is {what}, not a CSV or TSV file.", hint)

@@ -34,6 +34,14 @@ def nested(levels: int, inner: str = "1") -> str:
     return '{"a": ' * levels + inner + "}" * levels
 
 
+def _zip_of(*members: tuple[str, str]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, text in members:
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), text)
+    return out.getvalue()
+
+
 def _zip_like_xlsx() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
@@ -52,6 +60,8 @@ CORPUS: dict[str, bytes] = {
     "binary_garbage.csv": random.Random(1).randbytes(2048),
     "zip_renamed.csv": _zip_like_xlsx(),
     "png_renamed.csv": _PNG,
+    "list.ods": _zip_of(("mimetype", "application/vnd.oasis.opendocument.spreadsheet"), ("content.xml", "<x/>")),
+    "list.numbers": _zip_of(("Index/Document.iwa", ""), ("Metadata/Properties.plist", "")),
     "gzip_cut_short.csv.gz": gzip.compress(b"url,input_id\n" + b"https://img.test/1.jpg,one\n" * 500, mtime=0)[:-12],
     "html_page.csv": (
         b'<!DOCTYPE html>\n<html lang="en">\n<head><title>images.csv - Google Drive</title></head>\n'

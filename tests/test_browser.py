@@ -157,6 +157,18 @@ def test_a_list_of_boxes_offers_its_rows_whose_box_needs_fixing_before_the_uploa
         expect(page.get_by_role("button", name="Upload 2 inputs")).to_be_enabled()
 
 
+def test_another_programs_spreadsheet_is_taken_and_told_how_to_save_it(dashboard: str, tmp_path: Path) -> None:
+    """The browser would refuse an .xls by its name with its own words; the page says what to do."""
+    from playwright.sync_api import expect
+
+    old = tmp_path / "photos.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))  # how every .xls starts
+    with dashboard_page(dashboard) as page:
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(old)
+        expect(page.get_by_text("photos.xls is an old Excel workbook (.xls)")).to_be_visible()
+        expect(page.get_by_text("save it as a workbook (.xlsx) or as 'CSV UTF-8'")).to_be_visible()
+
+
 @contextmanager
 def dashboard_page(dashboard: str) -> Iterator:
     """The dashboard open in headless Debian chromium (downloads accepted); the browser closes afterwards."""
