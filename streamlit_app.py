@@ -510,8 +510,8 @@ def list_section() -> ChosenFile | None:
     state = st.session_state
     uploaded = st.file_uploader(
         "Choose a CSV, TSV or Excel file",
-        # .xls, .ods and .numbers are refused with how to save them, rather than by the browser without a word
-        type=["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods", "numbers", "gz", "parquet", "json", "jsonl"],
+        # .xls, .ods, .numbers and .zip are refused with what to do, rather than by the browser in its own words
+        type=["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods", "numbers", "zip", "gz", "parquet", "json", "jsonl"],
         help="An Excel workbook's first sheet with anything in it is read (another can be chosen under Match your "
              "columns). A large file may be gzip-compressed (data.csv.gz), or a Parquet table with the same columns. "
              "Label Studio's JSON (or JSON-MIN) export brings its images' choices and rectangles. A text file of web "

@@ -527,6 +527,10 @@ def _refuse_binary(head: bytes, name: str) -> None:
         raise InputFileError(f"{name} is {spreadsheet}, not a CSV or TSV file.",
                              "Save it as an Excel workbook (.xlsx) or as 'CSV UTF-8' (File > Export To, or Save As), "
                              "then choose that file.")
+    if name.lower().endswith(".zip") and head.startswith(_ZIP_MAGIC):
+        raise InputFileError(f"{name} is a zip of files, not a list of web addresses.",
+                             "On the page, choose it under 'Files from my computer'; on the command line, give it as it "
+                             "is. The files in it are uploaded, with the list it holds, if any.")
     for magic, what, hint in _MAGIC:
         if head.startswith(magic):
             raise InputFileError(f"{name} is {what}, not a CSV or TSV file.", hint)

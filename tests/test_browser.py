@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -157,7 +158,7 @@ def test_a_list_of_boxes_offers_its_rows_whose_box_needs_fixing_before_the_uploa
         expect(page.get_by_role("button", name="Upload 2 inputs")).to_be_enabled()
 
 
-def test_another_programs_spreadsheet_is_taken_and_told_how_to_save_it(dashboard: str, tmp_path: Path) -> None:
+def test_another_programs_spreadsheet_or_a_zip_chosen_as_the_list_is_told_what_to_do(dashboard: str, tmp_path: Path) -> None:
     """The browser would refuse an .xls by its name with its own words; the page says what to do."""
     from playwright.sync_api import expect
 
@@ -167,6 +168,12 @@ def test_another_programs_spreadsheet_is_taken_and_told_how_to_save_it(dashboard
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(old)
         expect(page.get_by_text("photos.xls is an old Excel workbook (.xls)")).to_be_visible()
         expect(page.get_by_text("save it as a workbook (.xlsx) or as 'CSV UTF-8'")).to_be_visible()
+        archive = tmp_path / "photos.zip"  # the list's chooser, not the files'
+        with zipfile.ZipFile(archive, "w") as files:
+            files.writestr("a.png", thumbnail(0))
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(archive)
+        expect(page.get_by_text("photos.zip is a zip of files, not a list of web addresses.")).to_be_visible()
+        expect(page.get_by_text("On the page, choose it under 'Files from my computer'")).to_be_visible()
 
 
 @contextmanager
@@ -218,8 +225,6 @@ def test_a_detection_export_zip_shows_its_boxes_and_lands_with_them(
 ) -> None:
     """A Roboflow-style zip (a boxes file per split folder) through the file chooser: its boxes checked,
     then uploaded and stored on their images."""
-    import zipfile
-
     from playwright.sync_api import expect
 
     from tests.conftest import stored_boxes
