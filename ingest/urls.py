@@ -77,14 +77,14 @@ def checked_url(url: str) -> tuple[str, str, str]:
     if hidden is not None:
         return "", f"the url contains the invisible character U+{ord(hidden):04X} ({char_name(hidden)})", (
             "delete it: retype the url, or save the file again as 'CSV UTF-8'")
+    if bare_web_address(url):  # www.example.com/a.jpg (example.com:8080/a.jpg reads as scheme example.com)
+        return checked_url(f"https://{url.removeprefix('//')}")  # fetched as a browser does
     try:
         parts = urlsplit(url)
         host = parts.hostname
     except ValueError as error:
         return "", f"the url cannot be read ({error})", full_address
     if not parts.scheme:
-        if bare_web_address(url):  # www.example.com/a.jpg: fetched as a browser does
-            return checked_url(f"https://{url.removeprefix('//')}")
         return "", "the url has no scheme; only http:// and https:// addresses can be fetched", full_address
     if parts.scheme.lower() not in ("http", "https"):
         if get_close_matches(parts.scheme.lower(), ("https", "http"), cutoff=0.75):  # htp:, htps:, hhttps:

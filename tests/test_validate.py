@@ -83,11 +83,12 @@ def test_spaces_after_a_urls_site_name_are_sent_written_percent_20_and_the_url_i
 
 def test_a_url_without_a_scheme_is_sent_with_https_before_it_as_a_browser_fetches_it():
     rows = check(["www.h.test/a.jpg", "", "", "", ""], ["//h.test/b.jpg", "", "", "", ""],
-                 ["h.test/my c.jpg", "", "", "", ""])
+                 ["h.test/my c.jpg", "", "", "", ""], ["h.test:8080/d.jpg", "", "", "", ""])
     assert [(r.given_url, r.url) for r in rows] == [("www.h.test/a.jpg", "https://www.h.test/a.jpg"),
                                                    ("//h.test/b.jpg", "https://h.test/b.jpg"),
-                                                   ("h.test/my c.jpg", "https://h.test/my%20c.jpg")]
-    assert [url_change(r.given_url) for r in rows] == [SCHEME_ADDED] * 3  # with spaces too: that is said first
+                                                   ("h.test/my c.jpg", "https://h.test/my%20c.jpg"),
+                                                   ("h.test:8080/d.jpg", "https://h.test:8080/d.jpg")]
+    assert [url_change(r.given_url) for r in rows] == [SCHEME_ADDED] * 4  # with spaces too: that is said first
 
 
 def test_a_long_cell_is_not_read_in_pythons_notation_whose_parser_takes_250_times_its_size():
