@@ -132,7 +132,7 @@ def _spaced(url: str) -> tuple[str, str, str]:
     """A url with spaces as `checked_url` has it: spaces after its site's name are written %20 (and the url is
     checked so), before it they are a problem."""
     site = _SCHEME_AND_SITE.match(url)
-    if not site or site.end() < url.index(" "):  # no scheme: that is its problem
+    if not site or site.end() < url.index(" "):  # no scheme: checked as sent (https:// may come first)
         return checked_url(url.replace(" ", "%20"))
     return "", "the url has a space in its site's name or its start", (
         "remove it: a web address may hold spaces only after its site's name, as in https://example.com/my cat.jpg")
