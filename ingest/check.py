@@ -7,6 +7,7 @@ import io
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
@@ -40,6 +41,7 @@ from .validate import (
     gathered,
     gathers,
     map_columns,
+    noting_unnamed_values,
     repeated_inputs,
     validate_rows,
 )
@@ -74,6 +76,7 @@ class FileCheck:
     concepts_counted: bool = True  # False when the file gives more than CONCEPTS_COUNTED concepts
     changed_urls: Mapping[str, int] = field(default_factory=dict)  # valid inputs sent with their url changed, by how
     look_alike: tuple[tuple[str, ...], ...] = ()  # concepts, positive or negative, differing only in capitals or spaces
+    unnamed_values: bool = False  # rows hold values after the header's last named column, which are not read
 
     @property
     def invalid(self) -> int:
@@ -102,7 +105,8 @@ def check_file(
     column_map = map_columns(table.header, columns, name, lists_files=bool(files and files.manifest_name),
                              keep_others=keep_other_columns)
     last_lines: dict[int, int] = {}
-    raw_rows = table.rows
+    unnamed: list[None] = []  # one when a row holds a value under no column name
+    raw_rows = noting_unnamed_values(table.rows, column_map, partial(unnamed.append, None))
     if gathers(column_map):  # as the upload does
         _, last_lines = repeated_inputs(raw_rows, column_map)
         raw_rows = read_again(table, lambda: io.BytesIO(data))
@@ -155,7 +159,7 @@ def check_file(
                      tuple(errors), tuple(sorted(datasets)), table.read_as, table.sheets, repeated_urls, combined,
                      tuple(commas)[:COMMA_CONCEPTS_SHOWN],
                      tuple(sorted(concepts.items(), key=lambda item: -item[1])), counted, dict(changed_urls),
-                     tuple(look_alike_concepts(dict.fromkeys([*concepts, *sorted(negatives)]))))
+                     tuple(look_alike_concepts(dict.fromkeys([*concepts, *sorted(negatives)]))), bool(unnamed))
 
 
 @dataclass(frozen=True)

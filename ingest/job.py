@@ -41,7 +41,7 @@ from .outcomes import (
 )
 from .read import Table, on_sheet, open_table, read_again
 from .report import (ReportWriter, changed_urls_notes, comma_concepts, comma_concepts_note, look_alike_concepts,
-                     look_alike_note, split_sentence)
+                     look_alike_note, split_sentence, unnamed_values_sentence)
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
 from .boxes import BoxRecord, BoxesFile
 from .urls import url_change
@@ -55,6 +55,7 @@ from .validate import (
     gathered,
     input_rows,
     map_columns,
+    noting_unnamed_values,
     repeated_inputs,
     shortened,
     validate_rows,
@@ -367,7 +368,9 @@ class UploadJob:
         # A first pass counts the rows for a progress total, and finds the inputs rows apart name (see `gathered`).
         # It runs before anything is sent, so a quote never closed or an undecodable byte deep in the file stops
         # the job before any row is uploaded.
-        total, last_lines = repeated_inputs(input_rows(read_again(table, self._open_source), columns), columns)
+        counted = noting_unnamed_values(read_again(table, self._open_source), columns,
+                                        partial(self._warn, unnamed_values_sentence(columns)))
+        total, last_lines = repeated_inputs(input_rows(counted, columns), columns)
         with self._lock:
             self._total = total
         self._notify(force=True)
@@ -396,6 +399,10 @@ class UploadJob:
         finally:
             if client:
                 client.close()
+
+    def _warn(self, warning: str) -> None:
+        with self._lock:
+            self._warnings.append(warning)
 
     def _open_journal(self, sheet: str | None) -> set[int]:
         """Open this file's (or its sheet's) resume record for this target; return the rows it confirmed."""

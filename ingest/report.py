@@ -12,7 +12,7 @@ from typing import IO, BinaryIO
 from .outcomes import DOWNLOAD_FAILED, DOWNLOAD_FETCHED, DOWNLOAD_PENDING, FAILED, INVALID, STATUS_LABELS, STATUSES, UPLOADED, RowOutcome
 from .read import open_table
 from .urls import FILE_LINK, SCHEME_ADDED, SPACES_WRITTEN
-from .validate import MAX_HELD, input_names, map_columns
+from .validate import MAX_HELD, ColumnMap, input_names, map_columns
 
 REPORT_HEADER = ("line", "input_id", "url", "status", "reason", "download")
 READY = "ready"  # a dry run's status for a row it would upload
@@ -115,6 +115,15 @@ def changed_urls_notes(changes: Mapping[str, int]) -> list[tuple[str, str, str]]
                                     "does.", "A site that only answers http:// is named after the upload, when the "
                                              "server cannot fetch from it."))
     return notes
+
+
+def unnamed_values_sentence(columns: ColumnMap) -> str:
+    """Rows hold values in the columns after the header's last named one (see `validate.noting_unnamed_values`)."""
+    first, last = columns.named_width + 1, len(columns.header)
+    if first == last:
+        return f"Ignoring the values in column {first}, which the header does not name: name it in the first line."
+    return (f"Ignoring the values in columns {first} to {last}, which the header does not name: name them in the "
+            "first line.")
 
 
 def split_sentence(inputs: int) -> str:

@@ -158,6 +158,12 @@ class ColumnMap:
         return itemgetter(*(absent if self.positions.get(role) is None else self.positions[role]
                             for role in _CELL_ROLES))
 
+    @cached_property
+    def named_width(self) -> int:
+        """The header's columns up to its last named one: a row may leave out the cells after it (see
+        `_named_width`)."""
+        return _named_width(self.header)
+
     @property
     def unread(self) -> tuple[str, ...]:
         """The named columns left unread, which could be kept as metadata (an unnamed one has no name to go under)."""
@@ -288,10 +294,20 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
     used |= {p for p in box_positions.values() if p is not None}
     kept = tuple(i for i in range(len(header)) if i not in used and header[i].strip()) if keep_others else ()
     unknown = tuple(
-        header[i].strip() or f"(unnamed column {i + 1})" for i in range(len(header)) if i not in used and i not in kept
+        header[i].strip() or f"(unnamed column {i + 1})" for i in range(_named_width(header))
+        if i not in used and i not in kept
     )
     return ColumnMap(positions=positions, header=tuple(h.strip() for h in header), unknown=unknown, format=fmt,
                      url_kind=url_kind, concept_pairs=concept_pairs, boxes=bool(box_positions), kept=kept)
+
+
+def _named_width(header: Sequence[str]) -> int:
+    """How many columns a header names, up to its last named one: unnamed ones after it are separators left at the
+    end of the header line (url,label,, or a tab after the last name), not columns."""
+    width = len(header)
+    while width and not header[width - 1].strip():
+        width -= 1
+    return width
 
 
 def _box_positions(header: list[str]) -> dict[str, int | None]:
@@ -569,6 +585,26 @@ def _gathering_key(cells: list[str], position: int, columns: ColumnMap) -> int:
     return hash(cell_at(cells, position))
 
 
+def noting_unnamed_values(rows: Iterable[RawRow], columns: ColumnMap, on_found: Callable[[], None]
+                          ) -> Iterable[RawRow]:
+    """`rows`, with `on_found` called at the first that holds a value after the header's last named column (under no
+    column name, so it is not read), and not again."""
+    start, width = columns.named_width, len(columns.header)
+    if start == width:
+        return rows
+
+    def noted() -> Iterator[RawRow]:
+        rows_left = iter(rows)
+        for row in rows_left:
+            yield row
+            if len(row.cells) > start and any(cell.strip() for cell in row.cells[start:width]):
+                on_found()
+                break
+        yield from rows_left
+
+    return noted()
+
+
 def input_names(cells: list[str], columns: ColumnMap) -> tuple[str, ...]:
     """What names a row's input (its id, url and file cells): in a list of boxes, the rows of one input
     name it alike."""
@@ -587,14 +623,18 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
         return RowError(row.line, input_id, points_at, column, message, hint, cells)
 
     if len(cells) != width:
-        input_id = cell_at(cells, columns.positions["input_id"])
-        return error(
-            "",
-            f"this row has {len(cells)} cells but the header has {width} columns",
-            "give every row one cell per column" + (
-                ", empty ones too: nothing between two separators" if len(cells) < width else
-                ': put a cell that holds the separator in double quotes ("cat, dog"), or remove the extra cells'),
-        )
+        if columns.named_width <= len(cells) < width:  # the header line ends with a separator, this row does not
+            cells = cells + [""] * (width - len(cells))
+        else:
+            input_id = cell_at(cells, columns.positions["input_id"])
+            columns_named = width if len(cells) > width else columns.named_width
+            return error(
+                "",
+                f"this row has {len(cells)} cell{'s' * (len(cells) != 1)} but the header has {columns_named} columns",
+                "give every row one cell per column" + (
+                    ", empty ones too: nothing between two separators" if len(cells) < width else
+                    ': put a cell that holds the separator in double quotes ("cat, dog"), or remove the extra cells'),
+            )
     input_id, url, text, given, file, kind, positive, negative, sdk_concepts, raw_metadata, dataset_id = map(
         str.strip, columns.role_cells([*cells, ""]))
     if input_id and not _ID_PATTERN.fullmatch(input_id):

@@ -742,6 +742,16 @@ def test_the_other_columns_can_be_kept_as_metadata(server_env: Sandbox) -> None:
                       "https://h.test/b.jpg": {"photographer": "Ben"}}
 
 
+def test_a_header_ending_with_a_separator_names_no_column_and_values_under_it_are_said_to_be_ignored(
+        server_env: Sandbox) -> None:
+    at = choose(page(), "tabs.tsv", b"url\tlabel\t\nhttps://h.test/a.jpg\tcat\nhttps://h.test/b.jpg\tdog\t\n")
+    assert metrics(at) == {"Rows found": "2", "Ready to upload": "2", "Need fixing": "0"}
+    assert "Not used" not in texts(at.caption) and "Ignoring" not in texts(at.caption)
+    at = choose(page(), "tabs.tsv", b"url\tlabel\t\nhttps://h.test/a.jpg\tcat\tnote\n")
+    assert "Ignoring the values in column 3, which the header does not name: name it in the first line." in texts(
+        at.caption)
+
+
 def test_a_label_studio_export_is_previewed_with_its_boxes_and_uploaded(server_env: Sandbox) -> None:
     from tests.test_records import FULL_EXPORT
 

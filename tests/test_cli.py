@@ -481,6 +481,19 @@ def test_a_label_studio_csv_export_uploads_its_images_with_their_choices(sandbox
     assert stored == {"https://h.test/a.jpg": ["Cat"], "https://h.test/b.jpg": ["Dog"]}
 
 
+def test_values_under_no_column_name_after_the_last_named_one_are_named_in_a_warning(tmp_path):
+    path = tmp_path / "tabs.tsv"  # a tab after the header's last name, as exports leave it
+    path.write_text("url\tlabel\t\nhttps://h.test/a.jpg\tcat\nhttps://h.test/b.jpg\tdog\t\n")
+    clean = run("upload", str(path), "--dry-run")
+    assert clean.returncode == 0 and "2 ready to upload, 0 invalid" in clean.stdout
+    assert "warning" not in clean.stderr  # nothing is under that last tab
+    path.write_text("url\tlabel\t\nhttps://h.test/a.jpg\tcat\nhttps://h.test/b.jpg\tdog\tnote\n")
+    noted = run("upload", str(path), "--dry-run")
+    assert noted.returncode == 0 and "2 ready to upload, 0 invalid" in noted.stdout
+    assert ("warning: Ignoring the values in column 3, which the header does not name: name it in the first line."
+            ) in noted.stderr.splitlines()
+
+
 def test_keep_other_columns_puts_them_in_the_metadata_and_leaves_no_warning(sandbox, tmp_path):
     path = tmp_path / "credits.csv"
     path.write_text("url,photographer,,place\nhttps://h.test/a.jpg,Ana,x,Lisbon\n")

@@ -133,9 +133,20 @@ def test_a_share_link_that_opens_a_page_is_sent_as_the_link_to_the_file_it_shows
 
 
 def test_header_names_are_trimmed_and_case_insensitive_and_unknown_ones_listed():
-    columns = map_columns([" URL ", "Input_ID", "notes", ""])
+    columns = map_columns([" URL ", "Input_ID", "", "notes", "", " "])
     assert columns.positions["url"] == 0 and columns.positions["input_id"] == 1
-    assert columns.unknown == ("notes", "(unnamed column 4)")
+    assert columns.unknown == ("(unnamed column 3)", "notes")  # the last two: separators left at the line's end
+    assert columns.named_width == 4
+
+
+def test_a_header_line_ending_with_a_separator_lets_rows_leave_that_cell_out():
+    columns = map_columns(["url", "label", ""])  # url,label, (or a tab after the last name)
+    rows = [RawRow(2, ["https://h.test/a.jpg", "cat"]), RawRow(3, ["https://h.test/b.jpg", "dog", ""]),
+            RawRow(4, ["https://h.test/c.jpg"]), RawRow(5, ["https://h.test/d.jpg", "cow", "", "x"])]
+    results = list(validate_rows(rows, columns))
+    assert [r.positive for r in results[:2]] == [("cat",), ("dog",)] and results[0].cells[2] == ""
+    assert [r.message for r in results[2:]] == ["this row has 1 cell but the header has 2 columns",
+                                                "this row has 4 cells but the header has 3 columns"]
 
 
 def test_an_attachment_cell_as_airtable_exports_it_gives_its_web_address_and_several_are_a_row_to_fix():
