@@ -25,7 +25,7 @@ from typing import BinaryIO
 from xml.etree import ElementTree
 
 from .errors import EncodingError, InputFileError, SheetError, one_line
-from .urls import bare_web_address
+from .urls import is_web_address, written_web_address
 
 SNIFF_BYTES = 4096  # bytes looked at to tell a text table from an archive, an image or binary data
 SNIFF_CHARS = 64 * 1024  # characters read ahead to find the header line and delimiter
@@ -195,7 +195,7 @@ def open_table(
     if header_row is None:
         raise InputFileError(f"{name} has no header line.", "Put the column names on the first line.")
     header, read_as = [cell.strip() for cell in header_row.cells], ""
-    if len(header) == 1 and (is_web_address(header[0]) or bare_web_address(header[0])):  # web addresses, no header
+    if len(header) == 1 and written_web_address(header[0]):  # web addresses, no header
         rows, header, read_as = itertools.chain([header_row], rows), ["url"], "a list of web addresses, one a line"
     first_row = next(rows, None)  # parsed now so a header-only file stops here, not as "0 rows uploaded"
     if first_row is None:
@@ -402,11 +402,6 @@ def _mentions(archive: zipfile.ZipFile, member: str, marks: tuple[bytes, ...]) -
 def _linked(cell: str, target: str | None) -> str:
     """A cell that links to a web address reads as that address, unless it shows one already."""
     return target.strip() if target and is_web_address(target.strip()) and not is_web_address(cell.strip()) else cell
-
-
-def is_web_address(text: str) -> bool:
-    """Whether `text` starts as a web address that can be fetched: http:// or https://, in any case."""
-    return text[:8].lower().startswith(("http://", "https://"))
 
 
 def on_sheet(error: InputFileError, sheet: str | None, sheets: tuple[str, ...]) -> InputFileError:

@@ -102,6 +102,16 @@ def checked_url(url: str) -> tuple[str, str, str]:
     return url, "", ""
 
 
+def is_web_address(text: str) -> bool:
+    """Whether `text` starts as a web address that can be fetched: http:// or https://, in any case."""
+    return text[:8].lower().startswith(("http://", "https://"))
+
+
+def written_web_address(text: str) -> bool:
+    """Whether `text` is a web address, with its scheme or without it (see `bare_web_address`)."""
+    return is_web_address(text) or bare_web_address(text)
+
+
 def bare_web_address(text: str) -> bool:
     """Whether `text` is a web address written without its scheme (www.example.com/a.jpg, //example.com/a.jpg), which
     `checked_url` sends with https:// before it."""
@@ -123,7 +133,7 @@ SCHEME_ADDED, SPACES_WRITTEN, FILE_LINK = "scheme added", "spaces written", "fil
 def url_change(given_url: str) -> str:
     """How a url sent changed (a record's `given_url`) was changed: https:// put before it, its spaces written %20,
     or a page's link sent as its file's (see `checked_url`); the first that applies."""
-    if not given_url[:8].lower().startswith(("http://", "https://")):
+    if not is_web_address(given_url):
         return SCHEME_ADDED
     return SPACES_WRITTEN if " " in given_url else FILE_LINK
 

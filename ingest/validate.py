@@ -20,8 +20,8 @@ from operator import attrgetter, eq, itemgetter
 
 from .errors import InputFileError, char_name
 from .index import IdIndex
-from .read import RawRow, is_web_address
-from .urls import bare_web_address, checked_url, kind_of_url
+from .read import RawRow
+from .urls import checked_url, is_web_address, kind_of_url, written_web_address
 
 ROLES = ("url", "input_id", "pos_concepts", "neg_concepts", "metadata", "text", "type", "dataset_id",
          "latitude", "longitude", "file")
@@ -343,7 +343,7 @@ def url_columns(folded: list[str]) -> list[int]:
 
 def _refuse_data_as_header(header: list[str], name: str) -> None:
     """A file of rows without a header line is common; say so rather than 'no url column'."""
-    data = next((cell for cell in map(str.strip, header) if is_web_address(cell) or bare_web_address(cell)), None)
+    data = next((cell for cell in map(str.strip, header) if written_web_address(cell)), None)
     if data:
         raise InputFileError(
             f"{name} has no header line: its first line is data ({data[:60]!r}), not column names.",
