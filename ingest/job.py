@@ -388,8 +388,7 @@ class UploadJob:
             self._pump(validate_rows(rows, columns), client, confirmed)
             self._note_rows(columns)
             if splits:
-                with self._lock:
-                    self._warnings.append(split_sentence(len(splits)))
+                self._warn(split_sentence(len(splits)))
             if self._spool and not self._stop.is_set():
                 self._check_downloads(client)
             if (self._boxes or self._bad_boxes) and not self._stop.is_set():
@@ -517,8 +516,7 @@ class UploadJob:
         if missing and self.options.create_datasets:
             client.create_datasets(sorted(missing))
             self._datasets |= missing
-            with self._lock:
-                self._warnings.append(f"Created the dataset(s) {', '.join(sorted(missing))}.")
+            self._warn(f"Created the dataset(s) {', '.join(sorted(missing))}.")
             return set()
         return missing
 
