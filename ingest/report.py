@@ -99,6 +99,9 @@ def comma_concepts_note(concepts: Sequence[str]) -> tuple[str, str]:
 def changed_urls_notes(changes: Mapping[str, int]) -> list[tuple[str, str, str]]:
     """What was done to the urls sent changed, by how they were (`urls.url_change`: its kind -> rows):
     (kind, headline, advice) for each kind that has rows, in a fixed order."""
+    def give(rows: int) -> str:
+        return "1 row gives a web address" if rows == 1 else f"{rows:,} rows give web addresses"
+
     notes = []
     if rows := changes.get(FILE_LINK):
         link = "1 row links" if rows == 1 else f"{rows:,} rows link"
@@ -106,12 +109,10 @@ def changed_urls_notes(changes: Mapping[str, int]) -> list[tuple[str, str, str]]
                                  "Face): the link to the file itself is sent instead.",
                       "The server can fetch a file only if anyone with the link may open it."))
     if rows := changes.get(SPACES_WRITTEN):
-        give = "1 row gives a web address" if rows == 1 else f"{rows:,} rows give web addresses"
-        notes.append((SPACES_WRITTEN, f"{give} with spaces: each space is sent written as %20, as a browser sends it.",
-                      ""))
+        notes.append((SPACES_WRITTEN, f"{give(rows)} with spaces: each space is sent written as %20, as a browser "
+                                      "sends it.", ""))
     if rows := changes.get(SCHEME_ADDED):
-        give = "1 row gives a web address" if rows == 1 else f"{rows:,} rows give web addresses"
-        notes.append((SCHEME_ADDED, f"{give} without https:// at the start: https:// is put there, as a browser "
+        notes.append((SCHEME_ADDED, f"{give(rows)} without https:// at the start: https:// is put there, as a browser "
                                     "does.", "A site that only answers http:// is named after the upload, when the "
                                              "server cannot fetch from it."))
     return notes
