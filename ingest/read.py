@@ -77,7 +77,15 @@ _MAGIC = (  # how other kinds of file start, and what they are
     (b"GIF8", "a GIF image", _WRONG_FILE),
     (b"SQLite format 3\x00", "an SQLite database", _WRONG_FILE),
 )
-_SPREADSHEETS = {".ods": "a LibreOffice or OpenOffice spreadsheet (.ods)", ".numbers": "an Apple Numbers spreadsheet"}
+_SAVE_OTHER = ("Save it as an Excel workbook (.xlsx) or as 'CSV UTF-8' (File > Export To, or Save As), then choose "
+               "that file.")
+# Zips told apart by their names (their bytes all start alike): what each is, and what to do
+_NAMED_ZIPS = {
+    ".ods": ("a LibreOffice or OpenOffice spreadsheet (.ods), not a CSV or TSV file", _SAVE_OTHER),
+    ".numbers": ("an Apple Numbers spreadsheet, not a CSV or TSV file", _SAVE_OTHER),
+    ".zip": ("a zip of files, not a list of web addresses", "On the page, choose it under 'Files from my computer'; "
+             "on the command line, give it as it is. The files in it are uploaded, with the list it holds, if any."),
+}
 _GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 PARQUET_BATCH_ROWS = 4096  # rows read from a Parquet file at a time
@@ -517,15 +525,10 @@ def _lines_again(buffered: BinaryIO, text: io.TextIOWrapper, first: str, name: s
 def _refuse_binary(head: bytes, name: str) -> None:
     """Raise for a file that is plainly not text: an archive, another program's spreadsheet, an image, UTF-16 without
     its mark."""
-    spreadsheet = next((what for extension, what in _SPREADSHEETS.items() if name.lower().endswith(extension)), None)
-    if spreadsheet and head.startswith(_ZIP_MAGIC):
-        raise InputFileError(f"{name} is {spreadsheet}, not a CSV or TSV file.",
-                             "Save it as an Excel workbook (.xlsx) or as 'CSV UTF-8' (File > Export To, or Save As), "
-                             "then choose that file.")
-    if name.lower().endswith(".zip") and head.startswith(_ZIP_MAGIC):
-        raise InputFileError(f"{name} is a zip of files, not a list of web addresses.",
-                             "On the page, choose it under 'Files from my computer'; on the command line, give it as it "
-                             "is. The files in it are uploaded, with the list it holds, if any.")
+    named = next((kind for extension, kind in _NAMED_ZIPS.items() if name.lower().endswith(extension)), None)
+    if named and head.startswith(_ZIP_MAGIC):
+        what, hint = named
+        raise InputFileError(f"{name} is {what}.", hint)
     for magic, what, hint in _MAGIC:
         if head.startswith(magic):
             raise InputFileError(f"{name} is {what}, not a CSV or TSV file.", hint)
