@@ -69,8 +69,8 @@ from ingest.report import (and_list, boxes_sentence, changed_urls_notes, combine
                            summary_sentence, unnamed_values_sentence)
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
-from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, fetch_hosted, fetch_public,
-                           hosted_url, source_url)
+from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, app_in_address, fetch_hosted,
+                           fetch_public, hosted_url, source_url)
 from ingest.boxes import BoxRecord, BoxesFile, names_coco, names_voc
 from ingest.urls import EXTENSION_KINDS, FILE_LINK, IMAGE_EXTENSIONS, SCHEME_ADDED, SPACES_WRITTEN
 from ingest.validate import (
@@ -389,7 +389,8 @@ def clarifai_destination(config: Mapping[str, str]) -> Destination:
         )
         left, right = st.columns(2)
         user_id = left.text_input("User id", value=config.get("CLARIFAI_USER_ID", ""), key="user_id",
-                                  help="The first part of your app's address: clarifai.com/USER/APP")
+                                  help="The first part of your app's address: clarifai.com/USER/APP. "
+                                       "Or paste the whole address here.")
         app_id = right.text_input("App id", value=config.get("CLARIFAI_APP_ID", ""), key="app_id",
                                   help="The second part of your app's address: clarifai.com/USER/APP")
         given = {"pat": pat.strip() or None, "user_id": user_id.strip(), "app_id": app_id.strip()}
@@ -409,6 +410,8 @@ def clarifai_destination(config: Mapping[str, str]) -> Destination:
     except IngestError as error:
         show_problem(error)
         return Destination(None, "your Clarifai app", error)
+    if key_kind == PAT_KEY and (app_in_address(user_id) or app_in_address(app_id)):
+        st.caption(f"From the app's address: user id **{target.user_id}**, app id **{target.app_id}**.")
     if config.get("CLARIFAI_GRPC_BASE"):
         st.caption(f"Server: {target.address} (set on the server with CLARIFAI_GRPC_BASE)")
     elif target.base != HOSTED_BASE:

@@ -82,7 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--insecure", action="store_true", default=None,
                        help="plaintext gRPC, for a local sandbox (CLARIFAI_GRPC_INSECURE=1)")
     where.add_argument("--pat", help="personal access token (CLARIFAI_PAT)")
-    where.add_argument("--user-id", help="user id owning the app (CLARIFAI_USER_ID)")
+    where.add_argument("--user-id", help="user id owning the app (CLARIFAI_USER_ID), or the app's address "
+                                         "clarifai.com/USER/APP for both ids")
     where.add_argument("--app-id", help="app id (CLARIFAI_APP_ID)")
     where.add_argument("--api-key", help="legacy app key instead of a token (CLARIFAI_API_KEY)")
     how = upload.add_argument_group("how to upload")

@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import queue
 import random
+import re
 import threading
 import time
 import urllib.request
@@ -108,8 +109,14 @@ class Target:
     api_key: str = field(default="", repr=False)
 
     def check(self) -> None:
-        """Raise `UsageError` unless the credentials are complete, and the key can be sent (a gRPC header holds
-        printable ASCII only: a key pasted with an invisible character would read as the server failing)."""
+        """Raise `UsageError` unless the credentials are complete, the ids are ids (not addresses), and the key can
+        be sent (a gRPC header holds printable ASCII only: a key pasted with an invisible character would read as
+        the server failing)."""
+        for kind, value in (("user id", self.user_id), ("app id", self.app_id)):
+            if "/" in value:
+                raise UsageError(f"The {kind} {value!r} holds a '/', which no id has.",
+                                 "Give the app's whole address (clarifai.com/USER/APP), or the user id and the app "
+                                 "id, each alone.")
         if self.pat and not (self.user_id and self.app_id):
             raise MissingKey(
                 "A personal access token needs a user id and an app id.",
@@ -187,7 +194,32 @@ class Target:
         values["insecure"] = bool(values["insecure"]) or str(values["base"]).strip().startswith("http://")
         for name in ("pat", "user_id", "app_id", "api_key"):  # a value read from a file may end in a line break
             values[name] = str(values[name] or "").strip()
+        values["user_id"], values["app_id"] = _user_and_app(values["user_id"], values["app_id"])
         return cls(**values)
+
+
+def app_in_address(text: str) -> tuple[str, str] | None:
+    """(user id, app id) from an app's address as the browser shows it (clarifai.com/USER/APP/...), else None."""
+    match = _APP_ADDRESS.fullmatch(text.strip())
+    return (match["user"], match["app"]) if match else None
+
+
+_APP_ADDRESS = re.compile(  # also the older Portal's form, clarifai.com/users/USER/apps/APP
+    r"(?:https?://)?(?:[\w-]+\.)*clarifai\.com/(?:users/)?(?P<user>[^/?#\s]+)/(?:apps/)?(?P<app>[^/?#\s]+)"
+    r"(?:[/?#]\S*)?", re.IGNORECASE)
+
+
+def _user_and_app(user_id: str, app_id: str) -> tuple[str, str]:
+    """The ids, with an app's address pasted as either one read as both (the other may be empty or agree)."""
+    for pasted, other in ((user_id, app_id), (app_id, user_id)):
+        ids = app_in_address(pasted)
+        if ids is None:
+            continue
+        if other not in ("", *ids, pasted):
+            raise UsageError(f"The app's address names user {ids[0]!r} and app {ids[1]!r}, which the other id "
+                             f"({other!r}) does not match.", "Give the app's address, or the user id and the app id.")
+        return ids
+    return user_id, app_id
 
 
 @dataclass(frozen=True)

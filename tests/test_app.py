@@ -246,6 +246,25 @@ def test_a_key_pasted_with_an_invisible_character_is_named_not_blamed_on_the_ser
     assert server_env.config.pat not in str(at.main)
 
 
+def test_the_apps_address_pasted_as_the_user_id_gives_both_ids(server_env: Sandbox) -> None:
+    user, app = server_env.config.user_id, server_env.config.app_id
+    at = page()
+    at.text_input(key="app_id").input("").run()
+    at.text_input(key="user_id").input(f"https://clarifai.com/{user}/{app}/inputs?page=2").run()
+    assert f"From the app's address: user id **{user}**, app id **{app}**." in texts(at.caption)
+    at.button(key="check_connection").click().run()
+    assert "the key works" in texts(at.success)
+
+    at.text_input(key="user_id").input(f"https://clarifai.com/{user}").run()  # the user's page, not the app's
+    at.button(key="check_connection").click().run()
+    assert not at.success
+    assert "holds a '/', which no id has" in texts(at.error)
+
+    at.text_input(key="app_id").input("other-app").run()
+    at.text_input(key="user_id").input(f"clarifai.com/{user}/{app}").run()
+    assert "which the other id ('other-app') does not match" in texts(at.error)
+
+
 def test_missing_credentials_say_what_to_fill_in(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLARIFAI_GRPC_BASE", "127.0.0.1:1")
     at = page()

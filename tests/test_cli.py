@@ -179,6 +179,19 @@ def test_a_key_read_from_a_file_with_its_line_break_still_works(sandbox):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_apps_address_given_as_the_user_id_names_the_user_and_the_app(sandbox):
+    env = {**sandbox_env(sandbox), "CLARIFAI_APP_ID": ""}
+    address = f"https://clarifai.com/{sandbox.config.user_id}/{sandbox.config.app_id}"
+    result = run("upload", str(DATA / "two.tsv"), "--user-id", address, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(sandbox.stored_inputs()) == 2
+
+    result = run("upload", str(DATA / "two.tsv"), "--user-id", f"{sandbox.config.user_id}/{sandbox.config.app_id}",
+                 env=env)
+    assert result.returncode == 2
+    assert "holds a '/', which no id has" in result.stderr and "clarifai.com/USER/APP" in result.stderr
+
+
 def test_wrong_key_exits_2_with_a_plain_message_and_never_prints_the_key(sandbox):
     env = {**sandbox_env(sandbox), "CLARIFAI_PAT": "very-secret-wrong-token"}
     result = run("upload", str(DATA / "two.tsv"), env=env)
