@@ -649,6 +649,8 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
         return error("input_id", message, hint)
     if given:  # the SDK's one column: a url, or the text itself
         url, text = (given, "") if is_web_address(given) else ("", given)
+    if file and not url and is_web_address(file):  # a 'filename' column of web addresses: no file has that name
+        url, file = file, ""
     if (url, text, file).count("") < 2:
         return error("text" if text else "file", "the row has more than one of a url, a text and a file",
                      "keep one: a web address to fetch, the text itself, or a file's name")

@@ -224,6 +224,15 @@ def test_blog_command_line_works_and_false_means_false(sandbox, tmp_path):
     assert bad.returncode == 2 and "write true or false" in bad.stderr
 
 
+def test_web_addresses_under_a_filename_column_are_uploaded_as_urls(sandbox, tmp_path):
+    listing = tmp_path / "export.csv"
+    listing.write_text("filename,class\nhttps://example.com/a.jpg,cat\nhttps://example.com/b.jpg,dog\n")
+    result = run("upload", str(listing), env=sandbox_env(sandbox))
+    assert result.returncode == 0, result.stdout + result.stderr
+    stored = {item.data.image.url: [c.id for c in item.data.concepts] for item in sandbox.stored_inputs()}
+    assert stored == {"https://example.com/a.jpg": ["cat"], "https://example.com/b.jpg": ["dog"]}
+
+
 def test_dry_run_needs_no_credentials_and_sends_nothing(sandbox, tmp_path):
     report = tmp_path / "report.csv"
     result = run("upload", str(DATA / "mixed.csv"), "--dry-run", "--report", str(report))
