@@ -326,10 +326,17 @@ def first_position(folded: list[str], names: Sequence[str]) -> int | None:
 
 
 def url_alias(folded: list[str]) -> int | None:
-    """Where the one column of `url_columns` stands, in a header without a 'url' column; None when there are none
-    or several (a thumbnail's url beside the image's)."""
+    """Where the one column of `url_columns` stands, in a header without a 'url' column; of several, the one not
+    named for a smaller copy, a web page, a person or a license (Open Images' OriginalURL beside its
+    OriginalLandingURL, AuthorProfileURL and Thumbnail300KURL); None when there are none, or several such."""
     found = url_columns(folded)
+    if len(found) > 1:
+        found = [i for i in found if not _NOT_THE_IMAGE.search(folded[i])]
     return found[0] if len(found) == 1 else None
+
+
+_NOT_THE_IMAGE = re.compile("thumb|preview|small|icon|avatar|profile|author|user|landing|page|site|source|licen[cs]e"
+                            "|mask")
 
 
 def url_columns(folded: list[str]) -> list[int]:

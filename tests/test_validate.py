@@ -172,11 +172,15 @@ def test_the_one_column_whose_name_ends_in_url_holds_the_web_addresses_where_non
     assert map_columns(["page_link", "image_url"]).positions["url"] == 1  # a column ending in url comes first...
     assert map_columns(["source_link", "image"]).positions["url"] == 1  # ...then one named for its media
     assert map_box_columns(["image_url", "label", "left_col", "top_row", "right_col", "bottom_row"])["url"] == 0
+    open_images = ["ImageID", "Subset", "OriginalURL", "OriginalLandingURL", "License", "AuthorProfileURL", "Author",
+                   "Title", "OriginalSize", "OriginalMD5", "Thumbnail300KURL", "Rotation"]
+    assert map_columns(open_images).positions["url"] == 2  # not its web page, its author's or its thumbnail
+    assert map_columns(["thumbnail_url", "image_url", "source_url"]).positions["url"] == 1
     with pytest.raises(InputFileError) as several:  # which one is the image? the person says
-        map_columns(["ImageID", "OriginalURL", "Thumbnail300KURL"], name="oi.csv")
-    assert several.value.message == ("oi.csv has no 'url' column, and 2 columns could hold the web addresses: "
-                                     "'OriginalURL', 'Thumbnail300KURL'.")
-    assert several.value.hint.endswith("on the command line with --column url=OriginalURL.")
+        map_columns(["ImageID", "FrontURL", "BackURL", "Thumbnail300KURL"], name="two.csv")
+    assert several.value.message == ("two.csv has no 'url' column, and 3 columns could hold the web addresses: "
+                                     "'FrontURL', 'BackURL', 'Thumbnail300KURL'.")
+    assert several.value.hint.endswith("on the command line with --column url=FrontURL.")
     own_list = map_columns(["filename", "source_url"], lists_files=True)  # a folder's list names its files first
     assert own_list.positions["file"] == 0 and own_list.positions["url"] is None
 
