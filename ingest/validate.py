@@ -328,10 +328,13 @@ def first_position(folded: list[str], names: Sequence[str]) -> int | None:
 def url_alias(folded: list[str]) -> int | None:
     """Where the one column of `url_columns` stands, in a header without a 'url' column; of several, the one not
     named for a smaller copy, a web page, a person or a license (Open Images' OriginalURL beside its
-    OriginalLandingURL, AuthorProfileURL and Thumbnail300KURL); None when there are none, or several such."""
+    OriginalLandingURL, AuthorProfileURL and Thumbnail300KURL), or of those the one named for an image
+    (Unsplash's photo_image_url beside its photo_url); None when there are none, or several such."""
     found = url_columns(folded)
     if len(found) > 1:
         found = [i for i in found if not _NOT_THE_IMAGE.search(folded[i])]
+    if len(found) > 1:
+        found = [i for i in found if "image" in folded[i] or "img" in folded[i]] or found
     return found[0] if len(found) == 1 else None
 
 

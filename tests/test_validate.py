@@ -176,6 +176,7 @@ def test_the_one_column_whose_name_ends_in_url_holds_the_web_addresses_where_non
                    "Title", "OriginalSize", "OriginalMD5", "Thumbnail300KURL", "Rotation"]
     assert map_columns(open_images).positions["url"] == 2  # not its web page, its author's or its thumbnail
     assert map_columns(["thumbnail_url", "image_url", "source_url"]).positions["url"] == 1
+    assert map_columns(["photo_id", "photo_url", "photo_image_url"]).positions["url"] == 2  # Unsplash's dataset
     with pytest.raises(InputFileError) as several:  # which one is the image? the person says
         map_columns(["ImageID", "FrontURL", "BackURL", "Thumbnail300KURL"], name="two.csv")
     assert several.value.message == ("two.csv has no 'url' column, and 3 columns could hold the web addresses: "
