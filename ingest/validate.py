@@ -661,6 +661,10 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
         url, text = (given, "") if is_web_address(given) else ("", given)
     if file and not url and is_web_address(file):  # a 'filename' column of web addresses: no file has that name
         url, file = file, ""
+    if url and text and not file:  # LAION's and captioning datasets' rows: an image and what it shows, in words
+        return error("text", "the row has both a url and a text; an input is one or the other",
+                     "if the text describes the image, leave it unread: choose '(not in this file)' for Text under "
+                     "Match your columns, or give --column text= (and --keep-other-columns to keep it as metadata)")
     if (url, text, file).count("") < 2:
         return error("text" if text else "file", "the row has more than one of a url, a text and a file",
                      "keep one: a web address to fetch, the text itself, or a file's name")

@@ -97,7 +97,8 @@ def test_sdk_columns_arrive_as_the_sdk_would_send_them(sandbox):
     ("text", "column", "fragment"),
     [
         ("url,type\nhttps://h.test/a.jpg,movie\n", "type", "not one of image, video, audio, text"),
-        ("url,text\nhttps://h.test/a.jpg,words\n", "text", "more than one of a url, a text and a file"),
+        ("url,text\nhttps://h.test/a.jpg,words\n", "text", "both a url and a text; an input is one or the other"),
+        ("url,text,file\nhttps://h.test/a.jpg,,a.jpg\n", "file", "more than one of a url, a text and a file"),
         ("text,type\nwords,video\n", "url", "a video input needs a url"),
         ("text,type\nwords,image\n", "url", "an image input needs a url"),
         ("url,latitude,longitude\nhttps://h.test/a.jpg,91,0\n", "latitude", "off the globe"),
