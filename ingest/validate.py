@@ -334,7 +334,7 @@ def url_alias(folded: list[str]) -> int | None:
     if len(found) > 1:
         found = [i for i in found if not _NOT_THE_IMAGE.search(folded[i])]
     if len(found) > 1:
-        found = [i for i in found if "image" in folded[i] or "img" in folded[i]] or found
+        found = [i for i in found if folded[i].endswith(("image_url", "imageurl", "img_url", "imgurl"))] or found
     return found[0] if len(found) == 1 else None
 
 
