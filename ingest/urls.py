@@ -49,6 +49,13 @@ def kind_of_url(url: str) -> str:
     return EXTENSION_KINDS.get(extension[1].lower(), "image") if extension else "image"
 
 
+_BUCKET_HINTS = {  # a cloud bucket's object, named as its own tools name it: the https address it has when public
+    "s3": "if the bucket lets anyone read it, give the object's web address: https://{bucket}.s3.amazonaws.com{key}",
+    "gs": "if the bucket lets anyone read it, give the object's web address: "
+          "https://storage.googleapis.com/{bucket}{key}",
+}
+
+
 def checked_url(url: str) -> tuple[str, str, str]:
     """(the url to send, "", ""), or ("", what is wrong with it, how to fix it). The url to send is the url; for a
     link that opens a page showing the file, the link to the file itself (see `_share_link`); with spaces in its
@@ -67,7 +74,7 @@ def checked_url(url: str) -> tuple[str, str, str]:
         return "", "this is an image Label Studio keeps itself, not a web address", (
             "export the project as COCO or YOLO with its images and upload that zip, or point its tasks at web "
             "addresses (such as a public bucket's https:// urls)")
-    if _names_a_file(url):
+    if _names_a_file(url) or url[:7].lower() == "file://":
         return "", "this is a file's name, not a web address", (
             "to upload files from your computer, upload this list together with them: the folder or zip that holds "
             "both, or both chosen under 'Files from my computer' on the page")
@@ -90,8 +97,9 @@ def checked_url(url: str) -> tuple[str, str, str]:
         if get_close_matches(parts.scheme.lower(), ("https", "http"), cutoff=0.75):  # htp:, htps:, hhttps:
             return "", f"the url starts with '{parts.scheme}:', not http:// or https://", (
                 "correct its start to https:// (or http://)")
-        return "", f"the url has '{parts.scheme}:'; only http:// and https:// addresses can be fetched", (
-            "put the image where the web can reach it (a site or a public bucket) and use its https:// address")
+        return "", f"the url starts with '{parts.scheme}:'; only http:// and https:// addresses can be fetched", (
+            _BUCKET_HINTS.get(parts.scheme.lower(), "put the image where the web can reach it (a site or a public "
+                              "bucket) and use its https:// address").format(bucket=parts.netloc, key=parts.path))
     if host in _SHARE_HOSTS:
         return _share_link(url)
     if not host:

@@ -640,7 +640,8 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
             columns_named = width if len(cells) > width else columns.named_width
             return error(
                 "",
-                f"this row has {len(cells)} cell{'s' * (len(cells) != 1)} but the header has {columns_named} columns",
+                f"this row has {len(cells)} cell{'s' * (len(cells) != 1)} but the header has {columns_named} "
+                f"column{'s' * (columns_named != 1)}",
                 "give every row one cell per column" + (
                     ", empty ones too: nothing between two separators" if len(cells) < width else
                     ': put a cell that holds the separator in double quotes ("cat, dog"), or remove the extra cells'),

@@ -133,13 +133,13 @@ ROW_CASES = [
         P(5, "r4", "", "this row has 4 cells but the header has 3 columns", RAGGED),
     ), ("r1", "r3", "r5")),
     RowCase("gzipped.csv.gz", EXIT_ROWS_INVALID, (  # unpacked as it is read, lines as in the CSV inside
-        P(3, "z-ftp", "url", "the url has 'ftp:'", NOT_WEB),
+        P(3, "z-ftp", "url", "the url starts with 'ftp:'", NOT_WEB),
     ), ("z-one",)),
     RowCase("url_schemes.csv", EXIT_ROWS_INVALID, (
-        P(2, "s-file", "url", "the url has 'file:'; only http:// and https://", NOT_WEB),
-        P(3, "s-js", "url", "the url has 'javascript:'", NOT_WEB),
-        P(4, "s-data", "url", "the url has 'data:'", NOT_WEB),
-        P(5, "s-ftp", "url", "the url has 'ftp:'", NOT_WEB),
+        P(2, "s-file", "url", "this is a file's name, not a web address", "upload this list together with them"),
+        P(3, "s-js", "url", "the url starts with 'javascript:'", NOT_WEB),
+        P(4, "s-data", "url", "the url starts with 'data:'", NOT_WEB),
+        P(5, "s-ftp", "url", "the url starts with 'ftp:'; only http:// and https://", NOT_WEB),
         P(8, "s-nohost", "url", "the url has no host name", FULL_ADDRESS),
         P(9, "s-formula", "url", "the url has no scheme", FULL_ADDRESS),
         P(10, "s-empty", "url", "the url is empty", "put the image's web address (starting with https://) here"),
@@ -202,11 +202,11 @@ ROW_CASES = [
         "c4": ("https://img.test/c4.jpg", [], ["dog", "Dog"], {}),
     }),
     RowCase("cr_only.csv", EXIT_ROWS_INVALID, (
-        P(3, "cr2", "url", "the url has 'ftp:'", NOT_WEB),
+        P(3, "cr2", "url", "the url starts with 'ftp:'", NOT_WEB),
     ), ("cr1", "cr3")),
     RowCase("mixed_newlines.csv", EXIT_ROWS_INVALID, (
-        P(8, "x4", "url", "the url has 'ftp:'", NOT_WEB),
-        P(10, "x6", "url", "the url has 'ftp:'", NOT_WEB),
+        P(8, "x4", "url", "the url starts with 'ftp:'", NOT_WEB),
+        P(10, "x6", "url", "the url starts with 'ftp:'", NOT_WEB),
         P(11, "x7", "metadata", "not valid JSON (a line break inside a text, at character 14)",
           "write a line break inside a text as \\n"),
     ), ("x1", "x2", "x3", "x5", "x8"), content={"x2": ("https://img.test/x2.jpg", [], [], {"note": "pretty-printed"})}),
@@ -419,7 +419,7 @@ def test_a_200_mb_csv_streams_in_bounded_memory(tmp_path):
     assert f"nothing sent: {facts['valid']:,} ready to upload, 2 invalid" in report["out"]
     assert_problems(path.name, report["out"], (
         P(facts["bad_metadata_line"], "bad-metadata", "metadata", "not valid JSON (Expecting value", AS_OBJECT),
-        P(facts["bad_url_line"], "bad-url", "url", "the url has 'ftp:'", NOT_WEB),
+        P(facts["bad_url_line"], "bad-url", "url", "the url starts with 'ftp:'", NOT_WEB),
     ))
     assert report["peak_kib"] * 1024 < PEAK_RSS_BYTES, f"peak RSS {report['peak_kib'] / 1024:.0f} MiB"
     assert seconds < STREAM_SECONDS

@@ -85,7 +85,7 @@ def test_a_csv_piped_in_uploads_and_its_rows_are_named_stdin(sandbox):
     result = run("upload", "-", env=sandbox_env(sandbox), piped=compressed)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 uploaded, 0 already there, 1 invalid, 0 failed" in result.stdout
-    assert "stdin:3: p2: column 'url': the url has 'ftp:'" in result.stdout
+    assert "stdin:3: p2: column 'url': the url starts with 'ftp:'" in result.stdout
     assert [i.id for i in sandbox.stored_inputs()] == ["p1"]
     again = run("upload", "-", env=sandbox_env(sandbox), piped=listing)
     assert "0 uploaded, 1 already there, 1 invalid, 0 failed" in again.stdout
@@ -482,7 +482,7 @@ def test_a_parquet_list_of_urls_uploads_its_rows_with_the_columns_named_on_the_c
                  env=sandbox_env(sandbox))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "2 uploaded, 0 already there, 1 invalid" in result.stdout
-    assert f"{path}:4: column 'URL': the url has 'ftp:'" in result.stdout  # rows are numbered as in a CSV
+    assert f"{path}:4: column 'URL': the url starts with 'ftp:'" in result.stdout  # rows are numbered as in a CSV
     assert "Ignoring columns this tool does not use: TEXT." in result.stderr
     stored = {i.data.image.url: [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()}
     assert stored == {"https://h.test/a.jpg": ["cat", "pet"], "https://h.test/b.jpg": []}

@@ -147,6 +147,8 @@ def test_a_header_line_ending_with_a_separator_lets_rows_leave_that_cell_out():
     assert [r.positive for r in results[:2]] == [("cat",), ("dog",)] and results[0].cells[2] == ""
     assert [r.message for r in results[2:]] == ["this row has 1 cell but the header has 2 columns",
                                                 "this row has 4 cells but the header has 3 columns"]
+    one_column = list(validate_rows([RawRow(2, ["data:image/png;base64", "iVBORw0KGgo="])], map_columns(["url"])))
+    assert one_column[0].message == "this row has 2 cells but the header has 1 column"
 
 
 def test_an_attachment_cell_as_airtable_exports_it_gives_its_web_address_and_several_are_a_row_to_fix():
@@ -263,6 +265,10 @@ def test_unusable_headers_stop_the_file(header, fragments):
         (["C:\\My Photos\\x.JPG", "a", "", "", ""], "url", ["a file's name", "'Files from my computer'"]),
         (["ftp://h/x.jpg", "a", "", "", ""], "url", ["'ftp:'", "only http:// and https://"]),
         (["javascript:alert(1)", "a", "", "", ""], "url", ["'javascript:'"]),
+        (["s3://my-bucket/cats/x.jpg", "a", "", "", ""], "url",  # a bucket's object: its web address, if public
+         ["starts with 's3:'", "lets anyone read it", "https://my-bucket.s3.amazonaws.com/cats/x.jpg"]),
+        (["gs://my-bucket/x.jpg", "a", "", "", ""], "url", ["https://storage.googleapis.com/my-bucket/x.jpg"]),
+        (["file:///home/me/x.jpg", "a", "", "", ""], "url", ["a file's name, not a web address", "the folder or zip"]),
         (["https:///x.jpg", "a", "", "", ""], "url", ["no host name"]),
         (["htps://h.test/x.jpg", "a", "", "", ""], "url",  # a typo, not another kind of address
          ["the url starts with 'htps:', not http:// or https://", "correct its start to https:// (or http://)"]),
