@@ -250,6 +250,7 @@ class UploadJob:
         self._journal: Journal | None = None
         self._datasets: set[str] | None = None  # the app's dataset ids, read once when a row names one
         self._spool: IO[str] | None = None  # stored rows waiting for their download check
+        self._spool_checked = False  # the check began: it reports every row of the spool
         self._downloads: dict[str, int] | None = None
         self._last_notify = 0.0
         self._pacer = Pacer(options.max_rps)  # one per job: the rate it learns holds for every phase
@@ -311,10 +312,12 @@ class UploadJob:
             self._fail(IngestError("Something unexpected stopped the upload.",
                                    "Try again; if it happens again, send the log to the team."))
         finally:
+            if self._spool:
+                if self._report and not self._spool_checked:  # stopped first: the stored rows, not checked
+                    self._report.write(self._spooled())
+                self._spool.close()
             if self._report:
                 self._report.close()
-            if self._spool:
-                self._spool.close()
             if self._journal:
                 self._close_journal()
             with self._lock:
@@ -598,9 +601,8 @@ class UploadJob:
     def _check_downloads(self, client: Client) -> None:
         """Second phase: ask the server, batch by batch, whether it could fetch each stored url."""
         options = self.options
-        self._spool.seek(0)
-        stored = (RowOutcome(int(line), input_id, url, status, reason)
-                  for line, input_id, url, status, reason in csv.reader(self._spool))
+        self._spool_checked = True
+        stored = self._spooled()
         with self._lock:
             self._downloads = dict.fromkeys(DOWNLOADS, 0)
         with ThreadPoolExecutor(options.workers, thread_name_prefix="check") as pool:
@@ -608,6 +610,12 @@ class UploadJob:
                                   self._stop) for chunk in chunked(stored, MAX_BATCH))
             for results in bounded(checks, options.workers):
                 self._report_downloads(results.result())
+
+    def _spooled(self) -> Iterator[RowOutcome]:
+        """The stored rows waiting for their download check, from the first."""
+        self._spool.seek(0)
+        return (RowOutcome(int(line), input_id, url, status, reason)
+                for line, input_id, url, status, reason in csv.reader(self._spool))
 
     def _report_downloads(self, outcomes: list[RowOutcome]) -> None:
         if self._report:

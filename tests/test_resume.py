@@ -1,5 +1,6 @@
 """Crash, Ctrl-C and resume: confirmed rows are not sent again and every row ends stored once."""
 
+import csv
 import signal
 import subprocess
 import sys
@@ -60,9 +61,10 @@ def test_kill_9_then_rerun_resumes_without_resending_confirmed_rows(throttled, b
     assert throttled.stats().duplicate_ids <= in_flight  # at most the batches in flight were sent twice
 
 
-def test_ctrl_c_stops_cleanly_and_says_how_to_resume(throttled, big_file):
-    first = subprocess.Popen(cli(throttled, big_file), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(throttled, big_file, tmp_path):
+    report = tmp_path / "report.csv"
+    first = subprocess.Popen(cli(throttled, big_file, "--report", str(report)), cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
     wait_for(lambda: len(throttled.stored_inputs()) >= 300)
     first.send_signal(signal.SIGINT)
     out, err = first.communicate(timeout=60)
@@ -70,6 +72,9 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(throttled, big_file):
     assert "Stopping: waiting for the batches already sent" in err
     assert "Run the same command again to send the rest" in err
     assert "Traceback" not in err
+    with open(report, newline="") as handle:  # the rows stored before the stop are in the report, unchecked
+        reported = [(row["input_id"], row["download"]) for row in csv.DictReader(handle) if row["status"] == "uploaded"]
+    assert sorted(reported) == sorted((item.id, "") for item in throttled.stored_inputs())
     again = subprocess.run(cli(throttled, big_file), cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and stored_once(throttled)
     assert throttled.stats().duplicate_ids == 0  # a clean stop records every confirmed batch
