@@ -47,7 +47,7 @@ from ingest import pictures
 from ingest.build import DEFAULT_BATCH, MAX_BATCH
 from ingest.check import BOX_ERRORS_KEPT, BoxesCheck, FileCheck, check_boxes, check_file
 from ingest.errors import EncodingError, IngestError, InputFileError, MissingKey, SeveralLists, SheetError, UsageError
-from ingest.journal import confirmed_count, file_digest, table_digest
+from ingest.journal import confirmed_count, file_digest, forget, table_digest
 from ingest.job import DEFAULT_WORKERS, MAX_WORKERS, JobStatus, UploadJob, UploadOptions
 from ingest.local import (LEFT_OUT_SHOWN, MAX_IMAGE_BYTES, MAX_MEDIA_BYTES, LocalFiles, dataset_parts, from_files,
                           from_parquet, from_zip, left_out_sentence, row_noun)
@@ -66,7 +66,7 @@ from ingest.outcomes import (
 from ingest.read import OTHER_ENCODINGS, open_table, readings
 from ingest.report import (and_list, boxes_sentence, changed_urls_notes, combined_sentence, comma_concepts_note,
                            downloads_sentence, failed_lines, look_alike_note, renumbered_report, retry_rows, rows_csv,
-                           summary_sentence, unnamed_values_sentence)
+                           summary_sentence, unnamed_values_sentence, uploaded_ids)
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
 from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, app_in_address, fetch_hosted,
@@ -1725,10 +1725,53 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
                               icon=":material/download:", on_click="ignore",
                               help="The invalid and failed rows in your file's own columns, ready to correct "
                                    "and upload again.")
-    if counts[FAILED] and not (status.fatal or status.cancelled):  # a stopped upload is continued instead
+    undone = st.session_state.get("undone", {}).get(job_id)
+    if counts[FAILED] and not (status.fatal or status.cancelled or undone):  # a stopped upload is continued instead
         st.button(f"Retry {counts[FAILED]:,} failed {'row' if counts[FAILED] == 1 else 'rows'}",
                   key="retry", on_click=retry_failed, args=(job_id,), icon=":material/replay:")
+    if undone:
+        st.info(undone, icon=":material/undo:")
+    elif counts[UPLOADED] and not status.dry_run:
+        undo_section(job_id, entry, counts[UPLOADED], status.noun)
     st.button("Start a new upload", key="start_over", on_click=start_over, args=(job_id,), type="tertiary")
+
+
+def undo_section(job_id: str, entry: JobEntry, uploaded: int, noun: str) -> None:
+    """Deletes the inputs the job added (its report's 'uploaded' rows), once the person confirms."""
+    with st.expander("Undo this upload", icon=":material/undo:"):
+        rows = f"1 {noun}" if uploaded == 1 else f"{uploaded:,} {noun}s"
+        st.write(f"Deletes from **{entry.where}** the inputs this upload added (from the {rows} it uploaded), with "
+                 "their concepts, metadata and bounding boxes. Inputs that were already there stay. Use it after "
+                 "uploading to the wrong app or with the wrong columns, then upload again.")
+        sure = st.checkbox("Yes, delete them", key="undo_sure")
+        if not st.button("Delete them", key="undo", disabled=not sure, icon=":material/delete:"):
+            return
+        with open(entry.report_path, newline="", encoding="utf-8") as report:
+            ids = uploaded_ids(report, entry.shown_name)
+        bar = st.progress(0.0, text="Deleting...")
+        deleted = 0
+
+        def on_deleted(count: int) -> None:
+            nonlocal deleted
+            deleted += count
+            bar.progress(deleted / len(ids), text=f"Deleted {deleted:,} of {len(ids):,} inputs")
+
+        client = Client(entry.job.target)
+        try:
+            client.delete_inputs(ids, on_deleted)
+        except IngestError as error:
+            show_problem(IngestError(f"{error.message} {deleted:,} of {len(ids):,} inputs were deleted.",
+                                     error.hint))
+            return
+        finally:
+            client.close()
+        if entry.journal_key:  # an upload of the same file starts again from its first row
+            forget(*entry.journal_key)
+    inputs = "1 input" if len(ids) == 1 else f"{len(ids):,} inputs"
+    st.session_state.setdefault("undone", {})[job_id] = (
+        f"**Undone.** Deleted the {inputs} this upload added to {entry.where}. The counts above are the upload's, "
+        "from before it was undone.")
+    st.rerun()
 
 
 def images(count: int) -> str:

@@ -22,8 +22,9 @@ from .outcomes import FAILED, INVALID
 from .local import LocalFiles, from_folder, from_parquet, from_zip, holds_files
 from .read import OTHER_ENCODINGS, readings
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
-from .report import boxes_sentence, combined_sentence, downloads_sentence, problem_line, summary_sentence
-from .upload import Target
+from .report import (boxes_sentence, combined_sentence, downloads_sentence, problem_line, summary_sentence,
+                     uploaded_ids)
+from .upload import Client, Target
 from .boxes import BoxesFile
 from .validate import ROLES
 
@@ -34,7 +35,7 @@ STDIN = Path("-")  # FILE that reads the CSV from a pipe
 STDIN_NAME = "stdin"  # how rows read from it are named: stdin:LINE
 SPOOL_CHUNK = 1024 * 1024  # bytes read from the pipe at a time
 POLL_SECONDS = 0.1
-COMMANDS = ("upload", "sandbox")
+COMMANDS = ("upload", "undo", "sandbox")
 
 log = logging.getLogger("ingest")
 
@@ -77,15 +78,7 @@ def _parser() -> argparse.ArgumentParser:
                              "pipe; or a folder or .zip of images, videos, audio or text files "
                              "(with an optional CSV naming them in a 'file' column); or a Parquet list, or a "
                              "Hugging Face dataset's Parquet file (or the folder of its shards)")
-    where = upload.add_argument_group("where to upload")
-    where.add_argument("--base", help="server as HOST or HOST:PORT (CLARIFAI_GRPC_BASE; default api.clarifai.com)")
-    where.add_argument("--insecure", action="store_true", default=None,
-                       help="plaintext gRPC, for a local sandbox (CLARIFAI_GRPC_INSECURE=1)")
-    where.add_argument("--pat", help="personal access token (CLARIFAI_PAT)")
-    where.add_argument("--user-id", help="user id owning the app (CLARIFAI_USER_ID), or the app's address "
-                                         "clarifai.com/USER/APP for both ids")
-    where.add_argument("--app-id", help="app id (CLARIFAI_APP_ID)")
-    where.add_argument("--api-key", help="legacy app key instead of a token (CLARIFAI_API_KEY)")
+    _target_arguments(upload.add_argument_group("where to upload"))
     how = upload.add_argument_group("how to upload")
     how.add_argument("--batch-size", type=int, default=DEFAULT_BATCH,
                      help=f"inputs per request, 1..128 (default {DEFAULT_BATCH})")
@@ -132,6 +125,17 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--failed", type=Path, help="write the invalid and failed rows, in the file's own columns, "
                                                  "to this CSV, ready to fix and upload again")
 
+    undo = commands.add_parser(
+        "undo", help="delete the inputs an upload added, as its report lists them",
+        description="Delete from the app the inputs an upload added: the rows its report marks 'uploaded'. Inputs "
+                    "that were already there stay. Credentials and address as for upload.",
+    )
+    undo.set_defaults(command=_undo_command)
+    undo.add_argument("report", type=Path, metavar="REPORT",
+                      help="the report of the upload (--report, or the one downloaded from the page)")
+    undo.add_argument("--yes", action="store_true", help="delete without asking first")
+    _target_arguments(undo.add_argument_group("where the upload went"))
+
     sandbox = commands.add_parser(
         "sandbox", help="run a local Clarifai-compatible server for trying and testing",
         description="Run a local server that speaks Clarifai's gRPC API, storing inputs in SQLite.",
@@ -162,10 +166,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _upload_command(args: argparse.Namespace) -> int:
-    target = Target.from_env(
-        os.environ, base=args.base, insecure=args.insecure, pat=args.pat,
-        user_id=args.user_id, app_id=args.app_id, api_key=args.api_key,
-    )
+    target = _target(args)
     options = UploadOptions(
         batch_size=args.batch_size, workers=args.workers, allow_duplicate_url=args.allow_duplicate_url,
         dry_run=args.dry_run, delimiter=args.delimiter, encoding=args.encoding, sheet=args.sheet, max_rps=args.max_rps,
@@ -197,6 +198,22 @@ def _column_choice(text: str) -> tuple[str, str]:
     if not equals or role.strip() not in ROLES:
         raise argparse.ArgumentTypeError(f"write ROLE=NAME with ROLE one of {', '.join(ROLES)}, not {text!r}")
     return role.strip(), name.strip()
+
+
+def _target_arguments(where: argparse._ArgumentGroup) -> None:
+    where.add_argument("--base", help="server as HOST or HOST:PORT (CLARIFAI_GRPC_BASE; default api.clarifai.com)")
+    where.add_argument("--insecure", action="store_true", default=None,
+                       help="plaintext gRPC, for a local sandbox (CLARIFAI_GRPC_INSECURE=1)")
+    where.add_argument("--pat", help="personal access token (CLARIFAI_PAT)")
+    where.add_argument("--user-id", help="user id owning the app (CLARIFAI_USER_ID), or the app's address "
+                                         "clarifai.com/USER/APP for both ids")
+    where.add_argument("--app-id", help="app id (CLARIFAI_APP_ID)")
+    where.add_argument("--api-key", help="legacy app key instead of a token (CLARIFAI_API_KEY)")
+
+
+def _target(args: argparse.Namespace) -> Target:
+    return Target.from_env(os.environ, base=args.base, insecure=args.insecure, pat=args.pat, user_id=args.user_id,
+                           app_id=args.app_id, api_key=args.api_key)
 
 
 def _delimiter(text: str) -> str:
@@ -415,6 +432,38 @@ def _fail(error: IngestError) -> int:
         for encoding, text in shown:
             print(f"  {encoding:<8} {text}", file=sys.stderr)
     return EXIT_NOT_RUN
+
+
+def _undo_command(args: argparse.Namespace) -> int:
+    if not args.report.is_file():
+        raise UsageError(f"{args.report} does not exist or is not a file.", "Give the path of the upload's report.")
+    with open(args.report, newline="", encoding="utf-8-sig") as report:
+        ids = uploaded_ids(report, str(args.report))
+    target = _target(args)
+    target.check()
+    if not ids:
+        print(f"{args.report} lists no input the upload added (none is 'uploaded'): nothing to delete.",
+              file=sys.stderr)
+        return EXIT_OK
+    inputs = "1 input" if len(ids) == 1 else f"{len(ids):,} inputs"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError(f"Deleting {inputs} from {target.label} needs a yes.",
+                             "Add --yes to delete them without being asked.")
+        answer = input(f"Delete the {inputs} {args.report} lists as uploaded from {target.label}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("Nothing deleted.", file=sys.stderr)
+            return EXIT_NOT_RUN
+    client = Client(target)
+    try:
+        client.wait_ready()
+        with tqdm(total=len(ids), unit="input", desc="Deleting", file=sys.stderr) as bar:
+            client.delete_inputs(ids, bar.update)
+    finally:
+        client.close()
+    print(f"Deleted {inputs} from {target.label}. If that upload ended with failed rows, upload the file again "
+          "with --restart: the record of the rows it sent no longer holds.")
+    return EXIT_OK
 
 
 def _sandbox_command(args: argparse.Namespace) -> int:

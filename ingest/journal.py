@@ -110,6 +110,11 @@ class Journal:
         _remove(self.path)
 
 
+def forget(target_key: str, digest: str) -> None:
+    """Drop the record of a file's rows for a target (its inputs were deleted: none is confirmed any more)."""
+    _remove(journal_path(target_key, digest))
+
+
 def _remove(path: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)

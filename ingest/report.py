@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, BinaryIO
 
 from .outcomes import DOWNLOAD_FAILED, DOWNLOAD_FETCHED, DOWNLOAD_PENDING, FAILED, INVALID, STATUS_LABELS, STATUSES, UPLOADED, RowOutcome
+from .errors import UsageError
 from .read import open_table
 from .urls import FILE_LINK, SCHEME_ADDED, SPACES_WRITTEN
 from .validate import MAX_HELD, ColumnMap, input_names, map_columns
@@ -147,6 +148,16 @@ def boxes_sentence(boxes: dict[str, int], dry_run: bool = False) -> str:
     if dry_run:
         return f"Boxes: {boxes[UPLOADED]:,} ready to post, {boxes[INVALID]:,} invalid, {boxes[FAILED]:,} without an input."
     return "Boxes: " + ", ".join(f"{boxes[s]:,} {STATUS_LABELS[s]}" for s in STATUSES) + "."
+
+
+def uploaded_ids(report: Iterable[str], name: str) -> list[str]:
+    """The ids of the inputs a run added, from its report's lines (its rows 'uploaded'; not those that were already
+    there), each once, in order. Raises `UsageError` when `name` is not a report."""
+    rows = csv.DictReader(report)
+    if not {"input_id", "status"} <= set(rows.fieldnames or ()):
+        raise UsageError(f"{name} is not a report of an upload: it has no 'input_id' and 'status' columns.",
+                         "Give the file written by --report, or the report downloaded from the page.")
+    return list(dict.fromkeys(row["input_id"].removeprefix("'") for row in rows if row["status"] == UPLOADED))
 
 
 class ReportWriter:

@@ -29,7 +29,7 @@ from clarifai_grpc.channel.clarifai_channel import ClarifaiChannel
 from clarifai_grpc.grpc.api import resources_pb2, service_pb2, service_pb2_grpc
 from clarifai_grpc.grpc.api.status import status_code_pb2
 
-from .build import Batch, build_annotations
+from .build import MAX_BATCH, Batch, build_annotations, chunked
 from .errors import AuthError, ConnectionFailed, MissingKey, UsageError
 from .outcomes import (
     ALREADY_THERE,
@@ -55,6 +55,7 @@ DOWNLOAD_POLL_SECONDS = 0.25  # first wait before asking again whether the serve
 DOWNLOAD_POLL_MAX_SECONDS = 5.0  # the longest wait between those questions
 FETCH_SECONDS = 5.0  # to fetch one image: a hosted copy, or an input's own url
 FETCH_WORKERS = 8  # images fetched at a time
+DELETE_WORKERS = 4  # DeleteInputs calls in flight when an upload is undone
 MAX_FETCHED_BYTES = 20 * 1024 * 1024  # of one fetched image: the API's limit for an image
 
 log = logging.getLogger("ingest")
@@ -420,6 +421,22 @@ class Client:
             user_app_id=self._user_app(), datasets=[resources_pb2.Dataset(id=i) for i in ids])
         self._ask("PostDatasets", request, f"create the dataset(s) {', '.join(ids)}",
                   "Create them in Clarifai yourself, or check that the key may add datasets.")
+
+    def delete_inputs(self, ids: Sequence[str], on_deleted: Callable[[int], None] = lambda count: None) -> None:
+        """Delete inputs by id (DeleteInputs, 128 ids a call, a few calls at once), telling `on_deleted` how many
+        each call deleted. Raises `AuthError` or `ConnectionFailed` when a call fails; what was deleted stays so."""
+        def delete(chunk: list[str]) -> int:
+            request = service_pb2.DeleteInputsRequest(user_app_id=self._user_app(), ids=chunk)
+            self._ask("DeleteInputs", request, "delete inputs", "Try again: the inputs still there are deleted then.")
+            return len(chunk)
+
+        with ThreadPoolExecutor(DELETE_WORKERS) as pool:
+            try:
+                for count in pool.map(delete, chunked(ids, MAX_BATCH)):
+                    on_deleted(count)
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
 
     def count_inputs(self) -> int:
         """The number of inputs in the app; raises `AuthError` when the key is refused."""

@@ -276,6 +276,23 @@ def test_missing_credentials_say_what_to_fill_in(monkeypatch: pytest.MonkeyPatch
 # --- upload ---------------------------------------------------------------------------------
 
 
+def test_undo_deletes_what_the_upload_added_once_confirmed_and_keeps_what_was_there(server_env: Sandbox) -> None:
+    first = b"url,input_id\nhttps://example.com/a.jpg,kept-1\n"
+    upload(choose(page(), "first.csv", first))
+    at = upload(choose(page(), "photos.csv", GOOD_AND_BAD.replace(b"https://example.com/b.jpg,cat-2",
+                                                                  b"https://example.com/a.jpg,kept-1")))
+    assert metrics(at).items() >= {"Uploaded": "2", "Already there": "1"}.items()
+    assert set(stored(server_env)) == {"kept-1", "cat-1", generated_id("https://example.com/e.jpg", ("dog",), (), None)}
+
+    assert at.button(key="undo").disabled  # nothing is deleted before the person says yes
+    at.checkbox(key="undo_sure").check().run()
+    at.button(key="undo").click().run()
+    assert not at.exception
+    assert set(stored(server_env)) == {"kept-1"}
+    assert "**Undone.** Deleted the 2 inputs this upload added to sandbox/demo" in texts(at.info)
+    assert "undo" not in keys(at, "button")
+
+
 def test_upload_sends_every_valid_row_and_shows_the_results(server_env: Sandbox) -> None:
     at = choose(page(), "photos.csv", GOOD_AND_BAD)
     upload(at)
@@ -491,6 +508,17 @@ def test_an_interrupted_upload_of_the_same_file_can_be_continued(slow_sandbox: S
     assert len(ids) == len(set(ids)) == RESUME_ROWS
     # The file is done: no offer any more, a plain upload again.
     assert "already uploaded - continue?" not in texts(at.info)
+    assert "upload" in keys(at, "button")
+
+
+def test_undoing_a_stopped_upload_deletes_its_rows_and_drops_the_offer_to_continue(slow_sandbox: Sandbox) -> None:
+    at = interrupted_upload(slow_sandbox)
+    assert slow_sandbox.stored_inputs() and "already uploaded - continue?" in texts(at.info)
+    at.checkbox(key="undo_sure").check().run()
+    at.button(key="undo").click().run()
+    assert slow_sandbox.stored_inputs() == []
+    # None of its rows is in the app any more: the same file is uploaded from its first row.
+    assert "already uploaded - continue?" not in texts(at.info) and "resume" not in keys(at, "button")
     assert "upload" in keys(at, "button")
 
 

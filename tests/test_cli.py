@@ -192,6 +192,32 @@ def test_the_apps_address_given_as_the_user_id_names_the_user_and_the_app(sandbo
     assert "holds a '/', which no id has" in result.stderr and "clarifai.com/USER/APP" in result.stderr
 
 
+def test_undo_deletes_the_inputs_the_upload_added_and_leaves_those_already_there(sandbox, tmp_path):
+    env = sandbox_env(sandbox)
+    assert run("upload", str(DATA / "two.tsv"), env=env).returncode == 0
+    before = {item.id for item in sandbox.stored_inputs()}
+    three = tmp_path / "three.tsv"
+    three.write_text((DATA / "two.tsv").read_text() + "https://h.test/t3.jpg\td\n")
+    report = tmp_path / "report.csv"
+    assert run("upload", str(three), "--report", str(report), env=env).returncode == 0
+
+    asked = run("undo", str(report), env=env)  # no terminal to ask on, and no --yes
+    assert asked.returncode == 2 and "Deleting 1 input from sandbox/demo" in asked.stderr
+    assert "--yes" in asked.stderr and len(sandbox.stored_inputs()) == 3
+
+    undone = run("undo", str(report), "--yes", env=env)
+    assert undone.returncode == 0, undone.stderr
+    assert "Deleted 1 input from sandbox/demo" in undone.stdout
+    assert {item.id for item in sandbox.stored_inputs()} == before
+
+    checked = tmp_path / "dry-run.csv"
+    run("upload", str(three), "--dry-run", "--report", str(checked))
+    nothing = run("undo", str(checked), "--yes", env=env)
+    assert nothing.returncode == 0 and "nothing to delete" in nothing.stderr
+    wrong = run("undo", str(three), "--yes", env=env)
+    assert wrong.returncode == 2 and "is not a report of an upload" in wrong.stderr
+
+
 def test_wrong_key_exits_2_with_a_plain_message_and_never_prints_the_key(sandbox):
     env = {**sandbox_env(sandbox), "CLARIFAI_PAT": "very-secret-wrong-token"}
     result = run("upload", str(DATA / "two.tsv"), env=env)
