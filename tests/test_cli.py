@@ -276,7 +276,7 @@ def test_a_file_named_without_the_upload_command_is_uploaded(sandbox):
     result = run(str(DATA / "mixed.csv"), "--dry-run")
     assert result.returncode == 1 and "nothing sent: 2 ready to upload, 3 invalid" in result.stdout
     typo = run("uplaod", str(DATA / "mixed.csv"))  # not a file: a command mistyped
-    assert typo.returncode == 2 and "invalid choice: 'uplaod' (choose from 'upload', 'sandbox')" in typo.stderr
+    assert typo.returncode == 2 and "invalid choice: 'uplaod' (choose from 'upload', 'undo', 'sandbox')" in typo.stderr
 
 
 def test_share_links_urls_with_spaces_and_urls_without_https_are_sent_as_a_browser_would(sandbox, tmp_path):
