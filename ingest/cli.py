@@ -448,9 +448,12 @@ def _undo_command(args: argparse.Namespace) -> int:
     inputs = "1 input" if len(ids) == 1 else f"{len(ids):,} inputs"
     if not args.yes:
         if not sys.stdin.isatty():
-            raise UsageError(f"Deleting {inputs} from {target.label} needs a yes.",
+            raise UsageError(f"Not deleting the {inputs} from {target.label}: there is no terminal to ask on.",
                              "Add --yes to delete them without being asked.")
-        answer = input(f"Delete the {inputs} {args.report} lists as uploaded from {target.label}? [y/N] ")
+        try:
+            answer = input(f"Delete the {inputs} {args.report} lists as uploaded from {target.label}? [y/N] ")
+        except (EOFError, KeyboardInterrupt):
+            answer = ""
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing deleted.", file=sys.stderr)
             return EXIT_NOT_RUN

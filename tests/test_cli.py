@@ -202,7 +202,7 @@ def test_undo_deletes_the_inputs_the_upload_added_and_leaves_those_already_there
     assert run("upload", str(three), "--report", str(report), env=env).returncode == 0
 
     asked = run("undo", str(report), env=env)  # no terminal to ask on, and no --yes
-    assert asked.returncode == 2 and "Deleting 1 input from sandbox/demo" in asked.stderr
+    assert asked.returncode == 2 and "Not deleting the 1 input from sandbox/demo" in asked.stderr
     assert "--yes" in asked.stderr and len(sandbox.stored_inputs()) == 3
 
     undone = run("undo", str(report), "--yes", env=env)
@@ -216,6 +216,23 @@ def test_undo_deletes_the_inputs_the_upload_added_and_leaves_those_already_there
     assert nothing.returncode == 0 and "nothing to delete" in nothing.stderr
     wrong = run("undo", str(three), "--yes", env=env)
     assert wrong.returncode == 2 and "is not a report of an upload" in wrong.stderr
+
+
+def test_undo_on_a_terminal_asks_first_and_deletes_only_after_a_yes(sandbox, tmp_path):
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("CLARIFAI_")}, **sandbox_env(sandbox)}
+    report = tmp_path / "report.csv"
+    assert run("upload", str(DATA / "two.tsv"), "--report", str(report), env=env).returncode == 0
+    for answer, exit_code, left in ((b"n\n", 2, 2), (b"y\n", 0, 0)):
+        controller, terminal = os.openpty()
+        try:
+            os.write(controller, answer)  # typed ahead: the terminal keeps it until the question reads it
+            result = subprocess.run([sys.executable, "-m", "ingest", "undo", str(report)], stdin=terminal,
+                                    capture_output=True, text=True, cwd=ROOT, env=env, timeout=60)
+        finally:
+            os.close(controller)
+            os.close(terminal)
+        assert f"Delete the 2 inputs {report} lists as uploaded from sandbox/demo" in result.stdout
+        assert result.returncode == exit_code and len(sandbox.stored_inputs()) == left
 
 
 def test_wrong_key_exits_2_with_a_plain_message_and_never_prints_the_key(sandbox):
