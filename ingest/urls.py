@@ -92,7 +92,7 @@ def checked_url(url: str) -> tuple[str, str, str]:
     except ValueError as error:
         return "", f"the url cannot be read ({error})", full_address
     if not parts.scheme:
-        return "", "the url has no scheme; only http:// and https:// addresses can be fetched", full_address
+        return "", "the url does not start with https:// (or http://), so it is not a full web address", full_address
     if parts.scheme.lower() not in ("http", "https"):
         if get_close_matches(parts.scheme.lower(), ("https", "http"), cutoff=0.75):  # htp:, htps:, hhttps:
             return "", f"the url starts with '{parts.scheme}:', not http:// or https://", (

@@ -141,7 +141,7 @@ ROW_CASES = [
         P(4, "s-data", "url", "the url starts with 'data:'", NOT_WEB),
         P(5, "s-ftp", "url", "the url starts with 'ftp:'; only http:// and https://", NOT_WEB),
         P(8, "s-nohost", "url", "the url has no host name", FULL_ADDRESS),
-        P(9, "s-formula", "url", "the url has no scheme", FULL_ADDRESS),
+        P(9, "s-formula", "url", "the url does not start with https:// (or http://)", FULL_ADDRESS),
         P(10, "s-empty", "url", "the url is empty", "put the image's web address (starting with https://) here"),
     ), ("s-upper", "s-http", "s-relative"), content={  # a url without a scheme is fetched as a browser does
         "s-relative": ("https://img.test/no-scheme.jpg", [], [], {})}),
@@ -215,10 +215,10 @@ ROW_CASES = [
         P(4, "\\ufeffb3", "input_id", "not allowed: '\\ufeff'", ID_CHARS),
     ), ("b1", "b4")),
     RowCase("delimiters_only.csv", EXIT_ROWS_INVALID, (
-        P(7, "e3", "url", "the url has no scheme", FULL_ADDRESS),
+        P(7, "e3", "url", "the url does not start with https:// (or http://)", FULL_ADDRESS),
     ), ("e1", "e2")),
     RowCase("sep_line_excel.csv", EXIT_ROWS_INVALID, (
-        P(4, "sl2", "url", "the url has no scheme", FULL_ADDRESS),
+        P(4, "sl2", "url", "the url does not start with https:// (or http://)", FULL_ADDRESS),
     ), ("sl1",)),
     # Valid but unusual: every row arrives as written.
     RowCase("header_spaces_case.csv", EXIT_OK, (), ("h1", "h2"), content={

@@ -41,7 +41,7 @@ def test_upload_sends_valid_rows_names_invalid_ones_and_exits_1(sandbox, tmp_pat
     assert "5 rows in" in result.stdout
     assert "2 uploaded, 0 already there, 3 invalid, 0 failed" in result.stdout
     name = str(DATA / "mixed.csv")
-    assert f"{name}:4: bad-1: column 'url': the url has no scheme" in result.stdout
+    assert f"{name}:4: bad-1: column 'url': the url does not start with https:// (or http://)" in result.stdout
     assert f"{name}:5: cat-1: column 'input_id': the input id 'cat-1' is already used on line 2" in result.stdout
     assert f"{name}:6: emu: column 'neg_concepts': 'bird' is listed as both positive and negative" in result.stdout
     assert (f"hint: the 3 invalid rows are in {failed}, in the file's own columns: correct them there and upload "
@@ -457,7 +457,7 @@ def test_a_list_of_boxes_uploads_each_image_once_with_all_its_boxes(sandbox, tmp
     assert "4 inputs in" in result.stdout and "3 uploaded, 0 already there, 1 invalid, 0 failed" in result.stdout
     assert "Boxes: 3 uploaded, 0 already there, 1 invalid, 1 failed." in result.stdout
     assert f"{path}:5: column 'xmax': '700' is not a number of pixels from 0 to 640" in result.stdout
-    assert f"{path}:6: column 'url': the url has no scheme" in result.stdout
+    assert f"{path}:6: column 'url': the url does not start with https:// (or http://)" in result.stdout
     assert "Ignoring columns" not in result.stderr
     ids = {item.data.image.url: item.id for item in sandbox.stored_inputs()}
     assert sorted(ids) == ["https://h.test/a.jpg", "https://h.test/b.jpg", "https://h.test/c.jpg"]

@@ -260,7 +260,7 @@ def test_unusable_headers_stop_the_file(header, fragments):
     ("cells", "column", "fragments"),
     [
         (["", "a", "", "", ""], "url", ["url is empty", "https://"]),
-        (["example.com", "a", "", "", ""], "url", ["no scheme", "https://example.com/cat.jpg"]),  # no file named
+        (["example.com", "a", "", "", ""], "url", ["does not start with https://", "https://example.com/cat.jpg"]),  # no file named
         (["photos/x.jpg", "a", "", "", ""], "url", ["a file's name, not a web address", "the folder or zip"]),
         (["C:\\My Photos\\x.JPG", "a", "", "", ""], "url", ["a file's name", "'Files from my computer'"]),
         (["ftp://h/x.jpg", "a", "", "", ""], "url", ["'ftp:'", "only http:// and https://"]),
