@@ -1692,7 +1692,10 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
         st.success(f"**Done: every row is in {entry.where}.** {summary}{later}", icon=":material/task_alt:")
     else:
         advice = []
-        if counts[INVALID]:
+        if counts[INVALID] and entry.name == PASTED_NAME:
+            advice.append("correct the invalid rows in the pasted text above and upload again (rows already in the "
+                          "app show as 'already there')")
+        elif counts[INVALID]:
             advice.append("fix the invalid rows in the file below and upload it")
         if counts[FAILED]:
             advice.append("press Retry to send the failed rows again")

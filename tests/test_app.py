@@ -760,6 +760,7 @@ def test_pasted_web_addresses_are_checked_and_uploaded_as_a_list(server_env: San
     upload(at)
     assert sorted(i.data.image.url for i in server_env.stored_inputs()) == ["https://h.test/a.jpg",
                                                                              "https://h.test/b.jpg"]
+    assert "Next: correct the invalid rows in the pasted text above and upload again" in texts(at.warning)
     at = page()  # cells copied from a spreadsheet come with tabs between them
     next(area for area in at.text_area if area.key.startswith("pasted_")).set_value(
         "url\tpos_concepts\nhttps://h.test/d.jpg\tcat|pet\n").run()
