@@ -62,6 +62,8 @@ log = logging.getLogger("ingest")
 
 _UNREACHABLE_HINT = ("Check the address and your network; for a local sandbox, check that it is running "
                      "and that the connection is set to plaintext (insecure).")
+_OFFLINE_HINT = ("Check this computer's internet connection (a firewall or proxy may block api.clarifai.com), then "
+                 "try again; the practice server works without one.")
 
 ADD_INPUTS, READ_INPUTS = "add inputs to this app", "read this app's inputs"  # what a refused call was to do
 AUTH_PROBLEMS = {
@@ -322,6 +324,7 @@ class Client:
         A refused connection or unknown host answers at once (TRANSIENT_FAILURE); only a
         silent network waits for `timeout`.
         """
+        hint = _OFFLINE_HINT if self.target.base == HOSTED_BASE else _UNREACHABLE_HINT
         states: queue.Queue[grpc.ChannelConnectivity] = queue.Queue()
         self._channel.subscribe(states.put, try_to_connect=True)
         deadline = time.monotonic() + timeout
@@ -333,10 +336,10 @@ class Client:
                 if state is grpc.ChannelConnectivity.TRANSIENT_FAILURE:
                     raise ConnectionFailed(
                         f"Could not connect to the server at {self.target.address}: "
-                        "nothing answers there, or the name is unknown.", _UNREACHABLE_HINT)
+                        "nothing answers there, or the name is unknown.", hint)
         except queue.Empty:
             raise ConnectionFailed(
-                f"Could not reach the server at {self.target.address} within {timeout:.0f} s.", _UNREACHABLE_HINT
+                f"Could not reach the server at {self.target.address} within {timeout:.0f} s.", hint
             ) from None
         finally:
             self._channel.unsubscribe(states.put)

@@ -123,6 +123,23 @@ def test_read_only_token_is_told_about_scopes():
         assert server.stored_inputs() == []
 
 
+def test_clarifai_out_of_reach_points_at_the_internet_connection_and_a_sandbox_at_itself():
+    hosted = Client(Target(pat="p", user_id="u", app_id="a"))
+    try:
+        hosted.wait_ready(timeout=5)
+        pytest.skip("this machine reaches api.clarifai.com")
+    except ConnectionFailed as error:
+        assert "api.clarifai.com:443" in error.message and "internet connection" in error.hint
+        assert "sandbox" not in error.hint
+    finally:
+        hosted.close()
+    local = Client(Target(base="127.0.0.1:9", insecure=True, api_key="k"))
+    with pytest.raises(ConnectionFailed) as refused:
+        local.wait_ready()
+    local.close()
+    assert "for a local sandbox, check that it is running" in refused.value.hint
+
+
 def test_unreachable_server_names_the_address():
     status = upload(b"url\nhttps://h.test/a.jpg\n", Target(base="127.0.0.1:9", insecure=True, api_key="k"))
     assert isinstance(status.fatal, ConnectionFailed) and "127.0.0.1:9" in status.fatal.message
