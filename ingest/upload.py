@@ -78,7 +78,7 @@ AUTH_PROBLEMS = {
     status_code_pb2.CONN_INSUFFICIENT_SCOPES: (
         "The key works but is not allowed to {what}.",
         "Use a personal access token, or an app key with the scopes this needs (Inputs, Annotations and "
-        "Datasets: add and get).",
+        "Datasets: add and get; Inputs: delete, to undo an upload).",
     ),
     status_code_pb2.CONN_DOES_NOT_EXIST: (
         "The user or app named does not exist for this key.",

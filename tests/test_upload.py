@@ -121,6 +121,11 @@ def test_read_only_token_is_told_about_scopes():
         status = upload(b"url\nhttps://h.test/a.jpg\n", target_for(server, pat="read-only"))
         assert isinstance(status.fatal, AuthError) and "not allowed to add inputs" in status.fatal.message
         assert server.stored_inputs() == []
+        client = Client(target_for(server, pat="read-only"))
+        with pytest.raises(AuthError) as refused:  # undoing an upload needs the scope to delete
+            client.delete_inputs(["a", "b"])
+        client.close()
+        assert "not allowed to delete inputs" in refused.value.message and "Inputs: delete" in refused.value.hint
 
 
 def test_clarifai_out_of_reach_points_at_the_internet_connection_and_a_sandbox_at_itself():
