@@ -76,6 +76,8 @@ from ingest.urls import EXTENSION_KINDS, FILE_LINK, IMAGE_EXTENSIONS, SCHEME_ADD
 from ingest.validate import (
     BLOG,
     BOXES_ELSEWHERE,
+    CONCEPT_SEPARATOR,
+    CONCEPT_SEPARATORS,
     DATASET_ID_PATTERN,
     FORMAT_NAMES,
     KINDS,
@@ -107,6 +109,7 @@ PRACTICE, CLARIFAI_APP = "practice", "clarifai"
 PAT_KEY, APP_KEY = "pat", "app_key"
 NOT_IN_FILE = ""
 SEPARATORS = {"": "Find it for me", ",": "Comma (,)", "\t": "Tab", ";": "Semicolon (;)"}
+CONCEPT_SEPARATOR_LABELS = {"|": "| (cat|dog)", ",": "Comma (cat, dog)", ";": "Semicolon (cat; dog)"}
 ENCODINGS = {  # codec -> its name on the page; "" reads UTF-8, or UTF-16 by its byte-order mark
     "": "Automatic", "cp1252": "Windows-1252 (cp1252)", "latin-1": "Latin-1",
     "utf-16-le": "UTF-16 LE", "utf-16-be": "UTF-16 BE",
@@ -690,6 +693,7 @@ class Layout:
     encoding: str | None = None
     keep_others: bool = False  # the columns of no role go into each input's metadata
     sheet: str | None = None
+    concept_separator: str = CONCEPT_SEPARATOR
 
 
 def role_label(role: str) -> str:
@@ -773,8 +777,12 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
         used = [c for c in columns.values() if c]
         if len(used) != len(set(used)):
             st.warning("The same column is chosen twice: give each column one meaning.")
+        if style == BLOG:
+            left.selectbox("Names in a concepts cell are separated by", CONCEPT_SEPARATORS,
+                           format_func=CONCEPT_SEPARATOR_LABELS.get, key=f"concept_sep_{tag}")
     by_name = all(columns[role] == defaults.get(role, NOT_IN_FILE) for role in roles)
-    return Layout(delimiter, None if by_name else columns, encoding, bool(state.get(f"keep_{tag}")), table.sheet)
+    return Layout(delimiter, None if by_name else columns, encoding, bool(state.get(f"keep_{tag}")), table.sheet,
+                  state.get(f"concept_sep_{tag}") or CONCEPT_SEPARATOR)
 
 
 def reading_choices(tag: str) -> None:
@@ -810,14 +818,15 @@ def show_file_problem(error: InputFileError) -> None:
 def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
     """The file's check, computed once per (file, separator, encoding, columns) in this session."""
     key = (chosen.digest, chosen.files_key, layout.delimiter, layout.encoding, layout.sheet,
-           tuple(sorted((layout.columns or {}).items())), layout.keep_others)
+           tuple(sorted((layout.columns or {}).items())), layout.keep_others, layout.concept_separator)
     cache: OrderedDict = st.session_state.setdefault("checks", OrderedDict())
     if key not in cache:
         with st.spinner(f"Checking every row of {chosen.name}…", show_time=True):
             try:
                 cache[key] = check_file(io.BytesIO(chosen.data), chosen.name, layout.delimiter, layout.encoding,
                                         columns=layout.columns, files=chosen.files,
-                                        keep_other_columns=layout.keep_others, sheet=layout.sheet)
+                                        keep_other_columns=layout.keep_others, sheet=layout.sheet,
+                                        concept_separator=layout.concept_separator)
             except InputFileError as error:
                 cache[key] = error
         while len(cache) > CHECKS_KEPT:
@@ -1354,7 +1363,7 @@ def start_upload(chosen: ChosenFile, delimiter: str, layout: Layout, destination
     options = UploadOptions(batch_size=choices.batch, workers=choices.workers,
                             allow_duplicate_url=choices.allow_duplicates, delimiter=delimiter, columns=layout.columns,
                             encoding=layout.encoding, sheet=layout.sheet, keep_other_columns=layout.keep_others,
-                            check_downloads=True,
+                            concept_separator=layout.concept_separator, check_downloads=True,
                             restart=restart,
                             dataset_id=choices.dataset_id, create_datasets=choices.create_datasets)
     state.pop("datasets_known", None)  # the upload may create datasets: ask again next time

@@ -33,8 +33,8 @@ from .boxes import (
 )
 from .urls import url_change
 from .validate import (
-    BLOG,
     BOXES_FILE_COLUMNS,
+    CONCEPT_SEPARATOR,
     ColumnMap,
     InputRecord,
     RowError,
@@ -43,6 +43,7 @@ from .validate import (
     map_columns,
     noting_unnamed_values,
     repeated_inputs,
+    separates_by_bar,
     validate_rows,
 )
 
@@ -94,6 +95,7 @@ def check_file(
     files: LocalFiles | None = None,
     keep_other_columns: bool = False,
     sheet: str | None = None,
+    concept_separator: str = CONCEPT_SEPARATOR,
 ) -> FileCheck:
     """Validate every row of `stream`; raises `InputFileError` when the file itself is unusable.
 
@@ -103,7 +105,7 @@ def check_file(
     data = stream.read()  # read twice, unless its rows are not gathered: first to find the inputs rows apart name
     table = open_table(io.BytesIO(data), name, delimiter, encoding, sheet)
     column_map = map_columns(table.header, columns, name, lists_files=bool(files and files.manifest_name),
-                             keep_others=keep_other_columns)
+                             keep_others=keep_other_columns, concept_separator=concept_separator)
     last_lines: dict[int, int] = {}
     unnamed: list[None] = []  # one when a row holds a value under no column name
     raw_rows = noting_unnamed_values(table.rows, column_map, partial(unnamed.append, None))
@@ -121,7 +123,7 @@ def check_file(
     concepts: dict[str, int] = {}
     negatives: set[str] = set()  # the negative concepts' names, for the look-alike ones
     counted = True
-    separated = column_map.format == BLOG  # by '|': a comma is in the concept's name
+    separated = separates_by_bar(column_map)  # a comma is in the concept's name
     for result in validate_rows(gathered(raw_rows, column_map, last_lines), column_map):
         joined: tuple[tuple[int, list[str]], ...] = ()
         if isinstance(result, InputRecord):

@@ -26,7 +26,7 @@ from .report import (boxes_sentence, combined_sentence, downloads_sentence, prob
                      uploaded_ids)
 from .upload import Client, Target
 from .boxes import BoxesFile
-from .validate import ROLES
+from .validate import CONCEPT_SEPARATOR, CONCEPT_SEPARATORS, ROLES
 
 EXIT_OK, EXIT_ROWS_FAILED, EXIT_NOT_RUN, EXIT_INTERRUPTED = 0, 1, 2, 130
 PROBLEMS_SHOWN = 50
@@ -91,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="ROLE=NAME", help="the file's column that holds ROLE (url, text, input_id, pos_concepts, "
                      "neg_concepts, metadata, type, dataset_id, latitude, longitude, file), such as url=image_link; "
                      "text= leaves a column named text unread; may be given more than once")
+    how.add_argument("--concept-separator", choices=CONCEPT_SEPARATORS, default=CONCEPT_SEPARATOR,
+                     help="what separates the names in a concepts cell (default |; a comma for cat,dog)")
     how.add_argument("--keep-other-columns", action="store_true",
                      help="put the columns this tool does not read into each input's metadata, as text under their "
                           "names, rather than leave them out")
@@ -172,7 +174,7 @@ def _upload_command(args: argparse.Namespace) -> int:
         dry_run=args.dry_run, delimiter=args.delimiter, encoding=args.encoding, sheet=args.sheet, max_rps=args.max_rps,
         restart=args.restart, check_downloads=args.check_downloads, dataset_id=args.dataset_id,
         create_datasets=args.create_datasets, columns=dict(args.columns) or None,
-        keep_other_columns=args.keep_other_columns,
+        keep_other_columns=args.keep_other_columns, concept_separator=args.concept_separator,
     )
     return _run_upload(args.file, target, options, args.report, args.failed, args.boxes, args.folder_concepts,
                        args.chosen_list)

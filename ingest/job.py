@@ -46,8 +46,9 @@ from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_ba
 from .boxes import BoxRecord, BoxesFile
 from .urls import url_change
 from .validate import (
-    BLOG,
     BOXES_ELSEWHERE,
+    CONCEPT_SEPARATOR,
+    CONCEPT_SEPARATORS,
     DATASET_ID_PATTERN,
     ColumnMap,
     InputRecord,
@@ -57,6 +58,7 @@ from .validate import (
     map_columns,
     noting_unnamed_values,
     repeated_inputs,
+    separates_by_bar,
     shortened,
     validate_rows,
 )
@@ -87,6 +89,7 @@ class UploadOptions:
     sheet: str | None = None  # a workbook's sheet to read (None: its first with anything in it)
     columns: Mapping[str, str] | None = None  # role -> header name, when the header uses other names
     keep_other_columns: bool = False  # columns of no role go into each input's metadata, rather than unread
+    concept_separator: str = CONCEPT_SEPARATOR  # between the names in a concepts cell: '|', ',' or ';'
     max_rps: float | None = None
     retry: RetryPolicy = RetryPolicy()
     resume: bool = True  # skip rows an earlier, interrupted run of this file confirmed
@@ -103,6 +106,9 @@ class UploadOptions:
         if self.dataset_id and not DATASET_ID_PATTERN.fullmatch(self.dataset_id):
             raise UsageError(f"The dataset id {shortened(self.dataset_id)!r} is not valid.",
                              "Use only letters, digits, '-' and '_', as in the dataset's id in Clarifai.")
+        if self.concept_separator not in CONCEPT_SEPARATORS:
+            raise UsageError(f"Concepts cannot be separated by {self.concept_separator!r}.",
+                             f"Choose one of {' '.join(CONCEPT_SEPARATORS)}.")
         if not 1 <= self.workers <= MAX_WORKERS:
             raise UsageError(f"The number of workers must be between 1 and {MAX_WORKERS}, not {self.workers}.",
                              f"Use {DEFAULT_WORKERS} unless you have a reason not to.")
@@ -340,7 +346,7 @@ class UploadJob:
         try:
             columns = map_columns(table.header, options.columns, self.name,
                                   lists_files=bool(self._files and self._files.manifest_name),
-                                  keep_others=options.keep_other_columns)
+                                  keep_others=options.keep_other_columns, concept_separator=options.concept_separator)
         except InputFileError as error:
             raise on_sheet(error, table.sheet, table.sheets) from None
         with self._lock:
@@ -426,7 +432,7 @@ class UploadJob:
         notes = []
         if alike := look_alike_concepts(sorted(self._concepts)):
             notes.append(" ".join(look_alike_note(alike)))
-        if columns.format == BLOG and (commas := comma_concepts(sorted(self._concepts))):
+        if separates_by_bar(columns) and (commas := comma_concepts(sorted(self._concepts))):
             notes.append(" ".join(comma_concepts_note(commas)))
         notes += [f"{headline} {advice}".strip() for _, headline, advice in changed_urls_notes(self._changed_urls)]
         self._concepts.clear()  # a finished job may stay on the page a long time

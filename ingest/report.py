@@ -91,10 +91,14 @@ def comma_concepts(concepts: Sequence[str]) -> list[str]:
 def comma_concepts_note(concepts: Sequence[str]) -> tuple[str, str]:
     """The concepts of `comma_concepts`, and what to do: (headline, advice)."""
     shown = concepts[:COMMA_CONCEPTS_SHOWN]
-    marks = and_list([mark for mark, char in (("a comma", ","), ("a semicolon", ";")) if any(char in c for c in shown)])
+    marks = [(mark, char) for mark, char in (("comma", ","), ("semicolon", ";")) if any(char in c for c in shown)]
     named = and_list([repr(concept) for concept in shown])
-    return (f"Concepts with {marks.replace(' and ', ' or ')} in their name: {named}.",
-            "Each is one concept. If you meant several, separate them with | instead (such as cat|dog).")
+    written = " or ".join(f"a {mark}" for mark, _ in marks)
+    chosen = " or ".join(f"the {mark}" for mark, _ in marks)
+    flags = " or ".join(f"--concept-separator '{char}'" for _, char in marks)
+    return (f"Concepts with {written} in their name: {named}.",
+            f"Each is one concept. If you meant several, separate them with | instead (such as cat|dog), or say that "
+            f"{chosen} separates them: on the page under Match your columns, on the command line with {flags}.")
 
 
 def changed_urls_notes(changes: Mapping[str, int]) -> list[tuple[str, str, str]]:

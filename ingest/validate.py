@@ -75,6 +75,7 @@ LABEL_ALIASES = ("label", "labels", "class", "category", "choice")
 CONCEPT_ALIASES = (*LABEL_ALIASES, "concepts", "concept")
 MEDIA_COLUMNS = ("image", "video", "audio")  # Label Studio's exports name the url column by what it holds
 CONCEPT_SEPARATOR = "|"
+CONCEPT_SEPARATORS = (CONCEPT_SEPARATOR, ",", ";")  # what a list may separate the names in a concepts cell with
 SDK_CONCEPT_SEPARATOR = ","
 
 _ID_CONTENT = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # json.dumps would build one per row
@@ -150,6 +151,7 @@ class ColumnMap:
     concept_pairs: tuple[tuple[int, int | None], ...] = ()  # Portal: (id column, value column)
     boxes: bool = False  # each row is also one bounding box of its input (a detection list): see `input_rows`
     kept: tuple[int, ...] = ()  # columns of no role kept as metadata, each under its name (see `map_columns`)
+    concept_separator: str = CONCEPT_SEPARATOR  # between the names in a concepts cell (the blog's style)
 
     @cached_property
     def role_cells(self) -> Callable[[list[str]], tuple[str, ...]]:
@@ -198,6 +200,11 @@ class ColumnMap:
         return FORMAT_NAMES[self.format]
 
 
+def separates_by_bar(columns: ColumnMap) -> bool:
+    """Whether '|' separates the names in a concepts cell, so a comma or semicolon is part of a name."""
+    return columns.format == BLOG and columns.concept_separator == CONCEPT_SEPARATOR
+
+
 def detect_format(header: list[str]) -> str:
     """Which of the three known header styles a header uses."""
     folded = {cell.strip().lower() for cell in header} - {""}
@@ -209,11 +216,12 @@ def detect_format(header: list[str]) -> str:
 
 
 def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name: str = "file",
-                lists_files: bool = False, keep_others: bool = False) -> ColumnMap:
+                lists_files: bool = False, keep_others: bool = False,
+                concept_separator: str = CONCEPT_SEPARATOR) -> ColumnMap:
     """Find each role's column by name (trimmed, any case), or as `chosen` maps role -> header name.
 
-    The header style (the blog's, Portal's or the SDK's) is detected; `chosen` applies to the
-    blog's. The named columns of no role are left out (`unknown`), or with `keep_others` kept as
+    The header style (the blog's, Portal's or the SDK's) is detected; `chosen` and `concept_separator` apply to
+    the blog's. The named columns of no role are left out (`unknown`), or with `keep_others` kept as
     metadata. Raises `InputFileError` when no column holds urls or text (for a folder's or zip's own
     list, `lists_files`, when none names its files), or a column appears twice.
     """
@@ -298,7 +306,8 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
         if i not in used and i not in kept
     )
     return ColumnMap(positions=positions, header=tuple(h.strip() for h in header), unknown=unknown, format=fmt,
-                     url_kind=url_kind, concept_pairs=concept_pairs, boxes=bool(box_positions), kept=kept)
+                     url_kind=url_kind, concept_pairs=concept_pairs, boxes=bool(box_positions), kept=kept,
+                     concept_separator=concept_separator)
 
 
 def _named_width(header: Sequence[str]) -> int:
@@ -703,13 +712,14 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     elif columns.format == SDK:
         positive, negative = _concepts(sdk_concepts, SDK_CONCEPT_SEPARATOR), ()
     else:
+        separator = columns.concept_separator
         if positive[-1:] in ("]", "}") or negative[-1:] in ("]", "}"):  # a list of names, or Label Studio's boxes
-            positive, negative, listed_problem = _listed_concepts(positive, negative)
+            positive, negative, listed_problem = _listed_concepts(positive, negative, separator)
             if listed_problem:
-                return error(listed_problem, "the concepts are JSON, not names separated by '|'",
-                             "write names such as cat|pet; a Label Studio project's boxes come with it when it "
-                             "is exported as JSON (or JSON-MIN) rather than CSV")
-        positive, negative = _concepts(positive), _concepts(negative)
+                return error(listed_problem, f"the concepts are JSON, not names separated by '{separator}'",
+                             f"write names such as cat{separator}pet; a Label Studio project's boxes come with it "
+                             "when it is exported as JSON (or JSON-MIN) rather than CSV")
+        positive, negative = _concepts(positive, separator), _concepts(negative, separator)
     both = [c for c in positive if c in negative]
     if both:
         return error(
@@ -855,17 +865,17 @@ def _duplicate(record: InputRecord, earlier: int, columns: ColumnMap) -> RowErro
     )
 
 
-def _listed_concepts(positive: str, negative: str) -> tuple[str, str, str]:
+def _listed_concepts(positive: str, negative: str, separator: str) -> tuple[str, str, str]:
     """Concept cells written as a list of names, as pandas writes a list (['cat', 'dog']), JSON does
-    (["cat", "dog"]) or Java prints one ([cat, dog]), as names separated by '|'; with the role of a cell that holds
-    other JSON (Label Studio's CSV writes its boxes so) last, or "" when there is none."""
+    (["cat", "dog"]) or Java prints one ([cat, dog]), as names separated by `separator`; with the role of a cell
+    that holds other JSON (Label Studio's CSV writes its boxes so) last, or "" when there is none."""
     cells = []
     for role, cell in (("pos_concepts", positive), ("neg_concepts", negative)):
         if cell[:1] in ("[", "{") and cell[-1:] in ("]", "}"):
             names = _name_list(cell)
             if names is None:
                 return positive, negative, role
-            cell = CONCEPT_SEPARATOR.join(names)
+            cell = separator.join(names)
         cells.append(cell)
     return cells[0], cells[1], ""
 
@@ -887,7 +897,8 @@ def _name_list(cell: str) -> list[str] | None:
 
 
 def _concepts(cell: str, separator: str = CONCEPT_SEPARATOR) -> tuple[str, ...]:
-    """Split on '|' (the SDK's files: ','), trim, drop empty parts, keep the first of repeated names."""
+    """Split on '|' (or the separator chosen; the SDK's files: ','), trim, drop empty parts, keep the first of
+    repeated names."""
     if not cell:
         return ()
     return tuple(dict.fromkeys(filter(None, map(str.strip, cell.split(separator)))))

@@ -749,6 +749,17 @@ def test_concepts_written_with_commas_or_semicolons_are_named_as_one_concept_eac
     assert "comma" not in texts(at.info)
 
 
+def test_concepts_separated_by_commas_are_read_so_once_the_comma_is_chosen(server_env: Sandbox) -> None:
+    at = choose(page(), "tags.csv", b'url,labels\nhttps://h.test/a.jpg,"beach, sunset"\nhttps://h.test/b.jpg,dog\n')
+    assert "say that the comma separates them: on the page under Match your columns" in texts(at.info)
+    next(box for box in at.selectbox if box.key.startswith("concept_sep_")).set_value(",").run()
+    assert "Concepts with a comma" not in texts(at.info)
+    assert [list(concepts) for concepts in at.dataframe[0].value["Concepts"]] == [["beach", "sunset"], ["dog"]]
+    upload(at)
+    stored = {i.data.image.url: [c.id for c in i.data.concepts] for i in server_env.stored_inputs()}
+    assert stored == {"https://h.test/a.jpg": ["beach", "sunset"], "https://h.test/b.jpg": ["dog"]}
+
+
 def test_pasted_web_addresses_are_checked_and_uploaded_as_a_list(server_env: Sandbox) -> None:
     at = page()
     pasted = next(area for area in at.text_area if area.key.startswith("pasted_"))

@@ -328,10 +328,23 @@ def test_concepts_that_look_alike_or_hold_a_comma_or_semicolon_are_named_as_the_
     assert ("note: Concepts that differ only in capitals or spaces: 'City' and 'city'; 'Dog' and 'dog'. The app keeps "
             "them apart. Write each one alike everywhere if they are the same thing.") in result.stderr.splitlines()
     assert ("note: Concepts with a comma or a semicolon in their name: 'Washington, D.C.', 'cat, dog' and 'cat;dog'. "
-            "Each is one concept. If you meant several, separate them with | instead (such as cat|dog)."
-            ) in result.stderr.splitlines()
+            "Each is one concept. If you meant several, separate them with | instead (such as cat|dog), or say that "
+            "the comma or the semicolon separates them: on the page under Match your columns, on the command line "
+            "with --concept-separator ',' or --concept-separator ';'.") in result.stderr.splitlines()
     clean = run("upload", str(DATA / "mixed.csv"), "--dry-run")
     assert "note: Concepts" not in clean.stderr
+
+
+def test_concepts_separated_by_commas_are_read_so_when_told(sandbox, tmp_path):
+    path = tmp_path / "tags.csv"
+    path.write_text('url,pos_concepts,neg_concepts\nhttps://h.test/a.jpg,"beach, sunset","city"\n'
+                    'https://h.test/b.jpg,"[\'dog\', \'park\']",\n')
+    result = run("upload", str(path), "--concept-separator", ",", env=sandbox_env(sandbox))
+    assert result.returncode == 0, result.stderr
+    assert "note: Concepts with a comma" not in result.stderr
+    stored = {i.data.image.url: {c.id: c.value for c in i.data.concepts} for i in sandbox.stored_inputs()}
+    assert stored == {"https://h.test/a.jpg": {"beach": 1.0, "sunset": 1.0, "city": 0.0},
+                      "https://h.test/b.jpg": {"dog": 1.0, "park": 1.0}}
 
 
 @pytest.mark.parametrize(

@@ -106,6 +106,18 @@ def test_a_long_cell_is_not_read_in_pythons_notation_whose_parser_takes_250_time
     assert peak < 30 * 1024 * 1024  # Python's parser took about 250 MB for the list alone
 
 
+@pytest.mark.parametrize(("separator", "cell", "concepts"), [
+    ("|", "cat, dog|pet", ("cat, dog", "pet")),
+    (",", "cat, dog|pet", ("cat", "dog|pet")),
+    (";", "cat; dog ;; pet", ("cat", "dog", "pet")),
+    (",", "['golden retriever', 'pet']", ("golden retriever", "pet")),  # a list of names: the same names
+])
+def test_the_names_in_a_concepts_cell_are_split_at_the_separator_chosen(separator, cell, concepts):
+    columns = validate.map_columns(["url", "pos_concepts"], concept_separator=separator)
+    [record] = validate.validate_rows([RawRow(2, ["https://h.test/a.jpg", cell])], columns)
+    assert record.positive == concepts
+
+
 def test_a_share_link_that_opens_a_page_is_sent_as_the_link_to_the_file_it_shows():
     """Drive's /file/d/ID/view and Dropbox's dl=0 open a page: the server would store an input it cannot read."""
     given = {"https://drive.google.com/file/d/1AbC-d_9/view?usp=sharing":
