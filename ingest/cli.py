@@ -265,6 +265,9 @@ def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path
                          f"Give the concepts of {path} in its pos_concepts column instead.")
     if chosen_list is not None and not files:
         raise UsageError("--list is for a folder or a zip of files.", f"Leave it out to upload {path} itself.")
+    if files and not files.manifest_name and options.concept_separator != CONCEPT_SEPARATOR:
+        raise UsageError(f"--concept-separator is for a list's concepts column, and {path} holds no list.",
+                         "Leave it out: the concepts this tool finds in the folder or zip are read as they are.")
     if folder_concepts:
         files = files.labelled_by_folder()
     open_source = (lambda: io.BytesIO(files.manifest)) if files else (lambda: open(path, "rb"))

@@ -345,6 +345,11 @@ def test_concepts_separated_by_commas_are_read_so_when_told(sandbox, tmp_path):
     stored = {i.data.image.url: {c.id: c.value for c in i.data.concepts} for i in sandbox.stored_inputs()}
     assert stored == {"https://h.test/a.jpg": {"beach": 1.0, "sunset": 1.0, "city": 0.0},
                       "https://h.test/b.jpg": {"dog": 1.0, "park": 1.0}}
+    folder = tmp_path / "notes"  # files without a list: no concepts cell to split
+    folder.mkdir()
+    (folder / "a.txt").write_text("hello")
+    refused = run("upload", str(folder), "--dry-run", "--concept-separator", ",")
+    assert refused.returncode == 2 and "--concept-separator is for a list's concepts column" in refused.stderr
 
 
 @pytest.mark.parametrize(
