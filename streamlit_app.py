@@ -66,7 +66,7 @@ from ingest.outcomes import (
 from ingest.read import OTHER_ENCODINGS, open_table, readings
 from ingest.report import (and_list, boxes_sentence, changed_urls_notes, combined_sentence, comma_concepts_note,
                            downloads_sentence, failed_lines, look_alike_note, renumbered_report, retry_rows, rows_csv,
-                           summary_sentence, unnamed_values_sentence, uploaded_ids)
+                           short_rows_sentence, summary_sentence, unnamed_values_sentence, uploaded_ids)
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
 from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, app_in_address, fetch_hosted,
@@ -850,6 +850,8 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
         st.caption(f"Not used: {', '.join(check.columns.unknown)} (this tool reads only the columns above).{boxes}")
     if check.unnamed_values:
         st.caption(unnamed_values_sentence(check.columns))
+    if check.short_rows.count:
+        st.warning(short_rows_sentence(check.short_rows, check.columns), icon=":material/table_rows:")
     columns = check.columns
     if others := [columns.header[i] for i in columns.kept] or columns.unread:
         shown = (listing(others, bold=False) if len(others) <= KEPT_SHOWN

@@ -38,9 +38,11 @@ from .validate import (
     ColumnMap,
     InputRecord,
     RowError,
+    ShortRows,
     gathered,
     gathers,
     map_columns,
+    noting_short_rows,
     noting_unnamed_values,
     repeated_inputs,
     separates_by_bar,
@@ -78,6 +80,7 @@ class FileCheck:
     changed_urls: Mapping[str, int] = field(default_factory=dict)  # valid inputs sent with their url changed, by how
     look_alike: tuple[tuple[str, ...], ...] = ()  # concepts, positive or negative, differing only in capitals or spaces
     unnamed_values: bool = False  # rows hold values after the header's last named column, which are not read
+    short_rows: ShortRows = field(default_factory=ShortRows)  # rows that leave out named columns, read as empty
 
     @property
     def invalid(self) -> int:
@@ -124,7 +127,9 @@ def check_file(
     negatives: set[str] = set()  # the negative concepts' names, for the look-alike ones
     counted = True
     separated = separates_by_bar(column_map)  # a comma is in the concept's name
-    for result in validate_rows(gathered(raw_rows, column_map, last_lines), column_map):
+    short = ShortRows()
+    for result in validate_rows(gathered(noting_short_rows(raw_rows, column_map, short), column_map, last_lines),
+                                column_map):
         joined: tuple[tuple[int, list[str]], ...] = ()
         if isinstance(result, InputRecord):
             joined = result.joined
@@ -161,7 +166,8 @@ def check_file(
                      tuple(errors), tuple(sorted(datasets)), table.read_as, table.sheets, repeated_urls, combined,
                      tuple(commas)[:COMMA_CONCEPTS_SHOWN],
                      tuple(sorted(concepts.items(), key=lambda item: -item[1])), counted, dict(changed_urls),
-                     tuple(look_alike_concepts(dict.fromkeys([*concepts, *sorted(negatives)]))), bool(unnamed))
+                     tuple(look_alike_concepts(dict.fromkeys([*concepts, *sorted(negatives)]))), bool(unnamed),
+                     short)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from .outcomes import (
 )
 from .read import Table, on_sheet, open_table, read_again
 from .report import (ReportWriter, changed_urls_notes, comma_concepts, comma_concepts_note, look_alike_concepts,
-                     look_alike_note, split_sentence, unnamed_values_sentence)
+                     look_alike_note, short_rows_sentence, split_sentence, unnamed_values_sentence)
 from .upload import Client, Pacer, RetryPolicy, Target, check_downloads, post_batch, post_boxes
 from .boxes import BoxRecord, BoxesFile
 from .urls import url_change
@@ -53,9 +53,11 @@ from .validate import (
     ColumnMap,
     InputRecord,
     RowError,
+    ShortRows,
     gathered,
     input_rows,
     map_columns,
+    noting_short_rows,
     noting_unnamed_values,
     repeated_inputs,
     separates_by_bar,
@@ -377,9 +379,13 @@ class UploadJob:
         # A first pass counts the rows for a progress total, and finds the inputs rows apart name (see `gathered`).
         # It runs before anything is sent, so a quote never closed or an undecodable byte deep in the file stops
         # the job before any row is uploaded.
-        counted = noting_unnamed_values(read_again(table, self._open_source), columns,
-                                        partial(self._warn, unnamed_values_sentence(columns)))
+        short = ShortRows()
+        counted = noting_short_rows(noting_unnamed_values(read_again(table, self._open_source), columns,
+                                                          partial(self._warn, unnamed_values_sentence(columns))),
+                                    columns, short)
         total, last_lines = repeated_inputs(input_rows(counted, columns), columns)
+        if short.count:
+            self._warn(short_rows_sentence(short, columns))
         with self._lock:
             self._total = total
         self._notify(force=True)

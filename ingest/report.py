@@ -13,7 +13,7 @@ from .outcomes import DOWNLOAD_FAILED, DOWNLOAD_FETCHED, DOWNLOAD_PENDING, FAILE
 from .errors import UsageError
 from .read import open_table
 from .urls import FILE_LINK, SCHEME_ADDED, SPACES_WRITTEN
-from .validate import MAX_HELD, ColumnMap, input_names, map_columns
+from .validate import MAX_HELD, ColumnMap, ShortRows, input_names, map_columns
 
 REPORT_HEADER = ("line", "input_id", "url", "status", "reason", "download")
 READY = "ready"  # a dry run's status for a row it would upload
@@ -130,6 +130,14 @@ def unnamed_values_sentence(columns: ColumnMap) -> str:
         return f"Ignoring the values in column {first}, which the header does not name: name it in the first line."
     return (f"Ignoring the values in columns {first} to {last}, which the header does not name: name them in the "
             "first line.")
+
+
+def short_rows_sentence(short: ShortRows, columns: ColumnMap) -> str:
+    """Rows leave out some of the header's named columns (see `validate.noting_short_rows`)."""
+    rows = "1 row has" if short.count == 1 else f"{short.count:,} rows have"
+    return (f"{rows} fewer cells than the header's {columns.named_width} columns (the first on line "
+            f"{short.first_line:,}): their last cells are read as empty. If a row left out a cell before its last "
+            "ones, its values stand under the wrong columns: check it.")
 
 
 def split_sentence(inputs: int) -> str:

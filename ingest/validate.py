@@ -624,6 +624,30 @@ def noting_unnamed_values(rows: Iterable[RawRow], columns: ColumnMap, on_found: 
     return noted()
 
 
+@dataclass
+class ShortRows:
+    """The rows that leave out some of the header's named columns, counted for one warning."""
+
+    count: int = 0
+    first_line: int = 0
+
+    def __call__(self, line: int) -> None:
+        self.count += 1
+        self.first_line = self.first_line or line
+
+
+def noting_short_rows(rows: Iterable[RawRow], columns: ColumnMap, on_short: Callable[[int], None]
+                      ) -> Iterator[RawRow]:
+    """`rows`, with `on_short` called with the line of each that has fewer cells than the header names columns: its
+    last cells are read as empty, as pandas and csv.DictReader read them, which is right unless it left out a cell
+    before its last ones."""
+    named = columns.named_width
+    for row in rows:
+        if len(row.cells) < named:
+            on_short(row.line)
+        yield row
+
+
 def input_names(cells: list[str], columns: ColumnMap) -> tuple[str, ...]:
     """What names a row's input (its id, url and file cells): in a list of boxes, the rows of one input
     name it alike."""
@@ -641,20 +665,13 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
         points_at = cell_at(cells, columns.positions["url"]) or cell_at(cells, columns.positions["file"])
         return RowError(row.line, input_id, points_at, column, message, hint, cells)
 
-    if len(cells) != width:
-        if columns.named_width <= len(cells) < width:  # the header line ends with a separator, this row does not
-            cells = cells + [""] * (width - len(cells))
-        else:
-            input_id = cell_at(cells, columns.positions["input_id"])
-            columns_named = width if len(cells) > width else columns.named_width
-            return error(
-                "",
-                f"this row has {len(cells)} cell{'s' * (len(cells) != 1)} but the header has {columns_named} "
-                f"column{'s' * (columns_named != 1)}",
-                "give every row one cell per column" + (
-                    ", empty ones too: nothing between two separators" if len(cells) < width else
-                    ': put a cell that holds the separator in double quotes ("cat, dog"), or remove the extra cells'),
-            )
+    if len(cells) < width:  # a row that leaves out its last cells: they are empty (see `noting_short_rows`)
+        cells = cells + [""] * (width - len(cells))
+    elif len(cells) > width:
+        input_id = cell_at(cells, columns.positions["input_id"])
+        return error("", f"this row has {len(cells)} cells but the header has {width} column{'s' * (width != 1)}",
+                     'give every row one cell per column: put a cell that holds the separator in double quotes '
+                     '("cat, dog"), or remove the extra cells')
     input_id, url, text, given, file, kind, positive, negative, sdk_concepts, raw_metadata, dataset_id = map(
         str.strip, columns.role_cells([*cells, ""]))
     if input_id and not _ID_PATTERN.fullmatch(input_id):

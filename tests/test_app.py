@@ -811,6 +811,17 @@ def test_a_header_ending_with_a_separator_names_no_column_and_values_under_it_ar
         at.caption)
 
 
+def test_rows_that_leave_out_their_last_cells_upload_with_them_empty_under_a_warning(server_env: Sandbox) -> None:
+    template_header = b"url,input_id,pos_concepts,neg_concepts,metadata\n"  # the page's template, filled in by hand
+    at = choose(page(), "mine.csv", template_header + b"https://h.test/a.jpg,,cat\nhttps://h.test/b.jpg\n")
+    assert metrics(at) == {"Rows found": "2", "Ready to upload": "2", "Need fixing": "0"}
+    assert ("2 rows have fewer cells than the header's 5 columns (the first on line 2): their last cells are read as "
+            "empty.") in texts(at.warning)
+    upload(at)
+    stored = {i.data.image.url: [c.id for c in i.data.concepts] for i in server_env.stored_inputs()}
+    assert stored == {"https://h.test/a.jpg": ["cat"], "https://h.test/b.jpg": []}
+
+
 def test_a_label_studio_export_is_previewed_with_its_boxes_and_uploaded(server_env: Sandbox) -> None:
     from tests.test_records import FULL_EXPORT
 

@@ -128,10 +128,11 @@ FILE_CASES = [
 ]
 
 ROW_CASES = [
-    RowCase("ragged.csv", EXIT_ROWS_INVALID, (
-        P(3, "r2", "", "this row has 2 cells but the header has 3 columns", RAGGED),
+    RowCase("ragged.csv", EXIT_ROWS_INVALID, (  # a row that leaves out its last cells has them empty, with a warning
         P(5, "r4", "", "this row has 4 cells but the header has 3 columns", RAGGED),
-    ), ("r1", "r3", "r5")),
+    ), ("r1", "r2", "r3", "r5"), stderr=("warning: 1 row has fewer cells than the header's 3 columns (the first on "
+                                         "line 3): their last cells are read as empty.",),
+        content={"r2": ("https://img.test/r2.jpg", [], [], {})}),
     RowCase("gzipped.csv.gz", EXIT_ROWS_INVALID, (  # unpacked as it is read, lines as in the CSV inside
         P(3, "z-ftp", "url", "the url starts with 'ftp:'", NOT_WEB),
     ), ("z-one",)),
