@@ -31,11 +31,15 @@ _SCHEME_AND_SITE = re.compile(r"[^:/?#]*://[^/?#]*")  # a url's start, up to its
 _PLAIN_URL = re.compile(r"(?i:https?)://([A-Za-z0-9._~-]+)(?::[0-9]*)?(?:[/?#][!-~]*)?")
 # Hosts whose share links open a page whose file's own link cannot be derived from it (see _share_link)
 _PAGE_ONLY_HOSTS = {"1drv.ms": "OneDrive", "onedrive.live.com": "OneDrive", "app.box.com": "Box",
-                    "www.icloud.com": "iCloud", "share.icloud.com": "iCloud"}
+                    "www.icloud.com": "iCloud", "share.icloud.com": "iCloud", "photos.app.goo.gl": "Google Photos",
+                    "photos.google.com": "Google Photos"}
+_GOOGLE_DOCUMENTS = {"/spreadsheets/": "a Google Sheets spreadsheet", "/document/": "a Google Docs document",
+                     "/presentation/": "a Google Slides presentation", "/forms/": "a Google Form"}
+_DROPBOX_FOLDERS = ("/sh/", "/scl/fo/")  # Dropbox's folder links, older and newer
 _FILE_PATHS = ("/download", "/embed", "/shared/static/")  # OneDrive's and Box's links to the file itself
 # Hosts whose share links open a page that shows the file rather than the file itself: see _share_link
-_SHARE_HOSTS = frozenset({"drive.google.com", "www.dropbox.com", "dropbox.com", "github.com", "huggingface.co",
-                          *_PAGE_ONLY_HOSTS})
+_SHARE_HOSTS = frozenset({"drive.google.com", "docs.google.com", "www.dropbox.com", "dropbox.com", "github.com",
+                          "huggingface.co", *_PAGE_ONLY_HOSTS})
 _DRIVE_FILE_ID = re.compile(r"/file/d/([A-Za-z0-9_-]+)")
 _REPOSITORY_FOLDER = re.compile(r"(?:/datasets|/spaces)?/[^/]+/[^/]+/tree/")  # GitHub's and Hugging Face's
 _DRIVE_FILE_LINK = "https://drive.google.com/uc?export=download&id="  # then a shared file's id
@@ -169,6 +173,13 @@ def _share_link(url: str) -> tuple[str, str, str]:
             "the server cannot fetch the file from it: download the files and upload them with this list (the folder "
             "or zip that holds both, or both chosen under 'Files from my computer' on the page), or give links that "
             "open each file itself")
+    if parts.hostname == "docs.google.com":  # its /uc?export=download&id= links are files: Drive's older form
+        document = next((what for path, what in _GOOGLE_DOCUMENTS.items() if parts.path.startswith(path)), "")
+        if not document:
+            return url, "", ""
+        return "", f"this is {document}, not an image or other file to upload", (
+            "if it is your list, download it (File > Download > Comma-separated values) and choose that file; "
+            "otherwise give each file's own link" if "Sheets" in document else "give each file's own link")
     query = parse_qs(parts.query)
     if parts.hostname in ("github.com", "huggingface.co"):
         owner_repo, blob, path = parts.path.partition("/blob/")
@@ -192,10 +203,10 @@ def _share_link(url: str) -> tuple[str, str, str]:
             return "", "this is a Google Drive page, not a file", (
                 f"share each file with 'Anyone with the link' and write {_DRIVE_FILE_LINK} followed by its id")
         return _DRIVE_FILE_LINK + file_id, "", ""
+    if parts.path.startswith(_DROPBOX_FOLDERS):  # dl=1 would fetch the folder as a zip
+        return "", "this is a Dropbox folder, not a file", "give each file a row of its own, with its own link"
     if query.get("dl") == ["1"] or query.get("raw") == ["1"]:
         return url, "", ""
-    if parts.path.startswith("/sh/"):
-        return "", "this is a Dropbox folder, not a file", "give each file a row of its own, with its own link"
     if query.get("dl"):
         return re.sub(r"([?&])dl=0(?=&|$)", r"\1dl=1", url), "", ""
     return f"{url}{'&' if parts.query else '?'}dl=1", "", ""

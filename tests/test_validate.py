@@ -134,7 +134,8 @@ def test_a_share_link_that_opens_a_page_is_sent_as_the_link_to_the_file_it_shows
     assert [(r.given_url, r.url) for r in records] == list(given.items())
     assert records[0].input_id == generated_id(records[0].url, ("cat",), (), None)  # the file's link, not the page's
     assert records[3].kind == "video"  # by the file's name, as for any url
-    links = ["https://drive.google.com/uc?export=download&id=1AbC", "https://www.dropbox.com/s/k/cat.jpg?dl=1",
+    links = ["https://drive.google.com/uc?export=download&id=1AbC", "https://docs.google.com/uc?export=download&id=1A",
+             "https://www.dropbox.com/s/k/cat.jpg?dl=1",
              "https://www.dropbox.com/s/k/cat.jpg?raw=1", "https://dl.dropboxusercontent.com/s/k/cat.jpg",
              "https://github.com/me/pets/blob/main/cat.png?raw=true", "https://github.com/user-attachments/assets/7f3a",
              "https://huggingface.co/datasets/me/pets/resolve/main/dog.jpg",
@@ -294,6 +295,11 @@ def test_unusable_headers_stop_the_file(header, fragments):
         (["https://drive.google.com/drive/my-drive", "a", "", "", ""], "url",
          ["a Google Drive page, not a file", "https://drive.google.com/uc?export=download&id= followed by its id"]),
         (["https://www.dropbox.com/sh/k3y/AAB?dl=0", "a", "", "", ""], "url", ["a Dropbox folder, not a file"]),
+        (["https://www.dropbox.com/scl/fo/k3y/AAB?rlkey=r&dl=1", "a", "", "", ""], "url",  # dl=1 zips the folder
+         ["a Dropbox folder, not a file"]),
+        (["https://docs.google.com/spreadsheets/d/1AbC/edit#gid=0", "a", "", "", ""], "url",  # the list itself, pasted
+         ["this is a Google Sheets spreadsheet, not an image", "File > Download > Comma-separated values"]),
+        (["https://docs.google.com/presentation/d/1AbC/edit", "a", "", "", ""], "url", ["a Google Slides presentation"]),
         (["https://github.com/me/pets/tree/main/img", "a", "", "", ""], "url", ["a folder of a repository"]),
         # several web addresses in one cell (a sheet's cell of links, one a line), which would be sent as one
         (["https://h.test/a.jpg\nhttps://h.test/b.jpg", "a", "", "", ""], "url",
@@ -304,6 +310,7 @@ def test_unusable_headers_stop_the_file(header, fragments):
          ["this link opens the file's page on OneDrive, not the file itself", "download the files"]),
         (["https://app.box.com/s/k3y", "a", "", "", ""], "url", ["the file's page on Box"]),
         (["https://www.icloud.com/photos/#0a1B", "a", "", "", ""], "url", ["the file's page on iCloud"]),
+        (["https://photos.app.goo.gl/x1Y2", "a", "", "", ""], "url", ["the file's page on Google Photos"]),
         (["https://h t/a b.jpg", "a", "", "", ""], "url", ["a space in its site's name or its start", "remove it"]),
         (["http://h/x", "a b!", "", "", ""], "input_id", ["' !'", "letters, digits, '-' and '_'"]),
         (["http://h/x", "a" * (MAX_ID_CHARS + 1), "", "", ""], "input_id", ["49 characters", "at most 48"]),
