@@ -353,11 +353,11 @@ _NOT_THE_IMAGE = re.compile("thumb|preview|small|icon|avatar|profile|author|user
 
 def url_columns(folded: list[str]) -> list[int]:
     """Where the columns that may hold web addresses stand: those whose name ends in 'url' (image_url, photo_url,
-    OriginalURL), else those named for their media (Label Studio's image), else those whose name ends in 'link' or
-    'uri' (Photo link, image_uri)."""
+    OriginalURL), else those named for their media (Label Studio's image), else those whose name ends in 'link',
+    'uri' or 'src' (Photo link, image_uri, Shopify's Image Src)."""
     return ([i for i, cell in enumerate(folded) if cell.endswith("url")]
             or [i for i, cell in enumerate(folded) if cell in MEDIA_COLUMNS]
-            or [i for i, cell in enumerate(folded) if cell.endswith(("link", "uri"))])
+            or [i for i, cell in enumerate(folded) if cell.endswith(("link", "uri", "src"))])
 
 
 def _refuse_data_as_header(header: list[str], name: str) -> None:

@@ -185,6 +185,7 @@ def test_the_one_column_whose_name_ends_in_url_holds_the_web_addresses_where_non
     assert map_columns(["ImageID", "OriginalURL", "Title"]).positions["url"] == 1  # Open Images' list
     assert map_columns(["name", "Photo link", "label"]).positions["url"] == 1  # a form's or a sheet's words
     assert map_columns(["image_uri", "label"]).positions["url"] == 0
+    assert map_columns(["Handle", "Title", "Image Src", "Image Position"]).positions["url"] == 2  # Shopify's export
     assert map_columns(["page_link", "image_url"]).positions["url"] == 1  # a column ending in url comes first...
     assert map_columns(["source_link", "image"]).positions["url"] == 1  # ...then one named for its media
     assert map_box_columns(["image_url", "label", "left_col", "top_row", "right_col", "bottom_row"])["url"] == 0
