@@ -64,9 +64,10 @@ from ingest.outcomes import (
     RowOutcome,
 )
 from ingest.read import OTHER_ENCODINGS, open_table, readings
-from ingest.report import (and_list, boxes_sentence, changed_urls_notes, combined_sentence, comma_concepts_note,
-                           downloads_sentence, failed_lines, look_alike_note, renumbered_report, retry_rows, rows_csv,
-                           short_rows_sentence, summary_sentence, unnamed_values_sentence, uploaded_ids)
+from ingest.report import (and_list, boxes_sentence, changed_urls_notes, class_columns_sentence, combined_sentence,
+                           comma_concepts_note, downloads_sentence, failed_lines, look_alike_note, renumbered_report,
+                           retry_rows, rows_csv, short_rows_sentence, summary_sentence, unnamed_values_sentence,
+                           uploaded_ids)
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
 from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, app_in_address, fetch_hosted,
@@ -124,7 +125,7 @@ MEDIA_TYPES = sorted({e.lstrip(".") for e in (*IMAGE_EXTENSIONS, *EXTENSION_KIND
                      | {"zip", "parquet", "csv", "tsv", "xlsx", "xml", "json", "jsonl", "yaml", "yml", "names",
                         "labels"})
 THUMBNAILS = 24  # preview rows of local images that get a thumbnail made from their bytes
-KEPT_SHOWN = 5  # columns named in the offer to keep them as metadata
+KEPT_SHOWN = 5  # columns named in the offers to keep them as metadata or read them as classes
 CONCEPTS_NAMED = 3  # concepts named, with their counts, in the title of the preview's concept counts
 THUMBNAIL_PX = 96  # the longer side of a thumbnail
 ROLE_LABELS = {
@@ -694,6 +695,7 @@ class Layout:
     keep_others: bool = False  # the columns of no role go into each input's metadata
     sheet: str | None = None
     concept_separator: str = CONCEPT_SEPARATOR
+    class_columns: bool = False  # the columns of 1s and 0s are read as one concept each
 
 
 def role_label(role: str) -> str:
@@ -782,7 +784,7 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
                            format_func=CONCEPT_SEPARATOR_LABELS.get, key=f"concept_sep_{tag}")
     by_name = all(columns[role] == defaults.get(role, NOT_IN_FILE) for role in roles)
     return Layout(delimiter, None if by_name else columns, encoding, bool(state.get(f"keep_{tag}")), table.sheet,
-                  state.get(f"concept_sep_{tag}") or CONCEPT_SEPARATOR)
+                  state.get(f"concept_sep_{tag}") or CONCEPT_SEPARATOR, bool(state.get(f"classes_{tag}")))
 
 
 def reading_choices(tag: str) -> None:
@@ -818,7 +820,8 @@ def show_file_problem(error: InputFileError) -> None:
 def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
     """The file's check, computed once per (file, separator, encoding, columns) in this session."""
     key = (chosen.digest, chosen.files_key, layout.delimiter, layout.encoding, layout.sheet,
-           tuple(sorted((layout.columns or {}).items())), layout.keep_others, layout.concept_separator)
+           tuple(sorted((layout.columns or {}).items())), layout.keep_others, layout.concept_separator,
+           layout.class_columns)
     cache: OrderedDict = st.session_state.setdefault("checks", OrderedDict())
     if key not in cache:
         with st.spinner(f"Checking every row of {chosen.name}…", show_time=True):
@@ -826,7 +829,8 @@ def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
                 cache[key] = check_file(io.BytesIO(chosen.data), chosen.name, layout.delimiter, layout.encoding,
                                         columns=layout.columns, files=chosen.files,
                                         keep_other_columns=layout.keep_others, sheet=layout.sheet,
-                                        concept_separator=layout.concept_separator)
+                                        concept_separator=layout.concept_separator,
+                                        class_columns=layout.class_columns)
             except InputFileError as error:
                 cache[key] = error
         while len(cache) > CHECKS_KEPT:
@@ -853,10 +857,11 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
     if check.short_rows.count:
         st.warning(short_rows_sentence(check.short_rows, check.columns), icon=":material/table_rows:")
     columns = check.columns
+    if check.class_columns:
+        st.checkbox(f"Read {some(check.class_columns)} as concepts: each row gets the classes of its 1s",
+                    key=f"classes_{chosen.digest[:12]}", help=class_columns_sentence(check.class_columns))
     if others := [columns.header[i] for i in columns.kept] or columns.unread:
-        shown = (listing(others, bold=False) if len(others) <= KEPT_SHOWN
-                 else f"{', '.join(others[:KEPT_SHOWN])} and {len(others) - KEPT_SHOWN:,} more")
-        st.checkbox(f"Keep {shown} as each input's metadata", key=f"keep_{chosen.digest[:12]}",
+        st.checkbox(f"Keep {some(others)} as each input's metadata", key=f"keep_{chosen.digest[:12]}",
                     help="Each column this tool does not read goes into the input's metadata under its name, as "
                          "text, beside what a metadata column holds.")
     if left_out := left_out_sentence(chosen.files):
@@ -1306,6 +1311,13 @@ def datasets_section(check: FileCheck, choices: Choices, destination: Destinatio
     return create
 
 
+def some(names: Sequence[str]) -> str:
+    """Column names for a checkbox's label: all of a few, or the first few and how many more."""
+    if len(names) <= KEPT_SHOWN:
+        return listing(names, bold=False)
+    return f"{', '.join(names[:KEPT_SHOWN])} and {len(names) - KEPT_SHOWN:,} more"
+
+
 def listing(names: Sequence[str], bold: bool = True) -> str:
     """'a', 'a and b', 'a, b and c', in bold unless told otherwise."""
     return and_list([f"**{name}**" if bold else name for name in names])
@@ -1365,7 +1377,8 @@ def start_upload(chosen: ChosenFile, delimiter: str, layout: Layout, destination
     options = UploadOptions(batch_size=choices.batch, workers=choices.workers,
                             allow_duplicate_url=choices.allow_duplicates, delimiter=delimiter, columns=layout.columns,
                             encoding=layout.encoding, sheet=layout.sheet, keep_other_columns=layout.keep_others,
-                            concept_separator=layout.concept_separator, check_downloads=True,
+                            concept_separator=layout.concept_separator, class_columns=layout.class_columns,
+                            check_downloads=True,
                             restart=restart,
                             dataset_id=choices.dataset_id, create_datasets=choices.create_datasets)
     state.pop("datasets_known", None)  # the upload may create datasets: ask again next time

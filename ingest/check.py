@@ -45,8 +45,10 @@ from .validate import (
     noting_short_rows,
     noting_unnamed_values,
     repeated_inputs,
+    sampled_classes,
     separates_by_bar,
     validate_rows,
+    with_classes,
 )
 
 SAMPLE_ROWS = 100
@@ -81,6 +83,7 @@ class FileCheck:
     look_alike: tuple[tuple[str, ...], ...] = ()  # concepts, positive or negative, differing only in capitals or spaces
     unnamed_values: bool = False  # rows hold values after the header's last named column, which are not read
     short_rows: ShortRows = field(default_factory=ShortRows)  # rows that leave out named columns, read as empty
+    class_columns: tuple[str, ...] = ()  # columns of 1s and 0s, which may be read as one concept each
 
     @property
     def invalid(self) -> int:
@@ -99,6 +102,7 @@ def check_file(
     keep_other_columns: bool = False,
     sheet: str | None = None,
     concept_separator: str = CONCEPT_SEPARATOR,
+    class_columns: bool = False,
 ) -> FileCheck:
     """Validate every row of `stream`; raises `InputFileError` when the file itself is unusable.
 
@@ -109,6 +113,9 @@ def check_file(
     table = open_table(io.BytesIO(data), name, delimiter, encoding, sheet)
     column_map = map_columns(table.header, columns, name, lists_files=bool(files and files.manifest_name),
                              keep_others=keep_other_columns, concept_separator=concept_separator)
+    classes = sampled_classes(column_map, lambda: read_again(table, lambda: io.BytesIO(data)))
+    if class_columns:
+        column_map = with_classes(column_map, classes)
     last_lines: dict[int, int] = {}
     unnamed: list[None] = []  # one when a row holds a value under no column name
     raw_rows = noting_unnamed_values(table.rows, column_map, partial(unnamed.append, None))
@@ -167,7 +174,7 @@ def check_file(
                      tuple(commas)[:COMMA_CONCEPTS_SHOWN],
                      tuple(sorted(concepts.items(), key=lambda item: -item[1])), counted, dict(changed_urls),
                      tuple(look_alike_concepts(dict.fromkeys([*concepts, *sorted(negatives)]))), bool(unnamed),
-                     short)
+                     short, tuple(table.header[i] for i in classes))
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from .outcomes import FAILED, INVALID
 from .local import LocalFiles, from_folder, from_parquet, from_zip, holds_files
 from .read import OTHER_ENCODINGS, readings
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
-from .report import (boxes_sentence, combined_sentence, downloads_sentence, problem_line, summary_sentence,
-                     uploaded_ids)
+from .report import (boxes_sentence, class_columns_sentence, combined_sentence, downloads_sentence, problem_line,
+                     summary_sentence, uploaded_ids)
 from .upload import Client, Target
 from .boxes import BoxesFile
 from .validate import CONCEPT_SEPARATOR, CONCEPT_SEPARATORS, ROLES
@@ -93,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
                      "text= leaves a column named text unread; may be given more than once")
     how.add_argument("--concept-separator", choices=CONCEPT_SEPARATORS, default=CONCEPT_SEPARATOR,
                      help="what separates the names in a concepts cell (default |; a comma for cat,dog)")
+    how.add_argument("--class-columns", action="store_true",
+                     help="read the columns that hold only 1s and 0s (one per class, as multi-label lists give them) "
+                          "as concepts: each row gets the classes of its 1s")
     how.add_argument("--keep-other-columns", action="store_true",
                      help="put the columns this tool does not read into each input's metadata, as text under their "
                           "names, rather than leave them out")
@@ -175,6 +178,7 @@ def _upload_command(args: argparse.Namespace) -> int:
         restart=args.restart, check_downloads=args.check_downloads, dataset_id=args.dataset_id,
         create_datasets=args.create_datasets, columns=dict(args.columns) or None,
         keep_other_columns=args.keep_other_columns, concept_separator=args.concept_separator,
+        class_columns=args.class_columns,
     )
     return _run_upload(args.file, target, options, args.report, args.failed, args.boxes, args.folder_concepts,
                        args.chosen_list)
@@ -380,6 +384,9 @@ def _finish(status: JobStatus, report: Path | None, failed: Path | None) -> int:
         print(f"note: {note}", file=sys.stderr)
     for warning in status.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if status.class_columns:
+        print(f"hint: {class_columns_sentence(status.class_columns)} --class-columns reads each as a concept, given "
+              "to the rows with a 1.", file=sys.stderr)
     if status.unread:
         named = ", ".join(status.unread[:UNREAD_NAMED]) + (" ..." if len(status.unread) > UNREAD_NAMED else "")
         print(f"hint: --keep-other-columns stores the columns not used ({named}) in each input's metadata.",

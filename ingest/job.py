@@ -60,9 +60,11 @@ from .validate import (
     noting_short_rows,
     noting_unnamed_values,
     repeated_inputs,
+    sampled_classes,
     separates_by_bar,
     shortened,
     validate_rows,
+    with_classes,
 )
 
 DEFAULT_WORKERS = 10
@@ -92,6 +94,7 @@ class UploadOptions:
     columns: Mapping[str, str] | None = None  # role -> header name, when the header uses other names
     keep_other_columns: bool = False  # columns of no role go into each input's metadata, rather than unread
     concept_separator: str = CONCEPT_SEPARATOR  # between the names in a concepts cell: '|', ',' or ';'
+    class_columns: bool = False  # read the columns of 1s and 0s no role reads as one concept each
     max_rps: float | None = None
     retry: RetryPolicy = RetryPolicy()
     resume: bool = True  # skip rows an earlier, interrupted run of this file confirmed
@@ -136,6 +139,7 @@ class JobStatus:
     boxes: Mapping[str, int] | None = None  # box rows by status, when a boxes file was given
     box_problems: tuple[tuple[str, RowOutcome], ...] = ()  # (the boxes file's name, the box's outcome)
     noun: str = "row"  # what a counted row stands for: a row, a file, or an input of a list of boxes
+    class_columns: tuple[str, ...] = ()  # columns of 1s and 0s left unread, which `class_columns` would read
     notes: tuple[str, ...] = ()  # on the rows as read: concepts likely mistyped, urls sent changed (the page's
     # preview makes its own)
     done: bool = False
@@ -225,6 +229,7 @@ class UploadJob:
         self._box_ids: dict[str, str] = {}  # url -> input id, for boxes that name their input by url
         self._box_counts: dict[str, int] | None = None
         self._noun = row_noun(files)
+        self._class_columns: tuple[str, ...] = ()
         self._box_problems: list[tuple[str, RowOutcome]] = []
         self._listed_boxes: BoxesFile | None = None  # the list itself, when its rows are boxes too
         self._named: set[str] | None = set() if boxes_of_listed_only else None  # ids, urls, files the rows name
@@ -301,6 +306,7 @@ class UploadJob:
                 boxes=dict(self._box_counts) if self._box_counts is not None else None,
                 box_problems=tuple(self._box_problems),
                 noun=self._noun,
+                class_columns=self._class_columns,
                 notes=self._notes,
                 done=self._finished.is_set(),
                 cancelled=self._stop.is_set() and self._fatal is None,
@@ -351,7 +357,14 @@ class UploadJob:
                                   keep_others=options.keep_other_columns, concept_separator=options.concept_separator)
         except InputFileError as error:
             raise on_sheet(error, table.sheet, table.sheets) from None
+        classes = sampled_classes(columns, lambda: read_again(table, self._open_source))
+        if options.class_columns and not classes:
+            raise UsageError(f"{self.name} has no columns of 1s and 0s to read as concepts (one per class).",
+                             "Leave out --class-columns, or give each row's concepts in a pos_concepts column.")
+        if options.class_columns:
+            columns = with_classes(columns, classes)
         with self._lock:
+            self._class_columns = () if options.class_columns else tuple(columns.header[i] for i in classes)
             self._header = tuple(table.header)
             self._unread = columns.unread
             self._renamed = columns.renamed

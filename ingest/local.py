@@ -58,22 +58,22 @@ from .boxes import (
 )
 from .urls import EXTENSION_KINDS, IMAGE_EXTENSIONS, MEDIA_EXTENSIONS
 from .validate import (
-    BLOG,
     CONCEPT_SEPARATOR,
     LABEL_ALIASES,
+    ONE_HOT_YES,
     ROLES,
     ColumnMap,
     InputRecord,
     RowError,
     cell_at,
     map_columns,
+    one_hot_columns,
 )
 
 if TYPE_CHECKING:
     import pyarrow
     import pyarrow.parquet
 
-ONE_HOT, ONE_HOT_YES = frozenset({"0", "1", "0.0", "1.0", ""}), frozenset({"1", "1.0"})  # a class column's cells
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input well inside a 128 MB request
 MAX_ZIP_FILES = 100_000  # a detection export of 50,000 images has as many label files
@@ -584,25 +584,18 @@ def _one_hot_concepts(listing: bytes, name: str) -> bytes:
     """A list that gives its concepts as one column per class holding 0 or 1 (Kaggle's multi-label lists),
     with those columns made one pos_concepts column of the classes each row has; any other list as it is.
     Each row keeps its line, so its errors point at the line of the list as written."""
+    if listing.lstrip(codecs.BOM_UTF8)[:4].lower() == b"sep=":  # its header is not on line 1
+        return listing
     try:
         table = open_table(io.BytesIO(listing), name)
         columns = map_columns(table.header, name=name, lists_files=True)
+        rows = list(table.rows)
     except InputFileError:
         return listing  # the upload reads it again, and says what is wrong with it
-    used = {position for position in columns.positions.values() if position is not None}
-    classes = [i for i, cell in enumerate(table.header) if i not in used and cell.strip()]
-    if (columns.format != BLOG or columns.positions["pos_concepts"] is not None or columns.boxes or len(classes) < 2
-            or listing.lstrip(codecs.BOM_UTF8)[:4].lower() == b"sep="):  # its header is not on line 1
-        return listing
-    rows = []
-    try:
-        for row in table.rows:
-            if len(row.cells) != len(table.header) or any(cell_at(row.cells, i) not in ONE_HOT for i in classes):
-                return listing  # not one-hot, or a row the upload reports as it is
-            rows.append(row)
-    except InputFileError:
-        return listing
-    if not any(cell_at(row.cells, i) in ONE_HOT_YES for row in rows for i in classes):
+    if any(len(row.cells) != len(table.header) for row in rows):
+        return listing  # a row the upload reports as it is
+    classes = one_hot_columns(columns, rows)
+    if not classes:
         return listing
     kept = [i for i in range(len(table.header)) if i not in classes]
     text = io.StringIO()

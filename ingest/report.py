@@ -61,6 +61,7 @@ def and_list(names: Sequence[str]) -> str:
 
 LOOK_ALIKE_SHOWN = 3  # groups of look-alike concepts named
 COMMA_CONCEPTS_SHOWN = 3  # concepts with a comma named
+CLASS_COLUMNS_SHOWN = 5  # columns of 1s and 0s named
 
 
 def look_alike_concepts(concepts: Iterable[str]) -> list[tuple[str, ...]]:
@@ -130,6 +131,14 @@ def unnamed_values_sentence(columns: ColumnMap) -> str:
         return f"Ignoring the values in column {first}, which the header does not name: name it in the first line."
     return (f"Ignoring the values in columns {first} to {last}, which the header does not name: name them in the "
             "first line.")
+
+
+def class_columns_sentence(names: Sequence[str]) -> str:
+    """Columns of 1s and 0s left unread, which could give one concept each (see `validate.one_hot_columns`)."""
+    shown = [repr(name) for name in names[:CLASS_COLUMNS_SHOWN]]
+    if len(names) > CLASS_COLUMNS_SHOWN:
+        shown.append(f"{len(names) - CLASS_COLUMNS_SHOWN:,} more")
+    return f"The columns {and_list(shown)} hold only 1s and 0s, as a list gives one column per class."
 
 
 def short_rows_sentence(short: ShortRows, columns: ColumnMap) -> str:

@@ -75,6 +75,8 @@ LABEL_ALIASES = ("label", "labels", "class", "category", "choice")
 CONCEPT_ALIASES = (*LABEL_ALIASES, "concepts", "concept")
 MEDIA_COLUMNS = ("image", "video", "audio")  # Label Studio's exports name the url column by what it holds
 CONCEPT_SEPARATOR = "|"
+ONE_HOT, ONE_HOT_YES = frozenset({"0", "1", "0.0", "1.0", ""}), frozenset({"1", "1.0"})  # a class column's cells
+CLASS_SAMPLE_ROWS = 1000  # first rows that tell the columns of 1s and 0s (see `one_hot_columns`)
 CONCEPT_SEPARATORS = (CONCEPT_SEPARATOR, ",", ";")  # what a list may separate the names in a concepts cell with
 SDK_CONCEPT_SEPARATOR = ","
 
@@ -152,6 +154,7 @@ class ColumnMap:
     boxes: bool = False  # each row is also one bounding box of its input (a detection list): see `input_rows`
     kept: tuple[int, ...] = ()  # columns of no role kept as metadata, each under its name (see `map_columns`)
     concept_separator: str = CONCEPT_SEPARATOR  # between the names in a concepts cell (the blog's style)
+    classes: tuple[int, ...] = ()  # columns of one class each, 1 where the input shows it (see `one_hot_columns`)
 
     @cached_property
     def role_cells(self) -> Callable[[list[str]], tuple[str, ...]]:
@@ -198,6 +201,46 @@ class ColumnMap:
     @property
     def format_name(self) -> str:
         return FORMAT_NAMES[self.format]
+
+
+def class_candidates(columns: ColumnMap) -> tuple[int, ...]:
+    """The columns that may give one class each: the named ones no role reads, when there are two or more and the
+    list has no concepts column and is no list of boxes."""
+    if columns.format != BLOG or columns.positions["pos_concepts"] is not None or columns.boxes:
+        return ()
+    used = {position for position in columns.positions.values() if position is not None}
+    classes = tuple(i for i, name in enumerate(columns.header) if name and i not in used)
+    return classes if len(classes) > 1 else ()
+
+
+def one_hot_columns(columns: ColumnMap, rows: Iterable[RawRow]) -> tuple[int, ...]:
+    """The `class_candidates` that give one class each (Kaggle's multi-label lists: a 0 or 1 column per class),
+    judged by `rows`: holding only 1s, 0s and empty cells, some 1s; or none."""
+    classes = class_candidates(columns)
+    if not classes:
+        return ()
+    yes = False
+    for row in rows:
+        cells = [cell_at(row.cells, i) for i in classes]
+        if not ONE_HOT.issuperset(cells):
+            return ()
+        yes = yes or not ONE_HOT_YES.isdisjoint(cells)
+    return classes if yes else ()
+
+
+def sampled_classes(columns: ColumnMap, read_rows: Callable[[], Iterable[RawRow]]) -> tuple[int, ...]:
+    """`one_hot_columns` as the first `CLASS_SAMPLE_ROWS` rows tell them; the rows are read only when some columns
+    could be (`class_candidates`)."""
+    if not class_candidates(columns):
+        return ()
+    return one_hot_columns(columns, islice(read_rows(), CLASS_SAMPLE_ROWS))
+
+
+def with_classes(columns: ColumnMap, classes: Sequence[int]) -> ColumnMap:
+    """`columns`, reading `classes` as one concept each (see `one_hot_columns`) rather than leaving them unread."""
+    names = {columns.header[i] for i in classes}
+    return replace(columns, classes=tuple(classes), unknown=tuple(u for u in columns.unknown if u not in names),
+                   kept=tuple(i for i in columns.kept if i not in classes))
 
 
 def separates_by_bar(columns: ColumnMap) -> bool:
@@ -737,6 +780,12 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
                              f"write names such as cat{separator}pet; a Label Studio project's boxes come with it "
                              "when it is exported as JSON (or JSON-MIN) rather than CSV")
         positive, negative = _concepts(positive, separator), _concepts(negative, separator)
+    for i in columns.classes:
+        if (cell := cells[i].strip()) not in ONE_HOT:
+            return error(columns.header[i], f"the class column holds {shortened(cell)!r}, not 1 or 0",
+                         "write 1 where the input shows the class, and 0 (or nothing) where it does not")
+    if columns.classes:
+        positive = tuple(columns.header[i] for i in columns.classes if cells[i].strip() in ONE_HOT_YES)
     both = [c for c in positive if c in negative]
     if both:
         return error(

@@ -760,6 +760,17 @@ def test_concepts_separated_by_commas_are_read_so_once_the_comma_is_chosen(serve
     assert stored == {"https://h.test/a.jpg": ["beach", "sunset"], "https://h.test/b.jpg": ["dog"]}
 
 
+def test_columns_of_1s_and_0s_are_read_as_concepts_once_the_person_says_so(server_env: Sandbox) -> None:
+    at = choose(page(), "multi.csv", b"url,cat,dog\nhttps://h.test/a.jpg,1,0\nhttps://h.test/b.jpg,1,1\n")
+    assert [list(concepts) for concepts in at.dataframe[0].value["Concepts"]] == [[], []]
+    next(box for box in at.checkbox if box.key.startswith("classes_")).check().run()
+    assert [list(concepts) for concepts in at.dataframe[0].value["Concepts"]] == [["cat"], ["cat", "dog"]]
+    assert "Not used" not in texts(at.caption)
+    upload(at)
+    stored = {i.data.image.url: [c.id for c in i.data.concepts] for i in server_env.stored_inputs()}
+    assert stored == {"https://h.test/a.jpg": ["cat"], "https://h.test/b.jpg": ["cat", "dog"]}
+
+
 def test_pasted_web_addresses_are_checked_and_uploaded_as_a_list(server_env: Sandbox) -> None:
     at = page()
     pasted = next(area for area in at.text_area if area.key.startswith("pasted_"))

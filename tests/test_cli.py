@@ -335,6 +335,21 @@ def test_concepts_that_look_alike_or_hold_a_comma_or_semicolon_are_named_as_the_
     assert "note: Concepts" not in clean.stderr
 
 
+def test_columns_of_1s_and_0s_are_offered_and_read_as_concepts_with_class_columns(sandbox, tmp_path):
+    path = tmp_path / "multi.csv"
+    path.write_text("url,cat,dog,bird\nhttps://h.test/a.jpg,1,0,0\nhttps://h.test/b.jpg,0,1,1\n")
+    offered = run("upload", str(path), "--dry-run")
+    assert ("hint: The columns 'cat', 'dog' and 'bird' hold only 1s and 0s, as a list gives one column per class. "
+            "--class-columns reads each as a concept, given to the rows with a 1.") in offered.stderr.splitlines()
+    result = run("upload", str(path), "--class-columns", env=sandbox_env(sandbox))
+    assert result.returncode == 0, result.stderr
+    assert "Ignoring columns" not in result.stderr and "--class-columns reads" not in result.stderr
+    stored = {i.data.image.url: [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()}
+    assert stored == {"https://h.test/a.jpg": ["cat"], "https://h.test/b.jpg": ["dog", "bird"]}
+    refused = run("upload", str(DATA / "two.tsv"), "--dry-run", "--class-columns")
+    assert refused.returncode == 2 and "two.tsv has no columns of 1s and 0s" in refused.stderr
+
+
 def test_concepts_separated_by_commas_are_read_so_when_told(sandbox, tmp_path):
     path = tmp_path / "tags.csv"
     path.write_text('url,pos_concepts,neg_concepts\nhttps://h.test/a.jpg,"beach, sunset","city"\n'

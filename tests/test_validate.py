@@ -118,6 +118,22 @@ def test_the_names_in_a_concepts_cell_are_split_at_the_separator_chosen(separato
     assert record.positive == concepts
 
 
+def test_columns_of_1s_and_0s_are_found_and_read_as_one_concept_each_when_chosen():
+    columns = map_columns(["url", "cat", "dog", "is_public"])
+    rows = [RawRow(2, ["https://h.test/a.jpg", "1", "0", "1"]), RawRow(3, ["https://h.test/b.jpg", "0", "1.0", ""])]
+    classes = validate.one_hot_columns(columns, rows)
+    assert classes == (1, 2, 3)  # a flag column looks the same: hence a choice, never by itself
+    assert validate.one_hot_columns(columns, rows + [RawRow(4, ["https://h.test/c.jpg", "yes", "0", "0"])]) == ()
+    assert validate.one_hot_columns(columns, [RawRow(2, ["https://h.test/a.jpg", "0", "0", "0"])]) == ()  # no 1
+    assert validate.one_hot_columns(map_columns(["url", "label", "cat", "dog"]), rows) == ()  # concepts given
+    read = validate.with_classes(columns, classes[:2])
+    assert read.unknown == ("is_public",)
+    later = [RawRow(5, ["https://h.test/d.jpg", "2", "0", "0"])]
+    [a, b, d] = validate_rows(rows + later, read)
+    assert (a.positive, b.positive) == (("cat",), ("dog",))
+    assert (d.column, d.message) == ("cat", "the class column holds '2', not 1 or 0")
+
+
 def test_a_share_link_that_opens_a_page_is_sent_as_the_link_to_the_file_it_shows():
     """Drive's /file/d/ID/view and Dropbox's dl=0 open a page: the server would store an input it cannot read."""
     given = {"https://drive.google.com/file/d/1AbC-d_9/view?usp=sharing":
