@@ -113,7 +113,7 @@ def check_file(
     table = open_table(io.BytesIO(data), name, delimiter, encoding, sheet)
     column_map = map_columns(table.header, columns, name, lists_files=bool(files and files.manifest_name),
                              keep_others=keep_other_columns, concept_separator=concept_separator)
-    classes = sampled_classes(column_map, lambda: read_again(table, lambda: io.BytesIO(data)))
+    classes = sampled_classes(column_map, table)
     if class_columns:
         column_map = with_classes(column_map, classes)
     last_lines: dict[int, int] = {}

@@ -357,7 +357,7 @@ class UploadJob:
                                   keep_others=options.keep_other_columns, concept_separator=options.concept_separator)
         except InputFileError as error:
             raise on_sheet(error, table.sheet, table.sheets) from None
-        classes = sampled_classes(columns, lambda: read_again(table, self._open_source))
+        classes = sampled_classes(columns, table)
         if options.class_columns and not classes:
             raise UsageError(f"{self.name} has no columns of 1s and 0s to read as concepts (one per class).",
                              "Leave out --class-columns, or give each row's concepts in a pos_concepts column.")

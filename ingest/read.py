@@ -124,6 +124,13 @@ class Table:
     rows_again: Callable[[], Iterator[RawRow]] | None = None
 
 
+def first_rows(table: Table, count: int) -> list[RawRow]:
+    """The table's first `count` rows, read now without opening it again; `table.rows` still gives them first."""
+    first = list(itertools.islice(table.rows, count))
+    table.rows = itertools.chain(first, table.rows)
+    return first
+
+
 def read_again(table: Table, open_source: Callable[[], BinaryIO]) -> Iterator[RawRow]:
     """The table's rows once more, from the first: its own (see `Table.rows_again`), or its file's, opened again
     with what the first opening found."""

@@ -20,7 +20,7 @@ from operator import attrgetter, eq, itemgetter
 
 from .errors import InputFileError, char_name
 from .index import IdIndex
-from .read import RawRow
+from .read import RawRow, Table, first_rows
 from .urls import checked_url, is_web_address, kind_of_url, written_web_address
 
 ROLES = ("url", "input_id", "pos_concepts", "neg_concepts", "metadata", "text", "type", "dataset_id",
@@ -228,12 +228,12 @@ def one_hot_columns(columns: ColumnMap, rows: Iterable[RawRow]) -> tuple[int, ..
     return classes if yes else ()
 
 
-def sampled_classes(columns: ColumnMap, read_rows: Callable[[], Iterable[RawRow]]) -> tuple[int, ...]:
-    """`one_hot_columns` as the first `CLASS_SAMPLE_ROWS` rows tell them; the rows are read only when some columns
-    could be (`class_candidates`)."""
+def sampled_classes(columns: ColumnMap, table: Table) -> tuple[int, ...]:
+    """`one_hot_columns` as the table's first `CLASS_SAMPLE_ROWS` rows tell them (still to come in `table.rows`);
+    read only when some columns could be (`class_candidates`)."""
     if not class_candidates(columns):
         return ()
-    return one_hot_columns(columns, islice(read_rows(), CLASS_SAMPLE_ROWS))
+    return one_hot_columns(columns, first_rows(table, CLASS_SAMPLE_ROWS))
 
 
 def with_classes(columns: ColumnMap, classes: Sequence[int]) -> ColumnMap:
