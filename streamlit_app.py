@@ -858,10 +858,10 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
         st.warning(short_rows_sentence(check.short_rows, check.columns), icon=":material/table_rows:")
     columns = check.columns
     if check.class_columns:
-        st.checkbox(f"Read {some(check.class_columns)} as concepts: each row gets the classes of its 1s",
+        st.checkbox(f"Read {shown_names(check.class_columns)} as concepts: each row gets the classes of its 1s",
                     key=f"classes_{chosen.digest[:12]}", help=class_columns_sentence(check.class_columns))
     if others := [columns.header[i] for i in columns.kept] or columns.unread:
-        st.checkbox(f"Keep {some(others)} as each input's metadata", key=f"keep_{chosen.digest[:12]}",
+        st.checkbox(f"Keep {shown_names(others)} as each input's metadata", key=f"keep_{chosen.digest[:12]}",
                     help="Each column this tool does not read goes into the input's metadata under its name, as "
                          "text, beside what a metadata column holds.")
     if left_out := left_out_sentence(chosen.files):
@@ -1311,7 +1311,7 @@ def datasets_section(check: FileCheck, choices: Choices, destination: Destinatio
     return create
 
 
-def some(names: Sequence[str]) -> str:
+def shown_names(names: Sequence[str]) -> str:
     """Column names for a checkbox's label: all of a few, or the first few and how many more."""
     if len(names) <= KEPT_SHOWN:
         return listing(names, bold=False)
