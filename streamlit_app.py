@@ -2135,6 +2135,8 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
                 show_file_problem(result)
             else:
                 check = result
+                if layout.class_columns and not check.class_columns:  # the choice of a reading with such columns
+                    layout = replace(layout, class_columns=False)
                 listed_boxes = BoxesFile(chosen.name, chosen.data, listed=True) if check.columns.boxes else None
                 preview_section(chosen, check, layout, tuple(filter(None, (listed_boxes, given_boxes))))
                 if listed_boxes:  # a list of boxes: its rows are the boxes too

@@ -771,6 +771,16 @@ def test_columns_of_1s_and_0s_are_read_as_concepts_once_the_person_says_so(serve
     assert stored == {"https://h.test/a.jpg": ["cat"], "https://h.test/b.jpg": ["cat", "dog"]}
 
 
+def test_the_class_columns_choice_is_dropped_when_a_later_choice_leaves_no_such_columns(server_env: Sandbox) -> None:
+    at = choose(page(), "multi.csv", b"url,cat,dog\nhttps://h.test/a.jpg,1,0\n")
+    next(box for box in at.checkbox if box.key.startswith("classes_")).check().run()
+    next(box for box in at.selectbox if box.key.startswith("role_pos_concepts_")).set_value("cat").run()
+    assert not [box for box in at.checkbox if box.key.startswith("classes_")]
+    upload(at)  # with the concepts column chosen, not as class columns: no 'no columns of 1s and 0s' stop
+    assert not texts(at.error)
+    assert [[c.id for c in i.data.concepts] for i in server_env.stored_inputs()] == [["1"]]
+
+
 def test_pasted_web_addresses_are_checked_and_uploaded_as_a_list(server_env: Sandbox) -> None:
     at = page()
     pasted = next(area for area in at.text_area if area.key.startswith("pasted_"))
