@@ -1682,6 +1682,7 @@ def table_rows(status: JobStatus, only: str | None) -> list[RowOutcome]:
 
 
 def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
+    undone = st.session_state.get("undone", {}).get(job_id)  # its inputs were deleted: no next steps but a new upload
     summary = summary_sentence(dict(status.counts), status.elapsed, status.dry_run, status.noun)
     if status.downloads is not None:
         summary += " " + downloads_sentence(status.downloads)
@@ -1734,7 +1735,7 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
         else:
             headline = "Finished, but some boxes were not added."
         text = f"**{headline}** {summary}"
-        if advice:
+        if advice and not undone:
             text += f"\n\nNext: {' and '.join(advice)}."
         if not_fetched:
             text += "\n\n" + not_fetched_advice(not_fetched)
@@ -1752,7 +1753,6 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
                               icon=":material/download:", on_click="ignore",
                               help="The invalid and failed rows in your file's own columns, ready to correct "
                                    "and upload again.")
-    undone = st.session_state.get("undone", {}).get(job_id)
     if counts[FAILED] and not (status.fatal or status.cancelled or undone):  # a stopped upload is continued instead
         st.button(f"Retry {counts[FAILED]:,} failed {'row' if counts[FAILED] == 1 else 'rows'}",
                   key="retry", on_click=retry_failed, args=(job_id,), icon=":material/replay:")

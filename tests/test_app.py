@@ -285,12 +285,13 @@ def test_undo_deletes_what_the_upload_added_once_confirmed_and_keeps_what_was_th
     assert set(stored(server_env)) == {"kept-1", "cat-1", generated_id("https://example.com/e.jpg", ("dog",), (), None)}
 
     assert at.button(key="undo").disabled  # nothing is deleted before the person says yes
+    assert "Next: fix the invalid rows" in texts(at.warning)
     at.checkbox(key="undo_sure").check().run()
     at.button(key="undo").click().run()
     assert not at.exception
     assert set(stored(server_env)) == {"kept-1"}
     assert "**Undone.** Deleted the 2 inputs this upload added to sandbox/demo" in texts(at.info)
-    assert "undo" not in keys(at, "button")
+    assert "undo" not in keys(at, "button") and "Next:" not in texts(at.warning)  # what is next is a new upload
 
 
 def test_upload_sends_every_valid_row_and_shows_the_results(server_env: Sandbox) -> None:
