@@ -455,7 +455,9 @@ def open_parquet(stream: BinaryIO, name: str):
     import pyarrow.parquet  # Streamlit's own dependency; only Parquet files need it
 
     try:
-        return pyarrow.parquet.ParquetFile(stream)
+        # pre_buffer=False: the default reads ahead on Arrow's IO threads, from a Python file object; a process that
+        # ends while such a read is under way (a damaged file's error) may abort instead of exiting (apache/arrow#34314)
+        return pyarrow.parquet.ParquetFile(stream, pre_buffer=False)
     except (pyarrow.ArrowException, OSError) as error:
         raise InputFileError(f"{name} is not a readable Parquet file ({one_line(error)}).",
                              "Download or export it again.") from None
