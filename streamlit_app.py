@@ -64,10 +64,10 @@ from ingest.outcomes import (
     RowOutcome,
 )
 from ingest.read import OTHER_ENCODINGS, open_table, readings
-from ingest.report import (and_list, boxes_sentence, changed_urls_notes, class_columns_sentence, combined_sentence,
-                           comma_concepts_note, downloads_sentence, failed_lines, look_alike_note, renumbered_report,
-                           retry_rows, rows_csv, short_rows_sentence, summary_sentence, unnamed_values_sentence,
-                           uploaded_ids)
+from ingest.report import (and_list, and_more, boxes_sentence, changed_urls_notes, class_columns_sentence,
+                           combined_sentence, comma_concepts_note, downloads_sentence, failed_lines, look_alike_note,
+                           renumbered_report, retry_rows, rows_csv, short_rows_sentence, summary_sentence,
+                           unnamed_values_sentence, uploaded_ids)
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
 from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, app_in_address, fetch_hosted,
@@ -858,10 +858,11 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
         st.warning(short_rows_sentence(check.short_rows, check.columns), icon=":material/table_rows:")
     columns = check.columns
     if check.class_columns:
-        st.checkbox(f"Read {shown_names(check.class_columns)} as concepts: each row gets the classes of its 1s",
+        named = and_more(check.class_columns, KEPT_SHOWN)
+        st.checkbox(f"Read {named} as concepts: each row gets the classes of its 1s",
                     key=f"classes_{chosen.digest[:12]}", help=class_columns_sentence(check.class_columns))
     if others := [columns.header[i] for i in columns.kept] or columns.unread:
-        st.checkbox(f"Keep {shown_names(others)} as each input's metadata", key=f"keep_{chosen.digest[:12]}",
+        st.checkbox(f"Keep {and_more(others, KEPT_SHOWN)} as each input's metadata", key=f"keep_{chosen.digest[:12]}",
                     help="Each column this tool does not read goes into the input's metadata under its name, as "
                          "text, beside what a metadata column holds.")
     if left_out := left_out_sentence(chosen.files):
@@ -1309,13 +1310,6 @@ def datasets_section(check: FileCheck, choices: Choices, destination: Destinatio
         st.warning(f"{lacks} Rows for {it} will fail: there is no such dataset to add them to. Tick the box above "
                    f"to create {it}, or create {it} in Clarifai first.", icon=":material/warning:")
     return create
-
-
-def shown_names(names: Sequence[str]) -> str:
-    """Column names for a checkbox's label: all of a few, or the first few and how many more."""
-    if len(names) <= KEPT_SHOWN:
-        return listing(names, bold=False)
-    return f"{', '.join(names[:KEPT_SHOWN])} and {len(names) - KEPT_SHOWN:,} more"
 
 
 def listing(names: Sequence[str], bold: bool = True) -> str:

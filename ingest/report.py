@@ -59,6 +59,14 @@ def and_list(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+def and_more(names: Sequence[str], most: int) -> str:
+    """`and_list` of the first `most` names, then how many more: 'a, b and 3 more'."""
+    shown = list(names[:most])
+    if len(names) > most:
+        shown.append(f"{len(names) - most:,} more")
+    return and_list(shown)
+
+
 LOOK_ALIKE_SHOWN = 3  # groups of look-alike concepts named
 COMMA_CONCEPTS_SHOWN = 3  # concepts with a comma named
 CLASS_COLUMNS_SHOWN = 5  # columns of 1s and 0s named
@@ -135,10 +143,8 @@ def unnamed_values_sentence(columns: ColumnMap) -> str:
 
 def class_columns_sentence(names: Sequence[str]) -> str:
     """Columns of 1s and 0s left unread, which could give one concept each (see `validate.one_hot_columns`)."""
-    shown = [repr(name) for name in names[:CLASS_COLUMNS_SHOWN]]
-    if len(names) > CLASS_COLUMNS_SHOWN:
-        shown.append(f"{len(names) - CLASS_COLUMNS_SHOWN:,} more")
-    return f"The columns {and_list(shown)} hold only 1s and 0s, as a list gives one column per class."
+    shown = and_more([repr(name) for name in names], CLASS_COLUMNS_SHOWN)
+    return f"The columns {shown} hold only 1s and 0s, as a list gives one column per class."
 
 
 def short_rows_sentence(short: ShortRows, columns: ColumnMap) -> str:
