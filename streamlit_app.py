@@ -70,8 +70,8 @@ from ingest.report import (and_list, and_more, boxes_sentence, changed_urls_note
                            unnamed_values_sentence, uploaded_ids)
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
-from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, app_in_address, fetch_hosted,
-                           fetch_public, hosted_url, source_url)
+from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, fetch_hosted, fetch_public,
+                           hosted_url, source_url)
 from ingest.boxes import BoxRecord, BoxesFile, names_coco, names_voc
 from ingest.urls import EXTENSION_KINDS, FILE_LINK, IMAGE_EXTENSIONS, SCHEME_ADDED, SPACES_WRITTEN
 from ingest.validate import (
@@ -414,7 +414,8 @@ def clarifai_destination(config: Mapping[str, str]) -> Destination:
     except IngestError as error:
         show_problem(error)
         return Destination(None, "your Clarifai app", error)
-    if key_kind == PAT_KEY and (app_in_address(user_id) or app_in_address(app_id)):
+    if key_kind == PAT_KEY and (target.user_id, target.app_id) != (given["user_id"], given["app_id"]):
+        # the ids as typed differ from the target's only when Target.from_env read them from an app's address
         st.caption(f"From the app's address: user id **{target.user_id}**, app id **{target.app_id}**.")
     if config.get("CLARIFAI_GRPC_BASE"):
         st.caption(f"Server: {target.address} (set on the server with CLARIFAI_GRPC_BASE)")

@@ -201,7 +201,7 @@ class Target:
         return cls(**values)
 
 
-def app_in_address(text: str) -> tuple[str, str] | None:
+def _app_in_address(text: str) -> tuple[str, str] | None:
     """(user id, app id) from an app's address as the browser shows it (clarifai.com/USER/APP/...), else None."""
     match = _APP_ADDRESS.fullmatch(text.strip())
     return (match["user"], match["app"]) if match else None
@@ -215,7 +215,7 @@ _APP_ADDRESS = re.compile(  # also the older Portal's form, clarifai.com/users/U
 def _user_and_app(user_id: str, app_id: str) -> tuple[str, str]:
     """The ids, with an app's address pasted as either one read as both (the other may be empty or agree)."""
     for pasted, other in ((user_id, app_id), (app_id, user_id)):
-        ids = app_in_address(pasted)
+        ids = _app_in_address(pasted)
         if ids is None:
             continue
         if other not in ("", *ids, pasted):
