@@ -33,8 +33,13 @@ _PLAIN_URL = re.compile(r"(?i:https?)://([A-Za-z0-9._~-]+)(?::[0-9]*)?(?:[/?#][!
 _PAGE_ONLY_HOSTS = {"1drv.ms": "OneDrive", "onedrive.live.com": "OneDrive", "app.box.com": "Box",
                     "www.icloud.com": "iCloud", "share.icloud.com": "iCloud", "photos.app.goo.gl": "Google Photos",
                     "photos.google.com": "Google Photos"}
-_GOOGLE_DOCUMENTS = {"/spreadsheets/": "a Google Sheets spreadsheet", "/document/": "a Google Docs document",
-                     "/presentation/": "a Google Slides presentation", "/forms/": "a Google Form"}
+_OWN_LINKS = "give each file's own link"
+_GOOGLE_DOCUMENTS = {  # path -> what it is, and what to do
+    "/spreadsheets/": ("a Google Sheets spreadsheet", "if it is your list, download it (File > Download > "
+                       f"Comma-separated values) and choose that file; otherwise {_OWN_LINKS}"),
+    "/document/": ("a Google Docs document", _OWN_LINKS),
+    "/presentation/": ("a Google Slides presentation", _OWN_LINKS),
+    "/forms/": ("a Google Form", _OWN_LINKS)}
 _DROPBOX_FOLDERS = ("/sh/", "/scl/fo/")  # Dropbox's folder links, older and newer
 _FILE_PATHS = ("/download", "/embed", "/shared/static/")  # OneDrive's and Box's links to the file itself
 # Hosts whose share links open a page that shows the file rather than the file itself: see _share_link
@@ -174,12 +179,11 @@ def _share_link(url: str) -> tuple[str, str, str]:
             "or zip that holds both, or both chosen under 'Files from my computer' on the page), or give links that "
             "open each file itself")
     if parts.hostname == "docs.google.com":  # its /uc?export=download&id= links are files: Drive's older form
-        document = next((what for path, what in _GOOGLE_DOCUMENTS.items() if parts.path.startswith(path)), "")
-        if not document:
+        document = next((found for path, found in _GOOGLE_DOCUMENTS.items() if parts.path.startswith(path)), None)
+        if document is None:
             return url, "", ""
-        return "", f"this is {document}, not an image or other file to upload", (
-            "if it is your list, download it (File > Download > Comma-separated values) and choose that file; "
-            "otherwise give each file's own link" if "Sheets" in document else "give each file's own link")
+        what, hint = document
+        return "", f"this is {what}, not an image or other file to upload", hint
     query = parse_qs(parts.query)
     if parts.hostname in ("github.com", "huggingface.co"):
         owner_repo, blob, path = parts.path.partition("/blob/")
