@@ -889,7 +889,8 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
     st.markdown(f"**The first {shown:,} {noun}s**" if shown < check.rows - check.combined else f"**All {noun}s**")
     boxes = preview_boxes(chosen, given_boxes)
     st.dataframe(
-        colored(preview_frame(check, chosen.files, boxes, url_pictures(check, boxes))),
+        colored(preview_frame(check, chosen.files, boxes, url_pictures(check, boxes),
+                              outlines=st.session_state.get("polygons", False))),  # as ticked below, at the boxes
         hide_index=True,
         placeholder="",  # no thumbnail for a video, audio or text row: an empty cell, not "None"
         height=table_height(shown),
@@ -958,9 +959,10 @@ def url_pictures(check: FileCheck, boxes: Mapping[str, Sequence[BoxRecord]]) -> 
 
 def preview_frame(check: FileCheck, files: LocalFiles | None = None,
                   boxes: Mapping[str, Sequence[BoxRecord]] | None = None,
-                  url_images: Mapping[str, bytes | None] | None = None) -> pd.DataFrame:
+                  url_images: Mapping[str, bytes | None] | None = None, outlines: bool = False) -> pd.DataFrame:
     """The sample rows as the table shows them: a thumbnail for images only (made from the bytes of the
-    first local ones, or of those `url_images` fetched, with their `boxes` drawn), a snippet for texts."""
+    first local ones, or of those `url_images` fetched, with their `boxes` drawn: as outlines if `outlines`), a
+    snippet for texts."""
     boxes, url_images = boxes or {}, url_images or {}
     colors = pictures.concept_colors(box.concept for found in boxes.values() for box in found)
     rows = []
@@ -972,11 +974,11 @@ def preview_frame(check: FileCheck, files: LocalFiles | None = None,
             text = snippet(item.text)
             if content is not None and item.kind == "image" and thumbnails:
                 thumbnails -= 1
-                image = thumbnail(content, boxes_of(item, boxes), colors)
+                image = thumbnail(content, boxes_of(item, boxes), colors, outlines)
             elif content is not None and item.kind == "text":
                 text = snippet(content[:TEXT_SHOWN * 4].decode("utf-8", errors="replace"))
             elif image and url_images.get(item.url):
-                image = thumbnail(url_images[item.url], boxes_of(item, boxes), colors) or image
+                image = thumbnail(url_images[item.url], boxes_of(item, boxes), colors, outlines) or image
             joined = [line for line, _ in item.joined]
             rows.append({
                 "Line": item.line, "With lines": ", ".join(map(str, joined[:JOINED_SHOWN])) + (
@@ -1050,13 +1052,13 @@ def numbered(files: LocalFiles | None) -> bool:
 
 @st.cache_data(max_entries=500, show_spinner=False)
 def thumbnail(data: bytes, boxes: Sequence[StoredBox | BoxRecord] = (),
-              colors: Mapping[str, str] | None = None) -> str | None:
-    """A small picture of an image's bytes, with `boxes` drawn on it in their concepts' `colors`, as a data
-    URL for a table cell; None when it cannot be read."""
+              colors: Mapping[str, str] | None = None, outlines: bool = True) -> str | None:
+    """A small picture of an image's bytes, with `boxes` drawn on it in their concepts' `colors` (as outlines
+    where they have them, if `outlines`), as a data URL for a table cell; None when it cannot be read."""
     small = pictures.shrunk(data, THUMBNAIL_PX)
     if small is None:
         return None  # not an image Pillow reads (HEIC, a damaged file): no thumbnail, the upload decides
-    pictures.draw_boxes(small, boxes, colors or {})
+    pictures.draw_boxes(small, boxes, colors or {}, outlines)
     return pictures.data_url(small)
 
 
@@ -1190,6 +1192,18 @@ def show_boxes_check(chosen: BoxesFile, result: BoxesCheck | InputFileError) -> 
                            "the upload will list every one.")
 
 
+def polygons_choice(boxes: Sequence[BoxesFile], files: LocalFiles | None) -> bool:
+    """Whether to send the outlines the boxes files draw as polygons: asked when one draws any."""
+    outlined = sum(result.outlined for boxes_file in boxes
+                   if not isinstance(result := checked_boxes(boxes_file, files), InputFileError))
+    if not outlined:
+        return False
+    drawn = (f"{outlined:,} of the boxes are drawn as outlines" if outlined > 1 else "1 box is drawn as an outline")
+    return st.checkbox("Send the outlines as polygons (for segmentation), not the boxes around them", key="polygons",
+                       help=f"{drawn} (COCO segmentation, YOLO segments or CVAT polygons). The app can hold each as "
+                            "a polygon, for a segmentation model, or as the box around it, for a detection model.")
+
+
 def box_rows_download(chosen: ChosenFile, check: FileCheck, layout: Layout, result: BoxesCheck | InputFileError
                       ) -> None:
     """A list of boxes' rows whose box needs fixing, to download as the rows to fix are: their inputs are
@@ -1235,6 +1249,7 @@ class Choices:
     workers: int = DEFAULT_WORKERS
     dataset_id: str = ""  # for every row that names no dataset of its own
     create_datasets: bool = False
+    polygons: bool = False  # the outlines boxes files draw are sent as polygons
 
 
 def options_section() -> Choices:
@@ -1373,7 +1388,7 @@ def start_upload(chosen: ChosenFile, delimiter: str, layout: Layout, destination
                             allow_duplicate_url=choices.allow_duplicates, delimiter=delimiter, columns=layout.columns,
                             encoding=layout.encoding, sheet=layout.sheet, keep_other_columns=layout.keep_others,
                             concept_separator=layout.concept_separator, class_columns=layout.class_columns,
-                            check_downloads=True,
+                            polygons=choices.polygons, check_downloads=True,
                             restart=restart,
                             dataset_id=choices.dataset_id, create_datasets=choices.create_datasets)
     state.pop("datasets_known", None)  # the upload may create datasets: ask again next time
@@ -2142,9 +2157,10 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
     chosen_boxes, boxes_check = boxes_section(chosen.files if chosen else None, given_boxes)
     if chosen_boxes:
         boxes, boxes_unusable = (chosen_boxes,), isinstance(boxes_check, InputFileError)
+    polygons = polygons_choice(boxes, chosen.files if chosen else None)
 
     st.subheader("3. Upload")
-    choices = options_section()
+    choices = replace(options_section(), polygons=polygons)
     if check and check.valid:
         choices = replace(choices, create_datasets=datasets_section(check, choices, destination))
     upload_section(chosen, check, layout, destination, choices, running, boxes, boxes_unusable)

@@ -8,6 +8,7 @@ files with the class names of their data.yaml, and Keras TXT. Pure functions and
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -44,6 +45,8 @@ class BoxRecord:
     top: float
     right: float
     bottom: float
+    outline: tuple[tuple[float, ...], ...] = ()  # the polygon the file draws (each part's x1, y1, x2, y2, ... as
+    # fractions of the image), sent in place of the box when polygons are asked for; () for a box
 
 
 @dataclass(frozen=True, eq=False)
@@ -263,7 +266,8 @@ def validate_coco(document: dict) -> Iterator[BoxRecord | RowError]:
         if problem:
             yield error(*problem)
             continue
-        yield BoxRecord(number, "", file_name, concept.strip(), *edges)
+        outline = _coco_outline(annotation.get("segmentation"), image["width"], image["height"])
+        yield BoxRecord(number, "", file_name, concept.strip(), *edges, outline)
 
 
 def _is_id(value: object) -> bool:
@@ -294,6 +298,27 @@ def _coco_edges(bbox: object, width: object, height: object):
         return (), (f"its bbox {bbox!r} is not [x, y, width, height] with a width and height", hint)
     x, y, w, h = bbox
     return _image_edges((x, y, x + w, y + h), width, height, f"its bbox {bbox!r}")
+
+
+def _coco_outline(segmentation: object, width: float, height: float) -> tuple[tuple[float, ...], ...]:
+    """COCO's polygons (a list of [x1, y1, x2, y2, ...] in pixels, one an object's part) as fractions of the image;
+    () for a mask (RLE), for none, and when a point is no number or lies outside the image."""
+    if not (isinstance(segmentation, list) and segmentation):
+        return ()
+    parts = [outline_points(part, width, height, _EDGE_SLACK) for part in segmentation]
+    return tuple(parts) if all(parts) else ()
+
+
+def outline_points(points: object, width: float, height: float, slack: float) -> tuple[float, ...]:
+    """A polygon's points (x1, y1, x2, y2, ...; at least three, in the unit of `width` and `height`) as fractions of
+    the image, kept to its edges; () when they are not such points or one lies more than `slack` outside it."""
+    if not (isinstance(points, (list, tuple)) and len(points) >= 6 and len(points) % 2 == 0
+            and all(map(is_finite, points))):
+        return ()
+    measured = list(zip(points, itertools.cycle((width, height))))  # (x, width), (y, height), ...
+    if any(not -slack <= value <= extent + slack for value, extent in measured):
+        return ()
+    return tuple(min(1.0, max(0.0, value / extent)) for value, extent in measured)
 
 
 def _image_edges(corners: Sequence[float], width: float, height: float, what: str):
@@ -424,41 +449,68 @@ _CVAT_CORNERS = ("xtl", "ytl", "xbr", "ybr")
 
 
 def validate_cvat(root: ElementTree.Element) -> Iterator[BoxRecord | RowError]:
-    """Each <box> of a CVAT for images export as a `BoxRecord` naming its <image>'s file, or a `RowError` whose
-    line is the box's position in the file. Corners are in pixels; a box turned `rotation` degrees about its
-    centre becomes the upright box around it. Polygons, points and tags (see `cvat_tags`) are not boxes."""
+    """Each <box> and <polygon> of a CVAT for images export as a `BoxRecord` naming its <image>'s file, or a
+    `RowError` whose line is the shape's position in the file. Corners and points are in pixels; a box turned
+    `rotation` degrees about its centre becomes the upright box around it, a polygon the box around it with its
+    outline. Lines, points and tags (see `cvat_tags`) are not boxes."""
     number = 0
     for image in root.iterfind("image"):
         file_name = (image.get("name") or "").strip()
         width, height = image.get("width"), image.get("height")
         size = (_number(width or ""), _number(height or ""))
-        for box in image.iterfind("box"):
+        for shape in image:
+            if shape.tag not in _CVAT_SHAPES:
+                continue
             number += 1
-            concept = (box.get("label") or "").strip()
-            what = f"box {number}" + (f" ({concept})" if concept else "")
-
-            def error(message: str, hint: str) -> RowError:
-                return RowError(number, "", file_name, "", f"{what}: {message}", hint, [])
-
-            corners = [_number(box.get(corner) or "") for corner in _CVAT_CORNERS]
-            rotation = _number(box.get("rotation") or "0")
+            concept = (shape.get("label") or "").strip()
+            what = f"{shape.tag} {number}" + (f" ({concept})" if concept else "")
             if not file_name:
-                yield error("its <image> has no name", "export the annotations again, with each image's file name")
+                problem = ("its <image> has no name", "export the annotations again, with each image's file name")
             elif not concept:
-                yield error("it has no label", "name what the box shows, such as 'dog'")
+                problem = ("it has no label", f"name what the {shape.tag} shows, such as 'dog'")
             elif not all(0.0 < side < float("inf") for side in size):
-                yield error(*_no_image_size(width, height))
-            elif not all(abs(corner) < float("inf") for corner in corners) or not (
-                    corners[0] < corners[2] and corners[1] < corners[3]):
-                yield error(f"its corners ({', '.join(f'{c}={box.get(c)!r}' for c in _CVAT_CORNERS)}) are not a box",
-                            "give xtl and ytl (top left) less than xbr and ybr (bottom right), in pixels")
-            elif not is_finite(rotation):
-                yield error(f"its rotation {box.get('rotation')!r} is not a number of degrees",
-                            "give the turn in degrees clockwise, such as 15.5, or leave it out")
+                problem = _no_image_size(width, height)
             else:
-                upright = upright_box(corners, rotation)
-                edges, problem = _image_edges(upright, *size, "its box ({:g}, {:g}, {:g}, {:g})".format(*corners))
-                yield error(*problem) if problem else BoxRecord(number, "", file_name, concept, *edges)
+                edges, outline, problem = _CVAT_SHAPES[shape.tag](shape, size)
+            if problem:
+                message, hint = problem
+                yield RowError(number, "", file_name, "", f"{what}: {message}", hint, [])
+            else:
+                yield BoxRecord(number, "", file_name, concept, *edges, outline)
+
+
+def _cvat_box(box: ElementTree.Element, size: tuple[float, float]):
+    """A <box>'s edges as fractions of its image, turned upright, and no outline; or a problem."""
+    corners = [_number(box.get(corner) or "") for corner in _CVAT_CORNERS]
+    rotation = _number(box.get("rotation") or "0")
+    if not all(abs(corner) < float("inf") for corner in corners) or not (
+            corners[0] < corners[2] and corners[1] < corners[3]):
+        return (), (), (f"its corners ({', '.join(f'{c}={box.get(c)!r}' for c in _CVAT_CORNERS)}) are not a box",
+                        "give xtl and ytl (top left) less than xbr and ybr (bottom right), in pixels")
+    if not is_finite(rotation):
+        return (), (), (f"its rotation {box.get('rotation')!r} is not a number of degrees",
+                        "give the turn in degrees clockwise, such as 15.5, or leave it out")
+    upright = upright_box(corners, rotation)
+    edges, problem = _image_edges(upright, *size, "its box ({:g}, {:g}, {:g}, {:g})".format(*corners))
+    return edges, (), problem
+
+
+def _cvat_polygon(polygon: ElementTree.Element, size: tuple[float, float]):
+    """A <polygon>'s box (around its points) and outline as fractions of its image; or a problem."""
+    text = polygon.get("points") or ""
+    numbers = [_number(value) for pair in text.split(";")
+               for value in (pair.split(",") if pair.count(",") == 1 else ("",))]
+    if len(numbers) < 6 or not all(map(is_finite, numbers)):
+        return (), (), (f"its points {shortened(text, SHOWN_NUMBER_CHARS)!r} are not three or more x,y pairs",
+                        "give each point as x,y in pixels, the points separated by semicolons")
+    corners = (min(numbers[0::2]), min(numbers[1::2]), max(numbers[0::2]), max(numbers[1::2]))
+    if corners[0] >= corners[2] or corners[1] >= corners[3]:
+        return (), (), ("its points lie on one line: the polygon has no width or height", "check its points")
+    edges, problem = _image_edges(corners, *size, "its polygon (around {:g}, {:g}, {:g}, {:g})".format(*corners))
+    return edges, () if problem else (outline_points(numbers, *size, _EDGE_SLACK),), problem
+
+
+_CVAT_SHAPES = {"box": _cvat_box, "polygon": _cvat_polygon}
 
 
 def cvat_tags(root: ElementTree.Element) -> dict[str, tuple[str, ...]]:
@@ -539,8 +591,8 @@ def looks_like_yolo(data: bytes) -> bool:
 
 def validate_yolo(data: bytes, image: str, classes: YoloClasses) -> Iterator[BoxRecord | RowError]:
     """Each line of a YOLO label file (`class x_center y_center width height` as fractions of the image, then
-    keypoints for a pose dataset; or a polygon `class x1 y1 x2 y2 ...`, which is boxed) as a `BoxRecord` for
-    `image`, or a `RowError`."""
+    keypoints for a pose dataset; or a polygon `class x1 y1 x2 y2 ...`, its outline and the box around it) as a
+    `BoxRecord` for `image`, or a `RowError`."""
     names = classes.names
     for line, text in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
         values = text.split()
@@ -575,7 +627,8 @@ def validate_yolo(data: bytes, image: str, classes: YoloClasses) -> Iterator[Box
             elif edges[0] >= edges[2] or edges[1] >= edges[3]:
                 yield error("the box has no width or height", "check the box's width and height")
             else:
-                yield BoxRecord(line, "", image, concept, *edges)
+                outline = outline_points(numbers, 1.0, 1.0, _YOLO_SLACK) if len(numbers) > 4 else ()
+                yield BoxRecord(line, "", image, concept, *edges, (outline,) if outline else ())
 
 
 def _class_name(number: str, names: Sequence[str]) -> str:

@@ -102,28 +102,40 @@ def build_batch(
     return Batch(records=records, request=request)
 
 
-def annotation_id(input_id: str, box: BoxRecord) -> str:
-    """A stable id per box, so posting the same boxes twice stores each once."""
+def annotation_id(input_id: str, box: BoxRecord, polygons: bool = False) -> str:
+    """A stable id per box, so posting the same boxes twice stores each once (an outline sent is another
+    annotation than the box around it)."""
     content = f"{input_id}|{box.concept}|{box.left}|{box.top}|{box.right}|{box.bottom}"
+    if polygons and box.outline:
+        content += "|" + ";".join(",".join(map(repr, part)) for part in box.outline)
     return hashlib.blake2b(content.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def build_annotations(
-    boxes: list[tuple[str, BoxRecord]], user_app_id: tuple[str, str] | None
+    boxes: list[tuple[str, BoxRecord]], user_app_id: tuple[str, str] | None, polygons: bool = False
 ) -> service_pb2.PostAnnotationsRequest:
-    """A `PostAnnotationsRequest`: one region annotation per (input id, box)."""
+    """A `PostAnnotationsRequest`: one region annotation per (input id, box); with `polygons`, a box drawn as
+    an outline is sent as its polygon (a region a part), as Clarifai's SDK sends a mask's."""
     request = service_pb2.PostAnnotationsRequest(annotations=[
         {
-            "id": annotation_id(input_id, box),
+            "id": annotation_id(input_id, box, polygons),
             "input_id": input_id,
-            "data": {"regions": [{
-                "region_info": {"bounding_box": {
-                    "left_col": box.left, "top_row": box.top, "right_col": box.right, "bottom_row": box.bottom}},
-                "data": {"concepts": [{"id": box.concept, "name": box.concept, "value": 1.0}]},
-            }]},
+            "data": {"regions": _regions(box, polygons)},
         }
         for input_id, box in boxes
     ])
     if user_app_id:
         request.user_app_id.user_id, request.user_app_id.app_id = user_app_id
     return request
+
+
+def _regions(box: BoxRecord, polygons: bool) -> list[dict]:
+    """A box's regions: its bounding box, or with `polygons` each part of its outline (points as row, col)."""
+    concepts = {"concepts": [{"id": box.concept, "name": box.concept, "value": 1.0}]}
+    if polygons and box.outline:
+        return [{"region_info": {"polygon": {"points": [{"row": y, "col": x, "visibility": "VISIBLE"}
+                                                        for x, y in zip(part[0::2], part[1::2])]}},
+                 "data": concepts} for part in box.outline]
+    return [{"region_info": {"bounding_box": {
+        "left_col": box.left, "top_row": box.top, "right_col": box.right, "bottom_row": box.bottom}},
+        "data": concepts}]

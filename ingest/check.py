@@ -187,6 +187,7 @@ class BoxesCheck:
     errors: tuple[tuple[str, RowError], ...]  # (the file it is from: the boxes file, or one of its parts; the error)
     boxes: Mapping[str, tuple[BoxRecord, ...]]
     bad_lines: frozenset[int] = frozenset()  # of every box to fix (in a CSV of boxes, its rows)
+    outlined: int = 0  # valid boxes the file draws as outlines (polygons)
 
     @property
     def invalid(self) -> int:
@@ -253,6 +254,7 @@ def check_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None) -> Boxes
     errors: list[tuple[str, RowError]] = []
     boxes: dict[str, list[BoxRecord]] = {}
     bad_lines: set[int] = set()
+    outlined = 0
     for source, result in read_boxes(boxes_file, files):
         rows += 1
         if isinstance(result, RowError):
@@ -263,5 +265,6 @@ def check_boxes(boxes_file: BoxesFile, files: LocalFiles | None = None) -> Boxes
         if valid < BOXES_KEPT:
             boxes.setdefault(result.url or result.input_id, []).append(result)
         valid += 1
+        outlined += bool(result.outline)
     return BoxesCheck(rows, valid, tuple(errors), {target: tuple(kept) for target, kept in boxes.items()},
-                      frozenset(bad_lines))
+                      frozenset(bad_lines), outlined)

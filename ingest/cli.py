@@ -117,6 +117,9 @@ def _parser() -> argparse.ArgumentParser:
                           "left_col, top_row, right_col, bottom_row from 0 to 1, or xmin, ymin, xmax, ymax in pixels "
                           "with width and height), a COCO or Create ML JSON file, or CVAT's XML, to post as region "
                           "annotations once the inputs exist; may be given more than once")
+    how.add_argument("--polygons", action="store_true",
+                     help="send the outlines that boxes files draw (COCO segmentation, YOLO segments, CVAT polygons) "
+                          "as polygons, for segmentation, rather than the boxes around them")
     how.add_argument("--list", dest="chosen_list", metavar="NAME",
                      help="for a folder or zip with several lists (CSV, TSV, Excel) at its top: the one that names "
                           "its files (--list '' for none: every file is an input)")
@@ -179,6 +182,7 @@ def _upload_command(args: argparse.Namespace) -> int:
         create_datasets=args.create_datasets, columns=dict(args.columns) or None,
         keep_other_columns=args.keep_other_columns, concept_separator=args.concept_separator,
         class_columns=args.class_columns,
+        polygons=args.polygons,
     )
     return _run_upload(args.file, target, options, args.report, args.failed, args.boxes, args.folder_concepts,
                        args.chosen_list)
@@ -387,6 +391,12 @@ def _finish(status: JobStatus, report: Path | None, failed: Path | None) -> int:
     if status.class_columns:
         print(f"hint: {class_columns_sentence(status.class_columns)} --class-columns reads each as a concept, given "
               "to the rows with a 1.", file=sys.stderr)
+    if status.outlines:
+        sent = ("is" if status.dry_run else "was") if status.outlines == 1 else ("are" if status.dry_run else "were")
+        drawn = (f"{status.outlines:,} boxes are drawn as outlines (polygons) in their files, and {sent} sent as the "
+                 "boxes around them" if status.outlines > 1 else
+                 f"1 box is drawn as an outline (a polygon) in its file, and {sent} sent as the box around it")
+        print(f"hint: {drawn}. --polygons sends the outlines, for segmentation.", file=sys.stderr)
     if status.unread:
         named = ", ".join(status.unread[:UNREAD_NAMED]) + (" ..." if len(status.unread) > UNREAD_NAMED else "")
         print(f"hint: --keep-other-columns stores the columns not used ({named}) in each input's metadata.",

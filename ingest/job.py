@@ -95,6 +95,7 @@ class UploadOptions:
     keep_other_columns: bool = False  # columns of no role go into each input's metadata, rather than unread
     concept_separator: str = CONCEPT_SEPARATOR  # between the names in a concepts cell: '|', ',' or ';'
     class_columns: bool = False  # read the columns of 1s and 0s no role reads as one concept each
+    polygons: bool = False  # send the outlines boxes files draw (segmentation) as polygons, not the boxes around them
     max_rps: float | None = None
     retry: RetryPolicy = RetryPolicy()
     resume: bool = True  # skip rows an earlier, interrupted run of this file confirmed
@@ -140,6 +141,7 @@ class JobStatus:
     box_problems: tuple[tuple[str, RowOutcome], ...] = ()  # (the boxes file's name, the box's outcome)
     noun: str = "row"  # what a counted row stands for: a row, a file, or an input of a list of boxes
     class_columns: tuple[str, ...] = ()  # columns of 1s and 0s left unread, which `class_columns` would read
+    outlines: int = 0  # boxes their files draw as outlines (polygons), sent as boxes: `polygons` would send outlines
     notes: tuple[str, ...] = ()  # on the rows as read: concepts likely mistyped, urls sent changed (the page's
     # preview makes its own)
     done: bool = False
@@ -226,6 +228,7 @@ class UploadJob:
         self._files = files
         self._boxes_files = tuple(boxes)
         self._boxes: list[tuple[str, BoxRecord]] = []  # (its file's name, the box)
+        self._outlines = 0  # of those boxes, drawn as outlines but sent as boxes
         self._box_ids: dict[str, str] = {}  # url -> input id, for boxes that name their input by url
         self._box_counts: dict[str, int] | None = None
         self._noun = row_noun(files)
@@ -307,6 +310,7 @@ class UploadJob:
                 box_problems=tuple(self._box_problems),
                 noun=self._noun,
                 class_columns=self._class_columns,
+                outlines=self._outlines,
                 notes=self._notes,
                 done=self._finished.is_set(),
                 cancelled=self._stop.is_set() and self._fatal is None,
@@ -570,6 +574,7 @@ class UploadJob:
                     self._bad_boxes.append((source, bad))
                 continue
             self._boxes.append((source, result))
+            self._outlines += bool(result.outline) and not self.options.polygons
             if not result.input_id:
                 self._box_ids[result.url] = ""
 
@@ -593,7 +598,8 @@ class UploadJob:
                 return
             pairs = [(input_id, box) for _, input_id, box in chunk]
             outcomes = ([RowOutcome(box.line, input_id, box.url, UPLOADED) for input_id, box in pairs]
-                        if client is None else post_boxes(client, pairs, self.options.retry, self._pacer, self._stop))
+                        if client is None else post_boxes(client, pairs, self.options.retry, self._pacer, self._stop,
+                                                          self.options.polygons))
             self._count_boxes([(name, outcome) for (name, _, _), outcome in zip(chunk, outcomes)])
 
     def _listed(self, boxes_name: str) -> bool:

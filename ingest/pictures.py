@@ -21,13 +21,14 @@ _UNREADABLE = (OSError, ValueError, SyntaxError, PIL.Image.DecompressionBombErro
 
 
 class Box(Protocol):
-    """A bounding box as fractions of its image, and what it shows."""
+    """A bounding box as fractions of its image, what it shows, and the polygon it outlines (() for none)."""
 
     concept: str
     left: float
     top: float
     right: float
     bottom: float
+    outline: tuple[tuple[float, ...], ...]
 
 
 def image_size(data: bytes) -> tuple[int, int] | None:
@@ -88,11 +89,17 @@ def concept_colors(concepts: Iterable[str]) -> dict[str, str]:
     return dict(zip(sorted(set(concepts)), itertools.cycle(BOX_COLORS)))
 
 
-def draw_boxes(image: PIL.Image.Image, boxes: Sequence[Box], colors: Mapping[str, str]) -> None:
-    """Outline each box on the image, in its concept's colour."""
+def draw_boxes(image: PIL.Image.Image, boxes: Sequence[Box], colors: Mapping[str, str], outlines: bool = True) -> None:
+    """Draw each box on the image in its concept's colour: its outline's polygons if it has one and `outlines`
+    are wanted, else its rectangle."""
     draw = PIL.ImageDraw.Draw(image)
     width, height = image.size
     for box in boxes:
         color = colors.get(box.concept, BOX_COLORS[0])
+        if outlines and box.outline:
+            for part in box.outline:
+                points = [(x * width, y * height) for x, y in zip(part[0::2], part[1::2])]
+                draw.line([*points, points[0]], fill=color, width=2, joint="curve")
+            continue
         draw.rectangle((box.left * width, box.top * height, max(box.left * width, box.right * width - 1),
                         max(box.top * height, box.bottom * height - 1)), outline=color, width=2)

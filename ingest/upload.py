@@ -289,13 +289,15 @@ class Pacer:
 
 
 class StoredBox(NamedTuple):
-    """A bounding box the app holds: what it shows, and its edges as fractions of the image."""
+    """A region the app holds: what it shows, its edges as fractions of the image, and a polygon's outline
+    (each part's x1, y1, x2, y2, ...; () for a bounding box)."""
 
     concept: str
     left: float
     top: float
     right: float
     bottom: float
+    outline: tuple[tuple[float, ...], ...] = ()
 
 
 class Client:
@@ -391,7 +393,7 @@ class Client:
         return {dataset.id for dataset in datasets}
 
     def boxes(self, input_ids: list[str], retry: RetryPolicy = RetryPolicy()) -> dict[str, list[StoredBox]]:
-        """The bounding boxes on these inputs, by input id."""
+        """The bounding boxes and polygons on these inputs, by input id."""
         annotations = self._every_page(
             "ListAnnotations",
             lambda page, per_page: service_pb2.ListAnnotationsRequest(
@@ -401,11 +403,18 @@ class Client:
         boxes: dict[str, list[StoredBox]] = {}
         for annotation in annotations:
             for region in annotation.data.regions:
-                if region.region_info.HasField("bounding_box"):
-                    concepts, box = region.data.concepts, region.region_info.bounding_box
-                    boxes.setdefault(annotation.input_id, []).append(StoredBox(
-                        (concepts[0].name or concepts[0].id) if concepts else "",
-                        box.left_col, box.top_row, box.right_col, box.bottom_row))
+                concepts, info = region.data.concepts, region.region_info
+                concept = (concepts[0].name or concepts[0].id) if concepts else ""
+                if info.HasField("bounding_box"):
+                    box = info.bounding_box
+                    stored = StoredBox(concept, box.left_col, box.top_row, box.right_col, box.bottom_row)
+                elif len(info.polygon.points) >= 3:
+                    columns, rows = [p.col for p in info.polygon.points], [p.row for p in info.polygon.points]
+                    stored = StoredBox(concept, min(columns), min(rows), max(columns), max(rows),
+                                       (tuple(v for point in zip(columns, rows) for v in point),))
+                else:
+                    continue
+                boxes.setdefault(annotation.input_id, []).append(stored)
         return boxes
 
     def list_page(self, page: int, per_page: int, retry: RetryPolicy = RetryPolicy()) -> list[resources_pb2.Input]:
@@ -688,9 +697,11 @@ def post_boxes(
     retry: RetryPolicy = RetryPolicy(),
     pacer: Pacer | None = None,
     stop: threading.Event | None = None,
+    polygons: bool = False,
 ) -> list[RowOutcome]:
-    """Post (input id, box) pairs as region annotations; an outcome per box row."""
-    request = build_annotations(boxes, client.target.user_app_id)
+    """Post (input id, box) pairs as region annotations (with `polygons`, outlines as polygons); an outcome per
+    box row."""
+    request = build_annotations(boxes, client.target.user_app_id, polygons)
     answer = call_with_retries(lambda: client.post_annotations(request), retry, pacer or Pacer(), stop,
                                "add bounding boxes (annotations) to this app")
     response = answer.response

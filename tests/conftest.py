@@ -46,8 +46,9 @@ def make_sandbox() -> Iterator[Callable[..., Sandbox]]:
         each.stop()
 
 
-def stored_boxes(sandbox: Sandbox) -> list[tuple[str, str, tuple[float, ...]]]:
-    """Every bounding box the sandbox holds: (input id, concept, (left, top, right, bottom))."""
+def stored_regions(sandbox: Sandbox) -> list[tuple[str, str, str, tuple[float, ...]]]:
+    """Every region the sandbox holds: (input id, concept, "box" or "polygon", its (left, top, right, bottom) or
+    its points (x1, y1, x2, y2, ...)), rounded."""
     stub, metadata = stub_for(sandbox)
     app = resources_pb2.UserAppIDSet(user_id=sandbox.config.user_id, app_id=sandbox.config.app_id)
     response = stub.ListAnnotations(service_pb2.ListAnnotationsRequest(user_app_id=app, per_page=1000),
@@ -56,10 +57,19 @@ def stored_boxes(sandbox: Sandbox) -> list[tuple[str, str, tuple[float, ...]]]:
     found = []
     for item in response.annotations:
         for region in item.data.regions:
-            box = region.region_info.bounding_box
-            found.append((item.input_id, region.data.concepts[0].id,
-                          tuple(round(v, 3) for v in (box.left_col, box.top_row, box.right_col, box.bottom_row))))
+            box, polygon = region.region_info.bounding_box, region.region_info.polygon
+            kind, values = (("box", (box.left_col, box.top_row, box.right_col, box.bottom_row))
+                            if region.region_info.HasField("bounding_box")
+                            else ("polygon", [v for point in polygon.points for v in (point.col, point.row)]))
+            found.append((item.input_id, region.data.concepts[0].id, kind, tuple(round(v, 3) for v in values)))
     return sorted(found)
+
+
+def stored_boxes(sandbox: Sandbox) -> list[tuple[str, str, tuple[float, ...]]]:
+    """Every bounding box the sandbox holds: (input id, concept, (left, top, right, bottom))."""
+    return [(input_id, concept, edges) for input_id, concept, kind, edges in stored_regions(sandbox) if kind == "box"]
+
+
 # --- end of sandbox fixtures ---
 
 

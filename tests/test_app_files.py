@@ -25,9 +25,9 @@ from ingest.check import check_file
 from ingest.local import content_id, from_zip
 from ingest.pictures import BOX_COLORS
 from ingest.sandbox import Sandbox
-from tests.conftest import stored_boxes, stub_for
+from tests.conftest import stored_boxes, stored_regions, stub_for
 from tests.test_app import choose, keys, metrics, page, run_until, texts, upload, upload_finished
-from tests.test_app_more import choose_boxes
+from tests.test_app_more import browse, choose_boxes
 from tests.test_local_files import hugging_face_parquet
 
 
@@ -364,6 +364,35 @@ def test_a_yolo_export_previews_its_label_files_as_one_and_adds_their_boxes(serv
     assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "2", "Boxes invalid": "1"}.items()
     assert stored_boxes(server_env) == sorted([(content_id(RED), "apple", (0.0, 0.0, 0.5, 0.5)),
                                                (content_id(GREEN), "leaf", (0.0, 0.0, 1.0, 1.0))])
+
+
+def test_a_segmentation_export_offers_its_outlines_as_polygons_and_draws_what_will_be_sent(server_env: Sandbox
+                                                                                            ) -> None:
+    picture = io.BytesIO()
+    PIL.Image.new("RGB", (100, 100), "white").save(picture, "PNG")
+    white = picture.getvalue()
+    export = zipped({"data.yaml": b"names: ['leaf']\n", "images/a.png": white,
+                     "labels/a.txt": b"0 0.1 0.1 0.1 0.9 0.9 0.9\n"})  # a triangle: Ultralytics' segment
+    at = choose_files(page(), ("export.zip", export))
+    polygons = at.checkbox(key="polygons")
+    assert polygons.label == "Send the outlines as polygons (for segmentation), not the boxes around them"
+    assert polygons.help.startswith("1 box is drawn as an outline (COCO segmentation, YOLO segments or CVAT polygons)")
+
+    def drawn(image: str, columns: range, rows: range) -> bool:  # yellow on white: little blue where it is drawn
+        assert PIL.ImageColor.getrgb(BOX_COLORS[0])[2] == 0
+        picture = PIL.Image.open(io.BytesIO(base64.b64decode(image.split(",", 1)[1]))).convert("RGB")
+        return any(picture.getpixel((x, y))[2] < 150 for x in columns for y in rows)
+
+    box_corner, left_side = (range(80, 88), range(7, 14)), (range(6, 14), range(48, 52))  # in a 96-pixel thumbnail
+    assert drawn(at.dataframe[0].value["Image"][0], *box_corner)  # the box is sent, and drawn
+    polygons.check().run()
+    shown = at.dataframe[0].value["Image"][0]
+    assert drawn(shown, *left_side) and not drawn(shown, *box_corner)  # the outline is
+    upload(at)
+    assert metrics(at).items() >= {"Uploaded": "1", "Boxes uploaded": "1"}.items()
+    assert stored_regions(server_env) == [(content_id(white), "leaf", "polygon", (0.1, 0.1, 0.1, 0.9, 0.9, 0.9))]
+    shown = browse(at).tabs[1].dataframe[0].value["Image"][0]  # the app's polygon, drawn as such
+    assert drawn(shown, *left_side) and not drawn(shown, *box_corner)
 
 
 def test_files_chosen_with_their_list_and_labels_are_read_as_a_zips_are(server_env: Sandbox) -> None:

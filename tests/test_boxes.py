@@ -72,6 +72,27 @@ def test_coco_ids_of_the_wrong_type_and_numbers_that_are_not_valid_make_boxes_to
     ]
 
 
+def test_coco_segmentation_polygons_are_kept_as_outlines_beside_their_boxes():
+    document = coco_document(json.dumps({
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 100, "height": 50}],
+        "categories": [{"id": 1, "name": "cat"}],
+        "annotations": [
+            {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 5, 40, 20], "segmentation": [[10, 5, 50, 5, 30, 25]]},
+            {"id": 2, "image_id": 1, "category_id": 1, "bbox": [0, 0, 100, 50],  # an object in two parts
+             "segmentation": [[0, 0, 10, 0, 0, 10], [100.5, 50, 90, 50, 100, 40]]},  # half a pixel over: rounding
+            {"id": 3, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10],
+             "segmentation": {"counts": [0, 100], "size": [50, 100]}},  # a mask (RLE): its box only
+            {"id": 4, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "segmentation": [[0, 0, 10, 0]]},
+            {"id": 5, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "segmentation": [[0, 0, 900, 0, 0, 10]]},
+            {"id": 6, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "segmentation": []},
+        ]}).encode(), "a.json")
+    results = list(validate_coco(document))
+    assert results[0] == BoxRecord(1, "", "a.jpg", "cat", 0.1, 0.1, 0.5, 0.5, ((0.1, 0.1, 0.5, 0.1, 0.3, 0.5),))
+    assert results[1].outline == ((0.0, 0.0, 0.1, 0.0, 0.0, 0.2), (1.0, 1.0, 0.9, 1.0, 1.0, 0.8))
+    # a mask, two points, a point off the image, no polygon: the box alone, as before
+    assert [(r.line, r.outline, r.right) for r in results[2:]] == [(3, (), 0.1), (4, (), 0.1), (5, (), 0.1), (6, (), 0.1)]
+
+
 def voc(objects: str, image: str = "<filename>a.jpg</filename><size><width>100</width><height>50</height></size>"):
     return f"<annotation><folder>VOC2012</folder>{image}{objects}</annotation>".encode()
 
@@ -111,22 +132,33 @@ CVAT = b"""<?xml version="1.0" encoding="utf-8"?>
     <box label="cat" xtl="50" ytl="0" xbr="40" ybr="1"/>
     <box label="cat" xtl="150" ytl="0" xbr="260" ybr="10"/>
     <box label="cat" xtl="0" ytl="0" xbr="10" ybr="10" rotation="nan"/>
+    <polygon label="cat" points="1,1;5,5"/>
+    <polygon label="cat" points="1,1;1,5;1,9"/>
+    <polygon label="cat" points="0,0;300,0;0,50"/>
+    <polyline label="cat" points="1,1;5,5;1,5"/>
+    <points label="cat" points="1,1"/>
   </image>
 </annotations>"""
 
 
-def test_a_cvat_exports_boxes_are_read_upright_and_each_fault_is_named():
+def test_a_cvat_exports_boxes_and_polygons_are_read_and_each_fault_is_named():
     results = list(validate_cvat(voc_document(CVAT, "annotations.xml")))
     assert results[0] == BoxRecord(1, "", "train/a.jpg", "dog", 0.1, 0.1, 0.3025, 0.9)
     turned = results[1]  # 20 x 10 pixels turned a quarter about its centre: 10 x 20
     assert (turned.url, turned.concept) == ("train/a.jpg", "cat")
     assert (turned.left, turned.top, turned.right, turned.bottom) == pytest.approx((0.475, 0.4, 0.525, 0.6))
-    assert [(r.line, r.url, r.message) for r in results[2:]] == [
-        (3, "b.jpg", "box 3: it has no label"),
-        (4, "b.jpg", "box 4 (cat): its corners (xtl='50', ytl='0', xbr='40', ybr='1') are not a box"),
-        (5, "b.jpg", "box 5 (cat): its box (150, 0, 260, 10) reaches outside its 200 x 100 image"),
-        (6, "b.jpg", "box 6 (cat): its rotation 'nan' is not a number of degrees"),
-    ]
+    outlined = results[2]  # a polygon: the box around it, and its points as fractions of the image
+    assert outlined == BoxRecord(3, "", "train/a.jpg", "dog", 0.005, 0.01, 0.025, 0.05,
+                                 ((0.005, 0.01, 0.025, 0.05, 0.005, 0.05),))
+    assert [(r.line, r.url, r.message) for r in results[3:]] == [
+        (4, "b.jpg", "box 4: it has no label"),
+        (5, "b.jpg", "box 5 (cat): its corners (xtl='50', ytl='0', xbr='40', ybr='1') are not a box"),
+        (6, "b.jpg", "box 6 (cat): its box (150, 0, 260, 10) reaches outside its 200 x 100 image"),
+        (7, "b.jpg", "box 7 (cat): its rotation 'nan' is not a number of degrees"),
+        (8, "b.jpg", "polygon 8 (cat): its points '1,1;5,5' are not three or more x,y pairs"),
+        (9, "b.jpg", "polygon 9 (cat): its points lie on one line: the polygon has no width or height"),
+        (10, "b.jpg", "polygon 10 (cat): its polygon (around 0, 0, 300, 50) reaches outside its 200 x 100 image"),
+    ]  # lines and points are no areas: left out
 
 
 @pytest.mark.parametrize("data, problem", [
@@ -237,11 +269,11 @@ def test_a_text_file_is_yolo_labels_only_with_a_line_of_ascii_numbers(data, labe
 def test_yolo_labels_become_boxes_and_each_fault_is_named():
     classes = yolo_classes(b"names: ['cat', 'dog']", "data.yaml")
     labels = (b"0 0.5 0.5 0.5 1.0004\n\n"  # rounding past the edge
-              b"1 0.1 0.2 0.3 0.2 0.2 0.4\n"  # a polygon (Ultralytics' segments), boxed
+              b"1 0.1 0.2 0.3 0.2 0.2 0.4\n"  # a polygon (Ultralytics' segments): its outline and the box around it
               b"2 0.5 0.5 0.1 0.1\n1 0.9 0.5 0.4 0.2\n0 0.5 0.5 0 0.1\n0 0.5 0.5\n")
     results = list(validate_yolo(labels, "images/a.jpg", classes))
     assert results[:2] == [BoxRecord(1, "", "images/a.jpg", "cat", 0.25, 0.0, 0.75, 1.0),
-                           BoxRecord(3, "", "images/a.jpg", "dog", 0.1, 0.2, 0.3, 0.4)]
+                           BoxRecord(3, "", "images/a.jpg", "dog", 0.1, 0.2, 0.3, 0.4, ((0.1, 0.2, 0.3, 0.2, 0.2, 0.4),))]
     assert [(r.line, r.message) for r in results[2:]] == [
         (4, "the class '2' is not one of the 2 classes data.yaml names"),
         (5, "the box reaches outside the image (its left, top, right and bottom edges are at 0.7, 0.4, 1.1, 0.6)"),

@@ -15,7 +15,7 @@ from google.protobuf import json_format
 from ingest.check import check_file
 from ingest.errors import InputFileError
 from ingest.local import MAX_IMAGE_BYTES, content_id, from_files, from_folder, from_zip
-from tests.conftest import stored_boxes
+from tests.conftest import stored_boxes, stored_regions
 
 ROOT = Path(__file__).parent.parent
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
@@ -139,15 +139,15 @@ def test_a_cvat_export_with_its_images_uploads_them_with_their_boxes_and_tags(sa
     path = tmp_path / "task_pets-2026_11_27-cvat for images 1.1.zip"
     path.write_bytes(zipped({"annotations.xml": CVAT, "images/train/a.jpg": PNG, "images/b.jpg": PNG + b"b",
                              "images/c.jpg": PNG + b"c"}))
-    result = upload(sandbox, path)
-    assert result.returncode == 1, result.stdout + result.stderr  # three of its boxes need fixing
-    assert "2 uploaded" in result.stdout and "Boxes: 2 uploaded, 0 already there, 4 invalid" in result.stdout
-    assert f"{path}:annotations.xml:4: box 4 (cat): its corners" in result.stdout
+    result = upload(sandbox, path, "--polygons")
+    assert result.returncode == 1, result.stdout + result.stderr  # seven of its shapes need fixing
+    assert "2 uploaded" in result.stdout and "Boxes: 3 uploaded, 0 already there, 7 invalid" in result.stdout
+    assert f"{path}:annotations.xml:5: box 5 (cat): its corners" in result.stdout
     assert "1 file that annotations.xml does not name" in result.stderr  # c.jpg, in no task
     stored = {bytes(i.data.image.base64): i for i in sandbox.stored_inputs()}
     assert {data: [c.id for c in i.data.concepts] for data, i in stored.items()} == {PNG: ["indoor"], PNG + b"b": []}
-    assert [(name, concept) for name, concept, _ in stored_boxes(sandbox)] == [(stored[PNG].id, "cat"),
-                                                                             (stored[PNG].id, "dog")]
+    assert [(name, concept, kind) for name, concept, kind, _ in stored_regions(sandbox)] == [
+        (stored[PNG].id, "cat", "box"), (stored[PNG].id, "dog", "box"), (stored[PNG].id, "dog", "polygon")]
 
 
 def test_a_cvat_export_of_tags_alone_gives_each_image_its_labels(sandbox, tmp_path):
@@ -540,6 +540,27 @@ def test_a_coco_export_adds_its_boxes_and_names_each_bad_annotation(sandbox, tmp
             "the box and the image's size") in result.stdout
     assert f"{where}:3: annotation 12: its image id 7 is not among the file's images" in result.stdout
     assert stored_boxes(sandbox) == [(content_id(PNG), "cat", (0.1, 0.1, 0.5, 0.5))]
+
+
+def test_a_segmentation_export_adds_its_outlines_as_polygons_when_asked(sandbox, tmp_path):
+    """COCO's segmentation polygons: the boxes around them by default (with a hint), the outlines with --polygons."""
+    path = tmp_path / "coco-segmentation.zip"
+    coco = {"categories": [{"id": 1, "name": "cat"}],
+            "images": [{"id": 0, "file_name": "a.png", "width": 640, "height": 480}],
+            "annotations": [{"id": 10, "image_id": 0, "category_id": 1, "bbox": [64, 48, 256, 192],
+                             "segmentation": [[64, 48, 320, 48, 192, 240]]}]}
+    path.write_bytes(zipped({"train/_annotations.coco.json": json.dumps(coco).encode(), "train/a.png": PNG}))
+    boxed = upload(sandbox, path)
+    assert boxed.returncode == 0, boxed.stdout + boxed.stderr
+    assert ("hint: 1 box is drawn as an outline (a polygon) in its file, and was sent as the box around it. "
+            "--polygons sends the outlines, for segmentation.") in boxed.stderr
+    assert stored_regions(sandbox) == [(content_id(PNG), "cat", "box", (0.1, 0.1, 0.5, 0.5))]
+
+    sandbox.reset()
+    outlined = upload(sandbox, path, "--polygons")
+    assert outlined.returncode == 0, outlined.stdout + outlined.stderr
+    assert "Boxes: 1 uploaded" in outlined.stdout and "--polygons sends" not in outlined.stderr
+    assert stored_regions(sandbox) == [(content_id(PNG), "cat", "polygon", (0.1, 0.1, 0.5, 0.1, 0.3, 0.5))]
 
 
 def test_a_create_ml_export_adds_its_boxes_in_pixels_of_each_images_own_size(sandbox, tmp_path):

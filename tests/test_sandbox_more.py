@@ -426,6 +426,33 @@ def test_a_bad_bounding_box_is_refused(server: Sandbox, box: tuple, problem: str
     assert list_annotations(server) == []
 
 
+@pytest.mark.parametrize(
+    ("points", "problem"),
+    [
+        (((0.1, 0.1), (0.5, 0.5)), "at least 3 points, got 2"),
+        (((0.1, 0.1), (0.5, 0.5), (1.2, 0.5)), "between 0 and 1, got row 0.5, col 1.2"),
+        (((0.1, 0.1), (0.5, float("nan")), (0.9, 0.5)), "between 0 and 1"),
+    ],
+    ids=["two-points", "outside", "nan"],
+)
+def test_a_bad_polygon_is_refused_and_a_good_one_kept(server: Sandbox, points: tuple, problem: str) -> None:
+    post(server, image("a"))
+
+    def polygon(corners) -> resources_pb2.Annotation:
+        return resources_pb2.Annotation(input_id="a", data=resources_pb2.Data(regions=[resources_pb2.Region(
+            region_info=resources_pb2.RegionInfo(polygon=resources_pb2.Polygon(
+                points=[resources_pb2.Point(col=x, row=y) for x, y in corners])),
+            data=resources_pb2.Data(concepts=[resources_pb2.Concept(id="cat", value=1.0)]))]))
+
+    refused = annotate(server, polygon(points))
+    assert codes(refused.annotations) == [status_code_pb2.ANNOTATION_INVALID_ARGUMENT]
+    assert problem in refused.annotations[0].status.description
+    kept = annotate(server, polygon(((0.1, 0.1), (0.5, 0.1), (0.3, 0.5))))
+    assert codes(kept.annotations) == [status_code_pb2.ANNOTATION_SUCCESS]
+    [stored] = list_annotations(server)
+    assert len(stored.data.regions[0].region_info.polygon.points) == 3
+
+
 def test_annotations_valid_invalid_and_on_a_missing_input(server: Sandbox) -> None:
     post(server, image("a"))
     good = box_annotation("a", (0.1, 0.2, 0.5, 0.9), annotation_id="ann-1")

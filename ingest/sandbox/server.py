@@ -263,9 +263,18 @@ def _check_request(request: service_pb2.PostInputsRequest) -> None:
         )
 
 
-def _bounding_box_problem(annotation: resources_pb2.Annotation) -> str | None:
-    """Why a region's bounding box is not a box inside the image, or None."""
+def _region_problem(annotation: resources_pb2.Annotation) -> str | None:
+    """Why a region's bounding box is not a box inside the image, or its polygon not three or more points inside
+    it; or None."""
     for n, region in enumerate(annotation.data.regions):
+        if region.region_info.HasField("polygon"):
+            points = region.region_info.polygon.points
+            if len(points) < 3:
+                return f"Region {n}: a polygon needs at least 3 points, got {len(points)}"
+            for point in points:
+                if not (0.0 <= point.row <= 1.0 and 0.0 <= point.col <= 1.0):  # NaN fails too
+                    return (f"Region {n}: polygon points must be between 0 and 1, got row {point.row:g},"
+                            f" col {point.col:g}")
         if not region.region_info.HasField("bounding_box"):
             continue
         box = region.region_info.bounding_box
@@ -699,7 +708,7 @@ class _Servicer(service_pb2_grpc.V2Servicer):
             reply.ClearField("status")
             reply.id = reply.id or uuid.uuid4().hex
             replies.append(reply)
-            problem = _bounding_box_problem(reply)
+            problem = _region_problem(reply)
             if not OTHER_ID.fullmatch(reply.id):
                 problem = f"Invalid annotation id {reply.id!r}: use 1 to 255 letters, digits, '_' or '-'"
             if problem:
