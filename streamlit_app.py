@@ -2136,7 +2136,7 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
     running = status is not None and not status.done
     chosen = file_section()
     given_boxes = chosen_boxes_file()
-    layout = check = None
+    layout = check = listed_boxes = None
     if chosen:
         layout = layout_section(chosen)
         if layout:
@@ -2157,7 +2157,7 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
     chosen_boxes, boxes_check = boxes_section(chosen.files if chosen else None, given_boxes)
     if chosen_boxes:
         boxes, boxes_unusable = (chosen_boxes,), isinstance(boxes_check, InputFileError)
-    polygons = polygons_choice(boxes, chosen.files if chosen else None)
+    polygons = polygons_choice((*boxes, listed_boxes) if listed_boxes else boxes, chosen.files if chosen else None)
 
     st.subheader("3. Upload")
     choices = replace(options_section(), polygons=polygons)

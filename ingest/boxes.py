@@ -28,7 +28,8 @@ from .validate import BOXES_FILE_COLUMNS, FILE_ALIASES, RowError, cell_at, first
 BOX_EDGES = ("left_col", "top_row", "right_col", "bottom_row")  # fractions of the image, 0..1
 PIXEL_EDGES = ("xmin", "ymin", "xmax", "ymax")  # pixels, with the image's size in these columns:
 IMAGE_SIZE = ("width", "height")
-BOX_ROLES = ("input_id", "url", "concept", *BOX_EDGES, *PIXEL_EDGES, *IMAGE_SIZE)
+OUTLINE = "polygon"  # an optional column of a box's outline: its points as fractions of the image, x1 y1 x2 y2 ...
+BOX_ROLES = ("input_id", "url", "concept", *BOX_EDGES, *PIXEL_EDGES, *IMAGE_SIZE, OUTLINE)
 BOX_CONCEPT_ALIASES = ("class", "label")  # what detection exports call a box's concept
 SHOWN_NUMBER_CHARS = 40  # of a box's edge or size that is no number, when it is named
 
@@ -128,13 +129,16 @@ def map_box_columns(header: list[str], name: str = "boxes file") -> dict[str, in
         )
     if not in_pixels:
         positions.update(dict.fromkeys((*PIXEL_EDGES, *IMAGE_SIZE)))
+    else:  # an outline's points are fractions: beside edges in pixels, the column is not read
+        positions[OUTLINE] = None
     return positions
 
 
 def validate_boxes(rows: Iterable[RawRow], positions: Mapping[str, int | None],
                    header: Sequence[str] = ()) -> Iterator[BoxRecord | RowError]:
-    """Each box row becomes a `BoxRecord` (edges as fractions), or a `RowError` for a missing target or
-    concept or a bad box, naming the column as `header` does ('class' for the concept)."""
+    """Each box row becomes a `BoxRecord` (edges as fractions, and the outline a polygon column draws), or a
+    `RowError` for a missing target or concept or a bad box, naming the column as `header` does ('class' for the
+    concept)."""
     in_pixels = positions["xmin"] is not None
     headed = {role: header[at].strip() for role, at in positions.items() if at is not None and at < len(header)}
     for row in rows:
@@ -154,6 +158,15 @@ def validate_boxes(rows: Iterable[RawRow], positions: Mapping[str, int | None],
         if not concept:
             yield error("concept", "the box has no concept", "name what the box shows, such as 'dog'")
             continue
+        outline = ()
+        if drawn := cell_at(cells, positions.get(OUTLINE)):
+            outline = outline_points([_number(value) for value in drawn.replace(",", " ").split()], 1.0, 1.0, 0.0)
+            if not outline:
+                shown = shortened(drawn, SHOWN_NUMBER_CHARS)
+                yield error(OUTLINE, f"{shown!r} is not three or more points from 0 to 1",
+                            "give the outline's points as fractions of the image, x1 y1 x2 y2 ... (0, 0 is the top "
+                            "left corner)")
+                continue
         edges, problem = _pixel_edges(cells, positions) if in_pixels else _fraction_edges(cells, positions)
         if problem:
             yield error(*problem)
@@ -165,7 +178,8 @@ def validate_boxes(rows: Iterable[RawRow], positions: Mapping[str, int | None],
             yield error(column, f"the box is inverted or empty ({low} must be less than {high})",
                         "swap the two edges, or check which column holds which edge")
             continue
-        yield BoxRecord(row.line, input_id, url_sent(url) if url else "", concept, left, top, right, bottom)
+        yield BoxRecord(row.line, input_id, url_sent(url) if url else "", concept, left, top, right, bottom,
+                        (outline,) if outline else ())
 
 
 def _fraction_edges(cells: list[str], positions: Mapping[str, int | None]):
@@ -305,6 +319,8 @@ def _coco_outline(segmentation: object, width: float, height: float) -> tuple[tu
     () for a mask (RLE), for none, and when a point is no number or lies outside the image."""
     if not (isinstance(segmentation, list) and segmentation):
         return ()
+    if not isinstance(segmentation[0], list):  # one polygon's points, written without the list around them
+        segmentation = [segmentation]
     parts = [outline_points(part, width, height, _EDGE_SLACK) for part in segmentation]
     return tuple(parts) if all(parts) else ()
 

@@ -3,8 +3,9 @@
 Label Studio exports its projects this way. Its full export is a list of tasks, each
 with its `data` (the image's url...) and its annotations; its JSON-MIN export flattens
 each task to one object. Either way a task becomes a row of its data's fields, with
-its choices as `pos_concepts`; a task with rectangles becomes a row per rectangle,
-with `class` and the box's edges, so the file reads as a list of boxes. Other
+its choices as `pos_concepts`; a task with rectangles or polygons becomes a row per
+shape, with `class` and the box's edges (and a polygon's outline), so the file reads as
+a list of boxes. Other
 records are read as they are: their keys are the columns.
 
 Both stream, a record at a time: read once for their columns (the keys of every record,
@@ -21,11 +22,12 @@ from collections.abc import Callable, Iterable, Iterator
 
 from .errors import InputFileError
 from .read import MAX_LINE_CHARS, RawRow, Table, cell_text
-from .boxes import BOX_EDGES, is_coco, is_finite, kept_to_image, upright_box
+from .boxes import BOX_EDGES, OUTLINE, is_coco, is_finite, kept_to_image, upright_box
 from .validate import nesting_depth
 
-_LABELS = ("rectanglelabels", "labels")  # a rectangle's labels (a RectangleLabels control, or Labels on a Rectangle)
+_LABELS = ("rectanglelabels", "polygonlabels", "labels")  # a shape's labels (its control's, or Labels on it)
 _RECTANGLES = ("rectanglelabels", "rectangle")  # the types of a full export's results that are rectangles
+_POLYGONS = ("polygonlabels", "polygon")  # ...and polygons
 _SLACK = 0.01  # of the image, that an upright rectangle may overrun it by (Label Studio rounds), kept to its edge
 _WHITE_SPACE = re.compile(r"[ \t\n\r]*")  # JSON's
 _DECODED_KEPT = 1024 * 1024  # characters of a JSON array's text kept after they are decoded, before they are dropped
@@ -238,8 +240,10 @@ def _one_object(text: str) -> bool:
 
 
 def _from_label_studio(record: dict) -> bool:
-    """Whether a record is a Label Studio task (full export), or holds its choices or rectangles (JSON-MIN)."""
-    return _is_task(record) or any(_chosen(value) or _rectangles(value) for value in record.values())
+    """Whether a record is a Label Studio task (full export), or holds its choices, rectangles or polygons
+    (JSON-MIN)."""
+    return _is_task(record) or any(_chosen(value) or _rectangles(value) or _polygons(value)
+                                   for value in record.values())
 
 
 def _is_task(record: dict) -> bool:
@@ -259,7 +263,7 @@ def _chosen(value: object) -> bool:
 
 def _flattened(record: dict, choosers: set[str]) -> list[dict]:
     """A record as rows: a Label Studio task (full or JSON-MIN, where `choosers` name the Choices controls a single
-    choice may stand under) as its data, choices and a row per rectangle; any other record as it is."""
+    choice may stand under) as its data, choices and a row per rectangle or polygon; any other record as it is."""
     if _is_task(record):
         fields, results = dict(record["data"]), _results(record.get("annotations", []))
     else:
@@ -271,11 +275,15 @@ def _flattened(record: dict, choosers: set[str]) -> list[dict]:
             elif _rectangles(value):
                 results.extend({"type": "rectangle", "value": v, **v} for v in value)
                 del fields[key]
+            elif _polygons(value):
+                results.extend({"type": "polygon", "value": v} for v in value)
+                del fields[key]
     choices = [c for r in results if r.get("type") == "choices" and isinstance(r.get("value"), dict)
                for c in r["value"].get("choices") or []]
     if choices:
         fields["pos_concepts"] = choices
-    boxes = [(label, _edges(r)) for r in results if r.get("type") in _RECTANGLES and isinstance(r.get("value"), dict)
+    boxes = [(label, _edges(r) if r["type"] in _RECTANGLES else _outline(r["value"])) for r in results
+             if r.get("type") in (*_RECTANGLES, *_POLYGONS) and isinstance(r.get("value"), dict)
              for label in _box_labels(r["value"])]
     return [{**fields, "class": label, **edges} for label, edges in boxes] or [fields]
 
@@ -294,8 +302,14 @@ def _min_rectangle(value: object) -> bool:
         "rectanglelabels" in value or {"rotation", "original_width"} <= value.keys())
 
 
+def _polygons(value: object) -> bool:
+    """Whether a JSON-MIN value is a list of polygons."""
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(v, dict) and isinstance(v.get("points"), list) and "polygonlabels" in v for v in value)
+
+
 def _box_labels(value: dict) -> list[str]:
-    """A rectangle's labels, a box each ("" for a rectangle without one, for the box's check to name)."""
+    """A rectangle's or polygon's labels, a box each ("" for one without any, for the box's check to name)."""
     labels = next((value[key] for key in _LABELS if isinstance(value.get(key), list)), [])
     return [label for label in labels if isinstance(label, str)] or [""]
 
@@ -322,3 +336,20 @@ def _edges(result: dict) -> dict[str, object]:
     middle_x, middle_y = left + w / 2 * cos - h / 2 * sin, top + w / 2 * sin + h / 2 * cos
     turned = upright_box((middle_x - w / 2, middle_y - h / 2, middle_x + w / 2, middle_y + h / 2), angle)
     return dict(zip(BOX_EDGES, kept_to_image(turned, across, down, math.inf)))
+
+
+def _outline(value: dict) -> dict[str, object]:
+    """A polygon's box (around its points) and outline, as fractions of the image: Label Studio gives each point as
+    [x, y] in percent. What is not such points is kept as it is, for the box's check to name."""
+    points = value.get("points")
+    if not (isinstance(points, list) and all(isinstance(p, list) and len(p) == 2 and all(map(is_finite, p))
+                                             for p in points)):
+        return {**dict.fromkeys(BOX_EDGES, ""), OUTLINE: json.dumps(points)}
+    flat = [v / 100 for point in points for v in point]
+    if all(-_SLACK <= v <= 1 + _SLACK for v in flat):
+        flat = [min(1.0, max(0.0, v)) for v in flat]
+    outline = " ".join(format(v, ".10g") for v in flat)
+    if len(flat) < 6:  # no area: for the box's check to name
+        return {**dict.fromkeys(BOX_EDGES, ""), OUTLINE: outline}
+    edges = (min(flat[0::2]), min(flat[1::2]), max(flat[0::2]), max(flat[1::2]))
+    return {**dict(zip(BOX_EDGES, edges)), OUTLINE: outline}

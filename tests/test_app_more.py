@@ -26,7 +26,7 @@ from ingest.sandbox import Sandbox, SandboxConfig, start
 from ingest.upload import StoredBox
 from ingest.boxes import map_box_columns, validate_boxes
 from ingest.validate import BOXES_ELSEWHERE, FORMAT_NAMES, RowError
-from tests.conftest import point_at, stored_boxes, stub_for
+from tests.conftest import point_at, stored_boxes, stored_regions, stub_for
 from tests.test_app import choose, keys, metrics, page, run_until, texts, upload, upload_finished
 
 LONG_TEXT = "Hello, world. " + "This sentence goes on and on so that the preview has to cut it short. " * 3
@@ -304,6 +304,19 @@ def test_boxes_are_drawn_on_images_given_by_url_before_and_after_the_upload(serv
     shown = browsed(browse(at)).set_index("Web address")
     assert near(color_at(shown.loc[boxed, "Image"], 0.25, 0.5), BOX_COLORS[0])
     assert shown.loc[plain, "Image"] == plain
+
+
+def test_a_label_studio_export_with_polygons_offers_to_send_them_as_such(server_env: Sandbox) -> None:
+    export = [{"data": {"image": "https://h.test/ls.jpg"}, "annotations": [{"result": [
+        {"type": "polygonlabels", "original_width": 200, "original_height": 100,
+         "value": {"points": [[10, 20], [50, 20], [30, 60]], "polygonlabels": ["Cat"]}}]}]}]
+    at = choose(page(), "project-3.json", json.dumps(export).encode())
+    assert "Not used" not in texts(at.caption)  # its polygon column is the boxes'
+    assert at.checkbox(key="polygons").help.startswith("1 box is drawn as an outline")
+    at.checkbox(key="polygons").check().run()
+    upload(at)
+    assert metrics(at).items() >= {"Boxes uploaded": "1"}.items()
+    assert [kind for _, concept, kind, _ in stored_regions(server_env) if concept == "Cat"] == ["polygon"]
 
 
 def test_an_unusable_boxes_file_is_named_and_stops_the_upload(server_env: Sandbox) -> None:

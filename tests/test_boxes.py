@@ -1,16 +1,20 @@
 """Boxes files: each format's boxes become records, and each fault is named by its place in the file."""
 
+import io
 import json
 
 import pytest
 
 from ingest.errors import InputFileError
+from ingest.read import open_table
 from ingest.boxes import (
     BoxRecord,
     YoloClasses,
     coco_document,
+    map_box_columns,
     looks_like_yolo,
     validate_coco,
+    validate_boxes,
     validate_createml,
     validate_cvat,
     validate_keras,
@@ -85,12 +89,27 @@ def test_coco_segmentation_polygons_are_kept_as_outlines_beside_their_boxes():
             {"id": 4, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "segmentation": [[0, 0, 10, 0]]},
             {"id": 5, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "segmentation": [[0, 0, 900, 0, 0, 10]]},
             {"id": 6, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "segmentation": []},
+            {"id": 7, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "segmentation": [0, 0, 10, 0, 0, 10]},
         ]}).encode(), "a.json")
     results = list(validate_coco(document))
     assert results[0] == BoxRecord(1, "", "a.jpg", "cat", 0.1, 0.1, 0.5, 0.5, ((0.1, 0.1, 0.5, 0.1, 0.3, 0.5),))
     assert results[1].outline == ((0.0, 0.0, 0.1, 0.0, 0.0, 0.2), (1.0, 1.0, 0.9, 1.0, 1.0, 0.8))
     # a mask, two points, a point off the image, no polygon: the box alone, as before
-    assert [(r.line, r.outline, r.right) for r in results[2:]] == [(3, (), 0.1), (4, (), 0.1), (5, (), 0.1), (6, (), 0.1)]
+    assert [(r.line, r.outline, r.right) for r in results[2:6]] == [(3, (), 0.1), (4, (), 0.1), (5, (), 0.1), (6, (), 0.1)]
+    assert results[6].outline == ((0.0, 0.0, 0.1, 0.0, 0.0, 0.2),)  # one polygon, not in a list of parts
+
+
+def test_a_boxes_files_polygon_column_gives_the_outline_in_fractions_and_is_named_when_it_is_none():
+    table = open_table(io.BytesIO(b"url,class,left_col,top_row,right_col,bottom_row,polygon\n"
+                                  b"https://h.test/a.jpg,cat,0.1,0.2,0.5,0.6,\"0.1,0.2 0.5,0.2 0.3,0.6\"\n"
+                                  b"https://h.test/a.jpg,cat,0.1,0.2,0.5,0.6,\n"  # a box alone
+                                  b"https://h.test/a.jpg,cat,0.1,0.2,0.5,0.6,0.1 0.2 0.5 1.2 0.3 0.6\n"), "b.csv")
+    outlined, boxed, bad = validate_boxes(table.rows, map_box_columns(table.header), table.header)
+    assert outlined.outline == ((0.1, 0.2, 0.5, 0.2, 0.3, 0.6),) and boxed.outline == ()
+    assert (bad.line, bad.column, bad.message) == (4, "polygon", "'0.1 0.2 0.5 1.2 0.3 0.6' is not three or more "
+                                                                 "points from 0 to 1")
+    in_pixels = map_box_columns(["url", "class", "xmin", "ymin", "xmax", "ymax", "width", "height", "polygon"])
+    assert in_pixels["polygon"] is None  # its points are fractions: beside pixels, left unread
 
 
 def voc(objects: str, image: str = "<filename>a.jpg</filename><size><width>100</width><height>50</height></size>"):

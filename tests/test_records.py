@@ -11,7 +11,7 @@ from ingest.errors import InputFileError
 from ingest.read import open_table
 from ingest import read, records
 from ingest.records import json_table
-from tests.conftest import stored_boxes
+from tests.conftest import stored_boxes, stored_regions
 from tests.test_cli import run, sandbox_env
 
 RESULT = {"original_width": 200, "original_height": 100}  # as Label Studio writes each result on an image
@@ -51,6 +51,31 @@ def test_a_label_studio_export_uploads_its_images_choices_and_rectangles(sandbox
         "https://h.test/a.jpg": ["Outdoor"], "https://h.test/b.jpg": ["Indoor", "Night"]}
     first = stored["https://h.test/a.jpg"][0]
     assert stored_boxes(sandbox) == [(first, "Cat", (0.1, 0.2, 0.4, 0.6)), (first, "Dog", (0.45, 0.5, 0.5, 0.7))]
+
+
+def test_a_label_studio_exports_polygons_are_added_as_polygons_when_asked(sandbox, tmp_path):
+    polygon = {"type": "polygonlabels", **RESULT, "value": {  # points in percent of the image
+        "points": [[10, 20], [50, 20], [30.5, 60], [100.4, 60]], "closed": True, "polygonlabels": ["Cat"]}}
+    bad = {"type": "polygonlabels", **RESULT, "value": {"points": [[10, 20], [50, 20]], "polygonlabels": ["Dog"]}}
+    export = [{"id": 1, "data": {"image": "https://h.test/p.jpg"}, "annotations": [{"result": [polygon, bad]}]}]
+    path = tmp_path / "project-2.json"
+    path.write_text(json.dumps(export))
+    result = run("upload", str(path), "--polygons", env=sandbox_env(sandbox))
+    assert result.returncode == 1, result.stdout + result.stderr  # its two-point polygon needs fixing
+    assert "Boxes: 1 uploaded, 0 already there, 1 invalid" in result.stdout
+    assert (f"{path}:3: column 'polygon': '0.1 0.2 0.5 0.2' is not three or more points from 0 to 1 - give the "
+            "outline's points as fractions of the image") in result.stdout
+    [stored] = [i for i in sandbox.stored_inputs() if i.data.image.url == "https://h.test/p.jpg"]
+    assert [region for region in stored_regions(sandbox) if region[0] == stored.id] == [
+        (stored.id, "Cat", "polygon", (0.1, 0.2, 0.5, 0.2, 0.305, 0.6, 1.0, 0.6))]  # 100.4%: rounding, kept to the edge
+
+
+def test_label_studio_json_min_reads_its_polygons_with_the_box_around_each():
+    exported = [{"image": "https://h.test/a.jpg", "label": [
+        {"points": [[10, 20], [50, 20], [30, 60]], "closed": True, "polygonlabels": ["Cat"], **RESULT}]}]
+    header, found = rows(json.dumps(exported).encode(), read_as="Label Studio's export")
+    assert header == ["image", "class", "left_col", "top_row", "right_col", "bottom_row", "polygon"]
+    assert found == [(2, ["https://h.test/a.jpg", "Cat", "0.1", "0.2", "0.5", "0.6", "0.1 0.2 0.5 0.2 0.3 0.6"])]
 
 
 @pytest.mark.parametrize("lines", [False, True], ids=["array", "json-lines"])
