@@ -573,8 +573,10 @@ class UploadJob:
                 else:
                     self._bad_boxes.append((source, bad))
                 continue
+            if result.outline and not self.options.polygons:  # sent as its box: the outline is not kept
+                self._outlines += 1
+                result = replace(result, outline=())
             self._boxes.append((source, result))
-            self._outlines += bool(result.outline) and not self.options.polygons
             if not result.input_id:
                 self._box_ids[result.url] = ""
 
