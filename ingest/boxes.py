@@ -230,8 +230,8 @@ _EDGE_SLACK = 1.0  # pixels a box may overrun the image by (exporters round), ke
 
 
 def coco_document(data: bytes, name: str) -> dict | list:
-    """A JSON file of boxes: COCO's annotations (a dict), or Create ML's (a list of images, each with its
-    annotations); raises `InputFileError` when `data` is neither."""
+    """A JSON file of boxes: COCO's annotations (a dict), LabelMe's of one image (a dict, see `is_labelme`), or
+    Create ML's (a list of images, each with its annotations); raises `InputFileError` when `data` is none."""
     try:
         document = json.loads(data)
     except (ValueError, RecursionError) as error:
@@ -239,7 +239,7 @@ def coco_document(data: bytes, name: str) -> dict | list:
                              "Export the annotations again, as COCO JSON.") from None
     createml = isinstance(document, list) and bool(document) and all(
         isinstance(entry, dict) and "image" in entry and "annotations" in entry for entry in document)
-    if not createml and not is_coco(document):
+    if not createml and not is_coco(document) and not is_labelme(document):
         raise InputFileError(f"{name} is not a COCO annotations file: it lacks its images, annotations or "
                              "categories.", "Export the annotations as COCO JSON, or give the boxes as a CSV file.")
     return document
@@ -411,6 +411,64 @@ def validate_createml(document: list, image_size: Callable[[str], tuple[int, int
                 corners = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
                 edges, problem = _image_edges(corners, *size, "its box ({:g}, {:g}, {:g}, {:g})".format(x, y, w, h))
                 yield error(*problem) if problem else BoxRecord(number, "", file_name, concept.strip(), *edges)
+
+
+# -- LabelMe: a JSON file of shapes per image, polygons by default ----------------------------------------------
+_LABELME_SHAPES = ("polygon", "rectangle")  # its circles, lines and points outline no area of their own
+
+
+def is_labelme(document: object) -> bool:
+    """Whether parsed JSON is LabelMe's annotation of one image: its list of shapes, and its image's path or size."""
+    return isinstance(document, dict) and isinstance(document.get("shapes"), list) and (
+        "imagePath" in document or "imageHeight" in document)
+
+
+def validate_labelme(document: dict, image_beside: str = "",
+                     image_size: Callable[[str], tuple[int, int] | None] | None = None
+                     ) -> Iterator[BoxRecord | RowError]:
+    """Each rectangle and polygon of a LabelMe file (its points in pixels) as a `BoxRecord` naming the file's image
+    (its imagePath's file name, or else the image beside it), or a `RowError` whose line is the shape's place in
+    the file: a polygon the box around it with its outline. `image_size` gives the image's size when the file
+    gives none."""
+    path = document.get("imagePath") if isinstance(document.get("imagePath"), str) else ""
+    file_name = PureWindowsPath(path).name or PurePosixPath(image_beside).name  # a Windows path, or a POSIX one
+    width, height = document.get("imageWidth"), document.get("imageHeight")
+    size = (width, height) if all(is_finite(side) and side > 0 for side in (width, height)) else (
+        image_size(file_name) if file_name and image_size else None)
+    for number, shape in enumerate(document["shapes"], 1):
+        shape = shape if isinstance(shape, dict) else {}
+        kind = shape.get("shape_type") or "polygon"  # LabelMe's own default
+        if kind not in _LABELME_SHAPES:
+            continue
+        concept = shape.get("label").strip() if isinstance(shape.get("label"), str) else ""
+        what = f"{kind} {number}" + (f" ({concept})" if concept else "")
+        points = shape.get("points")
+        numbers = [v for point in points for v in point] if isinstance(points, list) and all(
+            isinstance(point, list) and len(point) == 2 for point in points) else []
+        drawn = len(numbers) == 4 if kind == "rectangle" else len(numbers) >= 6  # two corners, or three points
+        corners = (min(numbers[0::2]), min(numbers[1::2]), max(numbers[0::2]), max(numbers[1::2])) if drawn and all(
+            map(is_finite, numbers)) else ()
+        edges = ()
+        if not file_name:
+            problem = ("the file names no image (its imagePath is empty)",
+                       "save the annotation again in LabelMe, beside its image")
+        elif not concept:
+            problem = ("it has no label", f"name what the {kind} shows, such as 'dog'")
+        elif size is None:
+            problem = _no_image_size(width, height)
+        elif not corners:
+            wanted = "two corners" if kind == "rectangle" else "three or more points"
+            problem = (f"its points {shortened(json.dumps(points), SHOWN_NUMBER_CHARS)} are not {wanted} [x, y]",
+                       "draw it again in LabelMe")
+        elif corners[0] >= corners[2] or corners[1] >= corners[3]:
+            problem = ("it has no width or height", "draw it again in LabelMe")
+        else:
+            edges, problem = _image_edges(corners, *size, f"its {kind} (around {', '.join(f'{c:g}' for c in corners)})")
+        if problem:
+            yield RowError(number, "", file_name, "", f"{what}: {problem[0]}", problem[1], [])
+            continue
+        outline = outline_points(numbers, *size, _EDGE_SLACK) if kind == "polygon" else ()
+        yield BoxRecord(number, "", file_name, concept, *edges, (outline,) if outline else ())
 
 
 # -- Pascal VOC: an XML file of boxes per image (LabelImg's, CVAT's and Roboflow's VOC export) --------

@@ -21,12 +21,14 @@ from .boxes import (
     BoxRecord,
     BoxesFile,
     coco_document,
+    is_labelme,
     map_box_columns,
     validate_boxes,
     validate_coco,
     validate_createml,
     validate_cvat,
     validate_keras,
+    validate_labelme,
     validate_voc,
     validate_yolo,
     voc_document,
@@ -229,14 +231,16 @@ def _image_size(files: LocalFiles, file_name: str) -> tuple[int, int] | None:
 
 def _boxes_of(source: BoxesFile, image_size: Callable[[str], tuple[int, int] | None] | None = None
               ) -> Iterator[BoxRecord | RowError]:
-    """One file's boxes, read as its kind is: Keras TXT, YOLO labels, COCO or Create ML JSON, Pascal VOC XML, or a
-    CSV of boxes."""
+    """One file's boxes, read as its kind is: Keras TXT, YOLO labels, COCO, LabelMe or Create ML JSON, Pascal VOC
+    XML, or a CSV of boxes."""
     if source.classes and not source.image:  # Keras TXT: every image's boxes (a YOLO label file is one image's)
         return validate_keras(source.data, source.classes, image_size)
     if source.classes:
         return validate_yolo(source.data, source.image, source.classes)
     if source.is_coco:
         document = coco_document(source.data, source.name)
+        if is_labelme(document):
+            return validate_labelme(document, source.image, image_size)
         return validate_coco(document) if isinstance(document, dict) else validate_createml(document, image_size)
     if source.is_voc:
         root = voc_document(source.data, source.name)

@@ -47,6 +47,7 @@ from .boxes import (
     YoloClasses,
     coco_document,
     cvat_tags,
+    is_labelme,
     looks_like_yolo,
     map_box_columns,
     names_coco,
@@ -770,10 +771,10 @@ def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: s
 def _boxes_files(file_names: list[str], open_file: OpenFile, shown: Callable[[str], str], where: str
                  ) -> dict[str, BoxesFile]:
     """The boxes files among a folder's or zip's files, by file name: CSVs (by their header), JSON files
-    (COCO's), XML files (Pascal VOC's, an image's each, read together as one; or CVAT's), and YOLO's labels.
-    Each names files relative to its own folder."""
+    (COCO's; or LabelMe's, an image's each, read together as one), XML files (Pascal VOC's, likewise; or CVAT's),
+    and YOLO's labels. Each names files relative to its own folder."""
     found = {}
-    voc = set()  # Pascal VOC's files
+    voc, labelme = set(), set()  # Pascal VOC's and LabelMe's files, an image's each
     for file_name in filter(_may_hold_boxes, file_names):
         try:
             with open_file(file_name) as stream:
@@ -781,7 +782,8 @@ def _boxes_files(file_names: list[str], open_file: OpenFile, shown: Callable[[st
                     data = _read_within(stream, MAX_COCO_BYTES)
                     if data is None:
                         continue
-                    coco_document(data, shown(file_name))
+                    if is_labelme(coco_document(data, shown(file_name))):
+                        labelme.add(file_name)
                 elif names_voc(file_name):
                     data = _read_within(stream, MAX_COCO_BYTES)  # CVAT's holds every image's boxes
                     if data is None:
@@ -801,10 +803,11 @@ def _boxes_files(file_names: list[str], open_file: OpenFile, shown: Callable[[st
             with open_file(file_name) as stream:
                 data = stream.read()
         found[file_name] = BoxesFile(shown(file_name), data, posixpath.dirname(file_name))
-    if voc:  # each with the image beside it, should its own file name miss
-        beside = _sidecars(file_names, ".xml")
-        parts = [replace(found[file_name], image=beside.get(file_name, "")) for file_name in voc]
-        found.update(dict.fromkeys(voc, _read_together(parts, "Pascal VOC", where)))
+    for kind, files, suffix in (("Pascal VOC", voc, ".xml"), ("LabelMe", labelme, ".json")):
+        if files:  # each with the image beside it, should its own file name miss
+            beside = _sidecars(file_names, suffix)
+            parts = [replace(found[file_name], image=beside.get(file_name, "")) for file_name in sorted(files)]
+            found.update(dict.fromkeys(files, _read_together(parts, kind, where)))
     found.update(_keras_boxes(file_names, open_file, shown))
     found.update(_yolo_labels(file_names, open_file, shown, where))
     return found

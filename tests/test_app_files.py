@@ -28,7 +28,7 @@ from ingest.sandbox import Sandbox
 from tests.conftest import stored_boxes, stored_regions, stub_for
 from tests.test_app import choose, keys, metrics, page, run_until, texts, upload, upload_finished
 from tests.test_app_more import browse, choose_boxes
-from tests.test_local_files import hugging_face_parquet
+from tests.test_local_files import hugging_face_parquet, labelme, shape
 
 
 def png(rgb: tuple[int, int, int]) -> bytes:
@@ -393,6 +393,17 @@ def test_a_segmentation_export_offers_its_outlines_as_polygons_and_draws_what_wi
     assert stored_regions(server_env) == [(content_id(white), "leaf", "polygon", (0.1, 0.1, 0.1, 0.9, 0.9, 0.9))]
     shown = browse(at).tabs[1].dataframe[0].value["Image"][0]  # the app's polygon, drawn as such
     assert drawn(shown, *left_side) and not drawn(shown, *box_corner)
+
+
+def test_labelme_files_chosen_with_their_images_give_them_their_polygons(server_env: Sandbox) -> None:
+    drawn = labelme("red.png", shape("apple", "polygon", (0, 0), (2, 0), (1, 2)), width=2, height=2)
+    at = choose_files(page(), ("red.png", RED), ("red.json", drawn), ("green.png", GREEN))
+    assert metrics(at).items() >= {"Files found": "2", "Ready to upload": "2"}.items()  # the JSON is no input
+    assert "**1 LabelMe file in 3 chosen files: 1 box, 1 ready.**" in texts(at.markdown)
+    at.checkbox(key="polygons").check().run()
+    upload(at)
+    assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "1"}.items()
+    assert stored_regions(server_env) == [(content_id(RED), "apple", "polygon", (0.0, 0.0, 1.0, 0.0, 0.5, 1.0))]
 
 
 def test_files_chosen_with_their_list_and_labels_are_read_as_a_zips_are(server_env: Sandbox) -> None:

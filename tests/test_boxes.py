@@ -18,6 +18,7 @@ from ingest.boxes import (
     validate_createml,
     validate_cvat,
     validate_keras,
+    validate_labelme,
     validate_voc,
     validate_yolo,
     voc_document,
@@ -110,6 +111,26 @@ def test_a_boxes_files_polygon_column_gives_the_outline_in_fractions_and_is_name
                                                                  "points from 0 to 1")
     in_pixels = map_box_columns(["url", "class", "xmin", "ymin", "xmax", "ymax", "width", "height", "polygon"])
     assert in_pixels["polygon"] is None  # its points are fractions: beside pixels, left unread
+
+
+def test_labelme_shapes_become_boxes_and_outlines_and_each_fault_is_named():
+    document = coco_document(json.dumps({"imagePath": "", "imageWidth": 0, "shapes": [
+        {"label": "cat", "points": [[10, 5], [50, 5], [30, 25]]},  # no shape_type: LabelMe's default, a polygon
+        {"label": " ", "points": [[0, 0], [1, 1]], "shape_type": "rectangle"},
+        {"label": "dog", "points": [[0, 0], [0, 10]], "shape_type": "rectangle"},
+        {"label": "dog", "points": [[0, 0], [110, 10]], "shape_type": "rectangle"},
+        {"label": "dog", "points": [[0, 0], ["x", 10]], "shape_type": "rectangle"},
+        {"label": "eye", "points": [[5, 5]], "shape_type": "point"},  # no area: left out
+        "not a shape"]}).encode(), "photos/a.json")
+    results = list(validate_labelme(document, "photos/a.jpg", lambda name: (100, 50) if name == "a.jpg" else None))
+    assert results[0] == BoxRecord(1, "", "a.jpg", "cat", 0.1, 0.1, 0.5, 0.5, ((0.1, 0.1, 0.5, 0.1, 0.3, 0.5),))
+    assert [(r.line, r.message) for r in results[1:]] == [
+        (2, "rectangle 2: it has no label"),
+        (3, "rectangle 3 (dog): it has no width or height"),
+        (4, "rectangle 4 (dog): its rectangle (around 0, 0, 110, 10) reaches outside its 100 x 50 image"),
+        (5, "rectangle 5 (dog): its points [[0, 0], [\"x\", 10]] are not two corners [x, y]"),
+        (7, "polygon 7: it has no label"),
+    ]  # the image beside the file, and its size, stand in for those the file lacks
 
 
 def voc(objects: str, image: str = "<filename>a.jpg</filename><size><width>100</width><height>50</height></size>"):

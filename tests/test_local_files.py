@@ -674,6 +674,40 @@ def test_a_voc_file_whose_image_was_renamed_gives_its_boxes_to_the_image_beside_
                                             (content_id(other), "dog", (0.0, 0.0, 0.1, 0.1))])
 
 
+def labelme(image_path: str, *shapes: dict, width: int = 640, height: int = 480) -> bytes:
+    """A LabelMe annotation of one image, as LabelMe saves it beside the image (without the image's bytes)."""
+    return json.dumps({"version": "5.4.1", "flags": {}, "shapes": list(shapes), "imagePath": image_path,
+                       "imageData": None, "imageHeight": height, "imageWidth": width}).encode()
+
+
+def shape(label: str, kind: str, *points: tuple[float, float]) -> dict:
+    return {"label": label, "points": [list(point) for point in points], "group_id": None, "description": "",
+            "shape_type": kind, "flags": {}}
+
+
+def test_labelme_files_beside_their_images_add_their_polygons_and_rectangles(sandbox, tmp_path):
+    folder = tmp_path / "labelme"
+    folder.mkdir()
+    other = PNG + b"other"
+    (folder / "a.png").write_bytes(PNG)
+    (folder / "a.json").write_bytes(labelme("a.png", shape("cat", "polygon", (64, 48), (320, 48), (192, 240)),
+                                            shape("dog", "rectangle", (320, 240), (0, 0)),  # corners in any order
+                                            shape("ball", "circle", (10, 10), (20, 20)),  # no area of its own
+                                            shape("cat", "polygon", (64, 48), (320, 48))))
+    (folder / "b.png").write_bytes(other)
+    (folder / "b.json").write_bytes(labelme("..\\photos\\b.png", shape("dog", "rectangle", (0, 0), (64, 48))))
+    result = upload(sandbox, folder, "--polygons")
+    assert result.returncode == 1, result.stdout + result.stderr  # its two-point polygon needs fixing
+    assert "2 files in" in result.stdout and "Boxes: 3 uploaded, 0 already there, 1 invalid" in result.stdout
+    assert (f"{folder}/a.json:4: polygon 4 (cat): its points [[64, 48], [320, 48]] are not three or more points "
+            "[x, y] - draw it again in LabelMe") in result.stdout
+    assert "left out" not in result.stderr  # the JSON files are the images' boxes
+    assert stored_regions(sandbox) == sorted([
+        (content_id(PNG), "cat", "polygon", (0.1, 0.1, 0.5, 0.1, 0.3, 0.5)),
+        (content_id(PNG), "dog", "box", (0.0, 0.0, 0.5, 0.5)),
+        (content_id(other), "dog", "box", (0.0, 0.0, 0.1, 0.1))])
+
+
 def test_a_copy_is_stored_once_with_the_concepts_of_both_folders(sandbox, tmp_path):
     path = tmp_path / "pets.zip"  # split folders name no class; the same photo sorted into two classes
     plain = PNG + b"plain"
