@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from functools import partial
-from itertools import chain
+from itertools import chain, takewhile
 from operator import attrgetter
 from typing import IO, BinaryIO
 
@@ -198,6 +198,17 @@ def bounded(futures: Iterator[Future], limit: int) -> Iterator[Future]:
     while waiting:
         done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
         yield from done
+
+
+def bounded_in_order(futures: Iterator[Future], limit: int) -> Iterator[Future]:
+    """Submit lazily from `futures`, at most `limit` outstanding; yield each in the order submitted (the caller
+    waits for it), so what is made of them comes out the same every run."""
+    waiting: deque[Future] = deque()
+    for future in futures:
+        waiting.append(future)
+        if len(waiting) >= limit:
+            yield waiting.popleft()
+    yield from waiting
 
 
 class UploadJob:
@@ -595,14 +606,20 @@ class UploadJob:
             else:
                 self._count_boxes([(name, RowOutcome(box.line, "", box.url, FAILED,
                                                      f"no row of {self.name} with this url or file was uploaded"))])
-        for chunk in chunked(ready, MAX_BATCH):
-            if self._stop.is_set():
-                return
-            pairs = [(input_id, box) for _, input_id, box in chunk]
-            outcomes = ([RowOutcome(box.line, input_id, box.url, UPLOADED) for input_id, box in pairs]
-                        if client is None else post_boxes(client, pairs, self.options.retry, self._pacer, self._stop,
-                                                          self.options.polygons))
-            self._count_boxes([(name, outcome) for (name, _, _), outcome in zip(chunk, outcomes)])
+        chunks = takewhile(lambda _: not self._stop.is_set(), chunked(ready, MAX_BATCH))
+        with ThreadPoolExecutor(self.options.workers, thread_name_prefix="boxes") as pool:  # as many as the rows'
+            for posted in bounded_in_order((pool.submit(self._post_chunk, client, chunk) for chunk in chunks),
+                                           self.options.workers):  # the first box problems kept are the file's first
+                self._count_boxes(posted.result())
+
+    def _post_chunk(self, client: Client | None, chunk: list[tuple[str, str, BoxRecord]]
+                    ) -> list[tuple[str, RowOutcome]]:
+        """Post one request's boxes: (its boxes file, its input's id, the box) -> (that file, the box's outcome)."""
+        pairs = [(input_id, box) for _, input_id, box in chunk]
+        outcomes = ([RowOutcome(box.line, input_id, box.url, UPLOADED) for input_id, box in pairs]
+                    if client is None else post_boxes(client, pairs, self.options.retry, self._pacer, self._stop,
+                                                      self.options.polygons))
+        return [(name, outcome) for (name, _, _), outcome in zip(chunk, outcomes)]
 
     def _listed(self, boxes_name: str) -> bool:
         """Whether the boxes file of this name is the list itself (a list of boxes)."""

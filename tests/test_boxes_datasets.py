@@ -9,7 +9,8 @@ from ingest.errors import InputFileError
 from ingest.job import UploadJob, UploadOptions
 from ingest.sandbox import SandboxConfig, start
 from ingest.upload import Client, RetryPolicy, Target
-from ingest.boxes import BoxesFile, map_box_columns
+from ingest.boxes import BoxesFile, BoxRecord, map_box_columns
+from ingest.build import build_annotations
 from ingest.validate import BOXES_FILE_COLUMNS
 from tests.conftest import stored_boxes
 
@@ -45,6 +46,19 @@ def test_boxes_land_on_their_inputs_once_and_bad_ones_are_named(sandbox):
     assert stored_boxes(sandbox) == sorted([("a", "dog", (0.1, 0.2, 0.5, 0.6)), (b_id, "cat", (0.0, 0.0, 1.0, 1.0))])
     again = run(sandbox, MAIN, BOXES)
     assert again.boxes["already_there"] == 2 and len(stored_boxes(sandbox)) == 2
+
+
+def test_boxes_are_posted_several_requests_at_once_and_their_problems_come_in_the_files_order(make_sandbox):
+    slow = make_sandbox(latency_ms=300, download_delay=0.0)  # so that requests in flight overlap
+    boxes = b"input_id,concept,left_col,top_row,right_col,bottom_row\n" + b"".join(
+        b"%s,c%d,0.1,0.1,0.5,0.5\n" % (b"ghost" if n % 100 == 7 else b"a", n) for n in range(3 * 128))
+    status = run(slow, b"url,input_id\nhttps://h.test/a.jpg,a\n", boxes)
+    assert dict(status.boxes) == {"uploaded": 380, "already_there": 0, "invalid": 0, "failed": 4}
+    assert [p.line for _, p in status.box_problems] == [9, 109, 209, 309]  # each request's, as the file has them
+    assert len(stored_boxes(slow)) == 380
+    one_request = build_annotations([("a", BoxRecord(n, "a", "", f"c{n}", 0.1, 0.1, 0.5, 0.5)) for n in range(128)],
+                                    (slow.config.user_id, slow.config.app_id)).ByteSize()
+    assert slow.stats().peak_request_bytes > 1.5 * one_request  # the server was handling more than one at once
 
 
 def test_boxes_in_pixels_with_a_class_column_land_as_fractions_of_the_image(sandbox):
