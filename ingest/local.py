@@ -563,6 +563,11 @@ def _read_members(name: str, sizes: Mapping[str, int], open_file: OpenFile,
     described = {file_name: what for named in lists.values() for file_name, what in named.items()}
     own_list, listed, left_out, sidecars = _sort_listing(list(sizes), boxes, name, chosen_list, lists, described)
     if not own_list and not listed:  # else a list of no rows, whose error speaks of a header line
+        if boxes:
+            raise InputFileError(f"{name} holds boxes ({_some(tuple(dict.fromkeys(b.name for b in boxes.values())))})"
+                                 " but none of the images they are drawn on.",
+                                 "Choose the folder or zip that holds the images too: an export with its images, "
+                                 "or each LabelMe or Pascal VOC file beside its image.")
         held = f" (only {_some(left_out)})" if left_out else ""
         raise InputFileError(f"{name} holds no images, videos, audio or text files to upload{held}.",
                              "Choose the folder or zip that holds them, or a list of their web addresses.")

@@ -77,6 +77,11 @@ def test_a_zip_or_folder_of_no_media_says_so_and_an_empty_file_is_a_row_to_fix(s
         assert result.returncode == 2, result.stdout + result.stderr
         assert f"error: {path} holds no images, videos, audio or text files to upload" in result.stderr
     assert "(only plan.doc)" in upload(sandbox, tmp_path / "notes", "--dry-run").stderr
+    (tmp_path / "notes" / "a.json").write_bytes(labelme("a.jpg", shape("cat", "rectangle", (0, 0), (9, 9))))
+    result = upload(sandbox, tmp_path / "notes", "--dry-run")  # an annotation saved apart from its image
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert (f"error: {tmp_path / 'notes'} holds boxes (1 LabelMe file in {tmp_path / 'notes'}) but none of the images "
+            "they are drawn on.\n  Choose the folder or zip that holds the images too") in result.stderr
     path = tmp_path / "photos.zip"
     path.write_bytes(zipped({"a.png": PNG, "b.png": b"", "c.txt": b""}))
     result = upload(sandbox, path)
