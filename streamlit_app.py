@@ -64,10 +64,10 @@ from ingest.outcomes import (
     RowOutcome,
 )
 from ingest.read import OTHER_ENCODINGS, open_table, readings
-from ingest.report import (and_list, and_more, boxes_sentence, changed_urls_notes, class_columns_sentence,
-                           combined_sentence, comma_concepts_note, downloads_sentence, failed_lines, look_alike_note,
-                           renumbered_report, retry_rows, rows_csv, short_rows_sentence, summary_sentence,
-                           unnamed_values_sentence, uploaded_ids)
+from ingest.report import (and_list, and_more, boxes_report_path, boxes_sentence, changed_urls_notes,
+                           class_columns_sentence, combined_sentence, comma_concepts_note, downloads_sentence,
+                           failed_lines, look_alike_note, renumbered_report, retry_rows, rows_csv, short_rows_sentence,
+                           summary_sentence, unnamed_values_sentence, uploaded_ids)
 from ingest.sandbox import Sandbox, SandboxConfig
 from ingest.sandbox import start as start_sandbox
 from ingest.upload import (HOSTED_BASE, Client, RetryPolicy, StoredBox, Target, fetch_hosted, fetch_public,
@@ -1757,6 +1757,12 @@ def done_view(job_id: str, entry: JobEntry, status: JobStatus) -> None:
                          file_name=f"{stem}-report.csv", mime="text/csv", key="report_download", icon=":material/download:",
                          on_click="ignore", help="Every row: its line, input id, web address, status, reason and whether the server "
                               "could fetch its image.")
+    if status.boxes is not None:
+        left.download_button("Download the boxes report", data=file_reader(boxes_report_path(entry.report_path),
+                                                                            entry.lines),
+                             file_name=f"{stem}-boxes-report.csv", mime="text/csv", key="boxes_report_download",
+                             icon=":material/download:", on_click="ignore",
+                             help="Every box: its line in its boxes file, that file, its input, status and reason.")
     if counts[INVALID] or counts[FAILED]:
         right.download_button("Download the rows to fix or retry", data=file_reader(entry.rows_to_fix_path),
                               file_name=f"{stem}-rows-to-fix.csv", mime="text/csv", key="fix_download",

@@ -22,8 +22,8 @@ from .outcomes import FAILED, INVALID
 from .local import LocalFiles, from_folder, from_parquet, from_zip, holds_files
 from .read import OTHER_ENCODINGS, readings
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
-from .report import (boxes_sentence, class_columns_sentence, combined_sentence, downloads_sentence, problem_line,
-                     summary_sentence, uploaded_ids)
+from .report import (boxes_report_path, boxes_sentence, class_columns_sentence, combined_sentence, downloads_sentence,
+                     problem_line, summary_sentence, uploaded_ids)
 from .upload import Client, Target
 from .boxes import BoxesFile
 from .validate import CONCEPT_SEPARATOR, CONCEPT_SEPARATORS, ROLES
@@ -129,7 +129,8 @@ def _parser() -> argparse.ArgumentParser:
     how.add_argument("--restart", action="store_true",
                      help="forget what an interrupted earlier run of this file confirmed and send every row")
     out = upload.add_argument_group("output")
-    out.add_argument("--report", type=Path, help="write every row's outcome to this CSV")
+    out.add_argument("--report", type=Path, help="write every row's outcome to this CSV (and every box's, when there "
+                                                 "are boxes, to one beside it named with -boxes)")
     out.add_argument("--failed", type=Path, help="write the invalid and failed rows, in the file's own columns, "
                                                  "to this CSV, ready to fix and upload again")
 
@@ -406,13 +407,18 @@ def _finish(status: JobStatus, report: Path | None, failed: Path | None) -> int:
         print(downloads_sentence(status.downloads))
     if status.boxes is not None:
         print(boxes_sentence(status.boxes, status.dry_run))
+    boxes = status.boxes or {}
+    box_problems = boxes.get(INVALID, 0) + boxes.get(FAILED, 0)
     for outcome in status.problems[:PROBLEMS_SHOWN]:
         print(problem_line(status.name, outcome, by_file=noun == "file"))
+    if (more := status.problem_count - box_problems - PROBLEMS_SHOWN) > 0:
+        where = f"see {report}" if report else "write them all with --report PATH"
+        print(f"... and {more:,} more {noun}s with problems: {where}.")
     for boxes_name, outcome in status.box_problems[:PROBLEMS_SHOWN]:
         print(problem_line(boxes_name, outcome))
-    if status.problem_count > PROBLEMS_SHOWN:
-        where = f"see {report}" if report else "write them all with --report PATH"
-        print(f"... and {status.problem_count - PROBLEMS_SHOWN:,} more {noun}s with problems: {where}.")
+    if (more := box_problems - PROBLEMS_SHOWN) > 0:
+        where = f"see {boxes_report_path(str(report))}" if report else "write them all with --report PATH"
+        print(f"... and {more:,} more {'box' if more == 1 else 'boxes'} with problems: {where}.")
     if status.cancelled:
         rest = "check the rest" if status.dry_run else "send the rest"
         print(f"Stopped before the end: {status.processed:,} of {status.total or 0:,} {noun}s handled. "

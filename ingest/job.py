@@ -399,11 +399,11 @@ class UploadJob:
             self._noun = row_noun(self._files, columns)
             if self._boxes_files:
                 self._box_counts = dict.fromkeys(STATUSES, 0)
-        for boxes_file in self._boxes_files:
-            self._load_boxes(boxes_file)
         self._report = ReportWriter(self.report_path, self.failed_path, table.header, table.delimiter,
                                     self._spreadsheet_safe, reference="file" if self._files else "url",
-                                    dry_run=options.dry_run)
+                                    dry_run=options.dry_run, boxes=bool(self._boxes_files))
+        for boxes_file in self._boxes_files:
+            self._load_boxes(boxes_file)
         # A first pass counts the rows for a progress total, and finds the inputs rows apart name (see `gathered`).
         # It runs before anything is sent, so a quote never closed or an undecodable byte deep in the file stops
         # the job before any row is uploaded.
@@ -641,6 +641,7 @@ class UploadJob:
     def _count_boxes(self, outcomes: list[tuple[str, RowOutcome]]) -> None:
         """Count (the boxes file's name, a box's outcome) pairs."""
         self._boxes_fixing.update(outcome.line for name, outcome in outcomes if not outcome.ok and self._listed(name))
+        self._report.write_boxes(outcomes)
         with self._lock:
             for name, outcome in outcomes:
                 self._box_counts[outcome.status] += 1

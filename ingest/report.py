@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, BinaryIO
@@ -16,6 +17,7 @@ from .urls import FILE_LINK, SCHEME_ADDED, SPACES_WRITTEN
 from .validate import MAX_HELD, ColumnMap, ShortRows, input_names, map_columns
 
 REPORT_HEADER = ("line", "input_id", "url", "status", "reason", "download")
+BOXES_REPORT_HEADER = ("line", "boxes_file", "input_id", "url", "status", "reason")  # a box a row; line: in its file
 READY = "ready"  # a dry run's status for a row it would upload
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run these as formulas
 
@@ -203,14 +205,18 @@ class ReportWriter:
         spreadsheet_safe: bool = False,
         reference: str = "url",
         dry_run: bool = False,
+        boxes: bool = False,
     ) -> None:
         """`reference` names the column of what each row points at: 'url', or 'file' for local files. In a dry run
-        a row that would be uploaded is 'ready'."""
+        a row that would be uploaded is 'ready'. With `boxes`, every box's outcome goes to a third CSV beside the
+        report (see `boxes_report_path`)."""
         self._clean = safe_cell if spreadsheet_safe else str
         self._uploaded = READY if dry_run else UPLOADED
         self._files: list[IO[str]] = []
         self._report = self._open(report_path, [reference if h == "url" else h for h in REPORT_HEADER], ",")
         self._failed = self._open(failed_path, header, delimiter)
+        self._boxes = self._open(boxes_report_path(report_path) if boxes and report_path else None,
+                                 [reference if h == "url" else h for h in BOXES_REPORT_HEADER], ",")
 
     def _open(self, path: str | None, header: Sequence[str], delimiter: str):
         if not path:
@@ -230,6 +236,14 @@ class ReportWriter:
             if self._failed and o.status in (INVALID, FAILED) and o.cells is not None:
                 self._failed.writerow([clean(cell) for cell in o.cells])
 
+    def write_boxes(self, outcomes: Iterable[tuple[str, RowOutcome]]) -> None:
+        """(the boxes file's name, a box's outcome) pairs, to the boxes report."""
+        if self._boxes:
+            clean = self._clean
+            self._boxes.writerows([o.line, clean(name), clean(o.input_id), clean(o.url),
+                                   self._uploaded if o.status == UPLOADED else o.status, clean(o.reason)]
+                                  for name, o in outcomes)
+
     def write_rows_to_fix(self, rows: Iterable[list[str]]) -> None:
         """More rows to fix, as the input has them (a list of boxes' rows whose box was not added)."""
         for cells in rows:
@@ -240,6 +254,12 @@ class ReportWriter:
         for handle in self._files:
             handle.close()
         self._files.clear()
+
+
+def boxes_report_path(report_path: str) -> str:
+    """Where the boxes' outcomes go beside a report: its name with '-boxes' added (report.csv: report-boxes.csv)."""
+    root, extension = os.path.splitext(report_path)
+    return f"{root}-boxes{extension or '.csv'}"
 
 
 def rows_csv(header: Sequence[str], delimiter: str, rows: Iterable[list[str]]) -> bytes:

@@ -1,5 +1,6 @@
 """Bounding boxes from a companion file, and datasets named per row or for the whole file."""
 
+import csv
 import io
 
 import pytest
@@ -59,6 +60,19 @@ def test_boxes_are_posted_several_requests_at_once_and_their_problems_come_in_th
     one_request = build_annotations([("a", BoxRecord(n, "a", "", f"c{n}", 0.1, 0.1, 0.5, 0.5)) for n in range(128)],
                                     (slow.config.user_id, slow.config.app_id)).ByteSize()
     assert slow.stats().peak_request_bytes > 1.5 * one_request  # the server was handling more than one at once
+
+
+def test_every_boxs_outcome_goes_to_a_boxes_report_beside_the_report(sandbox, tmp_path):
+    report = tmp_path / "out.csv"
+    status = UploadJob(lambda: io.BytesIO(MAIN), "main.csv", target_for(sandbox), UploadOptions(),
+                       report_path=str(report), boxes=[BoxesFile("boxes.csv", BOXES)]).run()
+    assert dict(status.boxes) == {"uploaded": 2, "already_there": 0, "invalid": 1, "failed": 1}
+    rows = list(csv.DictReader((tmp_path / "out-boxes.csv").open(encoding="utf-8")))
+    assert sorted((row["line"], row["boxes_file"], row["status"]) for row in rows) == [
+        ("2", "boxes.csv", "uploaded"), ("3", "boxes.csv", "uploaded"), ("4", "boxes.csv", "failed"),
+        ("5", "boxes.csv", "invalid")]
+    assert next(row for row in rows if row["line"] == "5")["reason"].startswith("column 'right_col': the box is inverted")
+    assert len(report.read_text(encoding="utf-8").splitlines()) == 3  # the inputs' report holds the inputs only
 
 
 def test_boxes_in_pixels_with_a_class_column_land_as_fractions_of_the_image(sandbox):

@@ -9,6 +9,7 @@ preview's thumbnails load without the internet.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import zipfile
@@ -139,9 +140,10 @@ def test_a_folder_chosen_in_the_browser_keeps_its_subfolders(sandbox: Sandbox, d
     assert concepts == {content_id(thumbnail(0)): ["cat"], content_id(thumbnail(1)): ["dog"]}
 
 
-def test_a_list_of_boxes_offers_its_rows_whose_box_needs_fixing_before_the_upload(dashboard: str, tmp_path: Path
+def test_a_list_of_boxes_offers_its_rows_whose_box_needs_fixing_and_reports_every_box(dashboard: str, tmp_path: Path
                                                                                  ) -> None:
-    """Those rows' inputs go up, their boxes would not: the download has them as written, to fix and send again."""
+    """Those rows' inputs go up, their boxes would not: the download has them as written, to fix and send again.
+    After the upload, the boxes report has every box's outcome."""
     from playwright.sync_api import expect
 
     detections = tmp_path / "detections.csv"
@@ -155,7 +157,15 @@ def test_a_list_of_boxes_offers_its_rows_whose_box_needs_fixing_before_the_uploa
         assert download.value.suggested_filename == "detections-boxes-to-fix.csv"
         assert Path(download.value.path()).read_text(encoding="utf-8").splitlines() == [
             "url,class,xmin,ymin,xmax,ymax,width,height", "https://h.test/b.jpg,dog,0,0,700,48,640,480"]
-        expect(page.get_by_role("button", name="Upload 2 inputs")).to_be_enabled()
+        page.get_by_role("button", name="Upload 2 inputs").click()
+        boxes_report = page.get_by_role("button", name="Download the boxes report")  # once done, every box's outcome
+        expect(boxes_report).to_be_visible(timeout=60_000)
+        with page.expect_download() as download:
+            boxes_report.click()
+        assert download.value.suggested_filename == "detections-boxes-report.csv"
+        report = list(csv.DictReader(Path(download.value.path()).read_text(encoding="utf-8").splitlines()))
+        assert [(row["line"], row["url"], row["status"]) for row in report] == [
+            ("3", "https://h.test/b.jpg", "invalid"), ("2", "https://h.test/a.jpg", "uploaded")]
 
 
 def test_another_programs_spreadsheet_or_a_zip_chosen_as_the_list_is_told_what_to_do(dashboard: str, tmp_path: Path) -> None:

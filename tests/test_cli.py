@@ -429,6 +429,17 @@ def test_many_problems_print_the_first_50_and_point_to_the_report(tmp_path):
     assert "... and 30 more rows with problems: write them all with --report PATH." in result.stdout
 
 
+def test_rows_and_boxes_with_problems_are_counted_apart_and_each_points_to_its_report(tmp_path):
+    path, boxes, report = tmp_path / "bad.csv", tmp_path / "boxes.csv", tmp_path / "out.csv"
+    path.write_text("url,input_id\nhttps://h.test/a.jpg,a\n" + "not-a-url,\n" * 60)
+    boxes.write_text("input_id,concept,left_col,top_row,right_col,bottom_row\n" + "a,cat,0.5,0,0.1,1\n" * 70)
+    result = run("upload", str(path), "--boxes", str(boxes), "--dry-run", "--report", str(report))
+    assert result.stdout.count("column 'url'") == 50 and result.stdout.count("column 'right_col'") == 50
+    assert f"... and 10 more rows with problems: see {report}." in result.stdout
+    assert f"... and 20 more boxes with problems: see {tmp_path / 'out-boxes.csv'}." in result.stdout
+    assert len((tmp_path / "out-boxes.csv").read_text().splitlines()) == 71  # every box, its header first
+
+
 def test_dead_urls_are_named_after_upload_and_exit_1(tmp_path):
     from ingest.sandbox import SandboxConfig, start
 
