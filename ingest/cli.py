@@ -397,7 +397,9 @@ def _finish(status: JobStatus, report: Path | None, failed: Path | None) -> int:
         drawn = (f"{status.outlines:,} boxes are drawn as outlines (polygons) in their files, and {sent} sent as the "
                  "boxes around them" if status.outlines > 1 else
                  f"1 box is drawn as an outline (a polygon) in its file, and {sent} sent as the box around it")
-        print(f"hint: {drawn}. --polygons sends the outlines, for segmentation.", file=sys.stderr)
+        again = "" if status.dry_run else (": uploading again with it adds them beside the boxes (undo this upload "
+                                           "first to have the outlines alone)")
+        print(f"hint: {drawn}. --polygons sends the outlines, for segmentation{again}.", file=sys.stderr)
     if status.unread:
         named = ", ".join(status.unread[:UNREAD_NAMED]) + (" ..." if len(status.unread) > UNREAD_NAMED else "")
         print(f"hint: --keep-other-columns stores the columns not used ({named}) in each input's metadata.",

@@ -558,14 +558,15 @@ def test_a_segmentation_export_adds_its_outlines_as_polygons_when_asked(sandbox,
     boxed = upload(sandbox, path)
     assert boxed.returncode == 0, boxed.stdout + boxed.stderr
     assert ("hint: 1 box is drawn as an outline (a polygon) in its file, and was sent as the box around it. "
-            "--polygons sends the outlines, for segmentation.") in boxed.stderr
+            "--polygons sends the outlines, for segmentation: uploading again with it adds them beside the boxes "
+            "(undo this upload first to have the outlines alone).") in boxed.stderr
     assert stored_regions(sandbox) == [(content_id(PNG), "cat", "box", (0.1, 0.1, 0.5, 0.5))]
 
-    sandbox.reset()
-    outlined = upload(sandbox, path, "--polygons")
+    outlined = upload(sandbox, path, "--polygons")  # the same export again, its outlines asked for
     assert outlined.returncode == 0, outlined.stdout + outlined.stderr
     assert "Boxes: 1 uploaded" in outlined.stdout and "--polygons sends" not in outlined.stderr
-    assert stored_regions(sandbox) == [(content_id(PNG), "cat", "polygon", (0.1, 0.1, 0.5, 0.1, 0.3, 0.5))]
+    assert stored_regions(sandbox) == [(content_id(PNG), "cat", "box", (0.1, 0.1, 0.5, 0.5)),
+                                       (content_id(PNG), "cat", "polygon", (0.1, 0.1, 0.5, 0.1, 0.3, 0.5))]
 
 
 def test_a_create_ml_export_adds_its_boxes_in_pixels_of_each_images_own_size(sandbox, tmp_path):
