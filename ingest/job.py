@@ -607,7 +607,7 @@ class UploadJob:
                 self._count_boxes([(name, RowOutcome(box.line, "", box.url, FAILED,
                                                      f"no row of {self.name} with this url or file was uploaded"))])
         chunks = takewhile(lambda _: not self._stop.is_set(), chunked(ready, MAX_BATCH))
-        with ThreadPoolExecutor(self.options.workers, thread_name_prefix="boxes") as pool:  # as many as the rows'
+        with ThreadPoolExecutor(self.options.workers, thread_name_prefix="boxes") as pool:  # as many at once as rows
             for posted in bounded_in_order((pool.submit(self._post_chunk, client, chunk) for chunk in chunks),
                                            self.options.workers):  # the first box problems kept are the file's first
                 self._count_boxes(posted.result())

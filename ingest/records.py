@@ -5,8 +5,7 @@ with its `data` (the image's url...) and its annotations; its JSON-MIN export fl
 each task to one object. Either way a task becomes a row of its data's fields, with
 its choices as `pos_concepts`; a task with rectangles or polygons becomes a row per
 shape, with `class` and the box's edges (and a polygon's outline), so the file reads as
-a list of boxes. Other
-records are read as they are: their keys are the columns.
+a list of boxes. Other records are read as they are: their keys are the columns.
 
 Both stream, a record at a time: read once for their columns (the keys of every record,
 and the Choices controls among them), then again for their rows.
