@@ -51,11 +51,17 @@ def stored_regions(sandbox: Sandbox) -> list[tuple[str, str, str, tuple[float, .
     its points (x1, y1, x2, y2, ...)), rounded."""
     stub, metadata = stub_for(sandbox)
     app = resources_pb2.UserAppIDSet(user_id=sandbox.config.user_id, app_id=sandbox.config.app_id)
-    response = stub.ListAnnotations(service_pb2.ListAnnotationsRequest(user_app_id=app, per_page=1000),
-                                    metadata=metadata)
-    assert response.status.code == status_code_pb2.SUCCESS
+    annotations, page = [], 1
+    while True:  # every page
+        response = stub.ListAnnotations(service_pb2.ListAnnotationsRequest(user_app_id=app, page=page, per_page=1000),
+                                        metadata=metadata)
+        assert response.status.code == status_code_pb2.SUCCESS
+        annotations += response.annotations
+        if len(response.annotations) < 1000:
+            break
+        page += 1
     found = []
-    for item in response.annotations:
+    for item in annotations:
         for region in item.data.regions:
             box, polygon = region.region_info.bounding_box, region.region_info.polygon
             kind, values = (("box", (box.left_col, box.top_row, box.right_col, box.bottom_row))

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from ingest.sandbox import SandboxConfig, start
+from tests.conftest import stored_boxes
 
 ROOT = Path(__file__).parent.parent
 SECRET = "pat-4f1d9c-very-secret"
@@ -18,14 +19,17 @@ def upload(server, path: Path, *extra: str, pat: str | None = None) -> subproces
 
 
 def test_faults_after_and_before_storing_throttling_and_latency_lose_nothing(tmp_path):
-    path = tmp_path / "no-ids.csv"
+    path, boxes = tmp_path / "no-ids.csv", tmp_path / "boxes.csv"
     path.write_text("url,pos_concepts\n" + "".join(f"https://h.test/{i}.jpg,c{i % 5}\n" for i in range(3000)))
+    boxes.write_text("url,concept,left_col,top_row,right_col,bottom_row\n"
+                     + "".join(f"https://h.test/{i}.jpg,box,0.1,0.1,0.5,0.5\n" for i in range(3000)))
     config = SandboxConfig(fail_rate=0.15, commit_fail_rate=0.10, throttle_rps=20, latency_ms=30, seed=3)
     with start(config) as server:
-        result = upload(server, path, "--batch-size", "32")
+        result = upload(server, path, "--batch-size", "32", "--boxes", str(boxes))
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-        urls = [item.data.image.url for item in server.stored_inputs()]
-        assert len(urls) == 3000 == len(set(urls))
+        urls = {item.id: item.data.image.url for item in server.stored_inputs()}
+        assert len(urls) == 3000 == len(set(urls.values()))
+        assert sorted(stored_boxes(server)) == sorted((input_id, "box", (0.1, 0.1, 0.5, 0.5)) for input_id in urls)
         stats = server.stats()
         assert stats.faults > 0 and stats.throttled > 0
         assert "retry 2/8 in" in result.stderr

@@ -14,7 +14,10 @@ from clarifai_grpc.grpc.api.status import status_code_pb2
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.struct_pb2 import Struct
 
+from ingest.boxes import BoxRecord
+from ingest.build import build_annotations
 from ingest.sandbox import Sandbox, SandboxConfig, start
+from ingest.upload import Client, Target
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +65,23 @@ def test_upload_from_url(sandbox: Sandbox, inputs: Inputs) -> None:
     assert MessageToDict(stored.data.metadata) == {"source": "sdk", "rank": 2.0}
     assert response.inputs_add_job.id == job_id
     assert inputs.get_input("u1").data.image.url == "https://example.com/u1.jpg"
+
+
+def test_a_polygon_the_sdk_posts_is_the_one_this_tool_sends_and_reads_back(sandbox: Sandbox, inputs: Inputs) -> None:
+    """The SDK's get_mask_proto (points as [x, y] fractions, row = y and col = x) and this tool's outline agree."""
+    inputs.upload_from_url(input_id="p1", image_url="https://example.com/p1.jpg")
+    outline = (0.1, 0.2, 0.5, 0.2, 0.3, 0.6)
+    sdk = Inputs.get_mask_proto(input_id="p1", label="cat", polygons=[[0.1, 0.2], [0.5, 0.2], [0.3, 0.6]])
+    ours = build_annotations([("p1", BoxRecord(1, "p1", "", "cat", 0.1, 0.2, 0.5, 0.6, (outline,)))], None,
+                             polygons=True).annotations[0]
+    assert ours.data.regions[0].region_info == sdk.data.regions[0].region_info
+    assert ours.data.regions[0].data == sdk.data.regions[0].data
+    assert inputs.upload_annotations([sdk]) == []  # nothing to retry
+    target = Target(base=sandbox.address, insecure=True, pat=sandbox.config.pat, user_id=sandbox.config.user_id,
+                    app_id=sandbox.config.app_id)
+    [stored] = Client(target).boxes(["p1"])["p1"]
+    assert stored.concept == "cat" and stored.outline[0] == pytest.approx(outline)  # stored as float32
+    assert (stored.left, stored.top, stored.right, stored.bottom) == pytest.approx((0.1, 0.2, 0.5, 0.6))
 
 
 def test_upload_inputs_shows_duplicates(sandbox: Sandbox, inputs: Inputs) -> None:
