@@ -7,10 +7,13 @@ files with the class names of their data.yaml, and Keras TXT. Pure functions and
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import math
 import re
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,6 +22,7 @@ from xml.etree import ElementTree
 
 import yaml
 
+from . import pictures
 from .errors import InputFileError, one_line
 from .read import RawRow
 from .urls import url_sent
@@ -230,8 +234,9 @@ _EDGE_SLACK = 1.0  # pixels a box may overrun the image by (exporters round), ke
 
 
 def coco_document(data: bytes, name: str) -> dict | list:
-    """A JSON file of boxes: COCO's annotations (a dict), LabelMe's of one image (a dict, see `is_labelme`), or
-    Create ML's (a list of images, each with its annotations); raises `InputFileError` when `data` is none."""
+    """A JSON file of boxes: COCO's annotations (a dict), LabelMe's or Supervisely's of one image (a dict, see
+    `is_labelme` and `is_supervisely`), or Create ML's (a list of images, each with its annotations); raises
+    `InputFileError` when `data` is none."""
     try:
         document = json.loads(data)
     except (ValueError, RecursionError) as error:
@@ -239,7 +244,7 @@ def coco_document(data: bytes, name: str) -> dict | list:
                              "Export the annotations again, as COCO JSON.") from None
     createml = isinstance(document, list) and bool(document) and all(
         isinstance(entry, dict) and "image" in entry and "annotations" in entry for entry in document)
-    if not createml and not is_coco(document) and not is_labelme(document):
+    if not createml and not any(test(document) for test in (is_coco, is_labelme, is_supervisely)):
         raise InputFileError(f"{name} is not a COCO annotations file: it lacks its images, annotations or "
                              "categories.", "Export the annotations as COCO JSON, or give the boxes as a CSV file.")
     return document
@@ -442,13 +447,6 @@ def validate_labelme(document: dict, image_beside: str = "",
             continue
         concept = shape.get("label").strip() if isinstance(shape.get("label"), str) else ""
         what = f"{kind} {number}" + (f" ({concept})" if concept else "")
-        points = shape.get("points")
-        numbers = [v for point in points for v in point] if isinstance(points, list) and all(
-            isinstance(point, list) and len(point) == 2 for point in points) else []
-        drawn = len(numbers) == 4 if kind == "rectangle" else len(numbers) >= 6  # two corners, or three points
-        corners = (min(numbers[0::2]), min(numbers[1::2]), max(numbers[0::2]), max(numbers[1::2])) if drawn and all(
-            map(is_finite, numbers)) else ()
-        edges = ()
         if not file_name:
             problem = ("the file names no image (its imagePath is empty)",
                        "save the annotation again in LabelMe, beside its image")
@@ -456,19 +454,95 @@ def validate_labelme(document: dict, image_beside: str = "",
             problem = ("it has no label", f"name what the {kind} shows, such as 'dog'")
         elif size is None:
             problem = _no_image_size(width, height)
-        elif not corners:
-            wanted = "two corners" if kind == "rectangle" else "three or more points"
-            problem = (f"its points {shortened(json.dumps(points), SHOWN_NUMBER_CHARS)} are not {wanted} [x, y]",
-                       "draw it again in LabelMe")
-        elif corners[0] >= corners[2] or corners[1] >= corners[3]:
-            problem = ("it has no width or height", "draw it again in LabelMe")
         else:
-            edges, problem = _image_edges(corners, *size, f"its {kind} (around {', '.join(f'{c:g}' for c in corners)})")
+            edges, outline, problem = drawn_shape(kind, shape.get("points"), size, "draw it again in LabelMe")
         if problem:
             yield RowError(number, "", file_name, "", f"{what}: {problem[0]}", problem[1], [])
+        else:
+            yield BoxRecord(number, "", file_name, concept, *edges, outline)
+
+
+def drawn_shape(kind: str, points: object, size: tuple[float, float], redraw: str):
+    """A 'rectangle' (two corners) or a 'polygon' (three or more points), its points [x, y] in pixels of an image
+    of this `size`: its edges as fractions of the image, and a polygon's outline; or a problem, `redraw` its hint."""
+    numbers = [v for point in points for v in point] if isinstance(points, list) and all(
+        isinstance(point, list) and len(point) == 2 for point in points) else []
+    drawn = len(numbers) == 4 if kind == "rectangle" else len(numbers) >= 6
+    if not (drawn and all(map(is_finite, numbers))):
+        wanted = "two corners" if kind == "rectangle" else "three or more points"
+        return (), (), (f"its points {shortened(json.dumps(points), SHOWN_NUMBER_CHARS)} are not {wanted} [x, y]",
+                        redraw)
+    corners = (min(numbers[0::2]), min(numbers[1::2]), max(numbers[0::2]), max(numbers[1::2]))
+    if corners[0] >= corners[2] or corners[1] >= corners[3]:
+        return (), (), ("it has no width or height", redraw)
+    edges, problem = _image_edges(corners, *size, f"its {kind} (around {', '.join(f'{c:g}' for c in corners)})")
+    outline = outline_points(numbers, *size, _EDGE_SLACK) if kind == "polygon" and not problem else ()
+    return edges, (outline,) if outline else (), problem
+
+
+# -- Supervisely: a JSON file of objects per image, named for it (ann/a.jpg.json for img/a.jpg) -----------------
+_SUPERVISELY_SHAPES = ("rectangle", "polygon", "bitmap")  # its lines, points and keypoints outline no area
+
+
+def is_supervisely(document: object) -> bool:
+    """Whether parsed JSON is Supervisely's annotation of one image: its size and its list of objects."""
+    return isinstance(document, dict) and isinstance(document.get("objects"), list) and isinstance(
+        document.get("size"), dict)
+
+
+def validate_supervisely(document: dict, image: str) -> Iterator[BoxRecord | RowError]:
+    """Each rectangle, polygon and bitmap of a Supervisely annotation (one image's objects, in pixels) as a
+    `BoxRecord` for `image`, or a `RowError` whose line is the object's place in the file: a polygon the box around
+    its outer outline, with that outline (its holes are left out); a bitmap the box around its mask."""
+    size = document["size"]
+    width, height = size.get("width"), size.get("height")
+    for number, item in enumerate(document["objects"], 1):
+        item = item if isinstance(item, dict) else {}
+        kind = item.get("geometryType")
+        if kind not in _SUPERVISELY_SHAPES:
             continue
-        outline = outline_points(numbers, *size, _EDGE_SLACK) if kind == "polygon" else ()
-        yield BoxRecord(number, "", file_name, concept, *edges, (outline,) if outline else ())
+        concept = item.get("classTitle").strip() if isinstance(item.get("classTitle"), str) else ""
+        what = f"{kind} {number}" + (f" ({concept})" if concept else "")
+        redraw = "draw it again in Supervisely, or export the project again"
+        if not concept:
+            problem = ("it has no classTitle", "name the object's class in Supervisely")
+        elif not all(is_finite(side) and side > 0 for side in (width, height)):
+            problem = _no_image_size(width, height)
+        elif kind == "bitmap":
+            edges, outline, problem = _bitmap_shape(item.get("bitmap"), (width, height), redraw)
+        else:
+            points = item.get("points") if isinstance(item.get("points"), dict) else {}
+            edges, outline, problem = drawn_shape(kind, points.get("exterior"), (width, height), redraw)
+        if problem:
+            yield RowError(number, "", image, "", f"{what}: {problem[0]}", problem[1], [])
+        else:
+            yield BoxRecord(number, "", image, concept, *edges, outline)
+
+
+def _bitmap_shape(bitmap: object, size: tuple[float, float], redraw: str):
+    """A bitmap's edges as fractions of its image, and no outline; or a problem, `redraw` its hint."""
+    corners = _bitmap_corners(bitmap)
+    if corners is None:
+        return (), (), ("its bitmap is not a mask that can be read, or sets no pixel", redraw)
+    edges, problem = _image_edges(corners, *size, "its bitmap (around {:g}, {:g}, {:g}, {:g})".format(*corners))
+    return edges, (), problem
+
+
+def _bitmap_corners(bitmap: object) -> tuple[int, int, int, int] | None:
+    """A Supervisely bitmap's box in pixels of its image: its mask (a PNG, zlib-compressed, in base64) placed at its
+    origin [x, y]; None when it cannot be read or sets no pixel."""
+    bitmap = bitmap if isinstance(bitmap, dict) else {}
+    origin, data = bitmap.get("origin"), bitmap.get("data")
+    if not (isinstance(origin, list) and len(origin) == 2 and all(map(is_finite, origin)) and isinstance(data, str)):
+        return None
+    try:
+        box = pictures.mask_box(zlib.decompress(base64.b64decode(data, validate=True)))
+    except (binascii.Error, zlib.error, ValueError):
+        return None
+    if box is None:
+        return None
+    x, y = origin
+    return x + box[0], y + box[1], x + box[2], y + box[3]
 
 
 # -- Pascal VOC: an XML file of boxes per image (LabelImg's, CVAT's and Roboflow's VOC export) --------

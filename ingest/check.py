@@ -22,6 +22,7 @@ from .boxes import (
     BoxesFile,
     coco_document,
     is_labelme,
+    is_supervisely,
     map_box_columns,
     validate_boxes,
     validate_coco,
@@ -29,6 +30,7 @@ from .boxes import (
     validate_cvat,
     validate_keras,
     validate_labelme,
+    validate_supervisely,
     validate_voc,
     validate_yolo,
     voc_document,
@@ -231,8 +233,8 @@ def _image_size(files: LocalFiles, file_name: str) -> tuple[int, int] | None:
 
 def _boxes_of(source: BoxesFile, image_size: Callable[[str], tuple[int, int] | None] | None = None
               ) -> Iterator[BoxRecord | RowError]:
-    """One file's boxes, read as its kind is: Keras TXT, YOLO labels, COCO, LabelMe or Create ML JSON, Pascal VOC
-    XML, or a CSV of boxes."""
+    """One file's boxes, read as its kind is: Keras TXT, YOLO labels, COCO, LabelMe, Supervisely or Create ML JSON,
+    Pascal VOC XML, or a CSV of boxes."""
     if source.classes and not source.image:  # Keras TXT: every image's boxes (a YOLO label file is one image's)
         return validate_keras(source.data, source.classes, image_size)
     if source.classes:
@@ -241,6 +243,9 @@ def _boxes_of(source: BoxesFile, image_size: Callable[[str], tuple[int, int] | N
         document = coco_document(source.data, source.name)
         if is_labelme(document):
             return validate_labelme(document, source.image, image_size)
+        if is_supervisely(document):  # named for its image: a.jpg.json
+            image = source.image or PurePosixPath(source.name).name.removesuffix(".json")
+            return validate_supervisely(document, image)
         return validate_coco(document) if isinstance(document, dict) else validate_createml(document, image_size)
     if source.is_voc:
         root = voc_document(source.data, source.name)

@@ -48,6 +48,7 @@ from .boxes import (
     coco_document,
     cvat_tags,
     is_labelme,
+    is_supervisely,
     looks_like_yolo,
     map_box_columns,
     names_coco,
@@ -776,10 +777,10 @@ def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: s
 def _boxes_files(file_names: list[str], open_file: OpenFile, shown: Callable[[str], str], where: str
                  ) -> dict[str, BoxesFile]:
     """The boxes files among a folder's or zip's files, by file name: CSVs (by their header), JSON files
-    (COCO's; or LabelMe's, an image's each, read together as one), XML files (Pascal VOC's, likewise; or CVAT's),
-    and YOLO's labels. Each names files relative to its own folder."""
+    (COCO's; or LabelMe's or Supervisely's, an image's each, read together as one), XML files (Pascal VOC's,
+    likewise; or CVAT's), and YOLO's labels. Each names files relative to its own folder."""
     found = {}
-    voc, labelme = set(), set()  # Pascal VOC's and LabelMe's files, an image's each
+    voc, labelme, supervisely = set(), set(), set()  # Pascal VOC's, LabelMe's and Supervisely's: an image's each
     for file_name in filter(_may_hold_boxes, file_names):
         try:
             with open_file(file_name) as stream:
@@ -787,8 +788,11 @@ def _boxes_files(file_names: list[str], open_file: OpenFile, shown: Callable[[st
                     data = _read_within(stream, MAX_COCO_BYTES)
                     if data is None:
                         continue
-                    if is_labelme(coco_document(data, shown(file_name))):
+                    document = coco_document(data, shown(file_name))
+                    if is_labelme(document):
                         labelme.add(file_name)
+                    elif is_supervisely(document):
+                        supervisely.add(file_name)
                 elif names_voc(file_name):
                     data = _read_within(stream, MAX_COCO_BYTES)  # CVAT's holds every image's boxes
                     if data is None:
@@ -808,10 +812,13 @@ def _boxes_files(file_names: list[str], open_file: OpenFile, shown: Callable[[st
             with open_file(file_name) as stream:
                 data = stream.read()
         found[file_name] = BoxesFile(shown(file_name), data, posixpath.dirname(file_name))
-    for kind, files, suffix in (("Pascal VOC", voc, ".xml"), ("LabelMe", labelme, ".json")):
-        if files:  # each with the image beside it, should its own file name miss
-            beside = _sidecars(file_names, suffix)
-            parts = [replace(found[file_name], image=beside.get(file_name, "")) for file_name in sorted(files)]
+    per_image = (("Pascal VOC", voc, functools.partial(_sidecars, file_names, ".xml")),
+                 ("LabelMe", labelme, functools.partial(_sidecars, file_names, ".json")),
+                 ("Supervisely", supervisely, functools.partial(_images_named, supervisely, file_names)))
+    for kind, files, images in per_image:
+        if files:  # each with its image (beside it, should its own file name miss; or the one it is named for)
+            image = images()
+            parts = [replace(found[file_name], image=image.get(file_name, "")) for file_name in sorted(files)]
             found.update(dict.fromkeys(files, _read_together(parts, kind, where)))
     found.update(_keras_boxes(file_names, open_file, shown))
     found.update(_yolo_labels(file_names, open_file, shown, where))
@@ -882,6 +889,18 @@ def _yolo_classes_of(file_name: str, open_file: OpenFile) -> YoloClasses | str:
         return yolo_classes(data, file_name)
     except InputFileError as error:
         return f"{error.message} {error.hint}"
+
+
+def _images_named(annotations: Iterable[str], file_names: Iterable[str]) -> dict[str, str]:
+    """The image each Supervisely annotation is named for among the files (ann/a.jpg.json: img/a.jpg, as its projects
+    hold them, or a.jpg beside it); its name alone when neither is there."""
+    present, found = set(file_names), {}
+    for annotation in annotations:
+        path = PurePosixPath(annotation.removesuffix(".json"))
+        folders = path.parent.parts
+        mirrored = PurePosixPath(*folders[:-1], "img", path.name).as_posix() if folders[-1:] == ("ann",) else ""
+        found[annotation] = next((name for name in (mirrored, path.as_posix()) if name in present), path.name)
+    return found
 
 
 def _read_together(parts: list[BoxesFile], kind: str, where: str) -> BoxesFile:

@@ -40,6 +40,17 @@ def image_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
+def mask_box(data: bytes) -> tuple[int, int, int, int] | None:
+    """The pixels a mask image sets (its alpha channel's, or its only channel's), as the box around them: (left,
+    top, right, bottom), right and bottom one past the last; None when it sets none or cannot be read."""
+    try:
+        with PIL.Image.open(io.BytesIO(data)) as image:
+            band = image.getchannel("A") if "A" in image.getbands() else image.convert("L")
+            return band.getbbox()
+    except _UNREADABLE:
+        return None
+
+
 def shrunk(data: bytes, side: int) -> PIL.Image.Image | None:
     """The image at most `side` pixels wide and high, in RGB (RGBA if it has clear parts); None when it cannot
     be read or is too large to decode quickly."""

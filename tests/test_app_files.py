@@ -376,7 +376,7 @@ def test_a_segmentation_export_offers_its_outlines_as_polygons_and_draws_what_wi
     at = choose_files(page(), ("export.zip", export))
     polygons = at.checkbox(key="polygons")
     assert polygons.label == "Send the outlines as polygons (for segmentation), not the boxes around them"
-    assert polygons.help.startswith("1 box is drawn as an outline (COCO segmentation, YOLO segments or CVAT polygons)")
+    assert polygons.help.startswith("1 box is drawn as an outline (a COCO segmentation, a YOLO segment or a polygon)")
 
     def drawn(image: str, columns: range, rows: range) -> bool:  # yellow on white: little blue where it is drawn
         assert PIL.ImageColor.getrgb(BOX_COLORS[0])[2] == 0

@@ -1,8 +1,11 @@
 """Boxes files: each format's boxes become records, and each fault is named by its place in the file."""
 
+import base64
 import io
 import json
+import zlib
 
+import PIL.Image
 import pytest
 
 from ingest.errors import InputFileError
@@ -19,6 +22,7 @@ from ingest.boxes import (
     validate_cvat,
     validate_keras,
     validate_labelme,
+    validate_supervisely,
     validate_voc,
     validate_yolo,
     voc_document,
@@ -131,6 +135,36 @@ def test_labelme_shapes_become_boxes_and_outlines_and_each_fault_is_named():
         (5, "rectangle 5 (dog): its points [[0, 0], [\"x\", 10]] are not two corners [x, y]"),
         (7, "polygon 7: it has no label"),
     ]  # the image beside the file, and its size, stand in for those the file lacks
+
+
+def supervisely_bitmap(origin: tuple[int, int], width: int, height: int) -> dict:
+    """A Supervisely bitmap: a mask of every pixel set, `width` x `height`, at `origin`, as it writes one."""
+    mask = io.BytesIO()
+    PIL.Image.new("RGBA", (width, height), (255, 255, 255, 255)).save(mask, "PNG")
+    return {"data": base64.b64encode(zlib.compress(mask.getvalue())).decode(), "origin": list(origin)}
+
+
+def test_supervisely_objects_become_boxes_outlines_and_masks_boxes_and_each_fault_is_named():
+    document = coco_document(json.dumps({"description": "", "tags": [], "size": {"height": 50, "width": 100},
+                                         "objects": [
+        {"geometryType": "rectangle", "classTitle": "car", "points": {"exterior": [[10, 5], [50, 25]], "interior": []}},
+        {"geometryType": "polygon", "classTitle": "person",
+         "points": {"exterior": [[10, 5], [50, 5], [30, 25]], "interior": [[[20, 8], [30, 8], [25, 12]]]}},
+        {"geometryType": "bitmap", "classTitle": "road", "bitmap": supervisely_bitmap((20, 10), 30, 20)},
+        {"geometryType": "point", "classTitle": "eye", "points": {"exterior": [[5, 5]], "interior": []}},  # left out
+        {"geometryType": "rectangle", "classTitle": "", "points": {"exterior": [[0, 0], [1, 1]]}},
+        {"geometryType": "bitmap", "classTitle": "road", "bitmap": {"data": "not base64!", "origin": [0, 0]}},
+        {"geometryType": "polygon", "classTitle": "person", "points": {"exterior": [[0, 0], [200, 0], [0, 10]]}},
+    ]}).encode(), "a.jpg.json")
+    car, person, road, *errors = validate_supervisely(document, "img/a.jpg")
+    assert car == BoxRecord(1, "", "img/a.jpg", "car", 0.1, 0.1, 0.5, 0.5)
+    assert person == BoxRecord(2, "", "img/a.jpg", "person", 0.1, 0.1, 0.5, 0.5, ((0.1, 0.1, 0.5, 0.1, 0.3, 0.5),))
+    assert road == BoxRecord(3, "", "img/a.jpg", "road", 0.2, 0.2, 0.5, 0.6)  # the box around the mask's pixels
+    assert [(r.line, r.message) for r in errors] == [
+        (5, "rectangle 5: it has no classTitle"),
+        (6, "bitmap 6 (road): its bitmap is not a mask that can be read, or sets no pixel"),
+        (7, "polygon 7 (person): its polygon (around 0, 0, 200, 10) reaches outside its 100 x 50 image"),
+    ]
 
 
 def voc(objects: str, image: str = "<filename>a.jpg</filename><size><width>100</width><height>50</height></size>"):

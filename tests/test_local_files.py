@@ -714,6 +714,34 @@ def test_labelme_files_beside_their_images_add_their_polygons_and_rectangles(san
         (content_id(other), "dog", "box", (0.0, 0.0, 0.1, 0.1))])
 
 
+def test_a_supervisely_project_adds_each_images_objects_from_the_file_named_for_it(sandbox, tmp_path):
+    from tests.test_boxes import supervisely_bitmap
+
+    path = tmp_path / "project.zip"  # Supervisely's export: meta.json, then ann/ and img/ in each dataset
+    other = PNG + b"other"
+
+    def annotation(*objects: dict) -> bytes:
+        return json.dumps({"description": "", "tags": [], "size": {"height": 480, "width": 640},
+                           "objects": list(objects)}).encode()
+
+    path.write_bytes(zipped({
+        "meta.json": b'{"classes": [{"title": "cat", "shape": "polygon"}], "tags": []}',
+        "ds1/img/a.png": PNG, "ds1/ann/a.png.json": annotation(
+            {"geometryType": "polygon", "classTitle": "cat",
+             "points": {"exterior": [[64, 48], [320, 48], [192, 240]], "interior": []}}),
+        "ds2/img/a.png": other, "ds2/ann/a.png.json": annotation(  # the same name in another dataset: its own
+            {"geometryType": "bitmap", "classTitle": "dog", "bitmap": supervisely_bitmap((0, 0), 64, 48)},
+            {"geometryType": "rectangle", "classTitle": "dog", "points": {"exterior": [[0, 0], [700, 10]]}})}))
+    result = upload(sandbox, path, "--polygons")
+    assert result.returncode == 1, result.stdout + result.stderr  # a rectangle past the image's edge
+    assert "2 files in" in result.stdout and "Boxes: 2 uploaded, 0 already there, 1 invalid" in result.stdout
+    assert (f"{path}:ds2/ann/a.png.json:2: rectangle 2 (dog): its rectangle (around 0, 0, 700, 10) reaches outside "
+            "its 640 x 480 image") in result.stdout
+    assert stored_regions(sandbox) == sorted([
+        (content_id(PNG), "cat", "polygon", (0.1, 0.1, 0.5, 0.1, 0.3, 0.5)),
+        (content_id(other), "dog", "box", (0.0, 0.0, 0.1, 0.1))])
+
+
 def test_a_copy_is_stored_once_with_the_concepts_of_both_folders(sandbox, tmp_path):
     path = tmp_path / "pets.zip"  # split folders name no class; the same photo sorted into two classes
     plain = PNG + b"plain"
