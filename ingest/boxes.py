@@ -655,18 +655,14 @@ def _cvat_box(box: ElementTree.Element, size: tuple[float, float]):
 
 
 def _cvat_polygon(polygon: ElementTree.Element, size: tuple[float, float]):
-    """A <polygon>'s box (around its points) and outline as fractions of its image; or a problem."""
+    """A <polygon>'s box (around its points, "x1,y1;x2,y2;...") and outline as fractions of its image; or a
+    problem."""
     text = polygon.get("points") or ""
-    numbers = [_number(value) for pair in text.split(";")
-               for value in (pair.split(",") if pair.count(",") == 1 else ("",))]
-    if len(numbers) < 6 or not all(map(is_finite, numbers)):
-        return (), (), (f"its points {shortened(text, SHOWN_NUMBER_CHARS)!r} are not three or more x,y pairs",
+    pairs = [[_number(value) for value in pair.split(",")] for pair in text.split(";")]
+    if not all(len(pair) == 2 for pair in pairs):
+        return (), (), (f"its points {shortened(text, SHOWN_NUMBER_CHARS)!r} are not x,y pairs",
                         "give each point as x,y in pixels, the points separated by semicolons")
-    corners = (min(numbers[0::2]), min(numbers[1::2]), max(numbers[0::2]), max(numbers[1::2]))
-    if corners[0] >= corners[2] or corners[1] >= corners[3]:
-        return (), (), ("its points lie on one line: the polygon has no width or height", "check its points")
-    edges, problem = _image_edges(corners, *size, "its polygon (around {:g}, {:g}, {:g}, {:g})".format(*corners))
-    return edges, () if problem else (outline_points(numbers, *size, _EDGE_SLACK),), problem
+    return drawn_shape("polygon", pairs, size, "check its points in CVAT")
 
 
 _CVAT_SHAPES = {"box": _cvat_box, "polygon": _cvat_polygon}

@@ -209,6 +209,7 @@ CVAT = b"""<?xml version="1.0" encoding="utf-8"?>
     <polygon label="cat" points="1,1;5,5"/>
     <polygon label="cat" points="1,1;1,5;1,9"/>
     <polygon label="cat" points="0,0;300,0;0,50"/>
+    <polygon label="cat" points="0,0;1;2,2"/>
     <polyline label="cat" points="1,1;5,5;1,5"/>
     <points label="cat" points="1,1"/>
   </image>
@@ -229,9 +230,10 @@ def test_a_cvat_exports_boxes_and_polygons_are_read_and_each_fault_is_named():
         (5, "b.jpg", "box 5 (cat): its corners (xtl='50', ytl='0', xbr='40', ybr='1') are not a box"),
         (6, "b.jpg", "box 6 (cat): its box (150, 0, 260, 10) reaches outside its 200 x 100 image"),
         (7, "b.jpg", "box 7 (cat): its rotation 'nan' is not a number of degrees"),
-        (8, "b.jpg", "polygon 8 (cat): its points '1,1;5,5' are not three or more x,y pairs"),
-        (9, "b.jpg", "polygon 9 (cat): its points lie on one line: the polygon has no width or height"),
+        (8, "b.jpg", "polygon 8 (cat): its points [[1.0, 1.0], [5.0, 5.0]] are not three or more points [x, y]"),
+        (9, "b.jpg", "polygon 9 (cat): it has no width or height"),
         (10, "b.jpg", "polygon 10 (cat): its polygon (around 0, 0, 300, 50) reaches outside its 200 x 100 image"),
+        (11, "b.jpg", "polygon 11 (cat): its points '0,0;1;2,2' are not x,y pairs"),
     ]  # lines and points are no areas: left out
 
 

@@ -145,8 +145,8 @@ def test_a_cvat_export_with_its_images_uploads_them_with_their_boxes_and_tags(sa
     path.write_bytes(zipped({"annotations.xml": CVAT, "images/train/a.jpg": PNG, "images/b.jpg": PNG + b"b",
                              "images/c.jpg": PNG + b"c"}))
     result = upload(sandbox, path, "--polygons")
-    assert result.returncode == 1, result.stdout + result.stderr  # seven of its shapes need fixing
-    assert "2 uploaded" in result.stdout and "Boxes: 3 uploaded, 0 already there, 7 invalid" in result.stdout
+    assert result.returncode == 1, result.stdout + result.stderr  # eight of its shapes need fixing
+    assert "2 uploaded" in result.stdout and "Boxes: 3 uploaded, 0 already there, 8 invalid" in result.stdout
     assert f"{path}:annotations.xml:5: box 5 (cat): its corners" in result.stdout
     assert "1 file that annotations.xml does not name" in result.stderr  # c.jpg, in no task
     stored = {bytes(i.data.image.base64): i for i in sandbox.stored_inputs()}
