@@ -890,7 +890,7 @@ def preview_section(chosen: ChosenFile, check: FileCheck, layout: Layout, given_
     boxes = preview_boxes(chosen, given_boxes)
     st.dataframe(
         colored(preview_frame(check, chosen.files, boxes, url_pictures(check, boxes),
-                              outlines=st.session_state.get("polygons", False))),  # as ticked below, at the boxes
+                              outlines=st.session_state.get(polygons_key(chosen), False))),  # as ticked below
         hide_index=True,
         placeholder="",  # no thumbnail for a video, audio or text row: an empty cell, not "None"
         height=table_height(shown),
@@ -1192,14 +1192,20 @@ def show_boxes_check(chosen: BoxesFile, result: BoxesCheck | InputFileError) -> 
                            "the upload will list every one.")
 
 
-def polygons_choice(boxes: Sequence[BoxesFile], files: LocalFiles | None) -> bool:
+def polygons_key(chosen: ChosenFile) -> str:
+    """The key of the chosen file's 'Send the outlines as polygons' tick: each file its own, as its other choices."""
+    return f"polygons_{chosen.digest[:12]}"
+
+
+def polygons_choice(chosen: ChosenFile, boxes: Sequence[BoxesFile]) -> bool:
     """Whether to send the outlines the boxes files draw as polygons: asked when one draws any."""
     outlined = sum(result.outlined for boxes_file in boxes
-                   if not isinstance(result := checked_boxes(boxes_file, files), InputFileError))
+                   if not isinstance(result := checked_boxes(boxes_file, chosen.files), InputFileError))
     if not outlined:
         return False
     drawn = (f"{outlined:,} of the boxes are drawn as outlines" if outlined > 1 else "1 box is drawn as an outline")
-    return st.checkbox("Send the outlines as polygons (for segmentation), not the boxes around them", key="polygons",
+    return st.checkbox("Send the outlines as polygons (for segmentation), not the boxes around them",
+                       key=polygons_key(chosen),
                        help=f"{drawn} (a COCO segmentation, a YOLO segment or a polygon). The app can hold each as "
                             "a polygon, for a segmentation model, or as the box around it, for a detection model.")
 
@@ -2163,7 +2169,7 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
     chosen_boxes, boxes_check = boxes_section(chosen.files if chosen else None, given_boxes)
     if chosen_boxes:
         boxes, boxes_unusable = (chosen_boxes,), isinstance(boxes_check, InputFileError)
-    polygons = polygons_choice((*boxes, listed_boxes) if listed_boxes else boxes, chosen.files if chosen else None)
+    polygons = chosen is not None and polygons_choice(chosen, (*boxes, listed_boxes) if listed_boxes else boxes)
 
     st.subheader("3. Upload")
     choices = replace(options_section(), polygons=polygons)

@@ -27,7 +27,7 @@ from ingest.pictures import BOX_COLORS
 from ingest.sandbox import Sandbox
 from tests.conftest import stored_boxes, stored_regions, stub_for
 from tests.test_app import choose, keys, metrics, page, run_until, texts, upload, upload_finished
-from tests.test_app_more import browse, choose_boxes
+from tests.test_app_more import browse, choose_boxes, polygons_tick
 from tests.test_local_files import hugging_face_parquet, labelme, shape
 
 
@@ -374,7 +374,7 @@ def test_a_segmentation_export_offers_its_outlines_as_polygons_and_draws_what_wi
     export = zipped({"data.yaml": b"names: ['leaf']\n", "images/a.png": white,
                      "labels/a.txt": b"0 0.1 0.1 0.1 0.9 0.9 0.9\n"})  # a triangle: Ultralytics' segment
     at = choose_files(page(), ("export.zip", export))
-    polygons = at.checkbox(key="polygons")
+    polygons = polygons_tick(at)
     assert polygons.label == "Send the outlines as polygons (for segmentation), not the boxes around them"
     assert polygons.help.startswith("1 box is drawn as an outline (a COCO segmentation, a YOLO segment or a polygon)")
 
@@ -400,7 +400,7 @@ def test_labelme_files_chosen_with_their_images_give_them_their_polygons(server_
     at = choose_files(page(), ("red.png", RED), ("red.json", drawn), ("green.png", GREEN))
     assert metrics(at).items() >= {"Files found": "2", "Ready to upload": "2"}.items()  # the JSON is no input
     assert "**1 LabelMe file in 3 chosen files: 1 box, 1 ready.**" in texts(at.markdown)
-    at.checkbox(key="polygons").check().run()
+    polygons_tick(at).check().run()
     upload(at)
     assert metrics(at).items() >= {"Uploaded": "2", "Boxes uploaded": "1"}.items()
     assert stored_regions(server_env) == [(content_id(RED), "apple", "polygon", (0.0, 0.0, 1.0, 0.0, 0.5, 1.0))]

@@ -306,14 +306,25 @@ def test_boxes_are_drawn_on_images_given_by_url_before_and_after_the_upload(serv
     assert shown.loc[plain, "Image"] == plain
 
 
+def polygons_tick(at: AppTest):
+    """The 'Send the outlines as polygons' checkbox (its key is the chosen file's)."""
+    [tick] = [box for box in at.checkbox if box.key.startswith("polygons_")]
+    return tick
+
+
 def test_a_label_studio_export_with_polygons_offers_to_send_them_as_such(server_env: Sandbox) -> None:
-    export = [{"data": {"image": "https://h.test/ls.jpg"}, "annotations": [{"result": [
-        {"type": "polygonlabels", "original_width": 200, "original_height": 100,
-         "value": {"points": [[10, 20], [50, 20], [30, 60]], "polygonlabels": ["Cat"]}}]}]}]
-    at = choose(page(), "project-3.json", json.dumps(export).encode())
+    def export(image: str) -> bytes:
+        return json.dumps([{"data": {"image": image}, "annotations": [{"result": [
+            {"type": "polygonlabels", "original_width": 200, "original_height": 100,
+             "value": {"points": [[10, 20], [50, 20], [30, 60]], "polygonlabels": ["Cat"]}}]}]}]).encode()
+
+    at = choose(page(), "project-4.json", export("https://h.test/other.jpg"))
+    polygons_tick(at).check().run()
+    at = choose(at, "project-3.json", export("https://h.test/ls.jpg"))
+    assert not polygons_tick(at).value  # ticked for another file: each file is asked on its own
     assert "Not used" not in texts(at.caption)  # its polygon column is the boxes'
-    assert at.checkbox(key="polygons").help.startswith("1 box is drawn as an outline")
-    at.checkbox(key="polygons").check().run()
+    assert polygons_tick(at).help.startswith("1 box is drawn as an outline")
+    polygons_tick(at).check().run()
     upload(at)
     assert metrics(at).items() >= {"Boxes uploaded": "1"}.items()
     assert [kind for _, concept, kind, _ in stored_regions(server_env) if concept == "Cat"] == ["polygon"]
