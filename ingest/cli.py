@@ -291,7 +291,7 @@ def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path
         target.check()
         print(f"Uploading {name} to {target.label}", file=sys.stderr)
     status = _follow(job.start(), options.dry_run)
-    return _finish(status, report, failed)
+    return _finish(status, report, failed, options.polygons)
 
 
 @contextmanager
@@ -377,7 +377,7 @@ def _follow(job: UploadJob, dry_run: bool) -> JobStatus:
                 return status
 
 
-def _finish(status: JobStatus, report: Path | None, failed: Path | None) -> int:
+def _finish(status: JobStatus, report: Path | None, failed: Path | None, polygons: bool) -> int:
     noun = status.noun
     if status.fatal:
         return _fail(status.fatal)
@@ -393,7 +393,11 @@ def _finish(status: JobStatus, report: Path | None, failed: Path | None) -> int:
     if status.class_columns:
         print(f"hint: {class_columns_sentence(status.class_columns)} --class-columns reads each as a concept, given "
               "to the rows with a 1.", file=sys.stderr)
-    if status.outlines:
+    if polygons and status.boxes is not None and not status.outlines:
+        sent = "is" if status.dry_run else "was"
+        print(f"note: --polygons: no box is drawn as an outline in its file, so each {sent} sent as a box.",
+              file=sys.stderr)
+    if status.outlines and not polygons:
         sent = ("is" if status.dry_run else "was") if status.outlines == 1 else ("are" if status.dry_run else "were")
         drawn = (f"{status.outlines:,} boxes are drawn as outlines (polygons) in their files, and {sent} sent as the "
                  "boxes around them" if status.outlines > 1 else

@@ -141,7 +141,7 @@ class JobStatus:
     box_problems: tuple[tuple[str, RowOutcome], ...] = ()  # (the boxes file's name, the box's outcome)
     noun: str = "row"  # what a counted row stands for: a row, a file, or an input of a list of boxes
     class_columns: tuple[str, ...] = ()  # columns of 1s and 0s left unread, which `class_columns` would read
-    outlines: int = 0  # boxes their files draw as outlines (polygons), sent as boxes: `polygons` would send outlines
+    outlines: int = 0  # boxes their files draw as outlines (polygons): sent as such with `polygons`, else as boxes
     notes: tuple[str, ...] = ()  # on the rows as read: concepts likely mistyped, urls sent changed (the page's
     # preview makes its own)
     done: bool = False
@@ -239,7 +239,7 @@ class UploadJob:
         self._files = files
         self._boxes_files = tuple(boxes)
         self._boxes: list[tuple[str, BoxRecord]] = []  # (its file's name, the box)
-        self._outlines = 0  # of those boxes, drawn as outlines but sent as boxes
+        self._outlines = 0  # of those boxes, drawn as outlines
         self._box_ids: dict[str, str] = {}  # url -> input id, for boxes that name their input by url
         self._box_counts: dict[str, int] | None = None
         self._noun = row_noun(files)
@@ -584,8 +584,8 @@ class UploadJob:
                 else:
                     self._bad_boxes.append((source, bad))
                 continue
+            self._outlines += bool(result.outline)
             if result.outline and not self.options.polygons:  # sent as its box: the outline is not kept
-                self._outlines += 1
                 result = replace(result, outline=())
             self._boxes.append((source, result))
             if not result.input_id:

@@ -429,6 +429,18 @@ def test_many_problems_print_the_first_50_and_point_to_the_report(tmp_path):
     assert "... and 30 more rows with problems: write them all with --report PATH." in result.stdout
 
 
+def test_polygons_asked_of_boxes_that_draw_no_outline_says_they_are_boxes(tmp_path):
+    path, boxes = tmp_path / "list.csv", tmp_path / "boxes.csv"
+    path.write_text("url,input_id\nhttps://h.test/a.jpg,a\n")
+    boxes.write_text("input_id,concept,left_col,top_row,right_col,bottom_row\na,cat,0.1,0.1,0.5,0.5\n")
+    result = run("upload", str(path), "--boxes", str(boxes), "--polygons", "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "note: --polygons: no box is drawn as an outline in its file, so each is sent as a box." in result.stderr
+    boxes.write_text("input_id,concept,left_col,top_row,right_col,bottom_row,polygon\n"
+                     "a,cat,0.1,0.1,0.5,0.5,0.1 0.1 0.5 0.1 0.3 0.5\n")
+    assert "note: --polygons" not in run("upload", str(path), "--boxes", str(boxes), "--polygons", "--dry-run").stderr
+
+
 def test_rows_and_boxes_with_problems_are_counted_apart_and_each_points_to_its_report(tmp_path):
     path, boxes, report = tmp_path / "bad.csv", tmp_path / "boxes.csv", tmp_path / "out.csv"
     path.write_text("url,input_id\nhttps://h.test/a.jpg,a\n" + "not-a-url,\n" * 60)
