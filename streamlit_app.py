@@ -567,7 +567,7 @@ def files_section() -> ChosenFile | None:
         "`metadata`, `dataset_id` and so on). Then only the files it names are uploaded. A detection export's "
         "boxes files (a CSV of boxes, COCO JSON, such as Roboflow's `_annotations.csv` or "
         "`_annotations.coco.json` in each of `train/`, `valid/` and `test/`, Pascal VOC's XML or LabelMe's or "
-        "Supervisely's JSON file per image, CVAT's `annotations.xml`, or "
+        "Supervisely's JSON file per image, a VIA project, CVAT's `annotations.xml`, or "
         "YOLO's `labels/` with their `data.yaml`) are read too: their boxes are added to the images. So are "
         "Hugging Face's `metadata.jsonl` (or `metadata.csv`) and Roboflow's multi-label `_classes.csv`: the "
         "files they name get their labels and metadata. A Hugging Face dataset's `.parquet` file (or its shards, "
@@ -1145,9 +1145,9 @@ def boxes_section(files: LocalFiles | None, given: BoxesFile | None
                    "naming a row of your upload, `concept` "
                    "(or `class`), and the edges `left_col`, `top_row`, `right_col`, `bottom_row` as fractions of the "
                    "image from 0 to 1 (0, 0 is the top left corner), or `xmin`, `ymin`, `xmax`, `ymax` in pixels "
-                   "with the image's `width` and `height`. Or a COCO, Create ML, LabelMe or Supervisely JSON file of "
-                   "annotations naming the chosen files, or a CVAT for images XML file. The boxes are added once "
-                   "their inputs are in the app.")
+                   "with the image's `width` and `height`. Or a COCO, Create ML, LabelMe, Supervisely or VIA JSON "
+                   "file of annotations naming the chosen files, or a CVAT for images XML file. The boxes are added "
+                   "once their inputs are in the app.")
         st.file_uploader("Choose a boxes file", type=["csv", "tsv", "txt", "json", "xml"], key=key)
         st.download_button("Download a boxes template", data=BOXES_TEMPLATE, file_name="boxes-template.csv",
                            mime="text/csv", key="boxes_template", icon=":material/description:", on_click="ignore",

@@ -235,8 +235,8 @@ _EDGE_SLACK = 1.0  # pixels a box may overrun the image by (exporters round), ke
 
 def coco_document(data: bytes, name: str) -> dict | list:
     """A JSON file of boxes: COCO's annotations (a dict), LabelMe's or Supervisely's of one image (a dict, see
-    `is_labelme` and `is_supervisely`), or Create ML's (a list of images, each with its annotations); raises
-    `InputFileError` when `data` is none."""
+    `is_labelme` and `is_supervisely`), VIA's (a dict, see `via_images`), or Create ML's (a list of images, each
+    with its annotations); raises `InputFileError` when `data` is none."""
     try:
         document = json.loads(data)
     except (ValueError, RecursionError) as error:
@@ -244,7 +244,7 @@ def coco_document(data: bytes, name: str) -> dict | list:
                              "Export the annotations again, as COCO JSON.") from None
     createml = isinstance(document, list) and bool(document) and all(
         isinstance(entry, dict) and "image" in entry and "annotations" in entry for entry in document)
-    if not createml and not any(test(document) for test in (is_coco, is_labelme, is_supervisely)):
+    if not createml and not any(test(document) for test in (is_coco, is_labelme, is_supervisely, via_images)):
         raise InputFileError(f"{name} is not a COCO annotations file: it lacks its images, annotations or "
                              "categories.", "Export the annotations as COCO JSON, or give the boxes as a CSV file.")
     return document
@@ -478,6 +478,75 @@ def drawn_shape(kind: str, points: object, size: tuple[float, float], redraw: st
     edges, problem = _image_edges(corners, *size, f"its {kind} (around {', '.join(f'{c:g}' for c in corners)})")
     outline = outline_points(numbers, *size, _EDGE_SLACK) if kind == "polygon" and not problem else ()
     return edges, (outline,) if outline else (), problem
+
+
+# -- VGG Image Annotator (VIA): one JSON file of every image's regions --------------------------------------------
+_VIA_PROJECT = "_via_img_metadata"  # a saved project's images; an export of annotations is that object alone
+_VIA_LABELS = ("label", "class", "name", "category", "type", "object")  # region attributes that name a class
+
+
+def via_images(document: object) -> dict | None:
+    """A VIA file's images (its `_via_img_metadata`, or the file itself when it is an export of annotations: each
+    image's filename and regions, under a key of its own); None for any other JSON."""
+    images = document.get(_VIA_PROJECT, document) if isinstance(document, dict) else None
+    return images if isinstance(images, dict) and images and all(
+        isinstance(entry, dict) and "filename" in entry and "regions" in entry for entry in images.values()) else None
+
+
+def validate_via(images: dict, image_size: Callable[[str], tuple[int, int] | None] | None = None
+                 ) -> Iterator[BoxRecord | RowError]:
+    """Each rectangle and polygon of a VIA file as a `BoxRecord` naming its image's file, or a `RowError` whose
+    line is the image's place in the file. Its shapes are in pixels and it gives no image size: `image_size` reads it
+    from the image file. A region's class is its attribute named for one (label, class, name...), or its only one."""
+    for number, entry in enumerate(images.values(), 1):
+        file_name = entry.get("filename") if isinstance(entry.get("filename"), str) else ""
+        size = image_size(file_name) if file_name and image_size else None
+        regions = entry.get("regions")
+        regions = list(regions.values()) if isinstance(regions, dict) else regions if isinstance(regions, list) else []
+        for place, region in enumerate(regions, 1):
+            region = region if isinstance(region, dict) else {}
+            shape = region.get("shape_attributes") if isinstance(region.get("shape_attributes"), dict) else {}
+            kind = {"rect": "rectangle", "polygon": "polygon"}.get(shape.get("name"))
+            if kind is None:
+                continue  # a circle, an ellipse, a line or a point: no box of its own
+            concept = _via_label(region.get("region_attributes"))
+            what = f"image {number}, {kind} {place}" + (f" ({concept})" if concept else "")
+            if not file_name:
+                problem = ("it names no image", "export the annotations again: every image should have its filename")
+            elif not concept:
+                problem = ("its region attributes name no class",
+                           "give each region an attribute such as 'label' in VIA, holding what it shows")
+            elif size is None:
+                problem = (f"the size of {file_name!r} is unknown, and VIA's shapes are in pixels",
+                           "choose the images with the file, in the same folder or zip")
+            else:
+                edges, outline, problem = drawn_shape(kind, _via_points(kind, shape), size, "draw it again in VIA")
+            if problem:
+                yield RowError(number, "", file_name, "", f"{what}: {problem[0]}", problem[1], [])
+            else:
+                yield BoxRecord(number, "", file_name, concept, *edges, outline)
+
+
+def _via_points(kind: str, shape: dict) -> object:
+    """A VIA shape's points as [x, y] pairs: a rectangle's two corners, or a polygon's all_points_x and _y paired."""
+    if kind == "rectangle":
+        x, y, width, height = (shape.get(key) for key in ("x", "y", "width", "height"))
+        numbers = all(is_finite(value) for value in (x, y, width, height))
+        return [[x, y], [x + width, y + height]] if numbers else [[x, y], [width, height]]
+    xs, ys = shape.get("all_points_x"), shape.get("all_points_y")
+    return [list(pair) for pair in zip(xs, ys)] if isinstance(xs, list) and isinstance(ys, list) else [xs, ys]
+
+
+def _via_label(attributes: object) -> str:
+    """A VIA region's class: the text of its attribute named for one (label, class, name...) or of its only text
+    attribute, or its only ticked checkbox."""
+    attributes = attributes if isinstance(attributes, dict) else {}
+    texts = {key: value.strip() for key, value in attributes.items() if isinstance(value, str) and value.strip()}
+    named = [texts[key] for key in texts if key.strip().lower() in _VIA_LABELS]
+    ticked = [option for value in attributes.values() if isinstance(value, dict)
+              for option, on in value.items() if on is True]
+    return next(iter(named), "") or (next(iter(texts.values())) if len(texts) == 1 else "") or (
+        ticked[0] if len(ticked) == 1 else "")
 
 
 # -- Supervisely: a JSON file of objects per image, named for it (ann/a.jpg.json for img/a.jpg) -----------------

@@ -31,8 +31,10 @@ from .boxes import (
     validate_keras,
     validate_labelme,
     validate_supervisely,
+    validate_via,
     validate_voc,
     validate_yolo,
+    via_images,
     voc_document,
 )
 from .urls import url_change
@@ -233,8 +235,8 @@ def _image_size(files: LocalFiles, file_name: str) -> tuple[int, int] | None:
 
 def _boxes_of(source: BoxesFile, image_size: Callable[[str], tuple[int, int] | None] | None = None
               ) -> Iterator[BoxRecord | RowError]:
-    """One file's boxes, read as its kind is: Keras TXT, YOLO labels, COCO, LabelMe, Supervisely or Create ML JSON,
-    Pascal VOC XML, or a CSV of boxes."""
+    """One file's boxes, read as its kind is: Keras TXT, YOLO labels, COCO, LabelMe, Supervisely, VIA or Create ML
+    JSON, Pascal VOC XML, or a CSV of boxes."""
     if source.classes and not source.image:  # Keras TXT: every image's boxes (a YOLO label file is one image's)
         return validate_keras(source.data, source.classes, image_size)
     if source.classes:
@@ -246,6 +248,8 @@ def _boxes_of(source: BoxesFile, image_size: Callable[[str], tuple[int, int] | N
         if is_supervisely(document):  # named for its image: a.jpg.json
             image = source.image or PurePosixPath(source.name).name.removesuffix(".json")
             return validate_supervisely(document, image)
+        if images := via_images(document):
+            return validate_via(images, image_size)
         return validate_coco(document) if isinstance(document, dict) else validate_createml(document, image_size)
     if source.is_voc:
         root = voc_document(source.data, source.name)

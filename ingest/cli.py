@@ -115,12 +115,12 @@ def _parser() -> argparse.ArgumentParser:
     how.add_argument("--boxes", type=Path, metavar="BOXES", action="append", default=[],
                      help="a CSV of bounding boxes (input_id, url or local file name; concept or class; and "
                           "left_col, top_row, right_col, bottom_row from 0 to 1, or xmin, ymin, xmax, ymax in pixels "
-                          "with width and height), a COCO, Create ML, LabelMe or Supervisely JSON file, or CVAT's "
+                          "with width and height), a COCO, Create ML, LabelMe, Supervisely or VIA JSON file, or CVAT's "
                           "XML, to post as region annotations once the inputs exist; may be given more than once")
     how.add_argument("--polygons", action="store_true",
                      help="send the outlines that boxes files draw (COCO segmentation, YOLO segments, and the "
-                          "polygons of CVAT, Label Studio, LabelMe and Supervisely) as polygons, for segmentation, "
-                          "rather than the boxes around them")
+                          "polygons of CVAT, Label Studio, LabelMe, Supervisely and VIA) as polygons, for "
+                          "segmentation, rather than the boxes around them")
     how.add_argument("--list", dest="chosen_list", metavar="NAME",
                      help="for a folder or zip with several lists (CSV, TSV, Excel) at its top: the one that names "
                           "its files (--list '' for none: every file is an input)")

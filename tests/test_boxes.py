@@ -23,8 +23,10 @@ from ingest.boxes import (
     validate_keras,
     validate_labelme,
     validate_supervisely,
+    validate_via,
     validate_voc,
     validate_yolo,
+    via_images,
     voc_document,
     yolo_classes,
 )
@@ -135,6 +137,33 @@ def test_labelme_shapes_become_boxes_and_outlines_and_each_fault_is_named():
         (5, "rectangle 5 (dog): its points [[0, 0], [\"x\", 10]] are not two corners [x, y]"),
         (7, "polygon 7: it has no label"),
     ]  # the image beside the file, and its size, stand in for those the file lacks
+
+
+def test_via_regions_become_boxes_and_outlines_with_the_class_their_attributes_name():
+    via = {"a.jpg1234": {"filename": "a.jpg", "size": 1234, "file_attributes": {}, "regions": [
+        {"shape_attributes": {"name": "rect", "x": 10, "y": 5, "width": 40, "height": 20},
+         "region_attributes": {"Label": "car", "note": "parked"}},  # the attribute named for a class
+        {"shape_attributes": {"name": "polygon", "all_points_x": [10, 50, 30], "all_points_y": [5, 5, 25]},
+         "region_attributes": {"kind": "person"}},  # its only text
+        {"shape_attributes": {"name": "rect", "x": 0, "y": 0, "width": 10, "height": 10},
+         "region_attributes": {"animal": {"dog": True, "cat": False}}},  # its one ticked checkbox
+        {"shape_attributes": {"name": "circle", "cx": 5, "cy": 5, "r": 2}, "region_attributes": {"label": "eye"}},
+        {"shape_attributes": {"name": "rect", "x": 0, "y": 0, "width": 10, "height": 10}, "region_attributes": {}},
+        {"shape_attributes": {"name": "polygon", "all_points_x": [0, 10], "all_points_y": [0, 10]},
+         "region_attributes": {"label": "dog"}}]},
+        "b.jpg99": {"filename": "b.jpg", "size": 99, "regions": {"0": {  # VIA 1 keeps regions in an object
+            "shape_attributes": {"name": "rect", "x": 0, "y": 0, "width": 5, "height": 5},
+            "region_attributes": {"label": "dog"}}}}}
+    document = coco_document(json.dumps({"_via_settings": {}, "_via_img_metadata": via}).encode(), "project.json")
+    results = list(validate_via(via_images(document), lambda name: (100, 50) if name == "a.jpg" else None))
+    assert results[:3] == [BoxRecord(1, "", "a.jpg", "car", 0.1, 0.1, 0.5, 0.5),
+                           BoxRecord(1, "", "a.jpg", "person", 0.1, 0.1, 0.5, 0.5, ((0.1, 0.1, 0.5, 0.1, 0.3, 0.5),)),
+                           BoxRecord(1, "", "a.jpg", "dog", 0.0, 0.0, 0.1, 0.2)]
+    assert [(r.line, r.message) for r in results[3:]] == [
+        (1, "image 1, rectangle 5: its region attributes name no class"),
+        (1, "image 1, polygon 6 (dog): its points [[0, 0], [10, 10]] are not three or more points [x, y]"),
+        (2, "image 2, rectangle 1 (dog): the size of 'b.jpg' is unknown, and VIA's shapes are in pixels"),
+    ]
 
 
 def supervisely_bitmap(origin: tuple[int, int], width: int, height: int) -> dict:

@@ -742,6 +742,26 @@ def test_a_supervisely_project_adds_each_images_objects_from_the_file_named_for_
         (content_id(other), "dog", "box", (0.0, 0.0, 0.1, 0.1))])
 
 
+def test_a_via_export_beside_its_images_adds_their_regions_in_pixels_of_each_images_size(sandbox, tmp_path):
+    picture = io.BytesIO()
+    PIL.Image.new("RGB", (640, 480), "white").save(picture, "PNG")
+    image = picture.getvalue()
+    via = {"a.png123": {"filename": "a.png", "size": 123, "file_attributes": {}, "regions": [
+        {"shape_attributes": {"name": "polygon", "all_points_x": [64, 320, 192], "all_points_y": [48, 48, 240]},
+         "region_attributes": {"name": "balloon"}},
+        {"shape_attributes": {"name": "rect", "x": 0, "y": 0, "width": 64, "height": 48}, "region_attributes": {}}]}}
+    folder = tmp_path / "balloons"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(image)
+    (folder / "via_region_data.json").write_text(json.dumps(via))
+    result = upload(sandbox, folder, "--polygons")
+    assert result.returncode == 1, result.stdout + result.stderr  # a region that names no class
+    assert "Boxes: 1 uploaded, 0 already there, 1 invalid" in result.stdout
+    assert (f"{folder}/via_region_data.json:1: image 1, rectangle 2: its region attributes name no class - give each "
+            "region an attribute such as 'label' in VIA") in result.stdout
+    assert stored_regions(sandbox) == [(content_id(image), "balloon", "polygon", (0.1, 0.1, 0.5, 0.1, 0.3, 0.5))]
+
+
 def test_a_copy_is_stored_once_with_the_concepts_of_both_folders(sandbox, tmp_path):
     path = tmp_path / "pets.zip"  # split folders name no class; the same photo sorted into two classes
     plain = PNG + b"plain"
