@@ -568,7 +568,7 @@ def _read_members(name: str, sizes: Mapping[str, int], open_file: OpenFile,
             raise InputFileError(f"{name} holds boxes ({_some(tuple(dict.fromkeys(b.name for b in boxes.values())))})"
                                  " but none of the images they are drawn on.",
                                  "Choose the folder or zip that holds the images too: an export with its images, "
-                                 "or each LabelMe or Pascal VOC file beside its image.")
+                                 "or each annotation file (LabelMe's, Pascal VOC's) beside its image.")
         held = f" (only {_some(left_out)})" if left_out else ""
         raise InputFileError(f"{name} holds no images, videos, audio or text files to upload{held}.",
                              "Choose the folder or zip that holds them, or a list of their web addresses.")
@@ -777,8 +777,8 @@ def _sort_listing(file_names: list[str], boxes: Mapping[str, BoxesFile], name: s
 def _boxes_files(file_names: list[str], open_file: OpenFile, shown: Callable[[str], str], where: str
                  ) -> dict[str, BoxesFile]:
     """The boxes files among a folder's or zip's files, by file name: CSVs (by their header), JSON files
-    (COCO's; or LabelMe's or Supervisely's, an image's each, read together as one), XML files (Pascal VOC's,
-    likewise; or CVAT's), and YOLO's labels. Each names files relative to its own folder."""
+    (COCO's, Create ML's or VIA's; or LabelMe's or Supervisely's, an image's each, read together as one), XML files
+    (Pascal VOC's, likewise; or CVAT's), and YOLO's labels. Each names files relative to its own folder."""
     found = {}
     voc, labelme, supervisely = set(), set(), set()  # Pascal VOC's, LabelMe's and Supervisely's: an image's each
     for file_name in filter(_may_hold_boxes, file_names):

@@ -302,9 +302,10 @@ def _min_rectangle(value: object) -> bool:
 
 
 def _polygons(value: object) -> bool:
-    """Whether a JSON-MIN value is a list of polygons."""
+    """Whether a JSON-MIN value is a list of polygons (a PolygonLabels control's, or Labels on a Polygon)."""
     return isinstance(value, list) and bool(value) and all(
-        isinstance(v, dict) and isinstance(v.get("points"), list) and "polygonlabels" in v for v in value)
+        isinstance(v, dict) and isinstance(v.get("points"), list) and ("polygonlabels" in v or "labels" in v)
+        for v in value)
 
 
 def _box_labels(value: dict) -> list[str]:

@@ -72,10 +72,12 @@ def test_a_label_studio_exports_polygons_are_added_as_polygons_when_asked(sandbo
 
 def test_label_studio_json_min_reads_its_polygons_with_the_box_around_each():
     exported = [{"image": "https://h.test/a.jpg", "label": [
-        {"points": [[10, 20], [50, 20], [30, 60]], "closed": True, "polygonlabels": ["Cat"], **RESULT}]}]
+        {"points": [[10, 20], [50, 20], [30, 60]], "closed": True, "polygonlabels": ["Cat"], **RESULT},
+        {"points": [[10, 20], [50, 20], [30, 60]], "labels": ["Dog"], **RESULT}]}]  # Labels on a Polygon control
     header, found = rows(json.dumps(exported).encode(), read_as="Label Studio's export")
     assert header == ["image", "class", "left_col", "top_row", "right_col", "bottom_row", "polygon"]
-    assert found == [(2, ["https://h.test/a.jpg", "Cat", "0.1", "0.2", "0.5", "0.6", "0.1 0.2 0.5 0.2 0.3 0.6"])]
+    assert found == [(2, ["https://h.test/a.jpg", "Cat", "0.1", "0.2", "0.5", "0.6", "0.1 0.2 0.5 0.2 0.3 0.6"]),
+                     (3, ["https://h.test/a.jpg", "Dog", "0.1", "0.2", "0.5", "0.6", "0.1 0.2 0.5 0.2 0.3 0.6"])]
 
 
 @pytest.mark.parametrize("lines", [False, True], ids=["array", "json-lines"])
