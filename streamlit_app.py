@@ -697,6 +697,7 @@ class Layout:
     sheet: str | None = None
     concept_separator: str = CONCEPT_SEPARATOR
     class_columns: bool = False  # the columns of 1s and 0s are read as one concept each
+    concepts: tuple[str, ...] = ()  # given to every input, beside its row's own
 
 
 def role_label(role: str) -> str:
@@ -788,6 +789,15 @@ def layout_section(chosen: ChosenFile) -> Layout | None:
                   state.get(f"concept_sep_{tag}") or CONCEPT_SEPARATOR, bool(state.get(f"classes_{tag}")))
 
 
+def every_input_concepts(chosen: ChosenFile) -> tuple[str, ...]:
+    """Concepts typed for every input of the chosen file, as Clarifai Portal's upload asks for them."""
+    return tuple(filter(str.strip, st.multiselect(
+        "Concepts for every input", [], key=f"concepts_{chosen.digest[:12]}", accept_new_options=True,
+        placeholder="None: type one and press Enter to add it",
+        help="Each input gets these beside the concepts its row gives: 'cat' for a folder of cat photos, say.",
+    )))
+
+
 def reading_choices(tag: str) -> None:
     """The separator and the encoding; the same widgets whether or not the file could be read."""
     left, right = st.columns(2)
@@ -822,7 +832,7 @@ def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
     """The file's check, computed once per (file, separator, encoding, columns) in this session."""
     key = (chosen.digest, chosen.files_key, layout.delimiter, layout.encoding, layout.sheet,
            tuple(sorted((layout.columns or {}).items())), layout.keep_others, layout.concept_separator,
-           layout.class_columns)
+           layout.class_columns, layout.concepts)
     cache: OrderedDict = st.session_state.setdefault("checks", OrderedDict())
     if key not in cache:
         with st.spinner(f"Checking every row of {chosen.name}…", show_time=True):
@@ -831,7 +841,7 @@ def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
                                         columns=layout.columns, files=chosen.files,
                                         keep_other_columns=layout.keep_others, sheet=layout.sheet,
                                         concept_separator=layout.concept_separator,
-                                        class_columns=layout.class_columns)
+                                        class_columns=layout.class_columns, concepts=layout.concepts)
             except InputFileError as error:
                 cache[key] = error
         while len(cache) > CHECKS_KEPT:
@@ -1394,7 +1404,7 @@ def start_upload(chosen: ChosenFile, delimiter: str, layout: Layout, destination
                             allow_duplicate_url=choices.allow_duplicates, delimiter=delimiter, columns=layout.columns,
                             encoding=layout.encoding, sheet=layout.sheet, keep_other_columns=layout.keep_others,
                             concept_separator=layout.concept_separator, class_columns=layout.class_columns,
-                            polygons=choices.polygons, check_downloads=True,
+                            concepts=layout.concepts, polygons=choices.polygons, check_downloads=True,
                             restart=restart,
                             dataset_id=choices.dataset_id, create_datasets=choices.create_datasets)
     state.pop("datasets_known", None)  # the upload may create datasets: ask again next time
@@ -2152,6 +2162,7 @@ def upload_view(destination: Destination, job_id: str | None, entry: JobEntry | 
     if chosen:
         layout = layout_section(chosen)
         if layout:
+            layout = replace(layout, concepts=every_input_concepts(chosen))
             result = checked(chosen, layout)
             if isinstance(result, InputFileError):
                 show_file_problem(result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import PurePosixPath
@@ -109,16 +109,18 @@ def check_file(
     sheet: str | None = None,
     concept_separator: str = CONCEPT_SEPARATOR,
     class_columns: bool = False,
+    concepts: Sequence[str] = (),
 ) -> FileCheck:
     """Validate every row of `stream`; raises `InputFileError` when the file itself is unusable.
 
     With `files` (the local files the rows name), a row whose file is missing, too large or not
-    UTF-8 text counts as invalid, as the upload reports it.
+    UTF-8 text counts as invalid, as the upload reports it. Every input gets `concepts` beside its row's own.
     """
     data = stream.read()  # read twice, unless its rows are not gathered: first to find the inputs rows apart name
     table = open_table(io.BytesIO(data), name, delimiter, encoding, sheet)
     column_map = map_columns(table.header, columns, name, lists_files=bool(files and files.manifest_name),
-                             keep_others=keep_other_columns, concept_separator=concept_separator)
+                             keep_others=keep_other_columns, concept_separator=concept_separator,
+                             added_concepts=concepts)
     classes = sampled_classes(column_map, table)
     if class_columns:
         column_map = with_classes(column_map, classes)

@@ -96,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     how.add_argument("--class-columns", action="store_true",
                      help="read the columns that hold only 1s and 0s (one per class, as multi-label lists give them) "
                           "as concepts: each row gets the classes of its 1s")
+    how.add_argument("--concept", action="append", default=[], dest="concepts", metavar="NAME",
+                     help="give every input this concept too, beside its row's own; may be given more than once")
     how.add_argument("--keep-other-columns", action="store_true",
                      help="put the columns this tool does not read into each input's metadata, as text under their "
                           "names, rather than leave them out")
@@ -183,7 +185,7 @@ def _upload_command(args: argparse.Namespace) -> int:
         restart=args.restart, check_downloads=args.check_downloads, dataset_id=args.dataset_id,
         create_datasets=args.create_datasets, columns=dict(args.columns) or None,
         keep_other_columns=args.keep_other_columns, concept_separator=args.concept_separator,
-        class_columns=args.class_columns,
+        class_columns=args.class_columns, concepts=tuple(args.concepts),
         polygons=args.polygons,
     )
     return _run_upload(args.file, target, options, args.report, args.failed, args.boxes, args.folder_concepts,

@@ -95,6 +95,7 @@ class UploadOptions:
     keep_other_columns: bool = False  # columns of no role go into each input's metadata, rather than unread
     concept_separator: str = CONCEPT_SEPARATOR  # between the names in a concepts cell: '|', ',' or ';'
     class_columns: bool = False  # read the columns of 1s and 0s no role reads as one concept each
+    concepts: tuple[str, ...] = ()  # given to every input, beside its row's own
     polygons: bool = False  # send the outlines boxes files draw (segmentation) as polygons, not the boxes around them
     max_rps: float | None = None
     retry: RetryPolicy = RetryPolicy()
@@ -115,6 +116,8 @@ class UploadOptions:
         if self.concept_separator not in CONCEPT_SEPARATORS:
             raise UsageError(f"Concepts cannot be separated by {self.concept_separator!r}.",
                              f"Choose one of {' '.join(CONCEPT_SEPARATORS)}.")
+        if any(not concept.strip() for concept in self.concepts):
+            raise UsageError("A concept for every input is empty.", "Give each one a name, such as --concept cat.")
         if not 1 <= self.workers <= MAX_WORKERS:
             raise UsageError(f"The number of workers must be between 1 and {MAX_WORKERS}, not {self.workers}.",
                              f"Use {DEFAULT_WORKERS} unless you have a reason not to.")
@@ -369,7 +372,8 @@ class UploadJob:
         try:
             columns = map_columns(table.header, options.columns, self.name,
                                   lists_files=bool(self._files and self._files.manifest_name),
-                                  keep_others=options.keep_other_columns, concept_separator=options.concept_separator)
+                                  keep_others=options.keep_other_columns, concept_separator=options.concept_separator,
+                                  added_concepts=options.concepts)
         except InputFileError as error:
             raise on_sheet(error, table.sheet, table.sheets) from None
         classes = sampled_classes(columns, table)

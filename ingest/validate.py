@@ -155,6 +155,7 @@ class ColumnMap:
     kept: tuple[int, ...] = ()  # columns of no role kept as metadata, each under its name (see `map_columns`)
     concept_separator: str = CONCEPT_SEPARATOR  # between the names in a concepts cell (the blog's style)
     classes: tuple[int, ...] = ()  # columns of one class each, 1 where the input shows it (see `one_hot_columns`)
+    added_concepts: tuple[str, ...] = ()  # given to every row's input, beside the row's own
 
     @cached_property
     def role_cells(self) -> Callable[[list[str]], tuple[str, ...]]:
@@ -260,13 +261,14 @@ def detect_format(header: list[str]) -> str:
 
 def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name: str = "file",
                 lists_files: bool = False, keep_others: bool = False,
-                concept_separator: str = CONCEPT_SEPARATOR) -> ColumnMap:
+                concept_separator: str = CONCEPT_SEPARATOR, added_concepts: Sequence[str] = ()) -> ColumnMap:
     """Find each role's column by name (trimmed, any case), or as `chosen` maps role -> header name.
 
     The header style (the blog's, Portal's or the SDK's) is detected; `chosen` and `concept_separator` apply to
     the blog's. The named columns of no role are left out (`unknown`), or with `keep_others` kept as
-    metadata. Raises `InputFileError` when no column holds urls or text (for a folder's or zip's own
-    list, `lists_files`, when none names its files), or a column appears twice.
+    metadata. Every row's input gets `added_concepts` beside its own. Raises `InputFileError` when no column holds
+    urls or text (for a folder's or zip's own list, `lists_files`, when none names its files), or a column appears
+    twice.
     """
     folded = [cell.strip().lower() for cell in header]
     fmt = BLOG if chosen else detect_format(header)
@@ -350,7 +352,8 @@ def map_columns(header: list[str], chosen: Mapping[str, str] | None = None, name
     )
     return ColumnMap(positions=positions, header=tuple(h.strip() for h in header), unknown=unknown, format=fmt,
                      url_kind=url_kind, concept_pairs=concept_pairs, boxes=bool(box_positions), kept=kept,
-                     concept_separator=concept_separator)
+                     concept_separator=concept_separator,
+                     added_concepts=tuple(dict.fromkeys(map(str.strip, added_concepts))))
 
 
 def _named_width(header: Sequence[str]) -> int:
@@ -786,7 +789,12 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
                          "write 1 where the input shows the class, and 0 (or nothing) where it does not")
     if columns.classes:
         positive = tuple(columns.header[i] for i in columns.classes if cells[i].strip() in ONE_HOT_YES)
+    if columns.added_concepts:
+        positive = tuple(dict.fromkeys((*positive, *columns.added_concepts)))
     both = [c for c in positive if c in negative]
+    if given := [c for c in both if c in columns.added_concepts]:
+        return error("neg_concepts", f"{', '.join(map(repr, given))} is given to every input, but this row says "
+                     "its input does not show it", "take it out of this cell, or stop giving it to every input")
     if both:
         return error(
             "neg_concepts",

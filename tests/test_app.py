@@ -782,6 +782,22 @@ def test_the_class_columns_choice_is_dropped_when_a_later_choice_leaves_no_such_
     assert [[c.id for c in i.data.concepts] for i in server_env.stored_inputs()] == [["1"]]
 
 
+def test_concepts_typed_for_every_input_are_previewed_and_stored_beside_each_rows_own(server_env: Sandbox) -> None:
+    at = choose(page(), "pets.csv", b"url,pos_concepts,neg_concepts\nhttps://h.test/a.jpg,dog,\n"
+                                    b"https://h.test/b.jpg,,cat\n")
+    every = next(box for box in at.multiselect if box.key.startswith("concepts_"))
+    assert every.label == "Concepts for every input"
+    every.set_value(["cat", "pet"]).run()
+    preview = at.dataframe[0].value
+    assert [list(concepts) for concepts in preview["Concepts"]] == [["dog", "cat", "pet"], []]
+    assert preview["Problem"][1].startswith("column 'neg_concepts': 'cat' is given to every input, but this row says "
+                                            "its input does not show it")
+    assert metrics(at)["Need fixing"] == "1"
+    upload(at)
+    stored = {i.data.image.url: [c.id for c in i.data.concepts] for i in server_env.stored_inputs()}
+    assert stored == {"https://h.test/a.jpg": ["dog", "cat", "pet"]}
+
+
 def test_pasted_web_addresses_are_checked_and_uploaded_as_a_list(server_env: Sandbox) -> None:
     at = page()
     pasted = next(area for area in at.text_area if area.key.startswith("pasted_"))

@@ -102,8 +102,11 @@ def test_choose_a_file_upload_it_and_watch_every_row_land(
             save_screenshot(page, BROWSE_SCREENSHOT)
 
 
-def test_files_from_the_computer_are_sent_as_bytes(sandbox: Sandbox, dashboard: str, tmp_path: Path) -> None:
-    """Several files through the browser's own file chooser, as a person picks them (AppTest skips this path)."""
+def test_files_from_the_computer_are_sent_as_bytes_with_the_concepts_typed_for_them(
+    sandbox: Sandbox, dashboard: str, tmp_path: Path
+) -> None:
+    """Several files through the browser's own file chooser, as a person picks them (AppTest skips this path), and
+    a concept typed for all of them."""
     from playwright.sync_api import expect
 
     from ingest.local import content_id
@@ -116,10 +119,17 @@ def test_files_from_the_computer_are_sent_as_bytes(sandbox: Sandbox, dashboard: 
         paths.append(path)
     with files_chosen(dashboard, paths) as page:
         expect(page.locator('[data-testid="stMetric"]').filter(has_text="Files found")).to_contain_text("3")
+        concepts = page.get_by_role("combobox", name="Concepts for every input")
+        concepts.click()
+        concepts.press_sequentially("holiday")
+        expect(page.get_by_role("option").filter(has_text="holiday")).to_be_visible()
+        concepts.press("Enter")
+        concepts.press("Escape")
+        expect(page.locator('[class*="st-key-concepts_"]')).to_contain_text("holiday")
         page.get_by_role("button", name="Upload 3 files").click()
         expect(page.get_by_text("Done: every row is in")).to_be_visible()
-    stored = {item.id: item.data.image.base64 for item in sandbox.stored_inputs()}
-    assert stored == {content_id(thumbnail(shade)): thumbnail(shade) for shade in range(3)}
+    stored = {item.id: (item.data.image.base64, [c.id for c in item.data.concepts]) for item in sandbox.stored_inputs()}
+    assert stored == {content_id(thumbnail(shade)): (thumbnail(shade), ["holiday"]) for shade in range(3)}
 
 
 def test_a_folder_chosen_in_the_browser_keeps_its_subfolders(sandbox: Sandbox, dashboard: str, tmp_path: Path) -> None:

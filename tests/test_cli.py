@@ -367,6 +367,24 @@ def test_concepts_separated_by_commas_are_read_so_when_told(sandbox, tmp_path):
     assert refused.returncode == 2 and "--concept-separator is for a list's concepts column" in refused.stderr
 
 
+def test_concepts_given_for_every_input_are_stored_beside_each_rows_own(sandbox, tmp_path):
+    folder = tmp_path / "photos"  # files without a list: the concepts come from the command line alone
+    folder.mkdir()
+    (folder / "a.txt").write_text("a cat on a mat")
+    result = run("upload", str(folder), "--concept", "cat", "--concept", " pet ", env=sandbox_env(sandbox))
+    assert result.returncode == 0, result.stderr
+    assert [[c.id for c in i.data.concepts] for i in sandbox.stored_inputs()] == [["cat", "pet"]]
+    sandbox.reset()
+    path = tmp_path / "list.csv"
+    path.write_text("url,pos_concepts,neg_concepts\nhttps://h.test/a.jpg,dog|cat,\nhttps://h.test/b.jpg,,cat\n")
+    result = run("upload", str(path), "--concept", "cat", env=sandbox_env(sandbox))
+    assert result.returncode == 1
+    assert (f"{path}:3: column 'neg_concepts': 'cat' is given to every input, but this row says its input does not "
+            "show it - take it out of this cell, or stop giving it to every input") in result.stdout.splitlines()
+    stored = {i.data.image.url: [(c.id, c.value) for c in i.data.concepts] for i in sandbox.stored_inputs()}
+    assert stored == {"https://h.test/a.jpg": [("dog", 1.0), ("cat", 1.0)]}  # its own 'cat' is not sent twice
+
+
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
@@ -377,6 +395,8 @@ def test_concepts_separated_by_commas_are_read_so_when_told(sandbox, tmp_path):
         (["upload", str(DATA / "two.tsv"), "--column", "colour=hue"], ["--column: write ROLE=NAME with ROLE one of"]),
         (["upload", str(DATA / "two.tsv"), "--pat", "0123abc\u200b", "--user-id", "me", "--app-id", "pets"],
          ["The personal access token holds a character no key has", "paste only the key"]),
+        (["upload", str(DATA / "two.tsv"), "--dry-run", "--concept", " "],
+         ["A concept for every input is empty.", "Give each one a name, such as --concept cat."]),
         (["upload", str(DATA / "two.tsv"), "--dry-run", "--dataset-id", "my set"],
          ["The dataset id 'my set' is not valid.", "Use only letters, digits, '-' and '_'"]),
         (["upload", str(DATA / "two.tsv"), "--dry-run", "--delimiter", "::"],
