@@ -121,6 +121,7 @@ ENCODINGS = {  # codec -> its name on the page; "" reads UTF-8, or UTF-16 by its
 LIST, FILES = "list", "files"  # what the person has: a table of web addresses or texts, or the files themselves
 SOURCES = {LIST: "A list of web addresses (CSV, TSV, Excel)", FILES: "Files from my computer"}
 # Media, a zip of them, and the files that may come with them: a list naming them, boxes files, YOLO's classes
+LIST_TYPES = ("csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods", "numbers", "gz", "parquet", "json", "jsonl")
 MEDIA_TYPES = sorted({e.lstrip(".") for e in (*IMAGE_EXTENSIONS, *EXTENSION_KINDS)}
                      | {"zip", "parquet", "csv", "tsv", "xlsx", "xml", "json", "jsonl", "yaml", "yml", "names",
                         "labels"})
@@ -501,7 +502,6 @@ def file_section() -> ChosenFile | None:
     st.session_state.setdefault("uploader_round", 0)
     if source == FILES:
         return files_section()
-    st.session_state.pop("local_files", None)  # files chosen before switching go with their chooser
     return list_section()
 
 
@@ -516,31 +516,47 @@ def list_section() -> ChosenFile | None:
         "Files with Clarifai Portal's or the Python SDK's column names work too."
     )
     state = st.session_state
-    uploaded = st.file_uploader(
+    chosen = st.file_uploader(
         "Choose a CSV, TSV or Excel file",
-        # .xls, .ods, .numbers and .zip are refused with what to do, rather than by the browser in its own words
-        type=["csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods", "numbers", "zip", "gz", "parquet", "json", "jsonl"],
+        # .xls, .ods and .numbers are refused with what to do, rather than by the browser in its own words; images,
+        # a zip and the like are taken as files from the computer, as a person who drops them here means
+        type=sorted({*LIST_TYPES, *MEDIA_TYPES}),
+        accept_multiple_files=True,
         help="An Excel workbook's first sheet with anything in it is read (another can be chosen under Match your "
              "columns). A large file may be gzip-compressed (data.csv.gz), or a Parquet table with the same columns. "
              "Label Studio's JSON (or JSON-MIN) export brings its images' choices and rectangles. A text file of web "
-             "addresses, one a line, needs no header.",
+             "addresses, one a line, needs no header. Images, videos, audio or a zip chosen here are uploaded "
+             "themselves, as under Files from my computer.",
         key=f"uploader_{state['uploader_round']}",
         on_change=forget_sample,
     )
+    lists = [u for u in chosen if u.name.lower().endswith(tuple(f".{t}" for t in LIST_TYPES))]
+    uploaded = lists[0] if len(chosen) == 1 and lists else None
     with st.expander("Or paste web addresses", icon=":material/content_paste:"):
         pasted = st.text_area(
             "One web address a line, or cells copied from a spreadsheet with their header row",
             placeholder="https://samples.clarifai.com/metro-north.jpg\nhttps://samples.clarifai.com/wedding.jpg",
             key=f"pasted_{state['uploader_round']}", on_change=forget_sample, height=150,
             help="Read as a file named pasted.txt would be. Press Ctrl+Enter (or click elsewhere) to check it.")
-        if uploaded is not None and pasted.strip():
-            st.caption(f"{uploaded.name} is read, not these: remove it above to upload what is pasted here.")
+        if chosen and pasted.strip():
+            one = len(chosen) == 1
+            st.caption(f"{and_more([u.name for u in chosen], KEPT_SHOWN)} {'is' if one else 'are'} read, not these: "
+                       f"remove {'it' if one else 'them'} above to upload what is pasted here.")
     left, right = st.columns(2)
     left.button("Try it with sample data", key="sample", on_click=use_sample, icon=":material/auto_awesome:",
                 help="Loads a small example file of 12 images, so you can see every step.")
     right.download_button("Download a template", data=(SAMPLES / "template.csv").read_bytes(),
                           file_name="template.csv", mime="text/csv", key="template", icon=":material/description:",
                           on_click="ignore")
+    if len(chosen) > 1 and len(lists) == len(chosen):
+        st.warning(f"**{and_more([u.name for u in chosen], KEPT_SHOWN)} are lists: choose one at a time.** Their rows "
+                   "are not combined.", icon=":material/warning:")
+        return None
+    if chosen and uploaded is None:
+        st.info("**These files are uploaded as they are, as under *Files from my computer*,** not read as a list "
+                "of web addresses.", icon=":material/upload_file:")
+        return local_choice(chosen)
+    state.pop("local_files", None)  # files chosen before go with their choice
     if uploaded is not None:
         digests = state.setdefault("digests", {})
         if uploaded.file_id not in digests:
@@ -586,6 +602,13 @@ def files_section() -> ChosenFile | None:
     if not uploaded:
         state.pop("local_files", None)
         return None
+    return local_choice(uploaded)
+
+
+def local_choice(uploaded: list[UploadedFile]) -> ChosenFile | None:
+    """The chosen files as local files, read once per choice; None, with what to do, when they cannot be
+    uploaded yet (several lists among them, and none chosen; or a problem)."""
+    state = st.session_state
     files_key = "+".join(u.file_id for u in uploaded)
     chosen_list = state.get(f"list_{files_key}")  # which of several CSVs names the files, once the person said
     key = files_key if chosen_list is None else f"{files_key}+list:{chosen_list}"

@@ -202,6 +202,14 @@ def test_a_bad_file_gets_the_same_message_on_the_page_as_in_the_cli(name: str) -
 # --- connection -----------------------------------------------------------------------------
 
 
+def test_several_lists_chosen_at_once_are_to_be_chosen_one_at_a_time() -> None:
+    at = page()
+    at.file_uploader[0].set_value([("a.csv", b"url\nhttps://h.test/a.jpg\n", "text/csv"),
+                                   ("b.csv", b"url\nhttps://h.test/b.jpg\n", "text/csv")]).run()
+    assert "**a.csv and b.csv are lists: choose one at a time.** Their rows are not combined." in texts(at.warning)
+    assert not at.metric and at.button(key="upload").disabled
+
+
 def test_the_environment_names_the_server_and_the_check_counts_its_inputs(server_env: Sandbox) -> None:
     at = page()
     assert at.radio(key="target_kind").value == "clarifai"

@@ -178,22 +178,33 @@ def test_a_list_of_boxes_offers_its_rows_whose_box_needs_fixing_and_reports_ever
             ("3", "https://h.test/b.jpg", "invalid"), ("2", "https://h.test/a.jpg", "uploaded")]
 
 
-def test_another_programs_spreadsheet_or_a_zip_chosen_as_the_list_is_told_what_to_do(dashboard: str, tmp_path: Path) -> None:
-    """The browser would refuse an .xls by its name with its own words; the page says what to do."""
+def test_another_programs_spreadsheet_chosen_as_the_list_is_told_what_to_do_and_photos_are_uploaded(
+    sandbox: Sandbox, dashboard: str, tmp_path: Path
+) -> None:
+    """The browser would refuse an .xls, or photos dropped on the list's chooser, by their names in its own words
+    ("Only one file is allowed"); the page says what to do with the one, and uploads the others as files."""
     from playwright.sync_api import expect
 
+    from ingest.local import content_id
+
+    sandbox.reset()
     old = tmp_path / "photos.xls"
     old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))  # how every .xls starts
+    photos = [tmp_path / f"photo-{shade}.png" for shade in range(2)]
+    for shade, path in enumerate(photos):
+        path.write_bytes(thumbnail(shade))
     with dashboard_page(dashboard) as page:
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(old)
+        chooser = page.locator('[data-testid="stFileUploaderDropzoneInput"]')  # the list's: the page opens on it
+        chooser.set_input_files(old)
         expect(page.get_by_text("photos.xls is an old Excel workbook (.xls)")).to_be_visible()
         expect(page.get_by_text("save it as a workbook (.xlsx) or as 'CSV UTF-8'")).to_be_visible()
-        archive = tmp_path / "photos.zip"  # the list's chooser, not the files'
-        with zipfile.ZipFile(archive, "w") as files:
-            files.writestr("a.png", thumbnail(0))
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(archive)
-        expect(page.get_by_text("photos.zip is a zip of files, not a list of web addresses.")).to_be_visible()
-        expect(page.get_by_text("On the page, choose it under 'Files from my computer'")).to_be_visible()
+        chooser.set_input_files(photos)
+        expect(page.get_by_text("These files are uploaded as they are, as under Files from my computer")
+               ).to_be_visible()
+        expect(page.locator('[data-testid="stMetric"]').filter(has_text="Files found")).to_contain_text("2")
+        page.get_by_role("button", name="Upload 2 files").click()
+        expect(page.get_by_text("Done: every row is in")).to_be_visible()
+    assert {item.id for item in sandbox.stored_inputs()} == {content_id(thumbnail(shade)) for shade in range(2)}
 
 
 @contextmanager
