@@ -55,6 +55,8 @@ _BOMS = (
 
 _SAVE_AS = "Open it in Excel and save it as a workbook (.xlsx) or as 'CSV UTF-8', then choose that file."
 _WRONG_FILE = "Choose the CSV or TSV file that lists the image urls."
+_IMAGE_FILE = ("Choose the CSV or TSV file that lists the image urls. To upload images from your computer, choose them "
+               "under 'Files from my computer' on the page, or give their folder (or a zip) on the command line.")
 _ZIP_MAGIC = b"PK\x03\x04"  # a zip, and so an Excel workbook (.xlsx)
 _WORKBOOK = "xl/workbook.xml"  # what makes a zip a workbook
 _TITLE_ROWS = 20  # rows of one cell above a workbook's header that are taken as titles, at most
@@ -72,9 +74,9 @@ _MAGIC = (  # how other kinds of file start, and what they are
                                   "page: under 'Files from my computer'); or take the list of urls out of it."),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls), or one with a password", _SAVE_AS),
     (b"%PDF", "a PDF document", _WRONG_FILE),
-    (b"\x89PNG", "a PNG image", _WRONG_FILE),
-    (b"\xff\xd8\xff", "a JPEG image", _WRONG_FILE),
-    (b"GIF8", "a GIF image", _WRONG_FILE),
+    (b"\x89PNG", "a PNG image", _IMAGE_FILE),
+    (b"\xff\xd8\xff", "a JPEG image", _IMAGE_FILE),
+    (b"GIF8", "a GIF image", _IMAGE_FILE),
     (b"SQLite format 3\x00", "an SQLite database", _WRONG_FILE),
 )
 _SAVE_OTHER = ("Save it as an Excel workbook (.xlsx) or as 'CSV UTF-8' (File > Export To, or Save As), then choose "

@@ -92,7 +92,8 @@ FILE_CASES = [
     FileCase("zip_renamed.csv", ("zip_renamed.csv is not a readable Excel workbook",),
              "save it as a workbook (.xlsx) or as 'CSV UTF-8'"),
     FileCase("png_renamed.csv", ("png_renamed.csv is a PNG image, not a CSV or TSV file.",),
-             "Choose the CSV or TSV file that lists the image urls."),
+             "Choose the CSV or TSV file that lists the image urls. To upload images from your computer, choose "
+             "them under 'Files from my computer' on the page, or give their folder (or a zip) on the command line."),
     FileCase("list.ods", ("list.ods is a LibreOffice or OpenOffice spreadsheet (.ods), not a CSV or TSV file.",),
              "Save it as an Excel workbook (.xlsx) or as 'CSV UTF-8'"),
     FileCase("list.numbers", ("list.numbers is an Apple Numbers spreadsheet, not a CSV or TSV file.",),
