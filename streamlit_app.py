@@ -518,7 +518,7 @@ def list_section() -> ChosenFile | None:
     state = st.session_state
     chosen = st.file_uploader(
         "Choose a CSV, TSV or Excel file",
-        # .xls, .ods and .numbers are refused with what to do, rather than by the browser in its own words; images,
+        # .ods and .numbers are refused with what to do, rather than by the browser in its own words; images,
         # a zip and the like are taken as files from the computer, as a person who drops them here means
         type=sorted({*LIST_TYPES, *MEDIA_TYPES}),
         accept_multiple_files=True,

@@ -15,10 +15,11 @@ import io
 import itertools
 import json
 import re
+import struct
 import warnings
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import BinaryIO
@@ -58,6 +59,7 @@ _WRONG_FILE = "Choose the CSV or TSV file that lists the image urls."
 _IMAGE_FILE = ("Choose the CSV or TSV file that lists the image urls. To upload images from your computer, choose them "
                "under 'Files from my computer' on the page, or give their folder (or a zip) on the command line.")
 _ZIP_MAGIC = b"PK\x03\x04"  # a zip, and so an Excel workbook (.xlsx)
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an old Office file: an Excel workbook (.xls), a Word document
 _WORKBOOK = "xl/workbook.xml"  # what makes a zip a workbook
 _TITLE_ROWS = 20  # rows of one cell above a workbook's header that are taken as titles, at most
 _SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -72,7 +74,6 @@ _EXCEL_ROWS = 1_048_576  # the most a sheet has; a row numbered beyond is a dama
 _MAGIC = (  # how other kinds of file start, and what they are
     (_ZIP_MAGIC, "a ZIP archive", "To upload the files it holds, give it a .zip name and upload it as it is (on the "
                                   "page: under 'Files from my computer'); or take the list of urls out of it."),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel workbook (.xls), or one with a password", _SAVE_AS),
     (b"%PDF", "a PDF document", _WRONG_FILE),
     (b"\x89PNG", "a PNG image", _IMAGE_FILE),
     (b"\xff\xd8\xff", "a JPEG image", _IMAGE_FILE),
@@ -171,6 +172,8 @@ def open_table(
         return _parquet_table(buffered, name)
     if head.startswith(_ZIP_MAGIC) and _is_workbook(buffered):
         return _excel_table(buffered, name, sheet)
+    if head.startswith(_OLE_MAGIC):  # an old Excel workbook (.xls); another old Office file is refused there
+        return _xls_table(buffered, name, sheet)
     if head.startswith(_ZIP_MAGIC) and name.lower().endswith((".xlsx", ".xlsm")):  # a workbook, damaged: not a zip
         raise InputFileError(f"{name} is not a readable Excel workbook (its parts are damaged or missing).", _SAVE_AS)
     if head.startswith(_GZIP_MAGIC):
@@ -262,11 +265,8 @@ def _is_workbook(stream: BinaryIO) -> bool:
 
 
 def _excel_table(stream: BinaryIO, name: str, sheet_name: str | None = None) -> Table:
-    """An Excel workbook's sheet `sheet_name`, or its first sheet with anything in it, as most people keep their
-    lists, as a table: its header is the first row with anything in it (up to its last named column), or the first
-    with several cells below rows of one (titles), and each row keeps the number Excel shows it under. A cell that
-    links to a web address gives that address (see `_sheet_links`); another formula, the value Excel last saved
-    with it."""
+    """An Excel workbook's (.xlsx) sheet as a table (see `_workbook_table`). A cell that links to a web address gives
+    that address (see `_sheet_links`); another formula, the value Excel last saved with it."""
     import openpyxl  # only workbooks need it
 
     warnings.filterwarnings("ignore", module="openpyxl")  # its notes on styles and dates, with its paths, are not ours
@@ -277,32 +277,91 @@ def _excel_table(stream: BinaryIO, name: str, sheet_name: str | None = None) -> 
         book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except damaged as error:
         raise InputFileError(f"{name} is not a readable Excel workbook ({one_line(error)}).", _SAVE_AS) from None
-    opened = {}  # each sheet holding anything -> (its rows, read up to the header; the rest of its rows)
-    for sheet in book.worksheets:
+
+    def rows_of(sheet) -> Iterator[tuple[int, tuple]]:
+        sheet.reset_dimensions()  # some writers record a wrong extent: read every row there is
+        return _numbered_rows(sheet)
+
+    def links_of(title: str) -> dict[int, dict[int, str]]:  # openpyxl's read-only sheets leave links out
+        return _sheet_links(stream, getattr(book[title], "_worksheet_path", ""))
+
+    return _workbook_table(name, {sheet.title: partial(rows_of, sheet) for sheet in book.worksheets},
+                           book.sheetnames, sheet_name, damaged, links_of)
+
+
+def _xls_table(stream: BinaryIO, name: str, sheet_name: str | None = None) -> Table:
+    """An old Excel workbook's (.xls) sheet as a table (see `_workbook_table`), read with xlrd: a formula gives the
+    value Excel last saved with it, a linked cell its text."""
+    import xlrd  # only old workbooks need it
+
+    damaged = (xlrd.XLRDError, xlrd.compdoc.CompDocError, struct.error, KeyError, ValueError, IndexError, TypeError,
+               AssertionError, UnicodeDecodeError)
+    try:
+        book = xlrd.open_workbook(file_contents=stream.read(), logfile=io.StringIO())
+    except damaged as error:
+        raise InputFileError(f"{name} is not a readable Excel workbook: it is damaged, protected by a password, "
+                             f"or another program's file ({one_line(error)}).", _SAVE_AS) from None
+
+    def rows_of(sheet) -> Iterator[tuple[int, tuple]]:
+        for row in range(sheet.nrows):
+            yield row + 1, tuple(_xls_value(cell, book.datemode) for cell in sheet.row(row))
+
+    return _workbook_table(name, {sheet.name: partial(rows_of, sheet) for sheet in book.sheets()},
+                           book.sheet_names(), sheet_name, damaged, lambda title: {})
+
+
+def _xls_value(cell, datemode: int) -> object:
+    """An .xls cell's value as openpyxl gives an .xlsx cell's: a whole number an int, a date a datetime."""
+    import xlrd
+
+    if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
+        return None
+    if cell.ctype == xlrd.XL_CELL_NUMBER:
+        return int(cell.value) if cell.value.is_integer() else cell.value
+    if cell.ctype == xlrd.XL_CELL_DATE:
         try:
-            sheet.reset_dimensions()  # some writers record a wrong extent: read every row there is
-            rows = _numbered_rows(sheet)
+            return xlrd.xldate_as_datetime(cell.value, datemode)
+        except (xlrd.xldate.XLDateError, OverflowError, ValueError):
+            return cell.value
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return bool(cell.value)
+    if cell.ctype == xlrd.XL_CELL_ERROR:
+        return xlrd.error_text_from_code.get(cell.value, "")
+    return cell.value
+
+
+def _workbook_table(name: str, sheets: Mapping[str, Callable[[], Iterator[tuple[int, tuple]]]],
+                    titles: Sequence[str], sheet_name: str | None, damaged: tuple[type[Exception], ...],
+                    links_of: Callable[[str], dict[int, dict[int, str]]]) -> Table:
+    """A workbook's sheet `sheet_name`, or its first sheet with anything in it, as most people keep their lists, as
+    a table: its header is the first row with anything in it (up to its last named column), or the first with
+    several cells below rows of one (titles), and each row keeps the number Excel shows it under. `sheets` gives
+    each sheet's numbered rows, `titles` every sheet's name, `links_of` a sheet's row -> column -> linked address."""
+    opened = {}  # each sheet holding anything -> (its rows, read up to the header; the rest of its rows)
+    for title, rows_of in sheets.items():
+        try:
+            rows = rows_of()
             leading = _leading_rows(rows)
         except damaged as error:
-            if sheet.title == sheet_name or sheet_name is None and not opened:  # the sheet to read
-                raise InputFileError(f"{name}: its sheet {sheet.title!r} cannot be read ({one_line(error)}).",
+            if title == sheet_name or sheet_name is None and not opened:  # the sheet to read
+                raise InputFileError(f"{name}: its sheet {title!r} cannot be read ({one_line(error)}).",
                                      _SAVE_AS) from None
             continue  # another sheet: not offered
         if leading:
-            opened[sheet.title] = leading, rows
-    sheets = tuple(opened)
-    if not sheets:
+            opened[title] = leading, rows
+    found = tuple(opened)
+    if not found:
         raise InputFileError(f"{name} is empty: none of its sheets holds anything.",
                              "Put the list on a sheet: a header row such as 'url, input_id, pos_concepts', then one "
                              "row per image.")
-    sheet_name = sheets[0] if sheet_name is None else sheet_name
+    sheet_name = found[0] if sheet_name is None else sheet_name
     if sheet_name not in opened:
-        state = "is empty" if sheet_name in book.sheetnames else "is not in it"
+        state = "is empty" if sheet_name in titles else "is not in it"
         raise SheetError(f"{name}: its sheet {sheet_name!r} {state}.",
-                         f"Its sheets with anything in them: {_named(sheets)}. Choose one of them.", sheets)
+                         f"Its sheets with anything in them: {_named(found)}. Choose one of them.", found)
     leading, rows = opened[sheet_name]
-    try:  # openpyxl's read-only sheets leave links out; its path to the sheet's XML is where to find them
-        links = _sheet_links(stream, getattr(book[sheet_name], "_worksheet_path", ""))
+    try:
+        links = links_of(sheet_name)
     except damaged:
         links = {}  # reading the rows names what is wrong
     titled = _filled(leading[-1][1]) > 1  # the rows of one cell above it are titles
@@ -329,9 +388,9 @@ def _excel_table(stream: BinaryIO, name: str, sheet_name: str | None = None) -> 
     if first is None:
         raise on_sheet(InputFileError(f"{name} has a header row but no rows under it on its sheet {sheet_name!r}.",
                                       "Put one row per image under the header, starting with its url (https://...)."),
-                       sheet_name, sheets)
+                       sheet_name, found)
     return Table(name=name, header=header, delimiter=",", encoding="utf-8", rows=itertools.chain([first], data),
-                 read_as=f"its sheet {sheet_name!r}", sheet=sheet_name, sheets=sheets)
+                 read_as=f"its sheet {sheet_name!r}", sheet=sheet_name, sheets=found)
 
 
 def _numbered_rows(sheet) -> Iterator[tuple[int, tuple]]:

@@ -178,25 +178,27 @@ def test_a_list_of_boxes_offers_its_rows_whose_box_needs_fixing_and_reports_ever
             ("3", "https://h.test/b.jpg", "invalid"), ("2", "https://h.test/a.jpg", "uploaded")]
 
 
-def test_another_programs_spreadsheet_chosen_as_the_list_is_told_what_to_do_and_photos_are_uploaded(
+def test_a_damaged_workbook_chosen_as_the_list_is_told_what_to_do_and_photos_are_uploaded(
     sandbox: Sandbox, dashboard: str, tmp_path: Path
 ) -> None:
-    """The browser would refuse an .xls, or photos dropped on the list's chooser, by their names in its own words
-    ("Only one file is allowed"); the page says what to do with the one, and uploads the others as files."""
+    """The browser would refuse a workbook it cannot read, or photos dropped on the list's chooser, by their names in
+    its own words ("Only one file is allowed"); the page says what to do with the one, and uploads the others as
+    files."""
     from playwright.sync_api import expect
 
     from ingest.local import content_id
 
     sandbox.reset()
     old = tmp_path / "photos.xls"
-    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))  # how every .xls starts
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))  # how every .xls starts, then nothing of one
     photos = [tmp_path / f"photo-{shade}.png" for shade in range(2)]
     for shade, path in enumerate(photos):
         path.write_bytes(thumbnail(shade))
     with dashboard_page(dashboard) as page:
         chooser = page.locator('[data-testid="stFileUploaderDropzoneInput"]')  # the list's: the page opens on it
         chooser.set_input_files(old)
-        expect(page.get_by_text("photos.xls is an old Excel workbook (.xls)")).to_be_visible()
+        expect(page.get_by_text("photos.xls is not a readable Excel workbook: it is damaged, protected by a "
+                                "password, or another program's file")).to_be_visible()
         expect(page.get_by_text("save it as a workbook (.xlsx) or as 'CSV UTF-8'")).to_be_visible()
         chooser.set_input_files(photos)
         expect(page.get_by_text("These files are uploaded as they are, as under Files from my computer")

@@ -79,6 +79,19 @@ def test_a_workbooks_sheet_is_chosen_with_sheet_and_a_sheet_without_a_list_names
         missing.stderr)
 
 
+def test_an_old_excel_workbook_uploads_its_rows_with_the_numbers_excel_shows_them_under(sandbox, tmp_path):
+    from tests.test_read import old_workbook
+
+    path = tmp_path / "Photos.xls"
+    path.write_bytes(old_workbook({"A1": "url", "B1": "input_id", "C1": "pos_concepts",
+                                   "A2": "https://h.test/a.jpg", "B2": 7, "C2": "cat|pet",
+                                   "A4": "ftp://h.test/b.jpg", "B4": 8}))
+    result = run("upload", str(path), env=sandbox_env(sandbox))
+    assert result.returncode == 1
+    assert f"{path}:4: 8: column 'url': the url starts with 'ftp:'" in result.stdout  # the row number Excel shows
+    assert {i.id: [c.id for c in i.data.concepts] for i in sandbox.stored_inputs()} == {"7": ["cat", "pet"]}
+
+
 def test_a_csv_piped_in_uploads_and_its_rows_are_named_stdin(sandbox):
     listing = b"url,input_id\nhttps://h.test/p1.jpg,p1\nftp://h.test/p2.jpg,p2\n"
     compressed = gzip.compress(listing)  # a pipe may carry a .gz as it is

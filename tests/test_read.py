@@ -151,6 +151,27 @@ def workbook(*sheets: dict[str, object]) -> bytes:
     return out.getvalue()
 
 
+def old_workbook(*sheets: dict[str, object]) -> bytes:
+    """An old Excel workbook (.xls) with these sheets, each {cell reference: value}, as `workbook` takes them."""
+    import datetime
+
+    import xlwt
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    book = xlwt.Workbook()
+    dates = xlwt.easyxf(num_format_str="YYYY-MM-DD HH:MM:SS")
+    for number, cells in enumerate(sheets, 1):
+        sheet = book.add_sheet(f"Sheet{number}")
+        for reference, value in cells.items():
+            row, column = coordinate_to_tuple(reference)
+            if value is not None:
+                style = dates if isinstance(value, datetime.date) else xlwt.Style.XFStyle()
+                sheet.write(row - 1, column - 1, value, style)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def test_an_excel_workbooks_first_sheet_reads_as_a_table_with_the_row_numbers_excel_shows():
     import datetime
 
@@ -172,6 +193,27 @@ def test_an_excel_workbooks_first_sheet_reads_as_a_table_with_the_row_numbers_ex
         table(workbook({}, {}))
     with pytest.raises(InputFileError, match="has a header row but no rows under it on its sheet 'Sheet1'"):
         table(workbook({"A1": "url", "B1": "id"}))
+
+
+def test_an_old_excel_workbook_reads_as_a_new_one_does():
+    import datetime
+
+    sheets = ({"A1": "Photos of the trip", "A3": "URL ", "B3": "input_id", "C3": "pos_concepts", "E3": "added",
+               "A4": "https://h.test/a.jpg", "B4": 7, "C4": "cat|dog", "E4": datetime.date(2024, 1, 2),
+               "A6": "https://h.test/b.jpg", "B6": 2.5, "C6": True, "E6": datetime.datetime(2024, 1, 2, 9, 30)},
+              {}, {"A1": "url", "A2": "https://h.test/on-the-third-sheet.jpg"})
+    new, new_rows = table(workbook(*sheets))
+    old, old_rows = table(old_workbook(*sheets))
+    assert (old.header, old.sheet, old.sheets, old.read_as) == (new.header, new.sheet, new.sheets, new.read_as)
+    assert old_rows == new_rows == [(4, ["https://h.test/a.jpg", "7", "cat|dog", "", "2024-01-02"]),
+                                    (6, ["https://h.test/b.jpg", "2.5", "true", "", "2024-01-02 09:30:00"])]
+    _, rows = table(old_workbook(*sheets), sheet="Sheet3")
+    assert rows == [(2, ["https://h.test/on-the-third-sheet.jpg"])]
+    with pytest.raises(InputFileError, match="f.csv: its sheet 'Sheet2' is empty"):
+        table(old_workbook(*sheets), sheet="Sheet2")
+    with pytest.raises(InputFileError, match="f.csv is not a readable Excel workbook: it is damaged, protected by a "
+                                             "password, or another program's file"):
+        table(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))  # how every .xls starts, then nothing of one
 
 
 def test_a_workbook_cell_that_links_to_or_shows_a_web_address_reads_as_that_address():
