@@ -865,7 +865,7 @@ def checked(chosen: ChosenFile, layout: Layout) -> FileCheck | InputFileError:
                                         columns=layout.columns, files=chosen.files,
                                         keep_other_columns=layout.keep_others, sheet=layout.sheet,
                                         concept_separator=layout.concept_separator,
-                                        class_columns=layout.class_columns, concepts=layout.concepts)
+                                        class_columns=layout.class_columns, added_concepts=layout.concepts)
             except InputFileError as error:
                 cache[key] = error
         while len(cache) > CHECKS_KEPT:

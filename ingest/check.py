@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 from . import pictures
 from .errors import InputFileError
-from .local import LocalFiles, local_file
+from .local import LocalFiles, local_file, refuse_missing_files
 from .read import open_table, read_again
 from .report import COMMA_CONCEPTS_SHOWN, comma_concepts, look_alike_concepts
 from .boxes import (
@@ -109,18 +109,20 @@ def check_file(
     sheet: str | None = None,
     concept_separator: str = CONCEPT_SEPARATOR,
     class_columns: bool = False,
-    concepts: Sequence[str] = (),
+    added_concepts: Sequence[str] = (),
 ) -> FileCheck:
     """Validate every row of `stream`; raises `InputFileError` when the file itself is unusable.
 
     With `files` (the local files the rows name), a row whose file is missing, too large or not
-    UTF-8 text counts as invalid, as the upload reports it. Every input gets `concepts` beside its row's own.
+    UTF-8 text counts as invalid, as the upload reports it. Every input gets `added_concepts` beside its row's
+    own.
     """
     data = stream.read()  # read twice, unless its rows are not gathered: first to find the inputs rows apart name
     table = open_table(io.BytesIO(data), name, delimiter, encoding, sheet)
     column_map = map_columns(table.header, columns, name, lists_files=bool(files and files.manifest_name),
                              keep_others=keep_other_columns, concept_separator=concept_separator,
-                             added_concepts=concepts)
+                             added_concepts=added_concepts)
+    refuse_missing_files(column_map, files, table)
     classes = sampled_classes(column_map, table)
     if class_columns:
         column_map = with_classes(column_map, classes)

@@ -26,7 +26,7 @@ from .build import DEFAULT_BATCH, MAX_BATCH, Batcher, build_batch, chunked
 from .check import read_boxes
 from .errors import IngestError, InputFileError, UsageError
 from .journal import Journal, file_digest, table_digest
-from .local import LocalFiles, left_out_sentence, local_file, row_noun
+from .local import LocalFiles, left_out_sentence, local_file, refuse_missing_files, row_noun
 from .outcomes import (
     ALREADY_THERE,
     DOWNLOAD_FAILED,
@@ -376,6 +376,7 @@ class UploadJob:
                                   added_concepts=options.concepts)
         except InputFileError as error:
             raise on_sheet(error, table.sheet, table.sheets) from None
+        refuse_missing_files(columns, self._files, table)
         classes = sampled_classes(columns, table)
         if options.class_columns and not classes:
             raise UsageError(f"{self.name} has no columns of 1s and 0s to read as concepts (one per class).",

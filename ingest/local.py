@@ -38,7 +38,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import InputFileError, SeveralLists, one_line
-from .read import json_value, open_parquet, open_table
+from .read import Table, first_rows, json_value, open_parquet, open_table
 from .records import NotJsonLines, json_lines, unreadable_line
 from .boxes import (
     CVAT_ROOT,
@@ -58,7 +58,7 @@ from .boxes import (
     voc_document,
     yolo_classes,
 )
-from .urls import EXTENSION_KINDS, IMAGE_EXTENSIONS, MEDIA_EXTENSIONS
+from .urls import EXTENSION_KINDS, IMAGE_EXTENSIONS, MEDIA_EXTENSIONS, is_web_address
 from .validate import (
     CONCEPT_SEPARATOR,
     LABEL_ALIASES,
@@ -78,6 +78,7 @@ if TYPE_CHECKING:
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # the API's limit for one image
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # video, audio and text: keeps one input well inside a 128 MB request
+_NAMES_SAMPLED = 100  # a list's first rows looked at to tell a column of file names from one of web addresses
 MAX_ZIP_FILES = 100_000  # a detection export of 50,000 images has as many label files
 MAX_ZIP_BYTES = 4 * 1024 * 1024 * 1024  # uncompressed, the whole archive
 MAX_RATIO = 200  # uncompressed / compressed; real photos barely compress, a bomb compresses a thousandfold
@@ -922,6 +923,22 @@ def _is_table(file_name: str) -> bool:
 def _may_hold_boxes(file_name: str) -> bool:
     """A CSV, TSV or Excel file, a JSON file (COCO's annotations) or an XML file (Pascal VOC's)."""
     return _is_table(file_name) or names_coco(file_name) or names_voc(file_name)
+
+
+def refuse_missing_files(columns: ColumnMap, files: LocalFiles | None, table: Table) -> None:
+    """Raise `InputFileError` for a list whose inputs are all files (a file column of names, as its first rows show,
+    and no column of urls or texts) read without any files: every row would fail alike. (A column of web addresses
+    under a file name is read as urls: see `validate_row`.)"""
+    position = columns.positions.get("file")
+    if files or position is None or any(columns.positions.get(role) is not None for role in ("url", "text", "input")):
+        return
+    named = [cell for row in first_rows(table, _NAMES_SAMPLED) if (cell := cell_at(row.cells, position).strip())]
+    if not named or any(map(is_web_address, named)):
+        return
+    raise InputFileError(
+        f"{table.name} names files in its column {columns.name('file')!r}, but none of them came with it.",
+        "Upload it together with the files it names: on the page, choose them all at once (or their folder or "
+        "zip); on the command line, give their folder, such as 'python -m ingest upload photos/'.")
 
 
 def local_file(files: LocalFiles | None, record: InputRecord) -> InputRecord | RowError:

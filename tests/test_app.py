@@ -26,7 +26,7 @@ from streamlit.testing.v1 import AppTest
 from ingest.report import renumbered_report, rows_csv
 from ingest.sandbox import Sandbox, SandboxConfig, start
 from ingest.validate import generated_id
-from tests.conftest import point_at, stub_for
+from tests.conftest import point_at, stub_for, thumbnail
 
 PAGE = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 RUN_SECONDS = 30  # for one script run; the upload itself is waited on with a deadline
@@ -200,6 +200,15 @@ def test_a_bad_file_gets_the_same_message_on_the_page_as_in_the_cli(name: str) -
 
 
 # --- connection -----------------------------------------------------------------------------
+
+
+def test_a_list_of_files_chosen_without_them_says_to_choose_them_with_it() -> None:
+    at = choose(page(), "labels.csv", b"file,pos_concepts\na.png,cat\n")
+    assert "labels.csv names files in its column 'file', but none of them came with it." in texts(at.error)
+    assert at.button(key="upload").disabled
+    at.file_uploader[0].set_value([("labels.csv", b"file,pos_concepts\na.png,cat\n", "text/csv"),
+                                   ("a.png", thumbnail(0), "image/png")]).run()
+    assert not at.error and metrics(at)["Ready to upload"] == "1"
 
 
 def test_several_lists_chosen_at_once_are_to_be_chosen_one_at_a_time() -> None:

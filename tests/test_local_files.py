@@ -109,6 +109,22 @@ def test_a_list_of_one_label_a_row_gives_each_file_all_its_labels_and_each_row_i
     assert failed.read_text().splitlines() == ["file,label", "missing.png,dog", "missing.png,pet"]
 
 
+def test_a_list_of_files_given_without_them_says_to_give_their_folder(sandbox, tmp_path):
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "a.png").write_bytes(PNG)
+    listing = tmp_path / "labels.csv"
+    listing.write_text("file,pos_concepts\nphotos/a.png,cat\nphotos/b.png,dog\n")
+    alone = upload(sandbox, listing)
+    assert alone.returncode == 2 and not sandbox.stored_inputs()
+    assert (f"error: {listing} names files in its column 'file', but none of them came with it.\n  Upload it together "
+            "with the files it names: on the page, choose them all at once (or their folder or zip); on the command "
+            "line, give their folder, such as 'python -m ingest upload photos/'.") in alone.stderr
+    with_files = upload(sandbox, tmp_path)
+    assert with_files.returncode == 1  # photos/b.png is not there
+    [stored] = sandbox.stored_inputs()
+    assert stored.data.image.base64 == PNG and [c.name for c in stored.data.concepts] == ["cat"]
+
+
 def test_a_csv_inside_the_zip_names_files_and_labels_them(sandbox, tmp_path):
     path = tmp_path / "labelled.zip"
     labels = "file,input_id,pos_concepts\na.png,cat-1,cat\nmissing.png,dog-1,dog\n"
