@@ -120,8 +120,9 @@ ENCODINGS = {  # codec -> its name on the page; "" reads UTF-8, or UTF-16 by its
 }
 LIST, FILES = "list", "files"  # what the person has: a table of web addresses or texts, or the files themselves
 SOURCES = {LIST: "A list of web addresses (CSV, TSV, Excel)", FILES: "Files from my computer"}
-# Media, a zip of them, and the files that may come with them: a list naming them, boxes files, YOLO's classes
+# A list of web addresses or texts: a table, web addresses one a line (.txt, also a text to upload), or records
 LIST_TYPES = ("csv", "tsv", "txt", "xlsx", "xlsm", "xls", "ods", "numbers", "gz", "parquet", "json", "jsonl")
+# Media, a zip of them, and the files that may come with them: a list naming them, boxes files, YOLO's classes
 MEDIA_TYPES = sorted({e.lstrip(".") for e in (*IMAGE_EXTENSIONS, *EXTENSION_KINDS)}
                      | {"zip", "parquet", "csv", "tsv", "xlsx", "xml", "json", "jsonl", "yaml", "yml", "names",
                         "labels"})
@@ -548,7 +549,8 @@ def list_section() -> ChosenFile | None:
     right.download_button("Download a template", data=(SAMPLES / "template.csv").read_bytes(),
                           file_name="template.csv", mime="text/csv", key="template", icon=":material/description:",
                           on_click="ignore")
-    if len(chosen) > 1 and len(lists) == len(chosen):
+    tables = [u for u in lists if not u.name.lower().endswith(".txt")]  # several .txt files: texts to upload
+    if len(chosen) > 1 and len(tables) == len(chosen):
         st.warning(f"**{and_more([u.name for u in chosen], KEPT_SHOWN)} are lists: choose one at a time.** Their rows "
                    "are not combined.", icon=":material/warning:")
         return None

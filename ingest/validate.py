@@ -792,7 +792,7 @@ def validate_row(row: RawRow, columns: ColumnMap) -> InputRecord | RowError:
     if columns.added_concepts:
         positive = tuple(dict.fromkeys((*positive, *columns.added_concepts)))
     both = [c for c in positive if c in negative]
-    if given := [c for c in both if c in columns.added_concepts]:
+    if both and (given := [c for c in both if c in columns.added_concepts]):
         return error("neg_concepts", f"{', '.join(map(repr, given))} is given to every input, but this row says "
                      "its input does not show it", "take it out of this cell, or stop giving it to every input")
     if both:

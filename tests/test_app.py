@@ -217,6 +217,9 @@ def test_several_lists_chosen_at_once_are_to_be_chosen_one_at_a_time() -> None:
                                    ("b.csv", b"url\nhttps://h.test/b.jpg\n", "text/csv")]).run()
     assert "**a.csv and b.csv are lists: choose one at a time.** Their rows are not combined." in texts(at.warning)
     assert not at.metric and at.button(key="upload").disabled
+    at.file_uploader[0].set_value([("a.txt", b"a first text", "text/plain"),  # texts to upload, not lists
+                                   ("b.txt", b"a second text", "text/plain")]).run()
+    assert not at.warning and metrics(at)["Files found"] == "2"
 
 
 def test_the_environment_names_the_server_and_the_check_counts_its_inputs(server_env: Sandbox) -> None:
