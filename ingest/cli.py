@@ -19,7 +19,8 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from .build import DEFAULT_BATCH
 from .errors import EncodingError, IngestError, MissingKey, SeveralLists, SheetError, UsageError
 from .outcomes import FAILED, INVALID
-from .local import LocalFiles, from_folder, from_parquet, from_zip, holds_files
+from .local import (LocalFiles, from_folder, from_parquet, from_paths, from_zip, holds_files, is_media,
+                    kind_of_file)
 from .read import OTHER_ENCODINGS, readings
 from .job import DEFAULT_WORKERS, JobStatus, UploadJob, UploadOptions
 from .report import (boxes_report_path, boxes_sentence, class_columns_sentence, combined_sentence, downloads_sentence,
@@ -72,11 +73,12 @@ def _parser() -> argparse.ArgumentParser:
                     "environment variables; flags win over them.",
     )
     upload.set_defaults(command=_upload_command)
-    upload.add_argument("file", type=Path, metavar="FILE",
+    upload.add_argument("file", type=Path, nargs="+", metavar="FILE",
                         help="the CSV or TSV file (gzip-compressed too: data.csv.gz), JSON records (Label "
                              "Studio's export), or - to read it from a "
                              "pipe; or a folder or .zip of images, videos, audio or text files "
-                             "(with an optional CSV naming them in a 'file' column); or a Parquet list, or a "
+                             "(with an optional CSV naming them in a 'file' column), or those files themselves "
+                             "(photos/*.jpg); or a Parquet list, or a "
                              "Hugging Face dataset's Parquet file (or the folder of its shards)")
     _target_arguments(upload.add_argument_group("where to upload"))
     how = upload.add_argument_group("how to upload")
@@ -192,7 +194,7 @@ def _upload_command(args: argparse.Namespace) -> int:
                        args.chosen_list)
 
 
-def _blog_form(argv: list[str]) -> tuple[Path, Target, UploadOptions, None, None]:
+def _blog_form(argv: list[str]) -> tuple[list[Path], Target, UploadOptions, None, None]:
     """The blog script's flags, with its bugs fixed: 'false' means false, batches may be 1..128."""
     parser = argparse.ArgumentParser(prog="python -m ingest", description="The original script's flags.")
     parser.add_argument("--api_key", required=True, help="app key with the PostInputs scope")
@@ -203,7 +205,7 @@ def _blog_form(argv: list[str]) -> tuple[Path, Target, UploadOptions, None, None
     target = Target.from_env(os.environ, api_key=args.api_key)
     options = UploadOptions(batch_size=args.batch_size, allow_duplicate_url=args.allow_duplicate_url,
                             check_downloads=True)
-    return args.csv_file, target, options, None, None
+    return [args.csv_file], target, options, None, None
 
 
 def _column_choice(text: str) -> tuple[str, str]:
@@ -257,21 +259,25 @@ def _yes_no(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"write true or false, not {text!r}")
 
 
-def _run_upload(path: Path, target: Target, options: UploadOptions, report: Path | None,
+def _run_upload(paths: Sequence[Path], target: Target, options: UploadOptions, report: Path | None,
                 failed: Path | None, boxes: Sequence[Path] = (), folder_concepts: bool = False,
                 chosen_list: str | None = None, name: str = "") -> int:
-    if path == STDIN:
+    path = paths[0]
+    if list(paths) == [STDIN]:
         with _spooled_stdin() as spooled:
-            return _run_upload(spooled, target, options, report, failed, boxes, folder_concepts, chosen_list,
+            return _run_upload([spooled], target, options, report, failed, boxes, folder_concepts, chosen_list,
                                name=STDIN_NAME)
-    for given in (path, *boxes):
+    if len(paths) > 1 and any(given == STDIN or given.is_dir() for given in paths):
+        raise UsageError("A folder, or - for a pipe, was given with other files.",
+                         "Give one folder (or - alone), or the files themselves without a folder.")
+    for given in (*paths, *boxes):
         if not (given.is_file() or given is path and path.is_dir()):
             raise UsageError(f"{given} does not exist or is not a file.", "Check the path and try again.")
     for written in filter(None, (report, failed)):
         if written.is_dir() or not written.absolute().parent.is_dir():
             raise UsageError(f"{written} cannot be written: it is a folder, or its folder does not exist.",
                              "Give the path of a file in a folder that exists.")
-    files = _local_files(path, chosen_list)
+    files = _local_files(paths, chosen_list)
     if folder_concepts and not files:
         raise UsageError("--folder-concepts is for a folder or a zip of files.",
                          f"Give the concepts of {path} in its pos_concepts column instead.")
@@ -313,10 +319,13 @@ def _spooled_stdin() -> Iterator[Path]:
         yield Path(spool.name)
 
 
-def _local_files(path: Path, chosen_list: str | None) -> LocalFiles | None:
-    """A folder or a zip of media files (optionally with a CSV naming them, `chosen_list` among several), or a
-    Hugging Face dataset's Parquet file (a folder of its shards is read as one); None for a CSV/TSV."""
-    if not (path.is_dir() or path.suffix.lower() in (".zip", ".parquet")):
+def _local_files(paths: Sequence[Path], chosen_list: str | None) -> LocalFiles | None:
+    """A folder or a zip of media files (optionally with a CSV naming them, `chosen_list` among several), or those
+    files themselves (an image alone too), or a Hugging Face dataset's Parquet file (a folder of its shards is read
+    as one); None for a CSV/TSV."""
+    path = paths[0]
+    given_files = len(paths) > 1 or is_media(path.name) and kind_of_file(path.name) != "text"  # a .txt: a list
+    if not (given_files or path.is_dir() or path.suffix.lower() in (".zip", ".parquet")):
         return None
     if path.suffix.lower() == ".parquet" and not path.is_dir():
         with open(path, "rb") as stream:
@@ -331,6 +340,8 @@ def _local_files(path: Path, chosen_list: str | None) -> LocalFiles | None:
                 bar.total = total
                 bar.update(size)
 
+            if given_files:
+                return from_paths(*_named_paths(paths), chosen_list, on_read)
             if path.is_dir():
                 return from_folder(path, chosen_list, on_read)
             if path.suffix.lower() == ".parquet":
@@ -341,6 +352,14 @@ def _local_files(path: Path, chosen_list: str | None) -> LocalFiles | None:
     except SeveralLists as several:
         raise SeveralLists(several.message, f"Name the one that names the files with --list {several.lists[0]} "
                            "(or another), or give --list '' to upload every file.", several.lists) from None
+
+
+def _named_paths(paths: Sequence[Path]) -> tuple[dict[str, Path], str]:
+    """Files given one by one, by their names relative to the folder that holds them all (so a list among them
+    names them as it would in that folder), and what to call them."""
+    folder = Path(os.path.commonpath([given.absolute().parent for given in paths]))
+    named = {given.absolute().relative_to(folder).as_posix(): given for given in paths}
+    return named, str(paths[0]) if len(named) == 1 else f"{len(named):,} files in {folder}"
 
 
 def _follow(job: UploadJob, dry_run: bool) -> JobStatus:

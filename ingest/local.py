@@ -314,39 +314,46 @@ def from_files(files: Iterable[tuple[str, bytes]], name: str = "chosen files", c
 
 
 def from_folder(folder: Path, chosen_list: str | None = None, on_read: OnRead | None = None) -> LocalFiles:
-    """The files under `folder` (names relative to it), read when uploaded; its CSVs are read as a zip's are, its
-    Parquet files as a Hugging Face dataset's when they are all it holds to upload (`dataset_parts`).
-    `on_read(size, total)` follows the first read, for the files' ids: a file's bytes, of all of them."""
-    paths = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()}
+    """The files under `folder`, by their names relative to it: see `from_paths`."""
+    return from_paths({p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob("*")) if p.is_file()},
+                      str(folder), chosen_list, on_read)
+
+
+def from_paths(paths: Mapping[str, Path], name: str, chosen_list: str | None = None, on_read: OnRead | None = None
+               ) -> LocalFiles:
+    """Files on disk, by the names they go under (a folder's files, relative to it), read when uploaded; their CSVs
+    are read as a zip's are, their Parquet files as a Hugging Face dataset's when they are all there is to upload
+    (`dataset_parts`). `on_read(size, total)` follows the first read, for the files' ids: a file's bytes, of all
+    of them."""
     found = {file_name: paths[file_name].stat().st_size for file_name in paths if not _skipped(file_name)}
     for file_name in found:
         try:
             file_name.encode("utf-8")
         except UnicodeEncodeError:  # Python keeps bytes that are not UTF-8 as lone surrogates, which no list can hold
-            raise InputFileError(f"{folder}: the name of the file "
+            raise InputFileError(f"{name}: the name of the file "
                                  f"'{os.fsencode(file_name).decode('utf-8', 'backslashreplace')}' is not UTF-8 text.",
                                  "Rename the file, or move it out of the folder.") from None
     if chosen_list is None and (parts := dataset_parts(found)):  # a Hugging Face dataset, downloaded
-        return from_parquet([(str(paths[part]), open(paths[part], "rb")) for part in parts], str(folder), on_read)
+        return from_parquet([(str(paths[part]), open(paths[part], "rb")) for part in parts], name, on_read)
 
     def read(file_name: str) -> bytes:
         try:
             with open(paths[file_name], "rb") as handle:
                 data = handle.read(found[file_name] + 1)
         except OSError as error:
-            raise _gone(folder, file_name, error.strerror or str(error)) from None
+            raise _gone(name, file_name, error.strerror or str(error)) from None
         if len(data) != found[file_name]:
-            raise _gone(folder, file_name, "it changed")
+            raise _gone(name, file_name, "it changed")
         return data
 
-    return _read_members(str(folder), found, lambda file_name: open(paths[file_name], "rb"), read,
+    return _read_members(name, found, lambda file_name: open(paths[file_name], "rb"), read,
                          lambda file_name: str(paths[file_name]), chosen_list, on_read=on_read, in_folder=True)
 
 
-def _gone(folder: Path, file_name: str, why: str) -> InputFileError:
+def _gone(name: str, file_name: str, why: str) -> InputFileError:
     return InputFileError(
-        f"{folder}: {file_name} could not be read during the upload ({why}).",
-        "Leave the folder as it is while uploading, then run the same command again: "
+        f"{name}: {file_name} could not be read during the upload ({why}).",
+        "Leave the files as they are while uploading, then run the same command again: "
         "files already uploaded are not stored twice.")
 
 

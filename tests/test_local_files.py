@@ -15,7 +15,7 @@ from google.protobuf import json_format
 from ingest.check import check_file
 from ingest.errors import InputFileError
 from ingest.local import MAX_IMAGE_BYTES, content_id, from_files, from_folder, from_zip
-from tests.conftest import stored_boxes, stored_regions
+from tests.conftest import stored_boxes, stored_regions, thumbnail
 
 ROOT = Path(__file__).parent.parent
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
@@ -29,9 +29,10 @@ def zipped(members: dict[str, bytes], compression=zipfile.ZIP_STORED) -> bytes:
     return buffer.getvalue()
 
 
-def upload(sandbox, path: Path, *extra: str) -> subprocess.CompletedProcess:
+def upload(sandbox, path: Path | list[Path], *extra: str) -> subprocess.CompletedProcess:
     config = sandbox.config
-    args = [sys.executable, "-m", "ingest", "upload", str(path), "--base", sandbox.address, "--insecure",
+    paths = [str(given) for given in (path if isinstance(path, list) else [path])]
+    args = [sys.executable, "-m", "ingest", "upload", *paths, "--base", sandbox.address, "--insecure",
             "--pat", config.pat, "--user-id", config.user_id, "--app-id", config.app_id, *extra]
     return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120)
 
@@ -123,6 +124,26 @@ def test_a_list_of_files_given_without_them_says_to_give_their_folder(sandbox, t
     assert with_files.returncode == 1  # photos/b.png is not there
     [stored] = sandbox.stored_inputs()
     assert stored.data.image.base64 == PNG and [c.name for c in stored.data.concepts] == ["cat"]
+
+
+def test_files_given_one_by_one_upload_with_a_list_among_them_naming_them(sandbox, tmp_path):
+    for folder, shade in (("a", 0), ("b", 1)):  # two files of one name, in folders of their own
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "x.png").write_bytes(thumbnail(shade))
+    listing = tmp_path / "labels.csv"
+    listing.write_text("file,pos_concepts\na/x.png,cat\nb/x.png,dog\n")
+    result = upload(sandbox, [listing, tmp_path / "a" / "x.png", tmp_path / "b" / "x.png"])  # as a shell gives them
+    assert result.returncode == 0, result.stdout + result.stderr
+    stored = {i.data.image.base64: [c.name for c in i.data.concepts] for i in sandbox.stored_inputs()}
+    assert stored == {thumbnail(0): ["cat"], thumbnail(1): ["dog"]}
+    sandbox.reset()
+    alone = upload(sandbox, tmp_path / "a" / "x.png")  # an image alone is no list of web addresses
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    assert [i.data.image.base64 for i in sandbox.stored_inputs()] == [thumbnail(0)]
+    mixed = upload(sandbox, [tmp_path / "a" / "x.png", tmp_path / "b"])
+    assert mixed.returncode == 2
+    assert ("error: A folder, or - for a pipe, was given with other files.\n  Give one folder (or - alone), or the "
+            "files themselves without a folder.") in mixed.stderr
 
 
 def test_a_csv_inside_the_zip_names_files_and_labels_them(sandbox, tmp_path):
