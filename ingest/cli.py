@@ -267,9 +267,9 @@ def _run_upload(paths: Sequence[Path], target: Target, options: UploadOptions, r
         with _spooled_stdin() as spooled:
             return _run_upload([spooled], target, options, report, failed, boxes, folder_concepts, chosen_list,
                                name=STDIN_NAME)
-    if len(paths) > 1 and any(given == STDIN or given.is_dir() for given in paths):
-        raise UsageError("A folder, or - for a pipe, was given with other files.",
-                         "Give one folder (or - alone), or the files themselves without a folder.")
+    if len(paths) > 1 and any(given == STDIN or given.is_dir() or given.suffix.lower() == ".zip" for given in paths):
+        raise UsageError("A folder, a zip or - (for a pipe) was given with other files.",
+                         "Give one folder, zip or -, alone; or the files themselves.")
     for given in (*paths, *boxes):
         if not (given.is_file() or given is path and path.is_dir()):
             raise UsageError(f"{given} does not exist or is not a file.", "Check the path and try again.")
@@ -327,7 +327,7 @@ def _local_files(paths: Sequence[Path], chosen_list: str | None) -> LocalFiles |
     given_files = len(paths) > 1 or is_media(path.name) and kind_of_file(path.name) != "text"  # a .txt: a list
     if not (given_files or path.is_dir() or path.suffix.lower() in (".zip", ".parquet")):
         return None
-    if path.suffix.lower() == ".parquet" and not path.is_dir():
+    if not given_files and path.suffix.lower() == ".parquet" and not path.is_dir():
         with open(path, "rb") as stream:
             if not holds_files(stream):
                 return None  # a table of rows, read as a list is

@@ -142,8 +142,8 @@ def test_files_given_one_by_one_upload_with_a_list_among_them_naming_them(sandbo
     assert [i.data.image.base64 for i in sandbox.stored_inputs()] == [thumbnail(0)]
     mixed = upload(sandbox, [tmp_path / "a" / "x.png", tmp_path / "b"])
     assert mixed.returncode == 2
-    assert ("error: A folder, or - for a pipe, was given with other files.\n  Give one folder (or - alone), or the "
-            "files themselves without a folder.") in mixed.stderr
+    assert ("error: A folder, a zip or - (for a pipe) was given with other files.\n  Give one folder, zip or -, "
+            "alone; or the files themselves.") in mixed.stderr
 
 
 def test_a_csv_inside_the_zip_names_files_and_labels_them(sandbox, tmp_path):
