@@ -140,6 +140,16 @@ def test_files_given_one_by_one_upload_with_a_list_among_them_naming_them(sandbo
     alone = upload(sandbox, tmp_path / "a" / "x.png")  # an image alone is no list of web addresses
     assert alone.returncode == 0, alone.stdout + alone.stderr
     assert [i.data.image.base64 for i in sandbox.stored_inputs()] == [thumbnail(0)]
+    sandbox.reset()
+    import pyarrow
+    import pyarrow.parquet
+
+    table = tmp_path / "urls.parquet"  # a list of urls first: left out, not read in place of the files
+    pyarrow.parquet.write_table(pyarrow.table({"url": ["https://h.test/a.jpg"]}), table)
+    with_table = upload(sandbox, [table, tmp_path / "a" / "x.png"])
+    assert with_table.returncode == 0, with_table.stdout + with_table.stderr
+    assert "warning: Left out 1 file that is not an image" in with_table.stderr
+    assert [i.data.image.base64 for i in sandbox.stored_inputs()] == [thumbnail(0)]
     mixed = upload(sandbox, [tmp_path / "a" / "x.png", tmp_path / "b"])
     assert mixed.returncode == 2
     assert ("error: A folder, a zip or - (for a pipe) was given with other files.\n  Give one folder, zip or -, "
