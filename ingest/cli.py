@@ -356,10 +356,9 @@ def _local_files(paths: Sequence[Path], chosen_list: str | None) -> LocalFiles |
 
 def _named_paths(paths: Sequence[Path]) -> tuple[dict[str, Path], str]:
     """Files given one by one, by their names relative to the folder that holds them all (so a list among them
-    names them as it would in that folder), and what to call them."""
+    names them as it would in that folder, and problems name them by their paths), and that folder."""
     folder = Path(os.path.commonpath([given.absolute().parent for given in paths]))
-    named = {given.absolute().relative_to(folder).as_posix(): given for given in paths}
-    return named, str(paths[0]) if len(named) == 1 else f"{len(named):,} files in {folder}"
+    return {given.absolute().relative_to(folder).as_posix(): given for given in paths}, str(folder)
 
 
 def _follow(job: UploadJob, dry_run: bool) -> JobStatus:

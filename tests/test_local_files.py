@@ -131,9 +131,11 @@ def test_files_given_one_by_one_upload_with_a_list_among_them_naming_them(sandbo
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "x.png").write_bytes(thumbnail(shade))
     listing = tmp_path / "labels.csv"
-    listing.write_text("file,pos_concepts\na/x.png,cat\nb/x.png,dog\n")
+    listing.write_text("file,pos_concepts\na/x.png,cat\nb/x.png,dog\nc/x.png,cow\n")
     result = upload(sandbox, [listing, tmp_path / "a" / "x.png", tmp_path / "b" / "x.png"])  # as a shell gives them
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{listing}:4: " in result.stdout  # the list's own path and line, for an editor to jump to
+    assert f"there is no file named 'c/x.png' in {tmp_path} - " in result.stdout
     stored = {i.data.image.base64: [c.name for c in i.data.concepts] for i in sandbox.stored_inputs()}
     assert stored == {thumbnail(0): ["cat"], thumbnail(1): ["dog"]}
     sandbox.reset()
