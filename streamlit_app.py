@@ -1513,7 +1513,7 @@ def upload_section(chosen: ChosenFile | None, check: FileCheck | None, layout: L
     elif destination.target is not None:
         named = [boxes_file.name for boxes_file in boxes] + ([chosen.name] if check.columns.boxes else [])
         also = f", and the boxes of {listing(named, bold=False)} once their inputs are in" if named else ""
-        st.caption(f"The rows go to {destination.where}{also}.")
+        st.caption(f"The {row_noun(chosen.files, check.columns)}s go to {destination.where}{also}.")
 
 
 def resume_offer(chosen: ChosenFile, check: FileCheck, layout: Layout, destination: Destination,

@@ -82,6 +82,7 @@ def test_several_files_chosen_are_previewed_with_thumbnails_and_sent_as_bytes(se
     assert "Web address" not in preview  # no row has one
     assert "Line" not in preview  # of the list the page made: nothing the person could look up
     assert at.button(key="upload").label == "Upload 4 files"
+    assert f"The files go to sandbox/demo at {server_env.address}." in texts(at.caption)
 
     upload(at)
     assert "every row is in" in texts(at.success)
