@@ -102,25 +102,26 @@ def build_batch(
     return Batch(records=records, request=request)
 
 
-def annotation_id(input_id: str, box: BoxRecord, polygons: bool = False) -> str:
+def annotation_id(input_id: str, box: BoxRecord) -> str:
     """A stable id per box, so posting the same boxes twice stores each once (an outline sent is another
     annotation than the box around it)."""
     content = f"{input_id}|{box.concept}|{box.left}|{box.top}|{box.right}|{box.bottom}"
-    if polygons and box.outline:
+    if box.outline:
         content += "|" + ";".join(",".join(map(repr, part)) for part in box.outline)
     return hashlib.blake2b(content.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def build_annotations(
-    boxes: list[tuple[str, BoxRecord]], user_app_id: tuple[str, str] | None, polygons: bool = False
+    boxes: list[tuple[str, BoxRecord]], user_app_id: tuple[str, str] | None
 ) -> service_pb2.PostAnnotationsRequest:
-    """A `PostAnnotationsRequest`: one region annotation per (input id, box); with `polygons`, a box drawn as
-    an outline is sent as its polygon (a region a part), as Clarifai's SDK sends a mask's."""
+    """A `PostAnnotationsRequest`: one region annotation per (input id, box); a box with an outline is sent as its
+    polygon (a region a part), as Clarifai's SDK sends a mask's. (Whoever wants the box instead drops the outline:
+    see `UploadJob._load_boxes`.)"""
     request = service_pb2.PostAnnotationsRequest(annotations=[
         {
-            "id": annotation_id(input_id, box, polygons),
+            "id": annotation_id(input_id, box),
             "input_id": input_id,
-            "data": {"regions": _regions(box, polygons)},
+            "data": {"regions": _regions(box)},
         }
         for input_id, box in boxes
     ])
@@ -129,10 +130,10 @@ def build_annotations(
     return request
 
 
-def _regions(box: BoxRecord, polygons: bool) -> list[dict]:
-    """A box's regions: its bounding box, or with `polygons` each part of its outline (points as row, col)."""
+def _regions(box: BoxRecord) -> list[dict]:
+    """A box's regions: each part of its outline (points as row, col), or without one its bounding box."""
     concepts = {"concepts": [{"id": box.concept, "name": box.concept, "value": 1.0}]}
-    if polygons and box.outline:
+    if box.outline:
         return [{"region_info": {"polygon": {"points": [{"row": y, "col": x, "visibility": "VISIBLE"}
                                                         for x, y in zip(part[0::2], part[1::2])]}},
                  "data": concepts} for part in box.outline]

@@ -590,7 +590,7 @@ class UploadJob:
                     self._bad_boxes.append((source, bad))
                 continue
             self._outlines += bool(result.outline)
-            if result.outline and not self.options.polygons:  # sent as its box: the outline is not kept
+            if result.outline and not self.options.polygons:  # to be sent as its box: see `build_annotations`
                 result = replace(result, outline=())
             self._boxes.append((source, result))
             if not result.input_id:
@@ -622,8 +622,7 @@ class UploadJob:
         """Post one request's boxes: (its boxes file, its input's id, the box) -> (that file, the box's outcome)."""
         pairs = [(input_id, box) for _, input_id, box in chunk]
         outcomes = ([RowOutcome(box.line, input_id, box.url, UPLOADED) for input_id, box in pairs]
-                    if client is None else post_boxes(client, pairs, self.options.retry, self._pacer, self._stop,
-                                                      self.options.polygons))
+                    if client is None else post_boxes(client, pairs, self.options.retry, self._pacer, self._stop))
         return [(name, outcome) for (name, _, _), outcome in zip(chunk, outcomes)]
 
     def _listed(self, boxes_name: str) -> bool:

@@ -697,11 +697,10 @@ def post_boxes(
     retry: RetryPolicy = RetryPolicy(),
     pacer: Pacer | None = None,
     stop: threading.Event | None = None,
-    polygons: bool = False,
 ) -> list[RowOutcome]:
-    """Post (input id, box) pairs as region annotations (with `polygons`, outlines as polygons); an outcome per
-    box row."""
-    request = build_annotations(boxes, client.target.user_app_id, polygons)
+    """Post (input id, box) pairs as region annotations (a box with an outline as its polygon); an outcome per box
+    row."""
+    request = build_annotations(boxes, client.target.user_app_id)
     answer = call_with_retries(lambda: client.post_annotations(request), retry, pacer or Pacer(), stop,
                                "add bounding boxes (annotations) to this app")
     response = answer.response

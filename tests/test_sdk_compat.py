@@ -72,8 +72,8 @@ def test_a_polygon_the_sdk_posts_is_the_one_this_tool_sends_and_reads_back(sandb
     inputs.upload_from_url(input_id="p1", image_url="https://example.com/p1.jpg")
     outline = (0.1, 0.2, 0.5, 0.2, 0.3, 0.6)
     sdk = Inputs.get_mask_proto(input_id="p1", label="cat", polygons=[[0.1, 0.2], [0.5, 0.2], [0.3, 0.6]])
-    ours = build_annotations([("p1", BoxRecord(1, "p1", "", "cat", 0.1, 0.2, 0.5, 0.6, (outline,)))], None,
-                             polygons=True).annotations[0]
+    ours = build_annotations([("p1", BoxRecord(1, "p1", "", "cat", 0.1, 0.2, 0.5, 0.6, (outline,)))],
+                             None).annotations[0]
     assert ours.data.regions[0].region_info == sdk.data.regions[0].region_info
     assert ours.data.regions[0].data == sdk.data.regions[0].data
     assert inputs.upload_annotations([sdk]) == []  # nothing to retry
